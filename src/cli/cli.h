@@ -1,0 +1,36 @@
+/* cli.h — what every `blastscan <command>` shares: the global options, exit codes,
+ * usage errors and the command table. Each command lives in its own cmd_<name>.c and
+ * only talks to the stages through their public headers. */
+#ifndef BS_CLI_H
+#define BS_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum { BS_EXIT_OK = 0, BS_EXIT_FAIL = 1, BS_EXIT_USAGE = 2 };
+
+typedef struct bs_cli {
+    int threads;      /* --threads N (0 = all cores) */
+    uint64_t seed;    /* --seed S */
+    const char *prog; /* "blastscan" */
+} bs_cli;
+
+/* Print "blastscan CMD: message" and a hint to stderr; returns BS_EXIT_USAGE. */
+int bs_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print the pending bs_error message ("blastscan CMD: error: ...") to stderr; returns BS_EXIT_FAIL. */
+int bs_cli_fail(const char *cmd);
+/* Parse a non-negative integer option value; usage error text on failure. */
+int bs_cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max, long *out);
+int bs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *out);
+/* The shared assets folder: $BLASTSCAN_ASSETS, else the ../shared beside the source tree. */
+const char *bs_cli_assets(void);
+
+/* The command table: X(name, summary). Each name has int bs_cmd_<name>(argc, argv, cli). */
+#define BS_COMMANDS(X)                                                                             \
+    X(tensor, "write the network input tensor of one image as .npy")
+
+#define BS_DECLARE_COMMAND(name, summary) int bs_cmd_##name(int argc, char **argv, const bs_cli *cli);
+BS_COMMANDS(BS_DECLARE_COMMAND)
+#undef BS_DECLARE_COMMAND
+
+#endif

@@ -1,0 +1,159 @@
+/* main.c — `blastscan`: global options, dispatch to a command, exit codes.
+ * Global options (--threads, --seed, --version, --help) are accepted before or after the
+ * command name and removed from argv before the command parses its own options. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/error.h"
+#include "core/threads.h"
+#include "image/image.h"
+
+#ifndef BLASTSCAN_VERSION
+#define BLASTSCAN_VERSION "unknown"
+#endif
+#ifndef BLASTSCAN_DEFAULT_ASSETS
+#define BLASTSCAN_DEFAULT_ASSETS "../shared"
+#endif
+
+typedef struct {
+    const char *name, *summary;
+    int (*run)(int, char **, const bs_cli *);
+} command;
+
+#define BS_TABLE_ENTRY(n, s) {#n, s, bs_cmd_##n},
+static const command commands[] = {BS_COMMANDS(BS_TABLE_ENTRY)};
+#undef BS_TABLE_ENTRY
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+int bs_cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "blastscan %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'blastscan %s --help'.\n", cmd);
+    return BS_EXIT_USAGE;
+}
+
+int bs_cli_fail(const char *cmd) {
+    const char *msg = bs_error_message();
+    fprintf(stderr, "blastscan %s: error: %s\n", cmd, *msg ? msg : "failed");
+    return BS_EXIT_FAIL;
+}
+
+int bs_cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max, long *out) {
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (!*text || *end || v < min || v > max) {
+        bs_cli_usage(cmd, "%s expects an integer in [%ld, %ld], not '%s'", opt, min, max, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int bs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *out) {
+    char *end;
+    double v = strtod(text, &end);
+    if (!*text || *end || v != v) {
+        bs_cli_usage(cmd, "%s expects a number, not '%s'", opt, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+const char *bs_cli_assets(void) {
+    const char *a = getenv("BLASTSCAN_ASSETS");
+    return (a && *a) ? a : BLASTSCAN_DEFAULT_ASSETS;
+}
+
+static void print_help(FILE *fp) {
+    fprintf(fp,
+            "blastscan %s — acute lymphoblastic leukemia diagnosis from blood-smear images\n"
+            "(deep CNN features, sparse autoencoder, cubic SVM; Atteia 2023, reimplemented in C)\n\n"
+            "Usage: blastscan [--threads N] [--seed S] <command> [options]\n\nCommands:\n",
+            BLASTSCAN_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp,
+            "\nGlobal options:\n"
+            "  --threads N  threads to use (default: all cores)\n"
+            "  --seed S     seed for every random choice (default: 1)\n"
+            "  --version    print the version\n"
+            "  --help       this text; 'blastscan <command> --help' for a command\n\n"
+            "Assets (models, datasets) are read from $BLASTSCAN_ASSETS, else %s.\n"
+            "Exit codes: 0 success, 1 bad input or failed work, 2 bad usage.\n",
+            BLASTSCAN_DEFAULT_ASSETS);
+}
+
+/* Take a global option out of argv (forms "--opt V" and "--opt=V"); returns its value or NULL. */
+static const char *take_global(int *argc, char **argv, const char *opt, int *error) {
+    size_t n = strlen(opt);
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        const char *val = NULL;
+        int used = 0;
+        if (strcmp(argv[i], opt) == 0) {
+            if (i + 1 >= *argc) {
+                *error = 1;
+                return NULL;
+            }
+            val = argv[i + 1];
+            used = 2;
+        } else if (strncmp(argv[i], opt, n) == 0 && argv[i][n] == '=') {
+            val = argv[i] + n + 1;
+            used = 1;
+        }
+        if (used) {
+            memmove(&argv[i], &argv[i + used], sizeof(char *) * (size_t)(*argc - i - used + 1));
+            *argc -= used;
+            return val;
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    bs_cli cli = {.threads = 0, .seed = 1, .prog = "blastscan"};
+    int err = 0;
+    const char *threads = take_global(&argc, argv, "--threads", &err);
+    const char *seed = take_global(&argc, argv, "--seed", &err);
+    if (err) return bs_cli_usage("", "--threads and --seed need a value");
+    long v;
+    if (threads) {
+        if (bs_cli_parse_int("", "--threads", threads, 0, 4096, &v)) return BS_EXIT_USAGE;
+        cli.threads = (int)v;
+    }
+    if (seed) {
+        char *end;
+        unsigned long long s = strtoull(seed, &end, 10);
+        if (!*seed || *end || seed[0] == '-') return bs_cli_usage("", "--seed expects a non-negative integer, not '%s'", seed);
+        cli.seed = (uint64_t)s;
+    }
+    if (argc < 2) {
+        print_help(stderr);
+        return BS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_help(stdout);
+        return BS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("blastscan %s\n", BLASTSCAN_VERSION);
+        return BS_EXIT_OK;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        bs_threads_set(cli.threads);
+        if (bs_image_init(argv[0], cli.threads)) return bs_cli_fail(commands[i].name);
+        int rc = commands[i].run(argc - 1, argv + 1, &cli);
+        bs_image_shutdown();
+        return rc;
+    }
+    fprintf(stderr, "blastscan: unknown command '%s'\nTry 'blastscan --help'.\n", argv[1]);
+    return BS_EXIT_USAGE;
+}

@@ -1,0 +1,23 @@
+/* rng.h — the project's one random number generator (xoshiro256**, seeded by splitmix64).
+ * Every random choice in blastscan draws from a bs_rng made from the user's --seed, so the
+ * same seed gives the same numbers on every run and platform. Not cryptographic. */
+#ifndef BS_CORE_RNG_H
+#define BS_CORE_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bs_rng {
+    uint64_t s[4];
+} bs_rng;
+
+void bs_rng_seed(bs_rng *r, uint64_t seed);
+uint64_t bs_rng_next(bs_rng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double bs_rng_uniform(bs_rng *r);
+/* Uniform integer in [0, n), unbiased; n > 0. */
+uint64_t bs_rng_below(bs_rng *r, uint64_t n);
+/* Fisher-Yates shuffle of n indices. */
+void bs_rng_shuffle(bs_rng *r, size_t *idx, size_t n);
+
+#endif
