@@ -1,0 +1,111 @@
+/* cmd_list.c — `blastscan list`: every sample the dataset options find, with label, class
+ * and group, as a table, CSV or JSON. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_data.h"
+#include "core/csv.h"
+#include "core/json.h"
+#include "dataset/dataset.h"
+
+static void usage(FILE *fp) {
+    fprintf(fp,
+            "Usage: blastscan list --data DIR|MANIFEST.csv [--data ...] [--positive CLASS,...]\n"
+            "                      [--on-error stop|skip] [--format table|csv|json]\n\n"
+            "List every sample found: path, label (1 = ALL, 0 = healthy), class and group.\n"
+            "Every image is decoded once: unreadable files are reported, and images with\n"
+            "identical pixels share a group (so no split ever separates them).\n\n" BS_DATA_OPTIONS_HELP
+            "  --format F       table (default), csv (header path,label,class,group) or json\n");
+}
+
+int bs_cmd_list(int argc, char **argv, const bs_cli *cli) {
+    (void)cli;
+    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
+                                         {"format", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    bs_cli_data data;
+    bs_cli_data_init(&data);
+    const char *format = "table";
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if ((rc = bs_cli_data_option(&data, "list", c, optarg)) >= 0) {
+            if (rc) goto usage_error;
+            continue;
+        }
+        switch (c) {
+        case 'f': format = optarg; break;
+        case 'h': usage(stdout); bs_cli_data_free(&data); return BS_EXIT_OK;
+        default: bs_cli_usage("list", "unknown option"); goto usage_error;
+        }
+    }
+    if (optind != argc) {
+        bs_cli_usage("list", "unexpected argument '%s'", argv[optind]);
+        goto usage_error;
+    }
+    if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json")) {
+        bs_cli_usage("list", "--format must be table, csv or json");
+        goto usage_error;
+    }
+    if (!data.nsources) {
+        bs_cli_usage("list", "--data is required");
+        goto usage_error;
+    }
+    bs_dataset ds;
+    if (bs_cli_data_open(&data, &ds)) {
+        bs_cli_data_free(&data);
+        return bs_cli_fail("list");
+    }
+    if (!strcmp(format, "csv")) {
+        static const char *const header[] = {"path", "label", "class", "group"};
+        bs_csv_put_row(stdout, header, 4);
+        for (size_t i = 0; i < ds.n; i++) {
+            const bs_sample *s = &ds.samples[i];
+            const char *f[4] = {s->path, s->label ? "1" : "0", s->class_name, s->group};
+            bs_csv_put_row(stdout, f, 4);
+        }
+    } else if (!strcmp(format, "json")) {
+        fputs("[\n", stdout);
+        for (size_t i = 0; i < ds.n; i++) {
+            const bs_sample *s = &ds.samples[i];
+            fputs("  {\"path\": ", stdout);
+            bs_json_string(stdout, s->path);
+            printf(", \"label\": %d, \"class\": ", s->label);
+            bs_json_string(stdout, s->class_name);
+            fputs(", \"group\": ", stdout);
+            bs_json_string(stdout, s->group);
+            printf("}%s\n", i + 1 < ds.n ? "," : "");
+        }
+        fputs("]\n", stdout);
+    } else {
+        int wpath = 4, wclass = 5;
+        for (size_t i = 0; i < ds.n; i++) {
+            int lp = (int)strlen(ds.samples[i].path), lc = (int)strlen(ds.samples[i].class_name);
+            if (lp > wpath) wpath = lp;
+            if (lc > wclass) wclass = lc;
+        }
+        printf("%-*s  label  %-*s  group\n", wpath, "path", wclass, "class");
+        for (size_t i = 0; i < ds.n; i++) {
+            const bs_sample *s = &ds.samples[i];
+            printf("%-*s  %5d  %-*s  %s\n", wpath, s->path, s->label, wclass, s->class_name,
+                   strcmp(s->group, s->path) ? s->group : "(own)");
+        }
+        printf("\n%zu samples: %zu ALL (label 1), %zu healthy (label 0); %zu groups\n", ds.n,
+               bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), bs_dataset_count_groups(&ds));
+    }
+    int failed = fflush(stdout) != 0 || ferror(stdout);
+    bs_dataset_free(&ds);
+    bs_cli_data_free(&data);
+    if (failed) {
+        fprintf(stderr, "blastscan list: error: cannot write to standard output\n");
+        return BS_EXIT_FAIL;
+    }
+    return BS_EXIT_OK;
+usage_error:
+    bs_cli_data_free(&data);
+    return BS_EXIT_USAGE;
+}

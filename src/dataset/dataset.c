@@ -1,0 +1,502 @@
+/* dataset.c — layout detection, labels, duplicate groups (see dataset.h). */
+#define _GNU_SOURCE
+#include "dataset.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/csv.h"
+#include "core/error.h"
+#include "core/io.h"
+#include "image/image.h"
+
+#define MAX_DEPTH 16
+
+void bs_dataset_options_init(bs_dataset_options *opt) {
+    memset(opt, 0, sizeof *opt);
+    opt->decode = 1;
+}
+
+static void warn(const bs_dataset_options *opt, const char *msg) {
+    if (opt->warn) opt->warn(msg, opt->user);
+    else fprintf(stderr, "blastscan: warning: %s\n", msg);
+}
+
+/* ---------- small growable lists ---------- */
+
+typedef struct {
+    char **items;
+    size_t n, cap;
+} strlist;
+
+static int strlist_push(strlist *l, char *s) {
+    if (!s) return -1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **it = bs_realloc(l->items, cap * sizeof *it);
+        if (!it) {
+            free(s);
+            return -1;
+        }
+        l->items = it;
+        l->cap = cap;
+    }
+    l->items[l->n++] = s;
+    return 0;
+}
+
+static void strlist_free(strlist *l) {
+    for (size_t i = 0; i < l->n; i++) free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int bs_split_list(const char *text, char ***items, size_t *n) {
+    strlist l = {0};
+    const char *p = text;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && isspace((unsigned char)*p)) p++, len--;
+        while (len && isspace((unsigned char)p[len - 1])) len--;
+        if (len) {
+            char *s = bs_malloc(len + 1);
+            if (!s) {
+                strlist_free(&l);
+                return -1;
+            }
+            memcpy(s, p, len);
+            s[len] = '\0';
+            if (strlist_push(&l, s)) {
+                strlist_free(&l);
+                return -1;
+            }
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    *items = l.items;
+    *n = l.n;
+    return 0;
+}
+
+void bs_free_list(char **items, size_t n) {
+    for (size_t i = 0; i < n; i++) free(items[i]);
+    free(items);
+}
+
+/* ---------- samples under construction ---------- */
+
+typedef struct {
+    bs_sample *s;
+    size_t n, cap;
+    char **manifest_group; /* parallel to s: group named by a manifest, or NULL */
+} samples;
+
+static int samples_push(samples *v, char *path, int label, char *class_name, char *mgroup) {
+    if (!path || !class_name) goto fail;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 256;
+        bs_sample *s = bs_realloc(v->s, cap * sizeof *s);
+        if (!s) goto fail;
+        v->s = s;
+        char **g = bs_realloc(v->manifest_group, cap * sizeof *g);
+        if (!g) goto fail;
+        v->manifest_group = g;
+        v->cap = cap;
+    }
+    memset(&v->s[v->n], 0, sizeof v->s[v->n]);
+    v->s[v->n].path = path;
+    v->s[v->n].label = label;
+    v->s[v->n].class_name = class_name;
+    v->manifest_group[v->n] = mgroup;
+    v->n++;
+    return 0;
+fail:
+    free(path);
+    free(class_name);
+    free(mgroup);
+    return -1;
+}
+
+/* ---------- directory walking ---------- */
+
+/* Collect image files under root (relative paths, sorted). Unreadable sub-folders are
+ * reported through on_error; the root itself must be readable. */
+static int walk(const char *root, const char *rel, int depth, const bs_dataset_options *opt, strlist *out) {
+    char *dir = rel[0] ? bs_path_join(root, rel) : bs_strdup(root);
+    if (!dir) return -1;
+    DIR *d = opendir(dir);
+    if (!d) {
+        int e = errno;
+        bs_error("%s: cannot read folder: %s", dir, strerror(e));
+        free(dir);
+        if (depth > 0 && opt->on_error == BS_ON_ERROR_SKIP) {
+            warn(opt, bs_error_message());
+            return 0;
+        }
+        return -1;
+    }
+    strlist names = {0};
+    struct dirent *ent;
+    int rc = 0;
+    while ((ent = readdir(d))) {
+        if (ent->d_name[0] == '.') continue; /* hidden files, ., .. */
+        if (strlist_push(&names, bs_strdup(ent->d_name))) {
+            rc = -1;
+            break;
+        }
+    }
+    closedir(d);
+    if (names.n) qsort(names.items, names.n, sizeof *names.items, cmp_str);
+    for (size_t i = 0; i < names.n && rc == 0; i++) {
+        char *child_rel = rel[0] ? bs_path_join(rel, names.items[i]) : bs_strdup(names.items[i]);
+        char *child = bs_path_join(dir, names.items[i]);
+        struct stat st;
+        if (!child_rel || !child) rc = -1;
+        else if (stat(child, &st) != 0) {
+            /* A dangling link or a file that vanished: not part of the data. */
+        } else if (S_ISDIR(st.st_mode)) {
+            if (depth + 1 >= MAX_DEPTH) rc = bs_error("%s: folders nested deeper than %d", child, MAX_DEPTH);
+            else rc = walk(root, child_rel, depth + 1, opt, out);
+        } else if (S_ISREG(st.st_mode) && bs_image_has_image_ext(names.items[i])) {
+            rc = strlist_push(out, child_rel);
+            child_rel = NULL;
+        }
+        free(child_rel);
+        free(child);
+    }
+    strlist_free(&names);
+    free(dir);
+    return rc;
+}
+
+/* ImNNN_L.ext -> L (0 or 1); -1 if the name is not ALL-IDB style. */
+static int allidb_label(const char *rel) {
+    const char *base = strrchr(rel, '/');
+    base = base ? base + 1 : rel;
+    if (strncmp(base, "Im", 2) != 0) return -1;
+    const char *p = base + 2;
+    if (!isdigit((unsigned char)*p)) return -1;
+    while (isdigit((unsigned char)*p)) p++;
+    if (p[0] != '_' || (p[1] != '0' && p[1] != '1') || p[2] != '.') return -1;
+    return p[1] - '0';
+}
+
+static int is_healthy_name(const char *c) {
+    static const char *const names[] = {"benign", "healthy", "normal", "hem", "negative", "control"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(c, names[i]) == 0) return 1;
+    return 0;
+}
+
+static int load_folder(const char *root, const bs_dataset_options *opt, samples *out) {
+    strlist files = {0};
+    if (walk(root, "", 0, opt, &files)) {
+        strlist_free(&files);
+        return -1;
+    }
+    if (files.n == 0) {
+        strlist_free(&files);
+        return bs_error("%s: no images found (JPEG, TIFF, PNG or BMP)", root);
+    }
+    size_t allidb = 0;
+    for (size_t i = 0; i < files.n; i++) allidb += allidb_label(files.items[i]) >= 0;
+    int rc = 0;
+    if (allidb == files.n) {
+        for (size_t i = 0; i < files.n && rc == 0; i++) {
+            int label = allidb_label(files.items[i]);
+            rc = samples_push(out, bs_path_join(root, files.items[i]), label,
+                              bs_strdup(label ? "ALL" : "healthy"), NULL);
+        }
+        strlist_free(&files);
+        return rc;
+    }
+    /* Class folders: the first path component is the class. */
+    strlist classes = {0};
+    for (size_t i = 0; i < files.n && rc == 0; i++) {
+        const char *slash = strchr(files.items[i], '/');
+        if (!slash) {
+            rc = bs_error("%s/%s: an image at the top of a dataset folder, but not every image is named "
+                          "ImNNN_L (ALL-IDB); class folders expect DIR/<class>/image",
+                          root, files.items[i]);
+            break;
+        }
+        size_t len = (size_t)(slash - files.items[i]);
+        if (classes.n && strlen(classes.items[classes.n - 1]) == len &&
+            strncmp(classes.items[classes.n - 1], files.items[i], len) == 0)
+            continue;
+        rc = strlist_push(&classes, strndup(files.items[i], len));
+    }
+    /* Which classes are positive: the user's list, or every class not named like a healthy one. */
+    int *positive = rc ? NULL : bs_calloc(classes.n ? classes.n : 1, sizeof *positive);
+    if (!rc && !positive) rc = -1;
+    if (!rc && opt->npositive) {
+        for (size_t p = 0; p < opt->npositive && rc == 0; p++) {
+            int found = 0;
+            for (size_t c = 0; c < classes.n; c++)
+                if (strcmp(classes.items[c], opt->positive[p]) == 0) positive[c] = found = 1;
+            if (!found) {
+                char have[512] = "";
+                for (size_t c = 0; c < classes.n; c++) {
+                    if (c) strncat(have, ", ", sizeof have - strlen(have) - 1);
+                    strncat(have, classes.items[c], sizeof have - strlen(have) - 1);
+                }
+                rc = bs_error("%s: --positive names class '%s', which is not here (classes: %s)", root,
+                              opt->positive[p], have);
+            }
+        }
+    } else if (!rc) {
+        int healthy = 0;
+        for (size_t c = 0; c < classes.n; c++) {
+            positive[c] = !is_healthy_name(classes.items[c]);
+            healthy += !positive[c];
+        }
+        if (!healthy)
+            rc = bs_error("%s: cannot tell which classes are ALL; name them with --positive CLASS,...", root);
+    }
+    for (size_t i = 0, c = 0; i < files.n && rc == 0; i++) {
+        size_t len = (size_t)(strchr(files.items[i], '/') - files.items[i]);
+        while (!(strlen(classes.items[c]) == len && strncmp(classes.items[c], files.items[i], len) == 0)) c++;
+        rc = samples_push(out, bs_path_join(root, files.items[i]), positive[c], bs_strdup(classes.items[c]), NULL);
+    }
+    free(positive);
+    strlist_free(&classes);
+    strlist_free(&files);
+    return rc;
+}
+
+static int load_manifest(const char *path, const bs_dataset_options *opt, samples *out) {
+    bs_csv csv;
+    if (bs_csv_read(path, &csv)) return -1;
+    int cpath = bs_csv_column(&csv, "path"), clabel = bs_csv_column(&csv, "label");
+    int cclass = bs_csv_column(&csv, "class"), cgroup = bs_csv_column(&csv, "group");
+    int rc = 0;
+    if (cpath < 0 || clabel < 0) {
+        bs_csv_free(&csv);
+        return bs_error("%s: a manifest needs the columns path,label[,class][,group]", path);
+    }
+    const char *slash = strrchr(path, '/');
+    char *base = slash ? strndup(path, (size_t)(slash - path)) : bs_strdup(".");
+    if (!base) rc = -1;
+    for (size_t r = 0; r < csv.nrows && rc == 0; r++) {
+        char **row = csv.rows[r];
+        const char *lab = row[clabel];
+        if (strcmp(lab, "0") != 0 && strcmp(lab, "1") != 0) {
+            rc = bs_error("%s:%zu: label must be 0 (healthy) or 1 (ALL), not '%s'", path, r + 2, lab);
+            break;
+        }
+        if (!row[cpath][0]) {
+            rc = bs_error("%s:%zu: empty path", path, r + 2);
+            break;
+        }
+        char *full = row[cpath][0] == '/' ? bs_strdup(row[cpath]) : bs_path_join(base, row[cpath]);
+        if (full && !bs_file_exists(full)) {
+            bs_error("%s:%zu: %s: no such file", path, r + 2, full);
+            free(full);
+            if (opt->on_error == BS_ON_ERROR_SKIP) {
+                warn(opt, bs_error_message());
+                continue;
+            }
+            rc = -1;
+            break;
+        }
+        int label = lab[0] - '0';
+        const char *cls = (cclass >= 0 && row[cclass][0]) ? row[cclass] : (label ? "ALL" : "healthy");
+        char *grp = (cgroup >= 0 && row[cgroup][0]) ? bs_strdup(row[cgroup]) : NULL;
+        rc = samples_push(out, full, label, bs_strdup(cls), grp);
+    }
+    free(base);
+    bs_csv_free(&csv);
+    return rc;
+}
+
+/* ---------- groups: union-find over manifest groups and identical pixels ---------- */
+
+static size_t uf_find(size_t *parent, size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+static void uf_union(size_t *parent, size_t a, size_t b) {
+    a = uf_find(parent, a);
+    b = uf_find(parent, b);
+    if (a == b) return;
+    if (a < b) parent[b] = a; /* the smallest index is the root: deterministic names */
+    else parent[a] = b;
+}
+
+typedef struct {
+    const char *key;
+    size_t idx;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b) {
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Join every run of equal keys (NULL keys ignored). */
+static int join_equal(size_t *parent, size_t n, const char *const *keys) {
+    keyed *k = bs_calloc(n ? n : 1, sizeof *k);
+    if (!k) return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] && keys[i][0]) k[m++] = (keyed){keys[i], i};
+    qsort(k, m, sizeof *k, cmp_keyed);
+    for (size_t i = 1; i < m; i++)
+        if (strcmp(k[i].key, k[i - 1].key) == 0) uf_union(parent, k[i - 1].idx, k[i].idx);
+    free(k);
+    return 0;
+}
+
+static int assign_groups(samples *v) {
+    size_t n = v->n;
+    size_t *parent = bs_calloc(n ? n : 1, sizeof *parent);
+    const char **keys = bs_calloc(n ? n : 1, sizeof *keys);
+    const char **named = bs_calloc(n ? n : 1, sizeof *named); /* per root: manifest group name */
+    int rc = (parent && keys && named) ? 0 : -1;
+    for (size_t i = 0; i < n && !rc; i++) parent[i] = i;
+    for (size_t i = 0; i < n && !rc; i++) keys[i] = v->manifest_group[i];
+    if (!rc) rc = join_equal(parent, n, keys);
+    for (size_t i = 0; i < n && !rc; i++) keys[i] = v->s[i].pixel_sha256;
+    if (!rc) rc = join_equal(parent, n, keys);
+    /* Name each group: the smallest manifest group name among its members, else the path
+     * of its first member. */
+    for (size_t i = 0; i < n && !rc; i++) {
+        size_t r = uf_find(parent, i);
+        const char *mg = v->manifest_group[i];
+        if (mg && (!named[r] || strcmp(mg, named[r]) < 0)) named[r] = mg;
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        size_t r = uf_find(parent, i);
+        v->s[i].group = bs_strdup(named[r] ? named[r] : v->s[r].path);
+        if (!v->s[i].group) rc = -1;
+    }
+    free(parent);
+    free(keys);
+    free(named);
+    return rc;
+}
+
+/* Decode every image (in parallel): proves it is readable and gives its pixel hash.
+ * Unreadable images are dropped (skip) or stop the run, as the user chose. */
+static int decode_all(samples *v, const bs_dataset_options *opt) {
+    size_t n = v->n;
+    char **errors = bs_calloc(n ? n : 1, sizeof *errors);
+    if (!errors) return -1;
+    int oom = 0;
+#pragma omp parallel for schedule(dynamic, 4)
+    for (size_t i = 0; i < n; i++) {
+        bs_image img;
+        if (bs_image_load(v->s[i].path, &img) == 0) {
+            bs_image_pixel_sha256(&img, v->s[i].pixel_sha256);
+            bs_image_free(&img);
+        } else {
+            errors[i] = strdup(bs_error_message());
+            if (!errors[i]) oom = 1;
+        }
+    }
+    int rc = oom ? bs_error("out of memory") : 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (errors[i] && rc == 0 && opt->on_error == BS_ON_ERROR_SKIP) {
+            warn(opt, errors[i]);
+            free(errors[i]);
+            free(v->s[i].path);
+            free(v->s[i].class_name);
+            free(v->manifest_group[i]);
+            continue;
+        }
+        if (errors[i] && rc == 0) rc = bs_error("%s", errors[i]);
+        free(errors[i]);
+        v->s[kept] = v->s[i];
+        v->manifest_group[kept] = v->manifest_group[i];
+        kept++;
+    }
+    v->n = kept;
+    free(errors);
+    return rc;
+}
+
+void bs_dataset_free(bs_dataset *ds) {
+    for (size_t i = 0; i < ds->n; i++) {
+        free(ds->samples[i].path);
+        free(ds->samples[i].class_name);
+        free(ds->samples[i].group);
+    }
+    free(ds->samples);
+    memset(ds, 0, sizeof *ds);
+}
+
+int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out) {
+    bs_dataset_options defaults;
+    if (!opt) {
+        bs_dataset_options_init(&defaults);
+        opt = &defaults;
+    }
+    memset(out, 0, sizeof *out);
+    samples v = {0};
+    int rc = nsources ? 0 : bs_error("no dataset given (--data DIR)");
+    for (size_t i = 0; i < nsources && rc == 0; i++) {
+        struct stat st;
+        if (stat(sources[i], &st) != 0) {
+            int e = errno;
+            rc = bs_error("%s: %s", sources[i], strerror(e));
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = load_folder(sources[i], opt, &v);
+        } else if (strcasecmp(bs_path_ext(sources[i]), ".csv") == 0) {
+            rc = load_manifest(sources[i], opt, &v);
+        } else {
+            rc = bs_error("%s: a dataset is a folder or a .csv manifest", sources[i]);
+        }
+    }
+    /* The same file reached twice (two --data naming one folder) would be its own leak. */
+    if (rc == 0 && v.n > 1) {
+        const char **paths = bs_calloc(v.n, sizeof *paths);
+        if (!paths) rc = -1;
+        for (size_t i = 0; i < v.n && rc == 0; i++) paths[i] = v.s[i].path;
+        if (rc == 0) {
+            qsort(paths, v.n, sizeof *paths, cmp_str);
+            for (size_t i = 1; i < v.n && rc == 0; i++)
+                if (strcmp(paths[i], paths[i - 1]) == 0) rc = bs_error("%s: listed twice", paths[i]);
+        }
+        free(paths);
+    }
+    if (rc == 0 && opt->decode) rc = decode_all(&v, opt);
+    if (rc == 0 && v.n == 0) rc = bs_error("no readable images in the dataset");
+    if (rc == 0) rc = assign_groups(&v);
+    for (size_t i = 0; i < v.n; i++) free(v.manifest_group[i]);
+    free(v.manifest_group);
+    out->samples = v.s;
+    out->n = v.n;
+    if (rc) bs_dataset_free(out);
+    return rc;
+}
+
+size_t bs_dataset_count_label(const bs_dataset *ds, int label) {
+    size_t c = 0;
+    for (size_t i = 0; i < ds->n; i++) c += ds->samples[i].label == label;
+    return c;
+}
+
+size_t bs_dataset_count_groups(const bs_dataset *ds) {
+    size_t c = 0;
+    /* A group is named after its first member, or a manifest name: count distinct names. */
+    const char **g = bs_calloc(ds->n ? ds->n : 1, sizeof *g);
+    if (!g) return 0;
+    for (size_t i = 0; i < ds->n; i++) g[i] = ds->samples[i].group;
+    qsort(g, ds->n, sizeof *g, cmp_str);
+    for (size_t i = 0; i < ds->n; i++) c += i == 0 || strcmp(g[i], g[i - 1]) != 0;
+    free(g);
+    return c;
+}

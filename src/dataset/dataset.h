@@ -1,0 +1,57 @@
+/* dataset.h — finding the samples of one or more datasets: their paths, binary labels
+ * (1 = ALL, 0 = healthy), class names and groups.
+ *
+ * Three layouts, detected per --data source:
+ *   ALL-IDB        every image is named ImNNN_L.ext (L = 1 ALL, 0 healthy), at any depth;
+ *                  .xyc side files are ignored;
+ *   class folders  DIR/<class>/... ; classes listed as positive get label 1;
+ *   manifest       a CSV file with columns path,label[,class][,group] (paths relative to it).
+ * Several sources are fused into one dataset, in the order given, each sorted by path.
+ *
+ * Groups: every image is its own group unless a manifest ties it to others, and images
+ * whose decoded pixels are byte-identical share a group (a leak-free split must keep them
+ * together). Finding those means decoding every image, which also proves each is readable.
+ * Not for: image preparation or features. */
+#ifndef BS_DATASET_H
+#define BS_DATASET_H
+
+#include <stddef.h>
+
+typedef struct bs_sample {
+    char *path;       /* as reachable from the working directory */
+    int label;        /* 1 = ALL (positive), 0 = healthy */
+    char *class_name; /* folder name, manifest class, or ALL/healthy for ALL-IDB */
+    char *group;      /* samples sharing a group never straddle train and test */
+    char pixel_sha256[65]; /* of the decoded RGB pixels; "" when not decoded */
+} bs_sample;
+
+typedef struct bs_dataset {
+    size_t n;
+    bs_sample *samples;
+} bs_dataset;
+
+typedef enum { BS_ON_ERROR_STOP = 0, BS_ON_ERROR_SKIP = 1 } bs_on_error;
+
+typedef struct bs_dataset_options {
+    const char *const *positive; /* class names with label 1 (class-folder layout) */
+    size_t npositive;
+    bs_on_error on_error;
+    int decode; /* decode every image: validates it and joins exact duplicates (default on) */
+    /* Called for every skipped file; NULL prints "blastscan: warning: ..." on stderr. */
+    void (*warn)(const char *message, void *user);
+    void *user;
+} bs_dataset_options;
+
+void bs_dataset_options_init(bs_dataset_options *opt);
+int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out);
+void bs_dataset_free(bs_dataset *ds);
+
+/* Counts for summaries. */
+size_t bs_dataset_count_label(const bs_dataset *ds, int label);
+size_t bs_dataset_count_groups(const bs_dataset *ds);
+
+/* Parse "Early,Pre,Pro" into a malloc'd array of malloc'd names. */
+int bs_split_list(const char *text, char ***items, size_t *n);
+void bs_free_list(char **items, size_t n);
+
+#endif
