@@ -1,6 +1,7 @@
 /* image.c — decoding, conversion and resizing with libvips (see image.h). */
 #include "image.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <vips/vips.h>
@@ -8,7 +9,16 @@
 #include "core/error.h"
 #include "core/hash.h"
 
+/* libvips logs recoverable oddities as GLib warnings on stderr. With fail_on=error every
+ * problem that matters becomes an error we report with the file name, so the warnings
+ * are noise unless someone is debugging. */
+static void quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user) {
+    (void)level, (void)user;
+    if (getenv("BLASTSCAN_DEBUG")) fprintf(stderr, "%s: %s\n", domain ? domain : "log", message);
+}
+
 int bs_image_init(const char *argv0, int threads) {
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, quiet_log, NULL);
     if (VIPS_INIT(argv0 ? argv0 : "blastscan")) return bs_error("cannot start libvips: %s", vips_error_buffer());
     if (threads > 0) vips_concurrency_set(threads);
     /* Every file is opened once; an operation cache would only hold memory. */

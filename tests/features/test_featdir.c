@@ -1,0 +1,96 @@
+/* test_featdir.c — feature folder round trip and validation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "core/npy.h"
+#include "features/featdir.h"
+#include "test_support.h"
+
+static void index_round_trip(void **state) {
+    (void)state;
+    char *dir = bs_test_tmpdir();
+    char *fd = bs_path_join(dir, "feat/sub");
+    bs_feature_row rows[3] = {
+        {0, "data/a,b.jpg", 1, "Pre", "g1", BS_VIEW_ORIGINAL},
+        {1, "data/a,b.jpg", 1, "Pre", "g1", BS_VIEW_HMIRROR},
+        {2, "data/\"q\".png", 0, "Benign", "data/\"q\".png", BS_VIEW_VMIRROR},
+    };
+    bs_feature_index idx = {3, rows};
+    assert_int_equal(bs_featdir_write_index(fd, &idx), 0);
+    bs_feature_index back;
+    if (bs_featdir_read_index(fd, &back)) fail_msg("%s", bs_error_message());
+    assert_int_equal(back.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(back.rows[i].id, rows[i].id);
+        assert_string_equal(back.rows[i].path, rows[i].path);
+        assert_int_equal(back.rows[i].label, rows[i].label);
+        assert_string_equal(back.rows[i].class_name, rows[i].class_name);
+        assert_string_equal(back.rows[i].group, rows[i].group);
+        assert_int_equal(back.rows[i].view, rows[i].view);
+    }
+    bs_feature_index_free(&back);
+
+    /* Feature sets: listed by name, shape and values checked against the index. */
+    bs_array a;
+    int64_t shape[2] = {3, 4};
+    assert_int_equal(bs_array_alloc(&a, 2, shape), 0);
+    for (int i = 0; i < 12; i++) a.data[i] = (float)i;
+    char *p = bs_featdir_set_path(fd, "googlenet");
+    assert_int_equal(bs_npy_write(p, &a), 0);
+    free(p);
+    p = bs_featdir_set_path(fd, "inception");
+    a.data[5] = NAN;
+    assert_int_equal(bs_npy_write(p, &a), 0);
+    free(p);
+    char **names;
+    size_t n;
+    assert_int_equal(bs_featdir_list_sets(fd, &names, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "googlenet");
+    assert_string_equal(names[1], "inception");
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    bs_array g;
+    assert_int_equal(bs_featdir_read_set(fd, "googlenet", 3, &g), 0);
+    assert_true(g.data[11] == 11.0f);
+    bs_array_free(&g);
+    assert_int_equal(bs_featdir_read_set(fd, "googlenet", 4, &g), -1);
+    assert_non_null(strstr(bs_error_message(), "googlenet.npy"));
+    assert_int_equal(bs_featdir_read_set(fd, "inception", 3, &g), -1);
+    assert_non_null(strstr(bs_error_message(), "row 1, column 1 is NaN"));
+    bs_array_free(&a);
+    bs_test_rmtree(dir);
+    free(fd);
+    free(dir);
+}
+
+static void index_validation(void **state) {
+    (void)state;
+    static const char *const bad[] = {
+        "id,path,label,class,group\n0,a,1,c,g\n",                  /* missing view */
+        "id,path,label,class,group,view\n1,a,1,c,g,original\n",    /* id out of order */
+        "id,path,label,class,group,view\n0,a,2,c,g,original\n",    /* bad label */
+        "id,path,label,class,group,view\n0,a,1,c,g,sideways\n",    /* bad view */
+        "id,path,label,class,group,view\n0,a,1,c,g,h\n",           /* abbreviations not allowed */
+        "id,path,label,class,group,view\n",                        /* empty */
+    };
+    char *dir = bs_test_tmpdir();
+    char *p = bs_path_join(dir, "index.csv");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bs_test_write(p, bad[i], strlen(bad[i]));
+        bs_feature_index idx;
+        assert_int_equal(bs_featdir_read_index(dir, &idx), -1);
+        assert_non_null(strstr(bs_error_message(), "index.csv"));
+    }
+    bs_test_rmtree(dir);
+    free(p);
+    free(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(index_round_trip), cmocka_unit_test(index_validation)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
