@@ -34,6 +34,8 @@ int bs_read_file(const char *path, size_t max_len, unsigned char **data, size_t 
 /* mkdir -p; an existing directory is fine. */
 int bs_mkdir_p(const char *path);
 int bs_is_dir(const char *path);
+/* rm -rf (best effort; symlinks are removed, not followed). */
+void bs_rmtree(const char *path);
 int bs_file_exists(const char *path);
 
 /* malloc/calloc/realloc that set a bs_error on failure (and on size overflow). */

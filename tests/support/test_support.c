@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "test_support.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +36,7 @@ char *bs_test_tmpdir(void) {
     return templ;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-void bs_test_rmtree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+void bs_test_rmtree(const char *path) { bs_rmtree(path); }
 
 void bs_test_write(const char *path, const void *data, size_t len) {
     FILE *fp = fopen(path, "wb");
