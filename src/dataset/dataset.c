@@ -14,6 +14,7 @@
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/io.h"
+#include "core/rng.h"
 #include "image/image.h"
 
 #define MAX_DEPTH 16
@@ -499,4 +500,69 @@ size_t bs_dataset_count_groups(const bs_dataset *ds) {
     for (size_t i = 0; i < ds->n; i++) c += i == 0 || strcmp(g[i], g[i - 1]) != 0;
     free(g);
     return c;
+}
+
+/* Largest remainder: class c gets floor(n * count_c / total) plus one for the classes with
+ * the largest fractional parts, so the sample has the dataset's class proportions. */
+int bs_dataset_sample(bs_dataset *ds, size_t n, uint64_t seed) {
+    if (n == 0 || n >= ds->n) return 0;
+    size_t total = ds->n;
+    /* Classes in first-appearance order. */
+    const char **cls = bs_calloc(total, sizeof *cls);
+    size_t *count = bs_calloc(total, sizeof *count), *quota = bs_calloc(total, sizeof *quota);
+    size_t *of = bs_calloc(total, sizeof *of), *order = bs_calloc(total, sizeof *order);
+    double *rem = bs_calloc(total, sizeof *rem);
+    unsigned char *keep = bs_calloc(total, 1);
+    int rc = (cls && count && quota && of && order && rem && keep) ? 0 : -1;
+    size_t ncls = 0;
+    for (size_t i = 0; i < total && rc == 0; i++) {
+        size_t c = 0;
+        while (c < ncls && strcmp(cls[c], ds->samples[i].class_name) != 0) c++;
+        if (c == ncls) cls[ncls++] = ds->samples[i].class_name;
+        of[i] = c;
+        count[c]++;
+    }
+    size_t given = 0;
+    for (size_t c = 0; c < ncls && rc == 0; c++) {
+        double exact = (double)n * (double)count[c] / (double)total;
+        quota[c] = (size_t)exact;
+        rem[c] = exact - (double)quota[c];
+        given += quota[c];
+    }
+    while (rc == 0 && given < n) {
+        size_t best = 0;
+        for (size_t c = 1; c < ncls; c++)
+            if (rem[c] > rem[best]) best = c;
+        quota[best]++;
+        rem[best] = -1;
+        given++;
+    }
+    bs_rng rng;
+    bs_rng_seed(&rng, seed);
+    for (size_t c = 0; c < ncls && rc == 0; c++) {
+        size_t m = 0;
+        for (size_t i = 0; i < total; i++)
+            if (of[i] == c) order[m++] = i;
+        bs_rng_shuffle(&rng, order, m);
+        for (size_t j = 0; j < quota[c]; j++) keep[order[j]] = 1;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < total && rc == 0; i++) {
+        if (keep[i]) {
+            ds->samples[kept++] = ds->samples[i];
+        } else {
+            free(ds->samples[i].path);
+            free(ds->samples[i].class_name);
+            free(ds->samples[i].group);
+        }
+    }
+    if (rc == 0) ds->n = kept;
+    free(cls);
+    free(count);
+    free(quota);
+    free(of);
+    free(order);
+    free(rem);
+    free(keep);
+    return rc;
 }

@@ -16,6 +16,7 @@
 #define BS_DATASET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct bs_sample {
     char *path;       /* as reachable from the working directory */
@@ -45,6 +46,10 @@ typedef struct bs_dataset_options {
 void bs_dataset_options_init(bs_dataset_options *opt);
 int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out);
 void bs_dataset_free(bs_dataset *ds);
+
+/* Keep a random subset of n samples with the dataset's class proportions (largest
+ * remainder), in their original order; n = 0 or n >= size keeps everything. */
+int bs_dataset_sample(bs_dataset *ds, size_t n, uint64_t seed);
 
 /* Counts for summaries. */
 size_t bs_dataset_count_label(const bs_dataset *ds, int label);
