@@ -64,7 +64,7 @@ static int gemm_f32(char ta, char tb, int64_t m, int64_t n, int64_t k, float alp
 static int gemm_f64(char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha, const double *a,
                     int64_t lda, const double *b, int64_t ldb, double beta, double *c, int64_t ldc) {
     const int at = ta == 'T' || ta == 't', bt = tb == 'T' || tb == 't';
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m * n * k >= (1 << 18))
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             double s = 0;
@@ -156,7 +156,7 @@ int sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int6
     if (!xs) return -1;
     for (int64_t i0 = 0; i0 < n; i0 += rows_per) {
         int64_t m = n - i0 < rows_per ? n - i0 : rows_per;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m * d >= 65536)
         for (int64_t i = 0; i < m; i++)
             bs_mapminmax_apply_f(mm, x + (rows ? rows[i0 + i] : i0 + i) * d, xs + i * d);
         /* Z (m × h) = Xs (m × d) · W1ᵀ (d × h), then logsig(Z + b1) */
@@ -164,7 +164,7 @@ int sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int6
             free(xs);
             return -1;
         }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m * h >= 65536)
         for (int64_t i = 0; i < m; i++) k_encode_row_f(out + (i0 + i) * h, b1, h);
     }
     free(xs);

@@ -6,6 +6,8 @@
 #define SAE_CAT2(a, b) a##b
 #define SAE_CAT(a, b) SAE_CAT2(a, b)
 #define FN(name) SAE_CAT(name, SFX)
+/* Loops over fewer elements than this run on one thread (small problems, tests). */
+#define PAR_MIN 65536
 
 typedef struct FN(sae_ws) {
     int64_t n, d, h, np;
@@ -65,7 +67,7 @@ KERNEL static void FN(k_dz1_row)(R *restrict da, const R *restrict a, const R *r
 #define COLBLOCK 256
 static void FN(colsum)(const R *M, int64_t n, int64_t m, double scale, double *out) {
     int64_t nb = (m + COLBLOCK - 1) / COLBLOCK;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * m >= PAR_MIN)
     for (int64_t b = 0; b < nb; b++) {
         int64_t lo = b * COLBLOCK, w = lo + COLBLOCK < m ? COLBLOCK : m - lo;
         double acc[COLBLOCK] = {0};
@@ -83,7 +85,7 @@ static double FN(load_weights)(FN(sae_ws) *s, const double *w, const double *p, 
     const int64_t np = s->np, b1 = sae_off_b1(s->d, s->h), w2 = sae_off_w2(s->d, s->h),
                   b2 = sae_off_b2(s->d, s->h);
     R *wb = s->wb;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (np >= PAR_MIN)
     for (int64_t blk = 0; blk < s->nblocks; blk++) {
         int64_t lo = blk * WBLOCK, hi = lo + WBLOCK < np ? lo + WBLOCK : np;
         double sq = 0;
@@ -168,12 +170,12 @@ static int FN(ws_forward)(FN(sae_ws) *s, const sae_hyper *hp, const double *w, c
     s->sumw2 = FN(load_weights)(s, w, p, t);
     /* A1 (n × h) = logsig(Xs (n × d) · W1ᵀ (d × h) + b1) */
     if (GEMM('N', 'T', n, h, d, 1, s->xs, d, w1, d, 0, s->a1, h)) return -1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * h >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) FN(k_encode_row)(s->a1 + i * h, b1, h);
     FN(colsum)(s->a1, n, h, 1.0 / (double)n, s->rho);
     /* A2 (n × d) = logsig(A1 (n × h) · W2ᵀ (h × d) + b2), SSE in original units */
     if (GEMM('N', 'T', n, d, h, 1, s->a1, h, w2, h, 0, s->a2, d)) return -1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * d >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) s->rowacc[i] = FN(k_decode_row)(s->a2 + i * d, b2, s->xs + i * d, s->range2, d);
     double sse = 0;
     for (int64_t i = 0; i < n; i++) sse += s->rowacc[i];
@@ -202,7 +204,7 @@ static int FN(ws_backward)(FN(sae_ws) *s, const sae_hyper *hp, double *grad) {
     s->have_forward = 0; /* A2 is overwritten by dZ2 below */
     R *w2 = s->wb + ow2;
     /* dZ2 (n × d) = −2/(n·d)·(Xs − A2)/gain² ⊙ A2(1 − A2), in place of A2 */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * d >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) FN(k_dz2_row)(s->a2 + i * d, s->xs + i * d, s->c2, d);
     /* dW2 (d × h) = dZ2ᵀ (d × n) · A1 (n × h);  db2 = Σ_n dZ2 */
     if (GEMM('T', 'N', d, h, n, 1, s->a2, d, s->a1, h, 0, s->gb + ow2, h)) return -1;
@@ -217,7 +219,7 @@ static int FN(ws_backward)(FN(sae_ws) *s, const sae_hyper *hp, double *grad) {
         s->csp[j] = clipped ? 0 : (R)(ks * (-rho / r + (1 - rho) / (1 - r)));
     }
     /* dZ1 (n × h) = dA1 ⊙ A1(1 − A1) */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * h >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) FN(k_dz1_row)(s->dz1 + i * h, s->a1 + i * h, s->csp, h);
     /* dW1 (h × d) = dZ1ᵀ (h × n) · Xs (n × d);  db1 = Σ_n dZ1 */
     if (GEMM('T', 'N', h, d, n, 1, s->dz1, h, s->xs, d, 0, s->gb, d)) return -1;
@@ -225,7 +227,7 @@ static int FN(ws_backward)(FN(sae_ws) *s, const sae_hyper *hp, double *grad) {
     /* weight blocks: + 2λ/d·W */
     const double kw = (hp->terms & SAE_TERM_L2) ? 2 * hp->l2 / (double)d : 0;
     const R *wb = s->wb, *gb = s->gb;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (np >= PAR_MIN)
     for (int64_t blk = 0; blk < s->nblocks; blk++) {
         int64_t lo = blk * WBLOCK, hi = lo + WBLOCK < np ? lo + WBLOCK : np;
         for (int64_t i = lo; i < hi; i++)

@@ -17,6 +17,8 @@
 /* Reductions are summed per block of BLOCK elements (in parallel), then over blocks in order,
  * so the result does not depend on the number of threads. */
 #define BLOCK 8192
+/* Below this many blocks a pass runs on one thread: waking a team costs more than it saves. */
+#define PAR_BLOCKS 8
 
 void bs_scg_options_default(bs_scg_options *o) {
     memset(o, 0, sizeof *o);
@@ -42,7 +44,7 @@ static void sum_parts(const reducer *rd, double out[3]) {
 static void pass_curvature(const reducer *rd, const double *p, const double *r, const double *rt,
                            double out[3]) {
     const int64_t n = rd->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rd->nb >= PAR_BLOCKS)
     for (int64_t b = 0; b < rd->nb; b++) {
         int64_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
         double s0 = 0, s1 = 0, s2 = 0;
@@ -63,7 +65,7 @@ static void pass_curvature(const reducer *rd, const double *p, const double *r, 
 static void pass_step(const reducer *rd, double *w, const double *p, double alpha, const double *r,
                       const double *rt, double out[3]) {
     const int64_t n = rd->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rd->nb >= PAR_BLOCKS)
     for (int64_t b = 0; b < rd->nb; b++) {
         int64_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
         double s0 = 0, s1 = 0;
@@ -82,7 +84,7 @@ static void pass_step(const reducer *rd, double *w, const double *p, double alph
 /* p = −r + beta·p; returns Σ p² */
 static double pass_direction(const reducer *rd, double *p, const double *r, double beta) {
     const int64_t n = rd->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rd->nb >= PAR_BLOCKS)
     for (int64_t b = 0; b < rd->nb; b++) {
         int64_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
         double s = 0;
