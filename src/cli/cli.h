@@ -28,7 +28,8 @@ const char *bs_cli_assets(void);
 /* The command table: X(name, summary). Each name has int bs_cmd_<name>(argc, argv, cli). */
 #define BS_COMMANDS(X)                                                                             \
     X(list, "list the samples found in one or more datasets")                                     \
-    X(tensor, "write the network input tensor of one image as .npy")
+    X(tensor, "write the network input tensor of one image as .npy")                            \
+    X(autoencoder, "fit a sparse autoencoder (MATLAB trainAutoencoder) or encode features")
 
 #define BS_DECLARE_COMMAND(name, summary) int bs_cmd_##name(int argc, char **argv, const bs_cli *cli);
 BS_COMMANDS(BS_DECLARE_COMMAND)

@@ -1,0 +1,33 @@
+/* mapminmax.h — MATLAB mapminmax to [0, 1], per feature (column of an N × D sample matrix).
+ *
+ * MATLAB's rule, from mapminmax.m: gain = (ymax − ymin)/(xmax − xmin), xoffset = xmin;
+ * where xmax − xmin is 0 or not finite, gain = 1 and xoffset = ymin (= 0), so a constant
+ * feature passes through unchanged. Forward y = (x − xoffset)·gain + ymin, reverse
+ * x = (y − ymin)/gain + xoffset, no clipping. Internal to the autoencoder stage. */
+#ifndef BS_AUTOENCODER_MAPMINMAX_H
+#define BS_AUTOENCODER_MAPMINMAX_H
+
+#include <stdint.h>
+
+typedef struct bs_mapminmax {
+    int64_t d;
+    double *xoffset; /* d */
+    double *gain;    /* d */
+} bs_mapminmax;
+
+/* Every value of rows[0..n) (rows == NULL: rows 0..n) of the ld-column matrix x must be
+ * finite; otherwise an error naming the row and column (0-based, as in NumPy). */
+int bs_check_finite(const float *x, int64_t ld, const int64_t *rows, int64_t n);
+
+/* Settings from the training rows (x is checked finite first). */
+int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n);
+int bs_mapminmax_alloc(bs_mapminmax *m, int64_t d);
+void bs_mapminmax_free(bs_mapminmax *m);
+
+/* y = (x − xoffset)·gain for one row of d values, in double and in float. */
+void bs_mapminmax_apply_d(const bs_mapminmax *m, const float *x, double *y);
+void bs_mapminmax_apply_f(const bs_mapminmax *m, const float *x, float *y);
+/* x = y/gain + xoffset for one row. */
+void bs_mapminmax_reverse_d(const bs_mapminmax *m, const double *y, double *x);
+
+#endif

@@ -1,0 +1,220 @@
+/* cmd_autoencoder.c — `blastscan autoencoder fit|encode`: train the sparse autoencoder of
+ * SPEC §4 on a feature matrix and write the AE file; encode features with a saved model. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autoencoder/autoencoder.h"
+#include "cli.h"
+#include "core/csv.h"
+#include "core/error.h"
+#include "core/io.h"
+#include "core/npy.h"
+
+static void usage(FILE *fp) {
+    fprintf(fp,
+            "Usage: blastscan autoencoder fit --features X.npy --hidden H --out AE.sae [options]\n"
+            "       blastscan autoencoder encode --model AE.sae --features X.npy --out Z.npy\n\n"
+            "fit trains a sparse autoencoder exactly as MATLAB trainAutoencoder (logsig encoder and\n"
+            "decoder, mapminmax scaling, msesparse loss, scaled conjugate gradient, full batch) on\n"
+            "X.npy, a float32 or float64 matrix with one sample per row. encode writes the hidden\n"
+            "layer's activations (N × H float32) of the samples in X.npy.\n\n"
+            "fit options:\n"
+            "  --features X.npy     training samples (N × D)\n"
+            "  --hidden H           hidden units: an integer, or a fraction of D such as 0.25\n"
+            "  --epochs E           MaxEpochs (default 750)\n"
+            "  --l2 L               L2WeightRegularization (default 0.001)\n"
+            "  --sparsity B         SparsityRegularization (default 1)\n"
+            "  --proportion P       SparsityProportion, in (0, 1) (default 0.05)\n"
+            "  --min-grad G         stop when the gradient norm is <= G (default 1e-6)\n"
+            "  --trace T.csv        per-epoch record: epoch,perf,grad_norm,lambda,accepted\n"
+            "  --out AE.sae         where to write the model\n"
+            "  The initial weights come from the global --seed S (default 1).\n\n"
+            "encode options:\n"
+            "  --model AE.sae       a model written by fit\n"
+            "  --features X.npy     samples to encode (N × D, D as in training)\n"
+            "  --out Z.npy          latent features (N × H float32)\n\n"
+            "Exit codes: 0 success, 1 bad input or failure, 2 bad usage.\n");
+}
+
+/* Load a 2-D feature matrix. */
+static int load_matrix(const char *path, bs_array *a) {
+    if (bs_npy_read(path, a)) return -1;
+    if (a->ndim != 2 || a->shape[0] < 1 || a->shape[1] < 1) {
+        int nd = a->ndim;
+        bs_array_free(a);
+        return bs_error("%s: expected a 2-D matrix (samples × features), got %d dimension(s)", path, nd);
+    }
+    return 0;
+}
+
+typedef struct {
+    FILE *fp;
+} trace_sink;
+
+static int write_trace(void *user, const bs_sae_epoch *e) {
+    trace_sink *t = user;
+    fprintf(t->fp, "%d,%.17g,%.17g,%.17g,%d\n", e->epoch, e->perf, e->grad_norm, e->lambda, e->accepted);
+    return 0;
+}
+
+static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
+    static const struct option opts[] = {{"features", required_argument, 0, 'f'},
+                                         {"hidden", required_argument, 0, 'H'},
+                                         {"epochs", required_argument, 0, 'e'},
+                                         {"l2", required_argument, 0, 'l'},
+                                         {"sparsity", required_argument, 0, 's'},
+                                         {"proportion", required_argument, 0, 'p'},
+                                         {"min-grad", required_argument, 0, 'g'},
+                                         {"trace", required_argument, 0, 't'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *features = NULL, *hidden = NULL, *trace = NULL, *out = NULL;
+    bs_sae_options o;
+    bs_sae_options_default(&o);
+    o.seed = cli->seed;
+    long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': features = optarg; break;
+        case 'H': hidden = optarg; break;
+        case 'e':
+            if (bs_cli_parse_int("autoencoder fit", "--epochs", optarg, 0, 1000000000, &v)) return BS_EXIT_USAGE;
+            o.max_epochs = (int)v;
+            break;
+        case 'l':
+            if (bs_cli_parse_double("autoencoder fit", "--l2", optarg, &o.l2)) return BS_EXIT_USAGE;
+            if (!(o.l2 >= 0) || !isfinite(o.l2)) return bs_cli_usage("autoencoder fit", "--l2 must be >= 0");
+            break;
+        case 's':
+            if (bs_cli_parse_double("autoencoder fit", "--sparsity", optarg, &o.sparsity)) return BS_EXIT_USAGE;
+            if (!(o.sparsity >= 0) || !isfinite(o.sparsity)) return bs_cli_usage("autoencoder fit", "--sparsity must be >= 0");
+            break;
+        case 'p':
+            if (bs_cli_parse_double("autoencoder fit", "--proportion", optarg, &o.proportion)) return BS_EXIT_USAGE;
+            if (!(o.proportion > 0 && o.proportion < 1))
+                return bs_cli_usage("autoencoder fit", "--proportion must be in (0, 1)");
+            break;
+        case 'g':
+            if (bs_cli_parse_double("autoencoder fit", "--min-grad", optarg, &o.min_grad)) return BS_EXIT_USAGE;
+            if (!(o.min_grad >= 0)) return bs_cli_usage("autoencoder fit", "--min-grad must be >= 0");
+            break;
+        case 't': trace = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': usage(stdout); return BS_EXIT_OK;
+        default: return bs_cli_usage("autoencoder fit", "unknown option");
+        }
+    }
+    if (optind != argc) return bs_cli_usage("autoencoder fit", "unexpected argument '%s'", argv[optind]);
+    if (!features) return bs_cli_usage("autoencoder fit", "--features is required");
+    if (!hidden) return bs_cli_usage("autoencoder fit", "--hidden is required");
+    if (!out) return bs_cli_usage("autoencoder fit", "--out is required");
+    double hfrac = 0;
+    int is_fraction = strchr(hidden, '.') != NULL;
+    if (is_fraction) {
+        if (bs_cli_parse_double("autoencoder fit", "--hidden", hidden, &hfrac)) return BS_EXIT_USAGE;
+        if (!(hfrac > 0 && hfrac <= 1)) return bs_cli_usage("autoencoder fit", "--hidden as a fraction must be in (0, 1]");
+    } else {
+        if (bs_cli_parse_int("autoencoder fit", "--hidden", hidden, 1, 1L << 24, &v)) return BS_EXIT_USAGE;
+        o.hidden = v;
+    }
+
+    bs_array x;
+    if (load_matrix(features, &x)) return bs_cli_fail("autoencoder fit");
+    int64_t n = x.shape[0], d = x.shape[1];
+    if (is_fraction) {
+        o.hidden = (int64_t)llround(hfrac * (double)d);
+        if (o.hidden < 1) o.hidden = 1;
+    }
+    trace_sink sink = {NULL};
+    bs_atomic_file taf = {0};
+    if (trace) {
+        if (bs_atomic_open(&taf, trace)) {
+            bs_array_free(&x);
+            return bs_cli_fail("autoencoder fit");
+        }
+        sink.fp = taf.fp;
+        fputs("epoch,perf,grad_norm,lambda,accepted\n", sink.fp);
+        o.on_epoch = write_trace;
+        o.user = &sink;
+    }
+    o.progress = 1;
+    bs_sae_fit_info info;
+    bs_sae *m = bs_sae_fit(x.data, n, d, NULL, n, &o, &info);
+    bs_array_free(&x);
+    if (!m) {
+        bs_error_prefix("%s: ", features);
+        if (trace) bs_atomic_abort(&taf);
+        return bs_cli_fail("autoencoder fit");
+    }
+    int rc = bs_sae_save(m, out);
+    if (!rc && trace) rc = bs_atomic_commit(&taf);
+    else if (trace) bs_atomic_abort(&taf);
+    bs_sae_free(m);
+    if (rc) return bs_cli_fail("autoencoder fit");
+    printf("autoencoder: %lld samples x %lld features -> %lld hidden; %d epochs (%d accepted), perf %.6g, "
+           "|grad| %.3g, %s, %.1f s\n",
+           (long long)n, (long long)d, (long long)o.hidden, info.epochs, info.accepted, info.perf, info.grad_norm,
+           bs_sae_stop_name(info.stop), info.seconds);
+    return BS_EXIT_OK;
+}
+
+static int cmd_encode(int argc, char **argv, const bs_cli *cli) {
+    (void)cli;
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"features", required_argument, 0, 'f'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *model = NULL, *features = NULL, *out = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'f': features = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': usage(stdout); return BS_EXIT_OK;
+        default: return bs_cli_usage("autoencoder encode", "unknown option");
+        }
+    }
+    if (optind != argc) return bs_cli_usage("autoencoder encode", "unexpected argument '%s'", argv[optind]);
+    if (!model || !features || !out) return bs_cli_usage("autoencoder encode", "--model, --features and --out are required");
+    bs_sae *m = bs_sae_load(model);
+    if (!m) return bs_cli_fail("autoencoder encode");
+    bs_array x, z;
+    if (load_matrix(features, &x)) {
+        bs_sae_free(m);
+        return bs_cli_fail("autoencoder encode");
+    }
+    int64_t shape[2] = {x.shape[0], bs_sae_hidden(m)};
+    int rc = bs_array_alloc(&z, 2, shape);
+    if (!rc) {
+        rc = bs_sae_encode(m, x.data, x.shape[0], x.shape[1], NULL, x.shape[0], z.data);
+        if (rc) bs_error_prefix("%s: ", features);
+        if (!rc) rc = bs_npy_write(out, &z);
+        bs_array_free(&z);
+    }
+    bs_array_free(&x);
+    bs_sae_free(m);
+    return rc ? bs_cli_fail("autoencoder encode") : BS_EXIT_OK;
+}
+
+int bs_cmd_autoencoder(int argc, char **argv, const bs_cli *cli) {
+    if (argc < 2) {
+        usage(stderr);
+        return BS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return BS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "fit") == 0) return cmd_fit(argc - 1, argv + 1, cli);
+    if (strcmp(argv[1], "encode") == 0) return cmd_encode(argc - 1, argv + 1, cli);
+    return bs_cli_usage("autoencoder", "unknown subcommand '%s' (fit or encode)", argv[1]);
+}
