@@ -27,7 +27,8 @@ const char *bs_cli_assets(void);
 
 /* The command table: X(name, summary). Each name has int bs_cmd_<name>(argc, argv, cli). */
 #define BS_COMMANDS(X)                                                                             \
-    X(tensor, "write the network input tensor of one image as .npy")
+    X(tensor, "write the network input tensor of one image as .npy")                               \
+    X(infer, "run an ONNX model on a .npy tensor and write one output")
 
 #define BS_DECLARE_COMMAND(name, summary) int bs_cmd_##name(int argc, char **argv, const bs_cli *cli);
 BS_COMMANDS(BS_DECLARE_COMMAND)
