@@ -17,7 +17,9 @@ void bs_engine_free(bs_engine *e) {
     if (!e) return;
     for (int i = 0; i < N_PLANS; i++) nn_plan_free(e->plans[i]);
     nn_wcache_free(e);
-    for (size_t i = 0; i < e->n_ops; i++) free(e->ops[i].cin);
+    /* ops has room for one more than n_ops: a node that failed half-way may own `cin` there */
+    if (e->ops)
+        for (size_t i = 0; i <= e->n_ops; i++) free(e->ops[i].cin);
     free(e->ops);
     for (size_t i = 0; i < e->n_owned; i++) {
         bs_onnx_tensor_clear(e->owned[i]);
