@@ -29,6 +29,7 @@ const char *bs_cli_assets(void);
 #define BS_COMMANDS(X)                                                                             \
     X(list, "list the samples found in one or more datasets")                                     \
     X(tensor, "write the network input tensor of one image as .npy")                            \
+    X(infer, "run an ONNX model on a .npy tensor and write one output")                          \
     X(autoencoder, "fit a sparse autoencoder (MATLAB trainAutoencoder) or encode features")
 
 #define BS_DECLARE_COMMAND(name, summary) int bs_cmd_##name(int argc, char **argv, const bs_cli *cli);
