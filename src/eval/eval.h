@@ -65,7 +65,7 @@ int bs_groups_join(int64_t n, int64_t *group, const int64_t *pairs, int64_t n_pa
 #define BS_NEARDUP_SIZE 64
 #define BS_NEARDUP_SHIFT 4 /* ±4 thumbnail pixels: ±16 px on a 257 px crop */
 #define BS_NEARDUP_HP 3
-#define BS_NEARDUP_THRESHOLD 0.80
+#define BS_NEARDUP_THRESHOLD 0.50
 /* Floats per thumbnail: the band-passed BS_NEARDUP_SIZE² plane, then a (BS_NEARDUP_SIZE/4)²
  * plain grey plane that a cheap first stage compares (loosely) before the full score. */
 #define BS_NEARDUP_FLOATS (BS_NEARDUP_SIZE * BS_NEARDUP_SIZE + BS_NEARDUP_SIZE * BS_NEARDUP_SIZE / 16)
