@@ -50,9 +50,8 @@ def write(outdir, name, arr):
     np.save(os.path.join(outdir, name), np.ascontiguousarray(arr))
 
 
-def binary(outdir):
-    rng = np.random.default_rng(20231)
-    n, d = 300, 64
+def binary(outdir, n=300, d=64, prefix="bin", seed=20231):
+    rng = np.random.default_rng(seed)
     labels = (np.arange(n) % 2).astype(np.int64)
     rng.shuffle(labels)
     x = cnn_like(rng, n, d, labels, 2, sep=0.45)
@@ -69,16 +68,16 @@ def binary(outdir):
     clf.fit(z[train], ytr)
     dec = clf.decision_function(z[test])
     pred = clf.predict(z[test])
-    write(outdir, "bin_x.npy", x)
-    write(outdir, "bin_labels.npy", labels.astype(np.float32))
-    write(outdir, "bin_train.npy", train.astype(np.float32))
-    write(outdir, "bin_test.npy", test.astype(np.float32))
-    write(outdir, "bin_decision.npy", dec.astype(np.float64))
-    write(outdir, "bin_predicted.npy", pred.astype(np.float32))
-    write(outdir, "bin_scale.npy", np.array([s], dtype=np.float64))
-    write(outdir, "bin_nsv.npy", clf.n_support_.astype(np.float32))
+    write(outdir, f"{prefix}_x.npy", x)
+    write(outdir, f"{prefix}_labels.npy", labels.astype(np.float32))
+    write(outdir, f"{prefix}_train.npy", train.astype(np.float32))
+    write(outdir, f"{prefix}_test.npy", test.astype(np.float32))
+    write(outdir, f"{prefix}_decision.npy", dec.astype(np.float64))
+    write(outdir, f"{prefix}_predicted.npy", pred.astype(np.float32))
+    write(outdir, f"{prefix}_scale.npy", np.array([s], dtype=np.float64))
+    write(outdir, f"{prefix}_nsv.npy", clf.n_support_.astype(np.float32))
     acc = (pred == labels[test]).mean()
-    print(f"binary: s={s:.6f} n_sv={clf.n_support_.tolist()} test accuracy {acc:.3f} "
+    print(f"{prefix} ({n}x{d}): s={s:.6f} n_sv={clf.n_support_.tolist()} test accuracy {acc:.3f} "
           f"decision range [{dec.min():.3f}, {dec.max():.3f}]")
 
 
@@ -113,6 +112,11 @@ def multiclass(outdir):
 
 
 if __name__ == "__main__":
+    # --wide OUTDIR: an uncommitted 400 × 3072 set (the ESet's width) for the optional wide test
+    if len(sys.argv) > 2 and sys.argv[1] == "--wide":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        binary(sys.argv[2], n=400, d=3072, prefix="wide", seed=20233)
+        sys.exit(0)
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "fixtures")
     os.makedirs(out, exist_ok=True)
     binary(out)
