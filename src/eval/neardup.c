@@ -17,6 +17,7 @@
 #define COARSE_SHIFT 2    /* ±2 coarse pixels ≥ ±BS_NEARDUP_SHIFT/4 + rounding slack */
 #define COARSE_PASS 0.5   /* loose: on aria2021 a stage of 0.2 found the same pairs (docs) */
 #define MIN_OVERLAP 0.6   /* shifts are small, so the overlap is never below ~76 % anyway */
+#define MIN_STD 0.1       /* grey levels: a thumbnail flatter than this has no detail to match */
 
 /* Resample src (n_in values, stride `stride`) onto n_out cells by exact area averaging. */
 static void area_1d(const double *src, int n_in, int stride, double *dst, int n_out) {
@@ -110,7 +111,7 @@ static double shifted_corr(const float *a, const float *b, int n, int r, int *bd
                 }
             }
             double va = saa - sa * sa / m, vb = sbb - sb * sb / m;
-            if (va <= 0 || vb <= 0) continue;
+            if (va <= MIN_STD * MIN_STD * m || vb <= MIN_STD * MIN_STD * m) continue;
             double c = (sab - sa * sb / m) / sqrt(va * vb);
             if (c > best) best = c, bx = dx, by = dy;
         }

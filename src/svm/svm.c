@@ -5,6 +5,7 @@
 #include "svm/svm.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,10 @@ int bs_svm_auto_kernel_scale(const float *z, int64_t n_rows, int64_t d, const ui
 /* ---- fit ------------------------------------------------------------------------------------ */
 
 static void quiet_print(const char *s) { (void)s; }
+
+/* libsvm's print hook is a process-wide pointer: set it once, so fits may run in parallel. */
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+static void quiet_install(void) { svm_set_print_string_function(quiet_print); }
 
 /* Stable order of training positions by label ascending: the order scikit-learn's libsvm sees
  * (it sorts the classes), so both solvers walk the same path. */
@@ -319,7 +324,7 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
         bs_error("svm fit: libsvm refused the parameters: %s", msg);
         goto fail;
     }
-    svm_set_print_string_function(quiet_print);
+    pthread_once(&quiet_once, quiet_install);
     s.model = svm_train(&prob, &par);
     if (!s.model) {
         bs_error("svm fit: libsvm failed");

@@ -58,9 +58,10 @@ void bs_svm_free(bs_svm *m);
 int bs_svm_n_decisions(const bs_svm *m);
 
 /* Predict rows[0..n_rows) of x (N×D). decision: n_rows × bs_svm_n_decisions values (may be
- * NULL); predicted: n_rows labels (may be NULL). For two classes, decision > 0 ⇔ positive
- * class (ties at exactly 0 go to the negative class, as in libsvm). Non-finite features are an
- * error. */
+ * NULL); predicted: n_rows labels (may be NULL). For two classes, decision > 0 means the
+ * positive class; a decision of exactly 0 is predicted positive (libsvm gives a tie to the
+ * pair's second class). K > 2: one-vs-one votes, ties to the smaller label (libsvm's rule).
+ * Non-finite features are an error. Safe to call from several threads on one model. */
 int bs_svm_predict(const bs_svm *m, const float *x, int64_t n, int64_t d, const int64_t *rows,
                    int64_t n_rows, double *decision, int32_t *predicted);
 

@@ -151,11 +151,29 @@ static void test_find_and_join(void **state) {
     free(fa), free(fb), free(fc), free(fd), free(t);
 }
 
+static void test_thumbnail_sizes(void **state) {
+    (void)state;
+    static float t[BS_NEARDUP_FLOATS];
+    /* Tiny, non-square and large-aspect images work; a flat image has no detail and never
+     * matches anything (its correlation is undefined, scored −1). */
+    unsigned char px[7 * 3 * 3];
+    for (int i = 0; i < 7 * 3 * 3; i++) px[i] = (unsigned char)(i * 37);
+    assert_int_equal(bs_neardup_thumbnail(px, 7, 3, t), 0);
+    for (int i = 0; i < BS_NEARDUP_FLOATS; i++) assert_true(isfinite(t[i]));
+    unsigned char flat[20 * 10 * 3];
+    memset(flat, 128, sizeof flat);
+    static float u[BS_NEARDUP_FLOATS];
+    assert_int_equal(bs_neardup_thumbnail(flat, 20, 10, u), 0);
+    assert_true(bs_neardup_score(u, u, NULL, NULL) < BS_NEARDUP_THRESHOLD);
+    assert_int_equal(bs_neardup_thumbnail(px, 0, 3, t), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shifted_crops_match),
         cmocka_unit_test(test_different_images_do_not_match),
         cmocka_unit_test(test_find_and_join),
+        cmocka_unit_test(test_thumbnail_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,12 +327,53 @@ static void test_errors(void **state) {
     assert_null(bs_svm_from_parts(&bad));
 }
 
+/* Fits and predictions running in parallel threads give what serial runs give (libsvm's
+ * global print hook, the error buffer and the GEMM scratch must not interfere). */
+static void test_parallel_fits(void **state) {
+    (void)state;
+    enum { N = 120, D = 6, F = 4 };
+    float x[N * D];
+    int32_t y[N];
+    small_problem(x, y, N, D);
+    int64_t train[F][N], ntr[F];
+    for (int f = 0; f < F; f++) {
+        ntr[f] = 0;
+        for (int i = 0; i < N; i++)
+            if (i % F != f) train[f][ntr[f]++] = i;
+    }
+    int64_t all[N];
+    for (int i = 0; i < N; i++) all[i] = i;
+    bs_svm_params p;
+    bs_svm_params_default(&p);
+    static double serial[F][N], parallel[F][N];
+    for (int f = 0; f < F; f++) {
+        bs_rng r;
+        bs_rng_seed(&r, (uint64_t)f);
+        bs_svm *m = bs_svm_fit(x, N, D, y, train[f], ntr[f], &p, &r);
+        assert_non_null(m);
+        assert_int_equal(bs_svm_predict(m, x, N, D, all, N, serial[f], NULL), 0);
+        bs_svm_free(m);
+    }
+    int bad = 0;
+#pragma omp parallel for reduction(+ : bad)
+    for (int f = 0; f < F; f++) {
+        bs_rng r;
+        bs_rng_seed(&r, (uint64_t)f);
+        bs_svm *m = bs_svm_fit(x, N, D, y, train[f], ntr[f], &p, &r);
+        if (!m || bs_svm_predict(m, x, N, D, all, N, parallel[f], NULL)) bad++;
+        bs_svm_free(m);
+    }
+    assert_int_equal(bad, 0);
+    for (int f = 0; f < F; f++)
+        for (int i = 0; i < N; i++) assert_true(fabs(serial[f][i] - parallel[f][i]) < 1e-9);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parity_binary),   cmocka_unit_test(test_parity_multiclass),
         cmocka_unit_test(test_parity_wide),
         cmocka_unit_test(test_auto_scale_hand), cmocka_unit_test(test_auto_scale_sampling),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_parallel_fits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
