@@ -24,13 +24,18 @@ int bs_cli_parse_int(const char *cmd, const char *opt, const char *text, long mi
 int bs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *out);
 /* The shared assets folder: $BLASTSCAN_ASSETS, else the ../shared beside the source tree. */
 const char *bs_cli_assets(void);
+/* The shipped backbones (assets/models/...), malloc'd paths; error if absent. */
+int bs_cli_default_backbones(const char ***paths, size_t *n);
 
 /* The command table: X(name, summary). Each name has int bs_cmd_<name>(argc, argv, cli). */
 #define BS_COMMANDS(X)                                                                             \
     X(list, "list the samples found in one or more datasets")                                     \
     X(tensor, "write the network input tensor of one image as .npy")                            \
     X(infer, "run an ONNX model on a .npy tensor and write one output")                          \
-    X(autoencoder, "fit a sparse autoencoder (MATLAB trainAutoencoder) or encode features")
+    X(extract, "deep features of a dataset through one or more backbones")                        \
+    X(autoencoder, "fit a sparse autoencoder (MATLAB trainAutoencoder) or encode features")      \
+    X(experiment, "the paper's experiments (Exp 1-3) on a feature folder, with reports")         \
+    X(reproduce, "the whole study in one command: extract, both protocols, report")
 
 #define BS_DECLARE_COMMAND(name, summary) int bs_cmd_##name(int argc, char **argv, const bs_cli *cli);
 BS_COMMANDS(BS_DECLARE_COMMAND)

@@ -1,0 +1,40 @@
+/* cli_study.h — the study options `experiment` and `reproduce` share, parsed one way. */
+#ifndef BS_CLI_STUDY_H
+#define BS_CLI_STUDY_H
+
+#include <getopt.h>
+
+#include "cli.h"
+#include "study/study.h"
+
+#define BS_OPT_PROTOCOL 3001
+#define BS_OPT_FOLDS 3002
+#define BS_OPT_LATENT 3003
+#define BS_OPT_EPOCHS 3004
+#define BS_OPT_KERNEL_SCALE 3005
+
+#define BS_STUDY_LONG_OPTIONS                                                                      \
+    {"protocol", required_argument, 0, BS_OPT_PROTOCOL}, {"folds", required_argument, 0, BS_OPT_FOLDS}, \
+        {"latent", required_argument, 0, BS_OPT_LATENT}, {"epochs", required_argument, 0, BS_OPT_EPOCHS}, \
+        {"kernel-scale", required_argument, 0, BS_OPT_KERNEL_SCALE}
+
+#define BS_STUDY_OPTIONS_HELP                                                                      \
+    "  --protocol P     paper (as published: leaky) or grouped (honest: whole groups per fold,\n"  \
+    "                   every step fitted on training folds only)\n"                               \
+    "  --folds K        cross-validation folds (default 5)\n"                                     \
+    "  --latent F,...   autoencoder hidden sizes as fractions of the fused width\n"               \
+    "                   (default 0.25,0.5,0.75: the paper's Cases 1-3; 'none' skips Exp 3)\n"     \
+    "  --epochs N       autoencoder MaxEpochs (default 750)\n"                                    \
+    "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"
+
+typedef struct bs_cli_study {
+    bs_study_options opt;
+    double latent[16];
+    int both; /* --protocol both (reproduce only) */
+} bs_cli_study;
+
+void bs_cli_study_init(bs_cli_study *s, const bs_cli *cli);
+/* -1: not a study option; 0: taken; 1: usage error (printed). */
+int bs_cli_study_option(bs_cli_study *s, const char *cmd, int c, const char *arg);
+
+#endif

@@ -1,0 +1,232 @@
+/* cmd_reproduce.c — `blastscan reproduce`: the whole study in one command — extraction (with
+ * the cache), both protocols, and a report that puts them side by side. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_data.h"
+#include "cli_study.h"
+#include "core/error.h"
+#include "core/io.h"
+#include "core/progress.h"
+#include "features/extract.h"
+#include "report/report.h"
+#include "study/study.h"
+
+#ifndef BLASTSCAN_VERSION
+#define BLASTSCAN_VERSION "unknown"
+#endif
+
+/* Defaults sized to finish within 20 minutes on a 2-core machine (README). */
+#define DEFAULT_SAMPLE 368 /* the paper's ALL-IDB size: 368 images -> 1104 rows with flips */
+#define DEFAULT_EPOCHS 750
+
+static void usage(FILE *fp) {
+    fprintf(fp,
+            "Usage: blastscan reproduce [--data D ...] [--positive C,...] [--backbone M.onnx ...]\n"
+            "                           [--protocol paper|grouped|both] [--augment none|flip]\n"
+            "                           [--sample N] [--folds K] [--latent F,...] [--epochs N]\n"
+            "                           [--cache DIR | --no-cache] --report OUTDIR\n\n"
+            "Extract features (cached), run Exp 1-3 under each protocol, and write OUTDIR/report.md\n"
+            "with both protocols side by side and what the paper protocol leaks; OUTDIR/paper/ and\n"
+            "OUTDIR/grouped/ hold each protocol's results.json, tables and figures, OUTDIR/features/\n"
+            "the feature folder.\n\n"
+            "Defaults: the Aria 2021 dataset in the assets folder (Early,Pre,Pro = ALL), a stratified\n"
+            "random sample of %d images (the paper's dataset size; --sample 0 for all 3256), the two\n"
+            "shipped backbones, --augment flip, --protocol both, --latent 0.25 (Case 1, the paper's\n"
+            "standard model), %d epochs.\n\n" BS_DATA_OPTIONS_HELP
+            "  --backbone M     ONNX backbone; repeat (default: the shipped two)\n"
+            "  --augment A      flip (default: original + two mirrors, as the paper) or none\n"
+            "  --sample N       stratified random subset of N images (seeded); 0 = all\n" BS_STUDY_OPTIONS_HELP
+            "  --cache DIR      extraction cache (default ~/.cache/blastscan); --no-cache: none\n"
+            "  --report OUTDIR  where to write\n",
+            DEFAULT_SAMPLE, DEFAULT_EPOCHS);
+}
+
+enum { OPT_BACKBONE = 4001, OPT_AUGMENT, OPT_SAMPLE, OPT_CACHE, OPT_NO_CACHE, OPT_REPORT };
+
+static char *join_names(const bs_dataset *ds, const bs_cli_data *data, const char **models, size_t n, char **backbones) {
+    (void)ds;
+    size_t cap = 1;
+    for (size_t i = 0; i < data->nsources; i++) cap += strlen(data->sources[i]) + 2;
+    char *d = calloc(cap, 1);
+    for (size_t i = 0; d && i < data->nsources; i++) {
+        if (i) strcat(d, ", ");
+        strcat(d, data->sources[i]);
+    }
+    cap = 1;
+    for (size_t i = 0; i < n; i++) cap += strlen(models[i]) + 2;
+    *backbones = calloc(cap, 1);
+    for (size_t i = 0; *backbones && i < n; i++) {
+        char *stem = bs_path_stem(models[i]);
+        if (i) strcat(*backbones, ", ");
+        if (stem) strcat(*backbones, stem);
+        free(stem);
+    }
+    return d;
+}
+
+int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
+    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
+                                         BS_STUDY_LONG_OPTIONS,
+                                         {"backbone", required_argument, 0, OPT_BACKBONE},
+                                         {"augment", required_argument, 0, OPT_AUGMENT},
+                                         {"sample", required_argument, 0, OPT_SAMPLE},
+                                         {"cache", required_argument, 0, OPT_CACHE},
+                                         {"no-cache", no_argument, 0, OPT_NO_CACHE},
+                                         {"report", required_argument, 0, OPT_REPORT},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    double t0 = bs_now();
+    bs_cli_data data;
+    bs_cli_data_init(&data);
+    bs_cli_study st;
+    bs_cli_study_init(&st, cli);
+    st.both = 1;
+    st.latent[0] = 0.25;
+    st.opt.nlatent = 1;
+    st.opt.epochs = DEFAULT_EPOCHS;
+    bs_extract_options xo;
+    bs_extract_options_init(&xo);
+    xo.augment = 1;
+    const char **models = NULL;
+    size_t nmodels = 0;
+    long sample = -1;
+    int owned_models = 0, no_cache = 0, c, rc = BS_EXIT_USAGE;
+    const char *cache = NULL, *report = NULL;
+    char *default_data = NULL, *default_cache = NULL, *featdir = NULL, *sub = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int d = bs_cli_data_option(&data, "reproduce", c, optarg);
+        if (d < 0) d = bs_cli_study_option(&st, "reproduce", c, optarg);
+        if (d > 0) goto done;
+        if (d == 0) continue;
+        switch (c) {
+        case OPT_BACKBONE: {
+            const char **m = realloc(models, (nmodels + 1) * sizeof *m);
+            if (!m) goto done;
+            models = m;
+            models[nmodels++] = optarg;
+            break;
+        }
+        case OPT_AUGMENT:
+            if (!strcmp(optarg, "none")) xo.augment = 0;
+            else if (!strcmp(optarg, "flip")) xo.augment = 1;
+            else {
+                bs_cli_usage("reproduce", "--augment must be none or flip");
+                goto done;
+            }
+            break;
+        case OPT_SAMPLE:
+            if (bs_cli_parse_int("reproduce", "--sample", optarg, 0, 100000000, &sample)) goto done;
+            break;
+        case OPT_CACHE: cache = optarg; break;
+        case OPT_NO_CACHE: no_cache = 1; break;
+        case OPT_REPORT: report = optarg; break;
+        case 'h': usage(stdout); rc = BS_EXIT_OK; goto done;
+        default: bs_cli_usage("reproduce", "unknown option"); goto done;
+        }
+    }
+    if (optind != argc) {
+        bs_cli_usage("reproduce", "unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+    if (!report) {
+        bs_cli_usage("reproduce", "--report OUTDIR is required");
+        goto done;
+    }
+    rc = BS_EXIT_FAIL;
+    if (!data.nsources) {
+        default_data = bs_path_join(bs_cli_assets(), "data/aria2021");
+        if (!default_data || !bs_is_dir(default_data)) {
+            fprintf(stderr, "blastscan reproduce: error: %s: default dataset not found; give --data or set BLASTSCAN_ASSETS\n",
+                    default_data ? default_data : "data/aria2021");
+            goto done;
+        }
+        bs_cli_data_option(&data, "reproduce", BS_OPT_DATA, default_data);
+        if (!data.npositive) bs_cli_data_option(&data, "reproduce", BS_OPT_POSITIVE, "Early,Pre,Pro");
+        if (sample < 0) sample = DEFAULT_SAMPLE;
+    }
+    if (sample < 0) sample = 0;
+    if (!nmodels) {
+        if (bs_cli_default_backbones(&models, &nmodels)) {
+            rc = bs_cli_fail("reproduce");
+            goto done;
+        }
+        owned_models = 1;
+    }
+    if (!no_cache && !cache) default_cache = bs_extract_default_cache();
+    xo.cache = no_cache ? NULL : cache ? cache : default_cache;
+
+    bs_dataset ds;
+    if (bs_cli_data_open(&data, &ds) || bs_dataset_sample(&ds, (size_t)sample, cli->seed)) {
+        rc = bs_cli_fail("reproduce");
+        goto done;
+    }
+    fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s\n", ds.n,
+            bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), nmodels, xo.augment ? "flip" : "none");
+    featdir = bs_path_join(report, "features");
+    bs_backbone_spec *specs = calloc(nmodels, sizeof *specs);
+    bs_extract_stats xs = {0};
+    for (size_t i = 0; specs && i < nmodels; i++) specs[i] = (bs_backbone_spec){models[i], 0, NULL};
+    int failed = !featdir || !specs || bs_extract(&ds, specs, nmodels, &xo, featdir, &xs);
+    free(specs);
+    if (!failed)
+        fprintf(stderr, "reproduce: features in %.1f s (%zu computed, %zu from cache)\n", xs.seconds, xs.computed, xs.cached);
+    char *backbones = NULL;
+    char *datadesc = failed ? NULL : join_names(&ds, &data, models, nmodels, &backbones);
+    bs_dataset_free(&ds);
+    bs_feature_index idx;
+    if (failed || bs_featdir_read_index(featdir, &idx)) {
+        free(datadesc);
+        free(backbones);
+        rc = bs_cli_fail("reproduce");
+        goto done;
+    }
+    bs_study studies[2];
+    int ran[2] = {0, 0};
+    static const bs_protocol order[2] = {BS_PROTOCOL_PAPER, BS_PROTOCOL_GROUPED};
+    failed = 0;
+    for (int p = 0; p < 2 && !failed; p++) {
+        if (!st.both && st.opt.protocol != order[p]) continue;
+        bs_study_options o = st.opt;
+        o.protocol = order[p];
+        free(sub);
+        sub = bs_path_join(report, bs_protocol_name(order[p]));
+        if (!sub || bs_study_run(featdir, &idx, &o, &studies[p]) || bs_report_write(&studies[p], &idx, sub)) {
+            failed = 1;
+            break;
+        }
+        ran[p] = 1;
+    }
+    if (!failed) {
+        char sample_note[256];
+        snprintf(sample_note, sizeof sample_note, "%s%s", datadesc ? datadesc : "?",
+                 sample > 0 ? " (stratified random sample)" : "");
+        bs_report_context ctx = {sample_note, backbones ? backbones : "?", xo.augment ? "flip (original + hmirror + vmirror)" : "none",
+                                 xs.seconds, bs_now() - t0, BLASTSCAN_VERSION};
+        failed = bs_report_write_summary(ran[0] ? &studies[0] : NULL, ran[1] ? &studies[1] : NULL, &ctx, report);
+    }
+    for (int p = 0; p < 2; p++)
+        if (ran[p]) bs_study_free(&studies[p]);
+    bs_feature_index_free(&idx);
+    free(datadesc);
+    free(backbones);
+    if (failed) rc = bs_cli_fail("reproduce");
+    else {
+        fprintf(stderr, "reproduce: done in %.0f s -> %s/report.md\n", bs_now() - t0, report);
+        rc = BS_EXIT_OK;
+    }
+done:
+    if (owned_models)
+        for (size_t i = 0; i < nmodels; i++) free((char *)models[i]);
+    free(models);
+    free(default_data);
+    free(default_cache);
+    free(featdir);
+    free(sub);
+    bs_cli_data_free(&data);
+    return rc;
+}

@@ -1,0 +1,340 @@
+/* extract.c — feature extraction with a row cache (see extract.h).
+ *
+ * Per backbone, two passes: (1) every row missing from the cache is computed, in engine runs
+ * of exactly `batch` rows (the last one padded) so the engine builds one plan per model, and
+ * stored in the cache; (2) the feature set is assembled from the cache in index order and
+ * streamed to NAME.npy. Only pass 1 touches images and networks, so a re-run over a grown
+ * dataset computes just the new rows. */
+#define _GNU_SOURCE
+#include "extract.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "core/npy.h"
+#include "core/progress.h"
+#include "features/featdir.h"
+#include "image/image.h"
+#include "nn/engine.h"
+#include "onnx/onnx.h"
+
+void bs_extract_options_init(bs_extract_options *opt) {
+    memset(opt, 0, sizeof *opt);
+    opt->batch = 16;
+}
+
+char *bs_extract_default_cache(void) {
+    const char *c = getenv("BLASTSCAN_CACHE");
+    if (c && *c) return bs_strdup(c);
+    c = getenv("XDG_CACHE_HOME");
+    if (c && *c) return bs_path_join(c, "blastscan");
+    c = getenv("HOME");
+    if (c && *c) return bs_path_join(c, ".cache/blastscan");
+    return NULL;
+}
+
+typedef struct {
+    bs_engine *engine;
+    char *name, *tap, *path, *cache_dir;
+    char sha[BS_SHA256_HEX];
+    int size;
+    int64_t dim;
+} backbone;
+
+static void backbone_close(backbone *b) {
+    bs_engine_free(b->engine);
+    free(b->name);
+    free(b->tap);
+    free(b->path);
+    free(b->cache_dir);
+    memset(b, 0, sizeof *b);
+}
+
+/* A feature-set name becomes a file name: keep it to a safe alphabet. */
+static int safe_name(const char *s) {
+    if (!*s || *s == '.') return 0;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '.')) return 0;
+    return 1;
+}
+
+static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, size_t batch, backbone *b) {
+    memset(b, 0, sizeof *b);
+    if (bs_sha256_file(spec->path, b->sha)) return -1;
+    bs_onnx_model *model;
+    if (bs_onnx_load(spec->path, &model)) return -1;
+    const char *meta_name = bs_onnx_meta(model, "name");
+    const char *meta_tap = bs_onnx_meta(model, "feature_output");
+    b->name = meta_name && safe_name(meta_name) ? bs_strdup(meta_name) : bs_path_stem(spec->path);
+    b->tap = bs_strdup(spec->tap ? spec->tap : meta_tap ? meta_tap : "features");
+    b->path = bs_strdup(spec->path);
+    if (!b->name || !b->tap || !b->path) {
+        bs_onnx_free(model);
+        return -1;
+    }
+    if (!safe_name(b->name)) {
+        bs_onnx_free(model);
+        return bs_error("%s: cannot make a feature-set name from the file name", spec->path);
+    }
+    const char *outs[1] = {b->tap};
+    b->engine = bs_engine_create(model, outs, 1);
+    if (!b->engine) return bs_error_prefix("%s: ", spec->path);
+    b->size = spec->input_size > 0 ? spec->input_size : (int)bs_engine_input_size(b->engine);
+    if (b->size <= 0 || b->size > 4096)
+        return bs_error("%s: input size unknown (no input_size metadata); give --input-size", spec->path);
+    /* One run on a blank batch tells the feature width and builds the plan used later. */
+    size_t per = (size_t)3 * b->size * b->size;
+    float *zeros = bs_calloc(per * batch, sizeof(float));
+    if (!zeros) return -1;
+    int64_t shape[4] = {(int64_t)batch, 3, b->size, b->size};
+    int rc = bs_engine_run(b->engine, zeros, 4, shape);
+    free(zeros);
+    if (rc) return bs_error_prefix("%s: ", spec->path);
+    int ndim;
+    int64_t oshape[BS_ONNX_MAX_DIMS];
+    if (!bs_engine_output(b->engine, b->tap, &ndim, oshape)) return bs_error_prefix("%s: ", spec->path);
+    int64_t count = 1;
+    for (int i = 0; i < ndim; i++) count *= oshape[i];
+    if (ndim < 1 || oshape[0] != (int64_t)batch || count / (int64_t)batch < 1)
+        return bs_error("%s: output '%s' is not [N, D] (per-image features)", spec->path, b->tap);
+    b->dim = count / (int64_t)batch;
+    b->cache_dir = bs_strfmt("%s/%s-s%d-%s", cache_root, b->sha, b->size, b->tap);
+    if (!b->cache_dir) return -1;
+    return bs_mkdir_p(b->cache_dir);
+}
+
+/* cache/<model>-s<size>-<tap>/<ab>/<image sha>-<view>.npy */
+static char *cache_path(const backbone *b, const char *image_sha, bs_view v) {
+    return bs_strfmt("%s/%.2s/%s-%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v));
+}
+
+/* A cache entry is used only if it is exactly [dim] finite floats; anything else is a miss. */
+static int cache_get(const backbone *b, const char *image_sha, bs_view v, float *row) {
+    char *p = cache_path(b, image_sha, v);
+    if (!p || access(p, F_OK) != 0) {
+        free(p);
+        return 0;
+    }
+    bs_array a;
+    int hit = bs_npy_read(p, &a) == 0 && a.ndim == 1 && a.shape[0] == b->dim;
+    for (int64_t i = 0; hit && i < b->dim; i++) hit = isfinite(a.data[i]);
+    if (hit) memcpy(row, a.data, sizeof(float) * (size_t)b->dim);
+    bs_array_free(&a);
+    free(p);
+    return hit;
+}
+
+static int cache_put(const backbone *b, const char *image_sha, bs_view v, const float *row) {
+    char *p = cache_path(b, image_sha, v);
+    if (!p) return -1;
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    int rc = bs_mkdir_p(p);
+    *slash = '/';
+    bs_array a = {.ndim = 1, .shape = {b->dim}, .data = (float *)row};
+    if (rc == 0) rc = bs_npy_write(p, &a);
+    free(p);
+    return rc;
+}
+
+typedef struct {
+    size_t sample;
+    bs_view view;
+} pending_row;
+
+/* Compute `n` pending rows (n <= batch; sorted by sample) in one engine run and cache them. */
+static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX],
+                        const pending_row *rows, size_t n, size_t batch, float *tensor) {
+    size_t per = (size_t)3 * b->size * b->size;
+    memset(tensor + n * per, 0, (batch - n) * per * sizeof(float));
+    int failed = 0;
+    char *first_error = NULL;
+    /* Each image is decoded once, however many of its views are pending. */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && rows[i - 1].sample == rows[i].sample) continue;
+        bs_image img;
+        if (bs_image_load_resized(ds->samples[rows[i].sample].path, b->size, &img)) {
+#pragma omp critical(extract_error)
+            {
+                if (!first_error) first_error = strdup(bs_error_message());
+                failed = 1;
+            }
+            continue;
+        }
+        for (size_t j = i; j < n && rows[j].sample == rows[i].sample; j++)
+            bs_image_to_chw(&img, rows[j].view, tensor + j * per);
+        bs_image_free(&img);
+    }
+    if (failed) {
+        bs_error("%s", first_error ? first_error : "image decoding failed");
+        free(first_error);
+        return -1;
+    }
+    int64_t shape[4] = {(int64_t)batch, 3, b->size, b->size};
+    if (bs_engine_run(b->engine, tensor, 4, shape)) return bs_error_prefix("%s: ", b->path);
+    int ndim;
+    int64_t oshape[BS_ONNX_MAX_DIMS];
+    const float *out = bs_engine_output(b->engine, b->tap, &ndim, oshape);
+    if (!out) return bs_error_prefix("%s: ", b->path);
+    for (size_t i = 0; i < n; i++) {
+        const float *row = out + i * (size_t)b->dim;
+        for (int64_t k = 0; k < b->dim; k++)
+            if (!isfinite(row[k]))
+                return bs_error("%s: the network gave a non-finite feature for %s (%s)", b->path,
+                                ds->samples[rows[i].sample].path, bs_view_name(rows[i].view));
+        if (cache_put(b, image_sha[rows[i].sample], rows[i].view, row)) return -1;
+    }
+    return 0;
+}
+
+static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int augment, size_t rows) {
+    char *path = bs_path_join(outdir, "extract.json");
+    if (!path) return -1;
+    bs_atomic_file af;
+    if (bs_atomic_open(&af, path)) {
+        free(path);
+        return -1;
+    }
+    FILE *fp = af.fp;
+    fprintf(fp, "{\n  \"augment\": \"%s\",\n  \"rows\": %zu,\n  \"backbones\": [\n", augment ? "flip" : "none", rows);
+    for (size_t i = 0; i < nb; i++) {
+        fputs("    {\"name\": ", fp);
+        bs_json_string(fp, bb[i].name);
+        fputs(", \"path\": ", fp);
+        bs_json_string(fp, bb[i].path);
+        fprintf(fp, ", \"sha256\": \"%s\", \"input_size\": %d, \"tap\": ", bb[i].sha, bb[i].size);
+        bs_json_string(fp, bb[i].tap);
+        fprintf(fp, ", \"dim\": %lld}%s\n", (long long)bb[i].dim, i + 1 < nb ? "," : "");
+    }
+    fputs("  ]\n}\n", fp);
+    int rc = bs_atomic_commit(&af);
+    free(path);
+    return rc;
+}
+
+int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, const bs_extract_options *opt,
+               const char *outdir, bs_extract_stats *stats) {
+    double t0 = bs_now();
+    memset(stats, 0, sizeof *stats);
+    if (nb == 0) return bs_error("no backbone given (--backbone M.onnx)");
+    if (opt->batch < 1 || opt->batch > 1024) return bs_error("batch size %d out of range", opt->batch);
+    size_t batch = (size_t)opt->batch;
+    int nviews = opt->augment ? 3 : 1;
+    size_t nrows = ds->n * (size_t)nviews;
+    int rc = bs_mkdir_p(outdir);
+    /* Without a cache folder the rows still pass through one, private to this run. */
+    char *cache_root = opt->cache ? bs_strdup(opt->cache) : bs_path_join(outdir, ".rows.tmp");
+    backbone *bb = bs_calloc(nb, sizeof *bb);
+    char (*image_sha)[BS_SHA256_HEX] = bs_calloc(ds->n ? ds->n : 1, BS_SHA256_HEX);
+    pending_row *pending = bs_calloc(batch, sizeof *pending);
+    float *row = NULL, *tensor = NULL;
+    bs_npy_writer *w = NULL;
+    if (!cache_root || !bb || !image_sha || !pending) rc = -1;
+    if (rc == 0) rc = bs_mkdir_p(cache_root);
+    for (size_t i = 0; i < nb && rc == 0; i++) {
+        rc = backbone_open(&specs[i], cache_root, batch, &bb[i]);
+        for (size_t j = 0; j < i && rc == 0; j++)
+            if (strcmp(bb[i].name, bb[j].name) == 0)
+                rc = bs_error("%s and %s are both named '%s'; feature sets need distinct names", bb[j].path,
+                              bb[i].path, bb[i].name);
+    }
+    /* Image identity for the cache: the file's bytes. */
+    int hash_failed = 0;
+    if (rc == 0) {
+#pragma omp parallel for schedule(dynamic, 16)
+        for (size_t i = 0; i < ds->n; i++)
+            if (bs_sha256_file(ds->samples[i].path, image_sha[i])) hash_failed = 1;
+        if (hash_failed) rc = bs_error("cannot read every image of the dataset (did a file change?)");
+    }
+    bs_progress prog;
+    if (rc == 0) bs_progress_start(&prog, "extract", (int64_t)(nrows * nb));
+    if (opt->quiet) prog.enabled = 0;
+    int64_t done = 0;
+    for (size_t bi = 0; bi < nb && rc == 0; bi++) {
+        backbone *b = &bb[bi];
+        size_t per = (size_t)3 * b->size * b->size;
+        free(row);
+        free(tensor);
+        row = bs_malloc(sizeof(float) * (size_t)b->dim);
+        tensor = bs_malloc(sizeof(float) * per * batch);
+        if (!row || !tensor) {
+            rc = -1;
+            break;
+        }
+        /* Pass 1: fill the cache. */
+        size_t npend = 0;
+        for (size_t s = 0; s < ds->n && rc == 0; s++) {
+            for (int v = 0; v < nviews && rc == 0; v++) {
+                if (cache_get(b, image_sha[s], (bs_view)v, row)) {
+                    stats->cached++;
+                    bs_progress_update(&prog, ++done);
+                    continue;
+                }
+                pending[npend++] = (pending_row){s, (bs_view)v};
+                if (npend == batch) {
+                    rc = compute_rows(b, ds, image_sha, pending, npend, batch, tensor);
+                    stats->computed += npend;
+                    done += (int64_t)npend;
+                    bs_progress_update(&prog, done);
+                    npend = 0;
+                }
+            }
+        }
+        if (rc == 0 && npend) {
+            rc = compute_rows(b, ds, image_sha, pending, npend, batch, tensor);
+            stats->computed += npend;
+            done += (int64_t)npend;
+            bs_progress_update(&prog, done);
+        }
+        /* Pass 2: assemble NAME.npy from the cache, in index order. */
+        char *npy = rc == 0 ? bs_featdir_set_path(outdir, b->name) : NULL;
+        int64_t shape[2] = {(int64_t)nrows, b->dim};
+        if (rc == 0 && !(npy && (w = bs_npy_writer_open(npy, 2, shape)))) rc = -1;
+        for (size_t s = 0; s < ds->n && rc == 0; s++)
+            for (int v = 0; v < nviews && rc == 0; v++) {
+                if (!cache_get(b, image_sha[s], (bs_view)v, row))
+                    rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir, ds->samples[s].path);
+                else rc = bs_npy_writer_append(w, row, (size_t)b->dim);
+            }
+        if (w) {
+            if (rc == 0) rc = bs_npy_writer_close(w);
+            else bs_npy_writer_abort(w);
+            w = NULL;
+        }
+        free(npy);
+    }
+    if (rc == 0) bs_progress_finish(&prog);
+    /* The index goes last: a folder with an index is a complete folder. */
+    if (rc == 0) {
+        bs_feature_index idx = {nrows, bs_calloc(nrows ? nrows : 1, sizeof(bs_feature_row))};
+        if (!idx.rows) rc = -1;
+        for (size_t s = 0, r = 0; s < ds->n && rc == 0; s++)
+            for (int v = 0; v < nviews; v++, r++)
+                idx.rows[r] = (bs_feature_row){(long)r, ds->samples[s].path, ds->samples[s].label,
+                                               ds->samples[s].class_name, ds->samples[s].group, (bs_view)v};
+        if (rc == 0) rc = write_manifest(outdir, bb, nb, opt->augment, nrows);
+        if (rc == 0) rc = bs_featdir_write_index(outdir, &idx);
+        free(idx.rows);
+    }
+    if (!opt->cache && cache_root) bs_rmtree(cache_root);
+    for (size_t i = 0; bb && i < nb; i++) backbone_close(&bb[i]);
+    free(bb);
+    free(image_sha);
+    free(pending);
+    free(row);
+    free(tensor);
+    free(cache_root);
+    stats->rows = nrows;
+    stats->seconds = bs_now() - t0;
+    return rc;
+}

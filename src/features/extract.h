@@ -1,0 +1,43 @@
+/* extract.h — deep features: every image (and, with augmentation, its two mirrors) through
+ * every backbone, written as a feature folder (featdir.h).
+ *
+ * Batched and streamed: rows go to disk as they are computed, so memory does not grow with
+ * the dataset. A cache keyed by (model sha256, image-file sha256, view) keeps every computed
+ * row, one small file each, written atomically: a re-run computes only what is new and an
+ * interrupted run resumes where it stopped. Not for: training or evaluation. */
+#ifndef BS_FEATURES_EXTRACT_H
+#define BS_FEATURES_EXTRACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset/dataset.h"
+
+typedef struct bs_backbone_spec {
+    const char *path;  /* ONNX file */
+    int input_size;    /* 0: from metadata input_size (or the declared input shape) */
+    const char *tap;   /* output to take; NULL: metadata feature_output, else "features" */
+} bs_backbone_spec;
+
+typedef struct bs_extract_options {
+    int augment;          /* 0: original only; 1: original, hmirror, vmirror */
+    int batch;            /* images per engine run (default 16) */
+    const char *cache;    /* cache folder; NULL: no cache */
+    int quiet;            /* no progress bar */
+} bs_extract_options;
+
+typedef struct bs_extract_stats {
+    size_t rows;      /* rows per feature set */
+    size_t computed;  /* rows computed by a network (summed over backbones) */
+    size_t cached;    /* rows found in the cache */
+    double seconds;
+} bs_extract_stats;
+
+void bs_extract_options_init(bs_extract_options *opt);
+/* The default cache folder: $BLASTSCAN_CACHE, else $XDG_CACHE_HOME/blastscan, else
+ * ~/.cache/blastscan (malloc'd; NULL if none can be named). */
+char *bs_extract_default_cache(void);
+int bs_extract(const bs_dataset *ds, const bs_backbone_spec *backbones, size_t nbackbones,
+               const bs_extract_options *opt, const char *outdir, bs_extract_stats *stats);
+
+#endif

@@ -1,0 +1,295 @@
+/* study.c — experiments × folds (see study.h). */
+#define _GNU_SOURCE
+#include "study.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autoencoder/autoencoder.h"
+#include "core/error.h"
+#include "core/io.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "svm/svm.h"
+
+void bs_study_options_init(bs_study_options *opt) {
+    memset(opt, 0, sizeof *opt);
+    opt->protocol = BS_PROTOCOL_GROUPED;
+    opt->folds = 5;
+    opt->seed = 1;
+    opt->epochs = 750;
+    opt->l2 = 0.001;
+    opt->sparsity = 1.0;
+    opt->proportion = 0.05;
+}
+
+const char *bs_protocol_name(bs_protocol p) { return p == BS_PROTOCOL_PAPER ? "paper" : "grouped"; }
+
+int bs_protocol_parse(const char *s, bs_protocol *out) {
+    if (!strcmp(s, "paper")) *out = BS_PROTOCOL_PAPER;
+    else if (!strcmp(s, "grouped")) *out = BS_PROTOCOL_GROUPED;
+    else return -1;
+    return 0;
+}
+
+/* An independent, order-free seed for each purpose: (seed, purpose, experiment, fold). */
+static uint64_t derive_seed(uint64_t seed, uint64_t purpose, uint64_t exp, uint64_t fold) {
+    uint64_t x = seed ^ (purpose * 0x9e3779b97f4a7c15ULL) ^ (exp << 20) ^ (fold << 40);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3 };
+
+typedef struct {
+    const char *s;
+    size_t idx;
+} str_idx;
+
+static int cmp_str_idx(const void *a, const void *b) {
+    const str_idx *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Dense integer ids for strings: equal strings get equal ids. Returns the distinct count. */
+static int64_t string_ids(const bs_feature_index *idx, int use_group, int64_t *ids) {
+    str_idx *v = bs_calloc(idx->n, sizeof *v);
+    if (!v) return -1;
+    for (size_t i = 0; i < idx->n; i++) v[i] = (str_idx){use_group ? idx->rows[i].group : idx->rows[i].path, i};
+    qsort(v, idx->n, sizeof *v, cmp_str_idx);
+    int64_t next = -1;
+    for (size_t i = 0; i < idx->n; i++) {
+        if (i == 0 || strcmp(v[i].s, v[i - 1].s) != 0) next++;
+        ids[v[i].idx] = next;
+    }
+    free(v);
+    return next + 1;
+}
+
+void bs_study_free(bs_study *s) {
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        bs_experiment *x = &s->experiments[e];
+        free(x->name);
+        for (size_t i = 0; i < x->nfeatures; i++) free(x->features[i]);
+        free(x->features);
+        free(x->decision);
+        free(x->predicted);
+        free(x->per_fold);
+    }
+    free(s->experiments);
+    free(s->labels);
+    free(s->fold);
+    free(s->leaked_per_fold);
+    memset(s, 0, sizeof *s);
+}
+
+/* Metrics of the rows selected by `take` (NULL = all). */
+static int metrics_of(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx, int fold,
+                      int originals_only, bs_metrics *out) {
+    int32_t *lab = bs_calloc(s->n, sizeof *lab), *pred = bs_calloc(s->n, sizeof *pred);
+    double *dec = bs_calloc(s->n, sizeof *dec);
+    int rc = (lab && pred && dec) ? 0 : -1;
+    int64_t m = 0;
+    for (size_t r = 0; r < s->n && rc == 0; r++) {
+        if (fold >= 0 && s->fold[r] != fold) continue;
+        if (originals_only && idx->rows[r].view != BS_VIEW_ORIGINAL) continue;
+        lab[m] = s->labels[r];
+        pred[m] = x->predicted[r];
+        dec[m] = x->decision[r];
+        m++;
+    }
+    if (rc == 0) rc = bs_metrics_binary(lab, pred, dec, m, out);
+    free(lab);
+    free(pred);
+    free(dec);
+    return rc;
+}
+
+/* One experiment: features x (n × w) → per fold (optional autoencoder) + SVM → test decisions. */
+static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, const float *x, int64_t w,
+                          int64_t hidden, const bs_study_options *opt) {
+    bs_experiment *ex = &s->experiments[e];
+    const int64_t n = (int64_t)s->n;
+    double t0 = bs_now();
+    ex->decision = bs_calloc(s->n, sizeof *ex->decision);
+    ex->predicted = bs_calloc(s->n, sizeof *ex->predicted);
+    ex->per_fold = bs_calloc((size_t)s->folds, sizeof *ex->per_fold);
+    ex->latent = hidden;
+    ex->width = hidden > 0 ? hidden : w;
+    if (!ex->decision || !ex->predicted || !ex->per_fold) return -1;
+
+    bs_sae_options ae;
+    bs_sae_options_default(&ae);
+    ae.hidden = hidden;
+    ae.max_epochs = opt->epochs;
+    ae.l2 = opt->l2;
+    ae.sparsity = opt->sparsity;
+    ae.proportion = opt->proportion;
+    ae.progress = opt->progress;
+
+    float *latent = NULL;
+    int rc = 0;
+    if (hidden > 0) {
+        latent = bs_calloc((size_t)n * (size_t)hidden, sizeof *latent);
+        if (!latent) return -1;
+    }
+    /* The paper fits the autoencoder once, on every row, test folds included. */
+    if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER) {
+        ae.seed = derive_seed(s->seed, SEED_AE, e, 0);
+        bs_sae *model = bs_sae_fit(x, n, w, NULL, n, &ae, NULL);
+        if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
+        bs_sae_free(model);
+    }
+    bs_svm_params sp;
+    bs_svm_params_default(&sp);
+    sp.kernel_scale = opt->kernel_scale;
+    sp.n_classes = 2;
+    for (int f = 0; f < s->folds && rc == 0; f++) {
+        int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;
+        if (bs_folds_split(s->fold, n, f, &train, &ntrain, &test, &ntest)) return -1;
+        const float *feat = x;
+        int64_t width = w;
+        if (hidden > 0) {
+            if (s->protocol == BS_PROTOCOL_GROUPED) {
+                /* Honest: the autoencoder (and its mapminmax) sees the training folds only. */
+                ae.seed = derive_seed(s->seed, SEED_AE, e, (uint64_t)f);
+                bs_sae *model = bs_sae_fit(x, n, w, train, ntrain, &ae, NULL);
+                if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
+                bs_sae_free(model);
+            }
+            feat = latent;
+            width = hidden;
+        }
+        bs_rng rng;
+        bs_rng_seed(&rng, derive_seed(s->seed, SEED_SVM, e, (uint64_t)f));
+        bs_svm *svm = rc ? NULL : bs_svm_fit(feat, n, width, s->labels, train, ntrain, &sp, &rng);
+        double *dec = bs_calloc((size_t)(ntest ? ntest : 1), sizeof *dec);
+        int32_t *pred = bs_calloc((size_t)(ntest ? ntest : 1), sizeof *pred);
+        if (!svm || !dec || !pred) rc = -1;
+        if (rc == 0) rc = bs_svm_predict(svm, feat, n, width, test, ntest, dec, pred);
+        for (int64_t i = 0; i < ntest && rc == 0; i++) {
+            ex->decision[test[i]] = dec[i];
+            ex->predicted[test[i]] = pred[i];
+        }
+        if (rc) bs_error_prefix("%s, fold %d: ", ex->name, f + 1);
+        bs_svm_free(svm);
+        free(dec);
+        free(pred);
+        free(train);
+        free(test);
+    }
+    free(latent);
+    for (int f = 0; f < s->folds && rc == 0; f++) rc = metrics_of(s, ex, idx, f, 0, &ex->per_fold[f]);
+    if (rc == 0) rc = metrics_of(s, ex, idx, -1, 0, &ex->pooled);
+    if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original);
+    ex->seconds = bs_now() - t0;
+    if (rc == 0 && opt->verbose)
+        fprintf(stderr, "  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)\n", ex->name,
+                (long long)ex->width, ex->pooled.ac.value, ex->pooled.sn.value, ex->pooled.sp.value,
+                ex->pooled.auc.value, ex->seconds);
+    return rc;
+}
+
+static int set_features(bs_experiment *ex, const char *name, char **sets, size_t nsets) {
+    ex->name = bs_strdup(name);
+    ex->features = bs_calloc(nsets, sizeof *ex->features);
+    if (!ex->name || !ex->features) return -1;
+    ex->nfeatures = nsets;
+    for (size_t i = 0; i < nsets; i++)
+        if (!(ex->features[i] = bs_strdup(sets[i]))) return -1;
+    return 0;
+}
+
+int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, bs_study *s) {
+    double t0 = bs_now();
+    memset(s, 0, sizeof *s);
+    s->protocol = opt->protocol;
+    s->folds = opt->folds;
+    s->seed = opt->seed;
+    s->epochs = opt->epochs;
+    s->n = idx->n;
+    for (size_t i = 0; i < opt->nlatent; i++)
+        if (!(opt->latent[i] > 0 && opt->latent[i] <= 4)) return bs_error("latent fraction %g out of (0, 4]", opt->latent[i]);
+    char **sets = NULL;
+    size_t nsets = 0;
+    bs_array *data = NULL;
+    float *fused = NULL;
+    int64_t *image_id = bs_calloc(idx->n, sizeof *image_id), *group_id = bs_calloc(idx->n, sizeof *group_id);
+    s->labels = bs_calloc(idx->n, sizeof *s->labels);
+    s->fold = bs_calloc(idx->n, sizeof *s->fold);
+    s->leaked_per_fold = bs_calloc((size_t)(opt->folds > 0 ? opt->folds : 1), sizeof *s->leaked_per_fold);
+    int rc = (image_id && group_id && s->labels && s->fold && s->leaked_per_fold) ? 0 : -1;
+    if (rc == 0 && (opt->folds < 2 || (size_t)opt->folds > idx->n))
+        rc = bs_error("--folds %d: need 2 <= k <= rows (%zu)", opt->folds, idx->n);
+    if (rc == 0) rc = bs_featdir_list_sets(dir, &sets, &nsets);
+    if (rc == 0 && nsets == 0) rc = bs_error("%s: no feature sets (NAME.npy) in the folder", dir);
+    if (rc == 0 && !(data = bs_calloc(nsets, sizeof *data))) rc = -1;
+    for (size_t i = 0; i < nsets && rc == 0; i++) rc = bs_featdir_read_set(dir, sets[i], idx->n, &data[i]);
+    for (size_t r = 0; r < idx->n && rc == 0; r++) s->labels[r] = idx->rows[r].label;
+    if (rc == 0 && (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, group_id)) < 0)) rc = -1;
+    if (rc == 0) {
+        bs_rng rng;
+        bs_rng_seed(&rng, derive_seed(opt->seed, SEED_FOLDS, 0, 0));
+        rc = opt->protocol == BS_PROTOCOL_PAPER
+                 ? bs_folds_stratified(s->labels, (int64_t)idx->n, opt->folds, &rng, s->fold)
+                 : bs_folds_grouped(s->labels, group_id, (int64_t)idx->n, opt->folds, &rng, s->fold);
+    }
+    if (rc == 0)
+        rc = bs_folds_count_leaked(image_id, s->fold, (int64_t)idx->n, opt->folds, &s->leaked_test_rows,
+                                   s->leaked_per_fold);
+    /* Exp 1 per set, Exp 2 when there is more than one set, Exp 3 per latent fraction. */
+    size_t nexp = nsets + (nsets > 1) + opt->nlatent;
+    if (rc == 0 && !(s->experiments = bs_calloc(nexp, sizeof *s->experiments))) rc = -1;
+    int64_t total = 0;
+    for (size_t i = 0; i < nsets && rc == 0; i++) total += data[i].shape[1];
+    if (rc == 0 && nsets > 1) {
+        fused = bs_calloc(idx->n * (size_t)total, sizeof *fused);
+        if (!fused) rc = -1;
+        for (size_t r = 0; r < idx->n && rc == 0; r++) {
+            int64_t off = 0;
+            for (size_t i = 0; i < nsets; i++) {
+                memcpy(fused + r * (size_t)total + off, data[i].data + r * (size_t)data[i].shape[1],
+                       sizeof(float) * (size_t)data[i].shape[1]);
+                off += data[i].shape[1];
+            }
+        }
+    }
+    const float *all = nsets > 1 ? fused : (data ? data[0].data : NULL);
+    if (rc == 0 && opt->verbose)
+        fprintf(stderr, "study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s\n",
+                bs_protocol_name(opt->protocol), idx->n, (long long)s->groups, opt->folds,
+                (unsigned long long)opt->seed, opt->protocol == BS_PROTOCOL_PAPER ? " (leaky, as published)" : "");
+    for (size_t i = 0; i < nsets && rc == 0; i++) {
+        rc = set_features(&s->experiments[s->nexperiments], sets[i], &sets[i], 1);
+        if (rc == 0) rc = run_experiment(s, s->nexperiments, idx, data[i].data, data[i].shape[1], -1, opt);
+        s->nexperiments++;
+    }
+    if (nsets > 1 && rc == 0) {
+        rc = set_features(&s->experiments[s->nexperiments], "fused", sets, nsets);
+        if (rc == 0) rc = run_experiment(s, s->nexperiments, idx, fused, total, -1, opt);
+        s->nexperiments++;
+    }
+    for (size_t l = 0; l < opt->nlatent && rc == 0; l++) {
+        int64_t hidden = (int64_t)llround(opt->latent[l] * (double)total);
+        if (hidden < 1) hidden = 1;
+        char name[64];
+        snprintf(name, sizeof name, "latent-%g%%", opt->latent[l] * 100);
+        rc = set_features(&s->experiments[s->nexperiments], name, sets, nsets);
+        if (rc == 0) rc = run_experiment(s, s->nexperiments, idx, all, total, hidden, opt);
+        s->nexperiments++;
+    }
+    for (size_t i = 0; data && i < nsets; i++) bs_array_free(&data[i]);
+    free(data);
+    for (size_t i = 0; i < nsets; i++) free(sets[i]);
+    free(sets);
+    free(fused);
+    free(image_id);
+    free(group_id);
+    s->seconds = bs_now() - t0;
+    if (rc) bs_study_free(s);
+    return rc;
+}

@@ -1,0 +1,77 @@
+/* study.h — the paper's experiments on a feature folder, under a chosen protocol (SPEC §6).
+ *
+ *   Exp 1  each feature set alone (GSet, ISet)
+ *   Exp 2  all feature sets concatenated (ESet)
+ *   Exp 3  the sparse-autoencoder latent of the concatenation, per hidden fraction (RSet)
+ *
+ * Protocols: `paper` deals rows (all views) into stratified random folds and fits the
+ * autoencoder once on every row, as the paper did: it leaks, and the leak is counted.
+ * `grouped` deals whole groups (an image, its mirrors, its duplicates, the manifest's groups)
+ * into stratified folds, and fits every step (scaling, autoencoder, standardisation, kernel
+ * scale, SVM) on the training folds only.
+ *
+ * Every random choice derives from one seed and the (experiment, fold) it serves, so results
+ * do not depend on the order folds are computed in. Not for: writing files (report.h). */
+#ifndef BS_STUDY_H
+#define BS_STUDY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eval/eval.h"
+#include "features/featdir.h"
+
+typedef enum { BS_PROTOCOL_PAPER = 0, BS_PROTOCOL_GROUPED = 1 } bs_protocol;
+
+typedef struct bs_study_options {
+    bs_protocol protocol;
+    int folds;              /* k, default 5 */
+    uint64_t seed;
+    const double *latent;   /* hidden fractions of the fused width, e.g. 0.25, 0.5, 0.75 */
+    size_t nlatent;
+    int epochs;             /* autoencoder MaxEpochs, default 750 */
+    double l2, sparsity, proportion; /* autoencoder regularisation (SPEC §4 defaults) */
+    double kernel_scale;    /* 0: MATLAB 'auto'; > 0: fixed */
+    int progress;           /* progress bars on a terminal */
+    int verbose;            /* a line per experiment on stderr */
+} bs_study_options;
+
+typedef struct bs_experiment {
+    char *name;             /* "googlenet-bvlc", "fused", "latent-25%" ... */
+    char **features;        /* feature-set names it uses */
+    size_t nfeatures;
+    int64_t width;          /* columns the SVM saw */
+    int64_t latent;         /* hidden units, or -1 when no autoencoder */
+    double *decision;       /* per row: SVM decision value when the row was tested */
+    int32_t *predicted;     /* per row: 0/1 */
+    bs_metrics pooled;          /* over every test row (all views) */
+    bs_metrics pooled_original; /* over original views only (one per image) */
+    bs_metrics *per_fold;       /* k */
+    double seconds;
+} bs_experiment;
+
+typedef struct bs_study {
+    bs_protocol protocol;
+    int folds;
+    uint64_t seed;
+    int epochs;
+    size_t n;               /* rows */
+    int32_t *labels;        /* per row */
+    int32_t *fold;          /* per row: the fold it is tested in */
+    int64_t leaked_test_rows;   /* test rows whose sibling view is in training */
+    int64_t *leaked_per_fold;   /* k */
+    int64_t groups;         /* distinct groups */
+    bs_experiment *experiments;
+    size_t nexperiments;
+    double seconds;
+} bs_study;
+
+void bs_study_options_init(bs_study_options *opt);
+const char *bs_protocol_name(bs_protocol p);
+int bs_protocol_parse(const char *s, bs_protocol *out);
+
+/* Run every experiment on the feature folder `dir` (index already read into idx). */
+int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, bs_study *out);
+void bs_study_free(bs_study *s);
+
+#endif
