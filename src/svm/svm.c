@@ -217,7 +217,7 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
         return NULL;
     }
     int K = p->n_classes;
-    int64_t *count = calloc((size_t)K, sizeof *count);
+    int64_t *count = bs_calloc((size_t)K, sizeof *count);
     keyed_row *kr = bs_malloc(sizeof *kr * (size_t)nr);
     if (!count || !kr) goto fail_early;
     for (int64_t i = 0; i < nr; i++) {
@@ -268,7 +268,7 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
     free(kr), kr = NULL;
     free(count), count = NULL;
 
-    m = calloc(1, sizeof *m);
+    m = bs_calloc(1, sizeof *m);
     if (!m) goto fail;
     m->d = d;
     m->mean = bs_malloc(sizeof(double) * (size_t)d);
@@ -288,12 +288,19 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
     if (bs_mul_size((size_t)nr * (size_t)nr, sizeof(double), &kbytes)) goto fail;
     if (bs_mul_size((size_t)nr * (size_t)(nr + 2), sizeof(struct svm_node), &nbytes)) goto fail;
     s.kmat = bs_malloc(kbytes);
-    if (!s.kmat) goto fail;
+    if (!s.kmat) {
+        bs_error_prefix("svm fit: the kernel of %lld training rows: ", (long long)nr);
+        goto fail;
+    }
     if (bs_svm_cubic_kernel(s.z, nr, s.z, nr, d, m->kernel_scale, s.kmat)) goto fail;
     s.nodes = bs_malloc(nbytes);
     s.xs = bs_malloc(sizeof *s.xs * (size_t)nr);
     s.yd = bs_malloc(sizeof *s.yd * (size_t)nr);
-    if (!s.nodes || !s.xs || !s.yd) goto fail;
+    if (!s.nodes || !s.xs || !s.yd) {
+        bs_error_prefix("svm fit: the precomputed kernel of %lld training rows (%zu MB): ",
+                        (long long)nr, nbytes >> 20);
+        goto fail;
+    }
     for (int64_t i = 0; i < nr; i++) {
         struct svm_node *row = s.nodes + i * (nr + 2);
         row[0].index = 0;
@@ -488,11 +495,8 @@ bs_svm *bs_svm_from_parts(const bs_svm_parts *p) {
             bs_error("svm model: invalid standardisation for feature %lld", (long long)j);
             return NULL;
         }
-    bs_svm *m = calloc(1, sizeof *m);
-    if (!m) {
-        bs_error("svm model: out of memory");
-        return NULL;
-    }
+    bs_svm *m = bs_calloc(1, sizeof *m);
+    if (!m) return NULL;
     size_t nsv = (size_t)(p->n_sv ? p->n_sv : 1);
     m->d = d;
     m->k = k;
