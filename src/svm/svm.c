@@ -449,6 +449,58 @@ done:
     return rc;
 }
 
+int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *labels,
+                          const int32_t *fold, int k, const bs_svm_params *p, bs_rng *rng,
+                          double *decision, int32_t *predicted) {
+    if (k < 2) return bs_error("cross-validation: need at least 2 folds (k = %d)", k);
+    for (int64_t i = 0; i < n; i++)
+        if (fold[i] < 0 || fold[i] >= k)
+            return bs_error("cross-validation: row %lld has fold %d, outside 0..%d", (long long)i,
+                            fold[i], k - 1);
+    int nd = p->n_classes == 2 ? 1 : p->n_classes * (p->n_classes - 1) / 2;
+    int64_t *train = bs_malloc(sizeof *train * (size_t)n), *test = bs_malloc(sizeof *test * (size_t)n);
+    double *dec = bs_malloc(sizeof *dec * (size_t)n * (size_t)nd);
+    int32_t *pred = bs_malloc(sizeof *pred * (size_t)n);
+    int rc = -1;
+    if (!train || !test || !dec || !pred) goto done;
+    for (int f = 0; f < k; f++) {
+        int64_t ntr = 0, nte = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (fold[i] == f) test[nte++] = i;
+            else train[ntr++] = i;
+        }
+        if (nte == 0) continue;
+        bs_svm *m = bs_svm_fit(x, n, d, labels, train, ntr, p, rng);
+        if (!m) {
+            bs_error_prefix("fold %d: ", f);
+            goto done;
+        }
+        if (m->k != p->n_classes) {
+            /* a class skipped in this fold (BS_SVM_MISSING_SKIP) changes the pair layout */
+            bs_error("fold %d: the model has %d classes, not %d; cross-validate K-class tasks "
+                     "with every class in every training set",
+                     f, m->k, p->n_classes);
+            bs_svm_free(m);
+            goto done;
+        }
+        int r = bs_svm_predict(m, x, n, d, test, nte, dec, pred);
+        bs_svm_free(m);
+        if (r) {
+            bs_error_prefix("fold %d: ", f);
+            goto done;
+        }
+        for (int64_t i = 0; i < nte; i++) {
+            if (decision)
+                for (int q = 0; q < nd; q++) decision[test[i] * nd + q] = dec[i * nd + q];
+            if (predicted) predicted[test[i]] = pred[i];
+        }
+    }
+    rc = 0;
+done:
+    free(train), free(test), free(dec), free(pred);
+    return rc;
+}
+
 /* ---- parts ---------------------------------------------------------------------------------- */
 
 void bs_svm_get_parts(const bs_svm *m, bs_svm_parts *o) {

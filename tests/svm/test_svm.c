@@ -368,12 +368,49 @@ static void test_parallel_fits(void **state) {
         for (int i = 0; i < N; i++) assert_true(fabs(serial[f][i] - parallel[f][i]) < 1e-9);
 }
 
+/* bs_svm_cross_validate equals the explicit loop over folds. */
+static void test_cross_validate(void **state) {
+    (void)state;
+    enum { N = 90, D = 5, K = 3 };
+    float x[N * D];
+    int32_t y[N], fold[N], pred[N], pred2[N];
+    small_problem(x, y, N, D);
+    for (int i = 0; i < N; i++) fold[i] = (i / 2) % K; /* both classes in every fold */
+    bs_svm_params p;
+    bs_svm_params_default(&p);
+    double dec[N], dec2[N];
+    bs_rng r;
+    bs_rng_seed(&r, 11);
+    assert_int_equal(bs_svm_cross_validate(x, N, D, y, fold, K, &p, &r, dec, pred), 0);
+    bs_rng_seed(&r, 11);
+    for (int f = 0; f < K; f++) {
+        int64_t tr[N], te[N], ntr = 0, nte = 0;
+        for (int i = 0; i < N; i++) fold[i] == f ? (te[nte++] = i) : (tr[ntr++] = i);
+        bs_svm *m = bs_svm_fit(x, N, D, y, tr, ntr, &p, &r);
+        assert_non_null(m);
+        double d[N];
+        int32_t q[N];
+        assert_int_equal(bs_svm_predict(m, x, N, D, te, nte, d, q), 0);
+        for (int64_t i = 0; i < nte; i++) dec2[te[i]] = d[i], pred2[te[i]] = q[i];
+        bs_svm_free(m);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_true(dec[i] == dec2[i]);
+        assert_int_equal(pred[i], pred2[i]);
+    }
+    /* A fold whose training rows lack a class: the message names the fold. */
+    for (int i = 0; i < N; i++) fold[i] = y[i] == 1 ? 0 : 1 + i % 2;
+    assert_int_equal(bs_svm_cross_validate(x, N, D, y, fold, K, &p, &r, dec, pred), -1);
+    assert_non_null(strstr(bs_error_message(), "fold 0: svm fit: class 1 has no training rows"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parity_binary),   cmocka_unit_test(test_parity_multiclass),
         cmocka_unit_test(test_parity_wide),
         cmocka_unit_test(test_auto_scale_hand), cmocka_unit_test(test_auto_scale_sampling),
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_parallel_fits),
+        cmocka_unit_test(test_cross_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
