@@ -5,8 +5,8 @@
 #include "svm/svm.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +20,13 @@ struct bs_svm {
     int64_t d;
     double *mean, *scale; /* d */
     double kernel_scale;
-    int k;                /* classes in the model */
-    int32_t *classes;     /* k, ascending */
-    int32_t *n_sv_class;  /* k */
+    int k;               /* classes in the model */
+    int32_t *classes;    /* k, ascending */
+    int32_t *n_sv_class; /* k */
     int64_t n_sv;
-    float *sv;            /* n_sv × d */
-    double *coef;         /* (k−1) × n_sv */
-    double *rho;          /* k(k−1)/2 */
+    float *sv;    /* n_sv × d */
+    double *coef; /* (k−1) × n_sv */
+    double *rho;  /* k(k−1)/2 */
 };
 
 void bs_svm_params_default(bs_svm_params *p) {
@@ -245,8 +245,7 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
         if (p->missing == BS_SVM_MISSING_ERROR || K == 2) {
             bs_error("svm fit: class %d has no training rows (of %lld); a two-class SVM needs "
                      "both classes%s",
-                     c, (long long)nr,
-                     K > 2 ? ", and missing classes were not allowed" : "");
+                     c, (long long)nr, K > 2 ? ", and missing classes were not allowed" : "");
             goto fail_early;
         }
     }
@@ -458,7 +457,8 @@ int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *l
             return bs_error("cross-validation: row %lld has fold %d, outside 0..%d", (long long)i,
                             fold[i], k - 1);
     int nd = p->n_classes == 2 ? 1 : p->n_classes * (p->n_classes - 1) / 2;
-    int64_t *train = bs_malloc(sizeof *train * (size_t)n), *test = bs_malloc(sizeof *test * (size_t)n);
+    int64_t *train = bs_malloc(sizeof *train * (size_t)n),
+            *test = bs_malloc(sizeof *test * (size_t)n);
     double *dec = bs_malloc(sizeof *dec * (size_t)n * (size_t)nd);
     int32_t *pred = bs_malloc(sizeof *pred * (size_t)n);
     int rc = -1;

@@ -70,7 +70,8 @@ static void fixture_free(fixture *f) {
 
 /* Compare decisions with scikit-learn's: signs agree on ≥ 99.5 % of rows and every value is
  * within 1e-3 relative (|Δ| ≤ 1e-3·|ref| + 1e-6). Prints the measured numbers. */
-static void compare_decisions(const char *what, const double *got, const float *ref, int64_t count) {
+static void compare_decisions(const char *what, const double *got, const float *ref,
+                              int64_t count) {
     int64_t agree = 0, within = 0;
     double max_rel = 0.0, max_abs = 0.0;
     for (int64_t i = 0; i < count; i++) {
@@ -101,8 +102,10 @@ static void parity_binary(const char *prefix) {
     if (!m) fail_msg("%s", bs_error_message());
     bs_svm_parts parts;
     bs_svm_get_parts(m, &parts);
-    fprintf(stderr, "%s (%lld x %lld): kernel scale %.9g (sklearn side %.9g), %lld support vectors\n",
-            prefix, (long long)f.n, (long long)f.d, parts.kernel_scale, (double)f.scale.data[0], (long long)parts.n_sv);
+    fprintf(stderr,
+            "%s (%lld x %lld): kernel scale %.9g (sklearn side %.9g), %lld support vectors\n",
+            prefix, (long long)f.n, (long long)f.d, parts.kernel_scale, (double)f.scale.data[0],
+            (long long)parts.n_sv);
     assert_true(fabs(parts.kernel_scale - f.scale.data[0]) <= 1e-5 * f.scale.data[0]);
     assert_int_equal(parts.n_classes, 2);
     assert_int_equal(parts.classes[0], 0);
@@ -149,7 +152,8 @@ static void parity_binary(const char *prefix) {
 
 static void test_parity_binary(void **state) {
     (void)state;
-    if (getenv("BS_SVM_FIXTURES") && *getenv("BS_SVM_FIXTURES")) BS_SKIP("wide run: committed fixtures not used");
+    if (getenv("BS_SVM_FIXTURES") && *getenv("BS_SVM_FIXTURES"))
+        BS_SKIP("wide run: committed fixtures not used");
     parity_binary("bin");
 }
 
@@ -164,7 +168,8 @@ static void test_parity_wide(void **state) {
 
 static void test_parity_multiclass(void **state) {
     (void)state;
-    if (getenv("BS_SVM_FIXTURES") && *getenv("BS_SVM_FIXTURES")) BS_SKIP("wide run: committed fixtures not used");
+    if (getenv("BS_SVM_FIXTURES") && *getenv("BS_SVM_FIXTURES"))
+        BS_SKIP("wide run: committed fixtures not used");
     fixture f;
     fixture_load(&f, "mc");
     bs_svm_params p;
@@ -226,7 +231,8 @@ static void test_auto_scale_sampling(void **state) {
     uint8_t *pos = malloc(N);
     for (int i = 0; i < 300; i++) {
         z[2 * i] = (float)i, z[2 * i + 1] = 0, pos[i] = 1;
-        z[2 * (300 + i)] = (float)i + 0.5f + 0.001f * (float)(i % 97), z[2 * (300 + i) + 1] = 0, pos[300 + i] = 0;
+        z[2 * (300 + i)] = (float)i + 0.5f + 0.001f * (float)(i % 97), z[2 * (300 + i) + 1] = 0,
+                     pos[300 + i] = 0;
     }
     bs_rng a, b, c;
     bs_rng_seed(&a, 7), bs_rng_seed(&b, 7), bs_rng_seed(&c, 8);
@@ -406,11 +412,10 @@ static void test_cross_validate(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parity_binary),   cmocka_unit_test(test_parity_multiclass),
-        cmocka_unit_test(test_parity_wide),
-        cmocka_unit_test(test_auto_scale_hand), cmocka_unit_test(test_auto_scale_sampling),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_parallel_fits),
-        cmocka_unit_test(test_cross_validate),
+        cmocka_unit_test(test_parity_binary),       cmocka_unit_test(test_parity_multiclass),
+        cmocka_unit_test(test_parity_wide),         cmocka_unit_test(test_auto_scale_hand),
+        cmocka_unit_test(test_auto_scale_sampling), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_parallel_fits),       cmocka_unit_test(test_cross_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
