@@ -53,7 +53,8 @@ int bs_confusion_build(const int32_t *labels, const int32_t *predicted, int64_t 
     int64_t correct = 0;
     for (int c = 0; c < k; c++) {
         int64_t tp = o->counts[(int64_t)c * k + c], row = 0, col = 0;
-        for (int j = 0; j < k; j++) row += o->counts[(int64_t)c * k + j], col += o->counts[(int64_t)j * k + c];
+        for (int j = 0; j < k; j++)
+            row += o->counts[(int64_t)c * k + j], col += o->counts[(int64_t)j * k + c];
         correct += tp;
         bs_metrics m;
         bs_metrics_from_counts(tp, row - tp, n - row - col + tp, col - tp, &m);
@@ -93,7 +94,8 @@ void bs_confusion_write_json(FILE *fp, const bs_confusion *c, const char *const 
     fputs("],\"counts\":[", fp);
     for (int i = 0; i < k; i++) {
         fputs(i ? ",[" : "[", fp);
-        for (int j = 0; j < k; j++) fprintf(fp, "%s%lld", j ? "," : "", (long long)c->counts[(int64_t)i * k + j]);
+        for (int j = 0; j < k; j++)
+            fprintf(fp, "%s%lld", j ? "," : "", (long long)c->counts[(int64_t)i * k + j]);
         fputc(']', fp);
     }
     fputs("],\"per_class\":[", fp);

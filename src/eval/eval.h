@@ -68,7 +68,8 @@ int bs_groups_join(int64_t n, int64_t *group, const int64_t *pairs, int64_t n_pa
 #define BS_NEARDUP_THRESHOLD 0.50
 /* Floats per thumbnail: the band-passed BS_NEARDUP_SIZE² plane, then a (BS_NEARDUP_SIZE/4)²
  * plain grey plane that a cheap first stage compares (loosely) before the full score. */
-#define BS_NEARDUP_FLOATS (BS_NEARDUP_SIZE * BS_NEARDUP_SIZE + BS_NEARDUP_SIZE * BS_NEARDUP_SIZE / 16)
+#define BS_NEARDUP_FLOATS                                                                          \
+    (BS_NEARDUP_SIZE * BS_NEARDUP_SIZE + BS_NEARDUP_SIZE * BS_NEARDUP_SIZE / 16)
 
 /* Thumbnail (BS_NEARDUP_FLOATS floats) of an 8-bit RGB image (height × width × 3). */
 int bs_neardup_thumbnail(const unsigned char *rgb, int width, int height, float *thumb);

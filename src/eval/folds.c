@@ -17,9 +17,11 @@ static int32_t max_label(const int32_t *labels, int64_t n) {
 }
 
 int bs_folds_stratified(const int32_t *labels, int64_t n, int k, bs_rng *rng, int32_t *fold) {
-    if (k < 2 || n < k) return bs_error("folds: need 2 <= k <= rows (k = %d, %lld rows)", k, (long long)n);
+    if (k < 2 || n < k)
+        return bs_error("folds: need 2 <= k <= rows (k = %d, %lld rows)", k, (long long)n);
     for (int64_t i = 0; i < n; i++)
-        if (labels[i] < 0) return bs_error("folds: row %lld has negative label %d", (long long)i, labels[i]);
+        if (labels[i] < 0)
+            return bs_error("folds: row %lld has negative label %d", (long long)i, labels[i]);
     int32_t nl = max_label(labels, n) + 1;
     size_t *idx = bs_malloc(sizeof *idx * (size_t)n);
     if (!idx) return -1;
@@ -72,7 +74,9 @@ int bs_folds_grouped(const int32_t *labels, const int64_t *group, int64_t n, int
                      int32_t *fold) {
     if (k < 2) return bs_error("grouped folds: need k >= 2 (k = %d)", k);
     for (int64_t i = 0; i < n; i++)
-        if (labels[i] < 0) return bs_error("grouped folds: row %lld has negative label %d", (long long)i, labels[i]);
+        if (labels[i] < 0)
+            return bs_error("grouped folds: row %lld has negative label %d", (long long)i,
+                            labels[i]);
     int32_t nl = max_label(labels, n) + 1;
     int rc = -1;
     id_row *ir = bs_malloc(sizeof *ir * (size_t)(n ? n : 1));
@@ -84,7 +88,8 @@ int bs_folds_grouped(const int32_t *labels, const int64_t *group, int64_t n, int
     int64_t *fold_total = bs_calloc((size_t)k, sizeof *fold_total);
     int64_t *fold_class = bs_calloc((size_t)k, sizeof *fold_class);
     int *ties = bs_malloc(sizeof *ties * (size_t)k);
-    if (!ir || !g || !lab_count || !ix || !tmp || !perm || !fold_total || !fold_class || !ties) goto done;
+    if (!ir || !g || !lab_count || !ix || !tmp || !perm || !fold_total || !fold_class || !ties)
+        goto done;
 
     for (int64_t i = 0; i < n; i++) ir[i].id = group[i], ir[i].row = i;
     qsort(ir, (size_t)n, sizeof *ir, cmp_id_row);
@@ -120,7 +125,8 @@ int bs_folds_grouped(const int32_t *labels, const int64_t *group, int64_t n, int
                 if (nt == 0 || fold_class[f] < fold_class[ties[0]] ||
                     (fold_class[f] == fold_class[ties[0]] && fold_total[f] < fold_total[ties[0]])) {
                     ties[0] = f, nt = 1;
-                } else if (fold_class[f] == fold_class[ties[0]] && fold_total[f] == fold_total[ties[0]]) {
+                } else if (fold_class[f] == fold_class[ties[0]] &&
+                           fold_total[f] == fold_total[ties[0]]) {
                     ties[nt++] = f;
                 }
             }
@@ -169,7 +175,8 @@ int bs_folds_count_leaked(const int64_t *image_id, const int32_t *fold, int64_t 
     for (int64_t i = 0; i < n; i++) {
         if (fold[i] < 0 || fold[i] >= k) {
             free(ir);
-            return bs_error("leak count: row %lld has fold %d, outside 0..%d", (long long)i, fold[i], k - 1);
+            return bs_error("leak count: row %lld has fold %d, outside 0..%d", (long long)i,
+                            fold[i], k - 1);
         }
         ir[i].id = image_id[i], ir[i].row = i;
     }

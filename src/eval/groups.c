@@ -38,8 +38,8 @@ int bs_groups_join(int64_t n, int64_t *group, const int64_t *pairs, int64_t n_pa
     if (n < 0 || n_pairs < 0) return bs_error("groups: negative count");
     for (int64_t p = 0; p < 2 * n_pairs; p++)
         if (pairs[p] < 0 || pairs[p] >= n)
-            return bs_error("groups: pair %lld names item %lld, outside 0..%lld", (long long)(p / 2),
-                            (long long)pairs[p], (long long)(n - 1));
+            return bs_error("groups: pair %lld names item %lld, outside 0..%lld",
+                            (long long)(p / 2), (long long)pairs[p], (long long)(n - 1));
     int64_t *parent = bs_malloc(sizeof *parent * (size_t)(n ? n : 1));
     id_item *ii = bs_malloc(sizeof *ii * (size_t)(n ? n : 1));
     if (!parent || !ii) {

@@ -47,7 +47,8 @@ void bs_metrics_from_counts(int64_t tp, int64_t fn, int64_t tn, int64_t fp, bs_m
         o->f1 = (bs_metric){2 * j.value / (1 + j.value), 2 * j.lo / (1 + j.lo),
                             2 * j.hi / (1 + j.hi), 1};
     } else o->f1 = undefined();
-    double a = (double)(tp + fn), b = (double)(tn + fp), c = (double)(tp + fp), d = (double)(tn + fn);
+    double a = (double)(tp + fn), b = (double)(tn + fp), c = (double)(tp + fp),
+           d = (double)(tn + fn);
     if (a > 0 && b > 0 && c > 0 && d > 0) {
         double mcc = ((double)tp * (double)tn - (double)fp * (double)fn) / sqrt(a * b * c * d);
         o->mcc = (bs_metric){mcc, NAN, NAN, 1};
@@ -59,8 +60,8 @@ void bs_metrics_from_counts(int64_t tp, int64_t fn, int64_t tn, int64_t fp, bs_m
         }
     } else o->mcc = undefined();
     if (o->sn.defined && o->sp.defined)
-        o->balanced_accuracy = (bs_metric){(o->sn.value + o->sp.value) / 2, (o->sn.lo + o->sp.lo) / 2,
-                                           (o->sn.hi + o->sp.hi) / 2, 1};
+        o->balanced_accuracy = (bs_metric){(o->sn.value + o->sp.value) / 2,
+                                           (o->sn.lo + o->sp.lo) / 2, (o->sn.hi + o->sp.hi) / 2, 1};
     else o->balanced_accuracy = undefined();
     o->auc = undefined();
 }
@@ -115,11 +116,13 @@ int bs_metrics_binary(const int32_t *labels, const int32_t *predicted, const dou
     int64_t tp = 0, fn = 0, tn = 0, fp = 0;
     for (int64_t i = 0; i < n; i++) {
         if (labels[i] != 0 && labels[i] != 1)
-            return bs_error("metrics: row %lld has label %d (two-class metrics need 0/1)", (long long)i, labels[i]);
+            return bs_error("metrics: row %lld has label %d (two-class metrics need 0/1)",
+                            (long long)i, labels[i]);
         int p;
         if (predicted) {
             if (predicted[i] != 0 && predicted[i] != 1)
-                return bs_error("metrics: row %lld has predicted label %d", (long long)i, predicted[i]);
+                return bs_error("metrics: row %lld has predicted label %d", (long long)i,
+                                predicted[i]);
             p = predicted[i];
         } else {
             if (!decision) return bs_error("metrics: neither predictions nor decisions given");
@@ -188,7 +191,8 @@ void bs_metrics_write_json(FILE *fp, const bs_metrics *m) {
     fprintf(fp, "{\"tp\":%lld,\"fn\":%lld,\"tn\":%lld,\"fp\":%lld,", (long long)m->tp,
             (long long)m->fn, (long long)m->tn, (long long)m->fp);
     const char *names[] = {"sn", "sp", "pr", "ac", "f1", "mcc", "balanced_accuracy", "auc"};
-    const bs_metric *v[] = {&m->sn, &m->sp, &m->pr, &m->ac, &m->f1, &m->mcc, &m->balanced_accuracy, &m->auc};
+    const bs_metric *v[] = {&m->sn, &m->sp, &m->pr, &m->ac, &m->f1, &m->mcc, &m->balanced_accuracy,
+                            &m->auc};
     for (int i = 0; i < 8; i++) write_metric(fp, names[i], v[i], i == 0);
     fputs(",\"undefined\":[", fp);
     int first = 1;

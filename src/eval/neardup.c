@@ -1,7 +1,7 @@
 /* neardup.c — near-duplicate images: the same cell photographed twice, a few pixels apart
  * (SPEC §7). Band-passed grey thumbnails compared by the best Pearson correlation over small
- * shifts; a coarse 16² plain-grey stage discards obvious non-matches first. The method and the threshold
- * are argued in docs/near-duplicates.md. Not for: exact duplicates (a pixel hash finds those)
+ * shifts; a coarse 16² plain-grey stage discards obvious non-matches first. The method and the
+ * threshold are argued in docs/near-duplicates.md. Not for: exact duplicates (a pixel hash finds those)
  * or decoding images (the image stage). */
 #include "eval/eval.h"
 
@@ -13,11 +13,11 @@
 #include "core/io.h"
 
 #define S BS_NEARDUP_SIZE
-#define C (S / 4)         /* coarse size */
-#define COARSE_SHIFT 2    /* ±2 coarse pixels ≥ ±BS_NEARDUP_SHIFT/4 + rounding slack */
-#define COARSE_PASS 0.5   /* loose: on aria2021 a stage of 0.2 found the same pairs (docs) */
-#define MIN_OVERLAP 0.6   /* shifts are small, so the overlap is never below ~76 % anyway */
-#define MIN_STD 0.1       /* grey levels: a thumbnail flatter than this has no detail to match */
+#define C (S / 4)       /* coarse size */
+#define COARSE_SHIFT 2  /* ±2 coarse pixels ≥ ±BS_NEARDUP_SHIFT/4 + rounding slack */
+#define COARSE_PASS 0.5 /* loose: on aria2021 a stage of 0.2 found the same pairs (docs) */
+#define MIN_OVERLAP 0.6 /* shifts are small, so the overlap is never below ~76 % anyway */
+#define MIN_STD 0.1     /* grey levels: a thumbnail flatter than this has no detail to match */
 
 /* Resample src (n_in values, stride `stride`) onto n_out cells by exact area averaging. */
 static void area_1d(const double *src, int n_in, int stride, double *dst, int n_out) {
@@ -58,7 +58,8 @@ int bs_neardup_thumbnail(const unsigned char *rgb, int width, int height, float 
     }
     for (int64_t i = 0; i < (int64_t)width * height; i++)
         grey[i] = 0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
-    for (int y = 0; y < height; y++) area_1d(grey + (int64_t)y * width, width, 1, rows + (int64_t)y * S, S);
+    for (int y = 0; y < height; y++)
+        area_1d(grey + (int64_t)y * width, width, 1, rows + (int64_t)y * S, S);
     double col[S];
     for (int x = 0; x < S; x++) {
         area_1d(rows + x, height, S, col, S);

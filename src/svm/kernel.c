@@ -64,8 +64,8 @@ int bs_svm_standardise_apply(const float *x, int64_t d, const int64_t *rows, int
 /* Rows of the output computed per GEMM call: bounds the float32 scratch to block×n. */
 #define KERNEL_BLOCK 512
 
-int bs_svm_cubic_kernel(const float *a, int64_t m, const float *b, int64_t n, int64_t d,
-                        double s, double *k) {
+int bs_svm_cubic_kernel(const float *a, int64_t m, const float *b, int64_t n, int64_t d, double s,
+                        double *k) {
     if (m == 0 || n == 0) return 0;
     int64_t block = m < KERNEL_BLOCK ? m : KERNEL_BLOCK;
     size_t bytes;

@@ -5,8 +5,8 @@
 #include "svm/svm.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +20,13 @@ struct bs_svm {
     int64_t d;
     double *mean, *scale; /* d */
     double kernel_scale;
-    int k;                /* classes in the model */
-    int32_t *classes;     /* k, ascending */
-    int32_t *n_sv_class;  /* k */
+    int k;               /* classes in the model */
+    int32_t *classes;    /* k, ascending */
+    int32_t *n_sv_class; /* k */
     int64_t n_sv;
-    float *sv;            /* n_sv × d */
-    double *coef;         /* (k−1) × n_sv */
-    double *rho;          /* k(k−1)/2 */
+    float *sv;    /* n_sv × d */
+    double *coef; /* (k−1) × n_sv */
+    double *rho;  /* k(k−1)/2 */
 };
 
 void bs_svm_params_default(bs_svm_params *p) {
@@ -217,7 +217,7 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
         return NULL;
     }
     int K = p->n_classes;
-    int64_t *count = calloc((size_t)K, sizeof *count);
+    int64_t *count = bs_calloc((size_t)K, sizeof *count);
     keyed_row *kr = bs_malloc(sizeof *kr * (size_t)nr);
     if (!count || !kr) goto fail_early;
     for (int64_t i = 0; i < nr; i++) {
@@ -245,8 +245,7 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
         if (p->missing == BS_SVM_MISSING_ERROR || K == 2) {
             bs_error("svm fit: class %d has no training rows (of %lld); a two-class SVM needs "
                      "both classes%s",
-                     c, (long long)nr,
-                     K > 2 ? ", and missing classes were not allowed" : "");
+                     c, (long long)nr, K > 2 ? ", and missing classes were not allowed" : "");
             goto fail_early;
         }
     }
@@ -268,7 +267,7 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
     free(kr), kr = NULL;
     free(count), count = NULL;
 
-    m = calloc(1, sizeof *m);
+    m = bs_calloc(1, sizeof *m);
     if (!m) goto fail;
     m->d = d;
     m->mean = bs_malloc(sizeof(double) * (size_t)d);
@@ -288,12 +287,19 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
     if (bs_mul_size((size_t)nr * (size_t)nr, sizeof(double), &kbytes)) goto fail;
     if (bs_mul_size((size_t)nr * (size_t)(nr + 2), sizeof(struct svm_node), &nbytes)) goto fail;
     s.kmat = bs_malloc(kbytes);
-    if (!s.kmat) goto fail;
+    if (!s.kmat) {
+        bs_error_prefix("svm fit: the kernel of %lld training rows: ", (long long)nr);
+        goto fail;
+    }
     if (bs_svm_cubic_kernel(s.z, nr, s.z, nr, d, m->kernel_scale, s.kmat)) goto fail;
     s.nodes = bs_malloc(nbytes);
     s.xs = bs_malloc(sizeof *s.xs * (size_t)nr);
     s.yd = bs_malloc(sizeof *s.yd * (size_t)nr);
-    if (!s.nodes || !s.xs || !s.yd) goto fail;
+    if (!s.nodes || !s.xs || !s.yd) {
+        bs_error_prefix("svm fit: the precomputed kernel of %lld training rows (%zu MB): ",
+                        (long long)nr, nbytes >> 20);
+        goto fail;
+    }
     for (int64_t i = 0; i < nr; i++) {
         struct svm_node *row = s.nodes + i * (nr + 2);
         row[0].index = 0;
@@ -442,6 +448,59 @@ done:
     return rc;
 }
 
+int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *labels,
+                          const int32_t *fold, int k, const bs_svm_params *p, bs_rng *rng,
+                          double *decision, int32_t *predicted) {
+    if (k < 2) return bs_error("cross-validation: need at least 2 folds (k = %d)", k);
+    for (int64_t i = 0; i < n; i++)
+        if (fold[i] < 0 || fold[i] >= k)
+            return bs_error("cross-validation: row %lld has fold %d, outside 0..%d", (long long)i,
+                            fold[i], k - 1);
+    int nd = p->n_classes == 2 ? 1 : p->n_classes * (p->n_classes - 1) / 2;
+    int64_t *train = bs_malloc(sizeof *train * (size_t)n),
+            *test = bs_malloc(sizeof *test * (size_t)n);
+    double *dec = bs_malloc(sizeof *dec * (size_t)n * (size_t)nd);
+    int32_t *pred = bs_malloc(sizeof *pred * (size_t)n);
+    int rc = -1;
+    if (!train || !test || !dec || !pred) goto done;
+    for (int f = 0; f < k; f++) {
+        int64_t ntr = 0, nte = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (fold[i] == f) test[nte++] = i;
+            else train[ntr++] = i;
+        }
+        if (nte == 0) continue;
+        bs_svm *m = bs_svm_fit(x, n, d, labels, train, ntr, p, rng);
+        if (!m) {
+            bs_error_prefix("fold %d: ", f);
+            goto done;
+        }
+        if (m->k != p->n_classes) {
+            /* a class skipped in this fold (BS_SVM_MISSING_SKIP) changes the pair layout */
+            bs_error("fold %d: the model has %d classes, not %d; cross-validate K-class tasks "
+                     "with every class in every training set",
+                     f, m->k, p->n_classes);
+            bs_svm_free(m);
+            goto done;
+        }
+        int r = bs_svm_predict(m, x, n, d, test, nte, dec, pred);
+        bs_svm_free(m);
+        if (r) {
+            bs_error_prefix("fold %d: ", f);
+            goto done;
+        }
+        for (int64_t i = 0; i < nte; i++) {
+            if (decision)
+                for (int q = 0; q < nd; q++) decision[test[i] * nd + q] = dec[i * nd + q];
+            if (predicted) predicted[test[i]] = pred[i];
+        }
+    }
+    rc = 0;
+done:
+    free(train), free(test), free(dec), free(pred);
+    return rc;
+}
+
 /* ---- parts ---------------------------------------------------------------------------------- */
 
 void bs_svm_get_parts(const bs_svm *m, bs_svm_parts *o) {
@@ -488,11 +547,8 @@ bs_svm *bs_svm_from_parts(const bs_svm_parts *p) {
             bs_error("svm model: invalid standardisation for feature %lld", (long long)j);
             return NULL;
         }
-    bs_svm *m = calloc(1, sizeof *m);
-    if (!m) {
-        bs_error("svm model: out of memory");
-        return NULL;
-    }
+    bs_svm *m = bs_calloc(1, sizeof *m);
+    if (!m) return NULL;
     size_t nsv = (size_t)(p->n_sv ? p->n_sv : 1);
     m->d = d;
     m->k = k;

@@ -65,6 +65,16 @@ int bs_svm_n_decisions(const bs_svm *m);
 int bs_svm_predict(const bs_svm *m, const float *x, int64_t n, int64_t d, const int64_t *rows,
                    int64_t n_rows, double *decision, int32_t *predicted);
 
+/* k-fold cross-validation of the whole fit (standardisation, kernel scale, SVM per fold):
+ * for f = 0..k−1 in order, fit on the rows with fold ≠ f and predict the rows with fold = f.
+ * fold: n values in 0..k−1 (src/eval makes them). decision (n × bs_svm_n_decisions values for
+ * n_classes classes; may be NULL) and predicted (n; may be NULL) receive each row's out-of-fold
+ * result. The 'auto' scale draws from rng fold after fold. Steps fitted outside the SVM (an
+ * autoencoder per fold) need the caller's own loop over bs_svm_fit / bs_svm_predict. */
+int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *labels,
+                          const int32_t *fold, int k, const bs_svm_params *p, bs_rng *rng,
+                          double *decision, int32_t *predicted);
+
 /* MATLAB's KernelScale 'auto' (SPEC §5), on already standardised rows: s = median, over up to
  * 100 positives drawn without replacement by rng, of the Euclidean distance to the nearest of
  * up to 100 negatives drawn likewise (all of them when there are at most 100, in which case the

@@ -181,9 +181,9 @@ static void test_groups_join(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stratified), cmocka_unit_test(test_grouped_never_split),
+        cmocka_unit_test(test_stratified),    cmocka_unit_test(test_grouped_never_split),
         cmocka_unit_test(test_grouped_rules), cmocka_unit_test(test_split),
-        cmocka_unit_test(test_leak_hand), cmocka_unit_test(test_groups_join),
+        cmocka_unit_test(test_leak_hand),     cmocka_unit_test(test_groups_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

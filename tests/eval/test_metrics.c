@@ -23,9 +23,11 @@ static void test_counts(void **state) {
     bs_metrics_from_counts(40, 10, 45, 5, &m);
     NEAR(m.sn.value, 0.8), NEAR(m.sn.lo, 0.6696289406777459), NEAR(m.sn.hi, 0.887562499842239);
     NEAR(m.sp.value, 0.9), NEAR(m.sp.lo, 0.7863976856252035), NEAR(m.sp.hi, 0.9565242350681096);
-    NEAR(m.pr.value, 40.0 / 45), NEAR(m.pr.lo, 0.7650090300423141), NEAR(m.pr.hi, 0.9515952820543282);
+    NEAR(m.pr.value, 40.0 / 45), NEAR(m.pr.lo, 0.7650090300423141),
+        NEAR(m.pr.hi, 0.9515952820543282);
     NEAR(m.ac.value, 0.85), NEAR(m.ac.lo, 0.7671644040916763), NEAR(m.ac.hi, 0.9069401471634337);
-    NEAR(m.f1.value, 80.0 / 95), NEAR(m.f1.lo, 0.7481833158110832), NEAR(m.f1.hi, 0.9054245673485546);
+    NEAR(m.f1.value, 80.0 / 95), NEAR(m.f1.lo, 0.7481833158110832),
+        NEAR(m.f1.hi, 0.9054245673485546);
     /* MCC = (40·45 − 5·10)/√(50·50·45·55) */
     NEAR(m.mcc.value, 0.7035264706814484), NEAR(m.mcc.lo, 0.5884192733582119),
         NEAR(m.mcc.hi, 0.7906836898132241);
@@ -63,7 +65,8 @@ static void test_degenerate(void **state) {
     assert_int_equal(m.tn, 20), assert_int_equal(m.fp, 2);
     assert_false(m.sn.defined);
     assert_true(m.sp.defined);
-    NEAR(m.sp.value, 20.0 / 22), NEAR(m.sp.lo, 0.7218505315839417), NEAR(m.sp.hi, 0.9747045710090046);
+    NEAR(m.sp.value, 20.0 / 22), NEAR(m.sp.lo, 0.7218505315839417),
+        NEAR(m.sp.hi, 0.9747045710090046);
     assert_true(m.pr.defined), NEAR(m.pr.value, 0.0); /* 0 of 2 called positive are positive */
     assert_true(m.f1.defined), NEAR(m.f1.value, 0.0);
     assert_false(m.mcc.defined);
@@ -84,7 +87,8 @@ static void test_degenerate(void **state) {
     NEAR(m.sp.value, 1.0), NEAR(m.ac.value, 1.0);
     js = json_of(&m);
     assert_null(strstr(js, "nan"));
-    assert_non_null(strstr(js, "\"undefined\":[\"sn\",\"pr\",\"f1\",\"mcc\",\"balanced_accuracy\",\"auc\"]"));
+    assert_non_null(
+        strstr(js, "\"undefined\":[\"sn\",\"pr\",\"f1\",\"mcc\",\"balanced_accuracy\",\"auc\"]"));
     free(js);
 
     /* Empty fold. */
@@ -121,14 +125,16 @@ static void test_auc_ties(void **state) {
     int64_t np;
     assert_int_equal(bs_metrics_roc(y, d, 6, &pt, &np), 0);
     assert_int_equal(np, 5);
-    double want[5][3] = {{INFINITY, 0, 0}, {0.9, 0, 1.0 / 3}, {0.5, 1.0 / 3, 1}, {0.1, 2.0 / 3, 1}, {-0.3, 1, 1}};
+    double want[5][3] = {
+        {INFINITY, 0, 0}, {0.9, 0, 1.0 / 3}, {0.5, 1.0 / 3, 1}, {0.1, 2.0 / 3, 1}, {-0.3, 1, 1}};
     for (int i = 0; i < 5; i++) {
         assert_true(pt[i].threshold == want[i][0]);
         NEAR(pt[i].fpr, want[i][1]), NEAR(pt[i].tpr, want[i][2]);
     }
     /* Trapezoid area under the points equals the rank AUC. */
     double area = 0;
-    for (int i = 1; i < 5; i++) area += (pt[i].fpr - pt[i - 1].fpr) * (pt[i].tpr + pt[i - 1].tpr) / 2;
+    for (int i = 1; i < 5; i++)
+        area += (pt[i].fpr - pt[i - 1].fpr) * (pt[i].tpr + pt[i - 1].tpr) / 2;
     NEAR(area, 8.0 / 9);
     free(pt);
 
@@ -156,7 +162,8 @@ static void test_confusion(void **state) {
     assert_int_equal(bs_confusion_build(y, p, n, 3, &cm), 0);
     for (int t = 0; t < 3; t++)
         for (int q = 0; q < 3; q++) assert_int_equal(cm.counts[t * 3 + q], table[t][q]);
-    /* class 0: TP 5, FN 1, FP 2, TN 4; class 1: TP 3, FN 3, FP 1, TN 5; class 2: TP 0 FN 0 FP 1 TN 11 */
+    /* class 0: TP 5, FN 1, FP 2, TN 4; class 1: TP 3, FN 3, FP 1, TN 5;
+     * class 2: TP 0, FN 0, FP 1, TN 11 */
     assert_int_equal(cm.per_class[0].tp, 5), assert_int_equal(cm.per_class[0].fn, 1);
     assert_int_equal(cm.per_class[0].fp, 2), assert_int_equal(cm.per_class[0].tn, 4);
     NEAR(cm.per_class[0].sn.value, 5.0 / 6), NEAR(cm.per_class[0].pr.value, 5.0 / 7);
@@ -188,8 +195,10 @@ static void test_confusion(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counts), cmocka_unit_test(test_degenerate),
-        cmocka_unit_test(test_auc_ties), cmocka_unit_test(test_confusion),
+        cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_degenerate),
+        cmocka_unit_test(test_auc_ties),
+        cmocka_unit_test(test_confusion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,7 +73,8 @@ static void test_shifted_crops_match(void **state) {
         for (size_t s = 0; s < sizeof shifts / sizeof *shifts; s++) {
             int ox = 30, oy = 30;
             unsigned char *a = crop(f, ox, oy, 1.0, 0.0, 6.0, seed * 100 + s);
-            unsigned char *b = crop(f, ox + shifts[s][0], oy + shifts[s][1], 0.92, 8.0, 6.0, seed * 100 + s + 50);
+            unsigned char *b =
+                crop(f, ox + shifts[s][0], oy + shifts[s][1], 0.92, 8.0, 6.0, seed * 100 + s + 50);
             thumb(a, ta), thumb(b, tb);
             int dx, dy;
             double sc = bs_neardup_score(ta, tb, &dx, &dy);
@@ -87,7 +88,8 @@ static void test_shifted_crops_match(void **state) {
         }
         free(f);
     }
-    fprintf(stderr, "shifted crops (3–8 px, new noise, brightness change): lowest score %.3f\n", worst);
+    fprintf(stderr, "shifted crops (3–8 px, new noise, brightness change): lowest score %.3f\n",
+            worst);
 }
 
 static void test_different_images_do_not_match(void **state) {
@@ -103,7 +105,8 @@ static void test_different_images_do_not_match(void **state) {
     double best = -1;
     for (int i = 0; i < M; i++)
         for (int j = i + 1; j < M; j++) {
-            double sc = bs_neardup_score(t + (int64_t)i * BS_NEARDUP_FLOATS, t + (int64_t)j * BS_NEARDUP_FLOATS, NULL, NULL);
+            double sc = bs_neardup_score(t + (int64_t)i * BS_NEARDUP_FLOATS,
+                                         t + (int64_t)j * BS_NEARDUP_FLOATS, NULL, NULL);
             if (sc > best) best = sc;
             assert_true(sc < BS_NEARDUP_THRESHOLD);
         }
@@ -117,7 +120,8 @@ static void test_find_and_join(void **state) {
      * (like ALL-IDB2 Im025/028/031); 1 and 4 are singletons. 6 is also an exact copy of 5. */
     enum { M = 7 };
     float *t = malloc(sizeof(float) * BS_NEARDUP_FLOATS * M);
-    double *fa = make_field(501), *fb = make_field(502), *fc = make_field(503), *fd = make_field(504);
+    double *fa = make_field(501), *fb = make_field(502), *fc = make_field(503),
+           *fd = make_field(504);
     unsigned char *img[M];
     img[0] = crop(fa, 30, 30, 1.0, 0.0, 5.0, 1);
     img[1] = crop(fb, 30, 30, 1.0, 0.0, 5.0, 2);

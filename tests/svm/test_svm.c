@@ -70,7 +70,8 @@ static void fixture_free(fixture *f) {
 
 /* Compare decisions with scikit-learn's: signs agree on ≥ 99.5 % of rows and every value is
  * within 1e-3 relative (|Δ| ≤ 1e-3·|ref| + 1e-6). Prints the measured numbers. */
-static void compare_decisions(const char *what, const double *got, const float *ref, int64_t count) {
+static void compare_decisions(const char *what, const double *got, const float *ref,
+                              int64_t count) {
     int64_t agree = 0, within = 0;
     double max_rel = 0.0, max_abs = 0.0;
     for (int64_t i = 0; i < count; i++) {
@@ -101,8 +102,10 @@ static void parity_binary(const char *prefix) {
     if (!m) fail_msg("%s", bs_error_message());
     bs_svm_parts parts;
     bs_svm_get_parts(m, &parts);
-    fprintf(stderr, "%s (%lld x %lld): kernel scale %.9g (sklearn side %.9g), %lld support vectors\n",
-            prefix, (long long)f.n, (long long)f.d, parts.kernel_scale, (double)f.scale.data[0], (long long)parts.n_sv);
+    fprintf(stderr,
+            "%s (%lld x %lld): kernel scale %.9g (sklearn side %.9g), %lld support vectors\n",
+            prefix, (long long)f.n, (long long)f.d, parts.kernel_scale, (double)f.scale.data[0],
+            (long long)parts.n_sv);
     assert_true(fabs(parts.kernel_scale - f.scale.data[0]) <= 1e-5 * f.scale.data[0]);
     assert_int_equal(parts.n_classes, 2);
     assert_int_equal(parts.classes[0], 0);
@@ -149,7 +152,8 @@ static void parity_binary(const char *prefix) {
 
 static void test_parity_binary(void **state) {
     (void)state;
-    if (getenv("BS_SVM_FIXTURES") && *getenv("BS_SVM_FIXTURES")) BS_SKIP("wide run: committed fixtures not used");
+    if (getenv("BS_SVM_FIXTURES") && *getenv("BS_SVM_FIXTURES"))
+        BS_SKIP("wide run: committed fixtures not used");
     parity_binary("bin");
 }
 
@@ -164,7 +168,8 @@ static void test_parity_wide(void **state) {
 
 static void test_parity_multiclass(void **state) {
     (void)state;
-    if (getenv("BS_SVM_FIXTURES") && *getenv("BS_SVM_FIXTURES")) BS_SKIP("wide run: committed fixtures not used");
+    if (getenv("BS_SVM_FIXTURES") && *getenv("BS_SVM_FIXTURES"))
+        BS_SKIP("wide run: committed fixtures not used");
     fixture f;
     fixture_load(&f, "mc");
     bs_svm_params p;
@@ -226,7 +231,8 @@ static void test_auto_scale_sampling(void **state) {
     uint8_t *pos = malloc(N);
     for (int i = 0; i < 300; i++) {
         z[2 * i] = (float)i, z[2 * i + 1] = 0, pos[i] = 1;
-        z[2 * (300 + i)] = (float)i + 0.5f + 0.001f * (float)(i % 97), z[2 * (300 + i) + 1] = 0, pos[300 + i] = 0;
+        z[2 * (300 + i)] = (float)i + 0.5f + 0.001f * (float)(i % 97), z[2 * (300 + i) + 1] = 0,
+                     pos[300 + i] = 0;
     }
     bs_rng a, b, c;
     bs_rng_seed(&a, 7), bs_rng_seed(&b, 7), bs_rng_seed(&c, 8);
@@ -368,12 +374,48 @@ static void test_parallel_fits(void **state) {
         for (int i = 0; i < N; i++) assert_true(fabs(serial[f][i] - parallel[f][i]) < 1e-9);
 }
 
+/* bs_svm_cross_validate equals the explicit loop over folds. */
+static void test_cross_validate(void **state) {
+    (void)state;
+    enum { N = 90, D = 5, K = 3 };
+    float x[N * D];
+    int32_t y[N], fold[N], pred[N], pred2[N];
+    small_problem(x, y, N, D);
+    for (int i = 0; i < N; i++) fold[i] = (i / 2) % K; /* both classes in every fold */
+    bs_svm_params p;
+    bs_svm_params_default(&p);
+    double dec[N], dec2[N];
+    bs_rng r;
+    bs_rng_seed(&r, 11);
+    assert_int_equal(bs_svm_cross_validate(x, N, D, y, fold, K, &p, &r, dec, pred), 0);
+    bs_rng_seed(&r, 11);
+    for (int f = 0; f < K; f++) {
+        int64_t tr[N], te[N], ntr = 0, nte = 0;
+        for (int i = 0; i < N; i++) fold[i] == f ? (te[nte++] = i) : (tr[ntr++] = i);
+        bs_svm *m = bs_svm_fit(x, N, D, y, tr, ntr, &p, &r);
+        assert_non_null(m);
+        double d[N];
+        int32_t q[N];
+        assert_int_equal(bs_svm_predict(m, x, N, D, te, nte, d, q), 0);
+        for (int64_t i = 0; i < nte; i++) dec2[te[i]] = d[i], pred2[te[i]] = q[i];
+        bs_svm_free(m);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_true(dec[i] == dec2[i]);
+        assert_int_equal(pred[i], pred2[i]);
+    }
+    /* A fold whose training rows lack a class: the message names the fold. */
+    for (int i = 0; i < N; i++) fold[i] = y[i] == 1 ? 0 : 1 + i % 2;
+    assert_int_equal(bs_svm_cross_validate(x, N, D, y, fold, K, &p, &r, dec, pred), -1);
+    assert_non_null(strstr(bs_error_message(), "fold 0: svm fit: class 1 has no training rows"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parity_binary),   cmocka_unit_test(test_parity_multiclass),
-        cmocka_unit_test(test_parity_wide),
-        cmocka_unit_test(test_auto_scale_hand), cmocka_unit_test(test_auto_scale_sampling),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_parallel_fits),
+        cmocka_unit_test(test_parity_binary),       cmocka_unit_test(test_parity_multiclass),
+        cmocka_unit_test(test_parity_wide),         cmocka_unit_test(test_auto_scale_hand),
+        cmocka_unit_test(test_auto_scale_sampling), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_parallel_fits),       cmocka_unit_test(test_cross_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
