@@ -5,23 +5,28 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dataset/dataset.h"
 
 #define BS_OPT_DATA 1001
 #define BS_OPT_POSITIVE 1002
 #define BS_OPT_ON_ERROR 1003
+#define BS_OPT_NEAR_DUP 1004
 
 #define BS_DATA_LONG_OPTIONS                                                                       \
     {"data", required_argument, 0, BS_OPT_DATA}, {"positive", required_argument, 0, BS_OPT_POSITIVE}, \
-        {"on-error", required_argument, 0, BS_OPT_ON_ERROR}
+        {"on-error", required_argument, 0, BS_OPT_ON_ERROR},                                      \
+        {"near-duplicates", required_argument, 0, BS_OPT_NEAR_DUP}
 
 #define BS_DATA_OPTIONS_HELP                                                                       \
     "  --data D         a dataset: an ALL-IDB folder (ImNNN_L.ext), a folder of class\n"          \
     "                   folders, or a CSV manifest path,label[,class][,group]; repeat to fuse\n" \
     "  --positive C,..  class folders whose images are ALL (label 1); default: every class\n"    \
     "                   not named benign/healthy/normal/hem/negative/control\n"                  \
-    "  --on-error M     stop (default) or skip unreadable images, with a message per file\n"
+    "  --on-error M     stop (default) or skip unreadable images, with a message per file\n"      \
+    "  --near-duplicates T  join images whose near-duplicate score is >= T into one group\n"   \
+    "                   (default 0.5, docs/near-duplicates.md; off to skip the search)\n"
 
 typedef struct bs_cli_data {
     const char **sources;
@@ -29,12 +34,15 @@ typedef struct bs_cli_data {
     char **positive;
     size_t npositive;
     bs_on_error on_error;
+    double near_dup; /* threshold; 0 = off */
 } bs_cli_data;
 
 void bs_cli_data_init(bs_cli_data *d);
 /* Handle option code c: -1 if it is not a data option, 0 if taken, 1 on a usage error. */
 int bs_cli_data_option(bs_cli_data *d, const char *cmd, int c, const char *arg);
-int bs_cli_data_open(const bs_cli_data *d, bs_dataset *out);
+/* Open the datasets, keep a stratified sample of `sample` images (0 = all, seeded), then
+ * join near-duplicate groups. */
+int bs_cli_data_open(const bs_cli_data *d, size_t sample, uint64_t seed, bs_dataset *out);
 void bs_cli_data_free(bs_cli_data *d);
 
 #endif

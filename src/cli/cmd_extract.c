@@ -53,7 +53,6 @@ int bs_cli_default_backbones(const char ***paths, size_t *n) {
 enum { OPT_BACKBONE = 2001, OPT_AUGMENT, OPT_BATCH, OPT_CACHE, OPT_NO_CACHE, OPT_INPUT_SIZE, OPT_TAP, OPT_OUT };
 
 int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
-    (void)cli;
     static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
                                          {"backbone", required_argument, 0, OPT_BACKBONE},
                                          {"augment", required_argument, 0, OPT_AUGMENT},
@@ -134,7 +133,7 @@ int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
     opt.cache = no_cache ? NULL : cache ? cache : default_cache;
     bs_backbone_spec *specs = calloc(nmodels, sizeof *specs);
     bs_dataset ds;
-    if (!specs || bs_cli_data_open(&data, &ds)) {
+    if (!specs || bs_cli_data_open(&data, 0, cli->seed, &ds)) {
         rc = bs_cli_fail("extract");
     } else {
         for (size_t i = 0; i < nmodels; i++) specs[i] = (bs_backbone_spec){models[i], (int)input_size, tap};

@@ -17,12 +17,12 @@ static void usage(FILE *fp) {
             "                      [--on-error stop|skip] [--format table|csv|json]\n\n"
             "List every sample found: path, label (1 = ALL, 0 = healthy), class and group.\n"
             "Every image is decoded once: unreadable files are reported, and images with\n"
-            "identical pixels share a group (so no split ever separates them).\n\n" BS_DATA_OPTIONS_HELP
+            "identical pixels, or that are near duplicates (the same field photographed again),\n"
+            "share a group (so no split ever separates them).\n\n" BS_DATA_OPTIONS_HELP
             "  --format F       table (default), csv (header path,label,class,group) or json\n");
 }
 
 int bs_cmd_list(int argc, char **argv, const bs_cli *cli) {
-    (void)cli;
     static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
                                          {"format", required_argument, 0, 'f'},
                                          {"help", no_argument, 0, 'h'},
@@ -56,7 +56,7 @@ int bs_cmd_list(int argc, char **argv, const bs_cli *cli) {
         goto usage_error;
     }
     bs_dataset ds;
-    if (bs_cli_data_open(&data, &ds)) {
+    if (bs_cli_data_open(&data, 0, cli->seed, &ds)) {
         bs_cli_data_free(&data);
         return bs_cli_fail("list");
     }

@@ -161,7 +161,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     xo.cache = no_cache ? NULL : cache ? cache : default_cache;
 
     bs_dataset ds;
-    if (bs_cli_data_open(&data, &ds) || bs_dataset_sample(&ds, (size_t)sample, cli->seed)) {
+    if (bs_cli_data_open(&data, (size_t)sample, cli->seed, &ds)) {
         rc = bs_cli_fail("reproduce");
         goto done;
     }

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/rng.h"
+#include "dataset/neardup.h"
 #include "image/image.h"
 
 #define MAX_DEPTH 16
@@ -564,5 +565,71 @@ int bs_dataset_sample(bs_dataset *ds, size_t n, uint64_t seed) {
     free(order);
     free(rem);
     free(keep);
+    return rc;
+}
+
+int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *joined_pairs) {
+    if (joined_pairs) *joined_pairs = 0;
+    size_t n = ds->n;
+    if (n < 2 || threshold <= 0) return 0;
+    float *thumbs = bs_calloc(n, sizeof(float) * BS_NEARDUP_FLOATS);
+    size_t *parent = bs_calloc(n, sizeof *parent);
+    if (!thumbs || !parent) {
+        free(thumbs);
+        free(parent);
+        return -1;
+    }
+    int failed = 0;
+    char *first_error = NULL;
+#pragma omp parallel for schedule(dynamic, 8)
+    for (size_t i = 0; i < n; i++) {
+        bs_image img;
+        int bad = bs_image_load(ds->samples[i].path, &img) ||
+                  bs_neardup_thumbnail(img.rgb, img.width, img.height, thumbs + i * BS_NEARDUP_FLOATS);
+        if (img.rgb) bs_image_free(&img);
+        if (bad) {
+#pragma omp critical(bs_dataset_neardup_error)
+            if (!failed) {
+                failed = 1;
+                first_error = strdup(bs_error_message());
+            }
+        }
+    }
+    bs_neardup_pair *pairs = NULL;
+    int64_t npairs = 0;
+    int rc = failed ? bs_error("%s", first_error ? first_error : "cannot decode an image") : 0;
+    free(first_error);
+    if (rc == 0) rc = bs_neardup_find(thumbs, (int64_t)n, threshold, &pairs, &npairs);
+    free(thumbs);
+    /* Union the existing groups (equal names) with the pairs; a joined group takes the name
+     * of its first member's group. */
+    const char **keys = rc == 0 ? bs_calloc(n, sizeof *keys) : NULL;
+    if (rc == 0 && !keys) rc = -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        parent[i] = i;
+        keys[i] = ds->samples[i].group;
+    }
+    if (rc == 0) rc = join_equal(parent, n, keys);
+    int64_t joined = 0;
+    for (int64_t p = 0; p < npairs && rc == 0; p++) {
+        size_t a = uf_find(parent, (size_t)pairs[p].a), b = uf_find(parent, (size_t)pairs[p].b);
+        if (a != b) joined++;
+        uf_union(parent, a, b);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t r = uf_find(parent, i);
+        if (r == i || strcmp(ds->samples[i].group, ds->samples[r].group) == 0) continue;
+        char *g = bs_strdup(ds->samples[r].group);
+        if (!g) {
+            rc = -1;
+            break;
+        }
+        free(ds->samples[i].group);
+        ds->samples[i].group = g;
+    }
+    if (joined_pairs) *joined_pairs = joined;
+    free(keys);
+    free(pairs);
+    free(parent);
     return rc;
 }

@@ -51,6 +51,12 @@ void bs_dataset_free(bs_dataset *ds);
  * remainder), in their original order; n = 0 or n >= size keeps everything. */
 int bs_dataset_sample(bs_dataset *ds, size_t n, uint64_t seed);
 
+/* Join the groups of near-duplicate images (neardup.h: the same field photographed again,
+ * shifted or refocused) whose score reaches threshold (0.5 documented; <= 0 does nothing).
+ * Decodes every image again. *joined_pairs (may be NULL) counts the pairs that merged two
+ * groups. Call after bs_dataset_sample so a sample pays only for its own pairs. */
+int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *joined_pairs);
+
 /* Counts for summaries. */
 size_t bs_dataset_count_label(const bs_dataset *ds, int label);
 size_t bs_dataset_count_groups(const bs_dataset *ds);

@@ -1,5 +1,5 @@
 /* eval.h — evaluation (SPEC §6): cross-validation folds for the `paper` and `grouped`
- * protocols, groups (joining rows that must stay together, near-duplicate images), the
+ * protocols, groups (joining rows that must stay together), the
  * leak count of the paper protocol, and metrics with confidence intervals (two-class and
  * K-class).
  *
@@ -54,40 +54,6 @@ int bs_folds_count_leaked(const int64_t *image_id, const int32_t *fold, int64_t 
  * the pairs to build groups from pairs alone; with several groupings, join them by calling it
  * once per grouping's pairs. */
 int bs_groups_join(int64_t n, int64_t *group, const int64_t *pairs, int64_t n_pairs);
-
-/* Near-duplicate images (SPEC §7: the same cell photographed twice, shifted by a few pixels).
- * Method (docs/near-duplicates.md): each image becomes a BS_NEARDUP_SIZE² grey thumbnail (area
- * average, aspect ratio ignored), band-passed (minus its local mean over a
- * (2·BS_NEARDUP_HP+1)² box) so the shared "cell in the middle" shape does not dominate; two
- * thumbnails are compared by Pearson correlation over their overlap at every integer shift
- * within ±BS_NEARDUP_SHIFT thumbnail pixels, and match when the best correlation reaches the
- * threshold. Exact duplicates score 1. */
-#define BS_NEARDUP_SIZE 64
-#define BS_NEARDUP_SHIFT 4 /* ±4 thumbnail pixels: ±16 px on a 257 px crop */
-#define BS_NEARDUP_HP 3
-#define BS_NEARDUP_THRESHOLD 0.50
-/* Floats per thumbnail: the band-passed BS_NEARDUP_SIZE² plane, then a (BS_NEARDUP_SIZE/4)²
- * plain grey plane that a cheap first stage compares (loosely) before the full score. */
-#define BS_NEARDUP_FLOATS                                                                          \
-    (BS_NEARDUP_SIZE * BS_NEARDUP_SIZE + BS_NEARDUP_SIZE * BS_NEARDUP_SIZE / 16)
-
-/* Thumbnail (BS_NEARDUP_FLOATS floats) of an 8-bit RGB image (height × width × 3). */
-int bs_neardup_thumbnail(const unsigned char *rgb, int width, int height, float *thumb);
-/* Best shifted correlation of two thumbnails (−1..1); *dx, *dy (may be NULL) get the shift of
- * b relative to a at the best score (b(x+dx, y+dy) ≈ a(x, y), thumbnail pixels). */
-double bs_neardup_score(const float *a, const float *b, int *dx, int *dy);
-
-typedef struct bs_neardup_pair {
-    int64_t a, b; /* a < b, indices into the thumbnail array */
-    double score;
-    int dx, dy;
-} bs_neardup_pair;
-
-/* All pairs of n thumbnails (n × BS_NEARDUP_FLOATS floats) scoring ≥ threshold, sorted by
- * (a, b); *pairs is malloc'd (NULL when none). Parallel over pairs (OpenMP). Feed the pairs'
- * (a, b) to bs_groups_join to join their groups. */
-int bs_neardup_find(const float *thumbs, int64_t n, double threshold, bs_neardup_pair **pairs,
-                    int64_t *n_pairs);
 
 /* ---- metrics: two classes ------------------------------------------------------------------ */
 

@@ -9,6 +9,8 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/rng.h"
+#include <math.h>
 #include "dataset/dataset.h"
 #include "image/image.h"
 #include "test_support.h"
@@ -230,6 +232,85 @@ static void unreadable_entries_stop_or_skip(void **state) {
     free(dir);
 }
 
+/* Two crops of one textured field, 5 and 3 pixels apart (the same cell photographed twice),
+ * join one group; an unrelated image stays alone. */
+static void near_duplicates_join_groups(void **state) {
+    (void)state;
+    enum { W = 300, H = 290, C = 257 };
+    unsigned char *field = malloc(W * H * 3);
+    bs_rng rng;
+    bs_rng_seed(&rng, 5);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) {
+                double v = 128 + 60 * sin(x * 0.11 + c) * cos(y * 0.07) + 40 * sin((x + 2 * y) * 0.031);
+                field[(y * W + x) * 3 + c] = (unsigned char)(v + (double)bs_rng_below(&rng, 20));
+            }
+    VipsImage *im = vips_image_new_from_memory(field, W * H * 3, W, H, 3, VIPS_FORMAT_UCHAR), *a, *b;
+    char *dir = bs_path_join(tmp, "near/Benign"), *pa = bs_path_join(dir, "a.png"), *pb = bs_path_join(dir, "b.png");
+    assert_int_equal(bs_mkdir_p(dir), 0);
+    assert_int_equal(vips_crop(im, &a, 10, 10, C, C, NULL), 0);
+    assert_int_equal(vips_crop(im, &b, 15, 13, C, C, NULL), 0);
+    assert_int_equal(vips_image_write_to_file(a, pa, NULL), 0);
+    assert_int_equal(vips_image_write_to_file(b, pb, NULL), 0);
+    g_object_unref(a);
+    g_object_unref(b);
+    g_object_unref(im);
+    free(field);
+    char *root = bs_path_join(tmp, "near");
+    write_image(root, "Benign/c.png", 77);
+    write_image(root, "Pre/d.png", 78);
+    const char *src[] = {root};
+    bs_dataset ds;
+    if (bs_dataset_open(src, 1, NULL, &ds)) fail_msg("%s", bs_error_message());
+    assert_int_equal(bs_dataset_count_groups(&ds), 4);
+    int64_t joined = -1;
+    assert_int_equal(bs_dataset_join_near_duplicates(&ds, 0.5, &joined), 0);
+    assert_int_equal(joined, 1);
+    assert_int_equal(bs_dataset_count_groups(&ds), 3);
+    assert_string_equal(find(&ds, "b.png")->group, find(&ds, "a.png")->path);
+    assert_string_equal(find(&ds, "c.png")->group, find(&ds, "c.png")->path);
+    /* Off means off. */
+    bs_dataset_free(&ds);
+    assert_int_equal(bs_dataset_open(src, 1, NULL, &ds), 0);
+    assert_int_equal(bs_dataset_join_near_duplicates(&ds, 0, &joined), 0);
+    assert_int_equal(bs_dataset_count_groups(&ds), 4);
+    bs_dataset_free(&ds);
+    free(root);
+    free(pa);
+    free(pb);
+    free(dir);
+}
+
+static void sample_keeps_class_proportions(void **state) {
+    (void)state;
+    char *dir = bs_path_join(tmp, "sample");
+    char name[64];
+    for (int i = 0; i < 30; i++) {
+        snprintf(name, sizeof name, "%s/%02d.png", i < 10 ? "Benign" : i < 25 ? "Pre" : "Pro", i);
+        write_image(dir, name, 100 + i);
+    }
+    const char *src[] = {dir};
+    bs_dataset ds, again;
+    assert_int_equal(bs_dataset_open(src, 1, NULL, &ds), 0);
+    assert_int_equal(bs_dataset_sample(&ds, 12, 3), 0);
+    assert_int_equal(ds.n, 12);
+    size_t benign = 0, pre = 0;
+    for (size_t i = 0; i < ds.n; i++) {
+        benign += !strcmp(ds.samples[i].class_name, "Benign");
+        pre += !strcmp(ds.samples[i].class_name, "Pre");
+        if (i) assert_true(strcmp(ds.samples[i - 1].path, ds.samples[i].path) < 0); /* order kept */
+    }
+    assert_int_equal(benign, 4); /* 12 * 10/30 */
+    assert_int_equal(pre, 6);    /* 12 * 15/30 */
+    assert_int_equal(bs_dataset_open(src, 1, NULL, &again), 0);
+    assert_int_equal(bs_dataset_sample(&again, 12, 3), 0); /* same seed, same sample */
+    for (size_t i = 0; i < ds.n; i++) assert_string_equal(ds.samples[i].path, again.samples[i].path);
+    bs_dataset_free(&again);
+    bs_dataset_free(&ds);
+    free(dir);
+}
+
 static void aria2021_counts(void **state) {
     (void)state;
     char *dir = bs_test_asset("data/aria2021");
@@ -264,6 +345,8 @@ int main(void) {
         cmocka_unit_test(class_folders_positive_and_default_rule),
         cmocka_unit_test(manifest_groups_and_fusion),
         cmocka_unit_test(unreadable_entries_stop_or_skip),
+        cmocka_unit_test(near_duplicates_join_groups),
+        cmocka_unit_test(sample_keeps_class_proportions),
         cmocka_unit_test(aria2021_counts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "dataset/neardup.h"
 #include "eval/eval.h"
 
 enum { FIELD = 320, CROP = 257 };

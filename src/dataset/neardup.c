@@ -3,7 +3,7 @@
  * shifts; a coarse 16² plain-grey stage discards obvious non-matches first. The method and the
  * threshold are argued in docs/near-duplicates.md. Not for: exact duplicates (a pixel hash finds those)
  * or decoding images (the image stage). */
-#include "eval/eval.h"
+#include "dataset/neardup.h"
 
 #include <math.h>
 #include <stdlib.h>
