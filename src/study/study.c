@@ -169,7 +169,10 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
     sp.n_classes = s->nclasses;
     for (int f = 0; f < s->folds && rc == 0; f++) {
         int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;
-        if (bs_folds_split(s->fold, n, f, &train, &ntrain, &test, &ntest)) return -1;
+        if (bs_folds_split(s->fold, n, f, &train, &ntrain, &test, &ntest)) {
+            rc = -1;
+            break;
+        }
         const float *feat = x;
         int64_t width = w;
         if (hidden > 0) {
