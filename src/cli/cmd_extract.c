@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cli_data.h"
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "features/extract.h"
@@ -141,8 +142,9 @@ int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
         if (bs_extract(&ds, specs, nmodels, &opt, out, &st)) {
             rc = bs_cli_fail("extract");
         } else {
-            fprintf(stderr, "extract: %zu rows x %zu backbones in %.1f s (%zu computed, %zu from cache) -> %s\n",
-                    st.rows, nmodels, st.seconds, st.computed, st.cached, out);
+            if (bs_dist_rank() == 0)
+                fprintf(stderr, "extract: %zu rows x %zu backbones in %.1f s (%zu computed, %zu from cache) -> %s\n",
+                        st.rows, nmodels, st.seconds, st.computed, st.cached, out);
             rc = BS_EXIT_OK;
         }
         bs_dataset_free(&ds);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "image/image.h"
@@ -117,7 +118,39 @@ static const char *take_global(int *argc, char **argv, const char *opt, int *err
     return NULL;
 }
 
+static int blastscan_main(int argc, char **argv);
+
+/* Commands that share their work over MPI ranks; under a job the others run on rank 0 only. */
+static int distributed_command(const char *name) {
+    return !strcmp(name, "extract") || !strcmp(name, "autoencoder") || !strcmp(name, "experiment") ||
+           !strcmp(name, "reproduce");
+}
+
+/* One command on this rank. Under a job of several ranks, a rank that fails ends the whole
+ * job (MPI_Abort) so its peers do not wait forever; rank 0 writes every output atomically,
+ * so nothing half-written is left in place. */
+static int run_command(const command *cmd, int argc, char **argv, const bs_cli *cli) {
+    if (bs_dist_size() > 1 && bs_dist_rank() != 0 && !distributed_command(cmd->name)) return BS_EXIT_OK;
+    int rc = cmd->run(argc, argv, cli);
+    if (rc != BS_EXIT_OK && bs_dist_size() > 1) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "'%s' failed on this rank (exit %d); ending the job", cmd->name, rc);
+        bs_dist_abort(rc, msg);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv) {
+    if (bs_dist_init(&argc, &argv)) {
+        fprintf(stderr, "blastscan: error: %s\n", bs_error_message());
+        return BS_EXIT_FAIL;
+    }
+    int rc = blastscan_main(argc, argv);
+    bs_dist_finalize();
+    return rc;
+}
+
+static int blastscan_main(int argc, char **argv) {
     bs_cli cli = {.threads = 0, .seed = 1, .prog = "blastscan"};
     int err = 0;
     const char *threads = take_global(&argc, argv, "--threads", &err);
@@ -150,7 +183,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
         bs_threads_set(cli.threads);
         if (bs_image_init(argv[0], cli.threads)) return bs_cli_fail(commands[i].name);
-        int rc = commands[i].run(argc - 1, argv + 1, &cli);
+        int rc = run_command(&commands[i], argc - 1, argv + 1, &cli);
         bs_image_shutdown();
         return rc;
     }

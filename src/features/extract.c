@@ -4,7 +4,15 @@
  * of exactly `batch` rows (the last one padded) so the engine builds one plan per model, and
  * stored in the cache; (2) the feature set is assembled from the cache in index order and
  * streamed to NAME.npy. Only pass 1 touches images and networks, so a re-run over a grown
- * dataset computes just the new rows. */
+ * dataset computes just the new rows.
+ *
+ * Under an MPI job of P ranks (core/dist.h) every rank first lists the rows missing from the
+ * cache (the same list on every rank: nobody writes before everyone has looked), then rank r
+ * computes the engine runs r, r+P, r+2P, ... of that list — the very runs, padded the same
+ * way, a single process would make — and writes their cache entries (atomic, one file per
+ * row, so ranks never collide). After a barrier rank 0 alone assembles NAME.npy and the index
+ * from the cache, so the folder is byte-identical to a single-process run's. The cache must
+ * be on a filesystem every rank sees; --no-cache uses FEATDIR/.rows.tmp, which is. */
 #define _GNU_SOURCE
 #include "extract.h"
 
@@ -16,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/io.h"
@@ -197,6 +206,38 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
     return 0;
 }
 
+/* Pass 1 under an MPI job: every rank lists the pending rows, then computes its share of the
+ * engine runs. Counts (stats) are the job's, as a single process would report them. */
+static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX], int nviews,
+                           size_t batch, float *row, float *tensor, bs_progress *prog, int64_t *done,
+                           bs_extract_stats *stats) {
+    const size_t nrows = ds->n * (size_t)nviews;
+    const int rank = bs_dist_rank(), size = bs_dist_size();
+    pending_row *pend = bs_calloc(nrows ? nrows : 1, sizeof *pend);
+    if (!pend) return -1;
+    size_t npend = 0;
+    for (size_t s = 0; s < ds->n; s++)
+        for (int v = 0; v < nviews; v++)
+            if (!cache_get(b, image_sha[s], (bs_view)v, row)) pend[npend++] = (pending_row){s, (bs_view)v};
+    /* Everyone has looked before anyone writes: the lists agree. */
+    bs_dist_barrier();
+    stats->cached += nrows - npend;
+    stats->computed += npend;
+    *done += (int64_t)(nrows - npend);
+    bs_progress_update(prog, *done);
+    int rc = 0;
+    size_t nruns = (npend + batch - 1) / batch;
+    for (size_t k = (size_t)rank; k < nruns && rc == 0; k += (size_t)size) {
+        size_t lo = k * batch, n = npend - lo < batch ? npend - lo : batch;
+        rc = compute_rows(b, ds, image_sha, pend + lo, n, batch, tensor);
+        /* Rank 0's bar moves by the job's progress, estimated from its own share. */
+        *done += (int64_t)(n * (size_t)size);
+        bs_progress_update(prog, *done);
+    }
+    free(pend);
+    return rc;
+}
+
 static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int augment, size_t rows) {
     char *path = bs_path_join(outdir, "extract.json");
     if (!path) return -1;
@@ -258,7 +299,7 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
     }
     bs_progress prog;
     if (rc == 0) bs_progress_start(&prog, "extract", (int64_t)(nrows * nb));
-    if (opt->quiet) prog.enabled = 0;
+    if (opt->quiet || bs_dist_rank() != 0) prog.enabled = 0;
     int64_t done = 0;
     for (size_t bi = 0; bi < nb && rc == 0; bi++) {
         backbone *b = &bb[bi];
@@ -273,7 +314,16 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
         }
         /* Pass 1: fill the cache. */
         size_t npend = 0;
-        for (size_t s = 0; s < ds->n && rc == 0; s++) {
+        const int dist = bs_dist_size() > 1;
+        if (dist) {
+            int64_t before = done;
+            rc = fill_cache_dist(b, ds, image_sha, nviews, batch, row, tensor, &prog, &done, stats);
+            done = before + (int64_t)nrows;
+            /* Every rank's rows are in the cache before rank 0 reads them. */
+            bs_dist_barrier();
+            if (bs_dist_rank() != 0) continue;
+        }
+        for (size_t s = 0; s < ds->n && rc == 0 && !dist; s++) {
             for (int v = 0; v < nviews && rc == 0; v++) {
                 if (cache_get(b, image_sha[s], (bs_view)v, row)) {
                     stats->cached++;
@@ -290,7 +340,7 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
                 }
             }
         }
-        if (rc == 0 && npend) {
+        if (rc == 0 && npend && !dist) {
             rc = compute_rows(b, ds, image_sha, pending, npend, batch, tensor);
             stats->computed += npend;
             done += (int64_t)npend;
@@ -314,8 +364,9 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
         free(npy);
     }
     if (rc == 0) bs_progress_finish(&prog);
-    /* The index goes last: a folder with an index is a complete folder. */
-    if (rc == 0) {
+    /* The index goes last: a folder with an index is a complete folder. Under a job, rank 0
+     * writes it (and every other output). */
+    if (rc == 0 && bs_dist_rank() == 0) {
         bs_feature_index idx = {nrows, bs_calloc(nrows ? nrows : 1, sizeof(bs_feature_row))};
         if (!idx.rows) rc = -1;
         for (size_t s = 0, r = 0; s < ds->n && rc == 0; s++)
@@ -326,7 +377,7 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
         if (rc == 0) rc = bs_featdir_write_index(outdir, &idx);
         free(idx.rows);
     }
-    if (!opt->cache && cache_root) bs_rmtree(cache_root);
+    if (!opt->cache && cache_root && bs_dist_rank() == 0) bs_rmtree(cache_root);
     for (size_t i = 0; bb && i < nb; i++) backbone_close(&bb[i]);
     free(bb);
     free(image_sha);
