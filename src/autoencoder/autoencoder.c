@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
@@ -112,15 +113,24 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
         return NULL;
     }
     if (check_rows(n_total, rows, n_rows)) return NULL;
+    /* Data-parallel: n is this rank's shard, n_global the job's training rows. */
+    const int dist = opt->distributed && bs_dist_size() > 1;
+    int64_t n_global = n;
+    if (dist) {
+        double cnt = (double)n;
+        bs_dist_sum_d(&cnt, 1);
+        n_global = (int64_t)cnt;
+    }
     const int64_t h = opt->hidden, np = sae_nparams(d, h);
     bs_sae *m = bs_sae_alloc(d, h);
     if (!m) return NULL;
     bs_mapminmax_free(&m->mm);
     sae_objective *obj = NULL;
     double *w = NULL;
-    if (bs_mapminmax_fit(&m->mm, x, d, rows, n)) goto fail;
+    if (dist ? bs_mapminmax_fit_dist(&m->mm, x, d, rows, n) : bs_mapminmax_fit(&m->mm, x, d, rows, n)) goto fail;
     sae_hyper hp = {opt->l2, opt->sparsity, opt->proportion, SAE_TERM_ALL};
     if (!(obj = sae_objective_new(opt->precision, x, d, rows, n, h, &m->mm, &hp))) goto fail;
+    if (dist && sae_objective_distribute(obj, n_global)) goto fail;
     if (!(w = bs_malloc((size_t)np * sizeof(double)))) goto fail;
 
     bs_rng rng; /* every weight and bias U(−0.01, 0.01), in parameter order */
@@ -141,11 +151,12 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
     if (rc) goto fail;
     for (int64_t i = 0; i < np; i++) m->w[i] = (float)w[i];
     m->info.seconds = bs_now() - t0;
-    m->n_train = n;
+    m->n_train = n_global;
     m->opt = *opt;
     m->opt.on_epoch = NULL;
     m->opt.user = NULL;
     m->opt.progress = 0;
+    m->opt.distributed = 0;
     if (info) *info = m->info;
     free(w);
     sae_objective_free(obj);

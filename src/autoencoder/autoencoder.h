@@ -53,6 +53,13 @@ typedef struct bs_sae_options {
     int progress;       /* nonzero: progress bar on stderr (only when it is a terminal) */
     bs_sae_epoch_fn on_epoch; /* optional per-epoch trace */
     void *user;
+    /* Data-parallel training under an MPI job (core/dist.h): the rows given to bs_sae_fit are
+     * this rank's shard (at least one row per rank), every rank calls bs_sae_fit together,
+     * and all get the model of the union of the shards: mapminmax from the global min/max,
+     * loss and gradient summed over every rank's rows, the same SCG steps everywhere. The
+     * weights equal a single-process fit's up to float rounding of the partial sums.
+     * Ignored (a plain fit) when the job has one rank. */
+    int distributed;
 } bs_sae_options;
 
 /* What training did (optional output of bs_sae_fit). */

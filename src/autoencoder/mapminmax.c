@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
 
@@ -36,7 +37,7 @@ void bs_mapminmax_free(bs_mapminmax *m) {
     m->xoffset = m->gain = NULL;
 }
 
-int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n) {
+static int fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n, int dist) {
     if (n < 1) return bs_error("mapminmax: no training rows");
     if (bs_check_finite(x, d, rows, n)) return -1;
     if (bs_mapminmax_alloc(m, d)) return -1;
@@ -51,6 +52,10 @@ int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *
             if (v > hi[j]) hi[j] = v;
         }
     }
+    if (dist) {
+        bs_dist_min_d(lo, (size_t)d);
+        bs_dist_max_d(hi, (size_t)d);
+    }
     for (int64_t j = 0; j < d; j++) {
         double range = hi[j] - lo[j];
         if (range == 0 || !isfinite(range)) { /* MATLAB: gain 1, xoffset = ymin */
@@ -62,6 +67,14 @@ int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *
         }
     }
     return 0;
+}
+
+int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n) {
+    return fit(m, x, d, rows, n, 0);
+}
+
+int bs_mapminmax_fit_dist(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n) {
+    return fit(m, x, d, rows, n, 1);
 }
 
 void bs_mapminmax_apply_d(const bs_mapminmax *m, const float *x, double *y) {

@@ -21,6 +21,9 @@ int bs_check_finite(const float *x, int64_t ld, const int64_t *rows, int64_t n);
 
 /* Settings from the training rows (x is checked finite first). */
 int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n);
+/* The same over every rank's rows of an MPI job (min and max reduced exactly, so the settings
+ * equal a single-process fit on the union); every rank must call it. */
+int bs_mapminmax_fit_dist(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n);
 int bs_mapminmax_alloc(bs_mapminmax *m, int64_t d);
 void bs_mapminmax_free(bs_mapminmax *m);
 

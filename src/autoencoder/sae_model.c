@@ -11,6 +11,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
 
@@ -128,6 +129,11 @@ sae_objective *sae_objective_new(bs_sae_precision prec, const float *x, int64_t 
         return NULL;
     }
     return o;
+}
+
+int sae_objective_distribute(sae_objective *o, int64_t n_global) {
+    if (n_global < 1) return bs_error("autoencoder: no training rows in the job");
+    return o->d ? ws_distribute_d(o->d, n_global, &o->hp) : ws_distribute_f(o->f, n_global, &o->hp);
 }
 
 int sae_objective_eval(sae_objective *o, const double *w, const double *p, double t, double *perf,

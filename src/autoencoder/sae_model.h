@@ -39,6 +39,12 @@ static inline int64_t sae_off_b2(int64_t d, int64_t h) { return 2 * h * d + h; }
 sae_objective *sae_objective_new(bs_sae_precision prec, const float *x, int64_t d,
                                  const int64_t *rows, int64_t n, int64_t h, const bs_mapminmax *mm,
                                  const sae_hyper *hp);
+/* Data-parallel training: this objective's rows are this rank's shard of n_global rows in an
+ * MPI job (core/dist.h). Every rank must call eval/grad_last in the same order with the same
+ * w, p, t; each eval then makes one allreduce of h + 1 doubles (ρ̂ sums and SSE: the KL term
+ * and the sparsity gradient need the global ρ̂), and each gradient one of np doubles, so all
+ * ranks see the perf and ∇perf of the whole training set. */
+int sae_objective_distribute(sae_objective *o, int64_t n_global);
 /* perf (and ∇perf when grad != NULL) at w + t·p (p may be NULL when t == 0). */
 int sae_objective_eval(sae_objective *o, const double *w, const double *p, double t, double *perf,
                        double *grad);

@@ -26,6 +26,11 @@ typedef struct FN(sae_ws) {
     int64_t nblocks;
     double sumw2;
     int have_forward;
+    /* Data-parallel training (sae_objective_distribute): this workspace holds one rank's
+     * shard of n rows out of nglobal; sums over samples are combined across ranks. */
+    int dist;
+    int64_t nglobal;
+    double *red;    /* h + 1  ρ̂ sums and SSE, reduced together */
 } FN(sae_ws);
 
 /* z (h) ← logsig(z + b) */
@@ -115,6 +120,7 @@ static void FN(ws_free)(FN(sae_ws) *s) {
     free(s->rowacc);
     free(s->rho);
     free(s->part);
+    free(s->red);
     free(s);
 }
 
@@ -129,6 +135,7 @@ static FN(sae_ws) *FN(ws_new)(const float *x, int64_t d, const int64_t *rows, in
     FN(sae_ws) *s = bs_calloc(1, sizeof *s);
     if (!s) return NULL;
     s->n = n;
+    s->nglobal = n;
     s->d = d;
     s->h = h;
     s->np = sae_nparams(d, h);
@@ -172,13 +179,23 @@ static int FN(ws_forward)(FN(sae_ws) *s, const sae_hyper *hp, const double *w, c
     if (GEMM('N', 'T', n, h, d, 1, s->xs, d, w1, d, 0, s->a1, h)) return -1;
 #pragma omp parallel for schedule(static) if (n * h >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) FN(k_encode_row)(s->a1 + i * h, b1, h);
-    FN(colsum)(s->a1, n, h, 1.0 / (double)n, s->rho);
+    FN(colsum)(s->a1, n, h, s->dist ? 1.0 : 1.0 / (double)n, s->rho);
     /* A2 (n × d) = logsig(A1 (n × h) · W2ᵀ (h × d) + b2), SSE in original units */
     if (GEMM('N', 'T', n, d, h, 1, s->a1, h, w2, h, 0, s->a2, d)) return -1;
 #pragma omp parallel for schedule(static) if (n * d >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) s->rowacc[i] = FN(k_decode_row)(s->a2 + i * d, b2, s->xs + i * d, s->range2, d);
     double sse = 0;
     for (int64_t i = 0; i < n; i++) sse += s->rowacc[i];
+    if (s->dist) {
+        /* Allreduce 1 of 2: ρ̂ (a mean over every sample) and the SSE. The KL term and the
+         * sparsity gradient are nonlinear in ρ̂, so it is reduced before either is formed. */
+        memcpy(s->red, s->rho, (size_t)h * sizeof(double));
+        s->red[h] = sse;
+        bs_dist_sum_d(s->red, (size_t)h + 1);
+        for (int64_t j = 0; j < h; j++) s->rho[j] = s->red[j] * (1.0 / (double)s->nglobal);
+        sse = s->red[h];
+    }
+    const int64_t nn = s->nglobal;
 
     double kl = 0;
     const double rho = hp->rho;
@@ -189,7 +206,7 @@ static int FN(ws_forward)(FN(sae_ws) *s, const sae_hyper *hp, const double *w, c
         kl += rho * log(rho / r) + (1 - rho) * log((1 - rho) / (1 - r));
     }
     double v = 0;
-    if (hp->terms & SAE_TERM_MSE) v += sse / ((double)n * (double)d);
+    if (hp->terms & SAE_TERM_MSE) v += sse / ((double)nn * (double)d);
     if (hp->terms & SAE_TERM_L2) v += hp->l2 * s->sumw2 / (double)d;
     if (hp->terms & SAE_TERM_SPARSITY) v += 2 * hp->beta * kl / (double)d;
     *perf = v;
@@ -212,7 +229,7 @@ static int FN(ws_backward)(FN(sae_ws) *s, const sae_hyper *hp, double *grad) {
     /* dA1 (n × h) = dZ2 (n × d) · W2 (d × h) + sparsity term */
     if (GEMM('N', 'N', n, h, d, 1, s->a2, d, w2, h, 0, s->dz1, h)) return -1;
     const double rho = hp->rho;
-    const double ks = (hp->terms & SAE_TERM_SPARSITY) ? 2 * hp->beta / ((double)d * (double)n) : 0;
+    const double ks = (hp->terms & SAE_TERM_SPARSITY) ? 2 * hp->beta / ((double)d * (double)s->nglobal) : 0;
     for (int64_t j = 0; j < h; j++) {
         double r = s->rho[j];
         int clipped = r < DBL_EPSILON || r > 1 - DBL_EPSILON;
@@ -227,12 +244,40 @@ static int FN(ws_backward)(FN(sae_ws) *s, const sae_hyper *hp, double *grad) {
     /* weight blocks: + 2λ/d·W */
     const double kw = (hp->terms & SAE_TERM_L2) ? 2 * hp->l2 / (double)d : 0;
     const R *wb = s->wb, *gb = s->gb;
+    if (s->dist) {
+        /* Allreduce 2 of 2: the data terms of the whole gradient (np doubles); the L2 term,
+         * the same on every rank, is added once afterwards. */
+#pragma omp parallel for schedule(static) if (np >= PAR_MIN)
+        for (int64_t blk = 0; blk < s->nblocks; blk++) {
+            int64_t lo = blk * WBLOCK, hi = lo + WBLOCK < np ? lo + WBLOCK : np;
+            for (int64_t i = lo; i < hi; i++)
+                if (i < ob1 || (i >= ow2 && i < ob2)) grad[i] = (double)gb[i];
+        }
+        bs_dist_sum_d(grad, (size_t)np);
+#pragma omp parallel for schedule(static) if (np >= PAR_MIN)
+        for (int64_t blk = 0; blk < s->nblocks; blk++) {
+            int64_t lo = blk * WBLOCK, hi = lo + WBLOCK < np ? lo + WBLOCK : np;
+            for (int64_t i = lo; i < hi; i++)
+                if (i < ob1 || (i >= ow2 && i < ob2)) grad[i] += kw * (double)wb[i];
+        }
+        return 0;
+    }
 #pragma omp parallel for schedule(static) if (np >= PAR_MIN)
     for (int64_t blk = 0; blk < s->nblocks; blk++) {
         int64_t lo = blk * WBLOCK, hi = lo + WBLOCK < np ? lo + WBLOCK : np;
         for (int64_t i = lo; i < hi; i++)
             if (i < ob1 || (i >= ow2 && i < ob2)) grad[i] = (double)gb[i] + kw * (double)wb[i];
     }
+    return 0;
+}
+
+/* Make the workspace one shard of a data-parallel fit over nglobal rows (see sae_model.h). */
+static int FN(ws_distribute)(FN(sae_ws) *s, int64_t nglobal, const sae_hyper *hp) {
+    if (!(s->red = FN(alloc)(s->h + 1, sizeof(double)))) return -1;
+    s->dist = 1;
+    s->nglobal = nglobal;
+    double mse = (hp->terms & SAE_TERM_MSE) ? 1.0 : 0.0;
+    for (int64_t j = 0; j < s->d; j++) s->c2[j] = (R)(-2.0 * mse * s->range2[j] / ((double)nglobal * (double)s->d));
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "autoencoder/autoencoder.h"
 #include "cli.h"
 #include "core/csv.h"
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/npy.h"
@@ -30,8 +31,12 @@ static void usage(FILE *fp) {
             "  --proportion P       SparsityProportion, in (0, 1) (default 0.05)\n"
             "  --min-grad G         stop when the gradient norm is <= G (default 1e-6)\n"
             "  --trace T.csv        per-epoch record: epoch,perf,grad_norm,lambda,accepted\n"
+            "  --precision P        float32 (default: dnnl_sgemm) or float64 (plain loops, the\n"
+            "                       reference arithmetic: tests and small problems only)\n"
             "  --out AE.sae         where to write the model\n"
-            "  The initial weights come from the global --seed S (default 1).\n\n"
+            "  The initial weights come from the global --seed S (default 1).\n"
+            "  Under mpirun -n P the P ranks train data-parallel, each on a slice of the rows;\n"
+            "  rank 0 writes the model (docs/cluster.md).\n\n"
             "encode options:\n"
             "  --model AE.sae       a model written by fit\n"
             "  --features X.npy     samples to encode (N × D, D as in training)\n"
@@ -69,6 +74,7 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
                                          {"proportion", required_argument, 0, 'p'},
                                          {"min-grad", required_argument, 0, 'g'},
                                          {"trace", required_argument, 0, 't'},
+                                         {"precision", required_argument, 0, 'P'},
                                          {"out", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -105,6 +111,11 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
             if (!(o.min_grad >= 0)) return bs_cli_usage("autoencoder fit", "--min-grad must be >= 0");
             break;
         case 't': trace = optarg; break;
+        case 'P':
+            if (!strcmp(optarg, "float32")) o.precision = BS_SAE_FLOAT32;
+            else if (!strcmp(optarg, "float64")) o.precision = BS_SAE_FLOAT64;
+            else return bs_cli_usage("autoencoder fit", "--precision must be float32 or float64");
+            break;
         case 'o': out = optarg; break;
         case 'h': usage(stdout); return BS_EXIT_OK;
         default: return bs_cli_usage("autoencoder fit", "unknown option");
@@ -131,6 +142,26 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
         o.hidden = (int64_t)llround(hfrac * (double)d);
         if (o.hidden < 1) o.hidden = 1;
     }
+    /* Under an MPI job of P ranks: data-parallel training, each rank on a contiguous shard of
+     * the rows; rank 0 writes the model and the trace. */
+    const int rank = bs_dist_rank(), size = bs_dist_size();
+    int64_t *shard = NULL, nshard = n;
+    if (size > 1) {
+        if (n < size) {
+            bs_array_free(&x);
+            bs_error("%s: %lld samples cannot be shared by %d ranks (at least one each)", features, (long long)n, size);
+            return bs_cli_fail("autoencoder fit");
+        }
+        int64_t lo = n * rank / size, hi = n * (rank + 1) / size;
+        nshard = hi - lo;
+        if (!(shard = bs_calloc((size_t)nshard, sizeof *shard))) {
+            bs_array_free(&x);
+            return bs_cli_fail("autoencoder fit");
+        }
+        for (int64_t i = 0; i < nshard; i++) shard[i] = lo + i;
+        o.distributed = 1;
+    }
+    if (rank != 0) trace = NULL;
     trace_sink sink = {NULL};
     bs_atomic_file taf = {0};
     if (trace) {
@@ -143,20 +174,22 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
         o.on_epoch = write_trace;
         o.user = &sink;
     }
-    o.progress = 1;
+    o.progress = rank == 0;
     bs_sae_fit_info info;
-    bs_sae *m = bs_sae_fit(x.data, n, d, NULL, n, &o, &info);
+    bs_sae *m = bs_sae_fit(x.data, n, d, shard, nshard, &o, &info);
     bs_array_free(&x);
+    free(shard);
     if (!m) {
         bs_error_prefix("%s: ", features);
         if (trace) bs_atomic_abort(&taf);
         return bs_cli_fail("autoencoder fit");
     }
-    int rc = bs_sae_save(m, out);
+    int rc = rank == 0 ? bs_sae_save(m, out) : 0;
     if (!rc && trace) rc = bs_atomic_commit(&taf);
     else if (trace) bs_atomic_abort(&taf);
     bs_sae_free(m);
     if (rc) return bs_cli_fail("autoencoder fit");
+    if (rank != 0) return BS_EXIT_OK;
     printf("autoencoder: %lld samples x %lld features -> %lld hidden; %d epochs (%d accepted), perf %.6g, "
            "|grad| %.3g, %s, %.1f s\n",
            (long long)n, (long long)d, (long long)o.hidden, info.epochs, info.accepted, info.perf, info.grad_norm,
@@ -166,6 +199,7 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
 
 static int cmd_encode(int argc, char **argv, const bs_cli *cli) {
     (void)cli;
+    if (bs_dist_rank() != 0) return BS_EXIT_OK; /* one process's work: rank 0 does it */
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"features", required_argument, 0, 'f'},
                                          {"out", required_argument, 0, 'o'},
