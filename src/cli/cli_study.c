@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/dist.h"
+
 void bs_cli_study_init(bs_cli_study *s, const bs_cli *cli) {
     memset(s, 0, sizeof *s);
     bs_study_options_init(&s->opt);
@@ -14,8 +16,8 @@ void bs_cli_study_init(bs_cli_study *s, const bs_cli *cli) {
     s->latent[2] = 0.75;
     s->opt.latent = s->latent;
     s->opt.nlatent = 3;
-    s->opt.progress = isatty(2);
-    s->opt.verbose = 1;
+    s->opt.progress = isatty(2) && bs_dist_rank() == 0;
+    s->opt.verbose = bs_dist_rank() == 0;
 }
 
 static int parse_latent(bs_cli_study *s, const char *cmd, const char *arg) {
@@ -74,6 +76,7 @@ int bs_cli_study_option(bs_cli_study *s, const char *cmd, int c, const char *arg
             return 1;
         }
         return 0;
+    case BS_OPT_AE_DATA_PARALLEL: s->opt.ae_data_parallel = 1; return 0;
     case BS_OPT_TASK:
         if (bs_task_parse(arg, &s->opt.task)) {
             bs_cli_usage(cmd, "--task must be binary or subtype");

@@ -13,11 +13,13 @@
 #define BS_OPT_EPOCHS 3004
 #define BS_OPT_KERNEL_SCALE 3005
 #define BS_OPT_TASK 3006
+#define BS_OPT_AE_DATA_PARALLEL 3007
 
 #define BS_STUDY_LONG_OPTIONS                                                                      \
     {"protocol", required_argument, 0, BS_OPT_PROTOCOL}, {"folds", required_argument, 0, BS_OPT_FOLDS}, \
         {"latent", required_argument, 0, BS_OPT_LATENT}, {"epochs", required_argument, 0, BS_OPT_EPOCHS}, \
-        {"kernel-scale", required_argument, 0, BS_OPT_KERNEL_SCALE}, {"task", required_argument, 0, BS_OPT_TASK}
+        {"kernel-scale", required_argument, 0, BS_OPT_KERNEL_SCALE}, {"task", required_argument, 0, BS_OPT_TASK}, \
+        {"ae-data-parallel", no_argument, 0, BS_OPT_AE_DATA_PARALLEL}
 
 #define BS_STUDY_OPTIONS_HELP                                                                      \
     "  --protocol P     paper (as published: leaky) or grouped (honest: whole groups per fold,\n"  \
@@ -28,7 +30,9 @@
     "  --epochs N       autoencoder MaxEpochs (default 750)\n"                                    \
     "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"          \
     "  --task T         binary (ALL vs healthy; default) or subtype (one class per class\n"    \
-    "                   folder, e.g. Benign/Early/Pre/Pro; one-vs-one SVMs)\n"
+    "                   folder, e.g. Benign/Early/Pre/Pro; one-vs-one SVMs)\n"                  \
+    "  --ae-data-parallel  under mpirun: fit the paper protocol's shared autoencoder on all\n" \
+    "                   ranks at once (float sums change: results not bit-identical)\n"
 
 typedef struct bs_cli_study {
     bs_study_options opt;

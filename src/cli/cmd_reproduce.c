@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_study.h"
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
@@ -169,7 +170,10 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         rc = bs_cli_fail("reproduce");
         goto done;
     }
-    fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s\n", ds.n,
+    /* Under an MPI job every rank extracts and studies its share; rank 0 alone talks and writes. */
+    const int root = bs_dist_rank() == 0;
+    if (root)
+        fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s\n", ds.n,
             bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), nmodels, xo.augment ? "flip" : "none");
     featdir = bs_path_join(report, "features");
     bs_backbone_spec *specs = calloc(nmodels, sizeof *specs);
@@ -177,7 +181,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     for (size_t i = 0; specs && i < nmodels; i++) specs[i] = (bs_backbone_spec){models[i], 0, NULL};
     int failed = !featdir || !specs || bs_extract(&ds, specs, nmodels, &xo, featdir, &xs);
     free(specs);
-    if (!failed)
+    if (!failed && root)
         fprintf(stderr, "reproduce: features in %.1f s (%zu computed, %zu from cache)\n", xs.seconds, xs.computed, xs.cached);
     char *backbones = NULL;
     char *datadesc = failed ? NULL : join_names(&ds, &data, models, nmodels, &backbones);
@@ -199,13 +203,13 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         o.protocol = order[p];
         free(sub);
         sub = bs_path_join(report, bs_protocol_name(order[p]));
-        if (!sub || bs_study_run(featdir, &idx, &o, &studies[p]) || bs_report_write(&studies[p], &idx, sub)) {
+        if (!sub || bs_study_run(featdir, &idx, &o, &studies[p]) || (root && bs_report_write(&studies[p], &idx, sub))) {
             failed = 1;
             break;
         }
         ran[p] = 1;
     }
-    if (!failed) {
+    if (!failed && root) {
         char sample_note[256];
         snprintf(sample_note, sizeof sample_note, "%s%s", datadesc ? datadesc : "?",
                  sample > 0 ? " (stratified random sample)" : "");
@@ -220,7 +224,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     free(backbones);
     if (failed) rc = bs_cli_fail("reproduce");
     else {
-        fprintf(stderr, "reproduce: done in %.0f s -> %s/report.md\n", bs_now() - t0, report);
+        if (root) fprintf(stderr, "reproduce: done in %.0f s -> %s/report.md\n", bs_now() - t0, report);
         rc = BS_EXIT_OK;
     }
 done:

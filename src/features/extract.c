@@ -319,6 +319,7 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
             int64_t before = done;
             rc = fill_cache_dist(b, ds, image_sha, nviews, batch, row, tensor, &prog, &done, stats);
             done = before + (int64_t)nrows;
+            if (rc) break; /* main ends the job: no collective after a failure */
             /* Every rank's rows are in the cache before rank 0 reads them. */
             bs_dist_barrier();
             if (bs_dist_rank() != 0) continue;
@@ -386,6 +387,8 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
     free(tensor);
     free(cache_root);
     stats->rows = nrows;
+    /* Under a job, return when the folder is complete, so any rank may read it next. */
+    if (rc == 0) bs_dist_barrier();
     stats->seconds = bs_now() - t0;
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "autoencoder/autoencoder.h"
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
@@ -127,9 +128,117 @@ static int metrics_of(const bs_study *s, const bs_experiment *x, const bs_featur
     return rc;
 }
 
+/* ---- sharing the work over the ranks of an MPI job (core/dist.h) ----
+ * A unit is one fold of one experiment, or a whole experiment (fold = -1) when its folds share
+ * one autoencoder fitted on every row (the paper protocol). Units are dealt longest first to
+ * the least-loaded rank; every rank computes the same plan from the same inputs. */
+typedef struct {
+    size_t e;
+    int fold;     /* -1: every fold */
+    double cost;  /* rough flops, only to order and balance */
+    int owner;
+} work_unit;
+
+typedef struct {
+    work_unit *u;
+    size_t n;
+    int shared_ae_dist; /* paper AEs fitted data-parallel by every rank */
+} work_plan;
+
+static int cmp_cost(const void *a, const void *b) {
+    const work_unit *x = a, *y = b;
+    if (x->cost != y->cost) return x->cost < y->cost ? 1 : -1;
+    if (x->e != y->e) return x->e < y->e ? -1 : 1;
+    return (x->fold > y->fold) - (x->fold < y->fold);
+}
+
+static int cmp_order(const void *a, const void *b) {
+    const work_unit *x = a, *y = b;
+    if (x->e != y->e) return x->e < y->e ? -1 : 1;
+    return (x->fold > y->fold) - (x->fold < y->fold);
+}
+
+/* widths[e], hidden[e] (-1: no autoencoder) for every experiment. */
+static int plan_work(const bs_study *s, const int64_t *widths, const int64_t *hidden, size_t nexp,
+                     const bs_study_options *opt, work_plan *plan) {
+    memset(plan, 0, sizeof *plan);
+    const int size = bs_dist_size();
+    plan->shared_ae_dist = opt->ae_data_parallel && size > 1;
+    plan->u = bs_calloc(nexp * (size_t)s->folds + 1, sizeof *plan->u);
+    double *load = bs_calloc((size_t)size, sizeof *load);
+    if (!plan->u || !load) {
+        free(load);
+        return -1;
+    }
+    const double n = (double)s->n, ntrain = n * (s->folds - 1) / s->folds;
+    for (size_t e = 0; e < nexp; e++) {
+        double width = (double)(hidden[e] > 0 ? hidden[e] : widths[e]);
+        double svm = ntrain * n * width; /* the kernel GEMMs */
+        double ae = hidden[e] > 0 ? 12.0 * (opt->epochs + 1) * (double)widths[e] * (double)hidden[e] : 0;
+        if (hidden[e] > 0 && s->protocol == BS_PROTOCOL_PAPER && !plan->shared_ae_dist)
+            plan->u[plan->n++] = (work_unit){e, -1, ae * n + s->folds * svm, 0};
+        else
+            for (int f = 0; f < s->folds; f++)
+                plan->u[plan->n++] = (work_unit){e, f, (s->protocol == BS_PROTOCOL_GROUPED ? ae * ntrain : 0) + svm, 0};
+    }
+    qsort(plan->u, plan->n, sizeof *plan->u, cmp_cost);
+    for (size_t i = 0; i < plan->n; i++) {
+        int best = 0;
+        for (int r = 1; r < size; r++)
+            if (load[r] < load[best]) best = r;
+        plan->u[i].owner = best;
+        load[best] += plan->u[i].cost;
+    }
+    qsort(plan->u, plan->n, sizeof *plan->u, cmp_order);
+    free(load);
+    return 0;
+}
+
+/* Does this rank compute fold f of experiment e (f = -1: the shared autoencoder)? */
+static int mine(const work_plan *plan, size_t e, int f) {
+    const int rank = bs_dist_rank();
+    for (size_t i = 0; i < plan->n; i++)
+        if (plan->u[i].e == e && (plan->u[i].fold == f || plan->u[i].fold == -1)) return plan->u[i].owner == rank;
+    return 0; /* f = -1 with per-fold units: the autoencoder is fitted by every rank (data-parallel) */
+}
+
+/* After every rank ran its units: each owner broadcasts the decisions and predictions of its
+ * units' test rows, so every rank holds the whole experiment. Bytes are copied, not summed. */
+static int share_results(bs_study *s, const work_plan *plan) {
+    if (bs_dist_size() <= 1) return 0;
+    const int rank = bs_dist_rank();
+    unsigned char *buf = bs_malloc(s->n ? s->n * (sizeof(double) + sizeof(int32_t)) : 1);
+    if (!buf) return -1;
+    for (size_t i = 0; i < plan->n; i++) {
+        const work_unit *u = &plan->u[i];
+        bs_experiment *ex = &s->experiments[u->e];
+        size_t m = 0;
+        for (size_t r = 0; r < s->n; r++) {
+            if (u->fold >= 0 && s->fold[r] != u->fold) continue;
+            if (rank == u->owner) {
+                memcpy(buf + m * sizeof(double), &ex->decision[r], sizeof(double));
+                memcpy(buf + s->n * sizeof(double) + m * sizeof(int32_t), &ex->predicted[r], sizeof(int32_t));
+            }
+            m++;
+        }
+        bs_dist_bcast(buf, s->n * sizeof(double), u->owner);
+        bs_dist_bcast(buf + s->n * sizeof(double), s->n * sizeof(int32_t), u->owner);
+        if (rank == u->owner) continue;
+        m = 0;
+        for (size_t r = 0; r < s->n; r++) {
+            if (u->fold >= 0 && s->fold[r] != u->fold) continue;
+            memcpy(&ex->decision[r], buf + m * sizeof(double), sizeof(double));
+            memcpy(&ex->predicted[r], buf + s->n * sizeof(double) + m * sizeof(int32_t), sizeof(int32_t));
+            m++;
+        }
+    }
+    free(buf);
+    return 0;
+}
+
 /* One experiment: features x (n × w) → per fold (optional autoencoder) + SVM → test decisions. */
-static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, const float *x, int64_t w,
-                          int64_t hidden, const bs_study_options *opt) {
+static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int64_t hidden,
+                          const bs_study_options *opt, const work_plan *plan) {
     bs_experiment *ex = &s->experiments[e];
     const int64_t n = (int64_t)s->n;
     double t0 = bs_now();
@@ -148,7 +257,7 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
     ae.l2 = opt->l2;
     ae.sparsity = opt->sparsity;
     ae.proportion = opt->proportion;
-    ae.progress = opt->progress;
+    ae.progress = opt->progress && bs_dist_rank() == 0;
 
     float *latent = NULL;
     int rc = 0;
@@ -157,7 +266,23 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
         if (!latent) return -1;
     }
     /* The paper fits the autoencoder once, on every row, test folds included. */
-    if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER) {
+    if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER && plan->shared_ae_dist) {
+        /* ... here data-parallel: every rank fits it on its slice of the rows, then encodes all. */
+        const int rank = bs_dist_rank(), size = bs_dist_size();
+        int64_t lo = n * rank / size, hi = n * (rank + 1) / size;
+        int64_t *shard = bs_calloc((size_t)(hi > lo ? hi - lo : 1), sizeof *shard);
+        if (!shard) return -1;
+        for (int64_t i = lo; i < hi; i++) shard[i - lo] = i;
+        ae.seed = derive_seed(s->seed, SEED_AE, e, 0);
+        ae.distributed = 1;
+        ae.progress = opt->progress && rank == 0;
+        bs_sae *model = hi > lo ? bs_sae_fit(x, n, w, shard, hi - lo, &ae, NULL) : NULL;
+        if (hi <= lo) bs_error("%lld rows cannot be shared by %d ranks", (long long)n, size);
+        if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
+        bs_sae_free(model);
+        free(shard);
+        ae.distributed = 0;
+    } else if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER && mine(plan, e, -1)) {
         ae.seed = derive_seed(s->seed, SEED_AE, e, 0);
         bs_sae *model = bs_sae_fit(x, n, w, NULL, n, &ae, NULL);
         if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
@@ -168,6 +293,7 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
     sp.kernel_scale = opt->kernel_scale;
     sp.n_classes = s->nclasses;
     for (int f = 0; f < s->folds && rc == 0; f++) {
+        if (!mine(plan, e, f)) continue; /* another rank's unit */
         int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;
         if (bs_folds_split(s->fold, n, f, &train, &ntrain, &test, &ntest)) {
             rc = -1;
@@ -207,10 +333,18 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
         free(test);
     }
     free(latent);
+    ex->seconds = bs_now() - t0;
+    return rc;
+}
+
+/* Metrics of an experiment whose decisions are all in (after share_results under a job). */
+static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx, const bs_study_options *opt) {
+    bs_experiment *ex = &s->experiments[e];
+    int rc = 0;
     for (int f = 0; f < s->folds && rc == 0; f++) rc = metrics_of(s, ex, idx, f, 0, &ex->per_fold[f], &ex->cper_fold[f]);
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 0, &ex->pooled, &ex->cpooled);
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original, &ex->cpooled_original);
-    ex->seconds = bs_now() - t0;
+    if (bs_dist_rank() != 0) return rc;
     if (rc == 0 && opt->verbose && s->task == BS_TASK_SUBTYPE)
         fprintf(stderr, "  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)\n", ex->name,
                 (long long)ex->width, ex->cpooled.accuracy.value, ex->cpooled.macro_f1.value,
@@ -317,29 +451,51 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
         }
     }
     const float *all = nsets > 1 ? fused : (data ? data[0].data : NULL);
-    if (rc == 0 && opt->verbose)
+    if (rc == 0 && opt->verbose && bs_dist_rank() == 0)
         fprintf(stderr, "study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s\n",
                 bs_protocol_name(opt->protocol), idx->n, (long long)s->groups, opt->folds,
                 (unsigned long long)opt->seed, opt->protocol == BS_PROTOCOL_PAPER ? " (leaky, as published)" : "");
+    /* Every experiment's width and hidden size up front: the work plan needs them all. */
+    int64_t *widths = bs_calloc(nexp ? nexp : 1, sizeof *widths), *hiddens = bs_calloc(nexp ? nexp : 1, sizeof *hiddens);
+    if (!widths || !hiddens) rc = -1;
+    for (size_t i = 0, e = 0; rc == 0 && e < nexp; e++) {
+        if (e < nsets) widths[e] = data[e].shape[1], hiddens[e] = -1;
+        else if (nsets > 1 && e == nsets) widths[e] = total, hiddens[e] = -1;
+        else {
+            int64_t hidden = (int64_t)llround(opt->latent[i++] * (double)total);
+            widths[e] = total;
+            hiddens[e] = hidden < 1 ? 1 : hidden;
+        }
+    }
+    work_plan plan = {0};
+    if (rc == 0) rc = plan_work(s, widths, hiddens, nexp, opt, &plan);
+    /* One process scores each experiment as it ends; a job after the owners shared their rows. */
+    const int job = bs_dist_size() > 1;
     for (size_t i = 0; i < nsets && rc == 0; i++) {
         rc = set_features(&s->experiments[s->nexperiments], sets[i], &sets[i], 1);
-        if (rc == 0) rc = run_experiment(s, s->nexperiments, idx, data[i].data, data[i].shape[1], -1, opt);
+        if (rc == 0) rc = run_experiment(s, s->nexperiments, data[i].data, data[i].shape[1], -1, opt, &plan);
+        if (rc == 0 && !job) rc = score_experiment(s, s->nexperiments, idx, opt);
         s->nexperiments++;
     }
     if (nsets > 1 && rc == 0) {
         rc = set_features(&s->experiments[s->nexperiments], "fused", sets, nsets);
-        if (rc == 0) rc = run_experiment(s, s->nexperiments, idx, fused, total, -1, opt);
+        if (rc == 0) rc = run_experiment(s, s->nexperiments, fused, total, -1, opt, &plan);
+        if (rc == 0 && !job) rc = score_experiment(s, s->nexperiments, idx, opt);
         s->nexperiments++;
     }
     for (size_t l = 0; l < opt->nlatent && rc == 0; l++) {
-        int64_t hidden = (int64_t)llround(opt->latent[l] * (double)total);
-        if (hidden < 1) hidden = 1;
         char name[64];
         snprintf(name, sizeof name, "latent-%g%%", opt->latent[l] * 100);
         rc = set_features(&s->experiments[s->nexperiments], name, sets, nsets);
-        if (rc == 0) rc = run_experiment(s, s->nexperiments, idx, all, total, hidden, opt);
+        if (rc == 0) rc = run_experiment(s, s->nexperiments, all, total, hiddens[s->nexperiments], opt, &plan);
+        if (rc == 0 && !job) rc = score_experiment(s, s->nexperiments, idx, opt);
         s->nexperiments++;
     }
+    if (rc == 0 && job) rc = share_results(s, &plan);
+    for (size_t e = 0; rc == 0 && job && e < s->nexperiments; e++) rc = score_experiment(s, e, idx, opt);
+    free(plan.u);
+    free(widths);
+    free(hiddens);
     for (size_t i = 0; data && i < nsets; i++) bs_array_free(&data[i]);
     free(data);
     for (size_t i = 0; i < nsets; i++) free(sets[i]);

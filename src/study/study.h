@@ -11,7 +11,11 @@
  * scale, SVM) on the training folds only.
  *
  * Every random choice derives from one seed and the (experiment, fold) it serves, so results
- * do not depend on the order folds are computed in. Not for: writing files (report.h). */
+ * do not depend on the order folds are computed in — nor on where: under an MPI job
+ * (core/dist.h) the (experiment, fold) work units are dealt to the ranks, longest first (an
+ * experiment whose autoencoder is shared by its folds, the paper protocol's, is one unit),
+ * the owners broadcast their test decisions, and every rank ends with the same bs_study as a
+ * single process, bit for bit. Not for: writing files (report.h). */
 #ifndef BS_STUDY_H
 #define BS_STUDY_H
 
@@ -39,6 +43,11 @@ typedef struct bs_study_options {
     double kernel_scale;    /* 0: MATLAB 'auto'; > 0: fixed */
     int progress;           /* progress bars on a terminal */
     int verbose;            /* a line per experiment on stderr */
+    /* Under an MPI job, paper protocol: fit each experiment's shared autoencoder data-parallel
+     * over every rank (autoencoder.h `distributed`) and deal its folds out, instead of one
+     * rank fitting it alone. Faster with one latent size; the float32 sums then differ from a
+     * single process's, so the latent (and results) are no longer bit-identical. */
+    int ae_data_parallel;
 } bs_study_options;
 
 typedef struct bs_experiment {
