@@ -5,6 +5,7 @@
 #                the largest weight); float32 runs and its perf is within 5 % (see docs/cluster.md
 #                for why float32 cannot be held to 1e-5)
 #   experiment   byte-identical results.json, predictions.csv, table1.csv (paper and grouped)
+#   reproduce    byte-identical features and results.json of both protocols
 #   failure      a killed rank fails the job and leaves no output in place; a failing rank ends
 #                the job with its message
 # Runs 24 Aria 2021 images (symlinks) through GoogLeNet; skips (77) when assets are absent.
@@ -79,6 +80,14 @@ for p in paper grouped; do
     expect 0 "experiment $p, one process" -- one "${E[@]}" --report "$WORK/r1-$p"
     expect 0 "experiment $p, 3 ranks" -- three "${E[@]}" --report "$WORK/r3-$p"
     for f in results.json predictions.csv table1.csv; do same "$WORK/r1-$p/$f" "$WORK/r3-$p/$f" "experiment $p"; done
+done
+
+# ---- reproduce: extraction and both protocols in one job ----
+R=(reproduce --data "$D" --positive Early,Pre,Pro --backbone "$MODEL" --no-cache --epochs 20 --latent 0.05)
+expect 0 "reproduce, one process" -- one "${R[@]}" --report "$WORK/p1"
+expect 0 "reproduce, 3 ranks" -- three "${R[@]}" --report "$WORK/p3"
+for f in paper/results.json grouped/results.json grouped/predictions.csv features/googlenet-bvlc.npy; do
+    same "$WORK/p1/$f" "$WORK/p3/$f" "reproduce"
 done
 
 # ---- a rank that dies ----
