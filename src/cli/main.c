@@ -82,7 +82,8 @@ static void print_help(FILE *fp) {
     for (size_t i = 0; i < NCOMMANDS; i++) fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(fp,
             "\nGlobal options:\n"
-            "  --threads N  threads to use (default: all cores)\n"
+            "  --threads N  threads to use (default: all cores; under mpirun, per rank: the\n"
+            "               cores of the machine shared by its ranks)\n"
             "  --seed S     seed for every random choice (default: 1)\n"
             "  --version    print the version\n"
             "  --help       this text; 'blastscan <command> --help' for a command\n\n"
@@ -181,6 +182,11 @@ static int blastscan_main(int argc, char **argv) {
     }
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
+        /* Several ranks on one machine share its cores: by default each takes its share. */
+        if (cli.threads == 0 && bs_dist_local_size() > 1) {
+            int share = bs_threads_get() / bs_dist_local_size();
+            cli.threads = share > 0 ? share : 1;
+        }
         bs_threads_set(cli.threads);
         if (bs_image_init(argv[0], cli.threads)) return bs_cli_fail(commands[i].name);
         int rc = run_command(&commands[i], argc - 1, argv + 1, &cli);

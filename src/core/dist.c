@@ -11,7 +11,7 @@
 #ifdef BLASTSCAN_WITH_MPI
 #include <mpi.h>
 
-static int joined, rank, size = 1;
+static int joined, rank, size = 1, local_size = 1;
 
 /* A launcher leaves its mark in the environment: Open MPI's mpirun, PMIx (srun
  * --mpi=pmix, prterun) or PMI-1/2 (srun, MPICH's hydra). Without one, MPI_Init would start a
@@ -32,6 +32,11 @@ int bs_dist_init(int *argc, char ***argv) {
     joined = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &local_size);
+        MPI_Comm_free(&node);
+    }
     return 0;
 }
 
@@ -44,6 +49,7 @@ void bs_dist_finalize(void) {
 int bs_dist_rank(void) { return rank; }
 int bs_dist_size(void) { return size; }
 int bs_dist_built(void) { return 1; }
+int bs_dist_local_size(void) { return local_size; }
 
 void bs_dist_barrier(void) {
     if (size > 1) MPI_Barrier(MPI_COMM_WORLD);
@@ -97,6 +103,7 @@ void bs_dist_finalize(void) {}
 int bs_dist_rank(void) { return 0; }
 int bs_dist_size(void) { return 1; }
 int bs_dist_built(void) { return 0; }
+int bs_dist_local_size(void) { return 1; }
 void bs_dist_barrier(void) {}
 void bs_dist_sum_d(double *buf, size_t n) { (void)buf, (void)n; }
 void bs_dist_min_d(double *buf, size_t n) { (void)buf, (void)n; }

@@ -22,6 +22,8 @@ void bs_dist_finalize(void);
 int bs_dist_rank(void);   /* 0 .. size-1 */
 int bs_dist_size(void);   /* 1 without a job */
 int bs_dist_built(void);  /* 1 when compiled with MPI */
+/* Ranks of this job on this machine (MPI_COMM_TYPE_SHARED), this one included; 1 without a job. */
+int bs_dist_local_size(void);
 
 void bs_dist_barrier(void);
 /* In place over every rank: element-wise sum / min / max of n doubles (MPI_Allreduce);
