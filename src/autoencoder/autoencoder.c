@@ -149,6 +149,16 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
     int rc = bs_scg_minimize(np, w, &o, &so, &m->info);
     if (opt->progress) bs_progress_finish(&fw.bar);
     if (rc) goto fail;
+    if (dist) { /* every rank took the same steps, so every rank holds the same weights */
+        double sum[2] = {0, 0};
+        for (int64_t i = 0; i < np; i++) sum[0] += w[i] * (double)(1 + i % 7);
+        sum[1] = -sum[0];
+        bs_dist_max_d(sum, 2);
+        if (sum[0] != -sum[1]) {
+            bs_error("autoencoder: the ranks' weights diverged during data-parallel training");
+            goto fail;
+        }
+    }
     for (int64_t i = 0; i < np; i++) m->w[i] = (float)w[i];
     m->info.seconds = bs_now() - t0;
     m->n_train = n_global;
