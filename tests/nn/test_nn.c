@@ -353,7 +353,9 @@ static void test_corruptions(void **state) {
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    bs_threads_init_env(argv);
     bs_threads_set(2);
     const struct CMUnitTest t[] = {cmocka_unit_test(test_operators),      cmocka_unit_test(test_malformed),
                                    cmocka_unit_test(test_corruptions),    cmocka_unit_test(test_api),
