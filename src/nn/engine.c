@@ -30,6 +30,7 @@ void bs_engine_free(bs_engine *e) {
     free(e->output_names);
     free(e->outputs);
     free(e->tensors);
+    free(e->tindex);
     if (e->stream) dnnl_stream_destroy(e->stream);
     if (e->eng) dnnl_engine_destroy(e->eng);
     bs_onnx_free(e->model);

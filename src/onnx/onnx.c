@@ -444,6 +444,8 @@ static int convert_model(Onnx__ModelProto *mp, const char *name, bs_onnx_model *
         m->n_inits++;
     }
 
+    if (g->n_node > BS_ONNX_MAX_NODES)
+        return bs_error("the graph has %zu nodes (at most %d supported)", g->n_node, BS_ONNX_MAX_NODES);
     size_t total_names = g->n_initializer + g->n_input;
     for (size_t i = 0; i < g->n_node; i++) total_names += g->node[i]->n_output;
     name_map map;
