@@ -50,7 +50,7 @@ static void load_npy(const char *path, bs_array *a) {
 /* ---- known answers ---- */
 
 static const char *cases[] = {"conv_pads", "conv_group_relu", "conv_chain_same", "relu", "maxpool_ceil",
-                              "maxpool_pads", "avgpool_exclude", "avgpool_include", "gap", "lrn", "concat",
+                              "maxpool_pads", "avgpool_exclude", "avgpool_include", "avgpool_ceil_include", "avgpool_ceil_exclude", "gap", "lrn", "concat",
                               "flatten", "flatten_axis2", "gemm_transb", "gemm_alpha_beta", "gemm_relu", "softmax",
                               "softmax_opset11", "sub_mean", "mul_scalar_sub", "sub_const_first", "add_two",
                               "bn_folded", "bn_standalone", "pad_value", "pad_conv", "pad_opset7",
