@@ -645,7 +645,7 @@ static int build_softmax(nn_plan *p, nn_op *op) {
     pt *x = &p->t[src];
     int r = x->ndim;
     int64_t axis = op->axis < 0 ? op->axis + r : op->axis;
-    if (axis < 0 || axis >= (r ? r : 1) + (op->softmax_2d ? 1 : 0) - (op->softmax_2d ? 1 : 0) || r == 0)
+    if (r == 0 || axis < 0 || axis >= r)
         return bs_error("node '%s' (Softmax): axis %lld out of range", op->node->name, (long long)op->axis);
     dnnl_memory_desc_t md;
     int sm_axis = (int)axis;
