@@ -142,6 +142,9 @@ static int run_command(const command *cmd, int argc, char **argv, const bs_cli *
 }
 
 int main(int argc, char **argv) {
+    /* The OpenMP re-exec (if any) comes before MPI_Init: the process image is replaced, its
+     * launcher environment kept. */
+    bs_threads_init_env(argv);
     if (bs_dist_init(&argc, &argv)) {
         fprintf(stderr, "blastscan: error: %s\n", bs_error_message());
         return BS_EXIT_FAIL;
