@@ -107,7 +107,12 @@ static int bench_evals(int64_t n, int64_t d, int64_t h, double seconds) {
         t = bs_now() - t0;
     } while (t < seconds || evals < 3);
     double eps = evals / t, gflops = eps * 10.0 * n * d * h / 1e9, rss = peak_rss_mib();
-    double shapes[5], ceiling = sgemm_ceiling(n, d, h, shapes);
+    /* the machine is shared: measure the sgemm ceiling before and after, keep the better */
+    double shapes[5], shapes2[5], ceiling = sgemm_ceiling(n, d, h, shapes), c2 = sgemm_ceiling(n, d, h, shapes2);
+    if (c2 > ceiling) {
+        ceiling = c2;
+        memcpy(shapes, shapes2, sizeof shapes);
+    }
     printf("impl=blastscan n=%lld d=%lld h=%lld threads=%d evals=%d evals_per_s=%.3f gflops=%.1f peak_rss_mib=%.0f "
            "sgemm_gflops=%.1f sgemm_shapes=%.0f/%.0f/%.0f/%.0f/%.0f perf=%.9g\n",
            (long long)n, (long long)d, (long long)h, bs_threads_get(), evals, eps, gflops, rss, ceiling, shapes[0],
