@@ -16,6 +16,9 @@
 
 typedef struct bs_sae bs_sae; /* a trained model: scaling + encoder + decoder weights */
 
+/* Largest number of features or hidden units (also the AE file's limit). */
+#define BS_SAE_MAX_DIM ((int64_t)1 << 24)
+
 /* Arithmetic of the loss and gradient. FLOAT32 is the real thing (dnnl_sgemm, reductions in
  * double); FLOAT64 runs the same code in double with plain loops: a reference for tests and
  * small problems only (it is orders of magnitude slower). */

@@ -24,9 +24,10 @@
 /* logsig(x) = 1/(1 + e^−x) in float, vectorisable: e^t = 2^k·e^r with k = round(t/ln 2),
  * |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (truncation < 3e-8 relative), 2^k
  * built in the exponent bits. t is clamped to ±88 so 2^k stays a normal float; beyond that
- * logsig is 0 or 1 to float precision anyway. */
+ * logsig is 0 or 1 to float precision anyway. NaN in, NaN out (a diverging trial step must
+ * give a NaN perf, which SCG rejects). */
 static inline float logsig_f32(float x) {
-    float t = -x;
+    float t = x == x ? -x : 0.0f; /* NaN: computed on 0 (no undefined int conversion), returned as NaN */
     t = t > 88.0f ? 88.0f : t;
     t = t < -88.0f ? -88.0f : t;
     const float shifter = 12582912.0f; /* 1.5·2^23: adding it rounds to an integer */
@@ -46,7 +47,8 @@ static inline float logsig_f32(float x) {
         float f;
     } scale;
     scale.i = ((int32_t)k + 127) << 23;
-    return 1.0f / (1.0f + e * scale.f);
+    float y = 1.0f / (1.0f + e * scale.f);
+    return x == x ? y : x;
 }
 
 static inline double logsig_f64(double x) { return 1.0 / (1.0 + exp(-x)); }
