@@ -11,19 +11,42 @@
 
 #include "blastscan/blastscan.h"
 
+/* The next header number of a PPM file, skipping white space and # comments; -1 if none. */
+static long ppm_number(FILE *fp) {
+    int c;
+    for (;;) {
+        c = fgetc(fp);
+        if (c == '#')
+            while (c != '\n' && c != EOF) c = fgetc(fp);
+        if (c == EOF) return -1;
+        if (c >= '0' && c <= '9') break;
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return -1;
+    }
+    long v = 0;
+    while (c >= '0' && c <= '9') {
+        if (v > 100000000) return -1;
+        v = v * 10 + (c - '0');
+        c = fgetc(fp);
+    }
+    return v; /* the one white-space character after the number is consumed */
+}
+
 /* A minimal binary PPM (P6, maxval 255) reader: returns malloc'd RGB pixels or NULL. */
 static unsigned char *read_ppm(const char *path, int *w, int *h) {
     FILE *fp = fopen(path, "rb");
     if (!fp) return NULL;
-    int maxval;
     unsigned char *px = NULL;
-    if (fscanf(fp, "P6 %d %d %d", w, h, &maxval) == 3 && maxval == 255 && *w > 0 && *h > 0 &&
-        (long long)*w * *h <= (1LL << 28) && fgetc(fp) != EOF) {
-        size_t n = (size_t)*w * (size_t)*h * 3;
-        px = malloc(n);
-        if (px && fread(px, 1, n, fp) != n) {
-            free(px);
-            px = NULL;
+    if (fgetc(fp) == 'P' && fgetc(fp) == '6') {
+        long lw = ppm_number(fp), lh = ppm_number(fp), maxval = ppm_number(fp);
+        if (lw > 0 && lh > 0 && maxval == 255 && lw * lh <= (1L << 28)) {
+            *w = (int)lw;
+            *h = (int)lh;
+            size_t n = (size_t)lw * (size_t)lh * 3;
+            px = malloc(n);
+            if (px && fread(px, 1, n, fp) != n) {
+                free(px);
+                px = NULL;
+            }
         }
     }
     fclose(fp);

@@ -257,15 +257,43 @@ int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const 
         }
         free(cx);
     }
-    /* 4. OOD statistics: reconstruction errors of the training rows. */
+    /* 4. OOD statistics: errors of rows a validation autoencoder has not seen set the threshold. */
     if (rc == 0 && p->ae) {
+        double t0 = bs_now();
+        int64_t nval = 0, ntr = 0;
+        int64_t *vrows = bs_malloc(sizeof(int64_t) * (size_t)m), *trows = bs_malloc(sizeof(int64_t) * (size_t)m);
         err = bs_malloc(sizeof(double) * (size_t)m);
-        if (!err || bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err)) rc = -1;
-        if (rc == 0) rc = ood_stats(&p->ood, err, m, o->ood_k);
+        if (!vrows || !trows || !err) rc = -1;
+        for (int64_t i = 0; i < m && rc == 0; i++) {
+            int64_t r = rows ? rows[i] : i;
+            if (fold[i] == 0) vrows[nval++] = r;
+            else trows[ntr++] = r;
+        }
+        bs_sae_options ae = o->ae;
+        ae.hidden = o->hidden;
+        ae.seed = o->ae.seed ^ 0x5bd1e9955bd1e995ULL;
+        ae.progress = 0;
+        bs_sae *val = rc == 0 ? bs_sae_fit(x, n, d, trows, ntr, &ae, NULL) : NULL;
+        if (!val || bs_sae_reconstruction_error(val, x, n, d, vrows, nval, err)) rc = -1;
+        bs_sae_free(val);
+        if (rc == 0) rc = ood_stats(&p->ood, err, nval, o->ood_k);
+        p->ood.n_validation = nval;
+        bs_pipeline_ood tr;
+        if (rc == 0) rc = bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err);
+        if (rc == 0) rc = ood_stats(&tr, err, m, o->ood_k);
+        if (rc == 0) {
+            p->ood.train_median = tr.median;
+            p->ood.train_q99 = tr.q99;
+            p->ood.train_max = tr.max;
+        }
         if (rc == 0 && o->verbose)
-            fprintf(stderr, "train: reconstruction error of the training rows: median %.4g, q99 %.4g, max %.4g; "
-                            "out-of-distribution above %.4g\n",
-                    p->ood.median, p->ood.q99, p->ood.max, p->ood.threshold);
+            fprintf(stderr,
+                    "train: reconstruction error: training rows median %.4g, max %.4g; %lld unseen rows (validation "
+                    "autoencoder) median %.4g, q99 %.4g, max %.4g; out-of-distribution above %.4g (%.1f s)\n",
+                    tr.median, tr.max, (long long)nval, p->ood.median, p->ood.q99, p->ood.max, p->ood.threshold,
+                    bs_now() - t0);
+        free(vrows);
+        free(trows);
     }
     free(lab);
     free(fold);

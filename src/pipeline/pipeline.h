@@ -38,15 +38,20 @@ typedef struct bs_pipeline_class { /* a class of the training data (folder, mani
     int64_t images;
 } bs_pipeline_class;
 
-/* Out-of-distribution statistics: the autoencoder reconstruction error (bs_sae_reconstruction_
- * error, original feature units) of every training row, and the threshold above which a new
- * image is flagged: exp(q75 + k·(q75 − q25)) of the log errors (Tukey's far-out fence on the
- * log scale, k = 3 by default; docs/pipeline-format.md). */
+/* Out-of-distribution statistics. The autoencoder's reconstruction error (bs_sae_reconstruction_
+ * error, original feature units) of rows it was trained on is optimistic, so the threshold comes
+ * from rows it has not seen: a validation autoencoder, fitted like the final one on the groups
+ * outside calibration fold 0, measures the errors of the fold-0 rows; the threshold is
+ * exp(q75 + k·(q75 − q25)) of their log errors (Tukey's far-out fence on the log scale, k = 3),
+ * docs/pipeline-format.md. The final autoencoder's errors on its own training rows are kept
+ * for reference. */
 typedef struct bs_pipeline_ood {
-    int available;     /* 0 without an autoencoder (--latent none) */
-    double k;          /* fence multiplier */
-    double threshold;  /* flag when error > threshold */
-    double mean, sd, q25, median, q75, q95, q99, max; /* of the training rows' errors */
+    int available;       /* 0 without an autoencoder (--latent none) */
+    double k;            /* fence multiplier */
+    double threshold;    /* flag when error > threshold */
+    int64_t n_validation; /* rows whose errors set it */
+    double mean, sd, q25, median, q75, q95, q99, max; /* of those validation errors */
+    double train_median, train_q99, train_max;        /* the final model on its training rows */
 } bs_pipeline_ood;
 
 typedef struct bs_pipeline {

@@ -206,7 +206,10 @@ int bs_pipeline_save(const bs_pipeline *p, const char *path) {
     at = b_begin(&b, TAG_OOD);
     const bs_pipeline_ood *o = &p->ood;
     b_u32(&b, (uint32_t)o->available);
-    const double stats[] = {o->k, o->threshold, o->mean, o->sd, o->q25, o->median, o->q75, o->q95, o->q99, o->max};
+    b_u64(&b, (uint64_t)o->n_validation);
+    const double stats[] = {o->k,   o->threshold, o->mean, o->sd,           o->q25,          o->median,
+                            o->q75, o->q95,       o->q99,  o->max,          o->train_median, o->train_q99,
+                            o->train_max};
     for (size_t i = 0; i < sizeof stats / sizeof stats[0]; i++) b_f64(&b, stats[i]);
     b_end(&b, at);
 
@@ -524,14 +527,17 @@ int bs_pipeline_parse(const unsigned char *data, size_t len, const char *name, b
     if (r_section(&all, TAG_OOD, &s)) goto fail;
     bs_pipeline_ood *o = &p->ood;
     uint32_t avail = r_u32(&s);
-    double *f[] = {&o->k, &o->threshold, &o->mean, &o->sd, &o->q25, &o->median, &o->q75, &o->q95, &o->q99, &o->max};
+    uint64_t nval = r_u64(&s);
+    double *f[] = {&o->k,   &o->threshold, &o->mean, &o->sd,  &o->q25,          &o->median,       &o->q75,
+                   &o->q95, &o->q99,       &o->max,  &o->train_median, &o->train_q99, &o->train_max};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) *f[i] = r_f64_finite(&s);
     if (r_done(&s)) goto fail;
-    if (avail > 1 || (avail && !p->ae) || (avail && !(o->threshold > 0))) {
+    if (avail > 1 || (avail && !p->ae) || (avail && !(o->threshold > 0)) || nval > INT64_MAX) {
         r_fail(&s, "values out of range");
         goto fail;
     }
     o->available = (int)avail;
+    o->n_validation = (int64_t)nval;
     all.section = "payload";
     if (r_done(&all)) goto fail;
     rc = 0;

@@ -257,6 +257,7 @@ static void out_of_distribution_rows_are_flagged(void **state) {
     assert_true(p.ood.available);
     assert_true(p.ood.threshold > p.ood.q99 * 0.99);
     assert_true(p.ood.q25 <= p.ood.median && p.ood.median <= p.ood.q75 && p.ood.q99 <= p.ood.max);
+    assert_true(p.ood.n_validation > 0 && p.ood.n_validation < N && p.ood.train_median > 0);
     bs_pipeline_result r[N];
     assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
     int flagged = 0;
