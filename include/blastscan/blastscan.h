@@ -27,7 +27,8 @@ typedef struct blastscan blastscan; /* a loaded pipeline with its backbones */
 
 typedef struct blastscan_result {
     int label;                /* 1 = the positive class (ALL), 0 = negative (healthy) */
-    const char *class_name;   /* the label's name recorded in the pipeline, e.g. "ALL" */
+    const char *class_name;   /* the label's name recorded in the pipeline, e.g. "ALL";
+                                 owned by the handle, valid until blastscan_close */
     double decision;          /* SVM decision value; > 0 means positive */
     double probability;       /* calibrated probability of the positive class (Platt) */
     double ood_score;         /* autoencoder reconstruction error / OOD threshold (> 1: OOD);
