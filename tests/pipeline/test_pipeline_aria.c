@@ -113,7 +113,9 @@ static void round_trip_on_aria_images(void **state) {
     bs_image imgs[30];
     const char *names[30];
     int ni = 0;
-    FILE *fp = popen(bs_strfmt("ls %s", held), "r");
+    char *ls = bs_strfmt("ls %s", held);
+    FILE *fp = popen(ls, "r");
+    free(ls);
     char line[512];
     while (fp && fgets(line, sizeof line, fp) && ni < 6) {
         line[strcspn(line, "\n")] = 0;
