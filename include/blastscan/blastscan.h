@@ -12,7 +12,9 @@
  * thread. One handle may be used by one thread at a time; use one handle per thread to
  * classify in parallel. The first blastscan_open starts libvips (image resizing); call it
  * from one thread before starting others. Threads: the OpenMP settings of the process
- * (OMP_NUM_THREADS) govern the networks. Link: libblastscan.a and its dependencies (libvips,
+ * (OMP_NUM_THREADS) govern the networks; where other work keeps the cores busy, set
+ * OMP_WAIT_POLICY=passive before the process starts (spinning OpenMP threads then slow every
+ * image down several times; bench/predict/run measures both). Link: libblastscan.a and its dependencies (libvips,
  * oneDNN, libsvm, protobuf-c, OpenMP), as CMake's `bs_pipeline` target does. */
 #ifndef BLASTSCAN_H
 #define BLASTSCAN_H
