@@ -372,18 +372,19 @@ int bs_pipeline_parse(const unsigned char *data, size_t len, const char *name, b
     uint32_t augment = r_u32(&s), epochs = r_u32(&s);
     p->latent_fraction = r_f64_finite(&s);
     p->kernel_scale_option = r_f64_finite(&s);
-    uint64_t images = r_u64(&s), nrows = r_u64(&s);
+    uint64_t images = r_u64(&s), nrows = r_u64(&s), im[2] = {0, 0}, ro[2] = {0, 0};
+    if (images > INT64_MAX || nrows > INT64_MAX) r_fail(&s, "counts out of range");
     for (int c = 0; c < 2; c++) {
         r_str(&s, p->label_names[c], 0);
-        uint64_t im = r_u64(&s), ro = r_u64(&s);
-        if (im > images || ro > nrows) r_fail(&s, "class counts exceed the totals");
-        p->images_per_label[c] = (int64_t)im;
-        p->rows_per_label[c] = (int64_t)ro;
+        im[c] = r_u64(&s);
+        ro[c] = r_u64(&s);
+        if (im[c] > images || ro[c] > nrows) r_fail(&s, "class counts exceed the totals");
+        p->images_per_label[c] = (int64_t)im[c];
+        p->rows_per_label[c] = (int64_t)ro[c];
     }
     if (r_done(&s)) goto fail;
-    if (augment > 1 || epochs > INT32_MAX || images > INT64_MAX || nrows > INT64_MAX || !(p->latent_fraction >= 0) ||
-        !(p->kernel_scale_option >= 0) || p->images_per_label[0] + p->images_per_label[1] != (int64_t)images ||
-        p->rows_per_label[0] + p->rows_per_label[1] != (int64_t)nrows) {
+    if (augment > 1 || epochs > INT32_MAX || !(p->latent_fraction >= 0) || !(p->kernel_scale_option >= 0) ||
+        im[0] + im[1] != images || ro[0] + ro[1] != nrows) {
         r_fail(&s, "values out of range");
         goto fail;
     }
