@@ -40,6 +40,12 @@ head -c 8 "$WORK/m.blastscan" | od -c | grep -q "B   S   P   I   P  \\\\r  \\\\n
 expect 0 "train again" -- "$BIN" --seed 5 "${TRAIN[@]}" --out "$WORK/m2.blastscan"
 cmp -s "$WORK/m.blastscan" "$WORK/m2.blastscan" && ok || fail "same seed gives a byte-identical pipeline file"
 
+# Without the autoencoder: no OOD flag (null), the rest as before.
+expect 0 "train --latent none" -- "$BIN" --seed 5 "${TRAIN[@]}" --latent none --out "$WORK/none.blastscan"
+expect 0 "predict with --latent none" -- "$BIN" predict --model "$WORK/none.blastscan" --backbone-dir "$WORK/models" \
+    --format json "$REF/rocket.jpg"
+stdout_has '"reconstruction_error": null, "ood_threshold": null, "out_of_distribution": null}' "no OOD without autoencoder"
+
 # Held-out smears and reference photos, JSON lines.
 expect 0 "predict json" -- "$BIN" predict --model "$WORK/m.blastscan" --backbone-dir "$WORK/models" --format json \
     "$WORK/held" "$REF"
