@@ -4,8 +4,8 @@
  *     blastscan *bs = blastscan_open("model.blastscan", "/opt/models");  // NULL: see error
  *     blastscan_result r;
  *     if (blastscan_classify_rgb(bs, pixels, width, height, &r) == 0)
- *         printf("%s p=%.3f%s\n", r.class_name, r.probability, r.out_of_distribution ? " (OOD)" : "");
- *     blastscan_close(bs);
+ *         printf("%s p=%.3f%s\n", r.class_name, r.probability, r.out_of_distribution ? " (OOD)" :
+ * ""); blastscan_close(bs);
  *
  * Every function returns 0 (or a non-NULL handle) on success and -1 (or NULL) on failure;
  * blastscan_error() then tells why, naming the file and the reason. The message is kept per
@@ -14,8 +14,9 @@
  * from one thread before starting others. Threads: the OpenMP settings of the process
  * (OMP_NUM_THREADS) govern the networks; where other work keeps the cores busy, set
  * OMP_WAIT_POLICY=passive before the process starts (spinning OpenMP threads then slow every
- * image down several times; bench/predict/run measures both). Link: libblastscan.a and its dependencies (libvips,
- * oneDNN, libsvm, protobuf-c, OpenMP), as CMake's `bs_pipeline` target does. */
+ * image down several times; bench/predict/run measures both). Link: libblastscan.a and its
+ * dependencies (libvips, oneDNN, libsvm, protobuf-c, OpenMP), as CMake's `bs_pipeline` target does.
+ */
 #ifndef BLASTSCAN_H
 #define BLASTSCAN_H
 
@@ -28,14 +29,14 @@ extern "C" {
 typedef struct blastscan blastscan; /* a loaded pipeline with its backbones */
 
 typedef struct blastscan_result {
-    int label;                /* 1 = the positive class (ALL), 0 = negative (healthy) */
-    const char *class_name;   /* the label's name recorded in the pipeline, e.g. "ALL";
-                                 owned by the handle, valid until blastscan_close */
-    double decision;          /* SVM decision value; > 0 means positive */
-    double probability;       /* calibrated probability of the positive class (Platt) */
-    double ood_score;         /* autoencoder reconstruction error / OOD threshold (> 1: OOD);
-                                 negative when the pipeline has no autoencoder */
-    int out_of_distribution;  /* 1: unlike the training images; do not trust the label */
+    int label;               /* 1 = the positive class (ALL), 0 = negative (healthy) */
+    const char *class_name;  /* the label's name recorded in the pipeline, e.g. "ALL";
+                                owned by the handle, valid until blastscan_close */
+    double decision;         /* SVM decision value; > 0 means positive */
+    double probability;      /* calibrated probability of the positive class (Platt) */
+    double ood_score;        /* autoencoder reconstruction error / OOD threshold (> 1: OOD);
+                                negative when the pipeline has no autoencoder */
+    int out_of_distribution; /* 1: unlike the training images; do not trust the label */
 } blastscan_result;
 
 /* Load a pipeline file and its backbones, found by their recorded file names in backbone_dir

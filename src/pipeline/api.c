@@ -30,12 +30,15 @@ blastscan *blastscan_open(const char *pipeline_path, const char *backbone_dir) {
         return NULL;
     }
     if (!vips_started) {
-        if (bs_image_init("blastscan", 0)) return NULL;
+        if (bs_image_init("blastscan", 0))
+            return NULL;
         vips_started = 1;
     }
     blastscan *bs = bs_calloc(1, sizeof *bs);
-    if (!bs) return NULL;
-    if (bs_pipeline_load(pipeline_path, &bs->p) || !(bs->rt = bs_pipeline_runtime_open(&bs->p, backbone_dir)) ||
+    if (!bs)
+        return NULL;
+    if (bs_pipeline_load(pipeline_path, &bs->p) ||
+        !(bs->rt = bs_pipeline_runtime_open(&bs->p, backbone_dir)) ||
         !(bs->row = bs_malloc(sizeof(float) * (size_t)bs->p.n_features))) {
         blastscan_close(bs);
         return NULL;
@@ -44,7 +47,8 @@ blastscan *blastscan_open(const char *pipeline_path, const char *backbone_dir) {
 }
 
 void blastscan_close(blastscan *bs) {
-    if (!bs) return;
+    if (!bs)
+        return;
     bs_pipeline_runtime_free(bs->rt);
     bs_pipeline_free(&bs->p);
     free(bs->row);
@@ -65,22 +69,28 @@ static int classify(blastscan *bs, const bs_image *img, blastscan_result *out) {
     return 0;
 }
 
-int blastscan_classify_rgb(blastscan *bs, const unsigned char *rgb, int width, int height, blastscan_result *out) {
+int blastscan_classify_rgb(blastscan *bs, const unsigned char *rgb, int width, int height,
+                           blastscan_result *out) {
     bs_error_clear();
-    if (!bs || !rgb || !out) return bs_error("blastscan_classify_rgb: NULL argument");
+    if (!bs || !rgb || !out)
+        return bs_error("blastscan_classify_rgb: NULL argument");
     if (width < 1 || height < 1 || (int64_t)width * height > BS_IMAGE_MAX_PIXELS)
-        return bs_error("blastscan_classify_rgb: image size %dx%d out of range (1 to 2^28 pixels)", width, height);
+        return bs_error("blastscan_classify_rgb: image size %dx%d out of range (1 to 2^28 pixels)",
+                        width, height);
     bs_image img = {width, height, (unsigned char *)rgb}; /* read only */
     return classify(bs, &img, out);
 }
 
 int blastscan_classify_file(blastscan *bs, const char *path, blastscan_result *out) {
     bs_error_clear();
-    if (!bs || !path || !out) return bs_error("blastscan_classify_file: NULL argument");
+    if (!bs || !path || !out)
+        return bs_error("blastscan_classify_file: NULL argument");
     bs_image img;
-    if (bs_image_load(path, &img)) return -1;
+    if (bs_image_load(path, &img))
+        return -1;
     int rc = classify(bs, &img, out);
-    if (rc) bs_error_prefix("%s: ", path);
+    if (rc)
+        bs_error_prefix("%s: ", path);
     bs_image_free(&img);
     return rc;
 }

@@ -46,10 +46,10 @@ typedef struct bs_pipeline_class { /* a class of the training data (folder, mani
  * docs/pipeline-format.md. The final autoencoder's errors on its own training rows are kept
  * for reference. */
 typedef struct bs_pipeline_ood {
-    int available;       /* 0 without an autoencoder (--latent none) */
-    double k;            /* fence multiplier */
-    double threshold;    /* flag when error > threshold */
-    int64_t n_validation; /* rows whose errors set it */
+    int available;                                    /* 0 without an autoencoder (--latent none) */
+    double k;                                         /* fence multiplier */
+    double threshold;                                 /* flag when error > threshold */
+    int64_t n_validation;                             /* rows whose errors set it */
     double mean, sd, q25, median, q75, q95, q99, max; /* of those validation errors */
     double train_median, train_q99, train_max;        /* the final model on its training rows */
 } bs_pipeline_ood;
@@ -58,8 +58,8 @@ typedef struct bs_pipeline {
     /* provenance */
     char version[BS_PIPELINE_NAME_MAX + 1]; /* blastscan version that trained it */
     uint64_t seed;
-    int augment;                  /* 1: trained on originals + h/v mirrors */
-    int64_t n_images, n_rows;     /* training images and rows (views) */
+    int augment;              /* 1: trained on originals + h/v mirrors */
+    int64_t n_images, n_rows; /* training images and rows (views) */
     int64_t images_per_label[2], rows_per_label[2];
     char label_names[2][BS_PIPELINE_NAME_MAX + 1]; /* "healthy", "ALL" */
     size_t n_classes;
@@ -76,19 +76,19 @@ typedef struct bs_pipeline {
     bs_svm *svm;
     int calibration_folds;
     int64_t calibration_rows;
-    double platt_a, platt_b;    /* P(positive | f) = 1 / (1 + exp(A·f + B)) */
+    double platt_a, platt_b; /* P(positive | f) = 1 / (1 + exp(A·f + B)) */
     bs_pipeline_ood ood;
 } bs_pipeline;
 
 typedef struct bs_pipeline_fit_options {
-    int64_t hidden;          /* autoencoder hidden units; 0 = none */
-    bs_sae_options ae;       /* epochs, regularisation, seed (hidden is set from above) */
-    bs_svm_params svm;       /* kernel scale (0 = auto), C ... */
-    uint64_t svm_seed;       /* rng for the 'auto' kernel scale of the final SVM */
-    int calibration_folds;   /* k of the internal grouped CV for Platt scaling (default 5) */
+    int64_t hidden;        /* autoencoder hidden units; 0 = none */
+    bs_sae_options ae;     /* epochs, regularisation, seed (hidden is set from above) */
+    bs_svm_params svm;     /* kernel scale (0 = auto), C ... */
+    uint64_t svm_seed;     /* rng for the 'auto' kernel scale of the final SVM */
+    int calibration_folds; /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
-    double ood_k;            /* fence multiplier (default 3) */
-    int verbose;             /* a line per step on stderr */
+    double ood_k; /* fence multiplier (default 3) */
+    int verbose;  /* a line per step on stderr */
 } bs_pipeline_fit_options;
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);
@@ -105,19 +105,20 @@ int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const 
 
 /* One prediction. */
 typedef struct bs_pipeline_result {
-    int32_t label;        /* 1 = positive (label_names[1]) */
-    double decision;      /* SVM decision value; > 0 means positive */
-    double probability;   /* calibrated P(positive) */
-    double recon_error;   /* autoencoder reconstruction error; NaN without autoencoder */
-    int ood;              /* 1: recon_error > threshold; 0 otherwise or unavailable */
+    int32_t label;      /* 1 = positive (label_names[1]) */
+    double decision;    /* SVM decision value; > 0 means positive */
+    double probability; /* calibrated P(positive) */
+    double recon_error; /* autoencoder reconstruction error; NaN without autoencoder */
+    int ood;            /* 1: recon_error > threshold; 0 otherwise or unavailable */
 } bs_pipeline_result;
 
 /* Predict rows[0..n_rows) (NULL: all n) of fused features x (n × d, d = n_features). */
-int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t d, const int64_t *rows,
-                        int64_t n_rows, bs_pipeline_result *out);
+int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t d,
+                        const int64_t *rows, int64_t n_rows, bs_pipeline_result *out);
 double bs_pipeline_platt(double a, double b, double decision);
 /* Platt's sigmoid fit (Lin, Lin & Weng 2007 Newton method, Platt's target smoothing). */
-int bs_pipeline_platt_fit(const double *decision, const int32_t *labels, int64_t n, double *a, double *b);
+int bs_pipeline_platt_fit(const double *decision, const int32_t *labels, int64_t n, double *a,
+                          double *b);
 
 /* The file: bs_pipeline_save writes atomically; bs_pipeline_parse reads an in-memory image as
  * untrusted input (name is used in messages). On failure *p is left empty. */
@@ -133,7 +134,7 @@ void bs_pipeline_runtime_free(bs_pipeline_runtime *rt);
 /* Fused feature rows (n × n_features) of n RGB images (any size; the original view): each
  * image resized to every backbone's input, batches of up to `batch` images per engine run
  * (runs are padded to a fixed batch so one plan serves them all). */
-int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images, size_t n, size_t batch,
-                                 float *rows);
+int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images, size_t n,
+                                 size_t batch, float *rows);
 
 #endif

@@ -63,7 +63,8 @@ static void fill_meta(bs_pipeline *p) {
     }
 }
 
-static void fit(bs_pipeline *p, const float *x, const int32_t *labels, const int64_t *group, int64_t hidden) {
+static void fit(bs_pipeline *p, const float *x, const int32_t *labels, const int64_t *group,
+                int64_t hidden) {
     bs_pipeline_fit_options o;
     bs_pipeline_fit_options_init(&o);
     o.hidden = hidden;
@@ -74,12 +75,14 @@ static void fit(bs_pipeline *p, const float *x, const int32_t *labels, const int
     memset(p, 0, sizeof *p);
     fill_meta(p);
     p->latent_fraction = hidden ? (double)hidden / D : 0;
-    if (bs_pipeline_fit(p, x, N, D, labels, group, NULL, N, &o)) fail_msg("fit: %s", bs_error_message());
+    if (bs_pipeline_fit(p, x, N, D, labels, group, NULL, N, &o))
+        fail_msg("fit: %s", bs_error_message());
 }
 
 static unsigned char *save_to_buffer(const bs_pipeline *p, const char *dir, size_t *len) {
     char *path = bs_path_join(dir, "m.blastscan");
-    if (bs_pipeline_save(p, path)) fail_msg("save: %s", bs_error_message());
+    if (bs_pipeline_save(p, path))
+        fail_msg("save: %s", bs_error_message());
     unsigned char *buf;
     assert_int_equal(bs_read_file(path, 1 << 30, &buf, len), 0);
     free(path);
@@ -102,7 +105,8 @@ static void platt_recovers_a_known_sigmoid(void **state) {
     assert_true(fabs(a + 2.0) < 0.1);
     assert_true(fabs(b - 0.5) < 0.1);
     /* one class only: an error, not a degenerate sigmoid */
-    for (int i = 0; i < M; i++) y[i] = 1;
+    for (int i = 0; i < M; i++)
+        y[i] = 1;
     assert_int_equal(bs_pipeline_platt_fit(f, y, M, &a, &b), -1);
     /* no overflow at extreme decisions */
     assert_true(bs_pipeline_platt(-2, 0, 1e6) == 1.0);
@@ -123,7 +127,8 @@ static void check_round_trip(int64_t hidden) {
     char *dir = bs_test_tmpdir();
     size_t len;
     unsigned char *buf = save_to_buffer(&p, dir, &len);
-    if (bs_pipeline_parse(buf, len, "m", &q)) fail_msg("parse: %s", bs_error_message());
+    if (bs_pipeline_parse(buf, len, "m", &q))
+        fail_msg("parse: %s", bs_error_message());
     bs_pipeline_result a[N], b[N];
     assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, a), 0);
     assert_int_equal(bs_pipeline_predict(&q, x, N, D, NULL, N, b), 0);
@@ -134,7 +139,8 @@ static void check_round_trip(int64_t hidden) {
         assert_memory_equal(&a[i].probability, &b[i].probability, sizeof(double));
         assert_int_equal(a[i].label, b[i].label);
         assert_int_equal(a[i].ood, b[i].ood);
-        if (hidden) assert_memory_equal(&a[i].recon_error, &b[i].recon_error, sizeof(double));
+        if (hidden)
+            assert_memory_equal(&a[i].recon_error, &b[i].recon_error, sizeof(double));
         correct += a[i].label == labels[i];
         assert_true(a[i].probability > 0 && a[i].probability < 1);
         assert_int_equal(a[i].label, a[i].decision >= 0);
@@ -261,14 +267,17 @@ static void out_of_distribution_rows_are_flagged(void **state) {
     bs_pipeline_result r[N];
     assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
     int flagged = 0;
-    for (int i = 0; i < N; i++) flagged += r[i].ood;
+    for (int i = 0; i < N; i++)
+        flagged += r[i].ood;
     assert_true(flagged <= N / 50); /* the training rows themselves: (almost) none */
     /* another kind of input: a different feature profile, every column reordered */
     for (int i = 0; i < N; i++)
-        for (int j = 0; j < D; j++) far[i * D + j] = x[i * D + (D - 1 - j)] * 2.5f;
+        for (int j = 0; j < D; j++)
+            far[i * D + j] = x[i * D + (D - 1 - j)] * 2.5f;
     assert_int_equal(bs_pipeline_predict(&p, far, N, D, NULL, N, r), 0);
     flagged = 0;
-    for (int i = 0; i < N; i++) flagged += r[i].ood;
+    for (int i = 0; i < N; i++)
+        flagged += r[i].ood;
     assert_int_equal(flagged, N);
     bs_pipeline_free(&p);
 }
@@ -296,7 +305,8 @@ static void held_out_rows_agree_with_the_study(void **state) {
     char names[N][32];
     for (int i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "img%02d.png", i / 3);
-        rows[i] = (bs_feature_row){i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3)};
+        rows[i] = (bs_feature_row){
+            i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3)};
     }
     bs_feature_index idx = {N, rows};
     assert_int_equal(bs_featdir_write_index(dir, &idx), 0);
@@ -314,14 +324,17 @@ static void held_out_rows_agree_with_the_study(void **state) {
     so.seed = 21;
     so.protocol = BS_PROTOCOL_GROUPED;
     bs_study st;
-    if (bs_study_run(dir, &idx, &so, &st)) fail_msg("study: %s", bs_error_message());
+    if (bs_study_run(dir, &idx, &so, &st))
+        fail_msg("study: %s", bs_error_message());
     assert_int_equal(st.nexperiments, 2); /* net0, latent-25% */
     double worst = 0;
     for (int f = 0; f < so.folds; f++) {
         int64_t train[N], test[N], ntr = 0, nte = 0;
         for (int i = 0; i < N; i++) {
-            if (st.fold[i] == f) test[nte++] = i;
-            else train[ntr++] = i;
+            if (st.fold[i] == f)
+                test[nte++] = i;
+            else
+                train[ntr++] = i;
         }
         for (int e = 0; e < 2; e++) {
             bs_pipeline_fit_options o;
@@ -333,13 +346,15 @@ static void held_out_rows_agree_with_the_study(void **state) {
             o.calibration_folds = 3;
             bs_pipeline p;
             memset(&p, 0, sizeof p);
-            if (bs_pipeline_fit(&p, x, N, D, labels, group, train, ntr, &o)) fail_msg("fit: %s", bs_error_message());
+            if (bs_pipeline_fit(&p, x, N, D, labels, group, train, ntr, &o))
+                fail_msg("fit: %s", bs_error_message());
             bs_pipeline_result r[N];
             assert_int_equal(bs_pipeline_predict(&p, x, N, D, test, nte, r), 0);
             for (int64_t i = 0; i < nte; i++) {
                 double want = st.experiments[e].decision[test[i]];
                 double diff = fabs(r[i].decision - want) / (1 + fabs(want));
-                if (diff > worst) worst = diff;
+                if (diff > worst)
+                    worst = diff;
                 assert_int_equal(r[i].label, st.experiments[e].predicted[test[i]]);
             }
             bs_pipeline_free(&p);
