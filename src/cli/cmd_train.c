@@ -33,9 +33,9 @@ static void usage(FILE *fp) {
         "mirrors with --augment flip) through every backbone, fused in feature-set name order\n"
         "(as `experiment` fuses them); mapminmax + sparse autoencoder with F x the fused width\n"
         "hidden units; cubic SVM on the latent; Platt scaling from a grouped K-fold\n"
-        "cross-validation of the SVM; the autoencoder's reconstruction error of the training\n"
-        "rows for the out-of-distribution flag. Every random choice follows "
-        "--seed.\n\n" BS_DATA_OPTIONS_HELP
+        "cross-validation of the SVM; the out-of-distribution threshold from reconstruction\n"
+        "errors of rows a validation autoencoder has not seen (docs/pipeline-format.md).\n"
+        "Every random choice follows --seed.\n\n" BS_DATA_OPTIONS_HELP
         "  --backbone M     ONNX backbone; repeat (default: the shipped googlenet-bvlc and\n"
         "                   inception-v3-nsfwjs). predict finds it by file name and sha256.\n"
         "  --augment A      flip (default: original + h/v mirrors, as the paper) or none\n"
