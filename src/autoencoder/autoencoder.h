@@ -80,6 +80,13 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
 int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
                   const int64_t *rows, int64_t n_rows, float *out);
 
+/* Reconstruction error of rows `rows[0..n_rows)` of x (rows == NULL: all n_total rows) into
+ * err (n_rows values): the mean over features of the squared difference between a row and its
+ * reconstruction (decoder output mapped back through mapminmax), in original feature units —
+ * the error term of the loss for that row alone. Used to flag inputs unlike the training data. */
+int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
+                                const int64_t *rows, int64_t n_rows, double *err);
+
 /* The AE file (docs/autoencoder-format.md): written atomically, validated on load. */
 int bs_sae_save(const bs_sae *m, const char *path);
 bs_sae *bs_sae_load(const char *path);
