@@ -24,7 +24,7 @@ int bs_cli_parse_int(const char *cmd, const char *opt, const char *text, long mi
 int bs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *out);
 /* The shared assets folder: $BLASTSCAN_ASSETS, else the ../shared beside the source tree. */
 const char *bs_cli_assets(void);
-/* The shipped backbones (assets/models/...), malloc'd paths; error if absent. */
+/* The shipped backbones (assets/models/...), malloc'd paths; error if absent (cli_extract.c). */
 int bs_cli_default_backbones(const char ***paths, size_t *n);
 
 /* The command table: X(name, summary). Each name has int bs_cmd_<name>(argc, argv, cli). */

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_data.h"
+#include "cli_extract.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
@@ -35,30 +36,22 @@ static void usage(FILE *fp) {
         "hidden units; cubic SVM on the latent; Platt scaling from a grouped K-fold\n"
         "cross-validation of the SVM; the out-of-distribution threshold from reconstruction\n"
         "errors of rows a validation autoencoder has not seen (docs/pipeline-format.md).\n"
-        "Every random choice follows --seed.\n\n" BS_DATA_OPTIONS_HELP
-        "  --backbone M     ONNX backbone; repeat (default: the shipped googlenet-bvlc and\n"
-        "                   inception-v3-nsfwjs). predict finds it by file name and sha256.\n"
+        "Every random choice follows --seed. predict finds each backbone by file name and\n"
+        "sha256.\n\n" BS_DATA_OPTIONS_HELP BS_EXTRACT_OPTIONS_HELP
         "  --augment A      flip (default: original + h/v mirrors, as the paper) or none\n"
         "  --latent F       hidden units as a fraction of the fused width (default 0.25, the\n"
         "                   paper's Case 1); none: the SVM on the fused features (no OOD flag)\n"
         "  --epochs N       autoencoder MaxEpochs (default 750)\n"
         "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"
         "  --calibration-folds K  folds of the internal CV for Platt scaling (default 5)\n"
-        "  --cache DIR      extraction cache (default ~/.cache/blastscan); --no-cache: none\n"
-        "  --batch N        images per network run (default 16)\n"
         "  --out FILE       the pipeline file to write\n");
 }
 
 enum {
-    OPT_BACKBONE = 5001,
-    OPT_AUGMENT,
-    OPT_LATENT,
+    OPT_LATENT = 5001,
     OPT_EPOCHS,
     OPT_KSCALE,
     OPT_CALIB,
-    OPT_CACHE,
-    OPT_NO_CACHE,
-    OPT_BATCH,
     OPT_OUT
 };
 
@@ -161,58 +154,36 @@ static int fill_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, ui
 
 int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
     static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
-                                         {"backbone", required_argument, 0, OPT_BACKBONE},
-                                         {"augment", required_argument, 0, OPT_AUGMENT},
+                                         BS_EXTRACT_LONG_OPTIONS,
                                          {"latent", required_argument, 0, OPT_LATENT},
                                          {"epochs", required_argument, 0, OPT_EPOCHS},
                                          {"kernel-scale", required_argument, 0, OPT_KSCALE},
                                          {"calibration-folds", required_argument, 0, OPT_CALIB},
-                                         {"cache", required_argument, 0, OPT_CACHE},
-                                         {"no-cache", no_argument, 0, OPT_NO_CACHE},
-                                         {"batch", required_argument, 0, OPT_BATCH},
                                          {"out", required_argument, 0, OPT_OUT},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     double t0 = bs_now();
     bs_cli_data data;
     bs_cli_data_init(&data);
+    bs_cli_extract xc;
+    bs_cli_extract_init(&xc, 1);
     bs_extract_options xo;
-    bs_extract_options_init(&xo);
-    xo.augment = 1;
     bs_pipeline_fit_options fo;
     bs_pipeline_fit_options_init(&fo);
-    const char **models = NULL;
-    size_t nmodels = 0;
-    int owned_models = 0, no_cache = 0, c, rc = BS_EXIT_USAGE;
+    int c, rc = BS_EXIT_USAGE;
     double latent = 0.25;
     long v;
-    const char *cache = NULL, *out = NULL;
+    const char *out = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int d = bs_cli_data_option(&data, "train", c, optarg);
+        if (d < 0)
+            d = bs_cli_extract_option(&xc, "train", c, optarg);
         if (d > 0)
             goto done;
         if (d == 0)
             continue;
         switch (c) {
-        case OPT_BACKBONE: {
-            const char **m = realloc(models, (nmodels + 1) * sizeof *m);
-            if (!m)
-                goto done;
-            models = m;
-            models[nmodels++] = optarg;
-            break;
-        }
-        case OPT_AUGMENT:
-            if (!strcmp(optarg, "none"))
-                xo.augment = 0;
-            else if (!strcmp(optarg, "flip"))
-                xo.augment = 1;
-            else {
-                bs_cli_usage("train", "--augment must be none or flip");
-                goto done;
-            }
-            break;
         case OPT_LATENT:
             if (!strcmp(optarg, "none"))
                 latent = 0;
@@ -243,17 +214,6 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
                 goto done;
             fo.calibration_folds = (int)v;
             break;
-        case OPT_CACHE:
-            cache = optarg;
-            break;
-        case OPT_NO_CACHE:
-            no_cache = 1;
-            break;
-        case OPT_BATCH:
-            if (bs_cli_parse_int("train", "--batch", optarg, 1, 1024, &v))
-                goto done;
-            xo.batch = (int)v;
-            break;
         case OPT_OUT:
             out = optarg;
             break;
@@ -274,22 +234,13 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
         bs_cli_usage("train", "--data and --out are required");
         goto done;
     }
-    if (no_cache && cache) {
-        bs_cli_usage("train", "--cache and --no-cache exclude each other");
+    if ((rc = bs_cli_extract_finish(&xc, "train")) != 0)
         goto done;
-    }
     rc = BS_EXIT_FAIL;
-    if (!nmodels) {
-        if (bs_cli_default_backbones(&models, &nmodels)) {
-            rc = bs_cli_fail("train");
-            goto done;
-        }
-        owned_models = 1;
-    }
-
-    char *default_cache = (!no_cache && !cache) ? bs_extract_default_cache() : NULL;
-    xo.cache = no_cache ? NULL : cache ? cache : default_cache;
-    bs_backbone_spec *specs = calloc(nmodels, sizeof *specs);
+    xo = xc.opt;
+    const char **models = xc.models;
+    size_t nmodels = xc.nmodels;
+    bs_backbone_spec *specs = bs_cli_extract_specs(&xc);
     bs_backbone_info *info = calloc(nmodels, sizeof *info);
     size_t *order = calloc(nmodels, sizeof *order);
     bs_array *sets = calloc(nmodels, sizeof *sets);
@@ -317,8 +268,6 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
         bs_error("cannot create a temporary folder %s", tmpl);
         goto fail;
     }
-    for (size_t i = 0; i < nmodels; i++)
-        specs[i] = (bs_backbone_spec){models[i], 0, NULL};
     bs_extract_stats st;
     if (bs_extract(&ds, specs, nmodels, &xo, featdir, &st))
         goto fail;
@@ -405,12 +354,8 @@ fail:
     bs_pipeline_free(&p);
     if (ds_open)
         bs_dataset_free(&ds);
-    free(default_cache);
 done:
-    if (owned_models)
-        for (size_t i = 0; i < nmodels; i++)
-            free((char *)models[i]);
-    free(models);
+    bs_cli_extract_free(&xc);
     bs_cli_data_free(&data);
     return rc;
 }
