@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_data.h"
+#include "cli_extract.h"
 #include "cli_study.h"
 #include "core/dist.h"
 #include "core/error.h"
@@ -38,15 +39,14 @@ static void usage(FILE *fp) {
             "random sample of %d images (the paper's dataset size; --sample 0 for all 3256), the two\n"
             "shipped backbones, --augment flip, --protocol both, --latent 0.25 (Case 1, the paper's\n"
             "standard model), %d epochs.\n\n" BS_DATA_OPTIONS_HELP
-            "  --backbone M     ONNX backbone; repeat (default: the shipped two)\n"
+            BS_EXTRACT_OPTIONS_HELP
             "  --augment A      flip (default: original + two mirrors, as the paper) or none\n"
             "  --sample N       stratified random subset of N images (seeded); 0 = all\n" BS_STUDY_OPTIONS_HELP
-            "  --cache DIR      extraction cache (default ~/.cache/blastscan); --no-cache: none\n"
             "  --report OUTDIR  where to write\n",
             DEFAULT_SAMPLE, DEFAULT_EPOCHS);
 }
 
-enum { OPT_BACKBONE = 4001, OPT_AUGMENT, OPT_SAMPLE, OPT_CACHE, OPT_NO_CACHE, OPT_REPORT };
+enum { OPT_SAMPLE = 4001, OPT_REPORT };
 
 static char *join_names(const bs_dataset *ds, const bs_cli_data *data, const char **models, size_t n, char **backbones) {
     (void)ds;
@@ -72,11 +72,8 @@ static char *join_names(const bs_dataset *ds, const bs_cli_data *data, const cha
 int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
                                          BS_STUDY_LONG_OPTIONS,
-                                         {"backbone", required_argument, 0, OPT_BACKBONE},
-                                         {"augment", required_argument, 0, OPT_AUGMENT},
+                                         BS_EXTRACT_LONG_OPTIONS,
                                          {"sample", required_argument, 0, OPT_SAMPLE},
-                                         {"cache", required_argument, 0, OPT_CACHE},
-                                         {"no-cache", no_argument, 0, OPT_NO_CACHE},
                                          {"report", required_argument, 0, OPT_REPORT},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -89,42 +86,24 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     st.latent[0] = 0.25;
     st.opt.nlatent = 1;
     st.opt.epochs = DEFAULT_EPOCHS;
-    bs_extract_options xo;
-    bs_extract_options_init(&xo);
-    xo.augment = 1;
-    const char **models = NULL;
-    size_t nmodels = 0;
+    bs_cli_extract xc;
+    bs_cli_extract_init(&xc, 1);
+    const bs_extract_options *xo = &xc.opt;
     long sample = -1;
-    int owned_models = 0, no_cache = 0, c, rc = BS_EXIT_USAGE;
-    const char *cache = NULL, *report = NULL;
-    char *default_data = NULL, *default_cache = NULL, *featdir = NULL, *sub = NULL;
+    int c, rc = BS_EXIT_USAGE;
+    const char *report = NULL;
+    char *default_data = NULL, *featdir = NULL, *sub = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int d = bs_cli_data_option(&data, "reproduce", c, optarg);
         if (d < 0) d = bs_cli_study_option(&st, "reproduce", c, optarg);
+        if (d < 0) d = bs_cli_extract_option(&xc, "reproduce", c, optarg);
         if (d > 0) goto done;
         if (d == 0) continue;
         switch (c) {
-        case OPT_BACKBONE: {
-            const char **m = realloc(models, (nmodels + 1) * sizeof *m);
-            if (!m) goto done;
-            models = m;
-            models[nmodels++] = optarg;
-            break;
-        }
-        case OPT_AUGMENT:
-            if (!strcmp(optarg, "none")) xo.augment = 0;
-            else if (!strcmp(optarg, "flip")) xo.augment = 1;
-            else {
-                bs_cli_usage("reproduce", "--augment must be none or flip");
-                goto done;
-            }
-            break;
         case OPT_SAMPLE:
             if (bs_cli_parse_int("reproduce", "--sample", optarg, 0, 100000000, &sample)) goto done;
             break;
-        case OPT_CACHE: cache = optarg; break;
-        case OPT_NO_CACHE: no_cache = 1; break;
         case OPT_REPORT: report = optarg; break;
         case 'h': usage(stdout); rc = BS_EXIT_OK; goto done;
         default: bs_cli_usage("reproduce", "unknown option"); goto done;
@@ -142,6 +121,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         bs_cli_usage("reproduce", "reproduce runs the paper's binary task; use experiment --task subtype");
         goto done;
     }
+    if ((rc = bs_cli_extract_finish(&xc, "reproduce")) != 0) goto done;
     rc = BS_EXIT_FAIL;
     if (!data.nsources) {
         default_data = bs_path_join(bs_cli_assets(), "data/aria2021");
@@ -155,15 +135,6 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         if (sample < 0) sample = DEFAULT_SAMPLE;
     }
     if (sample < 0) sample = 0;
-    if (!nmodels) {
-        if (bs_cli_default_backbones(&models, &nmodels)) {
-            rc = bs_cli_fail("reproduce");
-            goto done;
-        }
-        owned_models = 1;
-    }
-    if (!no_cache && !cache) default_cache = bs_extract_default_cache();
-    xo.cache = no_cache ? NULL : cache ? cache : default_cache;
 
     bs_dataset ds;
     if (bs_cli_data_open(&data, (size_t)sample, cli->seed, &ds)) {
@@ -173,18 +144,18 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     /* Under an MPI job every rank extracts and studies its share; rank 0 alone talks and writes. */
     const int root = bs_dist_rank() == 0;
     if (root)
-        fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s\n", ds.n,
-            bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), nmodels, xo.augment ? "flip" : "none");
+        fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s
+", ds.n,
+                bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), xc.nmodels, xo->augment ? "flip" : "none");
     featdir = bs_path_join(report, "features");
-    bs_backbone_spec *specs = calloc(nmodels, sizeof *specs);
+    bs_backbone_spec *specs = bs_cli_extract_specs(&xc);
     bs_extract_stats xs = {0};
-    for (size_t i = 0; specs && i < nmodels; i++) specs[i] = (bs_backbone_spec){models[i], 0, NULL};
-    int failed = !featdir || !specs || bs_extract(&ds, specs, nmodels, &xo, featdir, &xs);
+    int failed = !featdir || !specs || bs_extract(&ds, specs, xc.nmodels, xo, featdir, &xs);
     free(specs);
     if (!failed && root)
         fprintf(stderr, "reproduce: features in %.1f s (%zu computed, %zu from cache)\n", xs.seconds, xs.computed, xs.cached);
     char *backbones = NULL;
-    char *datadesc = failed ? NULL : join_names(&ds, &data, models, nmodels, &backbones);
+    char *datadesc = failed ? NULL : join_names(&ds, &data, xc.models, xc.nmodels, &backbones);
     bs_dataset_free(&ds);
     bs_feature_index idx;
     if (failed || bs_featdir_read_index(featdir, &idx)) {
@@ -213,7 +184,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         char sample_note[256];
         snprintf(sample_note, sizeof sample_note, "%s%s", datadesc ? datadesc : "?",
                  sample > 0 ? " (stratified random sample)" : "");
-        bs_report_context ctx = {sample_note, backbones ? backbones : "?", xo.augment ? "flip (original + hmirror + vmirror)" : "none",
+        bs_report_context ctx = {sample_note, backbones ? backbones : "?", xo->augment ? "flip (original + hmirror + vmirror)" : "none",
                                  xs.seconds, bs_now() - t0, BLASTSCAN_VERSION};
         failed = bs_report_write_summary(ran[0] ? &studies[0] : NULL, ran[1] ? &studies[1] : NULL, &ctx, report);
     }
@@ -228,11 +199,8 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         rc = BS_EXIT_OK;
     }
 done:
-    if (owned_models)
-        for (size_t i = 0; i < nmodels; i++) free((char *)models[i]);
-    free(models);
+    bs_cli_extract_free(&xc);
     free(default_data);
-    free(default_cache);
     free(featdir);
     free(sub);
     bs_cli_data_free(&data);

@@ -131,7 +131,6 @@ static int distributed_command(const char *name) {
  * job (MPI_Abort) so its peers do not wait forever; rank 0 writes every output atomically,
  * so nothing half-written is left in place. */
 static int run_command(const command *cmd, int argc, char **argv, const bs_cli *cli) {
-    if (bs_dist_size() > 1 && bs_dist_rank() != 0 && !distributed_command(cmd->name)) return BS_EXIT_OK;
     int rc = cmd->run(argc, argv, cli);
     if (rc != BS_EXIT_OK && bs_dist_size() > 1) {
         char msg[128];
@@ -185,6 +184,10 @@ static int blastscan_main(int argc, char **argv) {
     }
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
+        if (bs_dist_size() > 1 && !distributed_command(commands[i].name)) {
+            if (bs_dist_rank() != 0) return BS_EXIT_OK;
+            bs_dist_solo(); /* rank 0 alone: every stage it calls behaves as in one process */
+        }
         /* Several ranks on one machine share its cores: by default each takes its share. */
         if (cli.threads == 0 && bs_dist_local_size() > 1) {
             int share = bs_threads_get() / bs_dist_local_size();

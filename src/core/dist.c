@@ -46,20 +46,23 @@ void bs_dist_finalize(void) {
     joined = 0;
 }
 
-int bs_dist_rank(void) { return rank; }
-int bs_dist_size(void) { return size; }
+static int solo;
+
+void bs_dist_solo(void) { solo = 1; }
+int bs_dist_rank(void) { return solo ? 0 : rank; }
+int bs_dist_size(void) { return solo ? 1 : size; }
 int bs_dist_built(void) { return 1; }
-int bs_dist_local_size(void) { return local_size; }
+int bs_dist_local_size(void) { return solo ? 1 : local_size; }
 
 void bs_dist_barrier(void) {
-    if (size > 1) MPI_Barrier(MPI_COMM_WORLD);
+    if (bs_dist_size() > 1) MPI_Barrier(MPI_COMM_WORLD);
 }
 
 /* MPI counts are int: large buffers go in chunks. */
 #define CHUNK ((size_t)1 << 28)
 
 static void allreduce_d(double *buf, size_t n, MPI_Op op) {
-    if (size <= 1) return;
+    if (bs_dist_size() <= 1) return;
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t m = n - off < CHUNK ? n - off : CHUNK;
         MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)m, MPI_DOUBLE, op, MPI_COMM_WORLD);
@@ -71,14 +74,14 @@ void bs_dist_min_d(double *buf, size_t n) { allreduce_d(buf, n, MPI_MIN); }
 void bs_dist_max_d(double *buf, size_t n) { allreduce_d(buf, n, MPI_MAX); }
 
 int64_t bs_dist_max_i64(int64_t v) {
-    if (size <= 1) return v;
+    if (bs_dist_size() <= 1) return v;
     long long in = v, out = v;
     MPI_Allreduce(&in, &out, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
     return out;
 }
 
 void bs_dist_bcast(void *buf, size_t bytes, int root) {
-    if (size <= 1) return;
+    if (bs_dist_size() <= 1) return;
     for (size_t off = 0; off < bytes; off += CHUNK) {
         size_t m = bytes - off < CHUNK ? bytes - off : CHUNK;
         MPI_Bcast((char *)buf + off, (int)m, MPI_BYTE, root, MPI_COMM_WORLD);
@@ -102,6 +105,7 @@ int bs_dist_init(int *argc, char ***argv) {
 void bs_dist_finalize(void) {}
 int bs_dist_rank(void) { return 0; }
 int bs_dist_size(void) { return 1; }
+void bs_dist_solo(void) {}
 int bs_dist_built(void) { return 0; }
 int bs_dist_local_size(void) { return 1; }
 void bs_dist_barrier(void) {}

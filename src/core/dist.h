@@ -19,6 +19,11 @@ int bs_dist_init(int *argc, char ***argv);
 /* Leave the job (MPI_Finalize); a no-op when bs_dist_init did not join one. */
 void bs_dist_finalize(void);
 
+/* Make this process a job of its own from now on: rank 0 of 1, collectives no-ops (for a
+ * command that does not share its work: rank 0 runs it alone, the other ranks end).
+ * bs_dist_abort still ends the whole job. */
+void bs_dist_solo(void);
+
 int bs_dist_rank(void);   /* 0 .. size-1 */
 int bs_dist_size(void);   /* 1 without a job */
 int bs_dist_built(void);  /* 1 when compiled with MPI */
