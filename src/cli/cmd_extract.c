@@ -66,8 +66,7 @@ int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
             rc = bs_cli_fail("extract");
         } else {
             if (bs_dist_rank() == 0)
-                fprintf(stderr, "extract: %zu rows x %zu backbones in %.1f s (%zu computed, %zu from cache) -> %s
-",
+                fprintf(stderr, "extract: %zu rows x %zu backbones in %.1f s (%zu computed, %zu from cache) -> %s\n",
                         st.rows, xo.nmodels, st.seconds, st.computed, st.cached, out);
             rc = BS_EXIT_OK;
         }

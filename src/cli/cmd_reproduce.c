@@ -144,8 +144,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     /* Under an MPI job every rank extracts and studies its share; rank 0 alone talks and writes. */
     const int root = bs_dist_rank() == 0;
     if (root)
-        fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s
-", ds.n,
+        fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s\n", ds.n,
                 bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), xc.nmodels, xo->augment ? "flip" : "none");
     featdir = bs_path_join(report, "features");
     bs_backbone_spec *specs = bs_cli_extract_specs(&xc);
