@@ -23,6 +23,13 @@ int bs_image_init(const char *argv0, int threads) {
     if (threads > 0) vips_concurrency_set(threads);
     /* Every file is opened once; an operation cache would only hold memory. */
     vips_cache_set_max(0);
+    /* Defence in depth behind the whitelist in open_checked*: every other loader (SVG, PDF,
+     * HEIF, FITS, matrix, vips, ... which parse far more than we need) is blocked for the
+     * whole process, so no path through libvips can reach one. */
+    vips_operation_block_set("VipsForeignLoad", TRUE);
+    static const char *const allowed[] = {"VipsForeignLoadJpeg", "VipsForeignLoadTiff", "VipsForeignLoadPng",
+                                          "VipsForeignLoadMagick"};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) vips_operation_block_set(allowed[i], FALSE);
     return 0;
 }
 
