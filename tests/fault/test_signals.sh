@@ -30,14 +30,14 @@ PY
 }
 
 # interrupt SIGNAL MIN_ROWS WHAT -- command...: start it, wait until the cache holds MIN_ROWS
-# rows (or SECONDS_ max), send SIGNAL, check it died of it.
+# rows (or 150 s), send SIGNAL, check it died of it.
 interrupt() {
     local sig=$1 rows=$2 what=$3
     shift 4
     "$@" >"$WORK/bg.out" 2>"$WORK/bg.err" &
     local pid=$! waited=0
-    while kill -0 "$pid" 2>/dev/null && [ "$(cache_rows)" -lt "$rows" ] && [ $waited -lt 600 ]; do
-        sleep 0.2
+    while kill -0 "$pid" 2>/dev/null && [ "$(cache_rows)" -lt "$rows" ] && [ $waited -lt 3000 ]; do
+        sleep 0.05
         waited=$((waited + 1))
     done
     if ! kill -0 "$pid" 2>/dev/null; then
