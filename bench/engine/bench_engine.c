@@ -19,6 +19,7 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
+    bs_threads_init_env(argv);
     if (argc != 5) {
         fprintf(stderr, "usage: bench_engine MODEL BATCH THREADS SECONDS\n");
         return 2;

@@ -72,7 +72,9 @@ static int check_rows(int64_t n_total, const int64_t *rows, int64_t n_rows) {
 }
 
 static int check_options(const bs_sae_options *o) {
-    if (o->hidden < 1) return bs_error("autoencoder: hidden size must be at least 1");
+    if (o->hidden < 1 || o->hidden > BS_SAE_MAX_DIM)
+        return bs_error("autoencoder: hidden size must be in 1..%lld, not %lld", (long long)BS_SAE_MAX_DIM,
+                        (long long)o->hidden);
     if (o->max_epochs < 0) return bs_error("autoencoder: epochs must be >= 0");
     if (!(o->l2 >= 0) || !isfinite(o->l2)) return bs_error("autoencoder: L2 regularisation must be finite and >= 0");
     if (!(o->sparsity >= 0) || !isfinite(o->sparsity))
@@ -109,6 +111,10 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
     if (check_options(opt)) return NULL;
     if (n < 1 || d < 1) {
         bs_error("autoencoder: nothing to fit (%lld samples × %lld features)", (long long)n, (long long)d);
+        return NULL;
+    }
+    if (d > BS_SAE_MAX_DIM) {
+        bs_error("autoencoder: %lld features is more than the %lld supported", (long long)d, (long long)BS_SAE_MAX_DIM);
         return NULL;
     }
     if (check_rows(n_total, rows, n_rows)) return NULL;
@@ -167,4 +173,16 @@ int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_fe
     if (n == 0) return 0;
     if (check_rows(n_total, rows, n_rows) || bs_check_finite(x, m->d, rows, n)) return -1;
     return sae_encode_f(x, m->d, rows, n, m->h, &m->mm, m->w, m->w + sae_off_b1(m->d, m->h), out);
+}
+
+int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
+                                const int64_t *rows, int64_t n_rows, double *err) {
+    if (n_features != m->d)
+        return bs_error("autoencoder: the model expects %lld features, the data has %lld", (long long)m->d,
+                        (long long)n_features);
+    int64_t n = rows ? n_rows : n_total;
+    if (n < 0) return bs_error("autoencoder: negative row count");
+    if (n == 0) return 0;
+    if (check_rows(n_total, rows, n_rows) || bs_check_finite(x, m->d, rows, n)) return -1;
+    return sae_reconstruction_error_f(x, m->d, rows, n, m->h, &m->mm, m->w, err);
 }

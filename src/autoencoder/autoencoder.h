@@ -16,6 +16,9 @@
 
 typedef struct bs_sae bs_sae; /* a trained model: scaling + encoder + decoder weights */
 
+/* Largest number of features or hidden units (also the AE file's limit). */
+#define BS_SAE_MAX_DIM ((int64_t)1 << 24)
+
 /* Arithmetic of the loss and gradient. FLOAT32 is the real thing (dnnl_sgemm, reductions in
  * double); FLOAT64 runs the same code in double with plain loops: a reference for tests and
  * small problems only (it is orders of magnitude slower). */
@@ -76,6 +79,13 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
  * out (n_rows × hidden, row-major). n_features must equal the model's. */
 int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
                   const int64_t *rows, int64_t n_rows, float *out);
+
+/* Reconstruction error of rows `rows[0..n_rows)` of x (rows == NULL: all n_total rows) into
+ * err (n_rows values): the mean over features of the squared difference between a row and its
+ * reconstruction (decoder output mapped back through mapminmax), in original feature units —
+ * the error term of the loss for that row alone. Used to flag inputs unlike the training data. */
+int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
+                                const int64_t *rows, int64_t n_rows, double *err);
 
 /* The AE file (docs/autoencoder-format.md): written atomically, validated on load. */
 int bs_sae_save(const bs_sae *m, const char *path);

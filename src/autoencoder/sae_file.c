@@ -17,7 +17,7 @@
 #define SAE_VERSION 1u
 #define SAE_HEADER 128u
 #define SAE_DIGEST 32u
-#define SAE_MAX_DIM ((uint64_t)1 << 24) /* per dimension: far above 3072 × 2304 */
+#define SAE_MAX_DIM ((uint64_t)BS_SAE_MAX_DIM) /* per dimension: far above 3072 × 2304 */
 #define SAE_MAX_FILE ((size_t)1 << 36)
 
 /* ---- little-endian encoding ---- */

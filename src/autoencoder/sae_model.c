@@ -24,9 +24,10 @@
 /* logsig(x) = 1/(1 + e^−x) in float, vectorisable: e^t = 2^k·e^r with k = round(t/ln 2),
  * |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (truncation < 3e-8 relative), 2^k
  * built in the exponent bits. t is clamped to ±88 so 2^k stays a normal float; beyond that
- * logsig is 0 or 1 to float precision anyway. */
+ * logsig is 0 or 1 to float precision anyway. NaN in, NaN out (a diverging trial step must
+ * give a NaN perf, which SCG rejects). */
 static inline float logsig_f32(float x) {
-    float t = -x;
+    float t = x == x ? -x : 0.0f; /* NaN: computed on 0 (no undefined int conversion), returned as NaN */
     t = t > 88.0f ? 88.0f : t;
     t = t < -88.0f ? -88.0f : t;
     const float shifter = 12582912.0f; /* 1.5·2^23: adding it rounds to an integer */
@@ -46,7 +47,8 @@ static inline float logsig_f32(float x) {
         float f;
     } scale;
     scale.i = ((int32_t)k + 127) << 23;
-    return 1.0f / (1.0f + e * scale.f);
+    float y = 1.0f / (1.0f + e * scale.f);
+    return x == x ? y : x;
 }
 
 static inline double logsig_f64(double x) { return 1.0 / (1.0 + exp(-x)); }
@@ -169,4 +171,31 @@ int sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int6
     }
     free(xs);
     return 0;
+}
+
+int sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
+                               const bs_mapminmax *mm, const float *w, double *err) {
+    enum { CHUNK = 256 }; /* rows at a time: bounds the scratch memory */
+    int64_t rows_per = n < CHUNK ? n : CHUNK;
+    float *xs = alloc_f(rows_per * d, sizeof(float)), *a1 = alloc_f(rows_per * h, sizeof(float)),
+          *a2 = alloc_f(rows_per * d, sizeof(float));
+    double *range2 = alloc_f(d, sizeof(double));
+    int rc = (xs && a1 && a2 && range2) ? 0 : -1;
+    for (int64_t j = 0; j < d && rc == 0; j++) range2[j] = 1.0 / (mm->gain[j] * mm->gain[j]);
+    const float *w1 = w, *b1 = w + sae_off_b1(d, h), *w2 = w + sae_off_w2(d, h), *b2 = w + sae_off_b2(d, h);
+    for (int64_t i0 = 0; i0 < n && rc == 0; i0 += rows_per) {
+        int64_t m = n - i0 < rows_per ? n - i0 : rows_per;
+        for (int64_t i = 0; i < m; i++) bs_mapminmax_apply_f(mm, x + (rows ? rows[i0 + i] : i0 + i) * d, xs + i * d);
+        /* A1 (m × h) = logsig(Xs · W1ᵀ + b1); A2 (m × d) = logsig(A1 · W2ᵀ + b2) */
+        rc = gemm_f32('N', 'T', m, h, d, 1, xs, d, w1, d, 0, a1, h);
+        for (int64_t i = 0; i < m && rc == 0; i++) k_encode_row_f(a1 + i * h, b1, h);
+        if (rc == 0) rc = gemm_f32('N', 'T', m, d, h, 1, a1, h, w2, h, 0, a2, d);
+        for (int64_t i = 0; i < m && rc == 0; i++)
+            err[i0 + i] = k_decode_row_f(a2 + i * d, b2, xs + i * d, range2, d) / (double)d;
+    }
+    free(xs);
+    free(a1);
+    free(a2);
+    free(range2);
+    return rc;
 }

@@ -50,4 +50,9 @@ void sae_objective_free(sae_objective *o);
 int sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
                  const bs_mapminmax *mm, const float *w1, const float *b1, float *out);
 
+/* Per-row reconstruction error in original feature units: err[i] (n) = Σ_j ((xs − a2)/gain)²/d,
+ * the loss's error term for one row (w: float32 weights in the parameter layout). */
+int sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
+                               const bs_mapminmax *mm, const float *w, double *err);
+
 #endif

@@ -74,6 +74,12 @@ int bs_cli_study_option(bs_cli_study *s, const char *cmd, int c, const char *arg
             return 1;
         }
         return 0;
+    case BS_OPT_TASK:
+        if (bs_task_parse(arg, &s->opt.task)) {
+            bs_cli_usage(cmd, "--task must be binary or subtype");
+            return 1;
+        }
+        return 0;
     default: return -1;
     }
 }

@@ -12,11 +12,12 @@
 #define BS_OPT_LATENT 3003
 #define BS_OPT_EPOCHS 3004
 #define BS_OPT_KERNEL_SCALE 3005
+#define BS_OPT_TASK 3006
 
 #define BS_STUDY_LONG_OPTIONS                                                                      \
     {"protocol", required_argument, 0, BS_OPT_PROTOCOL}, {"folds", required_argument, 0, BS_OPT_FOLDS}, \
         {"latent", required_argument, 0, BS_OPT_LATENT}, {"epochs", required_argument, 0, BS_OPT_EPOCHS}, \
-        {"kernel-scale", required_argument, 0, BS_OPT_KERNEL_SCALE}
+        {"kernel-scale", required_argument, 0, BS_OPT_KERNEL_SCALE}, {"task", required_argument, 0, BS_OPT_TASK}
 
 #define BS_STUDY_OPTIONS_HELP                                                                      \
     "  --protocol P     paper (as published: leaky) or grouped (honest: whole groups per fold,\n"  \
@@ -25,7 +26,9 @@
     "  --latent F,...   autoencoder hidden sizes as fractions of the fused width\n"               \
     "                   (default 0.25,0.5,0.75: the paper's Cases 1-3; 'none' skips Exp 3)\n"     \
     "  --epochs N       autoencoder MaxEpochs (default 750)\n"                                    \
-    "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"
+    "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"          \
+    "  --task T         binary (ALL vs healthy; default) or subtype (one class per class\n"    \
+    "                   folder, e.g. Benign/Early/Pre/Pro; one-vs-one SVMs)\n"
 
 typedef struct bs_cli_study {
     bs_study_options opt;

@@ -137,6 +137,10 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         bs_cli_usage("reproduce", "--report OUTDIR is required");
         goto done;
     }
+    if (st.opt.task != BS_TASK_BINARY) {
+        bs_cli_usage("reproduce", "reproduce runs the paper's binary task; use experiment --task subtype");
+        goto done;
+    }
     rc = BS_EXIT_FAIL;
     if (!data.nsources) {
         default_data = bs_path_join(bs_cli_assets(), "data/aria2021");

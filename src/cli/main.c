@@ -118,6 +118,7 @@ static const char *take_global(int *argc, char **argv, const char *opt, int *err
 }
 
 int main(int argc, char **argv) {
+    bs_threads_init_env(argv);
     bs_cli cli = {.threads = 0, .seed = 1, .prog = "blastscan"};
     int err = 0;
     const char *threads = take_global(&argc, argv, "--threads", &err);

@@ -320,6 +320,18 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
         free(npy);
     }
     if (rc == 0) bs_progress_finish(&prog);
+    for (size_t i = 0; rc == 0 && opt->info && i < nb; i++) {
+        bs_backbone_info *in = &opt->info[i];
+        if (strlen(bb[i].name) >= sizeof in->name || strlen(bb[i].tap) >= sizeof in->tap)
+            rc = bs_error("%s: name or tap longer than %zu characters", bb[i].path, sizeof in->name - 1);
+        else {
+            snprintf(in->name, sizeof in->name, "%s", bb[i].name);
+            snprintf(in->tap, sizeof in->tap, "%s", bb[i].tap);
+            memcpy(in->sha256, bb[i].sha, sizeof in->sha256);
+            in->input_size = bb[i].size;
+            in->dim = bb[i].dim;
+        }
+    }
     /* The index goes last: a folder with an index is a complete folder. */
     if (rc == 0) {
         bs_feature_index idx = {nrows, bs_calloc(nrows ? nrows : 1, sizeof(bs_feature_row))};

@@ -19,11 +19,21 @@ typedef struct bs_backbone_spec {
     const char *tap;   /* output to take; NULL: metadata feature_output, else "features" */
 } bs_backbone_spec;
 
+/* What a backbone resolved to (name, file hash, input side, tap, feature width). */
+typedef struct bs_backbone_info {
+    char name[256];
+    char sha256[65];
+    int input_size;
+    char tap[256];
+    int64_t dim;
+} bs_backbone_info;
+
 typedef struct bs_extract_options {
     int augment;          /* 0: original only; 1: original, hmirror, vmirror */
     int batch;            /* images per engine run (default 16) */
     const char *cache;    /* cache folder; NULL: no cache */
     int quiet;            /* no progress bar */
+    bs_backbone_info *info; /* optional: one entry per backbone, filled by bs_extract */
 } bs_extract_options;
 
 typedef struct bs_extract_stats {

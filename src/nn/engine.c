@@ -30,6 +30,7 @@ void bs_engine_free(bs_engine *e) {
     free(e->output_names);
     free(e->outputs);
     free(e->tensors);
+    free(e->tindex);
     if (e->stream) dnnl_stream_destroy(e->stream);
     if (e->eng) dnnl_engine_destroy(e->eng);
     bs_onnx_free(e->model);
@@ -104,7 +105,9 @@ int bs_engine_run(bs_engine *e, const float *input, int ndim, const int64_t *sha
             return bs_error("%s: input '%s' dimension %d must be %lld, got %lld", path, decl->name, i,
                             (long long)decl->dims[i], (long long)shape[i]);
     }
-    int threads = omp_get_max_threads();
+    /* oneDNN (OpenMP runtime) uses the calling thread's OpenMP team size: the project budget */
+    int threads = bs_threads_get();
+    if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
     struct nn_plan *p = NULL;
     int slot = -1;
     for (int i = 0; i < N_PLANS; i++)

@@ -13,12 +13,28 @@
 
 /* ---- tensors ---- */
 
-int nn_tensor_find(const bs_engine *e, const char *name) {
-    for (size_t i = 0; i < e->n_tensors; i++)
-        if (strcmp(e->tensors[i].name, name) == 0) return (int)i;
-    return -1;
+static size_t name_hash(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
 }
 
+int nn_tensor_find(const bs_engine *e, const char *name) {
+    if (!e->tindex_cap) return -1;
+    for (size_t i = name_hash(name) & (e->tindex_cap - 1);; i = (i + 1) & (e->tindex_cap - 1)) {
+        int v = e->tindex[i];
+        if (!v) return -1;
+        if (strcmp(e->tensors[v - 1].name, name) == 0) return v - 1;
+    }
+}
+
+static void index_put(bs_engine *e, int id) {
+    size_t i = name_hash(e->tensors[id].name) & (e->tindex_cap - 1);
+    while (e->tindex[i]) i = (i + 1) & (e->tindex_cap - 1);
+    e->tindex[i] = id + 1;
+}
+
+/* Names are unique (onnx.c checks), so the index never holds two entries for one name. */
 static int add_tensor(bs_engine *e, const char *name, int kind) {
     if (e->n_tensors == e->cap_tensors) {
         size_t cap = e->cap_tensors ? 2 * e->cap_tensors : 64;
@@ -27,11 +43,22 @@ static int add_tensor(bs_engine *e, const char *name, int kind) {
         e->tensors = t;
         e->cap_tensors = cap;
     }
+    if (2 * (e->n_tensors + 1) > e->tindex_cap) { /* keep the load factor <= 1/2 */
+        size_t cap = e->tindex_cap ? 2 * e->tindex_cap : 128;
+        int *idx = bs_calloc(cap, sizeof *idx);
+        if (!idx) return -1;
+        free(e->tindex);
+        e->tindex = idx;
+        e->tindex_cap = cap;
+        for (size_t i = 0; i < e->n_tensors; i++) index_put(e, (int)i);
+    }
     nn_tensor *t = &e->tensors[e->n_tensors];
     memset(t, 0, sizeof *t);
     t->name = name;
     t->kind = kind;
     t->producer = -1;
+    t->consumer = -1;
+    index_put(e, (int)e->n_tensors);
     return (int)e->n_tensors++;
 }
 
@@ -407,7 +434,10 @@ static void count_consumers(bs_engine *e) {
         int n = op->kind == OP_CONCAT ? op->nin : op->nin;
         for (int j = 0; j < n; j++) {
             int t = op->kind == OP_CONCAT ? op->cin[j] : op->in[j];
-            if (t >= 0) e->tensors[t].consumers++;
+            if (t >= 0) {
+                e->tensors[t].consumers++;
+                e->tensors[t].consumer = (int)i;
+            }
         }
     }
 }
@@ -415,13 +445,8 @@ static void count_consumers(bs_engine *e) {
 /* The op's output tensor feeds exactly one live op and is not requested: return that op. */
 static nn_op *sole_consumer(bs_engine *e, int t) {
     if (t < 0 || e->tensors[t].consumers != 1 || e->tensors[t].requested) return NULL;
-    for (size_t i = 0; i < e->n_ops; i++) {
-        nn_op *op = &e->ops[i];
-        if (op->dead) continue;
-        for (int j = 0; j < op->nin; j++)
-            if ((op->kind == OP_CONCAT ? op->cin[j] : op->in[j]) == t) return op;
-    }
-    return NULL;
+    nn_op *op = &e->ops[e->tensors[t].consumer];
+    return op->dead ? NULL : op;
 }
 
 /* Conv -> BatchNormalization: W' = W*s, b' = (b - mean)*s + beta, s = gamma/sqrt(var+eps), in double. */
@@ -449,6 +474,8 @@ static int fold_bn(bs_engine *e, nn_op *conv, nn_op *bn) {
     return 1;
 }
 
+/* The rewrites below keep every live tensor's consumer count (a fused op's reader takes its
+ * place), so the counts are computed once. */
 static int optimise(bs_engine *e) {
     count_consumers(e);
     for (size_t i = 0; i < e->n_ops; i++) {
@@ -465,16 +492,14 @@ static int optimise(bs_engine *e) {
                 c->pad_r[1] += op->pads[7];
                 c->in[0] = op->in[0];
                 op->dead = 1;
-                count_consumers(e);
+                if (e->tensors[c->in[0]].consumer == (int)i) e->tensors[c->in[0]].consumer = (int)(c - e->ops);
                 continue;
             }
         }
         if (op->kind == OP_CONV) {
             nn_op *c = sole_consumer(e, op->out);
             if (c && c->kind == OP_BN && c->in[0] == op->out) {
-                int r = fold_bn(e, op, c);
-                if (r < 0) return -1;
-                if (r) count_consumers(e);
+                if (fold_bn(e, op, c) < 0) return -1;
             }
         }
         if ((op->kind == OP_CONV || op->kind == OP_GEMM) && !op->relu) {
@@ -484,7 +509,6 @@ static int optimise(bs_engine *e) {
                 op->out = c->out;
                 e->tensors[c->out].producer = (int)i;
                 c->dead = 1;
-                count_consumers(e);
             }
         }
     }

@@ -24,6 +24,7 @@ typedef struct nn_tensor {
     const bs_onnx_tensor *cval; /* T_CONST */
     int producer;     /* op index for T_VALUE */
     int consumers;    /* live ops reading it */
+    int consumer;     /* the last such op (the only one when consumers == 1) */
     int requested;    /* a requested output */
 } nn_tensor;
 
@@ -61,6 +62,8 @@ struct bs_engine {
     bs_onnx_model *model;
     nn_tensor *tensors;
     size_t n_tensors, cap_tensors;
+    int *tindex; /* open-addressing hash: name -> tensor id (+1), 0 = empty */
+    size_t tindex_cap;
     nn_op *ops;
     size_t n_ops;
     int input; /* tensor id */

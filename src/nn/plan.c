@@ -314,10 +314,14 @@ static const char *tname(const nn_plan *p, int t) { return p->e->tensors[t].name
 
 /* ---- operators ---- */
 
+static int pad_into(nn_plan *p, int src, const int64_t *begin, const int64_t *end, float value, int out,
+                    const bs_onnx_node *n, int *result);
+
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Output size and effective pads of a 2-D window along one axis. */
-static int window_out(const nn_op *op, int ax, int64_t in, int ceil_mode, int64_t *out, int64_t *pl, int64_t *pr) {
+static int window_out(const nn_op *op, int ax, int64_t in, int ceil_mode, int64_t *out, int64_t *pl, int64_t *pr,
+                      int64_t *pr_declared) {
     int64_t k = op->kernel[ax], s = op->stride[ax], d = op->dil[ax];
     int64_t eff = (k - 1) * d + 1;
     *pl = op->pad_l[ax];
@@ -335,6 +339,7 @@ static int window_out(const nn_op *op, int ax, int64_t in, int ceil_mode, int64_
         return bs_error("node '%s' (%s): the window (%lld) is larger than the padded input (%lld)", op->node->name,
                         op->node->op_type, (long long)eff, (long long)(in + *pl + *pr));
     *out = (ceil_mode ? ceil_div(span, s) : span / s) + 1;
+    if (pr_declared) *pr_declared = *pr;
     /* ceil mode: extend the right padding so oneDNN sees a consistent shape */
     int64_t need = (*out - 1) * s + eff - in - *pl;
     if (need > *pr) *pr = need;
@@ -352,7 +357,8 @@ static int build_conv(nn_plan *p, nn_op *op) {
         return bs_error("node '%s' (Conv): input has %lld channels, weights expect %lld", n->name, (long long)C,
                         (long long)(W->dims[1] * g));
     int64_t oh, ow, pl[2], pr[2];
-    if (window_out(op, 0, x->dims[2], 0, &oh, &pl[0], &pr[0]) || window_out(op, 1, x->dims[3], 0, &ow, &pl[1], &pr[1]))
+    if (window_out(op, 0, x->dims[2], 0, &oh, &pl[0], &pr[0], NULL) ||
+        window_out(op, 1, x->dims[3], 0, &ow, &pl[1], &pr[1], NULL))
         return -1;
     int64_t sdims[4] = {N, C, x->dims[2], x->dims[3]}, ddims[4] = {N, O, oh, ow};
     int64_t wdims[5];
@@ -427,10 +433,24 @@ static int build_pool(nn_plan *p, nn_op *op) {
         w.auto_pad = 0;
         w.ceil_mode = 0;
     }
-    int64_t oh, ow, pl[2], pr[2];
-    if (window_out(&w, 0, x->dims[2], w.ceil_mode, &oh, &pl[0], &pr[0]) ||
-        window_out(&w, 1, x->dims[3], w.ceil_mode, &ow, &pl[1], &pr[1]))
+    int64_t oh, ow, pl[2], pr[2], prd[2];
+    if (window_out(&w, 0, x->dims[2], w.ceil_mode, &oh, &pl[0], &pr[0], &prd[0]) ||
+        window_out(&w, 1, x->dims[3], w.ceil_mode, &ow, &pl[1], &pr[1], &prd[1]))
         return -1;
+    int src = op->in[0];
+    if (op->kind == OP_AVGPOOL && w.count_include_pad && (pr[0] > prd[0] || pr[1] > prd[1])) {
+        /* ONNX counts the declared pads in the divisor but not the ceil-mode overhang past them:
+         * materialise the declared pads as zeros, then average excluding the overhang. */
+        int plain;
+        int64_t b4[4] = {0, 0, pl[0], pl[1]}, e4[4] = {0, 0, prd[0], prd[1]};
+        if (to_plain(p, src, &plain) || pad_into(p, plain, b4, e4, 0.f, -1, n, &src)) return -1;
+        for (int i = 0; i < 2; i++) {
+            pr[i] -= prd[i];
+            pl[i] = 0;
+        }
+        w.count_include_pad = 0;
+        x = &p->t[src];
+    }
     int64_t ddims[4] = {x->dims[0], x->dims[1], oh, ow};
     dnnl_memory_desc_t d_any;
     if (md_any(&d_any, 4, ddims)) return -1;
@@ -450,7 +470,7 @@ static int build_pool(nn_plan *p, nn_op *op) {
         dnnl_primitive_desc_destroy(pd);
         return -1;
     }
-    set_arg(s, DNNL_ARG_SRC, op->in[0], &p->t[op->in[0]].md, 0);
+    set_arg(s, DNNL_ARG_SRC, src, &p->t[src].md, 0);
     set_arg(s, DNNL_ARG_DST, op->out, &dmd, 1);
     /* max pooling in inference needs no workspace */
     return finish_prim(p, s, pd, n);
@@ -625,7 +645,7 @@ static int build_softmax(nn_plan *p, nn_op *op) {
     pt *x = &p->t[src];
     int r = x->ndim;
     int64_t axis = op->axis < 0 ? op->axis + r : op->axis;
-    if (axis < 0 || axis >= (r ? r : 1) + (op->softmax_2d ? 1 : 0) - (op->softmax_2d ? 1 : 0) || r == 0)
+    if (r == 0 || axis < 0 || axis >= r)
         return bs_error("node '%s' (Softmax): axis %lld out of range", op->node->name, (long long)op->axis);
     dnnl_memory_desc_t md;
     int sm_axis = (int)axis;
@@ -740,28 +760,27 @@ static int build_binary(nn_plan *p, nn_op *op) {
     return finish_prim(p, s, pd, n);
 }
 
-static int build_pad(nn_plan *p, nn_op *op) {
-    const bs_onnx_node *n = op->node;
-    int src;
-    if (to_plain(p, op->in[0], &src)) return -1;
-    pt *x = &p->t[src];
-    int r = x->ndim;
-    if (op->size != r) return bs_error("node '%s' (Pad): %lld pads pairs for a rank-%d input", n->name, (long long)op->size, r);
+/* A new plain tensor: tensor `src` (plain) with `begin`/`end` elements of `value` around it on each
+ * axis; a fill step and a reorder into the interior. `out` < 0 creates a hidden tensor. */
+static int pad_into(nn_plan *p, int src, const int64_t *begin, const int64_t *end, float value, int out,
+                    const bs_onnx_node *n, int *result) {
+    int r = p->t[src].ndim;
     int64_t o[MAXD];
     dnnl_dims_t xd, off;
     for (int i = 0; i < r; i++) {
-        o[i] = x->dims[i] + op->pads[i] + op->pads[i + r];
-        xd[i] = x->dims[i];
-        off[i] = op->pads[i];
+        o[i] = p->t[src].dims[i] + begin[i] + end[i];
+        xd[i] = p->t[src].dims[i];
+        off[i] = begin[i];
     }
-    if (define(p, op->out, r, o, NULL)) return -1;
+    if (out < 0 && (out = add_t(p)) < 0) return -1;
+    if (define(p, out, r, o, NULL)) return -1;
     dnnl_memory_desc_t sub;
-    DN(dnnl_memory_desc_init_submemory(&sub, &p->t[op->out].md, xd, off), "describe the padded region", n);
+    DN(dnnl_memory_desc_init_submemory(&sub, &p->t[out].md, xd, off), "describe the padded region", n);
     step *f = add_step(p, STEP_FILL, 1);
     if (!f) return -1;
-    f->fill = op->pad_value;
-    f->fill_t = op->out;
-    set_arg(f, DNNL_ARG_DST, op->out, &p->t[op->out].md, 1);
+    f->fill = value;
+    f->fill_t = out;
+    set_arg(f, DNNL_ARG_DST, out, &p->t[out].md, 1);
     dnnl_primitive_desc_t pd;
     DN(dnnl_reorder_primitive_desc_create(&pd, &p->t[src].md, p->e->eng, &sub, p->e->eng, p->attr), "pad", n);
     step *s = add_step(p, STEP_PRIM, 3);
@@ -770,8 +789,19 @@ static int build_pad(nn_plan *p, nn_op *op) {
         return -1;
     }
     set_arg(s, DNNL_ARG_FROM, src, &p->t[src].md, 0);
-    set_arg(s, DNNL_ARG_TO, op->out, &sub, 1);
+    set_arg(s, DNNL_ARG_TO, out, &sub, 1);
+    *result = out;
     return finish_prim(p, s, pd, n);
+}
+
+static int build_pad(nn_plan *p, nn_op *op) {
+    const bs_onnx_node *n = op->node;
+    int src, res;
+    if (to_plain(p, op->in[0], &src)) return -1;
+    int r = p->t[src].ndim;
+    if (op->size != r)
+        return bs_error("node '%s' (Pad): %lld pads pairs for a rank-%d input", n->name, (long long)op->size, r);
+    return pad_into(p, src, op->pads, op->pads + r, op->pad_value, op->out, n, &res);
 }
 
 /* ---- memory plan and creation ---- */

@@ -396,7 +396,7 @@ static int map_get(const name_map *m, const char *key, int *val) {
 
 /* ---- the model ---- */
 
-static int convert_model(Onnx__ModelProto *mp, const char *name, bs_onnx_model *m) {
+static int convert_model(Onnx__ModelProto *mp, bs_onnx_model *m) {
     m->ir_version = mp->has_ir_version ? mp->ir_version : 0;
     int have_opset = 0;
     for (size_t i = 0; i < mp->n_opset_import; i++) {
@@ -444,6 +444,8 @@ static int convert_model(Onnx__ModelProto *mp, const char *name, bs_onnx_model *
         m->n_inits++;
     }
 
+    if (g->n_node > BS_ONNX_MAX_NODES)
+        return bs_error("the graph has %zu nodes (at most %d supported)", g->n_node, BS_ONNX_MAX_NODES);
     size_t total_names = g->n_initializer + g->n_input;
     for (size_t i = 0; i < g->n_node; i++) total_names += g->node[i]->n_output;
     name_map map;
@@ -492,38 +494,37 @@ static int convert_model(Onnx__ModelProto *mp, const char *name, bs_onnx_model *
         nodes = bs_calloc(g->n_node, sizeof *nodes);
         if (!nodes) goto done;
     }
-    size_t n_conv = 0;
-    for (size_t i = 0; i < g->n_node; i++, n_conv++) {
+    for (size_t i = 0; i < g->n_node; i++) {
         const Onnx__NodeProto *np = g->node[i];
         bs_onnx_node *n = &nodes[i];
         n->name = np->name && *np->name ? bs_strdup(np->name) : bs_strfmt("#%zu", i);
         n->op_type = dup_str(np->op_type);
-        if (!n->name || !n->op_type) goto done_nodes;
+        if (!n->name || !n->op_type) goto done_free_nodes;
         if (!*n->op_type) {
             bs_error("node '%s' has no op_type", n->name);
-            goto done_nodes;
+            goto done_free_nodes;
         }
         if (np->domain && *np->domain && strcmp(np->domain, "ai.onnx") != 0) {
             bs_error("node '%s' uses operator %s from domain '%s'; only the default ONNX domain is supported",
                      n->name, n->op_type, np->domain);
-            goto done_nodes;
+            goto done_free_nodes;
         }
         if (np->n_input) n->inputs = bs_calloc(np->n_input, sizeof(char *));
         if (np->n_output) n->outputs = bs_calloc(np->n_output, sizeof(char *));
         if (np->n_attribute) n->attrs = bs_calloc(np->n_attribute, sizeof *n->attrs);
         if ((np->n_input && !n->inputs) || (np->n_output && !n->outputs) || (np->n_attribute && !n->attrs))
-            goto done_nodes;
+            goto done_free_nodes;
         for (size_t j = 0; j < np->n_input; j++, n->n_inputs++)
-            if (!(n->inputs[j] = dup_str(np->input[j]))) goto done_nodes;
+            if (!(n->inputs[j] = dup_str(np->input[j]))) goto done_free_nodes;
         for (size_t j = 0; j < np->n_output; j++, n->n_outputs++)
-            if (!(n->outputs[j] = dup_str(np->output[j]))) goto done_nodes;
+            if (!(n->outputs[j] = dup_str(np->output[j]))) goto done_free_nodes;
         for (size_t j = 0; j < np->n_attribute; j++) {
             n->n_attrs++;
-            if (convert_attr(np->attribute[j], n->name, &n->attrs[j])) goto done_nodes;
+            if (convert_attr(np->attribute[j], n->name, &n->attrs[j])) goto done_free_nodes;
             for (size_t k = 0; k < j; k++)
                 if (strcmp(n->attrs[k].name, n->attrs[j].name) == 0) {
                     bs_error("node '%s' has attribute '%s' twice", n->name, n->attrs[j].name);
-                    goto done_nodes;
+                    goto done_free_nodes;
                 }
         }
         for (size_t j = 0; j < n->n_outputs; j++) {
@@ -534,16 +535,11 @@ static int convert_model(Onnx__ModelProto *mp, const char *name, bs_onnx_model *
                          map.vals[s] >= 0   ? "another node"
                          : map.vals[s] == -1 ? "an initializer"
                                              : "a graph input");
-                goto done_nodes;
+                goto done_free_nodes;
             }
             map.keys[s] = n->outputs[j];
             map.vals[s] = (int)i;
         }
-    }
-    if (0) {
-    done_nodes:
-        n_conv++; /* the failing node is partly built: free it too */
-        goto done_free_nodes;
     }
 
     /* edges: producer node -> consumer node; dangling inputs are errors */
@@ -637,15 +633,14 @@ static int convert_model(Onnx__ModelProto *mp, const char *name, bs_onnx_model *
         free(nodes);
         nodes = NULL;
     }
-    (void)name;
     rc = 0;
     goto done;
 
 done_free_nodes:
-    if (nodes) { /* hand the converted nodes to m so bs_onnx_free releases them */
+    if (nodes) { /* hand the nodes (zeroed where unconverted) to m so bs_onnx_free releases them */
         free(m->nodes);
         m->nodes = nodes;
-        m->n_nodes = n_conv < g->n_node ? n_conv : g->n_node;
+        m->n_nodes = g->n_node;
         nodes = NULL;
     }
 done:
@@ -674,7 +669,7 @@ int bs_onnx_parse(const unsigned char *buf, size_t len, const char *name, bs_onn
         return -1;
     }
     m->path = bs_strdup(name);
-    int rc = m->path ? convert_model(mp, name, m) : -1;
+    int rc = m->path ? convert_model(mp, m) : -1;
     onnx__model_proto__free_unpacked(mp, NULL);
     if (rc) {
         bs_error_prefix("%s: ", name);

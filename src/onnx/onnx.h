@@ -80,6 +80,8 @@ typedef struct bs_onnx_model {
     char **meta_keys, **meta_values;
 } bs_onnx_model;
 
+/* Most nodes in a graph (the shipped models have 143 and 226). */
+#define BS_ONNX_MAX_NODES (1 << 20)
 /* Largest model file read (bytes). */
 #define BS_ONNX_MAX_FILE ((size_t)2 << 30)
 

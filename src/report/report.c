@@ -37,6 +37,14 @@ static int write_results(FILE *fp, const void *a, const void *b) {
     (void)b;
     fputs("{\n  \"protocol\": ", fp);
     bs_json_string(fp, bs_protocol_name(s->protocol));
+    fputs(",\n  \"task\": ", fp);
+    bs_json_string(fp, bs_task_name(s->task));
+    fputs(",\n  \"classes\": [", fp);
+    for (int c = 0; c < s->nclasses; c++) {
+        if (c) fputs(", ", fp);
+        bs_json_string(fp, s->class_names[c]);
+    }
+    fputs("]", fp);
     fprintf(fp, ",\n  \"folds\": %d,\n  \"seed\": %llu,\n  \"epochs\": %d,\n  \"rows\": %zu,\n  \"groups\": %lld,\n",
             s->folds, (unsigned long long)s->seed, s->epochs, s->n, (long long)s->groups);
     fprintf(fp, "  \"leaked_test_rows\": %lld,\n  \"leaked_per_fold\": [", (long long)s->leaked_test_rows);
@@ -55,14 +63,19 @@ static int write_results(FILE *fp, const void *a, const void *b) {
         if (x->latent > 0) fprintf(fp, "%lld", (long long)x->latent);
         else fputs("null", fp);
         /* No timings here: the same seed must give a byte-identical file. */
+        const char *const *names = (const char *const *)s->class_names;
+        int binary = s->task == BS_TASK_BINARY;
         fprintf(fp, ",\n      \"width\": %lld,\n      \"pooled\": ", (long long)x->width);
-        bs_metrics_write_json(fp, &x->pooled);
+        if (binary) bs_metrics_write_json(fp, &x->pooled);
+        else bs_confusion_write_json(fp, &x->cpooled, names);
         fputs(",\n      \"pooled_original\": ", fp);
-        bs_metrics_write_json(fp, &x->pooled_original);
+        if (binary) bs_metrics_write_json(fp, &x->pooled_original);
+        else bs_confusion_write_json(fp, &x->cpooled_original, names);
         fputs(",\n      \"per_fold\": [\n", fp);
         for (int f = 0; f < s->folds; f++) {
             fputs("        ", fp);
-            bs_metrics_write_json(fp, &x->per_fold[f]);
+            if (binary) bs_metrics_write_json(fp, &x->per_fold[f]);
+            else bs_confusion_write_json(fp, &x->cper_fold[f], names);
             fputs(f + 1 < s->folds ? ",\n" : "\n", fp);
         }
         fprintf(fp, "      ]\n    }%s\n", e + 1 < s->nexperiments ? "," : "");
@@ -85,7 +98,8 @@ static int write_predictions(FILE *fp, const void *a, const void *b) {
             snprintf(id, sizeof id, "%ld", idx->rows[r].id);
             snprintf(fold, sizeof fold, "%d", s->fold[r] + 1);
             snprintf(label, sizeof label, "%d", s->labels[r]);
-            snprintf(dec, sizeof dec, "%.9g", x->decision[r]);
+            if (isfinite(x->decision[r])) snprintf(dec, sizeof dec, "%.9g", x->decision[r]);
+            else dec[0] = '\0'; /* K-class: one-vs-one gives no single decision value */
             snprintf(pred, sizeof pred, "%d", x->predicted[r]);
             const char *f[6] = {id, x->name, fold, label, dec, pred};
             bs_csv_put_row(fp, f, 6);
@@ -95,6 +109,25 @@ static int write_predictions(FILE *fp, const void *a, const void *b) {
 }
 
 /* ---------------- Table 1 ---------------- */
+
+#define MAX_HEADLINE 8
+
+/* The metrics a table or chart shows: SN SP PR AC F1 MCC AUC for two classes; accuracy and
+ * macro averages for subtypes. */
+static int headline(const bs_study *s, const bs_experiment *x, const bs_metric **m, const char **names) {
+    if (s->task == BS_TASK_BINARY) {
+        const bs_metric *v[] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac,
+                                &x->pooled.f1, &x->pooled.mcc, &x->pooled.auc};
+        static const char *const n[] = {"SN", "SP", "PR", "AC", "F1", "MCC", "AUC"};
+        for (int i = 0; i < 7; i++) m[i] = v[i], names[i] = n[i];
+        return 7;
+    }
+    const bs_metric *v[] = {&x->cpooled.accuracy, &x->cpooled.macro_sn, &x->cpooled.macro_pr, &x->cpooled.macro_f1,
+                            &x->cpooled.balanced_accuracy};
+    static const char *const n[] = {"Accuracy", "macro SN", "macro PR", "macro F1", "balanced acc."};
+    for (int i = 0; i < 5; i++) m[i] = v[i], names[i] = n[i];
+    return 5;
+}
 
 static void pct(FILE *fp, const bs_metric *m) {
     if (m->defined) fprintf(fp, "%.2f", 100 * m->value);
@@ -117,19 +150,25 @@ static const char *experiment_kind(const bs_experiment *x) {
 static int write_table_md(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
-    fprintf(fp, "# Table 1 — %s protocol, %d-fold cross-validation, seed %llu\n\n", bs_protocol_name(s->protocol),
-            s->folds, (unsigned long long)s->seed);
+    fprintf(fp, "# Table 1 — %s protocol, %s task, %d-fold cross-validation, seed %llu\n\n",
+            bs_protocol_name(s->protocol), bs_task_name(s->task), s->folds, (unsigned long long)s->seed);
     fprintf(fp, "Pooled over all %zu test rows (%%; 95 %% intervals in results.json).\n\n", s->n);
-    fputs("| | Model | Features | SN | SP | PR | AC | F1 | MCC | AUC |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n", fp);
+    const bs_metric *m[MAX_HEADLINE];
+    const char *names[MAX_HEADLINE];
+    int nm = s->nexperiments ? headline(s, &s->experiments[0], m, names) : 0;
+    fputs("| | Model | Features", fp);
+    for (int i = 0; i < nm; i++) fprintf(fp, " | %s", names[i]);
+    fputs(" |\n|---|---|---", fp);
+    for (int i = 0; i < nm; i++) fputs("|---:", fp);
+    fputs("|\n", fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
         fprintf(fp, "| %s | %s", experiment_kind(x), x->name);
         if (x->latent > 0) fprintf(fp, " (%lld)", (long long)x->latent);
         fputs(" | ", fp);
         features_label(fp, x);
-        const bs_metric *m[7] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac,
-                                 &x->pooled.f1, &x->pooled.mcc, &x->pooled.auc};
-        for (int i = 0; i < 7; i++) {
+        headline(s, x, m, names);
+        for (int i = 0; i < nm; i++) {
             fputs(" | ", fp);
             pct(fp, m[i]);
         }
@@ -144,7 +183,10 @@ static int write_table_md(FILE *fp, const void *a, const void *b) {
 static int write_table_csv(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
-    fputs("model,features,latent,sn,sp,pr,ac,f1,mcc,balanced_accuracy,auc\n", fp);
+    int binary = s->task == BS_TASK_BINARY;
+    fputs(binary ? "model,features,latent,sn,sp,pr,ac,f1,mcc,balanced_accuracy,auc\n"
+                 : "model,features,latent,accuracy,macro_sn,macro_pr,macro_f1,balanced_accuracy\n",
+          fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
         bs_csv_put_field(fp, x->name);
@@ -161,9 +203,11 @@ static int write_table_csv(FILE *fp, const void *a, const void *b) {
         if (x->latent > 0) fprintf(fp, "%lld", (long long)x->latent);
         const bs_metric *m[8] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac, &x->pooled.f1,
                                  &x->pooled.mcc, &x->pooled.balanced_accuracy, &x->pooled.auc};
-        for (int i = 0; i < 8; i++) {
+        const bs_metric *c[5] = {&x->cpooled.accuracy, &x->cpooled.macro_sn, &x->cpooled.macro_pr,
+                                 &x->cpooled.macro_f1, &x->cpooled.balanced_accuracy};
+        for (int i = 0; i < (binary ? 8 : 5); i++) {
             fputc(',', fp);
-            frac(fp, m[i]);
+            frac(fp, binary ? m[i] : c[i]);
         }
         fputc('\n', fp);
     }
@@ -172,17 +216,22 @@ static int write_table_csv(FILE *fp, const void *a, const void *b) {
 
 /* ---------------- figures ---------------- */
 
-/* The paper's Figs 7-9: SN, SP, PR, AC per model, as grouped bars. */
+/* The paper's Figs 7-9: the headline metrics per model, as grouped bars with 95 % whiskers
+ * (MCC left out: it lives on another scale). */
 static int write_metrics_svg(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
-    static const char *const names[] = {"SN", "SP", "PR", "AC", "F1", "AUC"};
-    const int nm = 6, ne = (int)s->nexperiments;
+    const bs_metric *all[MAX_HEADLINE];
+    const char *all_names[MAX_HEADLINE], *names[MAX_HEADLINE];
+    int nall = s->nexperiments ? headline(s, &s->experiments[0], all, all_names) : 0, nm = 0;
+    for (int k = 0; k < nall; k++)
+        if (strcmp(all_names[k], "MCC") != 0) names[nm++] = all_names[k];
+    const int ne = (int)s->nexperiments;
     const double left = 60, top = 50, plot_h = 300, group_w = 40.0 * nm + 30;
     const int width = (int)(left + group_w * ne + 20), height = (int)(top + plot_h + 90);
     char title[128];
     snprintf(title, sizeof title, "Metrics per model (%s protocol)", bs_protocol_name(s->protocol));
-    svg_begin(fp, width, height, title);
+    svg_begin(fp, width < 600 ? 600 : width, height, title);
     svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
     /* Axis from 50 % to 100 %: every model here lives near the top. */
     const double lo = 0.5;
@@ -195,17 +244,19 @@ static int write_metrics_svg(FILE *fp, const void *a, const void *b) {
     }
     for (int e = 0; e < ne; e++) {
         const bs_experiment *x = &s->experiments[e];
-        const bs_metric *m[6] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac, &x->pooled.f1, &x->pooled.auc};
+        const bs_metric *m[MAX_HEADLINE];
+        headline(s, x, all, all_names);
+        for (int k = 0, j = 0; k < nall; k++)
+            if (strcmp(all_names[k], "MCC") != 0) m[j++] = all[k];
         double gx = left + e * group_w + 15;
         for (int k = 0; k < nm; k++) {
             if (!m[k]->defined) continue;
             double v = m[k]->value < lo ? lo : m[k]->value;
             double y = top + plot_h * (1 - (v - lo) / (1 - lo));
-            char tip[96];
+            char tip[128];
             snprintf(tip, sizeof tip, "%s %s = %.2f%% [%.2f, %.2f]", x->name, names[k], 100 * m[k]->value,
                      100 * m[k]->lo, 100 * m[k]->hi);
             svg_rect(fp, gx + k * 40, y, 34, top + plot_h - y, svg_palette(k), tip);
-            /* 95 % interval whisker */
             if (isfinite(m[k]->lo) && isfinite(m[k]->hi)) {
                 double ylo = top + plot_h * (1 - ((m[k]->lo < lo ? lo : m[k]->lo) - lo) / (1 - lo));
                 double yhi = top + plot_h * (1 - (m[k]->hi - lo) / (1 - lo));
@@ -215,43 +266,55 @@ static int write_metrics_svg(FILE *fp, const void *a, const void *b) {
         svg_text(fp, gx + group_w / 2 - 15, top + plot_h + 18, "middle", 12, "#222", x->name);
     }
     for (int k = 0; k < nm; k++) {
-        svg_rect(fp, left + k * 70, height - 30, 12, 12, svg_palette(k), NULL);
-        svg_text(fp, left + k * 70 + 16, height - 20, "start", 12, "#222", names[k]);
+        svg_rect(fp, left + k * 100, height - 30, 12, 12, svg_palette(k), NULL);
+        svg_text(fp, left + k * 100 + 16, height - 20, "start", 12, "#222", names[k]);
     }
     svg_end(fp);
     return 0;
 }
 
+/* One K×K (2×2 for the binary task) confusion matrix per model: rows true, columns predicted,
+ * blue on the diagonal and red off it, shaded by the share of the row. */
 static int write_confusion_svg(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
-    const int ne = (int)s->nexperiments, cell = 70, panel = 2 * cell + 90;
-    const int width = panel * (ne < 4 ? ne : 4) + 20, rows = (ne + 3) / 4, height = rows * (panel + 40) + 50;
+    const int k = s->nclasses, ne = (int)s->nexperiments, cell = k > 2 ? 50 : 70;
+    const int panel = k * cell + 100, per_row = k > 2 ? 3 : 4;
+    const int width = panel * (ne < per_row ? ne : per_row) + 20, rows = (ne + per_row - 1) / per_row;
+    const int height = rows * (panel + 20) + 50;
     char title[128];
     snprintf(title, sizeof title, "Confusion matrices, pooled (%s protocol)", bs_protocol_name(s->protocol));
-    svg_begin(fp, width, height, title);
+    svg_begin(fp, width < 500 ? 500 : width, height, title);
     svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
+    int64_t *cnt = bs_calloc((size_t)k * (size_t)k, sizeof *cnt);
+    if (!cnt) return -1;
     for (int e = 0; e < ne; e++) {
         const bs_experiment *x = &s->experiments[e];
-        double ox = 10 + (e % 4) * panel + 70, oy = 60 + (e / 4) * (panel + 40) + 20;
-        int64_t cnt[2][2] = {{x->pooled.tn, x->pooled.fp}, {x->pooled.fn, x->pooled.tp}};
-        int64_t rowsum[2] = {cnt[0][0] + cnt[0][1], cnt[1][0] + cnt[1][1]};
-        svg_text(fp, ox + cell, oy - 22, "middle", 13, "#222", x->name);
-        for (int t = 0; t < 2; t++)
-            for (int p = 0; p < 2; p++) {
-                double share = rowsum[t] ? (double)cnt[t][p] / (double)rowsum[t] : 0;
+        if (s->task == BS_TASK_BINARY) {
+            cnt[0] = x->pooled.tn, cnt[1] = x->pooled.fp, cnt[2] = x->pooled.fn, cnt[3] = x->pooled.tp;
+        } else {
+            memcpy(cnt, x->cpooled.counts, sizeof *cnt * (size_t)k * (size_t)k);
+        }
+        double ox = 10 + (e % per_row) * panel + 80, oy = 60 + (e / per_row) * (panel + 20) + 20;
+        svg_text(fp, ox + k * cell / 2.0, oy - 12, "middle", 13, "#222", x->name);
+        for (int t = 0; t < k; t++) {
+            int64_t rowsum = 0;
+            for (int p = 0; p < k; p++) rowsum += cnt[t * k + p];
+            for (int p = 0; p < k; p++) {
+                double share = rowsum ? (double)cnt[t * k + p] / (double)rowsum : 0;
                 char fill[16], txt[32];
                 int shade = (int)lround(255 - share * 200);
                 snprintf(fill, sizeof fill, t == p ? "#%02x%02xff" : "#ff%02x%02x", shade, shade);
-                snprintf(txt, sizeof txt, "%lld", (long long)cnt[t][p]);
+                snprintf(txt, sizeof txt, "%lld", (long long)cnt[t * k + p]);
                 svg_rect(fp, ox + p * cell, oy + t * cell, cell - 2, cell - 2, fill, NULL);
-                svg_text(fp, ox + p * cell + cell / 2.0, oy + t * cell + cell / 2.0 + 5, "middle", 15, "#111", txt);
+                svg_text(fp, ox + p * cell + cell / 2.0, oy + t * cell + cell / 2.0 + 5, "middle", k > 2 ? 12 : 15,
+                         "#111", txt);
             }
-        svg_text(fp, ox - 6, oy + cell / 2.0 + 4, "end", 11, "#444", "healthy");
-        svg_text(fp, ox - 6, oy + 1.5 * cell + 4, "end", 11, "#444", "ALL");
-        svg_text(fp, ox + cell / 2.0, oy + 2 * cell + 14, "middle", 11, "#444", "pred. healthy");
-        svg_text(fp, ox + 1.5 * cell, oy + 2 * cell + 14, "middle", 11, "#444", "pred. ALL");
+            svg_text(fp, ox - 6, oy + t * cell + cell / 2.0 + 4, "end", 11, "#444", s->class_names[t]);
+            svg_text(fp, ox + t * cell + cell / 2.0, oy + k * cell + 14, "middle", 10, "#444", s->class_names[t]);
+        }
     }
+    free(cnt);
     svg_end(fp);
     return 0;
 }
@@ -305,7 +368,8 @@ int bs_report_write(const bs_study *s, const bs_feature_index *idx, const char *
     if (rc == 0) rc = write_file(outdir, "table1.csv", write_table_csv, s, NULL);
     if (rc == 0) rc = write_file(fig, "metrics.svg", write_metrics_svg, s, NULL);
     if (rc == 0) rc = write_file(fig, "confusion.svg", write_confusion_svg, s, NULL);
-    if (rc == 0) rc = write_file(fig, "roc.svg", write_roc_svg, s, NULL);
+    /* ROC curves need one decision value per row: two classes only. */
+    if (rc == 0 && s->task == BS_TASK_BINARY) rc = write_file(fig, "roc.svg", write_roc_svg, s, NULL);
     free(fig);
     return rc;
 }

@@ -25,6 +25,15 @@ void bs_study_options_init(bs_study_options *opt) {
     opt->proportion = 0.05;
 }
 
+const char *bs_task_name(bs_task t) { return t == BS_TASK_SUBTYPE ? "subtype" : "binary"; }
+
+int bs_task_parse(const char *s, bs_task *out) {
+    if (!strcmp(s, "binary")) *out = BS_TASK_BINARY;
+    else if (!strcmp(s, "subtype")) *out = BS_TASK_SUBTYPE;
+    else return -1;
+    return 0;
+}
+
 const char *bs_protocol_name(bs_protocol p) { return p == BS_PROTOCOL_PAPER ? "paper" : "grouped"; }
 
 int bs_protocol_parse(const char *s, bs_protocol *out) {
@@ -79,7 +88,13 @@ void bs_study_free(bs_study *s) {
         free(x->decision);
         free(x->predicted);
         free(x->per_fold);
+        bs_confusion_free(&x->cpooled);
+        bs_confusion_free(&x->cpooled_original);
+        for (int f = 0; x->cper_fold && f < s->folds; f++) bs_confusion_free(&x->cper_fold[f]);
+        free(x->cper_fold);
     }
+    for (int c = 0; s->class_names && c < s->nclasses; c++) free(s->class_names[c]);
+    free(s->class_names);
     free(s->experiments);
     free(s->labels);
     free(s->fold);
@@ -87,9 +102,10 @@ void bs_study_free(bs_study *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Metrics of the rows selected by `take` (NULL = all). */
+/* Metrics of the test rows of `fold` (-1: all), optionally original views only; binary
+ * tasks fill `out`, subtype tasks `cout`. */
 static int metrics_of(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx, int fold,
-                      int originals_only, bs_metrics *out) {
+                      int originals_only, bs_metrics *out, bs_confusion *cout) {
     int32_t *lab = bs_calloc(s->n, sizeof *lab), *pred = bs_calloc(s->n, sizeof *pred);
     double *dec = bs_calloc(s->n, sizeof *dec);
     int rc = (lab && pred && dec) ? 0 : -1;
@@ -102,7 +118,9 @@ static int metrics_of(const bs_study *s, const bs_experiment *x, const bs_featur
         dec[m] = x->decision[r];
         m++;
     }
-    if (rc == 0) rc = bs_metrics_binary(lab, pred, dec, m, out);
+    if (rc == 0)
+        rc = s->task == BS_TASK_BINARY ? bs_metrics_binary(lab, pred, dec, m, out)
+                                       : bs_confusion_build(lab, pred, m, s->nclasses, cout);
     free(lab);
     free(pred);
     free(dec);
@@ -118,9 +136,10 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
     ex->decision = bs_calloc(s->n, sizeof *ex->decision);
     ex->predicted = bs_calloc(s->n, sizeof *ex->predicted);
     ex->per_fold = bs_calloc((size_t)s->folds, sizeof *ex->per_fold);
+    ex->cper_fold = bs_calloc((size_t)s->folds, sizeof *ex->cper_fold);
     ex->latent = hidden;
     ex->width = hidden > 0 ? hidden : w;
-    if (!ex->decision || !ex->predicted || !ex->per_fold) return -1;
+    if (!ex->decision || !ex->predicted || !ex->per_fold || !ex->cper_fold) return -1;
 
     bs_sae_options ae;
     bs_sae_options_default(&ae);
@@ -147,10 +166,13 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
     bs_svm_params sp;
     bs_svm_params_default(&sp);
     sp.kernel_scale = opt->kernel_scale;
-    sp.n_classes = 2;
+    sp.n_classes = s->nclasses;
     for (int f = 0; f < s->folds && rc == 0; f++) {
         int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;
-        if (bs_folds_split(s->fold, n, f, &train, &ntrain, &test, &ntest)) return -1;
+        if (bs_folds_split(s->fold, n, f, &train, &ntrain, &test, &ntest)) {
+            rc = -1;
+            break;
+        }
         const float *feat = x;
         int64_t width = w;
         if (hidden > 0) {
@@ -167,12 +189,14 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
         bs_rng rng;
         bs_rng_seed(&rng, derive_seed(s->seed, SEED_SVM, e, (uint64_t)f));
         bs_svm *svm = rc ? NULL : bs_svm_fit(feat, n, width, s->labels, train, ntrain, &sp, &rng);
-        double *dec = bs_calloc((size_t)(ntest ? ntest : 1), sizeof *dec);
+        /* One-vs-one gives K(K-1)/2 decisions per row; only binary tasks keep them. */
+        int ndec = svm ? bs_svm_n_decisions(svm) : 1;
+        double *dec = bs_calloc((size_t)(ntest ? ntest : 1) * (size_t)ndec, sizeof *dec);
         int32_t *pred = bs_calloc((size_t)(ntest ? ntest : 1), sizeof *pred);
         if (!svm || !dec || !pred) rc = -1;
         if (rc == 0) rc = bs_svm_predict(svm, feat, n, width, test, ntest, dec, pred);
         for (int64_t i = 0; i < ntest && rc == 0; i++) {
-            ex->decision[test[i]] = dec[i];
+            ex->decision[test[i]] = ndec == 1 ? dec[i] : NAN;
             ex->predicted[test[i]] = pred[i];
         }
         if (rc) bs_error_prefix("%s, fold %d: ", ex->name, f + 1);
@@ -183,11 +207,15 @@ static int run_experiment(bs_study *s, size_t e, const bs_feature_index *idx, co
         free(test);
     }
     free(latent);
-    for (int f = 0; f < s->folds && rc == 0; f++) rc = metrics_of(s, ex, idx, f, 0, &ex->per_fold[f]);
-    if (rc == 0) rc = metrics_of(s, ex, idx, -1, 0, &ex->pooled);
-    if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original);
+    for (int f = 0; f < s->folds && rc == 0; f++) rc = metrics_of(s, ex, idx, f, 0, &ex->per_fold[f], &ex->cper_fold[f]);
+    if (rc == 0) rc = metrics_of(s, ex, idx, -1, 0, &ex->pooled, &ex->cpooled);
+    if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original, &ex->cpooled_original);
     ex->seconds = bs_now() - t0;
-    if (rc == 0 && opt->verbose)
+    if (rc == 0 && opt->verbose && s->task == BS_TASK_SUBTYPE)
+        fprintf(stderr, "  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)\n", ex->name,
+                (long long)ex->width, ex->cpooled.accuracy.value, ex->cpooled.macro_f1.value,
+                ex->cpooled.balanced_accuracy.value, ex->seconds);
+    else if (rc == 0 && opt->verbose)
         fprintf(stderr, "  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)\n", ex->name,
                 (long long)ex->width, ex->pooled.ac.value, ex->pooled.sn.value, ex->pooled.sp.value,
                 ex->pooled.auc.value, ex->seconds);
@@ -202,6 +230,35 @@ static int set_features(bs_experiment *ex, const char *name, char **sets, size_t
     for (size_t i = 0; i < nsets; i++)
         if (!(ex->features[i] = bs_strdup(sets[i]))) return -1;
     return 0;
+}
+
+/* Binary: the index's 0/1 labels. Subtype: one label per class name, in sorted order. */
+static int assign_labels(bs_study *s, const bs_feature_index *idx) {
+    if (s->task == BS_TASK_BINARY) {
+        s->nclasses = 2;
+        s->class_names = bs_calloc(2, sizeof *s->class_names);
+        if (!s->class_names || !(s->class_names[0] = bs_strdup("healthy")) || !(s->class_names[1] = bs_strdup("ALL")))
+            return -1;
+        for (size_t r = 0; r < idx->n; r++) s->labels[r] = idx->rows[r].label;
+        return 0;
+    }
+    str_idx *v = bs_calloc(idx->n, sizeof *v);
+    if (!v) return -1;
+    for (size_t i = 0; i < idx->n; i++) v[i] = (str_idx){idx->rows[i].class_name, i};
+    qsort(v, idx->n, sizeof *v, cmp_str_idx);
+    int k = 0;
+    for (size_t i = 0; i < idx->n; i++) k += i == 0 || strcmp(v[i].s, v[i - 1].s) != 0;
+    s->nclasses = k;
+    s->class_names = bs_calloc((size_t)k, sizeof *s->class_names);
+    int rc = s->class_names ? 0 : -1;
+    for (size_t i = 0, c = 0; i < idx->n && rc == 0; i++) {
+        if (i > 0 && strcmp(v[i].s, v[i - 1].s) != 0) c++;
+        if (!s->class_names[c] && !(s->class_names[c] = bs_strdup(v[i].s))) rc = -1;
+        s->labels[v[i].idx] = (int32_t)c;
+    }
+    free(v);
+    if (rc == 0 && k < 3) rc = bs_error("--task subtype needs at least 3 classes; the index has %d", k);
+    return rc;
 }
 
 int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, bs_study *s) {
@@ -229,7 +286,8 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     if (rc == 0 && nsets == 0) rc = bs_error("%s: no feature sets (NAME.npy) in the folder", dir);
     if (rc == 0 && !(data = bs_calloc(nsets, sizeof *data))) rc = -1;
     for (size_t i = 0; i < nsets && rc == 0; i++) rc = bs_featdir_read_set(dir, sets[i], idx->n, &data[i]);
-    for (size_t r = 0; r < idx->n && rc == 0; r++) s->labels[r] = idx->rows[r].label;
+    s->task = opt->task;
+    if (rc == 0) rc = assign_labels(s, idx);
     if (rc == 0 && (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, group_id)) < 0)) rc = -1;
     if (rc == 0) {
         bs_rng rng;

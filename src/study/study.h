@@ -23,8 +23,13 @@
 
 typedef enum { BS_PROTOCOL_PAPER = 0, BS_PROTOCOL_GROUPED = 1 } bs_protocol;
 
+/* binary: ALL (label 1) vs healthy; subtype: one class per class name (e.g. Aria's
+ * Benign/Early/Pre/Pro), one-vs-one SVMs, K-class confusion metrics. */
+typedef enum { BS_TASK_BINARY = 0, BS_TASK_SUBTYPE = 1 } bs_task;
+
 typedef struct bs_study_options {
     bs_protocol protocol;
+    bs_task task;
     int folds;              /* k, default 5 */
     uint64_t seed;
     const double *latent;   /* hidden fractions of the fused width, e.g. 0.25, 0.5, 0.75 */
@@ -42,21 +47,28 @@ typedef struct bs_experiment {
     size_t nfeatures;
     int64_t width;          /* columns the SVM saw */
     int64_t latent;         /* hidden units, or -1 when no autoencoder */
-    double *decision;       /* per row: SVM decision value when the row was tested */
-    int32_t *predicted;     /* per row: 0/1 */
+    double *decision;       /* per row: SVM decision value when the row was tested (binary) */
+    int32_t *predicted;     /* per row: the predicted label */
+    /* binary task */
     bs_metrics pooled;          /* over every test row (all views) */
     bs_metrics pooled_original; /* over original views only (one per image) */
     bs_metrics *per_fold;       /* k */
+    /* subtype task: the same three, as K-class confusion tables */
+    bs_confusion cpooled, cpooled_original;
+    bs_confusion *cper_fold;
     double seconds;
 } bs_experiment;
 
 typedef struct bs_study {
     bs_protocol protocol;
+    bs_task task;
     int folds;
     uint64_t seed;
     int epochs;
     size_t n;               /* rows */
-    int32_t *labels;        /* per row */
+    int32_t *labels;        /* per row: 0/1 (binary) or class index (subtype) */
+    int nclasses;           /* 2 for binary */
+    char **class_names;     /* nclasses: healthy, ALL (binary) or the sorted class names */
     int32_t *fold;          /* per row: the fold it is tested in */
     int64_t leaked_test_rows;   /* test rows whose sibling view is in training */
     int64_t *leaked_per_fold;   /* k */
@@ -68,6 +80,8 @@ typedef struct bs_study {
 
 void bs_study_options_init(bs_study_options *opt);
 const char *bs_protocol_name(bs_protocol p);
+const char *bs_task_name(bs_task t);
+int bs_task_parse(const char *s, bs_task *out);
 int bs_protocol_parse(const char *s, bs_protocol *out);
 
 /* Run every experiment on the feature folder `dir` (index already read into idx). */

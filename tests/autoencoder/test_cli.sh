@@ -109,8 +109,12 @@ head -c 500 "$T/m.sae" >"$T/trunc.sae"
 "$BIN" autoencoder encode --model "$T/trunc.sae" --features "$T/y.npy" --out "$T/z4.npy" 2>"$T/e"
 check "truncated model" 1 $?
 has "truncated message" "$T/e" "truncated"
-cp "$T/m.sae" "$T/flip.sae"
-printf '\x55' | dd of="$T/flip.sae" bs=1 seek=700 conv=notrunc 2>/dev/null
+python3 - "$T/m.sae" "$T/flip.sae" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+b[700] ^= 0x10  # one bit inside the weights
+open(sys.argv[2], 'wb').write(bytes(b))
+PY
 "$BIN" autoencoder encode --model "$T/flip.sae" --features "$T/y.npy" --out "$T/z5.npy" 2>"$T/e"
 check "modified model" 1 $?
 has "checksum message" "$T/e" "checksum mismatch"

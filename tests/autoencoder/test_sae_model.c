@@ -165,6 +165,14 @@ static void test_float_matches_double(void **s) {
     double f2;
     assert_int_equal(sae_objective_eval(od, w, p, 0.25, &f2, NULL), 0);
     assert_true(fabs(f2 - fd) > 1e-6);
+    /* a NaN weight gives a NaN perf in both paths (SCG then rejects the step) */
+    double keep = w[3];
+    w[3] = NAN;
+    assert_int_equal(sae_objective_eval(of, w, p, 0, &ff, NULL), 0);
+    assert_int_equal(sae_objective_eval(od, w, p, 0, &fd, NULL), 0);
+    assert_true(isnan(ff) && isnan(fd));
+    w[3] = keep;
+    assert_int_equal(sae_objective_eval(od, w, p, 0, &fd, NULL), 0);
     /* a gradient without a forward pass is an error, not garbage */
     assert_int_equal(sae_objective_grad_last(od, gd), 0);
     assert_int_equal(sae_objective_grad_last(od, gd), -1);

@@ -80,6 +80,28 @@ PY
 fi
 expect 0 "experiment grouped again" -- "$BIN" --seed 7 experiment "${STUDY[@]}" --protocol grouped --report "$WORK/grouped2"
 cmp -s "$WORK/grouped/results.json" "$WORK/grouped2/results.json" && ok || fail "same seed, byte-identical results.json"
+# Subtype task: three classes (Pro split in two by image number, for the mechanics only).
+mkdir -p "$WORK/feat3"
+cp "$WORK/feat/googlenet-bvlc.npy" "$WORK/feat3/"
+awk -F, 'BEGIN{OFS=","} NR>1 && $4=="Pro" { n=substr($2, length($2)-4, 1); if (n % 2) $4="ProOdd" } {print}' \
+    "$WORK/feat/index.csv" >"$WORK/feat3/index.csv"
+expect 0 "experiment subtype" -- "$BIN" experiment --features "$WORK/feat3" --protocol grouped --task subtype \
+    --latent none --folds 3 --report "$WORK/sub"
+if have_numpy; then
+    /usr/bin/python3 - "$WORK/sub/results.json" <<'PY' && ok || fail "subtype results.json"
+import sys, json
+r = json.load(open(sys.argv[1]))
+assert r["task"] == "subtype" and r["classes"] == ["Benign", "Pro", "ProOdd"], r["classes"]
+p = r["experiments"][0]["pooled"]
+assert p["k"] == 3 and sum(map(sum, p["counts"])) == 96
+assert "macro_f1" in p and len(r["experiments"][0]["per_fold"]) == 3
+PY
+fi
+[ ! -e "$WORK/sub/figures/roc.svg" ] && [ -s "$WORK/sub/figures/confusion.svg" ] && ok || fail "subtype figures"
+expect 1 "subtype with two classes" -- "$BIN" experiment --features "$WORK/feat" --protocol grouped --task subtype \
+    --latent none --report "$WORK/sub2"
+stderr_has "at least 3 classes" "two-class subtype refused"
+
 expect 2 "experiment without protocol" -- "$BIN" experiment --features "$WORK/feat" --report "$WORK/x"
 expect 1 "experiment on a missing folder" -- "$BIN" experiment --features "$WORK/nope" --protocol paper --report "$WORK/x"
 stderr_has "$WORK/nope" "missing feature folder named"

@@ -50,7 +50,7 @@ static void load_npy(const char *path, bs_array *a) {
 /* ---- known answers ---- */
 
 static const char *cases[] = {"conv_pads", "conv_group_relu", "conv_chain_same", "relu", "maxpool_ceil",
-                              "maxpool_pads", "avgpool_exclude", "avgpool_include", "gap", "lrn", "concat",
+                              "maxpool_pads", "avgpool_exclude", "avgpool_include", "avgpool_ceil_include", "avgpool_ceil_exclude", "gap", "lrn", "concat",
                               "flatten", "flatten_axis2", "gemm_transb", "gemm_alpha_beta", "gemm_relu", "softmax",
                               "softmax_opset11", "sub_mean", "mul_scalar_sub", "sub_const_first", "add_two",
                               "bn_folded", "bn_standalone", "pad_value", "pad_conv", "pad_opset7",
@@ -300,9 +300,12 @@ static void test_malformed(void **state) {
 }
 
 /* Every prefix of a valid model, and deterministic byte corruptions: load fails cleanly or the
- * model loads (and then runs on a zero input of its declared shape). Meant for the sanitizer build. */
+ * model loads (and then runs on a zero input of its declared shape). Meant for the sanitizer build;
+ * BLASTSCAN_FUZZ_ITERS raises the number of corruptions per model (default 1500). */
 static void test_corruptions(void **state) {
     (void)state;
+    const char *it = getenv("BLASTSCAN_FUZZ_ITERS"); /* longer runs on demand */
+    int iters = it && atoi(it) > 0 ? atoi(it) : 1500;
     const char *names[] = {"concat.onnx", "bn_folded.onnx", "pad_value.onnx", "gemm_transb.onnx"};
     for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
         char *p = fixture(names[f]);
@@ -320,7 +323,7 @@ static void test_corruptions(void **state) {
         }
         uint64_t s = 12345 + f;
         unsigned char *copy = malloc(len);
-        for (int k = 0; k < 1500; k++) {
+        for (int k = 0; k < iters; k++) {
             memcpy(copy, buf, len);
             for (int j = 0; j < 1 + k % 3; j++) {
                 s = s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -355,7 +358,9 @@ static void test_corruptions(void **state) {
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    bs_threads_init_env(argv);
     bs_threads_set(2);
     const struct CMUnitTest t[] = {cmocka_unit_test(test_operators),      cmocka_unit_test(test_malformed),
                                    cmocka_unit_test(test_corruptions),    cmocka_unit_test(test_api),

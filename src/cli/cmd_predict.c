@@ -1,0 +1,266 @@
+/* cmd_predict.c — `blastscan predict`: apply a pipeline file to images and folders of images:
+ * class, SVM decision, calibrated probability and out-of-distribution flag per image. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "core/error.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "image/image.h"
+#include "pipeline/pipeline.h"
+
+static void usage(FILE *fp) {
+    fprintf(
+        fp,
+        "Usage: blastscan predict --model MODEL.blastscan [--backbone-dir DIR]\n"
+        "                         [--format table|json|csv] [--batch N] IMAGE|DIR ...\n\n"
+        "Classify images with a pipeline written by `blastscan train`. A folder is searched\n"
+        "recursively for .jpg .jpeg .tif .tiff .png .bmp files (in name order). Per image: the\n"
+        "predicted class, the SVM decision value (> 0: ALL), the calibrated probability of ALL\n"
+        "(Platt scaling fitted at train time) and out_of_distribution: the autoencoder's\n"
+        "reconstruction error is above the threshold set from the training images, so the\n"
+        "image is unlike anything the model was trained on and its class means little.\n\n"
+        "  --model FILE     the pipeline file\n"
+        "  --backbone-dir D where the pipeline's ONNX backbones are, by their recorded file\n"
+        "                   names; each is verified by sha256 (default: the assets' models/)\n"
+        "  --format F       table (default), json (one object per line) or csv\n"
+        "  --batch N        images per network run (default 8)\n"
+        "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
+        "are still classified).\n");
+}
+
+enum { OPT_MODEL = 6001, OPT_BACKBONE_DIR, OPT_FORMAT, OPT_BATCH };
+enum { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} list;
+
+static int list_add(list *l, const char *s) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        char **v = bs_realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = bs_strdup(s)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static int walk(const char *dir, list *out, int depth) {
+    if (depth > 64)
+        return bs_error("%s: folders nested too deep", dir);
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    if (n < 0)
+        return bs_error("%s: cannot read folder", dir);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        if (rc == 0 && name[0] != '.') {
+            char *p = bs_path_join(dir, name);
+            if (!p)
+                rc = -1;
+            else if (bs_is_dir(p))
+                rc = walk(p, out, depth + 1);
+            else if (bs_image_has_image_ext(p))
+                rc = list_add(out, p);
+            free(p);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    return rc;
+}
+
+static void print_header(int fmt) {
+    if (fmt == FMT_CSV)
+        printf("path,class,label,decision,probability,reconstruction_error,out_of_distribution\n");
+    else if (fmt == FMT_TABLE)
+        printf("%-8s %10s %11s %6s  %s\n", "class", "decision", "probability", "ood", "path");
+}
+
+static void print_result(int fmt, const bs_pipeline *p, const char *path,
+                         const bs_pipeline_result *r) {
+    const char *cls = p->label_names[r->label ? 1 : 0];
+    if (fmt == FMT_JSON) {
+        fputs("{\"path\": ", stdout);
+        bs_json_string(stdout, path);
+        fputs(", \"class\": ", stdout);
+        bs_json_string(stdout, cls);
+        printf(", \"label\": %d, \"decision\": ", r->label);
+        bs_json_number(stdout, r->decision);
+        fputs(", \"probability\": ", stdout);
+        bs_json_number(stdout, r->probability);
+        fputs(", \"reconstruction_error\": ", stdout);
+        bs_json_number(stdout, r->recon_error);
+        fputs(", \"ood_threshold\": ", stdout);
+        bs_json_number(stdout, p->ood.available ? p->ood.threshold : NAN);
+        printf(", \"out_of_distribution\": %s}\n",
+               p->ood.available ? (r->ood ? "true" : "false") : "null");
+    } else if (fmt == FMT_CSV) {
+        /* the path is quoted when it holds a comma, quote or newline (RFC 4180) */
+        if (strpbrk(path, ",\"\n\r")) {
+            putchar('"');
+            for (const char *s = path; *s; s++) {
+                if (*s == '"')
+                    putchar('"');
+                putchar(*s);
+            }
+            putchar('"');
+        } else
+            fputs(path, stdout);
+        printf(",%s,%d,%.17g,%.17g,", cls, r->label, r->decision, r->probability);
+        if (p->ood.available)
+            printf("%.17g,%d\n", r->recon_error, r->ood);
+        else
+            printf(",\n");
+    } else {
+        printf("%-8s %10.4f %11.4f %6s  %s\n", cls, r->decision, r->probability,
+               p->ood.available ? (r->ood ? "OOD" : "-") : "n/a", path);
+    }
+}
+
+int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
+    (void)cli;
+    static const struct option opts[] = {{"model", required_argument, 0, OPT_MODEL},
+                                         {"backbone-dir", required_argument, 0, OPT_BACKBONE_DIR},
+                                         {"format", required_argument, 0, OPT_FORMAT},
+                                         {"batch", required_argument, 0, OPT_BATCH},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *model = NULL, *bdir = NULL;
+    int fmt = FMT_TABLE, c;
+    long batch = 8;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_MODEL:
+            model = optarg;
+            break;
+        case OPT_BACKBONE_DIR:
+            bdir = optarg;
+            break;
+        case OPT_FORMAT:
+            if (!strcmp(optarg, "table"))
+                fmt = FMT_TABLE;
+            else if (!strcmp(optarg, "json"))
+                fmt = FMT_JSON;
+            else if (!strcmp(optarg, "csv"))
+                fmt = FMT_CSV;
+            else
+                return bs_cli_usage("predict", "--format must be table, json or csv");
+            break;
+        case OPT_BATCH:
+            if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &batch))
+                return BS_EXIT_USAGE;
+            break;
+        case 'h':
+            usage(stdout);
+            return BS_EXIT_OK;
+        default:
+            return bs_cli_usage("predict", "unknown option");
+        }
+    }
+    if (!model)
+        return bs_cli_usage("predict", "--model is required");
+    if (optind == argc)
+        return bs_cli_usage("predict", "no image or folder given");
+
+    list files = {0};
+    int rc = BS_EXIT_OK;
+    for (int i = optind; i < argc; i++) {
+        int r;
+        if (bs_is_dir(argv[i]))
+            r = walk(argv[i], &files, 0);
+        else
+            r = list_add(&files, argv[i]);
+        if (r) {
+            rc = bs_cli_fail("predict");
+            goto out;
+        }
+    }
+    bs_pipeline p;
+    char *default_dir = bdir ? NULL : bs_path_join(bs_cli_assets(), "models");
+    bs_pipeline_runtime *rt = NULL;
+    if (bs_pipeline_load(model, &p)) {
+        free(default_dir);
+        rc = bs_cli_fail("predict");
+        goto out;
+    }
+    if (!(rt = bs_pipeline_runtime_open(&p, bdir ? bdir : default_dir))) {
+        rc = bs_cli_fail("predict");
+    } else {
+        size_t b = (size_t)batch;
+        bs_image *imgs = bs_calloc(b, sizeof *imgs);
+        char **errors = bs_calloc(b, sizeof *errors);
+        const char **names = bs_calloc(b, sizeof *names);
+        float *rows = bs_malloc(sizeof(float) * b * (size_t)p.n_features);
+        bs_pipeline_result *res = bs_calloc(b, sizeof *res);
+        if (!imgs || !errors || !names || !rows || !res)
+            rc = bs_cli_fail("predict");
+        else
+            print_header(fmt);
+        for (size_t i0 = 0; i0 < files.n && rc != BS_EXIT_FAIL; i0 += b) {
+            size_t m = files.n - i0 < b ? files.n - i0 : b;
+#pragma omp parallel for schedule(dynamic, 1)
+            for (size_t i = 0; i < m; i++) {
+                if (bs_image_load(files.v[i0 + i], &imgs[i]))
+                    errors[i] = strdup(bs_error_message());
+            }
+            /* the readable images of this chunk, packed */
+            size_t k = 0;
+            for (size_t i = 0; i < m; i++) {
+                if (errors[i]) {
+                    fprintf(stderr, "blastscan predict: error: %s\n", errors[i]);
+                    free(errors[i]);
+                    errors[i] = NULL;
+                    rc = 2; /* remembered; reported as 1 at the end */
+                    continue;
+                }
+                if (k != i) {
+                    imgs[k] = imgs[i];
+                    memset(&imgs[i], 0, sizeof imgs[i]);
+                }
+                names[k++] = files.v[i0 + i];
+            }
+            if (k &&
+                (bs_pipeline_runtime_features(rt, imgs, k, b, rows) ||
+                 bs_pipeline_predict(&p, rows, (int64_t)k, p.n_features, NULL, (int64_t)k, res))) {
+                rc = bs_cli_fail("predict");
+            }
+            for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)
+                print_result(fmt, &p, names[i], &res[i]);
+            fflush(stdout);
+            for (size_t i = 0; i < b; i++)
+                bs_image_free(&imgs[i]);
+        }
+        if (rc == 2)
+            rc = BS_EXIT_FAIL;
+        free(imgs);
+        free(errors);
+        free(names);
+        free(rows);
+        free(res);
+    }
+    bs_pipeline_runtime_free(rt);
+    bs_pipeline_free(&p);
+    free(default_dir);
+out:
+    for (size_t i = 0; i < files.n; i++)
+        free(files.v[i]);
+    free(files.v);
+    return rc;
+}

@@ -1,0 +1,403 @@
+/* pipeline.c — fitting and applying a pipeline on feature rows (see pipeline.h): autoencoder,
+ * SVM, Platt calibration by internal cross-validation, OOD statistics.
+ * Not for: the file (pipeline_file.c) or images and backbones (runtime.c). */
+#include "pipeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "eval/eval.h"
+
+void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o) {
+    memset(o, 0, sizeof *o);
+    bs_sae_options_default(&o->ae);
+    bs_svm_params_default(&o->svm);
+    o->svm.n_classes = 2;
+    o->svm_seed = 1;
+    o->calibration_folds = 5;
+    o->calibration_seed = 1;
+    o->ood_k = 3;
+}
+
+void bs_pipeline_free(bs_pipeline *p) {
+    if (!p)
+        return;
+    free(p->classes);
+    free(p->backbones);
+    bs_sae_free(p->ae);
+    bs_svm_free(p->svm);
+    memset(p, 0, sizeof *p);
+}
+
+double bs_pipeline_platt(double a, double b, double f) {
+    double t = a * f + b; /* P = 1/(1 + e^t), written so e^x never overflows */
+    return t >= 0 ? exp(-t) / (1.0 + exp(-t)) : 1.0 / (1.0 + exp(t));
+}
+
+/* Platt (1999) with the Newton method and backtracking of Lin, Lin & Weng (2007), as in
+ * libsvm's sigmoid_train: targets (N+ + 1)/(N+ + 2) and 1/(N− + 2). */
+int bs_pipeline_platt_fit(const double *dec, const int32_t *labels, int64_t n, double *a,
+                          double *b) {
+    double prior1 = 0, prior0 = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(dec[i]))
+            return bs_error("calibration: non-finite decision value at row %lld", (long long)i);
+        if (labels[i] > 0)
+            prior1++;
+        else
+            prior0++;
+    }
+    if (prior1 == 0 || prior0 == 0)
+        return bs_error("calibration needs both classes");
+    const double hi = (prior1 + 1) / (prior1 + 2), lo = 1 / (prior0 + 2), sigma = 1e-12, eps = 1e-5;
+    double A = 0, B = log((prior0 + 1) / (prior1 + 1)), fval = 0;
+#define PLATT_TERM(t, fApB)                                                                        \
+    ((fApB) >= 0 ? (t) * (fApB) + log1p(exp(-(fApB))) : ((t)-1) * (fApB) + log1p(exp(fApB)))
+    for (int64_t i = 0; i < n; i++) {
+        double t = labels[i] > 0 ? hi : lo;
+        fval += PLATT_TERM(t, dec[i] * A + B);
+    }
+    for (int it = 0; it < 100; it++) {
+        double h11 = sigma, h22 = sigma, h21 = 0, g1 = 0, g2 = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double fApB = dec[i] * A + B, p, q;
+            if (fApB >= 0) {
+                p = exp(-fApB) / (1.0 + exp(-fApB));
+                q = 1.0 / (1.0 + exp(-fApB));
+            } else {
+                p = 1.0 / (1.0 + exp(fApB));
+                q = exp(fApB) / (1.0 + exp(fApB));
+            }
+            double t = labels[i] > 0 ? hi : lo, d2 = p * q, d1 = t - p;
+            h11 += dec[i] * dec[i] * d2;
+            h22 += d2;
+            h21 += dec[i] * d2;
+            g1 += dec[i] * d1;
+            g2 += d1;
+        }
+        if (fabs(g1) < eps && fabs(g2) < eps)
+            break;
+        double det = h11 * h22 - h21 * h21;
+        double dA = -(h22 * g1 - h21 * g2) / det, dB = -(-h21 * g1 + h11 * g2) / det,
+               gd = g1 * dA + g2 * dB;
+        double step = 1;
+        while (step >= 1e-10) {
+            double nA = A + step * dA, nB = B + step * dB, nf = 0;
+            for (int64_t i = 0; i < n; i++) {
+                double t = labels[i] > 0 ? hi : lo;
+                nf += PLATT_TERM(t, dec[i] * nA + nB);
+            }
+            if (nf < fval + 1e-4 * step * gd) {
+                A = nA;
+                B = nB;
+                fval = nf;
+                break;
+            }
+            step /= 2;
+        }
+        if (step < 1e-10)
+            break; /* line search failed: keep the best point found */
+    }
+#undef PLATT_TERM
+    *a = A;
+    *b = B;
+    return 0;
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Quantile of sorted v (n ≥ 1), linear interpolation (NumPy's default). */
+static double quantile(const double *v, int64_t n, double q) {
+    double pos = q * (double)(n - 1);
+    int64_t i = (int64_t)floor(pos);
+    if (i >= n - 1)
+        return v[n - 1];
+    return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
+}
+
+static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k) {
+    double *s = bs_malloc(sizeof(double) * (size_t)n), *lg = bs_malloc(sizeof(double) * (size_t)n);
+    if (!s || !lg) {
+        free(s);
+        free(lg);
+        return -1;
+    }
+    double sum = 0, sum2 = 0;
+    for (int64_t i = 0; i < n; i++) {
+        s[i] = err[i];
+        lg[i] = log(err[i] > 1e-300 ? err[i] : 1e-300);
+        sum += err[i];
+    }
+    double mean = sum / (double)n;
+    for (int64_t i = 0; i < n; i++)
+        sum2 += (err[i] - mean) * (err[i] - mean);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    qsort(lg, (size_t)n, sizeof *lg, cmp_double);
+    o->available = 1;
+    o->k = k;
+    o->mean = mean;
+    o->sd = sqrt(sum2 / (double)n);
+    o->q25 = quantile(s, n, 0.25);
+    o->median = quantile(s, n, 0.5);
+    o->q75 = quantile(s, n, 0.75);
+    o->q95 = quantile(s, n, 0.95);
+    o->q99 = quantile(s, n, 0.99);
+    o->max = s[n - 1];
+    double l25 = quantile(lg, n, 0.25), l75 = quantile(lg, n, 0.75);
+    o->threshold = exp(l75 + k * (l75 - l25));
+    free(s);
+    free(lg);
+    return 0;
+}
+
+static int cmp_i64(const void *x, const void *y) {
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Distinct groups among the rows of each label. */
+static int count_groups(const int32_t *labels, const int64_t *group, int64_t n, int64_t groups[2]) {
+    int64_t *ids = bs_malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    if (!ids)
+        return -1;
+    for (int c = 0; c < 2; c++) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (labels[i] == c)
+                ids[m++] = group[i];
+        qsort(ids, (size_t)m, sizeof *ids, cmp_i64);
+        groups[c] = 0;
+        for (int64_t i = 0; i < m; i++)
+            if (i == 0 || ids[i] != ids[i - 1])
+                groups[c]++;
+    }
+    free(ids);
+    return 0;
+}
+
+int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const int32_t *labels,
+                    const int64_t *group, const int64_t *rows, int64_t n_rows,
+                    const bs_pipeline_fit_options *o) {
+    int64_t m = rows ? n_rows : n;
+    if (m < 2 || d < 1)
+        return bs_error("nothing to train on (%lld rows x %lld features)", (long long)m,
+                        (long long)d);
+    int32_t *lab = bs_malloc(sizeof(int32_t) * (size_t)m),
+            *fold = bs_malloc(sizeof(int32_t) * (size_t)m);
+    int64_t *grp = bs_malloc(sizeof(int64_t) * (size_t)m);
+    double *dec = bs_malloc(sizeof(double) * (size_t)m), *err = NULL;
+    int64_t *iota =
+        bs_malloc(sizeof(int64_t) * (size_t)m); /* 0..m-1: the svm stage takes row lists */
+    float *latent = NULL;
+    int rc = (lab && fold && grp && dec && iota) ? 0 : -1;
+    for (int64_t i = 0; i < m && rc == 0; i++)
+        iota[i] = i;
+    for (int64_t i = 0; i < m && rc == 0; i++) {
+        int64_t r = rows ? rows[i] : i;
+        if (r < 0 || r >= n)
+            rc = bs_error("row index %lld out of range", (long long)r);
+        else if (labels[r] != 0 && labels[r] != 1)
+            rc = bs_error("row %lld: label %d is not 0 or 1", (long long)r, labels[r]);
+        else {
+            lab[i] = labels[r];
+            grp[i] = group ? group[r] : r;
+        }
+    }
+    int64_t groups[2] = {0, 0};
+    if (rc == 0)
+        rc = count_groups(lab, grp, m, groups);
+    if (rc == 0 && (groups[0] == 0 || groups[1] == 0))
+        rc = bs_error("training needs images of both classes");
+    p->n_features = d;
+    /* 1. mapminmax + sparse autoencoder, then the SVM's input: the latent rows (or x itself). */
+    const float *feat = x;
+    const int64_t *feat_rows = rows;
+    int64_t width = d, feat_n = n;
+    if (rc == 0 && o->hidden > 0) {
+        bs_sae_options ae = o->ae;
+        ae.hidden = o->hidden;
+        double t0 = bs_now();
+        if (o->verbose)
+            fprintf(stderr, "train: autoencoder %lld -> %lld units, %d epochs on %lld rows\n",
+                    (long long)d, (long long)o->hidden, ae.max_epochs, (long long)m);
+        bs_sae_fit_info info;
+        p->ae = bs_sae_fit(x, n, d, rows, m, &ae, &info);
+        latent = p->ae ? bs_malloc(sizeof(float) * (size_t)m * (size_t)o->hidden) : NULL;
+        if (!latent || bs_sae_encode(p->ae, x, n, d, rows, m, latent))
+            rc = -1;
+        if (rc == 0 && o->verbose)
+            fprintf(stderr, "train: autoencoder done: %d epochs (%s), perf %.6g, %.1f s\n",
+                    info.epochs, bs_sae_stop_name(info.stop), info.perf, bs_now() - t0);
+        feat = latent;
+        feat_rows = iota;
+        feat_n = m;
+        width = o->hidden;
+    }
+    /* 2. The SVM on every training row. */
+    const int32_t *feat_labels = NULL; /* labels indexed like feat's rows */
+    if (rc == 0)
+        feat_labels = feat_rows != iota ? labels : lab;
+    if (rc == 0) {
+        bs_rng rng;
+        bs_rng_seed(&rng, o->svm_seed);
+        double t0 = bs_now();
+        p->svm = bs_svm_fit(feat, feat_n, width, feat_labels, feat_rows ? feat_rows : iota, m,
+                            &o->svm, &rng);
+        if (!p->svm)
+            rc = -1;
+        else if (o->verbose)
+            fprintf(stderr, "train: SVM on %lld x %lld in %.1f s\n", (long long)m, (long long)width,
+                    bs_now() - t0);
+    }
+    /* 3. Platt's sigmoid on out-of-fold decisions of a grouped k-fold CV of the SVM. */
+    if (rc == 0) {
+        int k = o->calibration_folds;
+        int64_t fewest = groups[0] < groups[1] ? groups[0] : groups[1];
+        if (k > fewest)
+            k = (int)fewest;
+        if (k < 2)
+            rc = bs_error("calibration needs at least 2 groups (images) of each class");
+        float *cx = NULL;
+        if (rc == 0 && feat_rows &&
+            feat_rows != iota) { /* compact copy: cross-validation takes a plain matrix */
+            cx = bs_malloc(sizeof(float) * (size_t)m * (size_t)width);
+            if (!cx)
+                rc = -1;
+            for (int64_t i = 0; i < m && rc == 0; i++)
+                memcpy(cx + i * width, feat + feat_rows[i] * width, sizeof(float) * (size_t)width);
+        }
+        bs_rng rng;
+        bs_rng_seed(&rng, o->calibration_seed);
+        if (rc == 0)
+            rc = bs_folds_grouped(lab, grp, m, k, &rng, fold);
+        double t0 = bs_now();
+        if (rc == 0)
+            rc = bs_svm_cross_validate(cx ? cx : feat, m, width, lab, fold, k, &o->svm, &rng, dec,
+                                       NULL);
+        if (rc == 0)
+            rc = bs_pipeline_platt_fit(dec, lab, m, &p->platt_a, &p->platt_b);
+        if (rc == 0) {
+            p->calibration_folds = k;
+            p->calibration_rows = m;
+            if (o->verbose)
+                fprintf(
+                    stderr,
+                    "train: Platt scaling from %d-fold grouped CV: A = %.6g, B = %.6g (%.1f s)\n",
+                    k, p->platt_a, p->platt_b, bs_now() - t0);
+        }
+        free(cx);
+    }
+    /* 4. OOD statistics: errors of rows a validation autoencoder has not seen set the threshold. */
+    if (rc == 0 && p->ae) {
+        double t0 = bs_now();
+        int64_t nval = 0, ntr = 0;
+        int64_t *vrows = bs_malloc(sizeof(int64_t) * (size_t)m),
+                *trows = bs_malloc(sizeof(int64_t) * (size_t)m);
+        err = bs_malloc(sizeof(double) * (size_t)m);
+        if (!vrows || !trows || !err)
+            rc = -1;
+        for (int64_t i = 0; i < m && rc == 0; i++) {
+            int64_t r = rows ? rows[i] : i;
+            if (fold[i] == 0)
+                vrows[nval++] = r;
+            else
+                trows[ntr++] = r;
+        }
+        bs_sae_options ae = o->ae;
+        ae.hidden = o->hidden;
+        ae.seed = o->ae.seed ^ 0x5bd1e9955bd1e995ULL;
+        ae.progress = 0;
+        bs_sae *val = rc == 0 ? bs_sae_fit(x, n, d, trows, ntr, &ae, NULL) : NULL;
+        if (!val || bs_sae_reconstruction_error(val, x, n, d, vrows, nval, err))
+            rc = -1;
+        bs_sae_free(val);
+        if (rc == 0)
+            rc = ood_stats(&p->ood, err, nval, o->ood_k);
+        p->ood.n_validation = nval;
+        bs_pipeline_ood tr;
+        if (rc == 0)
+            rc = bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err);
+        if (rc == 0)
+            rc = ood_stats(&tr, err, m, o->ood_k);
+        if (rc == 0) {
+            p->ood.train_median = tr.median;
+            p->ood.train_q99 = tr.q99;
+            p->ood.train_max = tr.max;
+        }
+        if (rc == 0 && o->verbose)
+            fprintf(stderr,
+                    "train: reconstruction error: training rows median %.4g, max %.4g; %lld unseen "
+                    "rows (validation "
+                    "autoencoder) median %.4g, q99 %.4g, max %.4g; out-of-distribution above %.4g "
+                    "(%.1f s)\n",
+                    tr.median, tr.max, (long long)nval, p->ood.median, p->ood.q99, p->ood.max,
+                    p->ood.threshold, bs_now() - t0);
+        free(vrows);
+        free(trows);
+    }
+    free(lab);
+    free(fold);
+    free(grp);
+    free(dec);
+    free(err);
+    free(iota);
+    free(latent);
+    if (rc) {
+        bs_sae_free(p->ae);
+        bs_svm_free(p->svm);
+        p->ae = NULL;
+        p->svm = NULL;
+    }
+    return rc;
+}
+
+int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t d,
+                        const int64_t *rows, int64_t n_rows, bs_pipeline_result *out) {
+    if (d != p->n_features)
+        return bs_error("the pipeline expects %lld features, got %lld", (long long)p->n_features,
+                        (long long)d);
+    int64_t m = rows ? n_rows : n;
+    if (m <= 0)
+        return 0;
+    double *dec = bs_malloc(sizeof(double) * (size_t)m),
+           *err = bs_malloc(sizeof(double) * (size_t)m);
+    int32_t *pred = bs_malloc(sizeof(int32_t) * (size_t)m);
+    int64_t *iota = bs_malloc(sizeof(int64_t) * (size_t)m);
+    float *latent = NULL;
+    int rc = (dec && err && pred && iota) ? 0 : -1;
+    for (int64_t i = 0; i < m && rc == 0; i++)
+        iota[i] = i;
+    if (rc == 0 && p->ae) {
+        int64_t h = bs_sae_hidden(p->ae);
+        latent = bs_malloc(sizeof(float) * (size_t)m * (size_t)h);
+        if (!latent || bs_sae_encode(p->ae, x, n, d, rows, m, latent) ||
+            bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err))
+            rc = -1;
+        if (rc == 0)
+            rc = bs_svm_predict(p->svm, latent, m, h, iota, m, dec, pred);
+    } else if (rc == 0) {
+        rc = bs_svm_predict(p->svm, x, n, d, rows ? rows : iota, m, dec, pred);
+    }
+    for (int64_t i = 0; i < m && rc == 0; i++) {
+        out[i].label = pred[i];
+        out[i].decision = dec[i];
+        out[i].probability = bs_pipeline_platt(p->platt_a, p->platt_b, dec[i]);
+        out[i].recon_error = p->ae ? err[i] : NAN;
+        out[i].ood = p->ood.available && !(err[i] <= p->ood.threshold);
+    }
+    free(dec);
+    free(err);
+    free(pred);
+    free(iota);
+    free(latent);
+    return rc;
+}

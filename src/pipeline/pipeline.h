@@ -1,0 +1,140 @@
+/* pipeline.h — a trained pipeline, the model `blastscan train` writes and `predict` applies:
+ *
+ *   image → each backbone (resize to its input, ONNX engine, tap) → fused row [GSet | ISet | …]
+ *         → mapminmax + sparse-autoencoder encoder (optional) → cubic SVM → decision
+ *         → Platt sigmoid → P(positive);  autoencoder reconstruction error → out-of-distribution
+ *
+ * Fitting works on a feature matrix (the caller extracts it, e.g. with bs_extract and its
+ * cache); the file (docs/pipeline-format.md) is parsed from a buffer as untrusted input; the
+ * runtime loads the backbones named in the file, verified by SHA-256, and turns RGB images
+ * into fused rows. The public embedding API (include/blastscan/blastscan.h) is built on this.
+ * Not for: datasets, cross-validated evaluation (study.h) or command-line parsing. */
+#ifndef BS_PIPELINE_H
+#define BS_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "autoencoder/autoencoder.h"
+#include "image/image.h"
+#include "svm/svm.h"
+
+#define BS_PIPELINE_NAME_MAX 255 /* longest name, file name, tap or version string */
+#define BS_PIPELINE_MAX_BACKBONES 64
+#define BS_PIPELINE_MAX_CLASSES 4096
+
+typedef struct bs_pipeline_backbone {
+    char name[BS_PIPELINE_NAME_MAX + 1]; /* feature-set name (metadata `name` or file stem) */
+    char file[BS_PIPELINE_NAME_MAX + 1]; /* ONNX file name, no folder: looked up at load */
+    char sha256[65];                     /* of the ONNX file, lower-case hex */
+    int input_size;                      /* square input side S */
+    char tap[BS_PIPELINE_NAME_MAX + 1];  /* output tensor taken as features */
+    int64_t dim;                         /* features it contributes, in this order */
+} bs_pipeline_backbone;
+
+typedef struct bs_pipeline_class { /* a class of the training data (folder, manifest class) */
+    char name[BS_PIPELINE_NAME_MAX + 1];
+    int32_t label; /* 0 or 1 */
+    int64_t images;
+} bs_pipeline_class;
+
+/* Out-of-distribution statistics. The autoencoder's reconstruction error (bs_sae_reconstruction_
+ * error, original feature units) of rows it was trained on is optimistic, so the threshold comes
+ * from rows it has not seen: a validation autoencoder, fitted like the final one on the groups
+ * outside calibration fold 0, measures the errors of the fold-0 rows; the threshold is
+ * exp(q75 + k·(q75 − q25)) of their log errors (Tukey's far-out fence on the log scale, k = 3),
+ * docs/pipeline-format.md. The final autoencoder's errors on its own training rows are kept
+ * for reference. */
+typedef struct bs_pipeline_ood {
+    int available;                                    /* 0 without an autoencoder (--latent none) */
+    double k;                                         /* fence multiplier */
+    double threshold;                                 /* flag when error > threshold */
+    int64_t n_validation;                             /* rows whose errors set it */
+    double mean, sd, q25, median, q75, q95, q99, max; /* of those validation errors */
+    double train_median, train_q99, train_max;        /* the final model on its training rows */
+} bs_pipeline_ood;
+
+typedef struct bs_pipeline {
+    /* provenance */
+    char version[BS_PIPELINE_NAME_MAX + 1]; /* blastscan version that trained it */
+    uint64_t seed;
+    int augment;              /* 1: trained on originals + h/v mirrors */
+    int64_t n_images, n_rows; /* training images and rows (views) */
+    int64_t images_per_label[2], rows_per_label[2];
+    char label_names[2][BS_PIPELINE_NAME_MAX + 1]; /* "healthy", "ALL" */
+    size_t n_classes;
+    bs_pipeline_class *classes;
+    /* features */
+    size_t n_backbones;
+    bs_pipeline_backbone *backbones;
+    int64_t n_features; /* fused width = Σ dim */
+    /* model */
+    double latent_fraction; /* hidden / n_features as asked; 0 = no autoencoder */
+    int epochs;
+    double kernel_scale_option; /* 0 = auto (the fitted scale is in the SVM) */
+    bs_sae *ae;                 /* NULL: the SVM sees the fused features */
+    bs_svm *svm;
+    int calibration_folds;
+    int64_t calibration_rows;
+    double platt_a, platt_b; /* P(positive | f) = 1 / (1 + exp(A·f + B)) */
+    bs_pipeline_ood ood;
+} bs_pipeline;
+
+typedef struct bs_pipeline_fit_options {
+    int64_t hidden;        /* autoencoder hidden units; 0 = none */
+    bs_sae_options ae;     /* epochs, regularisation, seed (hidden is set from above) */
+    bs_svm_params svm;     /* kernel scale (0 = auto), C ... */
+    uint64_t svm_seed;     /* rng for the 'auto' kernel scale of the final SVM */
+    int calibration_folds; /* k of the internal grouped CV for Platt scaling (default 5) */
+    uint64_t calibration_seed;
+    double ood_k; /* fence multiplier (default 3) */
+    int verbose;  /* a line per step on stderr */
+} bs_pipeline_fit_options;
+
+void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);
+
+/* Fit on rows[0..n_rows) (NULL: all n) of x (n × d): mapminmax + autoencoder on those rows,
+ * then the SVM on their latent (or on x), then Platt's sigmoid on out-of-fold decisions of a
+ * grouped k-fold CV of the SVM (standardisation, kernel scale and SVM refitted per fold, the
+ * autoencoder kept: it never sees labels), then the OOD statistics. labels[r] ∈ {0, 1};
+ * group[r] ties rows that must share a calibration fold (an image and its mirrors). Fills the
+ * model fields of *p; provenance and backbones are the caller's. */
+int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const int32_t *labels,
+                    const int64_t *group, const int64_t *rows, int64_t n_rows,
+                    const bs_pipeline_fit_options *o);
+
+/* One prediction. */
+typedef struct bs_pipeline_result {
+    int32_t label;      /* 1 = positive (label_names[1]) */
+    double decision;    /* SVM decision value; > 0 means positive */
+    double probability; /* calibrated P(positive) */
+    double recon_error; /* autoencoder reconstruction error; NaN without autoencoder */
+    int ood;            /* 1: recon_error > threshold; 0 otherwise or unavailable */
+} bs_pipeline_result;
+
+/* Predict rows[0..n_rows) (NULL: all n) of fused features x (n × d, d = n_features). */
+int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t d,
+                        const int64_t *rows, int64_t n_rows, bs_pipeline_result *out);
+double bs_pipeline_platt(double a, double b, double decision);
+/* Platt's sigmoid fit (Lin, Lin & Weng 2007 Newton method, Platt's target smoothing). */
+int bs_pipeline_platt_fit(const double *decision, const int32_t *labels, int64_t n, double *a,
+                          double *b);
+
+/* The file: bs_pipeline_save writes atomically; bs_pipeline_parse reads an in-memory image as
+ * untrusted input (name is used in messages). On failure *p is left empty. */
+int bs_pipeline_save(const bs_pipeline *p, const char *path);
+int bs_pipeline_parse(const unsigned char *buf, size_t len, const char *name, bs_pipeline *p);
+int bs_pipeline_load(const char *path, bs_pipeline *p);
+void bs_pipeline_free(bs_pipeline *p);
+
+/* The backbones of a pipeline, loaded from dir/<file> and verified by SHA-256. */
+typedef struct bs_pipeline_runtime bs_pipeline_runtime;
+bs_pipeline_runtime *bs_pipeline_runtime_open(const bs_pipeline *p, const char *dir);
+void bs_pipeline_runtime_free(bs_pipeline_runtime *rt);
+/* Fused feature rows (n × n_features) of n RGB images (any size; the original view): each
+ * image resized to every backbone's input, batches of up to `batch` images per engine run
+ * (runs are padded to a fixed batch so one plan serves them all). */
+int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images, size_t n,
+                                 size_t batch, float *rows);
+
+#endif
