@@ -276,9 +276,9 @@ static int load_folder(const char *root, const bs_dataset_options *opt, samples 
     return rc;
 }
 
-static int load_manifest(const char *path, const bs_dataset_options *opt, samples *out) {
-    bs_csv csv;
-    if (bs_csv_read(path, &csv)) return -1;
+/* Rows of a parsed manifest (`path` names it and anchors relative paths). Frees csv. */
+static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_options *opt, samples *out) {
+    bs_csv csv = *csv_in;
     int cpath = bs_csv_column(&csv, "path"), clabel = bs_csv_column(&csv, "label");
     int cclass = bs_csv_column(&csv, "class"), cgroup = bs_csv_column(&csv, "group");
     int rc = 0;
@@ -319,6 +319,12 @@ static int load_manifest(const char *path, const bs_dataset_options *opt, sample
     free(base);
     bs_csv_free(&csv);
     return rc;
+}
+
+static int load_manifest(const char *path, const bs_dataset_options *opt, samples *out) {
+    bs_csv csv;
+    if (bs_csv_read(path, &csv)) return -1;
+    return manifest_from_csv(&csv, path, opt, out);
 }
 
 /* ---------- groups: union-find over manifest groups and identical pixels ---------- */
@@ -440,6 +446,8 @@ void bs_dataset_free(bs_dataset *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
+static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_dataset *out);
+
 int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out) {
     bs_dataset_options defaults;
     if (!opt) {
@@ -462,6 +470,13 @@ int bs_dataset_open(const char *const *sources, size_t nsources, const bs_datase
             rc = bs_error("%s: a dataset is a folder or a .csv manifest", sources[i]);
         }
     }
+    return finish_open(&v, rc, opt, out);
+}
+
+/* Shared tail of bs_dataset_open and bs_dataset_parse_manifest: duplicate paths, decoding,
+ * groups. Takes ownership of v; rc is the status so far. */
+static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_dataset *out) {
+    samples v = *vp;
     /* The same file reached twice (two --data naming one folder) would be its own leak. */
     if (rc == 0 && v.n > 1) {
         const char **paths = bs_calloc(v.n, sizeof *paths);
@@ -483,6 +498,20 @@ int bs_dataset_open(const char *const *sources, size_t nsources, const bs_datase
     out->n = v.n;
     if (rc) bs_dataset_free(out);
     return rc;
+}
+
+int bs_dataset_parse_manifest(const char *text, size_t len, const char *name, const bs_dataset_options *opt,
+                              bs_dataset *out) {
+    bs_dataset_options defaults;
+    if (!opt) {
+        bs_dataset_options_init(&defaults);
+        opt = &defaults;
+    }
+    memset(out, 0, sizeof *out);
+    samples v = {0};
+    bs_csv csv;
+    int rc = bs_csv_parse(text, len, name, &csv) ? -1 : manifest_from_csv(&csv, name, opt, &v);
+    return finish_open(&v, rc, opt, out);
 }
 
 size_t bs_dataset_count_label(const bs_dataset *ds, int label) {

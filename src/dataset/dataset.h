@@ -45,6 +45,10 @@ typedef struct bs_dataset_options {
 
 void bs_dataset_options_init(bs_dataset_options *opt);
 int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out);
+/* One manifest from memory (len bytes of CSV), as if it were the only source; `name` is its
+ * path (messages, and the folder relative paths start from). */
+int bs_dataset_parse_manifest(const char *text, size_t len, const char *name, const bs_dataset_options *opt,
+                              bs_dataset *out);
 void bs_dataset_free(bs_dataset *ds);
 
 /* Keep a random subset of n samples with the dataset's class proportions (largest

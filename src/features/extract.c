@@ -160,6 +160,12 @@ typedef struct {
     bs_view view;
 } pending_row;
 
+/* The engine's messages usually name the model already: name it once. */
+static int model_error(const char *path) {
+    if (!strstr(bs_error_message(), path)) bs_error_prefix("%s: ", path);
+    return -1;
+}
+
 /* Compute `n` pending rows (n <= batch; sorted by sample) in one engine run and cache them. */
 static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX],
                         const pending_row *rows, size_t n, size_t batch, float *tensor) {
@@ -190,11 +196,11 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
         return -1;
     }
     int64_t shape[4] = {(int64_t)batch, 3, b->size, b->size};
-    if (bs_engine_run(b->engine, tensor, 4, shape)) return bs_error_prefix("%s: ", b->path);
+    if (bs_engine_run(b->engine, tensor, 4, shape)) return model_error(b->path);
     int ndim;
     int64_t oshape[BS_ONNX_MAX_DIMS];
     const float *out = bs_engine_output(b->engine, b->tap, &ndim, oshape);
-    if (!out) return bs_error_prefix("%s: ", b->path);
+    if (!out) return model_error(b->path);
     for (size_t i = 0; i < n; i++) {
         const float *row = out + i * (size_t)b->dim;
         for (int64_t k = 0; k < b->dim; k++)

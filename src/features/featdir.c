@@ -49,15 +49,9 @@ int bs_featdir_write_index(const char *dir, const bs_feature_index *idx) {
     return rc;
 }
 
-int bs_featdir_read_index(const char *dir, bs_feature_index *idx) {
-    memset(idx, 0, sizeof *idx);
-    char *path = bs_path_join(dir, "index.csv");
-    if (!path) return -1;
-    bs_csv csv;
-    if (bs_csv_read(path, &csv)) {
-        free(path);
-        return -1;
-    }
+/* Validate a parsed index.csv into idx; `path` names it in messages. Frees csv. */
+static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *idx) {
+    bs_csv csv = *csv_in;
     int col[NCOLS];
     int rc = 0;
     for (int c = 0; c < NCOLS && rc == 0; c++) {
@@ -96,9 +90,25 @@ int bs_featdir_read_index(const char *dir, bs_feature_index *idx) {
         if (!row->path || !row->class_name || !row->group) rc = -1;
     }
     bs_csv_free(&csv);
-    free(path);
     if (rc) bs_feature_index_free(idx);
     return rc;
+}
+
+int bs_featdir_read_index(const char *dir, bs_feature_index *idx) {
+    memset(idx, 0, sizeof *idx);
+    char *path = bs_path_join(dir, "index.csv");
+    if (!path) return -1;
+    bs_csv csv;
+    int rc = bs_csv_read(path, &csv) ? -1 : index_from_csv(&csv, path, idx);
+    free(path);
+    return rc;
+}
+
+int bs_featdir_parse_index(const char *text, size_t len, const char *name, bs_feature_index *idx) {
+    memset(idx, 0, sizeof *idx);
+    bs_csv csv;
+    if (bs_csv_parse(text, len, name, &csv)) return -1;
+    return index_from_csv(&csv, name, idx);
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

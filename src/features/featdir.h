@@ -29,6 +29,8 @@ typedef struct bs_feature_index {
 
 int bs_featdir_write_index(const char *dir, const bs_feature_index *idx);
 int bs_featdir_read_index(const char *dir, bs_feature_index *idx);
+/* Validate an in-memory index.csv (len bytes); `name` is used in messages. */
+int bs_featdir_parse_index(const char *text, size_t len, const char *name, bs_feature_index *idx);
 void bs_feature_index_free(bs_feature_index *idx);
 
 /* Names (without .npy) of the feature sets in dir, sorted. */

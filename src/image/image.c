@@ -23,6 +23,13 @@ int bs_image_init(const char *argv0, int threads) {
     if (threads > 0) vips_concurrency_set(threads);
     /* Every file is opened once; an operation cache would only hold memory. */
     vips_cache_set_max(0);
+    /* Defence in depth behind the whitelist in open_checked*: every other loader (SVG, PDF,
+     * HEIF, FITS, matrix, vips, ... which parse far more than we need) is blocked for the
+     * whole process, so no path through libvips can reach one. */
+    vips_operation_block_set("VipsForeignLoad", TRUE);
+    static const char *const allowed[] = {"VipsForeignLoadJpeg", "VipsForeignLoadTiff", "VipsForeignLoadPng",
+                                          "VipsForeignLoadMagick"};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) vips_operation_block_set(allowed[i], FALSE);
     return 0;
 }
 
@@ -61,6 +68,19 @@ static int is_bmp(const char *path) {
     return n == 2 && m[0] == 'B' && m[1] == 'M';
 }
 
+/* The decompression-bomb check: the header's size, before any pixel is decoded. Takes
+ * ownership of `im` (unreffed on failure). */
+static VipsImage *check_size(const char *name, VipsImage *im) {
+    int64_t w = vips_image_get_width(im), h = vips_image_get_height(im);
+    if (w <= 0 || h <= 0 || w * h > BS_IMAGE_MAX_PIXELS) {
+        bs_error("%s: image is %lldx%lld pixels, more than the %lld allowed (decompression bomb?)", name,
+                 (long long)w, (long long)h, (long long)BS_IMAGE_MAX_PIXELS);
+        g_object_unref(im);
+        return NULL;
+    }
+    return im;
+}
+
 /* Open lazily (header only), refuse anything but the formats we support, and check the
  * size before a single pixel is decoded. */
 static VipsImage *open_checked(const char *path) {
@@ -82,14 +102,33 @@ static VipsImage *open_checked(const char *path) {
         bs_error("%s: cannot decode: %s", path, vips_message());
         return NULL;
     }
-    int64_t w = vips_image_get_width(im), h = vips_image_get_height(im);
-    if (w <= 0 || h <= 0 || w * h > BS_IMAGE_MAX_PIXELS) {
-        bs_error("%s: image is %lldx%lld pixels, more than the %lld allowed (decompression bomb?)", path,
-                 (long long)w, (long long)h, (long long)BS_IMAGE_MAX_PIXELS);
-        g_object_unref(im);
+    return check_size(path, im);
+}
+
+/* The same from memory: the same whitelist (by the buffer loaders' names) and size check.
+ * libvips keeps a pointer to buf: it must outlive the image. */
+static VipsImage *open_checked_buffer(const void *buf, size_t len, const char *name) {
+    const char *loader = len ? vips_foreign_find_load_buffer(buf, len) : NULL;
+    if (!loader) {
+        vips_error_clear();
+        bs_error("%s: not a readable image (JPEG, TIFF, PNG or BMP expected)", name);
         return NULL;
     }
-    return im;
+    const unsigned char *b = buf;
+    int allowed = strcmp(loader, "VipsForeignLoadJpegBuffer") == 0 || strcmp(loader, "VipsForeignLoadTiffBuffer") == 0 ||
+                  strcmp(loader, "VipsForeignLoadPngBuffer") == 0 ||
+                  (strcmp(loader, "VipsForeignLoadMagickBuffer") == 0 && len >= 2 && b[0] == 'B' && b[1] == 'M');
+    if (!allowed) {
+        bs_error("%s: unsupported image format (JPEG, TIFF, PNG or BMP expected)", name);
+        return NULL;
+    }
+    VipsImage *im = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                               VIPS_FAIL_ON_ERROR, NULL);
+    if (!im) {
+        bs_error("%s: cannot decode: %s", name, vips_message());
+        return NULL;
+    }
+    return check_size(name, im);
 }
 
 /* Any supported band layout and depth -> 3-band uchar sRGB. Takes ownership of `in`. */
@@ -212,6 +251,25 @@ int bs_image_resize(const bs_image *in, int size, bs_image *out) {
     g_object_unref(im);
     if (rc) return -1;
     return materialise("image", small, out);
+}
+
+int bs_image_load_buffer(const void *buf, size_t len, const char *name, bs_image *out) {
+    memset(out, 0, sizeof *out);
+    VipsImage *im = open_checked_buffer(buf, len, name);
+    if (!im || !(im = to_rgb8(name, im))) return -1;
+    return materialise(name, im, out);
+}
+
+int bs_image_load_buffer_resized(const void *buf, size_t len, const char *name, int size, bs_image *out) {
+    memset(out, 0, sizeof *out);
+    if (size <= 0 || size > 16384) return bs_error("%s: resize target %d out of range", name, size);
+    VipsImage *im = open_checked_buffer(buf, len, name);
+    if (!im || !(im = to_rgb8(name, im))) return -1;
+    VipsImage *small;
+    int rc = resize_vips(name, im, size, &small);
+    g_object_unref(im);
+    if (rc) return -1;
+    return materialise(name, small, out);
 }
 
 void bs_image_free(bs_image *img) {

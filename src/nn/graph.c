@@ -305,7 +305,6 @@ static int parse_pad(bs_engine *e, bs_onnx_model *m, nn_op *op) {
                 return bs_error("node '%s' (Pad): constant_value must be a constant float scalar", n->name);
             op->pad_value = *(const float *)v->data;
         }
-        if (op->nin > 3 && op->in[3] >= 0) return bs_error("node '%s' (Pad): the 'axes' input is not supported", n->name);
     }
     if (np % 2 || np == 0 || np > 2 * MAXD) return bs_error("node '%s' (Pad): bad number of pads (%zu)", n->name, np);
     for (size_t i = 0; i < np; i++) {
@@ -641,6 +640,11 @@ int nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs)
             op->in[0] = bn_in[0];
             op->in[1] = bn_in[1];
             op->in[2] = bn_in[2];
+            /* in[] has no slot for Pad's 4th input (axes, opset 18+): refuse it here. */
+            if (kind == OP_PAD && bn_in[3] >= 0) {
+                bs_error("node '%s' (Pad): the 'axes' input is not supported", n->name);
+                goto out;
+            }
             if (kind == OP_BN) {
                 if (nin < 5) {
                     bs_error("node '%s' (BatchNormalization): needs 5 inputs", n->name);

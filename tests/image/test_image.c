@@ -182,6 +182,44 @@ static void decodes_every_supported_format(void **state) {
     g_object_unref(rgb);
 }
 
+/* bs_image_load_buffer*: the same pixels as from the file, for every seed image of the image
+ * fuzzer (PNG, JPEG, TIFF 8/16-bit, BMP), and the same refusals. */
+static void buffer_loads_match_files(void **state) {
+    (void)state;
+    static const char *const names[] = {"rgb.png", "grey.png", "rgba.png", "rgb.jpg", "prog.jpg", "rgb.tif",
+                                        "rgb16.tif", "lzw.tif", "tiled.tif", "rgb.bmp", "pal.bmp"};
+    const char *src = getenv("BLASTSCAN_SOURCE_DIR");
+    if (!src) BS_SKIP("BLASTSCAN_SOURCE_DIR unset");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *p = bs_strfmt("%s/fuzz/corpus/image/%s", src, names[i]);
+        unsigned char *buf;
+        size_t len;
+        assert_int_equal(bs_read_file(p, 1 << 20, &buf, &len), 0);
+        bs_image a, b;
+        if (bs_image_load(p, &a)) fail_msg("%s", bs_error_message());
+        if (bs_image_load_buffer(buf, len, names[i], &b)) fail_msg("%s", bs_error_message());
+        assert_int_equal(a.width, b.width);
+        assert_int_equal(a.height, b.height);
+        assert_memory_equal(a.rgb, b.rgb, (size_t)a.width * a.height * 3);
+        bs_image_free(&a);
+        bs_image_free(&b);
+        assert_int_equal(bs_image_load_resized(p, 7, &a), 0);
+        assert_int_equal(bs_image_load_buffer_resized(buf, len, names[i], 7, &b), 0);
+        assert_memory_equal(a.rgb, b.rgb, 7 * 7 * 3);
+        bs_image_free(&a);
+        bs_image_free(&b);
+        free(buf);
+        free(p);
+    }
+    /* Formats libvips reads but blastscan does not accept, and nothing at all. */
+    static const char ppm[] = "P6\n2 1\n255\n\x01\x02\x03\x04\x05\x06";
+    bs_image img;
+    assert_int_equal(bs_image_load_buffer(ppm, sizeof ppm - 1, "x.ppm", &img), -1);
+    assert_non_null(strstr(bs_error_message(), "x.ppm"));
+    assert_int_equal(bs_image_load_buffer("", 0, "empty", &img), -1);
+    assert_int_equal(bs_image_load_buffer_resized("BMxx", 4, "short.bmp", 7, &img), -1);
+}
+
 static void mirrors_and_layout(void **state) {
     (void)state;
     unsigned char px[2 * 3 * 3] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
@@ -289,6 +327,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resize_matches_reference_inputs),
         cmocka_unit_test(decodes_every_supported_format),
+        cmocka_unit_test(buffer_loads_match_files),
         cmocka_unit_test(mirrors_and_layout),
         cmocka_unit_test(refuses_corrupt_and_hostile_files),
     };
