@@ -184,26 +184,32 @@ fail:
     return NULL;
 }
 
-int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
-                  const int64_t *rows, int64_t n_rows, float *out) {
+/* Shared checks of encode and reconstruction_error: width, row list, finite values. Sets *n
+ * to the row count; returns -1 on a bad input, 0 to go on. */
+static int check_input(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
+                       const int64_t *rows, int64_t n_rows, int64_t *n) {
     if (n_features != m->d)
         return bs_error("autoencoder: the model expects %lld features, the data has %lld", (long long)m->d,
                         (long long)n_features);
-    int64_t n = rows ? n_rows : n_total;
-    if (n < 0) return bs_error("autoencoder: negative row count");
+    *n = rows ? n_rows : n_total;
+    if (*n < 0) return bs_error("autoencoder: negative row count");
+    if (*n == 0) return 0;
+    if (check_rows(n_total, rows, n_rows) || bs_check_finite(x, m->d, rows, *n)) return -1;
+    return 0;
+}
+
+int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
+                  const int64_t *rows, int64_t n_rows, float *out) {
+    int64_t n;
+    if (check_input(m, x, n_total, n_features, rows, n_rows, &n)) return -1;
     if (n == 0) return 0;
-    if (check_rows(n_total, rows, n_rows) || bs_check_finite(x, m->d, rows, n)) return -1;
     return sae_encode_f(x, m->d, rows, n, m->h, &m->mm, m->w, m->w + sae_off_b1(m->d, m->h), out);
 }
 
 int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
                                 const int64_t *rows, int64_t n_rows, double *err) {
-    if (n_features != m->d)
-        return bs_error("autoencoder: the model expects %lld features, the data has %lld", (long long)m->d,
-                        (long long)n_features);
-    int64_t n = rows ? n_rows : n_total;
-    if (n < 0) return bs_error("autoencoder: negative row count");
+    int64_t n;
+    if (check_input(m, x, n_total, n_features, rows, n_rows, &n)) return -1;
     if (n == 0) return 0;
-    if (check_rows(n_total, rows, n_rows) || bs_check_finite(x, m->d, rows, n)) return -1;
     return sae_reconstruction_error_f(x, m->d, rows, n, m->h, &m->mm, m->w, err);
 }

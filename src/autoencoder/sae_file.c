@@ -104,17 +104,6 @@ static void w_f32s(writer *w, const float *v, int64_t n) {
     }
 }
 
-static void hex_to_bytes(const char *hex, unsigned char *out) {
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = hex[2 * i + k];
-            v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-        }
-        out[i] = (unsigned char)v;
-    }
-}
-
 int bs_sae_save(const bs_sae *m, const char *path) {
     unsigned char hdr[SAE_HEADER];
     memset(hdr, 0, sizeof hdr);
@@ -152,7 +141,7 @@ int bs_sae_save(const bs_sae *m, const char *path) {
     char hex[BS_SHA256_HEX];
     bs_sha256_finish(w->hash, hex);
     unsigned char digest[SAE_DIGEST];
-    hex_to_bytes(hex, digest);
+    bs_sha256_hex_to_bytes(hex, digest);
     if (!w->failed && fwrite(digest, 1, sizeof digest, w->af.fp) != sizeof digest) {
         w->failed = 1;
         w->err = errno;
@@ -206,7 +195,7 @@ bs_sae *bs_sae_parse(const unsigned char *buf, size_t len, const char *name) {
     char hex[BS_SHA256_HEX];
     bs_sha256_buffer(buf, len - SAE_DIGEST, hex);
     unsigned char digest[SAE_DIGEST];
-    hex_to_bytes(hex, digest);
+    bs_sha256_hex_to_bytes(hex, digest);
     /* A fuzzing build (fuzz/flags.cmake) goes on past a wrong checksum, or mutated inputs would
      * never reach the parser below. */
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

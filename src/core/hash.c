@@ -54,3 +54,14 @@ int bs_sha256_file(const char *path, char hex[BS_SHA256_HEX]) {
     if (err) return bs_error("%s: read failed", path);
     return 0;
 }
+
+void bs_sha256_hex_to_bytes(const char hex[BS_SHA256_HEX], unsigned char out[32]) {
+    for (int i = 0; i < 32; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + k];
+            v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        }
+        out[i] = (unsigned char)v;
+    }
+}

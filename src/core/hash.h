@@ -10,6 +10,9 @@
 void bs_sha256_buffer(const void *data, size_t len, char hex[BS_SHA256_HEX]);
 int bs_sha256_file(const char *path, char hex[BS_SHA256_HEX]);
 
+/* The 32 bytes a 64-digit hex digest (as written by these functions) stands for. */
+void bs_sha256_hex_to_bytes(const char hex[BS_SHA256_HEX], unsigned char out[32]);
+
 /* Incremental hashing for data that arrives in pieces. */
 typedef struct bs_sha256 bs_sha256;
 bs_sha256 *bs_sha256_new(void);

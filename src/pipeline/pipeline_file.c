@@ -93,17 +93,6 @@ static void b_end(buf *b, size_t at) {
         b->p[at + i] = (unsigned char)(len >> (8 * i));
 }
 
-static void hex_to_bytes(const char *hex, unsigned char *out) {
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = hex[2 * i + k];
-            v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-        }
-        out[i] = (unsigned char)v;
-    }
-}
-
 static int is_hex64(const char *s) {
     for (int i = 0; i < 64; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
@@ -163,7 +152,7 @@ int bs_pipeline_save(const bs_pipeline *p, const char *path) {
         b_str(&b, k->name);
         b_str(&b, k->file);
         unsigned char sha[32];
-        hex_to_bytes(k->sha256, sha);
+        bs_sha256_hex_to_bytes(k->sha256, sha);
         b_bytes(&b, sha, 32);
         b_u32(&b, (uint32_t)k->input_size);
         b_str(&b, k->tap);
@@ -249,7 +238,7 @@ int bs_pipeline_save(const bs_pipeline *p, const char *path) {
     char hex[BS_SHA256_HEX];
     bs_sha256_buffer(b.p, b.len, hex);
     unsigned char digest[PIPE_DIGEST];
-    hex_to_bytes(hex, digest);
+    bs_sha256_hex_to_bytes(hex, digest);
     b_bytes(&b, digest, sizeof digest);
     int rc = b.failed ? bs_error_prefix("%s: ", path) : bs_write_file_atomic(path, b.p, b.len);
     free(b.p);
@@ -402,7 +391,7 @@ int bs_pipeline_parse(const unsigned char *data, size_t len, const char *name, b
     char hex[BS_SHA256_HEX];
     bs_sha256_buffer(data, len - PIPE_DIGEST, hex);
     unsigned char digest[PIPE_DIGEST];
-    hex_to_bytes(hex, digest);
+    bs_sha256_hex_to_bytes(hex, digest);
     /* A fuzzing build (fuzz/flags.cmake) goes on past a wrong checksum, or mutated inputs would
      * never reach the parser below. */
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
