@@ -94,6 +94,28 @@ static int dnnl_fail(dnnl_status_t s, const char *what, const bs_onnx_node *n) {
         if (s_ != dnnl_success) return dnnl_fail(s_, what, node);                                                 \
     } while (0)
 
+/* The plan's attributes, plus a fused ReLU post-op when the node absorbed one (Conv, Gemm).
+ * *attr is p_attr itself when there is nothing to add; the caller destroys it otherwise. */
+static int fused_relu_attr(dnnl_primitive_attr_t p_attr, int relu, dnnl_primitive_attr_t *attr,
+                           const bs_onnx_node *n) {
+    *attr = p_attr;
+    if (!relu) return 0;
+    dnnl_post_ops_t po;
+    DN(dnnl_primitive_attr_clone(attr, p_attr), "set up attributes", n);
+    dnnl_status_t st = dnnl_post_ops_create(&po);
+    if (st == dnnl_success) {
+        dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, 0.f, 0.f);
+        st = dnnl_primitive_attr_set_post_ops(*attr, po);
+        dnnl_post_ops_destroy(po);
+    }
+    if (st != dnnl_success) {
+        dnnl_primitive_attr_destroy(*attr);
+        *attr = p_attr;
+        return dnnl_fail(st, "set up post-ops", n);
+    }
+    return 0;
+}
+
 static dnnl_format_tag_t plain_tag(int ndim) {
     static const dnnl_format_tag_t tags[] = {dnnl_a, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde, dnnl_abcdef};
     return ndim >= 0 && ndim <= 6 ? tags[ndim] : dnnl_format_tag_undef;
@@ -384,15 +406,8 @@ static int build_conv(nn_plan *p, nn_op *op) {
     DN(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &s_any, &w_any,
                                                   op->b ? &b_md : NULL, &d_any, st, dl, l, r),
        "set up this convolution", n);
-    dnnl_primitive_attr_t attr = p->attr;
-    dnnl_post_ops_t po = NULL;
-    if (op->relu) {
-        DN(dnnl_primitive_attr_clone(&attr, p->attr), "set up attributes", n);
-        DN(dnnl_post_ops_create(&po), "set up post-ops", n);
-        dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, 0.f, 0.f);
-        dnnl_primitive_attr_set_post_ops(attr, po);
-        dnnl_post_ops_destroy(po);
-    }
+    dnnl_primitive_attr_t attr;
+    if (fused_relu_attr(p->attr, op->relu, &attr, n)) return -1;
     dnnl_primitive_desc_t pd;
     dnnl_status_t s_ = dnnl_primitive_desc_create(&pd, &cd, attr, e->eng, NULL);
     if (attr != p->attr) dnnl_primitive_attr_destroy(attr);
@@ -611,15 +626,8 @@ static int build_gemm(nn_plan *p, nn_op *op) {
     dnnl_inner_product_desc_t d;
     DN(dnnl_inner_product_forward_desc_init(&d, dnnl_forward_inference, &x->md, &w_any, &b_md, &d_md),
        "set up this Gemm", n);
-    dnnl_primitive_attr_t attr = p->attr;
-    if (op->relu) {
-        dnnl_post_ops_t po;
-        DN(dnnl_primitive_attr_clone(&attr, p->attr), "set up attributes", n);
-        DN(dnnl_post_ops_create(&po), "set up post-ops", n);
-        dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, 0.f, 0.f);
-        dnnl_primitive_attr_set_post_ops(attr, po);
-        dnnl_post_ops_destroy(po);
-    }
+    dnnl_primitive_attr_t attr;
+    if (fused_relu_attr(p->attr, op->relu, &attr, n)) return -1;
     dnnl_primitive_desc_t pd;
     dnnl_status_t st = dnnl_primitive_desc_create(&pd, &d, attr, p->e->eng, NULL);
     if (attr != p->attr) dnnl_primitive_attr_destroy(attr);
