@@ -167,6 +167,19 @@ static const char *dtype_name(int32_t t) {
 
 /* Convert a TensorProto. `what` names it in messages. When `steal` is set, raw_data buffers
  * are taken over (protobuf-c mallocs each bytes field separately) to avoid a copy. */
+/* The payload of a tensor holds exactly `count` elements of esz bytes: in raw_data when it is
+ * present, else in the typed field (typed values). */
+static int check_payload(const char *what, const char *tname, size_t count, size_t esz, int has_raw,
+                         size_t raw_len, size_t typed) {
+    size_t bytes;
+    if (bs_mul_size(count, esz, &bytes)) return bs_error("%s '%s' is too large", what, tname);
+    if (has_raw && raw_len != bytes)
+        return bs_error("%s '%s' has %zu bytes of raw_data, dims say %zu", what, tname, raw_len, bytes);
+    if (!has_raw && typed != count)
+        return bs_error("%s '%s' has %zu values, dims say %zu", what, tname, typed, count);
+    return 0;
+}
+
 static int convert_tensor(Onnx__TensorProto *tp, const char *what, bs_onnx_tensor *out) {
     memset(out, 0, sizeof *out);
     const char *tname = tp->name ? tp->name : "";
@@ -195,12 +208,7 @@ static int convert_tensor(Onnx__TensorProto *tp, const char *what, bs_onnx_tenso
     if (dt == 1 || dt == 11) { /* FLOAT, DOUBLE -> float */
         size_t esz = dt == 1 ? 4 : 8;
         size_t typed = dt == 1 ? tp->n_float_data : tp->n_double_data;
-        size_t bytes;
-        if (bs_mul_size(count, esz, &bytes)) return bs_error("%s '%s' is too large", what, tname);
-        if (has_raw && raw_len != bytes)
-            return bs_error("%s '%s' has %zu bytes of raw_data, dims say %zu", what, tname, raw_len, bytes);
-        if (!has_raw && typed != count)
-            return bs_error("%s '%s' has %zu values, dims say %zu", what, tname, typed, count);
+        if (check_payload(what, tname, count, esz, has_raw, raw_len, typed)) return -1;
         out->dtype = BS_ONNX_FLOAT;
         if (count) {
             if (has_raw && dt == 1) {
@@ -227,12 +235,7 @@ static int convert_tensor(Onnx__TensorProto *tp, const char *what, bs_onnx_tenso
     } else if (dt == 7 || dt == 6) { /* INT64, INT32 -> int64 */
         size_t esz = dt == 7 ? 8 : 4;
         size_t typed = dt == 7 ? tp->n_int64_data : tp->n_int32_data;
-        size_t bytes;
-        if (bs_mul_size(count, esz, &bytes)) return bs_error("%s '%s' is too large", what, tname);
-        if (has_raw && raw_len != bytes)
-            return bs_error("%s '%s' has %zu bytes of raw_data, dims say %zu", what, tname, raw_len, bytes);
-        if (!has_raw && typed != count)
-            return bs_error("%s '%s' has %zu values, dims say %zu", what, tname, typed, count);
+        if (check_payload(what, tname, count, esz, has_raw, raw_len, typed)) return -1;
         out->dtype = BS_ONNX_INT64;
         if (count) {
             int64_t *v = bs_malloc(count * sizeof(int64_t));
