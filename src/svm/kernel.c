@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -61,35 +62,56 @@ int bs_svm_standardise_apply(const float *x, int64_t d, const int64_t *rows, int
     return 0;
 }
 
-/* Rows of the output computed per GEMM call: bounds the float32 scratch to block×n. */
-#define KERNEL_BLOCK 512
+/* Rows of the output per GEMM call. The tiling is fixed, never derived from the thread count:
+ * each tile is one dnnl_sgemm of the same shape on every run, called inside an OpenMP loop where
+ * oneDNN runs it on one thread, so every kernel entry is summed in the same order whatever
+ * --threads says (docs/determinism.md). A parallel dnnl_sgemm splits its work by the thread
+ * count, and on AVX2 kernels that changed the decisions in the 8th digit. */
+#define KERNEL_TILE 64
+
+/* k[i0:i0+mb] = (1 + a[i0:i0+mb]·bᵀ/s²)³ through the float32 scratch g (mb×n). */
+static int kernel_tile(const float *a, int64_t mb, const float *b, int64_t n, int64_t d,
+                       double inv_s2, float *g, double *k) {
+    dnnl_status_t st = dnnl_sgemm('N', 'T', mb, n, d, 1.0f, a, d, b, d, 0.0f, g, n);
+    if (st != dnnl_success) return (int)st;
+    for (int64_t i = 0; i < mb; i++) {
+        const float *gr = g + i * n;
+        double *kr = k + i * n;
+        for (int64_t j = 0; j < n; j++) {
+            double t = 1.0 + (double)gr[j] * inv_s2;
+            kr[j] = t * t * t;
+        }
+    }
+    return 0;
+}
 
 int bs_svm_cubic_kernel(const float *a, int64_t m, const float *b, int64_t n, int64_t d, double s,
                         double *k) {
     if (m == 0 || n == 0) return 0;
-    int64_t block = m < KERNEL_BLOCK ? m : KERNEL_BLOCK;
+    int64_t tile = m < KERNEL_TILE ? m : KERNEL_TILE;
+    int64_t n_tiles = (m + tile - 1) / tile;
+    int n_threads = omp_get_max_threads();
+    if (n_threads > n_tiles) n_threads = (int)n_tiles;
     size_t bytes;
-    if (bs_mul_size((size_t)block * (size_t)n, sizeof(float), &bytes)) return -1;
-    float *g = bs_malloc(bytes);
-    if (!g) return bs_error_prefix("cubic kernel: ");
+    if (bs_mul_size((size_t)tile * (size_t)n, sizeof(float) * (size_t)n_threads, &bytes)) return -1;
+    float *scratch = bs_malloc(bytes);
+    if (!scratch) return bs_error_prefix("cubic kernel: ");
     double inv = 1.0 / (s * s);
-    for (int64_t i0 = 0; i0 < m; i0 += block) {
-        int64_t mb = m - i0 < block ? m - i0 : block;
-        /* g (mb×n) = a[i0:i0+mb] (mb×d) · bᵀ (d×n) */
-        dnnl_status_t st = dnnl_sgemm('N', 'T', mb, n, d, 1.0f, a + i0 * d, d, b, d, 0.0f, g, n);
-        if (st != dnnl_success) {
-            free(g);
-            return bs_error("cubic kernel: dnnl_sgemm failed (status %d)", (int)st);
-        }
-        for (int64_t i = 0; i < mb; i++) {
-            const float *gr = g + i * n;
-            double *kr = k + (i0 + i) * n;
-            for (int64_t j = 0; j < n; j++) {
-                double t = 1.0 + (double)gr[j] * inv;
-                kr[j] = t * t * t;
-            }
+    int failed = 0;
+#pragma omp parallel num_threads(n_threads) reduction(| : failed)
+    {
+        /* One thread per dnnl_sgemm even when this team has one member (an inactive region,
+         * where oneDNN would otherwise take every core); the setting ends with the region. */
+        omp_set_num_threads(1);
+        float *g = scratch + (size_t)omp_get_thread_num() * (size_t)tile * (size_t)n;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t t = 0; t < n_tiles; t++) {
+            int64_t i0 = t * tile, mb = m - i0 < tile ? m - i0 : tile;
+            failed |= kernel_tile(a + i0 * d, mb, b, n, d, inv, g, k + i0 * n) != 0;
         }
     }
-    free(g);
+    free(scratch);
+    if (failed) return bs_error("cubic kernel: dnnl_sgemm failed (%lld×%lld×%lld)", (long long)m,
+                                (long long)n, (long long)d);
     return 0;
 }
