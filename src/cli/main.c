@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "core/dist.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/threads.h"
 #include "image/image.h"
 
@@ -140,10 +141,17 @@ static int run_command(const command *cmd, int argc, char **argv, const bs_cli *
     return rc;
 }
 
+/* The library's log lines (core/log.h) go to stderr, warnings marked as such. */
+static void log_to_stderr(bs_log_level level, const char *line, void *user) {
+    (void)user;
+    fprintf(stderr, "%s%s\n", level == BS_LOG_WARNING ? "blastscan: warning: " : "", line);
+}
+
 int main(int argc, char **argv) {
     /* The OpenMP re-exec (if any) comes before MPI_Init: the process image is replaced, its
      * launcher environment kept. */
     bs_threads_init_env(argv);
+    bs_log_set_sink(log_to_stderr, NULL);
     if (bs_dist_init(&argc, &argv)) {
         fprintf(stderr, "blastscan: error: %s\n", bs_error_message());
         return BS_EXIT_FAIL;
