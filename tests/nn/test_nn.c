@@ -7,7 +7,8 @@
  *   `features` max |diff| <= 1e-4, `probabilities` max |diff| <= 1e-5, relative L2 <= 1e-4 for
  *   both; and a batch of the 4 images equals the 4 single runs (max |diff| <= 1e-5).
  * - Malformed models: every fixtures/bad_*.onnx fails with a message naming the problem;
- *   every truncation and many byte corruptions of a valid model fail cleanly or load.
+ *   every truncation and many byte corruptions of a valid model are refused with a message that
+ *   names them, or load and run (a truncation that loads computes what the intact model does).
  * - API: metadata, input size, intermediate outputs, plan reuse across batch sizes. */
 #include <math.h>
 #include <stdio.h>
@@ -299,9 +300,83 @@ static void test_malformed(void **state) {
     free(p);
 }
 
-/* Every prefix of a valid model, and deterministic byte corruptions: load fails cleanly or the
- * model loads (and then runs on a zero input of its declared shape). Meant for the sanitizer build;
+/* What damage to a valid model must produce. Every prefix of it and deterministic byte
+ * corruptions of it go through parse, engine and one run on a small fixed input of the declared
+ * shape. Each stage either succeeds or refuses: -1 (or NULL), no half-built model, and a message
+ * that starts with the name the bytes were given and says why. A prefix the parser accepts can
+ * only be the model minus whole trailing fields (metadata), so it must compute exactly what the
+ * intact model does. Never a crash or a leak: CI runs this under ASan+UBSan.
  * BLASTSCAN_FUZZ_ITERS raises the number of corruptions per model (default 1500). */
+typedef struct {
+    size_t tried, refused_parse, refused_engine, refused_run, ran;
+    float *out; /* the first output of the last run that succeeded */
+    size_t out_n;
+} outcomes;
+
+/* The current message is a refusal that names `name` and gives a reason. */
+static void expect_refusal(const char *name, const char *stage) {
+    const char *msg = bs_error_message();
+    size_t n = strlen(name);
+    if (strncmp(msg, name, n) || strncmp(msg + n, ": ", 2) || strlen(msg + n + 2) < 8)
+        fail_msg("%s refused '%s' without a message naming it and saying why: \"%s\"", stage, name, msg);
+}
+
+/* Run on a few thousand values at most; 0 when it ran, -1 when refused, 1 when not tried. */
+static int run_small(bs_engine *e, outcomes *o) {
+    int64_t dims[BS_ONNX_MAX_DIMS];
+    int nd = bs_engine_input_dims(e, dims);
+    size_t n = 1;
+    if (nd < 1 || nd > 6) return 1;
+    for (int i = 0; i < nd; i++) {
+        if (dims[i] < 1 || dims[i] > 64) return 1;
+        n *= (size_t)dims[i];
+    }
+    float *x = malloc(n * sizeof(float));
+    assert_non_null(x);
+    for (size_t i = 0; i < n; i++) x[i] = (float)(i % 7) - 3.0f;
+    int rc = bs_engine_run(e, x, nd, dims);
+    free(x);
+    if (rc) return -1;
+    int ond;
+    int64_t osh[BS_ONNX_MAX_DIMS];
+    const float *y = bs_engine_output(e, bs_engine_output_name(e, 0), &ond, osh);
+    assert_non_null(y);
+    size_t yn = 1;
+    for (int i = 0; i < ond; i++) yn *= (size_t)osh[i];
+    free(o->out);
+    o->out = malloc(yn * sizeof(float));
+    assert_non_null(o->out);
+    memcpy(o->out, y, yn * sizeof(float));
+    o->out_n = yn;
+    return 0;
+}
+
+static void damaged_model(const unsigned char *buf, size_t len, const char *name, outcomes *o) {
+    o->tried++;
+    bs_error_clear();
+    bs_onnx_model *m = NULL;
+    if (bs_onnx_parse(buf, len, name, &m)) {
+        assert_null(m);
+        expect_refusal(name, "the parser");
+        o->refused_parse++;
+        return;
+    }
+    assert_non_null(m);
+    bs_engine *e = bs_engine_create(m, NULL, 0);
+    if (!e) {
+        expect_refusal(name, "the engine");
+        o->refused_engine++;
+        return;
+    }
+    int rc = run_small(e, o);
+    if (rc < 0) {
+        expect_refusal(name, "a run");
+        o->refused_run++;
+    }
+    if (rc == 0) o->ran++;
+    bs_engine_free(e);
+}
+
 static void test_corruptions(void **state) {
     (void)state;
     const char *it = getenv("BLASTSCAN_FUZZ_ITERS"); /* longer runs on demand */
@@ -312,17 +387,27 @@ static void test_corruptions(void **state) {
         unsigned char *buf;
         size_t len;
         assert_int_equal(bs_read_file(p, 1 << 20, &buf, &len), 0);
-        size_t loaded = 0, tried = 0;
-        for (size_t cut = 0; cut < len; cut++) {
-            bs_onnx_model *m;
-            if (bs_onnx_parse(buf, cut, "cut", &m) == 0) {
-                loaded++;
-                bs_onnx_free(m);
-            }
-            tried++;
+        /* the intact bytes run, so every refusal below is the damage's doing */
+        outcomes whole = {0};
+        damaged_model(buf, len, "whole", &whole);
+        assert_int_equal(whole.ran, 1);
+
+        outcomes cut = {0};
+        for (size_t at = 0; at < len; at++) {
+            size_t ran = cut.ran;
+            damaged_model(buf, at, "cut", &cut);
+            if (cut.ran == ran) continue;
+            if (cut.out_n != whole.out_n || memcmp(cut.out, whole.out, whole.out_n * sizeof(float)))
+                fail_msg("%s cut to %zu of %zu bytes loads but computes something else", names[f], at, len);
         }
+        /* a prefix is refused by the parser or is a whole model that runs as above */
+        assert_int_equal(cut.refused_parse + cut.ran, len);
+        assert_true(cut.refused_parse > len / 2);
+
+        outcomes bad = {0};
         uint64_t s = 12345 + f;
         unsigned char *copy = malloc(len);
+        assert_non_null(copy);
         for (int k = 0; k < iters; k++) {
             memcpy(copy, buf, len);
             for (int j = 0; j < 1 + k % 3; j++) {
@@ -330,28 +415,17 @@ static void test_corruptions(void **state) {
                 size_t at = (size_t)(s >> 33) % len;
                 copy[at] = (unsigned char)(s >> 13);
             }
-            bs_onnx_model *m;
-            tried++;
-            if (bs_onnx_parse(copy, len, "corrupt", &m)) continue;
-            loaded++;
-            bs_engine *e = bs_engine_create(m, NULL, 0);
-            if (!e) continue;
-            int64_t dims[BS_ONNX_MAX_DIMS];
-            int nd = bs_engine_input_dims(e, dims);
-            size_t n = 1;
-            int ok = nd >= 1 && nd <= 6;
-            for (int i = 0; ok && i < nd; i++) {
-                if (dims[i] < 1 || dims[i] > 64) ok = 0;
-                else n *= (size_t)dims[i];
-            }
-            if (ok) {
-                float *x = calloc(n, sizeof(float));
-                (void)bs_engine_run(e, x, nd, dims);
-                free(x);
-            }
-            bs_engine_free(e);
+            damaged_model(copy, len, "corrupt", &bad);
         }
-        printf("  %-20s %zu variants, %zu parsed\n", names[f], tried, loaded);
+        /* every corruption was accounted for, and the checks noticed some of them */
+        size_t refused = bad.refused_parse + bad.refused_engine + bad.refused_run;
+        assert_int_equal(bad.tried, (size_t)iters);
+        assert_true(refused > 0 && refused + bad.ran <= bad.tried);
+        printf("  %-20s %zu cuts: %zu refused, %zu whole; %d corruptions: %zu refused (parse %zu, engine "
+               "%zu, run %zu), %zu ran\n",
+               names[f], len, cut.refused_parse, cut.ran, iters, refused, bad.refused_parse, bad.refused_engine,
+               bad.refused_run, bad.ran);
+        free(whole.out), free(cut.out), free(bad.out);
         free(copy);
         free(buf);
         free(p);
