@@ -16,7 +16,7 @@ expect 2 "bad --threads" -- "$BIN" --threads many list --data x
 expect 2 "tensor without --size" -- "$BIN" tensor x.png --out y.npy
 
 IMAGES="$ASSETS/reference/images"
-if [ ! -d "$IMAGES" ]; then echo "SKIP: $IMAGES absent"; exit 77; fi
+need "$IMAGES"
 
 # An ALL-IDB folder made from the reference photos (labels come from the names).
 mkdir -p "$WORK/allidb"
@@ -31,7 +31,7 @@ expect 0 "list ALL-IDB csv" -- "$BIN" list --data "$WORK/allidb" --format csv
 [ "$(grep -c ',1,ALL,' "$WORK/out")" = 2 ] && ok || fail "2 ALL"
 grep -q "Im004_1.png,1,ALL,$WORK/allidb/Im003_0.png" "$WORK/out" && ok || fail "duplicate joins group"
 expect 0 "list json" -- "$BIN" list --data "$WORK/allidb" --format json
-if have_numpy; then
+if with_numpy "list json parses"; then
     /usr/bin/python3 -c "import json,sys; d=json.load(open('$WORK/out')); assert len(d)==4 and d[0]['label']==1" && ok || fail "json parses"
 fi
 expect 0 "list table" -- "$BIN" list --data "$WORK/allidb"
@@ -52,7 +52,7 @@ for im in astronaut.png chelsea.png coffee.png rocket.jpg; do
     stem=${im%.*}
     expect 0 "tensor $im 224" -- "$BIN" tensor "$IMAGES/$im" --size 224 --out "$WORK/$stem.npy"
     expect 0 "tensor $im 299 hmirror" -- "$BIN" tensor "$IMAGES/$im" --size 299 --mirror h --out "$WORK/${stem}_h.npy"
-    if have_numpy; then
+    if with_numpy "tensor $im vs reference"; then
         /usr/bin/python3 - "$WORK/$stem.npy" "$ASSETS/reference/googlenet-bvlc/${stem}_input.npy" "$WORK/${stem}_h.npy" \
             "$ASSETS/reference/inception-v3-nsfwjs/${stem}_input.npy" <<'PY' && ok || fail "tensor $im vs reference"
 import sys, numpy as np
@@ -65,7 +65,6 @@ assert np.abs(h[..., ::-1] - ref3).mean() <= 0.5
 PY
     fi
 done
-[ -n "$(have_numpy && echo y)" ] || echo "SKIP: numpy checks (no numpy for /usr/bin/python3)"
 
 # Hostile files: exit 1, a message naming the file.
 : >"$WORK/empty.jpg"

@@ -5,7 +5,7 @@
 
 MODEL="$ASSETS/models/googlenet-bvlc.onnx"
 ARIA="$ASSETS/data/aria2021"
-if [ ! -f "$MODEL" ] || [ ! -d "$ARIA" ]; then echo "SKIP: $MODEL or $ARIA absent"; exit 77; fi
+need "$MODEL" "$ARIA"
 
 # 16 healthy + 16 ALL images, plus one exact duplicate pair from Pro/ (Pro-011 = Pro-012).
 mkdir -p "$WORK/data/Benign" "$WORK/data/Pro"
@@ -34,7 +34,7 @@ expect 0 "extract resumes" -- "$BIN" extract --backbone "$MODEL" --data "$WORK/d
     --cache "$WORK/cache" --batch 8 --out "$WORK/feat2"
 stderr_has "1 computed, 95 from cache" "only the missing row is computed"
 
-if have_numpy; then
+if with_numpy "feature row == infer on its tensor"; then
     # A feature row equals infer on the tensor of the same image and view.
     IMG=$(sed -n 4p "$WORK/feat/index.csv" | cut -d, -f2)   # row 2: first image, vmirror
     expect 0 "tensor" -- "$BIN" tensor "$IMG" --size 224 --mirror v --out "$WORK/t.npy"
@@ -55,7 +55,7 @@ expect 0 "experiment grouped" -- "$BIN" --seed 7 experiment "${STUDY[@]}" --prot
 for f in results.json predictions.csv table1.md table1.csv figures/metrics.svg figures/confusion.svg figures/roc.svg; do
     [ -s "$WORK/grouped/$f" ] && ok || fail "grouped/$f written"
 done
-if have_numpy; then
+if with_numpy "results.json content"; then
     /usr/bin/python3 - "$WORK/paper/results.json" "$WORK/grouped/results.json" "$WORK/grouped/predictions.csv" "$WORK/feat/index.csv" <<'PY' && ok || fail "results.json content"
 import sys, json, csv
 p, g = (json.load(open(f)) for f in sys.argv[1:3])
@@ -87,7 +87,7 @@ awk -F, 'BEGIN{OFS=","} NR>1 && $4=="Pro" { n=substr($2, length($2)-4, 1); if (n
     "$WORK/feat/index.csv" >"$WORK/feat3/index.csv"
 expect 0 "experiment subtype" -- "$BIN" experiment --features "$WORK/feat3" --protocol grouped --task subtype \
     --latent none --folds 3 --report "$WORK/sub"
-if have_numpy; then
+if with_numpy "subtype results.json"; then
     /usr/bin/python3 - "$WORK/sub/results.json" <<'PY' && ok || fail "subtype results.json"
 import sys, json
 r = json.load(open(sys.argv[1]))

@@ -9,7 +9,7 @@
 
 MODEL="$ASSETS/models/googlenet-bvlc.onnx"
 ARIA="$ASSETS/data/aria2021"
-if [ ! -f "$MODEL" ] || [ ! -d "$ARIA" ]; then echo "SKIP: $MODEL or $ARIA absent"; exit 77; fi
+need "$MODEL" "$ARIA"
 TOL=0.05
 
 mkdir -p "$WORK/data/Benign" "$WORK/data/Pro"

@@ -2,10 +2,11 @@
 # Disk full: tensor, extract, experiment and autoencoder fit writing to a full tmpfs fail with
 # exit 1 and a message naming the file and "No space left on device"; the previous outputs at
 # the same paths stay byte-identical and no temporary file is left behind.
-. "$(dirname "$0")/lib_fault.sh"
+. "$(dirname "$0")/../cli/lib.sh"
+need "$MODEL" "$ARIA"
 
 FULL="$WORK/full"
-if ! mount_tmpfs "$FULL" 4m; then echo "SKIP: cannot mount a tmpfs (needs root)"; exit 77; fi
+mount_tmpfs "$FULL" 4m || skip_all "cannot mount a tmpfs (needs root)"
 make_data "$WORK/data" 4
 IMG=$(ls "$WORK"/data/Pro/* | head -1)
 

@@ -2,7 +2,8 @@
 # SIGINT/SIGTERM mid-extract and mid-experiment: the previous outputs stay byte-identical, every
 # cache entry is a complete row, and a re-run resumes from the cache ("N computed, M from cache")
 # and ends with the same results as an uninterrupted run.
-. "$(dirname "$0")/lib_fault.sh"
+. "$(dirname "$0")/../cli/lib.sh"
+need "$MODEL" "$ARIA"
 # Job control: without it bash starts background commands with SIGINT ignored.
 set -m
 
@@ -18,7 +19,7 @@ cache_valid() {
     local sizes
     sizes=$(find "$CACHE" -name '*.npy' ! -name '.*' -printf '%s\n' | sort -u | wc -l)
     if [ "$sizes" = 1 ]; then ok; else fail "$1: cache entries of $sizes different sizes"; fi
-    if have_numpy; then
+    if with_numpy "$1: numpy reads each cache entry"; then
         /usr/bin/python3 - "$CACHE" <<'PY' && ok || fail "$1: a cache entry is not a whole finite row"
 import sys, glob, os, numpy as np
 for f in glob.glob(os.path.join(sys.argv[1], "**", "*.npy"), recursive=True):

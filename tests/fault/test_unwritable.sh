@@ -3,7 +3,8 @@
 # regular file (works for any user) and (2) into a read-only bind mount (root ignores permission
 # bits, not a read-only mount; skipped visibly when mounting is not permitted) fail with exit 1
 # and a message naming the path and the reason, and leave the previous outputs untouched.
-. "$(dirname "$0")/lib_fault.sh"
+. "$(dirname "$0")/../cli/lib.sh"
+need "$MODEL" "$ARIA"
 
 make_data "$WORK/data" 3
 IMG=$(ls "$WORK"/data/Pro/* | head -1)
@@ -50,9 +51,9 @@ if mount --bind "$OUT" "$RO" 2>/dev/null; then
         stderr_has "Read-only file system" "the reason is given (read-only)"
         same_files "$OUT" "$WORK/before" "read-only"
     else
-        echo "SKIP (part): cannot remount read-only"
+        skip "read-only mount" "cannot remount the bind mount read-only"
     fi
 else
-    echo "SKIP (part): cannot bind-mount (needs root); the read-only cases were not run"
+    skip "read-only mount" "cannot bind-mount (needs root)"
 fi
 finish

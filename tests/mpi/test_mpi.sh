@@ -14,8 +14,8 @@ MPIEXEC=${BLASTSCAN_MPIEXEC:-mpirun}
 SAE_DIFF=${BLASTSCAN_SAE_DIFF:?BLASTSCAN_SAE_DIFF must point at tests/autoencoder/sae_diff}
 ARIA=$ASSETS/data/aria2021
 MODEL=$ASSETS/models/googlenet-bvlc.onnx
-if [ ! -d "$ARIA" ] || [ ! -f "$MODEL" ]; then echo "SKIP: $ARIA or $MODEL absent"; exit 77; fi
-if ! have_numpy; then echo "SKIP: /usr/bin/python3 with numpy needed"; exit 77; fi
+need "$ARIA" "$MODEL"
+have_numpy || skip_all "/usr/bin/python3 with numpy needed"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 # In a sanitizer build, Open MPI's plugins leave allocations LeakSanitizer cannot even name
 # (unloaded modules): leak checks stay on for the single-process runs, off under mpirun.

@@ -9,7 +9,7 @@ MODEL="$ASSETS/models/googlenet-bvlc.onnx"
 ARIA="$ASSETS/data/aria2021"
 REF="$ASSETS/reference/images"
 CLASSIFY="$(dirname "$BIN")/examples/classify"
-if [ ! -f "$MODEL" ] || [ ! -d "$ARIA" ] || [ ! -d "$REF" ]; then echo "SKIP: $MODEL, $ARIA or $REF absent"; exit 77; fi
+need "$MODEL" "$ARIA" "$REF"
 
 # Training: the first 12 healthy and 12 ALL (Pro) images; held out: the next 3 of each.
 mkdir -p "$WORK/data/Benign" "$WORK/data/Pro" "$WORK/held" "$WORK/models"
@@ -82,7 +82,7 @@ if [ -x "$CLASSIFY" ]; then
         a=$(awk '{print $3}' "$WORK/out"); b=$(grep -F "$first" "$WORK/lib.txt" | awk '{print "decision=" $2}')
         [ "$a" = "$b" ] && ok || fail "RGB buffer and file give the same decision ($a vs $b)"
     else
-        echo "SKIP: vips (libvips-tools) absent: RGB-buffer check not run"
+        skip "classify an RGB buffer" "the vips command (libvips-tools) is absent"
     fi
     expect 1 "classify with a missing backbone folder" -- "$CLASSIFY" "$WORK/m.blastscan" "$WORK/nope" "$first"
     stderr_has "not found" "missing backbone named"
