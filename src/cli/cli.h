@@ -15,7 +15,8 @@ typedef struct bs_cli {
     const char *prog; /* "blastscan" */
 } bs_cli;
 
-/* Print "blastscan CMD: message" and a hint to stderr; returns BS_EXIT_USAGE. */
+/* Print "blastscan CMD: message" and a hint to stderr; returns BS_EXIT_USAGE. CMD NULL (the
+ * global options): "blastscan: message", "Try 'blastscan --help'." */
 int bs_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the pending bs_error message ("blastscan CMD: error: ...") to stderr; returns BS_EXIT_FAIL. */
 int bs_cli_fail(const char *cmd);

@@ -21,12 +21,13 @@
         {"kernel-scale", required_argument, 0, BS_OPT_KERNEL_SCALE}, {"task", required_argument, 0, BS_OPT_TASK}, \
         {"ae-data-parallel", no_argument, 0, BS_OPT_AE_DATA_PARALLEL}
 
-#define BS_STUDY_OPTIONS_HELP                                                                      \
+/* The options' help; LATENT_DEFAULT is the command's own --latent default, said once. */
+#define BS_STUDY_OPTIONS_HELP(LATENT_DEFAULT)                                                      \
     "  --protocol P     paper (as published: leaky) or grouped (honest: whole groups per fold,\n"  \
     "                   every step fitted on training folds only)\n"                               \
     "  --folds K        cross-validation folds (default 5)\n"                                     \
     "  --latent F,...   autoencoder hidden sizes as fractions of the fused width\n"               \
-    "                   (default 0.25,0.5,0.75: the paper's Cases 1-3; 'none' skips Exp 3)\n"     \
+    "                   (default " LATENT_DEFAULT "; 'none' skips Exp 3)\n"                        \
     "  --epochs N       autoencoder MaxEpochs (default 750)\n"                                    \
     "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"          \
     "  --task T         binary (ALL vs healthy; default) or subtype (one class per class\n"    \

@@ -20,7 +20,8 @@ static void usage(FILE *fp) {
             "Exp 1: an SVM on each feature set alone; Exp 2: on all sets concatenated; Exp 3: on the\n"
             "sparse-autoencoder latent of the concatenation, one run per --latent fraction.\n"
             "Writes OUTDIR/results.json, predictions.csv, table1.md, table1.csv and figures/*.svg.\n\n"
-            "  --features DIR   a feature folder (blastscan extract)\n" BS_STUDY_OPTIONS_HELP
+            "  --features DIR   a feature folder (blastscan extract)\n"
+            BS_STUDY_OPTIONS_HELP("0.25,0.5,0.75: the paper's Cases 1-3")
             "  --report OUTDIR  where to write\n\n"
             "The global --seed S seeds the folds, the autoencoder and the kernel scale.\n"
             "Under mpirun -n P the folds and experiments are shared by the P ranks (results are\n"

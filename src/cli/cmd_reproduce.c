@@ -37,16 +37,25 @@ static void usage(FILE *fp) {
             "the feature folder.\n\n"
             "Defaults: the Aria 2021 dataset in the assets folder (Early,Pre,Pro = ALL), a stratified\n"
             "random sample of %d images (the paper's dataset size; --sample 0 for all 3256), the two\n"
-            "shipped backbones, --augment flip, --protocol both, --latent 0.25 (Case 1, the paper's\n"
-            "standard model), %d epochs.\n\n" BS_DATA_OPTIONS_HELP
+            "shipped backbones, --augment flip, --protocol both, %d epochs.\n\n"
+            BS_DATA_OPTIONS_HELP
             BS_EXTRACT_OPTIONS_HELP
             "  --augment A      flip (default: original + two mirrors, as the paper) or none\n"
-            "  --sample N       stratified random subset of N images (seeded); 0 = all\n" BS_STUDY_OPTIONS_HELP
+            "  --sample N       stratified random subset of N images (seeded); 0 = all\n"
+            BS_STUDY_OPTIONS_HELP("0.25: Case 1, the paper's standard model")
             "  --report OUTDIR  where to write\n",
             DEFAULT_SAMPLE, DEFAULT_EPOCHS);
 }
 
 enum { OPT_SAMPLE = 4001, OPT_REPORT };
+
+/* A wall time as people read it: "42 s", "15 min 56 s", "2 h 3 min 4 s". */
+static void format_duration(double seconds, char *buf, size_t size) {
+    long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+    if (s < 60) snprintf(buf, size, "%ld s", s);
+    else if (s < 3600) snprintf(buf, size, "%ld min %ld s", s / 60, s % 60);
+    else snprintf(buf, size, "%ld h %ld min %ld s", s / 3600, s % 3600 / 60, s % 60);
+}
 
 static char *join_names(const bs_dataset *ds, const bs_cli_data *data, const char **models, size_t n, char **backbones) {
     (void)ds;
@@ -192,10 +201,12 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     bs_feature_index_free(&idx);
     free(datadesc);
     free(backbones);
-    if (failed) rc = bs_cli_fail("reproduce");
-    else {
-        if (root) fprintf(stderr, "reproduce: done in %.0f s -> %s/report.md\n", bs_now() - t0, report);
-        rc = BS_EXIT_OK;
+    rc = failed ? bs_cli_fail("reproduce") : BS_EXIT_OK;
+    if (root) {
+        char took[64];
+        format_duration(bs_now() - t0, took, sizeof took);
+        if (failed) fprintf(stderr, "reproduce: failed after %s\n", took);
+        else fprintf(stderr, "reproduce: done in %s -> %s/report.md\n", took, report);
     }
 done:
     bs_cli_extract_free(&xc);

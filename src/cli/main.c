@@ -31,19 +31,28 @@ static const command commands[] = {BS_COMMANDS(BS_TABLE_ENTRY)};
 #undef BS_TABLE_ENTRY
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+/* "blastscan CMD" for a command, "blastscan" for the global options (cmd NULL or ""). */
+static void print_prog(const char *cmd) {
+    fprintf(stderr, "blastscan%s%s", cmd && *cmd ? " " : "", cmd ? cmd : "");
+}
+
 int bs_cli_usage(const char *cmd, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "blastscan %s: ", cmd);
+    print_prog(cmd);
+    fputs(": ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'blastscan %s --help'.\n", cmd);
+    fputs("\nTry '", stderr);
+    print_prog(cmd);
+    fputs(" --help'.\n", stderr);
     return BS_EXIT_USAGE;
 }
 
 int bs_cli_fail(const char *cmd) {
     const char *msg = bs_error_message();
-    fprintf(stderr, "blastscan %s: error: %s\n", cmd, *msg ? msg : "failed");
+    print_prog(cmd);
+    fprintf(stderr, ": error: %s\n", *msg ? msg : "failed");
     return BS_EXIT_FAIL;
 }
 
@@ -166,16 +175,16 @@ static int blastscan_main(int argc, char **argv) {
     int err = 0;
     const char *threads = take_global(&argc, argv, "--threads", &err);
     const char *seed = take_global(&argc, argv, "--seed", &err);
-    if (err) return bs_cli_usage("", "--threads and --seed need a value");
+    if (err) return bs_cli_usage(NULL, "--threads and --seed need a value");
     long v;
     if (threads) {
-        if (bs_cli_parse_int("", "--threads", threads, 0, 4096, &v)) return BS_EXIT_USAGE;
+        if (bs_cli_parse_int(NULL, "--threads", threads, 0, 4096, &v)) return BS_EXIT_USAGE;
         cli.threads = (int)v;
     }
     if (seed) {
         char *end;
         unsigned long long s = strtoull(seed, &end, 10);
-        if (!*seed || *end || seed[0] == '-') return bs_cli_usage("", "--seed expects a non-negative integer, not '%s'", seed);
+        if (!*seed || *end || seed[0] == '-') return bs_cli_usage(NULL, "--seed expects a non-negative integer, not '%s'", seed);
         cli.seed = (uint64_t)s;
     }
     if (argc < 2) {

@@ -13,6 +13,13 @@ expect 0 "tensor --help" -- "$BIN" tensor --help
 expect 2 "list without --data" -- "$BIN" list
 expect 2 "bad --format" -- "$BIN" list --data x --format xml
 expect 2 "bad --threads" -- "$BIN" --threads many list --data x
+stderr_has "blastscan: --threads expects" "a global option's error names the program, not an empty command"
+stderr_has "Try 'blastscan --help'." "a global option's error points at the global help"
+expect 2 "bad --seed" -- "$BIN" --seed -3 list --data x
+stderr_has "blastscan: --seed expects" "--seed error"
+expect 0 "reproduce --help" -- "$BIN" reproduce --help
+[ "$(grep -c -- "--latent.*0\.25\|(default 0\.25" "$WORK/out")" = 1 ] && ! grep -q "0.25,0.5,0.75" "$WORK/out" && ok \
+    || fail "reproduce --help states --latent's default (0.25) once"
 expect 2 "tensor without --size" -- "$BIN" tensor x.png --out y.npy
 
 IMAGES="$ASSETS/reference/images"
