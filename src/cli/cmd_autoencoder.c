@@ -30,7 +30,8 @@ static void usage(FILE *fp) {
             "  --sparsity B         SparsityRegularization (default 1)\n"
             "  --proportion P       SparsityProportion, in (0, 1) (default 0.05)\n"
             "  --min-grad G         stop when the gradient norm is <= G (default 1e-6)\n"
-            "  --trace T.csv        per-epoch record: epoch,perf,grad_norm,lambda,accepted\n"
+            "  --trace T.csv        per-epoch record: epoch,perf,gradient,lambda,accepted\n"
+            "                       (gradient = |grad perf|, MATLAB's tr.gradient; docs/autoencoder.md)\n"
             "  --precision P        float32 (default: dnnl_sgemm) or float64 (plain loops, the\n"
             "                       reference arithmetic: tests and small problems only)\n"
             "  --out AE.sae         where to write the model\n"
@@ -170,7 +171,8 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
             return bs_cli_fail("autoencoder fit");
         }
         sink.fp = taf.fp;
-        fputs("epoch,perf,grad_norm,lambda,accepted\n", sink.fp);
+        /* "gradient" as in MATLAB's tr and docs/autoencoder.md (earlier builds wrote grad_norm) */
+        fputs("epoch,perf,gradient,lambda,accepted\n", sink.fp);
         o.on_epoch = write_trace;
         o.user = &sink;
     }

@@ -47,15 +47,19 @@ expect 0 "fit" -- "$BIN" --seed 3 autoencoder fit --features "$T/x.npy" --hidden
     --out "$T/m.sae"
 stdout_has "40 samples x 16 features -> 4 hidden; 40 epochs" "fit summary"
 [ -s "$T/m.sae" ] && ok || fail "no model written"
-file_has "$T/t.csv" "epoch,perf,grad_norm,lambda,accepted" "trace header"
+file_has "$T/t.csv" "epoch,perf,gradient,lambda,accepted" "trace header (docs/autoencoder.md)"
 lines=$(wc -l <"$T/t.csv")
 [ "$lines" = 42 ] && ok || fail "trace has $lines lines, expected 42 (header and epochs 0..40)"
-python3 - "$T/t.csv" <<'PY' && ok || fail "trace perf decreases"
-import csv, sys
+# A reader takes the gradient column under either name (grad_norm in older traces).
+python3 - "$T/t.csv" <<'PY' && ok || fail "trace: perf decreases, the gradient shrinks"
+import csv, math, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 p = [float(r['perf']) for r in rows]
+g = [float(r['gradient'] if 'gradient' in r else r['grad_norm']) for r in rows]
 assert all(b <= a for a, b in zip(p, p[1:])), "perf must never increase"
 assert p[-1] < 0.8 * p[0], "training must reduce perf"
+assert all(math.isfinite(v) and v > 0 for v in g), g
+assert g[-1] < g[0], "training must reduce the gradient's norm"
 PY
 
 # same seed, same model; the seed is honoured after the command name too
