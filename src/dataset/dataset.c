@@ -131,46 +131,138 @@ fail:
 
 /* ---------- directory walking ---------- */
 
+/* The real folders one walk has entered, by device and inode, with the path it entered each
+ * by: a link back to one of them (a loop, or a second way to the same folder) is not followed
+ * again, so a folder's images are listed once and a loop ends. */
+typedef struct {
+    dev_t *dev;
+    ino_t *ino;
+    char **path;
+    size_t n, cap;
+} folder_set;
+
+static const char *folder_set_find(const folder_set *s, const struct stat *st) {
+    for (size_t i = 0; i < s->n; i++)
+        if (s->dev[i] == st->st_dev && s->ino[i] == st->st_ino) return s->path[i];
+    return NULL;
+}
+
+static int folder_set_add(folder_set *s, const struct stat *st, const char *path) {
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        dev_t *dev = bs_realloc(s->dev, cap * sizeof *dev);
+        if (dev) s->dev = dev;
+        ino_t *ino = dev ? bs_realloc(s->ino, cap * sizeof *ino) : NULL;
+        if (ino) s->ino = ino;
+        char **p = ino ? bs_realloc(s->path, cap * sizeof *p) : NULL;
+        if (!p) return -1;
+        s->path = p;
+        s->cap = cap;
+    }
+    if (!(s->path[s->n] = bs_strdup(path))) return -1;
+    s->dev[s->n] = st->st_dev;
+    s->ino[s->n] = st->st_ino;
+    s->n++;
+    return 0;
+}
+
+static void folder_set_free(folder_set *s) {
+    for (size_t i = 0; i < s->n; i++) free(s->path[i]);
+    free(s->dev);
+    free(s->ino);
+    free(s->path);
+}
+
+/* One walk over a dataset folder. Each real folder is listed once: `tree` holds the root and
+ * the folders below it reached without a link (found first, so they are listed where they
+ * are), `seen` every folder entered. A link to either is skipped with a warning, so a link
+ * loop ends; a link to a folder outside the root is followed (once). */
+typedef struct {
+    const char *root;
+    const bs_dataset_options *opt;
+    folder_set tree, seen;
+    strlist *out;
+} walker;
+
+/* Record in w->tree every folder below `dir` reachable without a link (to MAX_DEPTH). */
+static int find_tree(walker *w, const char *dir, int depth) {
+    DIR *d = opendir(dir);
+    if (!d) return 0; /* the walk reports it */
+    struct dirent *ent;
+    int rc = 0;
+    while (rc == 0 && (ent = readdir(d))) {
+        if (ent->d_name[0] == '.') continue;
+        char *child = bs_path_join(dir, ent->d_name);
+        struct stat st;
+        if (!child) rc = -1;
+        else if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode) && !folder_set_find(&w->tree, &st)) {
+            rc = folder_set_add(&w->tree, &st, child);
+            if (rc == 0 && depth + 1 < MAX_DEPTH) rc = find_tree(w, child, depth + 1);
+        }
+        free(child);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* The visible entries of folder `d` (closed here), sorted; its identity goes into w->seen. */
+static int read_names(walker *w, DIR *d, const char *dir, strlist *names) {
+    struct stat self;
+    int rc = fstat(dirfd(d), &self) == 0 ? folder_set_add(&w->seen, &self, dir) : 0;
+    struct dirent *ent;
+    while (rc == 0 && (ent = readdir(d))) {
+        if (ent->d_name[0] == '.') continue; /* hidden files, ., .. */
+        rc = strlist_push(names, bs_strdup(ent->d_name));
+    }
+    closedir(d);
+    if (names->n) qsort(names->items, names->n, sizeof *names->items, cmp_str);
+    return rc;
+}
+
+/* The folder this sub-folder repeats (see walker), or NULL when it is to be entered. */
+static const char *listed_already(const walker *w, const char *child, const struct stat *st) {
+    const char *first = folder_set_find(&w->seen, st);
+    struct stat ls;
+    if (!first && lstat(child, &ls) == 0 && S_ISLNK(ls.st_mode)) first = folder_set_find(&w->tree, st);
+    return first;
+}
+
 /* Collect image files under root (relative paths, sorted). Unreadable sub-folders are
  * reported through on_error; the root itself must be readable. */
-static int walk(const char *root, const char *rel, int depth, const bs_dataset_options *opt, strlist *out) {
-    char *dir = rel[0] ? bs_path_join(root, rel) : bs_strdup(root);
+static int walk(walker *w, const char *rel, int depth) {
+    char *dir = rel[0] ? bs_path_join(w->root, rel) : bs_strdup(w->root);
     if (!dir) return -1;
     DIR *d = opendir(dir);
     if (!d) {
         int e = errno;
         bs_error("%s: cannot read folder: %s", dir, strerror(e));
         free(dir);
-        if (depth > 0 && opt->on_error == BS_ON_ERROR_SKIP) {
-            warn(opt, bs_error_message());
+        if (depth > 0 && w->opt->on_error == BS_ON_ERROR_SKIP) {
+            warn(w->opt, bs_error_message());
             return 0;
         }
         return -1;
     }
     strlist names = {0};
-    struct dirent *ent;
-    int rc = 0;
-    while ((ent = readdir(d))) {
-        if (ent->d_name[0] == '.') continue; /* hidden files, ., .. */
-        if (strlist_push(&names, bs_strdup(ent->d_name))) {
-            rc = -1;
-            break;
-        }
-    }
-    closedir(d);
-    if (names.n) qsort(names.items, names.n, sizeof *names.items, cmp_str);
+    int rc = read_names(w, d, dir, &names);
     for (size_t i = 0; i < names.n && rc == 0; i++) {
         char *child_rel = rel[0] ? bs_path_join(rel, names.items[i]) : bs_strdup(names.items[i]);
         char *child = bs_path_join(dir, names.items[i]);
         struct stat st;
+        const char *first;
         if (!child_rel || !child) rc = -1;
         else if (stat(child, &st) != 0) {
             /* A dangling link or a file that vanished: not part of the data. */
+        } else if (S_ISDIR(st.st_mode) && (first = listed_already(w, child, &st))) {
+            char *msg = bs_strfmt("%s: the same folder as %s (reached through a symbolic link); listed once",
+                                  child, first);
+            warn(w->opt, msg ? msg : child);
+            free(msg);
         } else if (S_ISDIR(st.st_mode)) {
             if (depth + 1 >= MAX_DEPTH) rc = bs_error("%s: folders nested deeper than %d", child, MAX_DEPTH);
-            else rc = walk(root, child_rel, depth + 1, opt, out);
+            else rc = walk(w, child_rel, depth + 1);
         } else if (S_ISREG(st.st_mode) && bs_image_has_image_ext(names.items[i])) {
-            rc = strlist_push(out, child_rel);
+            rc = strlist_push(w->out, child_rel);
             child_rel = NULL;
         }
         free(child_rel);
@@ -178,6 +270,19 @@ static int walk(const char *root, const char *rel, int depth, const bs_dataset_o
     }
     strlist_free(&names);
     free(dir);
+    return rc;
+}
+
+/* Walk `root` (see walker) into `files`. */
+static int walk_root(const char *root, const bs_dataset_options *opt, strlist *files) {
+    walker w = {root, opt, {0}, {0}, files};
+    struct stat st;
+    int rc = 0;
+    if (stat(root, &st) == 0) rc = folder_set_add(&w.tree, &st, root);
+    if (rc == 0) rc = find_tree(&w, root, 0);
+    if (rc == 0) rc = walk(&w, "", 0);
+    folder_set_free(&w.tree);
+    folder_set_free(&w.seen);
     return rc;
 }
 
@@ -202,7 +307,7 @@ static int is_healthy_name(const char *c) {
 
 static int load_folder(const char *root, const bs_dataset_options *opt, samples *out) {
     strlist files = {0};
-    if (walk(root, "", 0, opt, &files)) {
+    if (walk_root(root, opt, &files)) {
         strlist_free(&files);
         return -1;
     }

@@ -7,6 +7,8 @@
  *   class folders  DIR/<class>/... ; classes listed as positive get label 1;
  *   manifest       a CSV file with columns path,label[,class][,group] (paths relative to it).
  * Several sources are fused into one dataset, in the order given, each sorted by path.
+ * Folders are walked following symbolic links, each real folder (device + inode) once: a link
+ * back to a folder already listed (a loop, or a second way in) is skipped with a warning.
  *
  * Groups: every image is its own group unless a manifest ties it to others, and images
  * whose decoded pixels are byte-identical share a group (a leak-free split must keep them

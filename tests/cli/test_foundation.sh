@@ -51,6 +51,12 @@ stderr_has "Im005_0.jpg" "truncated image named"
 expect 0 "skip goes on" -- "$BIN" list --data "$WORK/allidb" --on-error skip --format csv
 stderr_has "warning" "skip warns"
 [ "$(tail -n +2 "$WORK/out" | wc -l)" = 4 ] && ok || fail "skip keeps 4"
+# A symbolic-link loop in the dataset: followed once, said, and the listing goes on.
+ln -s . "$WORK/allidb/loop"
+expect 0 "a link loop is listed once" -- "$BIN" list --data "$WORK/allidb" --on-error skip --format csv
+[ "$(tail -n +2 "$WORK/out" | wc -l)" = 4 ] && ok || fail "the loop adds no sample"
+stderr_has "$WORK/allidb/loop: the same folder as $WORK/allidb" "the loop is named"
+rm "$WORK/allidb/loop"
 expect 1 "missing folder" -- "$BIN" list --data "$WORK/nope"
 stderr_has "$WORK/nope" "missing folder named"
 

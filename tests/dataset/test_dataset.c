@@ -186,6 +186,48 @@ static void manifest_groups_and_fusion(void **state) {
     free(dir);
 }
 
+static void make_link(const char *target, const char *dir, const char *name) {
+    char *p = bs_path_join(dir, name);
+    if (symlink(target, p)) fail_msg("symlink %s -> %s failed", p, target);
+    free(p);
+}
+
+/* Symbolic links that lead back to folders already listed (loops, a second way in) are not
+ * followed again: the listing ends, each image is listed once, under its real folder, with or
+ * without --on-error skip; a link to a folder outside the dataset is followed once. */
+static void symlink_loops_are_listed_once(void **state) {
+    (void)state;
+    char *dir = bs_path_join(tmp, "loops"), *outside = bs_path_join(tmp, "outside");
+    write_image(dir, "Benign/b1.png", 51);
+    write_image(dir, "Pro/p1.png", 52);
+    write_image(outside, "Early/e1.png", 53);
+    char *benign = bs_path_join(dir, "Benign"), *pro = bs_path_join(dir, "Pro");
+    char *early = bs_path_join(outside, "Early");
+    make_link("..", pro, "loop");           /* Pro/loop -> the dataset itself */
+    make_link(".", benign, "self");         /* Benign/self -> Benign */
+    make_link("../Pro", benign, "again");   /* walked before the real Pro/, but Pro/ keeps its images */
+    make_link(early, dir, "Early");         /* a class folder that lives elsewhere: followed */
+    make_link("..", early, "back");         /* ... with a loop of its own */
+    const char *src[] = {dir};
+    for (int skip = 0; skip < 2; skip++) {
+        bs_dataset_options opt;
+        bs_dataset_options_init(&opt);
+        int warnings = 0;
+        opt.on_error = skip ? BS_ON_ERROR_SKIP : BS_ON_ERROR_STOP;
+        opt.warn = warn_count;
+        opt.user = &warnings;
+        bs_dataset ds;
+        if (bs_dataset_open(src, 1, &opt, &ds)) fail_msg("%s", bs_error_message());
+        assert_int_equal(ds.n, 3);
+        assert_string_equal(find(&ds, "/loops/Benign/b1.png")->class_name, "Benign");
+        assert_string_equal(find(&ds, "/loops/Pro/p1.png")->class_name, "Pro");
+        assert_string_equal(find(&ds, "/loops/Early/e1.png")->class_name, "Early");
+        assert_int_equal(warnings, 4); /* Benign/again, Benign/self, Early/back/Early, Pro/loop */
+        bs_dataset_free(&ds);
+    }
+    free(benign), free(pro), free(early), free(outside), free(dir);
+}
+
 static void unreadable_entries_stop_or_skip(void **state) {
     (void)state;
     char *dir = bs_path_join(tmp, "broken");
@@ -345,6 +387,7 @@ int main(void) {
         cmocka_unit_test(class_folders_positive_and_default_rule),
         cmocka_unit_test(manifest_groups_and_fusion),
         cmocka_unit_test(unreadable_entries_stop_or_skip),
+        cmocka_unit_test(symlink_loops_are_listed_once),
         cmocka_unit_test(near_duplicates_join_groups),
         cmocka_unit_test(sample_keeps_class_proportions),
         cmocka_unit_test(aria2021_counts),
