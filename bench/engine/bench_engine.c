@@ -3,6 +3,7 @@
  * with one warm-up run, then runs batches of synthetic 0..255 images for at least SECONDS (and
  * 3 runs). Prints one JSON line: images_per_s, peak_rss_mb (the whole process, load included),
  * runs, load_s (file parse + first run). */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>

@@ -9,6 +9,7 @@
  * single_ips    the first image classified REPEAT more times: steady state, one image per call
  * folder_ips    every image once, one call each (after the warm-up above)
  * Output: one "key value" line each. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

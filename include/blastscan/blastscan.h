@@ -1,11 +1,18 @@
 /* blastscan.h — embed blastscan: load a trained pipeline file (`blastscan train`), classify
  * RGB images, free.
  *
- *     blastscan *bs = blastscan_open("model.blastscan", "/opt/models");  // NULL: see error
+ *     blastscan *bs = blastscan_open("model.blastscan", "/opt/models");
+ *     if (!bs) {
+ *         fprintf(stderr, "%s\n", blastscan_error());
+ *         return 1;
+ *     }
  *     blastscan_result r;
  *     if (blastscan_classify_rgb(bs, pixels, width, height, &r) == 0)
- *         printf("%s p=%.3f%s\n", r.class_name, r.probability, r.out_of_distribution ? " (OOD)" :
- * ""); blastscan_close(bs);
+ *         printf("%s p=%.3f%s\n", r.class_name, r.probability,
+ *                r.out_of_distribution ? " (out of distribution)" : "");
+ *     else
+ *         fprintf(stderr, "%s\n", blastscan_error());
+ *     blastscan_close(bs);
  *
  * Every function returns 0 (or a non-NULL handle) on success and -1 (or NULL) on failure;
  * blastscan_error() then tells why, naming the file and the reason. The message is kept per
