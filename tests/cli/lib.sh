@@ -7,6 +7,7 @@
 # A part that cannot run here calls `skip PART WHY` (prints "SKIP: PART: WHY", the rest runs);
 # a test that cannot run at all calls `need PATH...` or `skip_all WHY` (prints "SKIP: WHY", exit
 # 77, which ctest shows as skipped — or exit 1 if a check had already failed).
+# shellcheck shell=bash disable=SC2034  # (the variables are for the tests that source this)
 set -u
 BIN=${BLASTSCAN_BIN:?BLASTSCAN_BIN must point at the blastscan binary}
 ASSETS=${BLASTSCAN_ASSETS:-${BLASTSCAN_DEFAULT_ASSETS:-../shared}}
