@@ -15,10 +15,6 @@ typedef struct bs_mapminmax {
     double *gain;    /* d */
 } bs_mapminmax;
 
-/* Every value of rows[0..n) (rows == NULL: rows 0..n) of the ld-column matrix x must be
- * finite; otherwise an error naming the row and column (0-based, as in NumPy). */
-int bs_check_finite(const float *x, int64_t ld, const int64_t *rows, int64_t n);
-
 /* Settings from the training rows (x is checked finite first). */
 int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n);
 /* The same over every rank's rows of an MPI job (min and max reduced exactly, so the settings
