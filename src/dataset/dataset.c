@@ -393,13 +393,19 @@ void bs_dataset_free(bs_dataset *ds) {
 
 static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_dataset *out);
 
+/* Shared head of bs_dataset_open and bs_dataset_parse_manifest: the options to use (the
+ * defaults in *defaults when opt is NULL) and an empty *out. */
+static const bs_dataset_options *start_open(const bs_dataset_options *opt, bs_dataset_options *defaults,
+                                            bs_dataset *out) {
+    memset(out, 0, sizeof *out);
+    if (opt) return opt;
+    bs_dataset_options_init(defaults);
+    return defaults;
+}
+
 int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out) {
     bs_dataset_options defaults;
-    if (!opt) {
-        bs_dataset_options_init(&defaults);
-        opt = &defaults;
-    }
-    memset(out, 0, sizeof *out);
+    opt = start_open(opt, &defaults, out);
     samples v = {0};
     int rc = nsources ? 0 : bs_error("no dataset given (--data DIR)");
     for (size_t i = 0; i < nsources && rc == 0; i++) {
@@ -448,11 +454,7 @@ static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_da
 int bs_dataset_parse_manifest(const char *text, size_t len, const char *name, const bs_dataset_options *opt,
                               bs_dataset *out) {
     bs_dataset_options defaults;
-    if (!opt) {
-        bs_dataset_options_init(&defaults);
-        opt = &defaults;
-    }
-    memset(out, 0, sizeof *out);
+    opt = start_open(opt, &defaults, out);
     samples v = {0};
     bs_csv csv;
     int rc = bs_csv_parse(text, len, name, &csv) ? -1 : manifest_from_csv(&csv, name, opt, &v);
