@@ -3,7 +3,8 @@
  * MATLAB's rule, from mapminmax.m: gain = (ymax − ymin)/(xmax − xmin), xoffset = xmin;
  * where xmax − xmin is 0 or not finite, gain = 1 and xoffset = ymin (= 0), so a constant
  * feature passes through unchanged. Forward y = (x − xoffset)·gain + ymin, reverse
- * x = (y − ymin)/gain + xoffset, no clipping. Internal to the autoencoder stage. */
+ * x = (y − ymin)/gain + xoffset, no clipping.
+ * Private to src/autoencoder: the stage's door is autoencoder.h (tests: autoencoder_test.h). */
 #ifndef BS_AUTOENCODER_MAPMINMAX_H
 #define BS_AUTOENCODER_MAPMINMAX_H
 
