@@ -26,6 +26,7 @@
 
 #include "core/dist.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/hash.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -203,10 +204,9 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
     if (!out) return model_error(b->path);
     for (size_t i = 0; i < n; i++) {
         const float *row = out + i * (size_t)b->dim;
-        for (int64_t k = 0; k < b->dim; k++)
-            if (!isfinite(row[k]))
-                return bs_error("%s: the network gave a non-finite feature for %s (%s)", b->path,
-                                ds->samples[rows[i].sample].path, bs_view_name(rows[i].view));
+        if (bs_check_finite(row, b->dim, NULL, 1))
+            return bs_error("%s: the network gave a non-finite feature for %s (%s)", b->path,
+                            ds->samples[rows[i].sample].path, bs_view_name(rows[i].view));
         if (cache_put(b, image_sha[rows[i].sample], rows[i].view, row)) return -1;
     }
     return 0;
