@@ -17,8 +17,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "autoencoder/autoencoder.h"
-#include "autoencoder/mapminmax.h"
-#include "autoencoder/sae_model.h"
+#include "autoencoder/autoencoder_test.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/rng.h"

@@ -8,6 +8,7 @@
 
 #include "core/dist.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/io.h"
 #include "core/progress.h"
 #include "core/rng.h"

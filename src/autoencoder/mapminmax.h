@@ -3,7 +3,8 @@
  * MATLAB's rule, from mapminmax.m: gain = (ymax − ymin)/(xmax − xmin), xoffset = xmin;
  * where xmax − xmin is 0 or not finite, gain = 1 and xoffset = ymin (= 0), so a constant
  * feature passes through unchanged. Forward y = (x − xoffset)·gain + ymin, reverse
- * x = (y − ymin)/gain + xoffset, no clipping. Internal to the autoencoder stage. */
+ * x = (y − ymin)/gain + xoffset, no clipping.
+ * Private to src/autoencoder: the stage's door is autoencoder.h (tests: autoencoder_test.h). */
 #ifndef BS_AUTOENCODER_MAPMINMAX_H
 #define BS_AUTOENCODER_MAPMINMAX_H
 
@@ -14,10 +15,6 @@ typedef struct bs_mapminmax {
     double *xoffset; /* d */
     double *gain;    /* d */
 } bs_mapminmax;
-
-/* Every value of rows[0..n) (rows == NULL: rows 0..n) of the ld-column matrix x must be
- * finite; otherwise an error naming the row and column (0-based, as in NumPy). */
-int bs_check_finite(const float *x, int64_t ld, const int64_t *rows, int64_t n);
 
 /* Settings from the training rows (x is checked finite first). */
 int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n);

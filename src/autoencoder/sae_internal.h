@@ -1,5 +1,6 @@
 /* sae_internal.h — the bs_sae struct, shared by autoencoder.c (fit, encode) and sae_file.c
- * (save, load). Internal to the autoencoder stage. */
+ * (save, load).
+ * Private to src/autoencoder: the stage's door is autoencoder.h (tests: autoencoder_test.h). */
 #ifndef BS_AUTOENCODER_SAE_INTERNAL_H
 #define BS_AUTOENCODER_SAE_INTERNAL_H
 

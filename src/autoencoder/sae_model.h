@@ -1,6 +1,7 @@
 /* sae_model.h — the msesparse loss and its analytic gradient on a fixed training set
- * (SPEC §4), as an SCG objective. Internal to the autoencoder stage; tests and the benchmark
- * use it directly.
+ * (SPEC §4), as an SCG objective.
+ * Private to src/autoencoder: the stage's door is autoencoder.h (tests and the benchmark:
+ * autoencoder_test.h).
  *
  * Parameters are one double vector (the SCG's), laid out as
  *   [ W1 (h × d, row-major) | b1 (h) | W2 (d × h, row-major) | b2 (d) ]

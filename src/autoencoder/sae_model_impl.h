@@ -1,7 +1,8 @@
 /* sae_model_impl.h — the loss and gradient written once, instantiated by sae_model.c for
  * R = float (names ending _f, products by dnnl_sgemm) and R = double (names ending _d, plain
  * loops). Include only from sae_model.c, with R, SFX, GEMM, LOGSIG and KERNEL defined.
- * Shapes are in the comments: n samples, d features, h hidden units, row-major. */
+ * Shapes are in the comments: n samples, d features, h hidden units, row-major.
+ * Private to src/autoencoder (sae_model.c alone includes it). */
 
 #define SAE_CAT2(a, b) a##b
 #define SAE_CAT(a, b) SAE_CAT2(a, b)

@@ -1,5 +1,6 @@
 /* scg.h — MATLAB trainscg (Møller's scaled conjugate gradient) over any objective, exactly as
- * the pseudo-code of SPEC §4. Internal to the autoencoder stage (the tests use it directly).
+ * the pseudo-code of SPEC §4.
+ * Private to src/autoencoder: the stage's door is autoencoder.h (tests: autoencoder_test.h).
  *
  * Vectors are double, like MATLAB; the objective decides its own arithmetic. Every reduction
  * (norms, δ, μ, β) is summed in fixed blocks in a fixed order, so a run is reproducible for a

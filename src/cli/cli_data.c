@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "core/io.h"
+#include "core/strings.h"
 #include "dataset/neardup.h"
 
 void bs_cli_data_init(bs_cli_data *d) {

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
+#include "core/strings.h"
 #include "features/extract.h"
 #include "features/featdir.h"
 #include "pipeline/pipeline.h"
@@ -63,32 +64,16 @@ static uint64_t seed_for(uint64_t seed, uint64_t purpose) {
     return x ^ (x >> 31);
 }
 
-typedef struct {
-    const char *s;
-    size_t i;
-} str_idx;
-static int cmp_str_idx(const void *a, const void *b) {
-    const str_idx *x = a, *y = b;
-    int c = strcmp(x->s, y->s);
-    return c ? c : (x->i > y->i) - (x->i < y->i);
-}
-
 /* Per sample: dense ids of equal strings (group names or class names). Returns the count. */
 static int64_t dense_ids(const bs_dataset *ds, int classes, int64_t *ids) {
-    str_idx *v = bs_calloc(ds->n ? ds->n : 1, sizeof *v);
-    if (!v)
+    const char **keys = bs_calloc(ds->n ? ds->n : 1, sizeof *keys);
+    if (!keys)
         return -1;
     for (size_t i = 0; i < ds->n; i++)
-        v[i] = (str_idx){classes ? ds->samples[i].class_name : ds->samples[i].group, i};
-    qsort(v, ds->n, sizeof *v, cmp_str_idx);
-    int64_t next = -1;
-    for (size_t i = 0; i < ds->n; i++) {
-        if (i == 0 || strcmp(v[i].s, v[i - 1].s) != 0)
-            next++;
-        ids[v[i].i] = next;
-    }
-    free(v);
-    return next + 1;
+        keys[i] = classes ? ds->samples[i].class_name : ds->samples[i].group;
+    int64_t count = bs_dense_ids(keys, ds->n, ids);
+    free(keys);
+    return count;
 }
 
 static int fill_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, uint64_t seed,

@@ -15,6 +15,8 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/rng.h"
+#include "core/strings.h"
+#include "core/unionfind.h"
 #include "dataset/neardup.h"
 #include "image/image.h"
 
@@ -60,40 +62,6 @@ static void strlist_free(strlist *l) {
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-int bs_split_list(const char *text, char ***items, size_t *n) {
-    strlist l = {0};
-    const char *p = text;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        while (len && isspace((unsigned char)*p)) p++, len--;
-        while (len && isspace((unsigned char)p[len - 1])) len--;
-        if (len) {
-            char *s = bs_malloc(len + 1);
-            if (!s) {
-                strlist_free(&l);
-                return -1;
-            }
-            memcpy(s, p, len);
-            s[len] = '\0';
-            if (strlist_push(&l, s)) {
-                strlist_free(&l);
-                return -1;
-            }
-        }
-        if (!e) break;
-        p = e + 1;
-    }
-    *items = l.items;
-    *n = l.n;
-    return 0;
-}
-
-void bs_free_list(char **items, size_t n) {
-    for (size_t i = 0; i < n; i++) free(items[i]);
-    free(items);
-}
 
 /* ---------- samples under construction ---------- */
 
@@ -434,51 +402,28 @@ static int load_manifest(const char *path, const bs_dataset_options *opt, sample
 
 /* ---------- groups: union-find over manifest groups and identical pixels ---------- */
 
-static size_t uf_find(size_t *parent, size_t i) {
-    while (parent[i] != i) i = parent[i] = parent[parent[i]];
-    return i;
-}
-
-static void uf_union(size_t *parent, size_t a, size_t b) {
-    a = uf_find(parent, a);
-    b = uf_find(parent, b);
-    if (a == b) return;
-    if (a < b) parent[b] = a; /* the smallest index is the root: deterministic names */
-    else parent[a] = b;
-}
-
-typedef struct {
-    const char *key;
-    size_t idx;
-} keyed;
-
-static int cmp_keyed(const void *a, const void *b) {
-    const keyed *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* Join every run of equal keys (NULL keys ignored). */
-static int join_equal(size_t *parent, size_t n, const char *const *keys) {
-    keyed *k = bs_calloc(n ? n : 1, sizeof *k);
-    if (!k) return -1;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (keys[i] && keys[i][0]) k[m++] = (keyed){keys[i], i};
-    qsort(k, m, sizeof *k, cmp_keyed);
-    for (size_t i = 1; i < m; i++)
-        if (strcmp(k[i].key, k[i - 1].key) == 0) uf_union(parent, k[i - 1].idx, k[i].idx);
-    free(k);
-    return 0;
+/* Join every set of equal keys (NULL and empty keys ignored). */
+static int join_equal(int64_t *parent, size_t n, const char *const *keys) {
+    int64_t *ids = bs_calloc(n ? n : 1, sizeof *ids), *first = bs_calloc(n ? n : 1, sizeof *first);
+    int64_t count = ids && first ? bs_dense_ids(keys, n, ids) : -1;
+    for (int64_t k = 0; k < count; k++) first[k] = -1;
+    for (size_t i = 0; i < n && count >= 0; i++) {
+        if (ids[i] < 0 || !keys[i][0]) continue;
+        if (first[ids[i]] < 0) first[ids[i]] = (int64_t)i;
+        else bs_uf_union(parent, first[ids[i]], (int64_t)i);
+    }
+    free(ids);
+    free(first);
+    return count < 0 ? -1 : 0;
 }
 
 static int assign_groups(samples *v) {
     size_t n = v->n;
-    size_t *parent = bs_calloc(n ? n : 1, sizeof *parent);
+    int64_t *parent = bs_calloc(n ? n : 1, sizeof *parent);
     const char **keys = bs_calloc(n ? n : 1, sizeof *keys);
     const char **named = bs_calloc(n ? n : 1, sizeof *named); /* per root: manifest group name */
     int rc = (parent && keys && named) ? 0 : -1;
-    for (size_t i = 0; i < n && !rc; i++) parent[i] = i;
+    if (!rc) bs_uf_init(parent, (int64_t)n);
     for (size_t i = 0; i < n && !rc; i++) keys[i] = v->manifest_group[i];
     if (!rc) rc = join_equal(parent, n, keys);
     for (size_t i = 0; i < n && !rc; i++) keys[i] = v->s[i].pixel_sha256;
@@ -486,12 +431,12 @@ static int assign_groups(samples *v) {
     /* Name each group: the smallest manifest group name among its members, else the path
      * of its first member. */
     for (size_t i = 0; i < n && !rc; i++) {
-        size_t r = uf_find(parent, i);
+        int64_t r = bs_uf_find(parent, (int64_t)i);
         const char *mg = v->manifest_group[i];
         if (mg && (!named[r] || strcmp(mg, named[r]) < 0)) named[r] = mg;
     }
     for (size_t i = 0; i < n && !rc; i++) {
-        size_t r = uf_find(parent, i);
+        int64_t r = bs_uf_find(parent, (int64_t)i);
         v->s[i].group = bs_strdup(named[r] ? named[r] : v->s[r].path);
         if (!v->s[i].group) rc = -1;
     }
@@ -553,13 +498,19 @@ void bs_dataset_free(bs_dataset *ds) {
 
 static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_dataset *out);
 
+/* Shared head of bs_dataset_open and bs_dataset_parse_manifest: the options to use (the
+ * defaults in *defaults when opt is NULL) and an empty *out. */
+static const bs_dataset_options *start_open(const bs_dataset_options *opt, bs_dataset_options *defaults,
+                                            bs_dataset *out) {
+    memset(out, 0, sizeof *out);
+    if (opt) return opt;
+    bs_dataset_options_init(defaults);
+    return defaults;
+}
+
 int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out) {
     bs_dataset_options defaults;
-    if (!opt) {
-        bs_dataset_options_init(&defaults);
-        opt = &defaults;
-    }
-    memset(out, 0, sizeof *out);
+    opt = start_open(opt, &defaults, out);
     samples v = {0};
     int rc = nsources ? 0 : bs_error("no dataset given (--data DIR)");
     for (size_t i = 0; i < nsources && rc == 0; i++) {
@@ -608,11 +559,7 @@ static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_da
 int bs_dataset_parse_manifest(const char *text, size_t len, const char *name, const bs_dataset_options *opt,
                               bs_dataset *out) {
     bs_dataset_options defaults;
-    if (!opt) {
-        bs_dataset_options_init(&defaults);
-        opt = &defaults;
-    }
-    memset(out, 0, sizeof *out);
+    opt = start_open(opt, &defaults, out);
     samples v = {0};
     bs_csv csv;
     int rc = bs_csv_parse(text, len, name, &csv) ? -1 : manifest_from_csv(&csv, name, opt, &v);
@@ -626,15 +573,15 @@ size_t bs_dataset_count_label(const bs_dataset *ds, int label) {
 }
 
 size_t bs_dataset_count_groups(const bs_dataset *ds) {
-    size_t c = 0;
     /* A group is named after its first member, or a manifest name: count distinct names. */
     const char **g = bs_calloc(ds->n ? ds->n : 1, sizeof *g);
-    if (!g) return 0;
-    for (size_t i = 0; i < ds->n; i++) g[i] = ds->samples[i].group;
-    qsort(g, ds->n, sizeof *g, cmp_str);
-    for (size_t i = 0; i < ds->n; i++) c += i == 0 || strcmp(g[i], g[i - 1]) != 0;
+    int64_t *ids = bs_calloc(ds->n ? ds->n : 1, sizeof *ids);
+    int64_t c = g && ids ? 0 : -1;
+    for (size_t i = 0; i < ds->n && c == 0; i++) g[i] = ds->samples[i].group;
+    if (c == 0) c = bs_dense_ids(g, ds->n, ids);
     free(g);
-    return c;
+    free(ids);
+    return c < 0 ? 0 : (size_t)c;
 }
 
 /* Largest remainder: class c gets floor(n * count_c / total) plus one for the classes with
@@ -707,7 +654,7 @@ int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *j
     size_t n = ds->n;
     if (n < 2 || threshold <= 0) return 0;
     float *thumbs = bs_calloc(n, sizeof(float) * BS_NEARDUP_FLOATS);
-    size_t *parent = bs_calloc(n, sizeof *parent);
+    int64_t *parent = bs_calloc(n, sizeof *parent);
     if (!thumbs || !parent) {
         free(thumbs);
         free(parent);
@@ -739,19 +686,13 @@ int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *j
      * of its first member's group. */
     const char **keys = rc == 0 ? bs_calloc(n, sizeof *keys) : NULL;
     if (rc == 0 && !keys) rc = -1;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        parent[i] = i;
-        keys[i] = ds->samples[i].group;
-    }
+    for (size_t i = 0; i < n && rc == 0; i++) keys[i] = ds->samples[i].group;
+    if (rc == 0) bs_uf_init(parent, (int64_t)n);
     if (rc == 0) rc = join_equal(parent, n, keys);
     int64_t joined = 0;
-    for (int64_t p = 0; p < npairs && rc == 0; p++) {
-        size_t a = uf_find(parent, (size_t)pairs[p].a), b = uf_find(parent, (size_t)pairs[p].b);
-        if (a != b) joined++;
-        uf_union(parent, a, b);
-    }
+    for (int64_t p = 0; p < npairs && rc == 0; p++) joined += bs_uf_union(parent, pairs[p].a, pairs[p].b);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        size_t r = uf_find(parent, i);
+        size_t r = (size_t)bs_uf_find(parent, (int64_t)i);
         if (r == i || strcmp(ds->samples[i].group, ds->samples[r].group) == 0) continue;
         char *g = bs_strdup(ds->samples[r].group);
         if (!g) {

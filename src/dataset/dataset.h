@@ -67,8 +67,4 @@ int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *j
 size_t bs_dataset_count_label(const bs_dataset *ds, int label);
 size_t bs_dataset_count_groups(const bs_dataset *ds);
 
-/* Parse "Early,Pre,Pro" into a malloc'd array of malloc'd names. */
-int bs_split_list(const char *text, char ***items, size_t *n);
-void bs_free_list(char **items, size_t n);
-
 #endif

@@ -73,16 +73,6 @@ int bs_confusion_build(const int32_t *labels, const int32_t *predicted, int64_t 
     return 0;
 }
 
-static void metric(FILE *fp, const char *name, const bs_metric *m) {
-    fprintf(fp, "\"%s\":{\"value\":", name);
-    bs_json_number(fp, m->defined ? m->value : NAN);
-    fputs(",\"lo\":", fp);
-    bs_json_number(fp, m->defined ? m->lo : NAN);
-    fputs(",\"hi\":", fp);
-    bs_json_number(fp, m->defined ? m->hi : NAN);
-    fputc('}', fp);
-}
-
 void bs_confusion_write_json(FILE *fp, const bs_confusion *c, const char *const *class_names) {
     int k = c->k;
     fprintf(fp, "{\"k\":%d,\"n\":%lld,\"classes\":[", k, (long long)c->n);
@@ -103,23 +93,18 @@ void bs_confusion_write_json(FILE *fp, const bs_confusion *c, const char *const 
         const bs_class_metrics *p = &c->per_class[i];
         fprintf(fp, "%s{\"tp\":%lld,\"fn\":%lld,\"tn\":%lld,\"fp\":%lld,", i ? "," : "",
                 (long long)p->tp, (long long)p->fn, (long long)p->tn, (long long)p->fp);
-        metric(fp, "sn", &p->sn), fputc(',', fp);
-        metric(fp, "sp", &p->sp), fputc(',', fp);
-        metric(fp, "pr", &p->pr), fputc(',', fp);
-        metric(fp, "f1", &p->f1);
-        fputs(",\"undefined\":[", fp);
         const char *nm[] = {"sn", "sp", "pr", "f1"};
         const bs_metric *v[] = {&p->sn, &p->sp, &p->pr, &p->f1};
-        int first = 1;
-        for (int q = 0; q < 4; q++)
-            if (!v[q]->defined) fprintf(fp, "%s\"%s\"", first ? "" : ",", nm[q]), first = 0;
-        fputs("]}", fp);
+        for (int q = 0; q < 4; q++) bs_metric_write_json(fp, nm[q], v[q]), fputc(',', fp);
+        bs_metric_write_undefined(fp, nm, v, 4);
+        fputc('}', fp);
     }
     fputs("],", fp);
-    metric(fp, "accuracy", &c->accuracy), fputc(',', fp);
-    metric(fp, "macro_sn", &c->macro_sn), fputc(',', fp);
-    metric(fp, "macro_pr", &c->macro_pr), fputc(',', fp);
-    metric(fp, "macro_f1", &c->macro_f1), fputc(',', fp);
-    metric(fp, "balanced_accuracy", &c->balanced_accuracy);
+    const char *nm[] = {"accuracy", "macro_sn", "macro_pr", "macro_f1", "balanced_accuracy"};
+    const bs_metric *v[] = {&c->accuracy, &c->macro_sn, &c->macro_pr, &c->macro_f1, &c->balanced_accuracy};
+    for (int q = 0; q < 5; q++) {
+        if (q) fputc(',', fp);
+        bs_metric_write_json(fp, nm[q], v[q]);
+    }
     fputc('}', fp);
 }

@@ -106,6 +106,11 @@ int bs_metrics_roc(const int32_t *labels, const double *decision, int64_t n,
  * "undefined":["sn",…]}; an undefined metric is {"value":null,"lo":null,"hi":null}. Never
  * writes NaN. */
 void bs_metrics_write_json(FILE *fp, const bs_metrics *m);
+/* The parts every metric object is made of (also for K-class and calibration reports):
+ * "name":{"value":v,"lo":l,"hi":h}, null where undefined; and "undefined":["name",…] listing
+ * those of the n metrics v[] (named names[]) that are not defined. */
+void bs_metric_write_json(FILE *fp, const char *name, const bs_metric *m);
+void bs_metric_write_undefined(FILE *fp, const char *const *names, const bs_metric *const *v, int n);
 
 /* ---- metrics: K classes -------------------------------------------------------------------- */
 

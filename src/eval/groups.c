@@ -7,22 +7,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
-
-static int64_t find(int64_t *parent, int64_t x) {
-    while (parent[x] != x) {
-        parent[x] = parent[parent[x]]; /* path halving */
-        x = parent[x];
-    }
-    return x;
-}
-
-/* Union by smaller index, so every root is its component's smallest item. */
-static void unite(int64_t *parent, int64_t a, int64_t b) {
-    a = find(parent, a), b = find(parent, b);
-    if (a == b) return;
-    if (a < b) parent[b] = a;
-    else parent[a] = b;
-}
+#include "core/unionfind.h"
 
 typedef struct {
     int64_t id, item;
@@ -46,13 +31,14 @@ int bs_groups_join(int64_t n, int64_t *group, const int64_t *pairs, int64_t n_pa
         free(parent), free(ii);
         return -1;
     }
-    for (int64_t i = 0; i < n; i++) parent[i] = i, ii[i].id = group[i], ii[i].item = i;
+    bs_uf_init(parent, n);
+    for (int64_t i = 0; i < n; i++) ii[i].id = group[i], ii[i].item = i;
     /* items sharing an input id */
     qsort(ii, (size_t)n, sizeof *ii, cmp_id_item);
     for (int64_t i = 1; i < n; i++)
-        if (ii[i].id == ii[i - 1].id) unite(parent, ii[i - 1].item, ii[i].item);
-    for (int64_t p = 0; p < n_pairs; p++) unite(parent, pairs[2 * p], pairs[2 * p + 1]);
-    for (int64_t i = 0; i < n; i++) group[i] = find(parent, i);
+        if (ii[i].id == ii[i - 1].id) bs_uf_union(parent, ii[i - 1].item, ii[i].item);
+    for (int64_t p = 0; p < n_pairs; p++) bs_uf_union(parent, pairs[2 * p], pairs[2 * p + 1]);
+    for (int64_t i = 0; i < n; i++) group[i] = bs_uf_find(parent, i);
     free(parent), free(ii);
     return 0;
 }

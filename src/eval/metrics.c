@@ -177,8 +177,9 @@ int bs_metrics_roc(const int32_t *labels, const double *decision, int64_t n, bs_
     return 0;
 }
 
-static void write_metric(FILE *fp, const char *name, const bs_metric *m, int first) {
-    fprintf(fp, "%s\"%s\":{\"value\":", first ? "" : ",", name);
+void bs_metric_write_json(FILE *fp, const char *name, const bs_metric *m) {
+    bs_json_string(fp, name);
+    fputs(":{\"value\":", fp);
     bs_json_number(fp, m->defined ? m->value : NAN);
     fputs(",\"lo\":", fp);
     bs_json_number(fp, m->defined ? m->lo : NAN);
@@ -193,14 +194,23 @@ void bs_metrics_write_json(FILE *fp, const bs_metrics *m) {
     const char *names[] = {"sn", "sp", "pr", "ac", "f1", "mcc", "balanced_accuracy", "auc"};
     const bs_metric *v[] = {&m->sn, &m->sp, &m->pr, &m->ac, &m->f1, &m->mcc, &m->balanced_accuracy,
                             &m->auc};
-    for (int i = 0; i < 8; i++) write_metric(fp, names[i], v[i], i == 0);
-    fputs(",\"undefined\":[", fp);
+    for (int i = 0; i < 8; i++) {
+        if (i) fputc(',', fp);
+        bs_metric_write_json(fp, names[i], v[i]);
+    }
+    fputc(',', fp);
+    bs_metric_write_undefined(fp, names, v, 8);
+    fputc('}', fp);
+}
+
+void bs_metric_write_undefined(FILE *fp, const char *const *names, const bs_metric *const *v, int n) {
+    fputs("\"undefined\":[", fp);
     int first = 1;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < n; i++)
         if (!v[i]->defined) {
             fputs(first ? "" : ",", fp);
             bs_json_string(fp, names[i]);
             first = 0;
         }
-    fputs("]}", fp);
+    fputc(']', fp);
 }

@@ -26,6 +26,7 @@
 
 #include "core/dist.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/hash.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -203,10 +204,9 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
     if (!out) return model_error(b->path);
     for (size_t i = 0; i < n; i++) {
         const float *row = out + i * (size_t)b->dim;
-        for (int64_t k = 0; k < b->dim; k++)
-            if (!isfinite(row[k]))
-                return bs_error("%s: the network gave a non-finite feature for %s (%s)", b->path,
-                                ds->samples[rows[i].sample].path, bs_view_name(rows[i].view));
+        if (bs_check_finite(row, b->dim, NULL, 1))
+            return bs_error("%s: the network gave a non-finite feature for %s (%s)", b->path,
+                            ds->samples[rows[i].sample].path, bs_view_name(rows[i].view));
         if (cache_put(b, image_sha[rows[i].sample], rows[i].view, row)) return -1;
     }
     return 0;
@@ -269,142 +269,182 @@ static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int
     return rc;
 }
 
+/* One extraction run: what every backbone's passes share. */
+typedef struct {
+    const bs_dataset *ds;
+    char (*image_sha)[BS_SHA256_HEX];
+    int nviews;
+    size_t batch, nrows;
+    pending_row *pending; /* batch rows waiting for an engine run */
+    bs_progress prog;
+    int64_t done;
+    bs_extract_stats *stats;
+    const char *outdir;
+} extract_run;
+
+static int open_backbones(const bs_backbone_spec *specs, size_t nb, const char *cache_root, size_t batch,
+                          backbone *bb) {
+    for (size_t i = 0; i < nb; i++) {
+        if (backbone_open(&specs[i], cache_root, batch, &bb[i])) return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(bb[i].name, bb[j].name) == 0)
+                return bs_error("%s and %s are both named '%s'; feature sets need distinct names", bb[j].path,
+                                bb[i].path, bb[i].name);
+    }
+    return 0;
+}
+
+/* Image identity for the cache: the file's bytes. */
+static int hash_images(const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX]) {
+    int hash_failed = 0;
+#pragma omp parallel for schedule(dynamic, 16)
+    for (size_t i = 0; i < ds->n; i++)
+        if (bs_sha256_file(ds->samples[i].path, image_sha[i])) hash_failed = 1;
+    if (hash_failed) return bs_error("cannot read every image of the dataset (did a file change?)");
+    return 0;
+}
+
+/* Runs the pending rows through the network and counts them as computed. */
+static int flush_pending(extract_run *x, backbone *b, size_t npend, float *tensor) {
+    int rc = compute_rows(b, x->ds, x->image_sha, x->pending, npend, x->batch, tensor);
+    x->stats->computed += npend;
+    x->done += (int64_t)npend;
+    bs_progress_update(&x->prog, x->done);
+    return rc;
+}
+
+/* Pass 1 in one process: every row not in the cache is computed, a batch at a time. */
+static int fill_cache(extract_run *x, backbone *b, float *row, float *tensor) {
+    size_t npend = 0;
+    int rc = 0;
+    for (size_t s = 0; s < x->ds->n && rc == 0; s++) {
+        for (int v = 0; v < x->nviews && rc == 0; v++) {
+            if (cache_get(b, x->image_sha[s], (bs_view)v, row)) {
+                x->stats->cached++;
+                bs_progress_update(&x->prog, ++x->done);
+                continue;
+            }
+            x->pending[npend++] = (pending_row){s, (bs_view)v};
+            if (npend == x->batch) {
+                rc = flush_pending(x, b, npend, tensor);
+                npend = 0;
+            }
+        }
+    }
+    if (rc == 0 && npend) rc = flush_pending(x, b, npend, tensor);
+    return rc;
+}
+
+/* Pass 2: assemble NAME.npy from the cache, in index order. */
+static int assemble_npy(const extract_run *x, const backbone *b, float *row) {
+    char *npy = bs_featdir_set_path(x->outdir, b->name);
+    int64_t shape[2] = {(int64_t)x->nrows, b->dim};
+    bs_npy_writer *w = npy ? bs_npy_writer_open(npy, 2, shape) : NULL;
+    int rc = w ? 0 : -1;
+    for (size_t s = 0; s < x->ds->n && rc == 0; s++)
+        for (int v = 0; v < x->nviews && rc == 0; v++) {
+            if (!cache_get(b, x->image_sha[s], (bs_view)v, row))
+                rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir, x->ds->samples[s].path);
+            else rc = bs_npy_writer_append(w, row, (size_t)b->dim);
+        }
+    if (w) {
+        if (rc == 0) rc = bs_npy_writer_close(w);
+        else bs_npy_writer_abort(w);
+    }
+    free(npy);
+    return rc;
+}
+
+/* Both passes for one backbone. Under an MPI job the ranks share pass 1 and rank 0 alone
+ * assembles. */
+static int extract_backbone(extract_run *x, backbone *b) {
+    size_t per = (size_t)3 * b->size * b->size;
+    float *row = bs_malloc(sizeof(float) * (size_t)b->dim);
+    float *tensor = bs_malloc(sizeof(float) * per * x->batch);
+    int rc = (row && tensor) ? 0 : -1;
+    int assemble = 1;
+    if (rc == 0 && bs_dist_size() > 1) {
+        int64_t before = x->done;
+        rc = fill_cache_dist(b, x->ds, x->image_sha, x->nviews, x->batch, row, tensor, &x->prog, &x->done,
+                             x->stats);
+        x->done = before + (int64_t)x->nrows;
+        /* On failure main ends the job: no collective after it. Otherwise every rank's rows
+         * are in the cache before rank 0 reads them. */
+        if (rc == 0) bs_dist_barrier();
+        assemble = bs_dist_rank() == 0;
+    } else if (rc == 0) {
+        rc = fill_cache(x, b, row, tensor);
+    }
+    if (rc == 0 && assemble) rc = assemble_npy(x, b, row);
+    free(row);
+    free(tensor);
+    return rc;
+}
+
+/* What the caller asked to know about each backbone (opt->info). */
+static int fill_info(bs_backbone_info *info, const backbone *bb, size_t nb) {
+    for (size_t i = 0; info && i < nb; i++) {
+        bs_backbone_info *in = &info[i];
+        if (strlen(bb[i].name) >= sizeof in->name || strlen(bb[i].tap) >= sizeof in->tap)
+            return bs_error("%s: name or tap longer than %zu characters", bb[i].path, sizeof in->name - 1);
+        snprintf(in->name, sizeof in->name, "%s", bb[i].name);
+        snprintf(in->tap, sizeof in->tap, "%s", bb[i].tap);
+        memcpy(in->sha256, bb[i].sha, sizeof in->sha256);
+        in->input_size = bb[i].size;
+        in->dim = bb[i].dim;
+    }
+    return 0;
+}
+
+/* extract.json, then index.csv: the index goes last, so a folder with an index is a complete
+ * folder. */
+static int write_index(const extract_run *x, const backbone *bb, size_t nb, int augment) {
+    const bs_dataset *ds = x->ds;
+    bs_feature_index idx = {x->nrows, bs_calloc(x->nrows ? x->nrows : 1, sizeof(bs_feature_row))};
+    if (!idx.rows) return -1;
+    for (size_t s = 0, r = 0; s < ds->n; s++)
+        for (int v = 0; v < x->nviews; v++, r++)
+            idx.rows[r] = (bs_feature_row){(long)r, ds->samples[s].path, ds->samples[s].label,
+                                           ds->samples[s].class_name, ds->samples[s].group, (bs_view)v};
+    int rc = write_manifest(x->outdir, bb, nb, augment, x->nrows);
+    if (rc == 0) rc = bs_featdir_write_index(x->outdir, &idx);
+    free(idx.rows);
+    return rc;
+}
+
 int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, const bs_extract_options *opt,
                const char *outdir, bs_extract_stats *stats) {
     double t0 = bs_now();
     memset(stats, 0, sizeof *stats);
     if (nb == 0) return bs_error("no backbone given (--backbone M.onnx)");
     if (opt->batch < 1 || opt->batch > 1024) return bs_error("batch size %d out of range", opt->batch);
-    size_t batch = (size_t)opt->batch;
-    int nviews = opt->augment ? 3 : 1;
-    size_t nrows = ds->n * (size_t)nviews;
+    extract_run x = {.ds = ds, .nviews = opt->augment ? 3 : 1, .batch = (size_t)opt->batch, .stats = stats,
+                     .outdir = outdir};
+    x.nrows = ds->n * (size_t)x.nviews;
     int rc = bs_mkdir_p(outdir);
     /* Without a cache folder the rows still pass through one, private to this run. */
     char *cache_root = opt->cache ? bs_strdup(opt->cache) : bs_path_join(outdir, ".rows.tmp");
     backbone *bb = bs_calloc(nb, sizeof *bb);
-    char (*image_sha)[BS_SHA256_HEX] = bs_calloc(ds->n ? ds->n : 1, BS_SHA256_HEX);
-    pending_row *pending = bs_calloc(batch, sizeof *pending);
-    float *row = NULL, *tensor = NULL;
-    bs_npy_writer *w = NULL;
-    if (!cache_root || !bb || !image_sha || !pending) rc = -1;
+    x.image_sha = bs_calloc(ds->n ? ds->n : 1, BS_SHA256_HEX);
+    x.pending = bs_calloc(x.batch, sizeof *x.pending);
+    if (!cache_root || !bb || !x.image_sha || !x.pending) rc = -1;
     if (rc == 0) rc = bs_mkdir_p(cache_root);
-    for (size_t i = 0; i < nb && rc == 0; i++) {
-        rc = backbone_open(&specs[i], cache_root, batch, &bb[i]);
-        for (size_t j = 0; j < i && rc == 0; j++)
-            if (strcmp(bb[i].name, bb[j].name) == 0)
-                rc = bs_error("%s and %s are both named '%s'; feature sets need distinct names", bb[j].path,
-                              bb[i].path, bb[i].name);
-    }
-    /* Image identity for the cache: the file's bytes. */
-    int hash_failed = 0;
-    if (rc == 0) {
-#pragma omp parallel for schedule(dynamic, 16)
-        for (size_t i = 0; i < ds->n; i++)
-            if (bs_sha256_file(ds->samples[i].path, image_sha[i])) hash_failed = 1;
-        if (hash_failed) rc = bs_error("cannot read every image of the dataset (did a file change?)");
-    }
-    bs_progress prog;
-    if (rc == 0) bs_progress_start(&prog, "extract", (int64_t)(nrows * nb));
-    if (opt->quiet || bs_dist_rank() != 0) prog.enabled = 0;
-    int64_t done = 0;
-    for (size_t bi = 0; bi < nb && rc == 0; bi++) {
-        backbone *b = &bb[bi];
-        size_t per = (size_t)3 * b->size * b->size;
-        free(row);
-        free(tensor);
-        row = bs_malloc(sizeof(float) * (size_t)b->dim);
-        tensor = bs_malloc(sizeof(float) * per * batch);
-        if (!row || !tensor) {
-            rc = -1;
-            break;
-        }
-        /* Pass 1: fill the cache. */
-        size_t npend = 0;
-        const int dist = bs_dist_size() > 1;
-        if (dist) {
-            int64_t before = done;
-            rc = fill_cache_dist(b, ds, image_sha, nviews, batch, row, tensor, &prog, &done, stats);
-            done = before + (int64_t)nrows;
-            if (rc) break; /* main ends the job: no collective after a failure */
-            /* Every rank's rows are in the cache before rank 0 reads them. */
-            bs_dist_barrier();
-            if (bs_dist_rank() != 0) continue;
-        }
-        for (size_t s = 0; s < ds->n && rc == 0 && !dist; s++) {
-            for (int v = 0; v < nviews && rc == 0; v++) {
-                if (cache_get(b, image_sha[s], (bs_view)v, row)) {
-                    stats->cached++;
-                    bs_progress_update(&prog, ++done);
-                    continue;
-                }
-                pending[npend++] = (pending_row){s, (bs_view)v};
-                if (npend == batch) {
-                    rc = compute_rows(b, ds, image_sha, pending, npend, batch, tensor);
-                    stats->computed += npend;
-                    done += (int64_t)npend;
-                    bs_progress_update(&prog, done);
-                    npend = 0;
-                }
-            }
-        }
-        if (rc == 0 && npend && !dist) {
-            rc = compute_rows(b, ds, image_sha, pending, npend, batch, tensor);
-            stats->computed += npend;
-            done += (int64_t)npend;
-            bs_progress_update(&prog, done);
-        }
-        /* Pass 2: assemble NAME.npy from the cache, in index order. */
-        char *npy = rc == 0 ? bs_featdir_set_path(outdir, b->name) : NULL;
-        int64_t shape[2] = {(int64_t)nrows, b->dim};
-        if (rc == 0 && !(npy && (w = bs_npy_writer_open(npy, 2, shape)))) rc = -1;
-        for (size_t s = 0; s < ds->n && rc == 0; s++)
-            for (int v = 0; v < nviews && rc == 0; v++) {
-                if (!cache_get(b, image_sha[s], (bs_view)v, row))
-                    rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir, ds->samples[s].path);
-                else rc = bs_npy_writer_append(w, row, (size_t)b->dim);
-            }
-        if (w) {
-            if (rc == 0) rc = bs_npy_writer_close(w);
-            else bs_npy_writer_abort(w);
-            w = NULL;
-        }
-        free(npy);
-    }
-    if (rc == 0) bs_progress_finish(&prog);
-    for (size_t i = 0; rc == 0 && opt->info && i < nb; i++) {
-        bs_backbone_info *in = &opt->info[i];
-        if (strlen(bb[i].name) >= sizeof in->name || strlen(bb[i].tap) >= sizeof in->tap)
-            rc = bs_error("%s: name or tap longer than %zu characters", bb[i].path, sizeof in->name - 1);
-        else {
-            snprintf(in->name, sizeof in->name, "%s", bb[i].name);
-            snprintf(in->tap, sizeof in->tap, "%s", bb[i].tap);
-            memcpy(in->sha256, bb[i].sha, sizeof in->sha256);
-            in->input_size = bb[i].size;
-            in->dim = bb[i].dim;
-        }
-    }
-    /* The index goes last: a folder with an index is a complete folder. Under a job, rank 0
-     * writes it (and every other output). */
-    if (rc == 0 && bs_dist_rank() == 0) {
-        bs_feature_index idx = {nrows, bs_calloc(nrows ? nrows : 1, sizeof(bs_feature_row))};
-        if (!idx.rows) rc = -1;
-        for (size_t s = 0, r = 0; s < ds->n && rc == 0; s++)
-            for (int v = 0; v < nviews; v++, r++)
-                idx.rows[r] = (bs_feature_row){(long)r, ds->samples[s].path, ds->samples[s].label,
-                                               ds->samples[s].class_name, ds->samples[s].group, (bs_view)v};
-        if (rc == 0) rc = write_manifest(outdir, bb, nb, opt->augment, nrows);
-        if (rc == 0) rc = bs_featdir_write_index(outdir, &idx);
-        free(idx.rows);
-    }
+    if (rc == 0) rc = open_backbones(specs, nb, cache_root, x.batch, bb);
+    if (rc == 0) rc = hash_images(ds, x.image_sha);
+    if (rc == 0) bs_progress_start(&x.prog, "extract", (int64_t)(x.nrows * nb));
+    if (opt->quiet || bs_dist_rank() != 0) x.prog.enabled = 0;
+    for (size_t bi = 0; bi < nb && rc == 0; bi++) rc = extract_backbone(&x, &bb[bi]);
+    if (rc == 0) bs_progress_finish(&x.prog);
+    if (rc == 0) rc = fill_info(opt->info, bb, nb);
+    /* Under a job, rank 0 writes the index (and every other output). */
+    if (rc == 0 && bs_dist_rank() == 0) rc = write_index(&x, bb, nb, opt->augment);
     if (!opt->cache && cache_root && bs_dist_rank() == 0) bs_rmtree(cache_root);
     for (size_t i = 0; bb && i < nb; i++) backbone_close(&bb[i]);
     free(bb);
-    free(image_sha);
-    free(pending);
-    free(row);
-    free(tensor);
+    free(x.image_sha);
+    free(x.pending);
     free(cache_root);
-    stats->rows = nrows;
+    stats->rows = x.nrows;
     /* Under a job, return when the folder is complete, so any rank may read it next. */
     if (rc == 0) bs_dist_barrier();
     stats->seconds = bs_now() - t0;

@@ -11,6 +11,7 @@
 
 #include "core/csv.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/io.h"
 
 static const char *const index_columns[] = {"id", "path", "label", "class", "group", "view"};
@@ -159,16 +160,8 @@ int bs_featdir_read_set(const char *dir, const char *name, size_t expected_rows,
     int rc = bs_npy_read(path, out);
     if (rc == 0 && (out->ndim != 2 || out->shape[0] != (int64_t)expected_rows || out->shape[1] < 1))
         rc = bs_error("%s: shape must be [%zu, D] to match index.csv", path, expected_rows);
-    if (rc == 0) {
-        int64_t n = bs_array_count(out);
-        for (int64_t i = 0; i < n; i++) {
-            if (!isfinite(out->data[i])) {
-                rc = bs_error("%s: row %lld, column %lld is %s", path, (long long)(i / out->shape[1]),
-                              (long long)(i % out->shape[1]), isnan(out->data[i]) ? "NaN" : "infinite");
-                break;
-            }
-        }
-    }
+    if (rc == 0 && bs_check_finite(out->data, out->shape[1], NULL, out->shape[0]))
+        rc = bs_error_prefix("%s: ", path);
     if (rc) bs_array_free(out);
     free(path);
     return rc;

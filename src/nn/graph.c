@@ -378,14 +378,20 @@ static const struct {
     "Conv, Relu, MaxPool, AveragePool, GlobalAveragePool, LRN, Concat, Flatten, Gemm, Softmax, Add, Sub, Mul, "    \
     "BatchNormalization, Pad, Identity, Dropout, Constant"
 
+/* Identity and Dropout outputs: other names of their inputs. */
+typedef struct {
+    char **from, **to;
+    size_t n;
+} alias_table;
+
 /* Resolve a name through Identity/Dropout aliases. */
-static const char *resolve(char **alias_from, char **alias_to, size_t n_alias, const char *name) {
+static const char *resolve(const alias_table *a, const char *name) {
     for (int guard = 0; guard < 100000; guard++) {
         size_t i;
-        for (i = 0; i < n_alias; i++)
-            if (strcmp(alias_from[i], name) == 0) break;
-        if (i == n_alias) return name;
-        name = alias_to[i];
+        for (i = 0; i < a->n; i++)
+            if (strcmp(a->from[i], name) == 0) break;
+        if (i == a->n) return name;
+        name = a->to[i];
     }
     return name;
 }
@@ -536,7 +542,10 @@ static void prune(bs_engine *e) {
     free(need);
 }
 
-int nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs) {
+/* ---- from nodes to ops ---- */
+
+/* The graph input and the initializers, as the first tensors. */
+static int add_input_and_constants(bs_engine *e) {
     bs_onnx_model *m = e->model;
     if (m->n_inputs != 1)
         return bs_error("%s: the graph has %zu inputs; exactly one (the image batch) is supported", m->path,
@@ -550,189 +559,182 @@ int nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs)
         if (id < 0) return -1;
         e->tensors[id].cval = &m->inits[i];
     }
-    size_t n_alias = 0;
-    char **alias_from = bs_calloc(m->n_nodes + 1, sizeof(char *));
-    char **alias_to = bs_calloc(m->n_nodes + 1, sizeof(char *));
-    e->ops = bs_calloc(m->n_nodes + 1, sizeof *e->ops);
-    int rc = -1;
-    if (!alias_from || !alias_to || !e->ops) goto out;
+    return 0;
+}
+
+/* Identity or Dropout (inference: a copy): its output becomes another name of its input. */
+static int add_alias(const bs_engine *e, const bs_onnx_node *n, alias_table *a) {
+    if (n->n_inputs < 1 || !*n->inputs[0] || n->n_outputs < 1)
+        return bs_error("node '%s' (%s): needs one input and one output", n->name, n->op_type);
+    if (n->n_outputs > 1 && *n->outputs[1])
+        return bs_error("node '%s' (Dropout): the mask output is not supported", n->name);
+    if (strcmp(n->op_type, "Dropout") == 0 && n->n_inputs > 2 && *n->inputs[2]) {
+        const bs_onnx_tensor *tm = bs_onnx_init_find(e->model, n->inputs[2]);
+        if (!tm || tm->count != 1 || (tm->dtype == BS_ONNX_INT64 ? *(int64_t *)tm->data : 1) != 0)
+            return bs_error("node '%s' (Dropout): training_mode must be a constant false", n->name);
+    }
+    a->from[a->n] = n->outputs[0];
+    a->to[a->n] = (char *)resolve(a, n->inputs[0]);
+    a->n++;
+    return 0;
+}
+
+/* The op's input tensors: Concat's into cin (allocated here), BatchNormalization's and Pad's
+ * (up to 5) into bn_in, the others' into in[]. */
+static int bind_inputs(bs_engine *e, nn_op *op, const alias_table *a, int bn_in[5]) {
+    const bs_onnx_node *n = op->node;
+    size_t nin = n->n_inputs;
+    if (op->kind == OP_CONCAT) {
+        if (nin < 1) return bs_error("node '%s' (Concat): needs inputs", n->name);
+        op->cin = bs_calloc(nin, sizeof(int));
+        if (!op->cin) return -1;
+    } else if (nin > (op->kind == OP_BN ? 5u : op->kind == OP_PAD ? 4u : 3u)) {
+        return bs_error("node '%s' (%s): too many inputs (%zu)", n->name, n->op_type, nin);
+    }
+    for (size_t j = 0; j < nin; j++) {
+        int t = -1;
+        if (*n->inputs[j]) {
+            t = nn_tensor_find(e, resolve(a, n->inputs[j]));
+            if (t < 0) return bs_error("node '%s' (%s): input '%s' is not available", n->name, n->op_type, n->inputs[j]);
+        }
+        if (op->kind == OP_CONCAT) {
+            if (t < 0) return bs_error("node '%s' (Concat): empty input name", n->name);
+            op->cin[j] = t;
+        } else if (op->kind == OP_BN || op->kind == OP_PAD) {
+            bn_in[j] = t;
+        } else {
+            op->in[j] = t;
+        }
+    }
+    op->nin = (int)nin;
+    return 0;
+}
+
+/* BatchNormalization (inference): X in in[0]; scale and B into one owned scaleshift tensor,
+ * mean and var kept as the constants they are. */
+static int parse_bn(bs_engine *e, nn_op *op, const int bn_in[5]) {
+    const bs_onnx_node *n = op->node;
+    if (op->nin < 5) return bs_error("node '%s' (BatchNormalization): needs 5 inputs", n->name);
+    const bs_onnx_tensor *c[4];
+    for (int q = 0; q < 4; q++) {
+        c[q] = const_of(e, bn_in[q + 1]);
+        if (!c[q] || c[q]->dtype != BS_ONNX_FLOAT)
+            return bs_error("node '%s' (BatchNormalization): scale, B, mean and var must be float constants", n->name);
+    }
+    if (attr_float(n, "epsilon", 1e-5f, &op->eps)) return -1;
+    int64_t training = 0;
+    if (attr_int(n, "training_mode", 0, &training)) return -1;
+    if (training) return bs_error("node '%s' (BatchNormalization): training_mode=1 is not supported", n->name);
+    size_t C = c[0]->count;
+    if (!C || c[1]->count != C || c[2]->count != C || c[3]->count != C)
+        return bs_error("node '%s' (BatchNormalization): scale, B, mean and var must have the same length", n->name);
+    int64_t d2[2] = {2, (int64_t)C};
+    bs_onnx_tensor *ss = nn_owned_tensor(e, 2, d2, "bn scaleshift");
+    if (!ss) return -1;
+    memcpy(ss->data, c[0]->data, C * sizeof(float));
+    memcpy((float *)ss->data + C, c[1]->data, C * sizeof(float));
+    op->scaleshift = ss;
+    op->mean = c[2];
+    op->var = c[3];
+    op->nin = 1;
+    op->in[1] = op->in[2] = -1;
+    if (op->in[0] < 0) return bs_error("node '%s' (BatchNormalization): missing input X", n->name);
+    return 0;
+}
+
+/* One operator node as the next op, e->ops[e->n_ops] (where the engine frees a half-built
+ * op's cin), and its output tensor. */
+static int add_op(bs_engine *e, const bs_onnx_node *n, const alias_table *a) {
+    int kind = -1;
+    for (size_t k = 0; k < sizeof op_table / sizeof op_table[0]; k++)
+        if (strcmp(n->op_type, op_table[k].name) == 0) kind = op_table[k].kind;
+    if (kind < 0)
+        return bs_error("%s: operator %s (node '%s') is not supported; blastscan runs " SUPPORTED, e->model->path,
+                        n->op_type, n->name);
+    nn_op *op = &e->ops[e->n_ops];
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    op->node = n;
+    op->in[0] = op->in[1] = op->in[2] = -1;
+    int bn_in[5] = {-1, -1, -1, -1, -1};
+    if (bind_inputs(e, op, a, bn_in)) return -1;
+    if (kind == OP_BN || kind == OP_PAD) {
+        /* in[] has 3 slots; BN keeps X in in[0] and its constants through parse_bn */
+        op->in[0] = bn_in[0];
+        op->in[1] = bn_in[1];
+        op->in[2] = bn_in[2];
+        /* in[] has no slot for Pad's 4th input (axes, opset 18+): refuse it here. */
+        if (kind == OP_PAD && bn_in[3] >= 0) return bs_error("node '%s' (Pad): the 'axes' input is not supported", n->name);
+        if (kind == OP_BN && parse_bn(e, op, bn_in)) return -1;
+    }
+    if (kind != OP_BN) {
+        if (kind != OP_CONCAT && (op->in[0] < 0))
+            return bs_error("node '%s' (%s): missing first input", n->name, n->op_type);
+        if (parse_op(e, op)) return -1;
+    }
+    if (n->n_outputs < 1 || !*n->outputs[0]) return bs_error("node '%s' (%s): no output", n->name, n->op_type);
+    op->out = add_tensor(e, n->outputs[0], T_VALUE);
+    if (op->out < 0) return -1;
+    e->tensors[op->out].producer = (int)e->n_ops;
+    e->n_ops++;
+    return 0;
+}
+
+/* Every node, in the model's (topological) order: Constant, alias or op. */
+static int add_nodes(bs_engine *e, alias_table *a) {
+    const bs_onnx_model *m = e->model;
     for (size_t i = 0; i < m->n_nodes; i++) {
         const bs_onnx_node *n = &m->nodes[i];
+        int rc;
         if (strcmp(n->op_type, "Constant") == 0) {
-            if (n->n_outputs != 1 || !*n->outputs[0]) {
-                bs_error("node '%s' (Constant): needs one output", n->name);
-                goto out;
-            }
-            if (make_constant(e, n, n->outputs[0])) goto out;
-            continue;
+            if (n->n_outputs != 1 || !*n->outputs[0]) return bs_error("node '%s' (Constant): needs one output", n->name);
+            rc = make_constant(e, n, n->outputs[0]);
+        } else if (strcmp(n->op_type, "Identity") == 0 || strcmp(n->op_type, "Dropout") == 0) {
+            rc = add_alias(e, n, a);
+        } else {
+            rc = add_op(e, n, a);
         }
-        if (strcmp(n->op_type, "Identity") == 0 || strcmp(n->op_type, "Dropout") == 0) {
-            if (n->n_inputs < 1 || !*n->inputs[0] || n->n_outputs < 1) {
-                bs_error("node '%s' (%s): needs one input and one output", n->name, n->op_type);
-                goto out;
-            }
-            if (n->n_outputs > 1 && *n->outputs[1]) {
-                bs_error("node '%s' (Dropout): the mask output is not supported", n->name);
-                goto out;
-            }
-            if (strcmp(n->op_type, "Dropout") == 0 && n->n_inputs > 2 && *n->inputs[2]) {
-                const bs_onnx_tensor *tm = bs_onnx_init_find(m, n->inputs[2]);
-                if (!tm || tm->count != 1 || (tm->dtype == BS_ONNX_INT64 ? *(int64_t *)tm->data : 1) != 0) {
-                    bs_error("node '%s' (Dropout): training_mode must be a constant false", n->name);
-                    goto out;
-                }
-            }
-            alias_from[n_alias] = n->outputs[0];
-            alias_to[n_alias] = (char *)resolve(alias_from, alias_to, n_alias, n->inputs[0]);
-            n_alias++;
-            continue;
-        }
-        int kind = -1;
-        for (size_t k = 0; k < sizeof op_table / sizeof op_table[0]; k++)
-            if (strcmp(n->op_type, op_table[k].name) == 0) kind = op_table[k].kind;
-        if (kind < 0) {
-            bs_error("%s: operator %s (node '%s') is not supported; blastscan runs " SUPPORTED, m->path, n->op_type,
-                     n->name);
-            goto out;
-        }
-        nn_op *op = &e->ops[e->n_ops];
-        memset(op, 0, sizeof *op);
-        op->kind = kind;
-        op->node = n;
-        op->in[0] = op->in[1] = op->in[2] = -1;
-        size_t nin = n->n_inputs;
-        if (kind == OP_CONCAT) {
-            if (nin < 1) {
-                bs_error("node '%s' (Concat): needs inputs", n->name);
-                goto out;
-            }
-            op->cin = bs_calloc(nin, sizeof(int));
-            if (!op->cin) goto out;
-        } else if (nin > (kind == OP_BN ? 5u : kind == OP_PAD ? 4u : 3u)) {
-            bs_error("node '%s' (%s): too many inputs (%zu)", n->name, n->op_type, nin);
-            goto out;
-        }
-        int bn_in[5] = {-1, -1, -1, -1, -1};
-        for (size_t j = 0; j < nin; j++) {
-            int t = -1;
-            if (*n->inputs[j]) {
-                t = nn_tensor_find(e, resolve(alias_from, alias_to, n_alias, n->inputs[j]));
-                if (t < 0) {
-                    bs_error("node '%s' (%s): input '%s' is not available", n->name, n->op_type, n->inputs[j]);
-                    goto out;
-                }
-            }
-            if (kind == OP_CONCAT) {
-                if (t < 0) {
-                    bs_error("node '%s' (Concat): empty input name", n->name);
-                    goto out;
-                }
-                op->cin[j] = t;
-            } else if (kind == OP_BN || kind == OP_PAD) {
-                bn_in[j] = t;
-            } else {
-                op->in[j] = t;
-            }
-        }
-        op->nin = (int)nin;
-        if (kind == OP_BN || kind == OP_PAD) {
-            /* in[] has 3 slots; BN keeps X in in[0] and its constants through parse_bn */
-            op->in[0] = bn_in[0];
-            op->in[1] = bn_in[1];
-            op->in[2] = bn_in[2];
-            /* in[] has no slot for Pad's 4th input (axes, opset 18+): refuse it here. */
-            if (kind == OP_PAD && bn_in[3] >= 0) {
-                bs_error("node '%s' (Pad): the 'axes' input is not supported", n->name);
-                goto out;
-            }
-            if (kind == OP_BN) {
-                if (nin < 5) {
-                    bs_error("node '%s' (BatchNormalization): needs 5 inputs", n->name);
-                    goto out;
-                }
-                const bs_onnx_tensor *c[4];
-                for (int q = 0; q < 4; q++) {
-                    c[q] = const_of(e, bn_in[q + 1]);
-                    if (!c[q] || c[q]->dtype != BS_ONNX_FLOAT) {
-                        bs_error("node '%s' (BatchNormalization): scale, B, mean and var must be float constants",
-                                 n->name);
-                        goto out;
-                    }
-                }
-                if (attr_float(n, "epsilon", 1e-5f, &op->eps)) goto out;
-                int64_t training = 0;
-                if (attr_int(n, "training_mode", 0, &training)) goto out;
-                if (training) {
-                    bs_error("node '%s' (BatchNormalization): training_mode=1 is not supported", n->name);
-                    goto out;
-                }
-                size_t C = c[0]->count;
-                if (!C || c[1]->count != C || c[2]->count != C || c[3]->count != C) {
-                    bs_error("node '%s' (BatchNormalization): scale, B, mean and var must have the same length",
-                             n->name);
-                    goto out;
-                }
-                int64_t d2[2] = {2, (int64_t)C};
-                bs_onnx_tensor *ss = nn_owned_tensor(e, 2, d2, "bn scaleshift");
-                if (!ss) goto out;
-                memcpy(ss->data, c[0]->data, C * sizeof(float));
-                memcpy((float *)ss->data + C, c[1]->data, C * sizeof(float));
-                op->scaleshift = ss;
-                op->mean = c[2];
-                op->var = c[3];
-                op->nin = 1;
-                op->in[1] = op->in[2] = -1;
-                if (op->in[0] < 0) {
-                    bs_error("node '%s' (BatchNormalization): missing input X", n->name);
-                    goto out;
-                }
-            }
-        }
-        if (kind != OP_BN) {
-            if (kind != OP_CONCAT && (op->in[0] < 0)) {
-                bs_error("node '%s' (%s): missing first input", n->name, n->op_type);
-                goto out;
-            }
-            if (parse_op(e, op)) goto out;
-        }
-        if (n->n_outputs < 1 || !*n->outputs[0]) {
-            bs_error("node '%s' (%s): no output", n->name, n->op_type);
-            goto out;
-        }
-        op->out = add_tensor(e, n->outputs[0], T_VALUE);
-        if (op->out < 0) goto out;
-        e->tensors[op->out].producer = (int)e->n_ops;
-        e->n_ops++;
+        if (rc) return -1;
     }
+    return 0;
+}
 
-    /* requested outputs */
+/* The outputs asked for (none: the graph's own), which must be computed tensors. */
+static int bind_outputs(bs_engine *e, const char *const *outputs, size_t n_outputs, const alias_table *a) {
+    const bs_onnx_model *m = e->model;
     size_t want = n_outputs ? n_outputs : m->n_outputs;
     e->outputs = bs_calloc(want, sizeof(int));
     e->output_names = bs_calloc(want, sizeof(char *));
-    if (!e->outputs || !e->output_names) goto out;
+    if (!e->outputs || !e->output_names) return -1;
     for (size_t i = 0; i < want; i++) {
         const char *name = n_outputs ? outputs[i] : m->outputs[i].name;
-        int t = nn_tensor_find(e, resolve(alias_from, alias_to, n_alias, name));
-        if (t < 0) {
-            bs_error("%s: no tensor named '%s' in the graph", m->path, name);
-            goto out;
-        }
-        if (e->tensors[t].kind != T_VALUE) {
-            bs_error("%s: output '%s' is a %s, not computed by the graph", m->path, name,
-                     e->tensors[t].kind == T_CONST ? "constant" : "graph input");
-            goto out;
-        }
+        int t = nn_tensor_find(e, resolve(a, name));
+        if (t < 0) return bs_error("%s: no tensor named '%s' in the graph", m->path, name);
+        if (e->tensors[t].kind != T_VALUE)
+            return bs_error("%s: output '%s' is a %s, not computed by the graph", m->path, name,
+                            e->tensors[t].kind == T_CONST ? "constant" : "graph input");
         e->output_names[i] = bs_strdup(name);
-        if (!e->output_names[i]) goto out;
+        if (!e->output_names[i]) return -1;
         e->outputs[i] = t;
         e->tensors[t].requested = 1;
         e->n_outputs++;
     }
-    prune(e);
-    if (optimise(e)) goto out;
-    rc = 0;
-out:
-    free(alias_from);
-    free(alias_to);
+    return 0;
+}
+
+int nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs) {
+    bs_onnx_model *m = e->model;
+    if (add_input_and_constants(e)) return -1;
+    alias_table a = {bs_calloc(m->n_nodes + 1, sizeof(char *)), bs_calloc(m->n_nodes + 1, sizeof(char *)), 0};
+    e->ops = bs_calloc(m->n_nodes + 1, sizeof *e->ops);
+    int rc = (a.from && a.to && e->ops) ? 0 : -1;
+    if (rc == 0) rc = add_nodes(e, &a);
+    if (rc == 0) rc = bind_outputs(e, outputs, n_outputs, &a);
+    if (rc == 0) {
+        prune(e);
+        rc = optimise(e);
+    }
+    free(a.from);
+    free(a.to);
     return rc;
 }

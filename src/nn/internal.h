@@ -1,5 +1,6 @@
 /* internal.h — what graph.c (load-time preparation) and plan.c/engine.c (oneDNN execution)
- * share inside src/nn. Not a public header. */
+ * share inside src/nn.
+ * Private to src/nn: the stage's door is engine.h. */
 #ifndef BS_NN_INTERNAL_H
 #define BS_NN_INTERNAL_H
 

@@ -397,10 +397,10 @@ static int map_get(const name_map *m, const char *key, int *val) {
     return 0;
 }
 
-/* ---- the model ---- */
+/* ---- the model, one part at a time (in the order errors are reported) ---- */
 
-static int convert_model(Onnx__ModelProto *mp, bs_onnx_model *m) {
-    m->ir_version = mp->has_ir_version ? mp->ir_version : 0;
+/* The default-domain opset, which decides the operator semantics. */
+static int convert_opset(const Onnx__ModelProto *mp, bs_onnx_model *m) {
     int have_opset = 0;
     for (size_t i = 0; i < mp->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *os = mp->opset_import[i];
@@ -417,26 +417,26 @@ static int convert_model(Onnx__ModelProto *mp, bs_onnx_model *m) {
     if (m->opset < BS_ONNX_OPSET_MIN || m->opset > BS_ONNX_OPSET_MAX)
         return bs_error("opset %lld is not supported (blastscan reads opsets %d-%d)", (long long)m->opset,
                         BS_ONNX_OPSET_MIN, BS_ONNX_OPSET_MAX);
-    const Onnx__GraphProto *g = mp->graph;
-    if (!g) return bs_error("the model has no graph");
-    if (g->n_sparse_initializer) return bs_error("sparse initializers are not supported");
+    return 0;
+}
 
-    /* metadata */
-    if (mp->n_metadata_props) {
-        m->meta_keys = bs_calloc(mp->n_metadata_props, sizeof(char *));
-        m->meta_values = bs_calloc(mp->n_metadata_props, sizeof(char *));
-        if (!m->meta_keys || !m->meta_values) return -1;
-        for (size_t i = 0; i < mp->n_metadata_props; i++) {
-            const Onnx__StringStringEntryProto *e = mp->metadata_props[i];
-            if (!e) continue;
-            m->meta_keys[m->n_meta] = dup_str(e->key);
-            m->meta_values[m->n_meta] = dup_str(e->value);
-            m->n_meta++;
-            if (!m->meta_keys[m->n_meta - 1] || !m->meta_values[m->n_meta - 1]) return -1;
-        }
+static int convert_metadata(const Onnx__ModelProto *mp, bs_onnx_model *m) {
+    if (!mp->n_metadata_props) return 0;
+    m->meta_keys = bs_calloc(mp->n_metadata_props, sizeof(char *));
+    m->meta_values = bs_calloc(mp->n_metadata_props, sizeof(char *));
+    if (!m->meta_keys || !m->meta_values) return -1;
+    for (size_t i = 0; i < mp->n_metadata_props; i++) {
+        const Onnx__StringStringEntryProto *e = mp->metadata_props[i];
+        if (!e) continue;
+        m->meta_keys[m->n_meta] = dup_str(e->key);
+        m->meta_values[m->n_meta] = dup_str(e->value);
+        m->n_meta++;
+        if (!m->meta_keys[m->n_meta - 1] || !m->meta_values[m->n_meta - 1]) return -1;
     }
+    return 0;
+}
 
-    /* initializers */
+static int convert_initializers(const Onnx__GraphProto *g, bs_onnx_model *m) {
     if (g->n_initializer) {
         m->inits = bs_calloc(g->n_initializer, sizeof *m->inits);
         if (!m->inits) return -1;
@@ -446,212 +446,227 @@ static int convert_model(Onnx__ModelProto *mp, bs_onnx_model *m) {
         if (convert_tensor(g->initializer[i], "initializer", &m->inits[i])) return -1;
         m->n_inits++;
     }
+    return 0;
+}
 
-    if (g->n_node > BS_ONNX_MAX_NODES)
-        return bs_error("the graph has %zu nodes (at most %d supported)", g->n_node, BS_ONNX_MAX_NODES);
-    size_t total_names = g->n_initializer + g->n_input;
-    for (size_t i = 0; i < g->n_node; i++) total_names += g->node[i]->n_output;
-    name_map map;
-    if (map_init(&map, total_names)) {
-        map_free(&map);
-        return -1;
-    }
-    int rc = -1;
-    int *indeg = NULL, *order = NULL;
-    size_t *edge_start = NULL, *edges = NULL;
-    bs_onnx_node *nodes = NULL;
-
+static int register_initializers(name_map *map, const bs_onnx_model *m) {
     for (size_t i = 0; i < m->n_inits; i++) {
-        size_t s = map_slot(&map, m->inits[i].name);
-        if (map.keys[s]) {
-            bs_error("initializer '%s' is defined twice", m->inits[i].name);
-            goto done;
-        }
-        map.keys[s] = m->inits[i].name;
-        map.vals[s] = -1;
+        size_t s = map_slot(map, m->inits[i].name);
+        if (map->keys[s]) return bs_error("initializer '%s' is defined twice", m->inits[i].name);
+        map->keys[s] = m->inits[i].name;
+        map->vals[s] = -1;
     }
+    return 0;
+}
 
-    /* graph inputs (skipping those that are initializers: IR < 4 lists them as inputs) */
+/* Graph inputs, skipping those that are initializers (IR < 4 lists them as inputs). */
+static int convert_inputs(const Onnx__GraphProto *g, name_map *map, bs_onnx_model *m) {
     if (g->n_input) {
         m->inputs = bs_calloc(g->n_input, sizeof *m->inputs);
-        if (!m->inputs) goto done;
+        if (!m->inputs) return -1;
     }
     for (size_t i = 0; i < g->n_input; i++) {
         bs_onnx_value v;
-        if (convert_value(g->input[i], "graph input", &v)) goto done;
-        size_t s = map_slot(&map, v.name);
-        if (map.keys[s]) {
-            int was = map.vals[s];
+        if (convert_value(g->input[i], "graph input", &v)) return -1;
+        size_t s = map_slot(map, v.name);
+        if (map->keys[s]) {
+            int was = map->vals[s];
             value_clear(&v);
             if (was == -1) continue; /* initializer listed as an input */
-            bs_error("graph input '%s' is listed twice", map.keys[s]);
-            goto done;
+            return bs_error("graph input '%s' is listed twice", map->keys[s]);
         }
         m->inputs[m->n_inputs++] = v;
-        map.keys[s] = v.name;
-        map.vals[s] = -2;
+        map->keys[s] = v.name;
+        map->vals[s] = -2;
     }
+    return 0;
+}
 
-    /* nodes: convert, and register each output with its producer */
-    if (g->n_node) {
-        nodes = bs_calloc(g->n_node, sizeof *nodes);
-        if (!nodes) goto done;
+/* One node's name, operator, tensor names and attributes. n starts zeroed; its counts grow
+ * with what is converted, so bs_onnx_free releases a half-converted node. */
+static int convert_node(const Onnx__NodeProto *np, size_t i, bs_onnx_node *n) {
+    n->name = np->name && *np->name ? bs_strdup(np->name) : bs_strfmt("#%zu", i);
+    n->op_type = dup_str(np->op_type);
+    if (!n->name || !n->op_type) return -1;
+    if (!*n->op_type) return bs_error("node '%s' has no op_type", n->name);
+    if (np->domain && *np->domain && strcmp(np->domain, "ai.onnx") != 0)
+        return bs_error("node '%s' uses operator %s from domain '%s'; only the default ONNX domain is supported",
+                        n->name, n->op_type, np->domain);
+    if (np->n_input) n->inputs = bs_calloc(np->n_input, sizeof(char *));
+    if (np->n_output) n->outputs = bs_calloc(np->n_output, sizeof(char *));
+    if (np->n_attribute) n->attrs = bs_calloc(np->n_attribute, sizeof *n->attrs);
+    if ((np->n_input && !n->inputs) || (np->n_output && !n->outputs) || (np->n_attribute && !n->attrs)) return -1;
+    for (size_t j = 0; j < np->n_input; j++, n->n_inputs++)
+        if (!(n->inputs[j] = dup_str(np->input[j]))) return -1;
+    for (size_t j = 0; j < np->n_output; j++, n->n_outputs++)
+        if (!(n->outputs[j] = dup_str(np->output[j]))) return -1;
+    for (size_t j = 0; j < np->n_attribute; j++) {
+        n->n_attrs++;
+        if (convert_attr(np->attribute[j], n->name, &n->attrs[j])) return -1;
+        for (size_t k = 0; k < j; k++)
+            if (strcmp(n->attrs[k].name, n->attrs[j].name) == 0)
+                return bs_error("node '%s' has attribute '%s' twice", n->name, n->attrs[j].name);
     }
-    for (size_t i = 0; i < g->n_node; i++) {
-        const Onnx__NodeProto *np = g->node[i];
-        bs_onnx_node *n = &nodes[i];
-        n->name = np->name && *np->name ? bs_strdup(np->name) : bs_strfmt("#%zu", i);
-        n->op_type = dup_str(np->op_type);
-        if (!n->name || !n->op_type) goto done_free_nodes;
-        if (!*n->op_type) {
-            bs_error("node '%s' has no op_type", n->name);
-            goto done_free_nodes;
-        }
-        if (np->domain && *np->domain && strcmp(np->domain, "ai.onnx") != 0) {
-            bs_error("node '%s' uses operator %s from domain '%s'; only the default ONNX domain is supported",
-                     n->name, n->op_type, np->domain);
-            goto done_free_nodes;
-        }
-        if (np->n_input) n->inputs = bs_calloc(np->n_input, sizeof(char *));
-        if (np->n_output) n->outputs = bs_calloc(np->n_output, sizeof(char *));
-        if (np->n_attribute) n->attrs = bs_calloc(np->n_attribute, sizeof *n->attrs);
-        if ((np->n_input && !n->inputs) || (np->n_output && !n->outputs) || (np->n_attribute && !n->attrs))
-            goto done_free_nodes;
-        for (size_t j = 0; j < np->n_input; j++, n->n_inputs++)
-            if (!(n->inputs[j] = dup_str(np->input[j]))) goto done_free_nodes;
-        for (size_t j = 0; j < np->n_output; j++, n->n_outputs++)
-            if (!(n->outputs[j] = dup_str(np->output[j]))) goto done_free_nodes;
-        for (size_t j = 0; j < np->n_attribute; j++) {
-            n->n_attrs++;
-            if (convert_attr(np->attribute[j], n->name, &n->attrs[j])) goto done_free_nodes;
-            for (size_t k = 0; k < j; k++)
-                if (strcmp(n->attrs[k].name, n->attrs[j].name) == 0) {
-                    bs_error("node '%s' has attribute '%s' twice", n->name, n->attrs[j].name);
-                    goto done_free_nodes;
-                }
-        }
-        for (size_t j = 0; j < n->n_outputs; j++) {
-            if (!*n->outputs[j]) continue;
-            size_t s = map_slot(&map, n->outputs[j]);
-            if (map.keys[s]) {
-                bs_error("tensor '%s' is produced twice (node '%s' and %s)", n->outputs[j], n->name,
-                         map.vals[s] >= 0   ? "another node"
-                         : map.vals[s] == -1 ? "an initializer"
-                                             : "a graph input");
-                goto done_free_nodes;
-            }
-            map.keys[s] = n->outputs[j];
-            map.vals[s] = (int)i;
-        }
-    }
+    return 0;
+}
 
-    /* edges: producer node -> consumer node; dangling inputs are errors */
-    indeg = bs_calloc(g->n_node + 1, sizeof *indeg);
-    edge_start = bs_calloc(g->n_node + 2, sizeof *edge_start);
-    order = bs_calloc(g->n_node + 1, sizeof *order);
-    if (!indeg || !edge_start || !order) goto done_free_nodes;
+/* Registers each output of node i with its producer; a tensor has one producer. */
+static int register_outputs(name_map *map, const bs_onnx_node *n, size_t i) {
+    for (size_t j = 0; j < n->n_outputs; j++) {
+        if (!*n->outputs[j]) continue;
+        size_t s = map_slot(map, n->outputs[j]);
+        if (map->keys[s])
+            return bs_error("tensor '%s' is produced twice (node '%s' and %s)", n->outputs[j], n->name,
+                            map->vals[s] >= 0    ? "another node"
+                            : map->vals[s] == -1 ? "an initializer"
+                                                 : "a graph input");
+        map->keys[s] = n->outputs[j];
+        map->vals[s] = (int)i;
+    }
+    return 0;
+}
+
+/* Nodes in file order, into m->nodes (all g->n_node of them, zeroed until converted, so that
+ * bs_onnx_free releases them whatever fails). */
+static int convert_nodes(const Onnx__GraphProto *g, name_map *map, bs_onnx_model *m) {
+    if (!g->n_node) return 0;
+    m->nodes = bs_calloc(g->n_node, sizeof *m->nodes);
+    if (!m->nodes) return -1;
+    m->n_nodes = g->n_node;
+    for (size_t i = 0; i < g->n_node; i++)
+        if (convert_node(g->node[i], i, &m->nodes[i]) || register_outputs(map, &m->nodes[i], i)) return -1;
+    return 0;
+}
+
+/* Edges producer node -> consumer node in compressed rows: the consumers of node p are
+ * edges[edge_start[p] .. edge_start[p + 1]); indeg counts each node's producers. Inputs that
+ * nothing provides are errors. */
+static int build_edges(const bs_onnx_node *nodes, size_t nn, const name_map *map, size_t *edge_start,
+                       size_t **edges_out, int *indeg) {
     size_t n_edges = 0;
-    for (size_t i = 0; i < g->n_node; i++) {
+    for (size_t i = 0; i < nn; i++) {
         for (size_t j = 0; j < nodes[i].n_inputs; j++) {
             const char *in = nodes[i].inputs[j];
             if (!*in) continue;
             int p;
-            if (map_get(&map, in, &p)) {
-                bs_error("node '%s' (%s) reads tensor '%s', which no node, initializer or graph input provides",
-                         nodes[i].name, nodes[i].op_type, in);
-                goto done_free_nodes;
-            }
+            if (map_get(map, in, &p))
+                return bs_error("node '%s' (%s) reads tensor '%s', which no node, initializer or graph input provides",
+                                nodes[i].name, nodes[i].op_type, in);
             if (p >= 0) {
                 edge_start[p + 1]++;
                 n_edges++;
             }
         }
     }
-    for (size_t i = 0; i < g->n_node; i++) edge_start[i + 1] += edge_start[i];
-    edges = bs_calloc(n_edges + 1, sizeof *edges);
-    size_t *fill = bs_calloc(g->n_node + 1, sizeof *fill);
+    for (size_t i = 0; i < nn; i++) edge_start[i + 1] += edge_start[i];
+    size_t *edges = bs_calloc(n_edges + 1, sizeof *edges);
+    size_t *fill = bs_calloc(nn + 1, sizeof *fill);
     if (!edges || !fill) {
-        free(fill);
-        goto done_free_nodes;
+        free(edges), free(fill);
+        return -1;
     }
-    for (size_t i = 0; i < g->n_node; i++) {
+    for (size_t i = 0; i < nn; i++) {
         for (size_t j = 0; j < nodes[i].n_inputs; j++) {
             int p;
-            if (!*nodes[i].inputs[j] || map_get(&map, nodes[i].inputs[j], &p) || p < 0) continue;
+            if (!*nodes[i].inputs[j] || map_get(map, nodes[i].inputs[j], &p) || p < 0) continue;
             edges[edge_start[p] + fill[p]++] = i;
             indeg[i]++;
         }
     }
     free(fill);
-    /* Kahn's algorithm, stable (file order among ready nodes) */
-    size_t head = 0, tail = 0;
-    for (size_t i = 0; i < g->n_node; i++)
-        if (!indeg[i]) order[tail++] = (int)i;
-    while (head < tail) {
-        int u = order[head++];
-        for (size_t e = edge_start[u]; e < edge_start[u + 1]; e++)
-            if (--indeg[edges[e]] == 0) order[tail++] = (int)edges[e];
-    }
-    if (tail != g->n_node) {
-        for (size_t i = 0; i < g->n_node; i++)
-            if (indeg[i]) {
-                bs_error("the graph has a cycle (node '%s', %s, is on or after it)", nodes[i].name,
-                         nodes[i].op_type);
-                break;
-            }
-        goto done_free_nodes;
-    }
+    *edges_out = edges;
+    return 0;
+}
 
-    /* graph outputs */
-    if (!g->n_output) {
-        bs_error("the graph has no outputs");
-        goto done_free_nodes;
-    }
-    m->outputs = bs_calloc(g->n_output, sizeof *m->outputs);
-    if (!m->outputs) goto done_free_nodes;
-    for (size_t i = 0; i < g->n_output; i++) {
-        if (convert_value(g->output[i], "graph output", &m->outputs[i])) goto done_free_nodes;
-        m->n_outputs++;
-        int p;
-        if (map_get(&map, m->outputs[i].name, &p)) {
-            bs_error("graph output '%s' is not produced by any node", m->outputs[i].name);
-            goto done_free_nodes;
+/* order: the nodes in a topological order, by Kahn's algorithm, stable (file order among
+ * ready nodes). A cycle is an error. */
+static int topological_order(const bs_onnx_node *nodes, size_t nn, const name_map *map, int *order) {
+    int *indeg = bs_calloc(nn + 1, sizeof *indeg);
+    size_t *edge_start = bs_calloc(nn + 2, sizeof *edge_start), *edges = NULL;
+    int rc = (indeg && edge_start) ? build_edges(nodes, nn, map, edge_start, &edges, indeg) : -1;
+    size_t head = 0, tail = 0;
+    if (rc == 0) {
+        for (size_t i = 0; i < nn; i++)
+            if (!indeg[i]) order[tail++] = (int)i;
+        while (head < tail) {
+            int u = order[head++];
+            for (size_t e = edge_start[u]; e < edge_start[u + 1]; e++)
+                if (--indeg[edges[e]] == 0) order[tail++] = (int)edges[e];
         }
     }
-    if (g->n_value_info) {
-        m->value_info = bs_calloc(g->n_value_info, sizeof *m->value_info);
-        if (!m->value_info) goto done_free_nodes;
-    }
-    for (size_t i = 0; i < g->n_value_info; i++) {
-        if (convert_value(g->value_info[i], "value_info", &m->value_info[i])) goto done_free_nodes;
-        m->n_value_info++;
-    }
-
-    /* move nodes into topological order */
-    if (g->n_node) {
-        m->nodes = bs_calloc(g->n_node, sizeof *m->nodes);
-        if (!m->nodes) goto done_free_nodes;
-        for (size_t i = 0; i < g->n_node; i++) m->nodes[i] = nodes[order[i]];
-        m->n_nodes = g->n_node;
-        free(nodes);
-        nodes = NULL;
-    }
-    rc = 0;
-    goto done;
-
-done_free_nodes:
-    if (nodes) { /* hand the nodes (zeroed where unconverted) to m so bs_onnx_free releases them */
-        free(m->nodes);
-        m->nodes = nodes;
-        m->n_nodes = g->n_node;
-        nodes = NULL;
-    }
-done:
-    free(nodes);
+    for (size_t i = 0; rc == 0 && tail != nn && i < nn; i++)
+        if (indeg[i])
+            rc = bs_error("the graph has a cycle (node '%s', %s, is on or after it)", nodes[i].name, nodes[i].op_type);
     free(indeg);
-    free(order);
     free(edge_start);
     free(edges);
+    return rc;
+}
+
+/* Graph outputs, each produced by something. */
+static int convert_outputs(const Onnx__GraphProto *g, const name_map *map, bs_onnx_model *m) {
+    if (!g->n_output) return bs_error("the graph has no outputs");
+    m->outputs = bs_calloc(g->n_output, sizeof *m->outputs);
+    if (!m->outputs) return -1;
+    for (size_t i = 0; i < g->n_output; i++) {
+        if (convert_value(g->output[i], "graph output", &m->outputs[i])) return -1;
+        m->n_outputs++;
+        int p;
+        if (map_get(map, m->outputs[i].name, &p))
+            return bs_error("graph output '%s' is not produced by any node", m->outputs[i].name);
+    }
+    return 0;
+}
+
+/* The optional value_info shapes of intermediate tensors. */
+static int convert_value_info(const Onnx__GraphProto *g, bs_onnx_model *m) {
+    if (g->n_value_info) {
+        m->value_info = bs_calloc(g->n_value_info, sizeof *m->value_info);
+        if (!m->value_info) return -1;
+    }
+    for (size_t i = 0; i < g->n_value_info; i++) {
+        if (convert_value(g->value_info[i], "value_info", &m->value_info[i])) return -1;
+        m->n_value_info++;
+    }
+    return 0;
+}
+
+/* Puts m->nodes into the order given (a permutation of 0..n_nodes-1). */
+static int reorder_nodes(bs_onnx_model *m, const int *order) {
+    if (!m->n_nodes) return 0;
+    bs_onnx_node *sorted = bs_calloc(m->n_nodes, sizeof *sorted);
+    if (!sorted) return -1;
+    for (size_t i = 0; i < m->n_nodes; i++) sorted[i] = m->nodes[order[i]];
+    free(m->nodes);
+    m->nodes = sorted;
+    return 0;
+}
+
+/* On failure m holds what was converted; the caller frees it with bs_onnx_free. */
+static int convert_model(Onnx__ModelProto *mp, bs_onnx_model *m) {
+    m->ir_version = mp->has_ir_version ? mp->ir_version : 0;
+    if (convert_opset(mp, m)) return -1;
+    const Onnx__GraphProto *g = mp->graph;
+    if (!g) return bs_error("the model has no graph");
+    if (g->n_sparse_initializer) return bs_error("sparse initializers are not supported");
+    if (convert_metadata(mp, m) || convert_initializers(g, m)) return -1;
+    if (g->n_node > BS_ONNX_MAX_NODES)
+        return bs_error("the graph has %zu nodes (at most %d supported)", g->n_node, BS_ONNX_MAX_NODES);
+
+    size_t total_names = g->n_initializer + g->n_input;
+    for (size_t i = 0; i < g->n_node; i++) total_names += g->node[i]->n_output;
+    name_map map;
+    int *order = NULL;
+    int rc = map_init(&map, total_names);
+    if (rc == 0) rc = register_initializers(&map, m);
+    if (rc == 0) rc = convert_inputs(g, &map, m);
+    if (rc == 0) rc = convert_nodes(g, &map, m);
+    if (rc == 0) rc = (order = bs_calloc(g->n_node + 1, sizeof *order)) ? 0 : -1;
+    if (rc == 0) rc = topological_order(m->nodes, m->n_nodes, &map, order);
+    if (rc == 0) rc = convert_outputs(g, &map, m);
+    if (rc == 0) rc = convert_value_info(g, m);
+    if (rc == 0) rc = reorder_nodes(m, order);
+    free(order);
     map_free(&map);
     return rc;
 }

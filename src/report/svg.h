@@ -1,4 +1,5 @@
-/* svg.h — the few SVG primitives the report figures need (no plotting library). */
+/* svg.h — the few SVG primitives the report figures need (no plotting library).
+ * Private to src/report: the stage's door is report.h. */
 #ifndef BS_REPORT_SVG_H
 #define BS_REPORT_SVG_H
 

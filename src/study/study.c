@@ -13,6 +13,7 @@
 #include "core/io.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "core/strings.h"
 #include "svm/svm.h"
 
 void bs_study_options_init(bs_study_options *opt) {
@@ -54,30 +55,14 @@ static uint64_t derive_seed(uint64_t seed, uint64_t purpose, uint64_t exp, uint6
 
 enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3 };
 
-typedef struct {
-    const char *s;
-    size_t idx;
-} str_idx;
-
-static int cmp_str_idx(const void *a, const void *b) {
-    const str_idx *x = a, *y = b;
-    int c = strcmp(x->s, y->s);
-    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
-
 /* Dense integer ids for strings: equal strings get equal ids. Returns the distinct count. */
 static int64_t string_ids(const bs_feature_index *idx, int use_group, int64_t *ids) {
-    str_idx *v = bs_calloc(idx->n, sizeof *v);
-    if (!v) return -1;
-    for (size_t i = 0; i < idx->n; i++) v[i] = (str_idx){use_group ? idx->rows[i].group : idx->rows[i].path, i};
-    qsort(v, idx->n, sizeof *v, cmp_str_idx);
-    int64_t next = -1;
-    for (size_t i = 0; i < idx->n; i++) {
-        if (i == 0 || strcmp(v[i].s, v[i - 1].s) != 0) next++;
-        ids[v[i].idx] = next;
-    }
-    free(v);
-    return next + 1;
+    const char **keys = bs_calloc(idx->n ? idx->n : 1, sizeof *keys);
+    if (!keys) return -1;
+    for (size_t i = 0; i < idx->n; i++) keys[i] = use_group ? idx->rows[i].group : idx->rows[i].path;
+    int64_t count = bs_dense_ids(keys, idx->n, ids);
+    free(keys);
+    return count;
 }
 
 void bs_study_free(bs_study *s) {
@@ -376,21 +361,21 @@ static int assign_labels(bs_study *s, const bs_feature_index *idx) {
         for (size_t r = 0; r < idx->n; r++) s->labels[r] = idx->rows[r].label;
         return 0;
     }
-    str_idx *v = bs_calloc(idx->n, sizeof *v);
-    if (!v) return -1;
-    for (size_t i = 0; i < idx->n; i++) v[i] = (str_idx){idx->rows[i].class_name, i};
-    qsort(v, idx->n, sizeof *v, cmp_str_idx);
-    int k = 0;
-    for (size_t i = 0; i < idx->n; i++) k += i == 0 || strcmp(v[i].s, v[i - 1].s) != 0;
+    const char **names = bs_calloc(idx->n ? idx->n : 1, sizeof *names);
+    int64_t *ids = bs_calloc(idx->n ? idx->n : 1, sizeof *ids);
+    int64_t count = names && ids ? 0 : -1;
+    for (size_t i = 0; i < idx->n && count == 0; i++) names[i] = idx->rows[i].class_name;
+    if (count == 0) count = bs_dense_ids(names, idx->n, ids);
+    int k = count > 0 ? (int)count : 0;
     s->nclasses = k;
-    s->class_names = bs_calloc((size_t)k, sizeof *s->class_names);
+    s->class_names = count >= 0 ? bs_calloc((size_t)(k ? k : 1), sizeof *s->class_names) : NULL;
     int rc = s->class_names ? 0 : -1;
-    for (size_t i = 0, c = 0; i < idx->n && rc == 0; i++) {
-        if (i > 0 && strcmp(v[i].s, v[i - 1].s) != 0) c++;
-        if (!s->class_names[c] && !(s->class_names[c] = bs_strdup(v[i].s))) rc = -1;
-        s->labels[v[i].idx] = (int32_t)c;
+    for (size_t i = 0; i < idx->n && rc == 0; i++) {
+        if (!s->class_names[ids[i]] && !(s->class_names[ids[i]] = bs_strdup(names[i]))) rc = -1;
+        s->labels[i] = (int32_t)ids[i];
     }
-    free(v);
+    free(names);
+    free(ids);
     if (rc == 0 && k < 3) rc = bs_error("--task subtype needs at least 3 classes; the index has %d", k);
     return rc;
 }

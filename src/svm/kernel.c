@@ -16,20 +16,17 @@
 #include <omp.h>
 
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/io.h"
 
 int bs_svm_standardise_fit(const float *x, int64_t d, const int64_t *rows, int64_t n_rows,
                            double *mean, double *scale) {
     if (n_rows <= 0) return bs_error("standardisation: no training rows");
+    if (bs_check_finite(x, d, rows, n_rows)) return -1;
     for (int64_t j = 0; j < d; j++) mean[j] = 0.0, scale[j] = 0.0;
     for (int64_t i = 0; i < n_rows; i++) {
         const float *xr = x + rows[i] * d;
-        for (int64_t j = 0; j < d; j++) {
-            if (!isfinite(xr[j]))
-                return bs_error("standardisation: feature %lld of row %lld is not finite",
-                                (long long)j, (long long)rows[i]);
-            mean[j] += xr[j];
-        }
+        for (int64_t j = 0; j < d; j++) mean[j] += xr[j];
     }
     for (int64_t j = 0; j < d; j++) mean[j] /= (double)n_rows;
     /* Two-pass variance: exact zero for a constant feature. */
@@ -49,15 +46,11 @@ int bs_svm_standardise_fit(const float *x, int64_t d, const int64_t *rows, int64
 
 int bs_svm_standardise_apply(const float *x, int64_t d, const int64_t *rows, int64_t n_rows,
                              const double *mean, const double *scale, float *z) {
+    if (bs_check_finite(x, d, rows, n_rows)) return -1;
     for (int64_t i = 0; i < n_rows; i++) {
         const float *xr = x + rows[i] * d;
         float *zr = z + i * d;
-        for (int64_t j = 0; j < d; j++) {
-            if (!isfinite(xr[j]))
-                return bs_error("feature %lld of row %lld is not finite", (long long)j,
-                                (long long)rows[i]);
-            zr[j] = (float)((xr[j] - mean[j]) / scale[j]);
-        }
+        for (int64_t j = 0; j < d; j++) zr[j] = (float)((xr[j] - mean[j]) / scale[j]);
     }
     return 0;
 }

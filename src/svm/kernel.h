@@ -1,5 +1,5 @@
-/* kernel.h — private to src/svm: standardisation and the cubic kernel matrix.
- * Not a public header; the stage's only door is svm.h. */
+/* kernel.h — standardisation and the cubic kernel matrix.
+ * Private to src/svm: the stage's door is svm.h. */
 #ifndef BS_SVM_KERNEL_H
 #define BS_SVM_KERNEL_H
 

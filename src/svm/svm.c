@@ -149,21 +149,22 @@ static int cmp_keyed(const void *a, const void *b) {
 
 /* Everything bs_svm_fit allocates, so one cleanup path frees it. */
 typedef struct {
-    int64_t *rows;
-    int32_t *y;
-    float *z;
+    int64_t *rows;    /* training rows, sorted by label (stable) */
+    int32_t *y;       /* their labels */
+    int32_t *present; /* the kp classes with training rows, ascending */
+    int kp;
+    float *z; /* the rows standardised, nr x d */
     double *kmat;
     struct svm_node *nodes;
     struct svm_node **xs;
     double *yd;
     uint8_t *is_pos;
-    float *zsub;
     struct svm_model *model;
 } fit_scratch;
 
 static void fit_scratch_free(fit_scratch *s) {
-    free(s->rows), free(s->y), free(s->z), free(s->kmat), free(s->nodes), free(s->xs);
-    free(s->yd), free(s->is_pos), free(s->zsub);
+    free(s->rows), free(s->y), free(s->present), free(s->z), free(s->kmat), free(s->nodes), free(s->xs);
+    free(s->yd), free(s->is_pos);
     if (s->model) svm_free_and_destroy_model(&s->model);
 }
 
@@ -191,132 +192,135 @@ static int fit_auto_scale(fit_scratch *s, int64_t nr, int64_t d, const int32_t *
     return 0;
 }
 
-bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
-                   const int64_t *rows_in, int64_t nr, const bs_svm_params *p, bs_rng *rng) {
-    fit_scratch s = {0};
-    bs_svm *m = NULL;
-    int32_t *present = NULL;
-    if (!x || !labels || !rows_in || !p || n <= 0 || d <= 0) {
-        bs_error("svm fit: empty feature matrix or missing argument");
-        return NULL;
-    }
-    if (p->n_classes < 2) {
-        bs_error("svm fit: n_classes must be at least 2 (got %d)", p->n_classes);
-        return NULL;
-    }
-    if (!(p->box_constraint > 0) || !(p->tolerance > 0) || !(p->kernel_scale >= 0) ||
-        !isfinite(p->kernel_scale)) {
-        bs_error("svm fit: invalid parameters (C %g, tolerance %g, kernel scale %g)",
-                 p->box_constraint, p->tolerance, p->kernel_scale);
-        return NULL;
-    }
+static int check_fit_args(const float *x, int64_t n, int64_t d, const int32_t *labels, const int64_t *rows_in,
+                          int64_t nr, const bs_svm_params *p) {
+    if (!x || !labels || !rows_in || !p || n <= 0 || d <= 0)
+        return bs_error("svm fit: empty feature matrix or missing argument");
+    if (p->n_classes < 2) return bs_error("svm fit: n_classes must be at least 2 (got %d)", p->n_classes);
+    if (!(p->box_constraint > 0) || !(p->tolerance > 0) || !(p->kernel_scale >= 0) || !isfinite(p->kernel_scale))
+        return bs_error("svm fit: invalid parameters (C %g, tolerance %g, kernel scale %g)", p->box_constraint,
+                        p->tolerance, p->kernel_scale);
     /* libsvm indexes the precomputed kernel with int serial numbers. */
-    if (nr < 2 || nr > INT32_MAX - 2) {
-        bs_error("svm fit: %lld training rows (need at least 2, and fewer than 2^31)",
-                 (long long)nr);
-        return NULL;
-    }
-    int K = p->n_classes;
-    int64_t *count = bs_calloc((size_t)K, sizeof *count);
-    keyed_row *kr = bs_malloc(sizeof *kr * (size_t)nr);
-    if (!count || !kr) goto fail_early;
+    if (nr < 2 || nr > INT32_MAX - 2)
+        return bs_error("svm fit: %lld training rows (need at least 2, and fewer than 2^31)", (long long)nr);
+    return 0;
+}
+
+/* Counts the training rows per class (count[K]); each row and label is checked. kr gets
+ * (label, position) per row, to sort by. */
+static int count_classes(int64_t n, const int32_t *labels, const int64_t *rows_in, int64_t nr, int K,
+                         int64_t *count, keyed_row *kr) {
     for (int64_t i = 0; i < nr; i++) {
         int64_t r = rows_in[i];
-        if (r < 0 || r >= n) {
-            bs_error("svm fit: training row %lld is outside 0..%lld", (long long)r,
-                     (long long)(n - 1));
-            goto fail_early;
-        }
+        if (r < 0 || r >= n)
+            return bs_error("svm fit: training row %lld is outside 0..%lld", (long long)r, (long long)(n - 1));
         int32_t c = labels[r];
-        if (c < 0 || c >= K) {
-            bs_error("svm fit: row %lld has label %d, outside 0..%d", (long long)r, (int)c, K - 1);
-            goto fail_early;
-        }
+        if (c < 0 || c >= K)
+            return bs_error("svm fit: row %lld has label %d, outside 0..%d", (long long)r, (int)c, K - 1);
         count[c]++;
         kr[i].label = c;
         kr[i].pos = i;
     }
-    int kp = 0;
+    return 0;
+}
+
+/* The classes present (s->present, s->kp); a missing class is an error for two classes or
+ * when the parameters say so. */
+static int present_classes(fit_scratch *s, const int64_t *count, int64_t nr, const bs_svm_params *p) {
+    int K = p->n_classes, kp = 0;
     for (int c = 0; c < K; c++) {
         if (count[c] > 0) {
             kp++;
             continue;
         }
-        if (p->missing == BS_SVM_MISSING_ERROR || K == 2) {
-            bs_error("svm fit: class %d has no training rows (of %lld); a two-class SVM needs "
-                     "both classes%s",
-                     c, (long long)nr, K > 2 ? ", and missing classes were not allowed" : "");
-            goto fail_early;
+        if (p->missing == BS_SVM_MISSING_ERROR || K == 2)
+            return bs_error("svm fit: class %d has no training rows (of %lld); a two-class SVM needs "
+                            "both classes%s",
+                            c, (long long)nr, K > 2 ? ", and missing classes were not allowed" : "");
+    }
+    if (kp < 2) return bs_error("svm fit: only %d class present in the training rows", kp);
+    s->present = bs_malloc(sizeof *s->present * (size_t)kp);
+    if (!s->present) return -1;
+    for (int c = 0, j = 0; c < K; c++)
+        if (count[c] > 0) s->present[j++] = c;
+    s->kp = kp;
+    return 0;
+}
+
+/* s->rows and s->y: the training rows sorted by label, stable, so that libsvm meets the
+ * classes in ascending order. */
+static int sort_training_rows(fit_scratch *s, int64_t n, const int32_t *labels, const int64_t *rows_in,
+                              int64_t nr, const bs_svm_params *p) {
+    int64_t *count = bs_calloc((size_t)p->n_classes, sizeof *count);
+    keyed_row *kr = bs_malloc(sizeof *kr * (size_t)nr);
+    int rc = (count && kr) ? 0 : -1;
+    if (rc == 0) rc = count_classes(n, labels, rows_in, nr, p->n_classes, count, kr);
+    if (rc == 0) rc = present_classes(s, count, nr, p);
+    if (rc == 0) {
+        s->rows = bs_malloc(sizeof *s->rows * (size_t)nr);
+        s->y = bs_malloc(sizeof *s->y * (size_t)nr);
+        rc = (s->rows && s->y) ? 0 : -1;
+    }
+    if (rc == 0) {
+        qsort(kr, (size_t)nr, sizeof *kr, cmp_keyed);
+        for (int64_t i = 0; i < nr; i++) {
+            s->rows[i] = rows_in[kr[i].pos];
+            s->y[i] = kr[i].label;
         }
     }
-    if (kp < 2) {
-        bs_error("svm fit: only %d class present in the training rows", kp);
-        goto fail_early;
-    }
-    present = bs_malloc(sizeof *present * (size_t)kp);
-    s.rows = bs_malloc(sizeof *s.rows * (size_t)nr);
-    s.y = bs_malloc(sizeof *s.y * (size_t)nr);
-    if (!present || !s.rows || !s.y) goto fail_early;
-    for (int c = 0, j = 0; c < K; c++)
-        if (count[c] > 0) present[j++] = c;
-    qsort(kr, (size_t)nr, sizeof *kr, cmp_keyed);
-    for (int64_t i = 0; i < nr; i++) {
-        s.rows[i] = rows_in[kr[i].pos];
-        s.y[i] = kr[i].label;
-    }
-    free(kr), kr = NULL;
-    free(count), count = NULL;
+    free(kr);
+    free(count);
+    return rc;
+}
 
-    m = bs_calloc(1, sizeof *m);
-    if (!m) goto fail;
+/* m->mean and m->scale from the training rows, and s->z: those rows standardised. */
+static int standardise_rows(fit_scratch *s, bs_svm *m, const float *x, int64_t d, int64_t nr) {
     m->d = d;
     m->mean = bs_malloc(sizeof(double) * (size_t)d);
     m->scale = bs_malloc(sizeof(double) * (size_t)d);
     size_t zbytes;
-    if (bs_mul_size((size_t)nr * (size_t)d, sizeof(float), &zbytes)) goto fail;
-    s.z = bs_malloc(zbytes);
-    if (!m->mean || !m->scale || !s.z) goto fail;
-    if (bs_svm_standardise_fit(x, d, s.rows, nr, m->mean, m->scale)) goto fail;
-    if (bs_svm_standardise_apply(x, d, s.rows, nr, m->mean, m->scale, s.z)) goto fail;
+    if (bs_mul_size((size_t)nr * (size_t)d, sizeof(float), &zbytes)) return -1;
+    s->z = bs_malloc(zbytes);
+    if (!m->mean || !m->scale || !s->z) return -1;
+    if (bs_svm_standardise_fit(x, d, s->rows, nr, m->mean, m->scale)) return -1;
+    return bs_svm_standardise_apply(x, d, s->rows, nr, m->mean, m->scale, s->z);
+}
 
-    if (p->kernel_scale > 0) m->kernel_scale = p->kernel_scale;
-    else if (fit_auto_scale(&s, nr, d, present, kp, rng, &m->kernel_scale)) goto fail;
-
-    /* Precomputed kernel for libsvm: row i = {0: serial i+1}, {1..nr: K(i, ·)}, {-1}. */
+/* The precomputed kernel in libsvm's form: row i = {0: serial i+1}, {1..nr: K(i, ·)}, {-1}. */
+static int kernel_rows(fit_scratch *s, int64_t nr, int64_t d, double kernel_scale) {
     size_t kbytes, nbytes;
-    if (bs_mul_size((size_t)nr * (size_t)nr, sizeof(double), &kbytes)) goto fail;
-    if (bs_mul_size((size_t)nr * (size_t)(nr + 2), sizeof(struct svm_node), &nbytes)) goto fail;
-    s.kmat = bs_malloc(kbytes);
-    if (!s.kmat) {
-        bs_error_prefix("svm fit: the kernel of %lld training rows: ", (long long)nr);
-        goto fail;
-    }
-    if (bs_svm_cubic_kernel(s.z, nr, s.z, nr, d, m->kernel_scale, s.kmat)) goto fail;
-    s.nodes = bs_malloc(nbytes);
-    s.xs = bs_malloc(sizeof *s.xs * (size_t)nr);
-    s.yd = bs_malloc(sizeof *s.yd * (size_t)nr);
-    if (!s.nodes || !s.xs || !s.yd) {
-        bs_error_prefix("svm fit: the precomputed kernel of %lld training rows (%zu MB): ",
-                        (long long)nr, nbytes >> 20);
-        goto fail;
-    }
+    if (bs_mul_size((size_t)nr * (size_t)nr, sizeof(double), &kbytes)) return -1;
+    if (bs_mul_size((size_t)nr * (size_t)(nr + 2), sizeof(struct svm_node), &nbytes)) return -1;
+    s->kmat = bs_malloc(kbytes);
+    if (!s->kmat) return bs_error_prefix("svm fit: the kernel of %lld training rows: ", (long long)nr);
+    if (bs_svm_cubic_kernel(s->z, nr, s->z, nr, d, kernel_scale, s->kmat)) return -1;
+    s->nodes = bs_malloc(nbytes);
+    s->xs = bs_malloc(sizeof *s->xs * (size_t)nr);
+    s->yd = bs_malloc(sizeof *s->yd * (size_t)nr);
+    if (!s->nodes || !s->xs || !s->yd)
+        return bs_error_prefix("svm fit: the precomputed kernel of %lld training rows (%zu MB): ", (long long)nr,
+                               nbytes >> 20);
     for (int64_t i = 0; i < nr; i++) {
-        struct svm_node *row = s.nodes + i * (nr + 2);
+        struct svm_node *row = s->nodes + i * (nr + 2);
         row[0].index = 0;
         row[0].value = (double)(i + 1);
-        const double *ki = s.kmat + i * nr;
+        const double *ki = s->kmat + i * nr;
         for (int64_t j = 0; j < nr; j++) {
             row[j + 1].index = (int)(j + 1);
             row[j + 1].value = ki[j];
         }
         row[nr + 1].index = -1;
         row[nr + 1].value = 0.0;
-        s.xs[i] = row;
-        s.yd[i] = (double)s.y[i];
+        s->xs[i] = row;
+        s->yd[i] = (double)s->y[i];
     }
-    free(s.kmat), s.kmat = NULL;
+    free(s->kmat), s->kmat = NULL;
+    return 0;
+}
 
-    struct svm_problem prob = {.l = (int)nr, .y = s.yd, .x = s.xs};
+/* C-SVC on the precomputed kernel; s->model is libsvm's result. */
+static int train_libsvm(fit_scratch *s, int64_t nr, const bs_svm_params *p) {
+    struct svm_problem prob = {.l = (int)nr, .y = s->yd, .x = s->xs};
     struct svm_parameter par = {0};
     par.svm_type = C_SVC;
     par.kernel_type = PRECOMPUTED;
@@ -326,24 +330,19 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
     par.shrinking = p->shrinking ? 1 : 0;
     par.probability = 0;
     const char *msg = svm_check_parameter(&prob, &par);
-    if (msg) {
-        bs_error("svm fit: libsvm refused the parameters: %s", msg);
-        goto fail;
-    }
+    if (msg) return bs_error("svm fit: libsvm refused the parameters: %s", msg);
     pthread_once(&quiet_once, quiet_install);
-    s.model = svm_train(&prob, &par);
-    if (!s.model) {
-        bs_error("svm fit: libsvm failed");
-        goto fail;
-    }
+    s->model = svm_train(&prob, &par);
+    if (!s->model) return bs_error("svm fit: libsvm failed");
+    return 0;
+}
 
-    /* Copy the libsvm model into dense form. */
-    struct svm_model *lm = s.model;
-    if (lm->nr_class != kp) {
-        bs_error("svm fit: libsvm found %d classes, expected %d", lm->nr_class, kp);
-        goto fail;
-    }
-    int k = kp;
+/* Copies the libsvm model into dense form; support vectors are standardised rows of s->z. */
+static int copy_model(bs_svm *m, const fit_scratch *s, int64_t nr, int64_t d) {
+    (void)nr; /* only the asserts read it */
+    const struct svm_model *lm = s->model;
+    if (lm->nr_class != s->kp) return bs_error("svm fit: libsvm found %d classes, expected %d", lm->nr_class, s->kp);
+    int k = s->kp;
     m->k = k;
     m->n_sv = lm->l;
     m->classes = bs_malloc(sizeof(int32_t) * (size_t)k);
@@ -351,12 +350,12 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
     m->rho = bs_malloc(sizeof(double) * (size_t)(k * (k - 1) / 2));
     m->coef = bs_malloc(sizeof(double) * (size_t)(k - 1) * (size_t)(m->n_sv ? m->n_sv : 1));
     m->sv = bs_malloc(sizeof(float) * (size_t)(m->n_sv ? m->n_sv : 1) * (size_t)d);
-    if (!m->classes || !m->n_sv_class || !m->rho || !m->coef || !m->sv) goto fail;
+    if (!m->classes || !m->n_sv_class || !m->rho || !m->coef || !m->sv) return -1;
     for (int c = 0; c < k; c++) {
         m->classes[c] = (int32_t)lm->label[c];
         m->n_sv_class[c] = lm->nSV[c];
         /* Rows were sorted by label, so libsvm's first-appearance order is ascending. */
-        assert(m->classes[c] == present[c]);
+        assert(m->classes[c] == s->present[c]);
     }
     for (int p2 = 0; p2 < k * (k - 1) / 2; p2++) m->rho[p2] = lm->rho[p2];
     for (int c = 0; c < k - 1; c++)
@@ -364,20 +363,32 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
     for (int64_t t = 0; t < m->n_sv; t++) {
         int64_t serial = lm->sv_indices[t] - 1; /* position in the sorted training rows */
         assert(serial >= 0 && serial < nr);
-        memcpy(m->sv + t * d, s.z + serial * d, sizeof(float) * (size_t)d);
+        memcpy(m->sv + t * d, s->z + serial * d, sizeof(float) * (size_t)d);
     }
-    fit_scratch_free(&s);
-    free(present);
-    return m;
+    return 0;
+}
 
-fail_early:
-    free(count);
-    free(kr);
-fail:
+bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
+                   const int64_t *rows_in, int64_t nr, const bs_svm_params *p, bs_rng *rng) {
+    if (check_fit_args(x, n, d, labels, rows_in, nr, p)) return NULL;
+    fit_scratch s = {0};
+    bs_svm *m = NULL;
+    int rc = sort_training_rows(&s, n, labels, rows_in, nr, p);
+    if (rc == 0) rc = (m = bs_calloc(1, sizeof *m)) ? 0 : -1;
+    if (rc == 0) rc = standardise_rows(&s, m, x, d, nr);
+    if (rc == 0) {
+        if (p->kernel_scale > 0) m->kernel_scale = p->kernel_scale;
+        else rc = fit_auto_scale(&s, nr, d, s.present, s.kp, rng, &m->kernel_scale);
+    }
+    if (rc == 0) rc = kernel_rows(&s, nr, d, m->kernel_scale);
+    if (rc == 0) rc = train_libsvm(&s, nr, p);
+    if (rc == 0) rc = copy_model(m, &s, nr, d);
     fit_scratch_free(&s);
-    free(present);
-    bs_svm_free(m);
-    return NULL;
+    if (rc) {
+        bs_svm_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 /* ---- predict -------------------------------------------------------------------------------- */

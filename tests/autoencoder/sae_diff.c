@@ -7,8 +7,7 @@
 #include <stdlib.h>
 
 #include "autoencoder/autoencoder.h"
-#include "autoencoder/sae_internal.h"
-#include "autoencoder/sae_model.h"
+#include "autoencoder/autoencoder_test.h"
 #include "core/error.h"
 
 static double rel(const double *num_den) { return num_den[1] > 0 ? num_den[0] / num_den[1] : num_den[0]; }

@@ -43,11 +43,7 @@ static unsigned char *slurp(const char *path, size_t *len) {
 static void reseal(unsigned char *buf, size_t len) {
     char hex[BS_SHA256_HEX];
     bs_sha256_buffer(buf, len - 32, hex);
-    for (int i = 0; i < 32; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        buf[len - 32 + i] = (unsigned char)v;
-    }
+    bs_sha256_hex_to_bytes(hex, buf + len - 32);
 }
 
 static void expect_refused(const unsigned char *buf, size_t len, const char *needle) {

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autoencoder/mapminmax.h"
-#include "autoencoder/sae_model.h"
+#include "autoencoder/autoencoder_test.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "test_support.h"

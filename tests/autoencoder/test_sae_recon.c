@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "autoencoder/autoencoder.h"
-#include "autoencoder/sae_internal.h"
-#include "autoencoder/sae_model.h"
+#include "autoencoder/autoencoder_test.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "test_support.h"

@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include "autoencoder/autoencoder.h"
-#include "autoencoder/mapminmax.h"
-#include "autoencoder/sae_model.h"
-#include "autoencoder/scg.h"
+#include "autoencoder/autoencoder_test.h"
 #include "core/rng.h"
 #include "test_support.h"
 

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
-/* test_core.c — .npy, CSV, atomic writes and the RNG. */
+/* test_core.c — .npy, CSV, atomic writes, the RNG, string lists, dense ids, union–find and
+ * the finiteness check. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,12 @@
 
 #include "core/csv.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/io.h"
 #include "core/npy.h"
 #include "core/rng.h"
+#include "core/strings.h"
+#include "core/unionfind.h"
 #include "test_support.h"
 
 static void npy_round_trip(void **state) {
@@ -239,12 +243,64 @@ static void rng_is_seeded_and_uniform(void **state) {
     for (size_t i = 0; i < 50; i++) assert_int_equal(seen[i], 1);
 }
 
+static void split_list_trims_and_drops_empty(void **state) {
+    (void)state;
+    char **items;
+    size_t n;
+    assert_int_equal(bs_split_list(" Early, Pre ,,Pro,", &items, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(items[0], "Early");
+    assert_string_equal(items[1], "Pre");
+    assert_string_equal(items[2], "Pro");
+    bs_free_list(items, n);
+    assert_int_equal(bs_split_list(" , ", &items, &n), 0);
+    assert_int_equal(n, 0);
+    bs_free_list(items, n);
+}
+
+static void dense_ids_follow_string_order(void **state) {
+    (void)state;
+    const char *keys[] = {"pro", "benign", NULL, "pro", "early", "benign"};
+    int64_t ids[6];
+    assert_int_equal(bs_dense_ids(keys, 6, ids), 3);
+    int64_t want[] = {2, 0, -1, 2, 1, 0};
+    for (int i = 0; i < 6; i++) assert_int_equal(ids[i], want[i]);
+}
+
+static void union_find_roots_are_smallest_items(void **state) {
+    (void)state;
+    int64_t parent[7];
+    bs_uf_init(parent, 7);
+    assert_int_equal(bs_uf_union(parent, 5, 3), 1);
+    assert_int_equal(bs_uf_union(parent, 6, 5), 1);
+    assert_int_equal(bs_uf_union(parent, 3, 6), 0); /* already joined */
+    assert_int_equal(bs_uf_union(parent, 4, 1), 1);
+    int64_t want[] = {0, 1, 2, 3, 1, 3, 3};
+    for (int i = 0; i < 7; i++) assert_int_equal(bs_uf_find(parent, i), want[i]);
+}
+
+static void check_finite_names_first_bad_value(void **state) {
+    (void)state;
+    float x[6] = {0, 1, 2, 3, 4, 5};
+    int64_t rows[] = {2, 0};
+    assert_int_equal(bs_check_finite(x, 2, rows, 2), 0);
+    x[5] = INFINITY;
+    x[3] = NAN;
+    assert_int_equal(bs_check_finite(x, 2, NULL, 3), -1);
+    assert_non_null(strstr(bs_error_message(), "NaN value at row 1, column 1"));
+    assert_int_equal(bs_check_finite(x, 2, rows, 2), -1);
+    assert_non_null(strstr(bs_error_message(), "infinite value at row 2, column 1"));
+    assert_int_equal(bs_check_finite(x, 2, rows + 1, 1), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(npy_round_trip),          cmocka_unit_test(npy_versions_and_dtypes),
         cmocka_unit_test(npy_rejects_bad_headers), cmocka_unit_test(npy_streaming_writer),
         cmocka_unit_test(atomic_write_keeps_old_file_on_abort), cmocka_unit_test(csv_parse_and_quote),
         cmocka_unit_test(rng_is_seeded_and_uniform),
+        cmocka_unit_test(split_list_trims_and_drops_empty), cmocka_unit_test(dense_ids_follow_string_order),
+        cmocka_unit_test(union_find_roots_are_smallest_items), cmocka_unit_test(check_finite_names_first_bad_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

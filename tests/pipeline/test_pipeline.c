@@ -179,11 +179,7 @@ static void round_trip_without_autoencoder(void **state) {
 static void rehash(unsigned char *buf, size_t len) {
     char hex[BS_SHA256_HEX];
     bs_sha256_buffer(buf, len - 32, hex);
-    for (int i = 0; i < 32; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        buf[len - 32 + i] = (unsigned char)v;
-    }
+    bs_sha256_hex_to_bytes(hex, buf + len - 32);
 }
 
 static void damaged_files_are_refused(void **state) {
