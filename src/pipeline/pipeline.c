@@ -14,6 +14,8 @@
 #include "core/rng.h"
 #include "eval/eval.h"
 
+#define BS_PIPELINE_CLIP_K 3.0 /* fence multiplier for the decisions Platt is fitted on */
+
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o) {
     memset(o, 0, sizeof *o);
     bs_sae_options_default(&o->ae);
@@ -159,6 +161,33 @@ static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k)
     return 0;
 }
 
+/* Platt's sigmoid on out-of-fold decisions clipped to Tukey's far-out fences, q25 − k·IQR and
+ * q75 + k·IQR (k = BS_PIPELINE_CLIP_K). Without an autoencoder the cubic kernel sees standardised
+ * raw features, and a row with a feature far outside a fold's training range gets a decision in
+ * the hundreds or thousands (−1306 on an Aria sample, where the others lay in ±3); one such row of
+ * the wrong sign made the likelihood flatten the sigmoid to the prior (A ≈ 0: every image got
+ * P(ALL) = the share of ALL in training). A decision beyond the fence says no more about the
+ * class than one at the fence. Only the fit is clipped: the sigmoid is monotone, so applying it
+ * to unclipped decisions at prediction keeps the order and merely saturates sooner. */
+static int calibrate(const double *dec, const int32_t *lab, int64_t m, double *a, double *b) {
+    double *c = bs_malloc(sizeof(double) * (size_t)m), *s = bs_malloc(sizeof(double) * (size_t)m);
+    if (!c || !s) {
+        free(c);
+        free(s);
+        return -1;
+    }
+    memcpy(s, dec, sizeof(double) * (size_t)m);
+    qsort(s, (size_t)m, sizeof *s, cmp_double);
+    double q25 = quantile(s, m, 0.25), q75 = quantile(s, m, 0.75), iqr = q75 - q25;
+    double lo = q25 - BS_PIPELINE_CLIP_K * iqr, hi = q75 + BS_PIPELINE_CLIP_K * iqr;
+    for (int64_t i = 0; i < m; i++)
+        c[i] = !(iqr > 0) ? dec[i] : dec[i] < lo ? lo : dec[i] > hi ? hi : dec[i];
+    int rc = bs_pipeline_platt_fit(c, lab, m, a, b);
+    free(c);
+    free(s);
+    return rc;
+}
+
 static int cmp_i64(const void *x, const void *y) {
     int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
     return (a > b) - (a < b);
@@ -284,7 +313,7 @@ int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const 
             rc = bs_svm_cross_validate(cx ? cx : feat, m, width, lab, fold, k, &o->svm, &rng, dec,
                                        NULL);
         if (rc == 0)
-            rc = bs_pipeline_platt_fit(dec, lab, m, &p->platt_a, &p->platt_b);
+            rc = calibrate(dec, lab, m, &p->platt_a, &p->platt_b);
         if (rc == 0) {
             p->calibration_folds = k;
             p->calibration_rows = m;
