@@ -176,6 +176,48 @@ static void round_trip_without_autoencoder(void **state) {
     check_round_trip(0);
 }
 
+/* Files written before the container module (core/container.c) existed, by the commit before
+ * it (check_round_trip's pipelines, data seed 3): they still load and predict, and saving the
+ * loaded pipeline gives the same bytes, so the format on disk did not change. */
+static void files_from_an_earlier_build_load(void **state) {
+    (void)state;
+    const char *src = getenv("BLASTSCAN_SOURCE_DIR");
+    if (!src)
+        fail_msg("BLASTSCAN_SOURCE_DIR is not set (run through ctest)");
+    const char *names[2] = {"v1-autoencoder.blastscan", "v1-no-autoencoder.blastscan"};
+    float x[N * D];
+    int32_t labels[N];
+    int64_t group[N];
+    make_data(x, labels, group, 3);
+    for (int f = 0; f < 2; f++) {
+        char *path = bs_strfmt("%s/tests/pipeline/fixtures/%s", src, names[f]);
+        unsigned char *want;
+        size_t len, len2;
+        assert_int_equal(bs_read_file(path, 1 << 24, &want, &len), 0);
+        bs_pipeline p;
+        if (bs_pipeline_load(path, &p))
+            fail_msg("%s", bs_error_message());
+        assert_int_equal(p.ae != NULL, f == 0);
+        assert_int_equal(p.n_features, D);
+        char *dir = bs_test_tmpdir();
+        unsigned char *got = save_to_buffer(&p, dir, &len2);
+        assert_int_equal(len2, len);
+        assert_memory_equal(got, want, len);
+        bs_pipeline_result r[N];
+        assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+        int correct = 0;
+        for (int i = 0; i < N; i++)
+            correct += r[i].label == labels[i];
+        assert_true(correct >= N * 9 / 10);
+        bs_pipeline_free(&p);
+        bs_test_rmtree(dir);
+        free(dir);
+        free(got);
+        free(want);
+        free(path);
+    }
+}
+
 static void rehash(unsigned char *buf, size_t len) {
     char hex[BS_SHA256_HEX];
     bs_sha256_buffer(buf, len - 32, hex);
@@ -418,6 +460,7 @@ int main(void) {
         cmocka_unit_test(round_trip_with_autoencoder),
         cmocka_unit_test(round_trip_without_autoencoder),
         cmocka_unit_test(damaged_files_are_refused),
+        cmocka_unit_test(files_from_an_earlier_build_load),
         cmocka_unit_test(out_of_distribution_rows_are_flagged),
         cmocka_unit_test(probability_follows_the_decision),
         cmocka_unit_test(held_out_rows_agree_with_the_study),
