@@ -88,7 +88,7 @@ typedef struct bs_pipeline_fit_options {
     int calibration_folds; /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
     double ood_k; /* fence multiplier (default 3) */
-    int verbose;  /* a line per step on stderr */
+    int verbose;  /* a line per step through bs_log (core/log.h) */
 } bs_pipeline_fit_options;
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);
