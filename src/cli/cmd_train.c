@@ -55,14 +55,6 @@ enum {
     OPT_OUT
 };
 
-/* An independent seed per purpose, all from --seed (splitmix64 finaliser). */
-static uint64_t seed_for(uint64_t seed, uint64_t purpose) {
-    uint64_t x = seed + purpose * 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 typedef struct {
     const char *s;
     size_t i;
@@ -241,9 +233,8 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
     const char **models = xc.models;
     size_t nmodels = xc.nmodels;
     bs_backbone_spec *specs = bs_cli_extract_specs(&xc);
-    bs_backbone_info *info = calloc(nmodels, sizeof *info);
-    size_t *order = calloc(nmodels, sizeof *order);
-    bs_array *sets = calloc(nmodels, sizeof *sets);
+    bs_backbone_info *info = bs_calloc(nmodels, sizeof *info);
+    size_t *order = bs_calloc(nmodels, sizeof *order);
     char tmpl[4096];
     const char *tmp = getenv("TMPDIR");
     snprintf(tmpl, sizeof tmpl, "%s/blastscan-train-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -256,7 +247,7 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
     bs_dataset ds = {0};
     int ds_open = 0, ok = 0;
     xo.info = info;
-    if (!specs || !info || !order || !sets)
+    if (!specs || !info || !order)
         goto fail;
     if (bs_cli_data_open(&data, 0, cli->seed, &ds))
         goto fail;
@@ -273,35 +264,17 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
         goto fail;
     fprintf(stderr, "train: features of %zu rows in %.1f s (%zu computed, %zu from cache)\n",
             st.rows, st.seconds, st.computed, st.cached);
-    /* Fuse in feature-set name order, as the study does. */
-    for (size_t i = 0; i < nmodels; i++)
-        order[i] = i;
-    for (size_t i = 1; i < nmodels; i++)
-        for (size_t j = i; j > 0 && strcmp(info[order[j - 1]].name, info[order[j]].name) > 0; j--) {
-            size_t t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
+    /* Fused in feature-set name order, as the study does. */
     int64_t width = 0;
-    for (size_t k = 0; k < nmodels; k++) {
-        if (bs_featdir_read_set(featdir, info[order[k]].name, st.rows, &sets[k]))
-            goto fail;
-        width += sets[k].shape[1];
-    }
+    if (bs_pipeline_read_features(featdir, info, nmodels, st.rows, order, &x, &width))
+        goto fail;
     const size_t n = st.rows, nviews = xo.augment ? 3 : 1;
-    x = bs_malloc(sizeof(float) * n * (size_t)width);
     labels = bs_malloc(sizeof(int32_t) * (n ? n : 1));
     group = bs_malloc(sizeof(int64_t) * (n ? n : 1));
     sample_group = bs_malloc(sizeof(int64_t) * (ds.n ? ds.n : 1));
-    if (!x || !labels || !group || !sample_group || dense_ids(&ds, 0, sample_group) < 0)
+    if (!labels || !group || !sample_group || dense_ids(&ds, 0, sample_group) < 0)
         goto fail;
     for (size_t r = 0; r < n; r++) {
-        int64_t off = 0;
-        for (size_t k = 0; k < nmodels; k++) {
-            memcpy(x + r * (size_t)width + off, sets[k].data + r * (size_t)sets[k].shape[1],
-                   sizeof(float) * (size_t)sets[k].shape[1]);
-            off += sets[k].shape[1];
-        }
         labels[r] = ds.samples[r / nviews].label; /* rows are sample-major, views minor */
         group[r] = sample_group[r / nviews];
     }
@@ -311,10 +284,8 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
     fo.hidden = latent > 0 ? (int64_t)llround(latent * (double)width) : 0;
     if (latent > 0 && fo.hidden < 1)
         fo.hidden = 1;
-    fo.ae.seed = seed_for(cli->seed, 1);
+    bs_pipeline_fit_options_seed(&fo, cli->seed);
     fo.ae.progress = 1;
-    fo.svm_seed = seed_for(cli->seed, 2);
-    fo.calibration_seed = seed_for(cli->seed, 3);
     fo.verbose = 1;
     p.latent_fraction = latent;
     p.epochs = latent > 0 ? fo.ae.max_epochs : 0;
@@ -341,9 +312,6 @@ fail:
         rc = BS_EXIT_OK;
     if (featdir)
         bs_rmtree(featdir);
-    for (size_t k = 0; sets && k < nmodels; k++)
-        bs_array_free(&sets[k]);
-    free(sets);
     free(order);
     free(info);
     free(specs);

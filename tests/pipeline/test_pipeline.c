@@ -369,17 +369,9 @@ static void probability_follows_the_decision(void **state) {
     }
 }
 
-/* Copied from study.c: the study's seed for (purpose, experiment, fold). If the study changes
- * how it derives seeds, the comparison below fails and this copy must follow. */
-static uint64_t derive_seed(uint64_t seed, uint64_t purpose, uint64_t exp, uint64_t fold) {
-    uint64_t x = seed ^ (purpose * 0x9e3779b97f4a7c15ULL) ^ (exp << 20) ^ (fold << 40);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 /* The study's grouped protocol fits scaling, autoencoder, standardisation, kernel scale and
- * SVM on the training folds and predicts the test fold. The same fit done by the pipeline on
+ * SVM on the training folds and predicts the test fold, its seeds bs_rng_derive_at(seed,
+ * purpose, experiment, fold) with purposes 2 (autoencoder) and 3 (SVM). The same fit done by the pipeline on
  * the same training rows, with the same seeds, must give the same test decisions. */
 static void held_out_rows_agree_with_the_study(void **state) {
     (void)state;
@@ -428,8 +420,8 @@ static void held_out_rows_agree_with_the_study(void **state) {
             bs_pipeline_fit_options_init(&o);
             o.hidden = e == 1 ? (int64_t)llround(0.25 * D) : 0;
             o.ae.max_epochs = so.epochs;
-            o.ae.seed = derive_seed(so.seed, 2, (uint64_t)e, (uint64_t)f);
-            o.svm_seed = derive_seed(so.seed, 3, (uint64_t)e, (uint64_t)f);
+            o.ae.seed = bs_rng_derive_at(so.seed, 2, (uint64_t)e, (uint64_t)f);
+            o.svm_seed = bs_rng_derive_at(so.seed, 3, (uint64_t)e, (uint64_t)f);
             o.calibration_folds = 3;
             bs_pipeline p;
             memset(&p, 0, sizeof p);
@@ -454,6 +446,65 @@ static void held_out_rows_agree_with_the_study(void **state) {
     free(dir);
 }
 
+/* train's fused rows: a folder's sets joined in feature-set name order whatever the order of
+ * the backbones, order[] naming the backbone of each block; a set no backbone made is refused. */
+static void features_are_joined_in_name_order(void **state) {
+    (void)state;
+    enum { R = 4 };
+    char *dir = bs_test_tmpdir();
+    float zeta[R * 2], alpha[R * 3];
+    for (int i = 0; i < R * 2; i++)
+        zeta[i] = (float)(100 + i);
+    for (int i = 0; i < R * 3; i++)
+        alpha[i] = (float)(200 + i);
+    bs_array za = {.ndim = 2, .shape = {R, 2}, .data = zeta};
+    bs_array aa = {.ndim = 2, .shape = {R, 3}, .data = alpha};
+    char *zp = bs_featdir_set_path(dir, "zeta"), *ap = bs_featdir_set_path(dir, "alpha");
+    assert_int_equal(bs_npy_write(zp, &za), 0);
+    assert_int_equal(bs_npy_write(ap, &aa), 0);
+    bs_backbone_info info[2];
+    memset(info, 0, sizeof info);
+    snprintf(info[0].name, sizeof info[0].name, "zeta");
+    snprintf(info[1].name, sizeof info[1].name, "alpha");
+    size_t order[2];
+    float *x;
+    int64_t width;
+    assert_int_equal(bs_pipeline_read_features(dir, info, 2, R, order, &x, &width), 0);
+    assert_int_equal(width, 5);
+    assert_int_equal(order[0], 1);
+    assert_int_equal(order[1], 0);
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < 5; j++)
+            assert_true(x[r * 5 + j] == (j < 3 ? alpha[r * 3 + j] : zeta[r * 2 + j - 3]));
+    free(x);
+    snprintf(info[1].name, sizeof info[1].name, "beta");
+    assert_int_equal(bs_pipeline_read_features(dir, info, 2, R, order, &x, &width), -1);
+    assert_non_null(strstr(bs_error_message(), "'alpha' is no backbone's"));
+    assert_null(x);
+    assert_int_equal(bs_pipeline_read_features(dir, info, 2, R + 1, order, &x, &width), -1);
+    free(zp);
+    free(ap);
+    bs_test_rmtree(dir);
+    free(dir);
+}
+
+/* train's seeds: one per purpose, distinct, the same for the same --seed. */
+static void seeds_follow_the_user_seed(void **state) {
+    (void)state;
+    bs_pipeline_fit_options a, b;
+    bs_pipeline_fit_options_init(&a);
+    bs_pipeline_fit_options_init(&b);
+    bs_pipeline_fit_options_seed(&a, 42);
+    bs_pipeline_fit_options_seed(&b, 42);
+    assert_true(a.ae.seed == b.ae.seed && a.svm_seed == b.svm_seed &&
+                a.calibration_seed == b.calibration_seed);
+    assert_true(a.ae.seed != a.svm_seed && a.svm_seed != a.calibration_seed &&
+                a.ae.seed != a.calibration_seed);
+    assert_true(a.ae.seed == bs_rng_derive(42, BS_SEED_AE));
+    bs_pipeline_fit_options_seed(&b, 43);
+    assert_true(a.ae.seed != b.ae.seed && a.svm_seed != b.svm_seed);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(platt_recovers_a_known_sigmoid),
@@ -464,6 +515,8 @@ int main(void) {
         cmocka_unit_test(out_of_distribution_rows_are_flagged),
         cmocka_unit_test(probability_follows_the_decision),
         cmocka_unit_test(held_out_rows_agree_with_the_study),
+        cmocka_unit_test(features_are_joined_in_name_order),
+        cmocka_unit_test(seeds_follow_the_user_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
