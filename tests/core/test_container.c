@@ -14,24 +14,29 @@
 static const bs_container_format fmt = {"BSTST\r\n\x1a", "test", 3u, 40u};
 
 /* Header: u64 a, then zeros up to 40. Body: section "ONE " (u32, str, 2 f64) and "TWO " (f32s). */
+static void write_sample(bs_cwriter *w) {
+    bs_cwriter_start(w, &fmt);
+    bs_cwriter_u64(w, 0); /* patched */
+    bs_cwriter_pad(w, fmt.header_size);
+    size_t at = bs_cwriter_section(w, "ONE ");
+    bs_cwriter_u32(w, 0xdeadbeefu);
+    bs_cwriter_str(w, "name");
+    const double d[2] = {1.5, -0.25};
+    bs_cwriter_f64s(w, d, 2);
+    bs_cwriter_section_end(w, at);
+    at = bs_cwriter_section(w, "TWO ");
+    const float f[3] = {1, 2, 3};
+    bs_cwriter_f32s(w, f, 3);
+    bs_cwriter_section_end(w, at);
+    bs_cwriter_patch_u64(w, BS_CONTAINER_PREFIX, 0x0102030405060708ULL);
+}
+
 static unsigned char *build(size_t *len) {
     bs_cwriter w;
-    bs_cwriter_start(&w, &fmt);
-    bs_cwriter_u64(&w, 0); /* patched */
-    bs_cwriter_pad(&w, fmt.header_size);
-    size_t at = bs_cwriter_section(&w, "ONE ");
-    bs_cwriter_u32(&w, 0xdeadbeefu);
-    bs_cwriter_str(&w, "name");
-    const double d[2] = {1.5, -0.25};
-    bs_cwriter_f64s(&w, d, 2);
-    bs_cwriter_section_end(&w, at);
-    at = bs_cwriter_section(&w, "TWO ");
-    const float f[3] = {1, 2, 3};
-    bs_cwriter_f32s(&w, f, 3);
-    bs_cwriter_section_end(&w, at);
-    bs_cwriter_patch_u64(&w, BS_CONTAINER_PREFIX, 0x0102030405060708ULL);
+    write_sample(&w);
     unsigned char *data;
     assert_int_equal(bs_cwriter_finish(&w, "t", &data, len), 0);
+    assert_null(w.p); /* handed over */
     return data;
 }
 
@@ -145,19 +150,7 @@ static void saved_is_built(void **state) {
     unsigned char *want = build(&len), *got;
     char *dir = bs_test_tmpdir(), *path = bs_path_join(dir, "f.bin");
     bs_cwriter w;
-    bs_cwriter_start(&w, &fmt);
-    bs_cwriter_u64(&w, 0x0102030405060708ULL);
-    bs_cwriter_pad(&w, fmt.header_size);
-    size_t at = bs_cwriter_section(&w, "ONE ");
-    bs_cwriter_u32(&w, 0xdeadbeefu);
-    bs_cwriter_str(&w, "name");
-    bs_cwriter_f64(&w, 1.5);
-    bs_cwriter_f64(&w, -0.25);
-    bs_cwriter_section_end(&w, at);
-    at = bs_cwriter_section(&w, "TWO ");
-    const float f[3] = {1, 2, 3};
-    bs_cwriter_f32s(&w, f, 3);
-    bs_cwriter_section_end(&w, at);
+    write_sample(&w);
     assert_int_equal(bs_cwriter_save(&w, path), 0);
     assert_null(w.p); /* handed over and freed */
     assert_int_equal(bs_read_file(path, 1 << 20, &got, &got_len), 0);
