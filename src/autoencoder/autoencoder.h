@@ -96,6 +96,9 @@ int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total
 
 /* The AE file (docs/autoencoder-format.md): written atomically, validated on load. */
 int bs_sae_save(const bs_sae *m, const char *path);
+/* The same bytes in memory (*data is the caller's to free), e.g. to embed in a pipeline file;
+ * `name` is used in messages. */
+int bs_sae_serialize(const bs_sae *m, const char *name, unsigned char **data, size_t *len);
 bs_sae *bs_sae_load(const char *path);
 /* Parse an in-memory AE file image; `name` is used in messages. */
 bs_sae *bs_sae_parse(const unsigned char *buf, size_t len, const char *name);

@@ -56,14 +56,6 @@ enum {
     OPT_OUT
 };
 
-/* An independent seed per purpose, all from --seed (splitmix64 finaliser). */
-static uint64_t seed_for(uint64_t seed, uint64_t purpose) {
-    uint64_t x = seed + purpose * 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 /* Per sample: dense ids of equal strings (group names or class names). Returns the count. */
 static int64_t dense_ids(const bs_dataset *ds, int classes, int64_t *ids) {
     const char **keys = bs_calloc(ds->n ? ds->n : 1, sizeof *keys);
@@ -137,7 +129,57 @@ static int fill_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, ui
     return 0;
 }
 
-int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
+typedef struct train_args {
+    bs_cli_data data;
+    bs_cli_extract xc;
+    bs_pipeline_fit_options fo;
+    double latent; /* 0: --latent none */
+    const char *out;
+} train_args;
+
+/* One option of train's own; returns -1 to go on, else the exit code. */
+static int parse_option(train_args *a, int c, const char *arg) {
+    long v;
+    switch (c) {
+    case OPT_LATENT:
+        if (!strcmp(arg, "none"))
+            a->latent = 0;
+        else if (bs_cli_parse_double("train", "--latent", arg, &a->latent))
+            return BS_EXIT_USAGE;
+        else if (!(a->latent > 0 && a->latent <= 4))
+            return bs_cli_usage("train", "--latent expects a fraction in (0, 4] or none");
+        return -1;
+    case OPT_EPOCHS:
+        if (bs_cli_parse_int("train", "--epochs", arg, 0, 1000000, &v))
+            return BS_EXIT_USAGE;
+        a->fo.ae.max_epochs = (int)v;
+        return -1;
+    case OPT_KSCALE:
+        if (!strcmp(arg, "auto"))
+            a->fo.svm.kernel_scale = 0;
+        else if (bs_cli_parse_double("train", "--kernel-scale", arg, &a->fo.svm.kernel_scale))
+            return BS_EXIT_USAGE;
+        else if (!(a->fo.svm.kernel_scale > 0) || !isfinite(a->fo.svm.kernel_scale))
+            return bs_cli_usage("train", "--kernel-scale must be auto or a positive number");
+        return -1;
+    case OPT_CALIB:
+        if (bs_cli_parse_int("train", "--calibration-folds", arg, 2, 100, &v))
+            return BS_EXIT_USAGE;
+        a->fo.calibration_folds = (int)v;
+        return -1;
+    case OPT_OUT:
+        a->out = arg;
+        return -1;
+    case 'h':
+        usage(stdout);
+        return BS_EXIT_OK;
+    default:
+        return bs_cli_usage("train", "unknown option");
+    }
+}
+
+/* Returns -1 when the arguments are complete and valid, else the exit code. */
+static int parse_args(int argc, char **argv, train_args *a) {
     static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
                                          BS_EXTRACT_LONG_OPTIONS,
                                          {"latent", required_argument, 0, OPT_LATENT},
@@ -147,200 +189,153 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
                                          {"out", required_argument, 0, OPT_OUT},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    double t0 = bs_now();
-    bs_cli_data data;
-    bs_cli_data_init(&data);
-    bs_cli_extract xc;
-    bs_cli_extract_init(&xc, 1);
-    bs_extract_options xo;
-    bs_pipeline_fit_options fo;
-    bs_pipeline_fit_options_init(&fo);
-    int c, rc = BS_EXIT_USAGE;
-    double latent = 0.25;
-    long v;
-    const char *out = NULL;
+    int c, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_data_option(&data, "train", c, optarg);
+        int d = bs_cli_data_option(&a->data, "train", c, optarg);
         if (d < 0)
-            d = bs_cli_extract_option(&xc, "train", c, optarg);
+            d = bs_cli_extract_option(&a->xc, "train", c, optarg);
         if (d > 0)
-            goto done;
-        if (d == 0)
-            continue;
-        switch (c) {
-        case OPT_LATENT:
-            if (!strcmp(optarg, "none"))
-                latent = 0;
-            else if (bs_cli_parse_double("train", "--latent", optarg, &latent))
-                goto done;
-            else if (!(latent > 0 && latent <= 4)) {
-                bs_cli_usage("train", "--latent expects a fraction in (0, 4] or none");
-                goto done;
-            }
-            break;
-        case OPT_EPOCHS:
-            if (bs_cli_parse_int("train", "--epochs", optarg, 0, 1000000, &v))
-                goto done;
-            fo.ae.max_epochs = (int)v;
-            break;
-        case OPT_KSCALE:
-            if (!strcmp(optarg, "auto"))
-                fo.svm.kernel_scale = 0;
-            else if (bs_cli_parse_double("train", "--kernel-scale", optarg, &fo.svm.kernel_scale))
-                goto done;
-            else if (!(fo.svm.kernel_scale > 0) || !isfinite(fo.svm.kernel_scale)) {
-                bs_cli_usage("train", "--kernel-scale must be auto or a positive number");
-                goto done;
-            }
-            break;
-        case OPT_CALIB:
-            if (bs_cli_parse_int("train", "--calibration-folds", optarg, 2, 100, &v))
-                goto done;
-            fo.calibration_folds = (int)v;
-            break;
-        case OPT_OUT:
-            out = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            rc = BS_EXIT_OK;
-            goto done;
-        default:
-            bs_cli_usage("train", "unknown option");
-            goto done;
-        }
+            return BS_EXIT_USAGE;
+        if (d < 0 && (rc = parse_option(a, c, optarg)) >= 0)
+            return rc;
     }
-    if (optind != argc) {
-        bs_cli_usage("train", "unexpected argument '%s'", argv[optind]);
-        goto done;
+    if (optind != argc)
+        return bs_cli_usage("train", "unexpected argument '%s'", argv[optind]);
+    if (!a->data.nsources || !a->out)
+        return bs_cli_usage("train", "--data and --out are required");
+    if ((rc = bs_cli_extract_finish(&a->xc, "train")) != 0)
+        return rc;
+    return -1;
+}
+
+/* Everything train fits on: the dataset, each backbone's description, and the fused rows with
+ * their labels and groups (rows are sample-major, views minor). */
+typedef struct train_data {
+    bs_dataset ds;
+    int ds_open;
+    bs_backbone_info *info;
+    size_t *order; /* order[k]: the backbone (index into info) of the k-th block of columns */
+    size_t n;      /* rows */
+    int64_t width; /* fused features */
+    float *x;
+    int32_t *labels;
+    int64_t *group;
+} train_data;
+
+static void train_data_free(train_data *t) {
+    if (t->ds_open)
+        bs_dataset_free(&t->ds);
+    free(t->info);
+    free(t->order);
+    free(t->x);
+    free(t->labels);
+    free(t->group);
+}
+
+static int row_labels(train_data *t, size_t nviews) {
+    int64_t *sample_group = bs_malloc(sizeof(int64_t) * (t->ds.n ? t->ds.n : 1));
+    t->labels = bs_malloc(sizeof(int32_t) * (t->n ? t->n : 1));
+    t->group = bs_malloc(sizeof(int64_t) * (t->n ? t->n : 1));
+    int rc = !t->labels || !t->group || !sample_group || dense_ids(&t->ds, 0, sample_group) < 0;
+    for (size_t r = 0; r < t->n && rc == 0; r++) {
+        t->labels[r] = t->ds.samples[r / nviews].label;
+        t->group[r] = sample_group[r / nviews];
     }
-    if (!data.nsources || !out) {
-        bs_cli_usage("train", "--data and --out are required");
-        goto done;
+    free(sample_group);
+    return rc ? -1 : 0;
+}
+
+/* Features of every image through every backbone (the extraction cache serves repeats), in a
+ * temporary feature folder removed afterwards, fused and labelled. */
+static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
+    size_t nb = a->xc.nmodels;
+    bs_extract_options xo = a->xc.opt;
+    bs_backbone_spec *specs = bs_cli_extract_specs(&a->xc);
+    t->info = bs_calloc(nb, sizeof *t->info);
+    t->order = bs_calloc(nb, sizeof *t->order);
+    xo.info = t->info;
+    if (!specs || !t->info || !t->order || bs_cli_data_open(&a->data, 0, cli->seed, &t->ds)) {
+        free(specs);
+        return -1;
     }
-    if ((rc = bs_cli_extract_finish(&xc, "train")) != 0)
-        goto done;
-    rc = BS_EXIT_FAIL;
-    xo = xc.opt;
-    const char **models = xc.models;
-    size_t nmodels = xc.nmodels;
-    bs_backbone_spec *specs = bs_cli_extract_specs(&xc);
-    bs_backbone_info *info = calloc(nmodels, sizeof *info);
-    size_t *order = calloc(nmodels, sizeof *order);
-    bs_array *sets = calloc(nmodels, sizeof *sets);
+    t->ds_open = 1;
+    fprintf(stderr, "train: %zu images (%zu ALL, %zu healthy), %zu backbone%s, augment %s\n",
+            t->ds.n, bs_dataset_count_label(&t->ds, 1), bs_dataset_count_label(&t->ds, 0), nb,
+            nb > 1 ? "s" : "", xo.augment ? "flip" : "none");
     char tmpl[4096];
     const char *tmp = getenv("TMPDIR");
     snprintf(tmpl, sizeof tmpl, "%s/blastscan-train-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    char *featdir = NULL;
-    float *x = NULL;
-    int32_t *labels = NULL;
-    int64_t *group = NULL, *sample_group = NULL;
-    bs_pipeline p;
-    memset(&p, 0, sizeof p);
-    bs_dataset ds = {0};
-    int ds_open = 0, ok = 0;
-    xo.info = info;
-    if (!specs || !info || !order || !sets)
-        goto fail;
-    if (bs_cli_data_open(&data, 0, cli->seed, &ds))
-        goto fail;
-    ds_open = 1;
-    fprintf(stderr, "train: %zu images (%zu ALL, %zu healthy), %zu backbone%s, augment %s\n", ds.n,
-            bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), nmodels,
-            nmodels > 1 ? "s" : "", xo.augment ? "flip" : "none");
-    if (!(featdir = mkdtemp(tmpl))) {
-        bs_error("cannot create a temporary folder %s", tmpl);
-        goto fail;
-    }
+    char *featdir = mkdtemp(tmpl);
     bs_extract_stats st;
-    if (bs_extract(&ds, specs, nmodels, &xo, featdir, &st))
-        goto fail;
-    fprintf(stderr, "train: features of %zu rows in %.1f s (%zu computed, %zu from cache)\n",
-            st.rows, st.seconds, st.computed, st.cached);
-    /* Fuse in feature-set name order, as the study does. */
-    for (size_t i = 0; i < nmodels; i++)
-        order[i] = i;
-    for (size_t i = 1; i < nmodels; i++)
-        for (size_t j = i; j > 0 && strcmp(info[order[j - 1]].name, info[order[j]].name) > 0; j--) {
-            size_t t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-    int64_t width = 0;
-    for (size_t k = 0; k < nmodels; k++) {
-        if (bs_featdir_read_set(featdir, info[order[k]].name, st.rows, &sets[k]))
-            goto fail;
-        width += sets[k].shape[1];
+    int rc = featdir ? 0 : bs_error("cannot create a temporary folder %s", tmpl);
+    if (rc == 0)
+        rc = bs_extract(&t->ds, specs, nb, &xo, featdir, &st);
+    if (rc == 0) {
+        fprintf(stderr, "train: features of %zu rows in %.1f s (%zu computed, %zu from cache)\n",
+                st.rows, st.seconds, st.computed, st.cached);
+        t->n = st.rows;
+        rc = bs_pipeline_read_features(featdir, t->info, nb, st.rows, t->order, &t->x, &t->width);
     }
-    const size_t n = st.rows, nviews = xo.augment ? 3 : 1;
-    x = bs_malloc(sizeof(float) * n * (size_t)width);
-    labels = bs_malloc(sizeof(int32_t) * (n ? n : 1));
-    group = bs_malloc(sizeof(int64_t) * (n ? n : 1));
-    sample_group = bs_malloc(sizeof(int64_t) * (ds.n ? ds.n : 1));
-    if (!x || !labels || !group || !sample_group || dense_ids(&ds, 0, sample_group) < 0)
-        goto fail;
-    for (size_t r = 0; r < n; r++) {
-        int64_t off = 0;
-        for (size_t k = 0; k < nmodels; k++) {
-            memcpy(x + r * (size_t)width + off, sets[k].data + r * (size_t)sets[k].shape[1],
-                   sizeof(float) * (size_t)sets[k].shape[1]);
-            off += sets[k].shape[1];
-        }
-        labels[r] = ds.samples[r / nviews].label; /* rows are sample-major, views minor */
-        group[r] = sample_group[r / nviews];
-    }
-    bs_rmtree(featdir);
-    featdir = NULL;
-
-    fo.hidden = latent > 0 ? (int64_t)llround(latent * (double)width) : 0;
-    if (latent > 0 && fo.hidden < 1)
-        fo.hidden = 1;
-    fo.ae.seed = seed_for(cli->seed, 1);
-    fo.ae.progress = 1;
-    fo.svm_seed = seed_for(cli->seed, 2);
-    fo.calibration_seed = seed_for(cli->seed, 3);
-    fo.verbose = 1;
-    p.latent_fraction = latent;
-    p.epochs = latent > 0 ? fo.ae.max_epochs : 0;
-    p.kernel_scale_option = fo.svm.kernel_scale;
-    if (fill_provenance(&p, &ds, xo.augment, cli->seed, info, models, order, nmodels))
-        goto fail;
-    p.n_features = width;
-    if (bs_pipeline_fit(&p, x, (int64_t)n, width, labels, group, NULL, (int64_t)n, &fo))
-        goto fail;
-    if (bs_pipeline_save(&p, out))
-        goto fail;
-    bs_svm_parts parts;
-    bs_svm_get_parts(p.svm, &parts);
-    fprintf(stderr,
-            "train: %lld rows x %lld features -> %s -> SVM (%lld support vectors, kernel scale "
-            "%.4g) in %.1f s -> %s\n",
-            (long long)n, (long long)width, p.ae ? "autoencoder" : "no autoencoder",
-            (long long)parts.n_sv, parts.kernel_scale, bs_now() - t0, out);
-    ok = 1;
-fail:
-    if (!ok)
-        rc = bs_cli_fail("train");
-    else
-        rc = BS_EXIT_OK;
+    if (rc == 0)
+        rc = row_labels(t, xo.augment ? 3 : 1);
     if (featdir)
         bs_rmtree(featdir);
-    for (size_t k = 0; sets && k < nmodels; k++)
-        bs_array_free(&sets[k]);
-    free(sets);
-    free(order);
-    free(info);
     free(specs);
-    free(x);
-    free(labels);
-    free(group);
-    free(sample_group);
+    return rc;
+}
+
+static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double t0) {
+    bs_pipeline p;
+    memset(&p, 0, sizeof p);
+    bs_pipeline_fit_options fo = a->fo;
+    fo.hidden = a->latent > 0 ? (int64_t)llround(a->latent * (double)t->width) : 0;
+    if (a->latent > 0 && fo.hidden < 1)
+        fo.hidden = 1;
+    bs_pipeline_fit_options_seed(&fo, cli->seed);
+    fo.ae.progress = 1;
+    fo.verbose = 1;
+    p.latent_fraction = a->latent;
+    p.epochs = a->latent > 0 ? fo.ae.max_epochs : 0;
+    p.kernel_scale_option = fo.svm.kernel_scale;
+    int rc = fill_provenance(&p, &t->ds, a->xc.opt.augment, cli->seed, t->info, a->xc.models,
+                             t->order, a->xc.nmodels);
+    p.n_features = t->width;
+    if (rc == 0)
+        rc = bs_pipeline_fit(&p, t->x, (int64_t)t->n, t->width, t->labels, t->group, NULL,
+                             (int64_t)t->n, &fo);
+    if (rc == 0)
+        rc = bs_pipeline_save(&p, a->out);
+    if (rc == 0) {
+        bs_svm_parts parts;
+        bs_svm_get_parts(p.svm, &parts);
+        fprintf(stderr,
+                "train: %lld rows x %lld features -> %s -> SVM (%lld support vectors, kernel "
+                "scale %.4g) in %.1f s -> %s\n",
+                (long long)t->n, (long long)t->width, p.ae ? "autoencoder" : "no autoencoder",
+                (long long)parts.n_sv, parts.kernel_scale, bs_now() - t0, a->out);
+    }
     bs_pipeline_free(&p);
-    if (ds_open)
-        bs_dataset_free(&ds);
-done:
-    bs_cli_extract_free(&xc);
-    bs_cli_data_free(&data);
+    return rc;
+}
+
+int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
+    double t0 = bs_now();
+    train_args a = {.latent = 0.25};
+    bs_cli_data_init(&a.data);
+    bs_cli_extract_init(&a.xc, 1);
+    bs_pipeline_fit_options_init(&a.fo);
+    int rc = parse_args(argc, argv, &a);
+    if (rc < 0) {
+        train_data t;
+        memset(&t, 0, sizeof t);
+        if (load_training_data(&a, cli, &t) || fit_and_save(&a, cli, &t, t0))
+            rc = bs_cli_fail("train");
+        else
+            rc = BS_EXIT_OK;
+        train_data_free(&t);
+    }
+    bs_cli_extract_free(&a.xc);
+    bs_cli_data_free(&a.data);
     return rc;
 }

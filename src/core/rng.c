@@ -1,11 +1,21 @@
-/* rng.c — xoshiro256** (Blackman & Vigna 2018), public-domain algorithm. */
+/* rng.c — xoshiro256** (Blackman & Vigna 2018), public-domain algorithm, seeded by splitmix64;
+ * the seed derivations built on splitmix64's mix. */
 #include "rng.h"
 
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+#define PHI 0x9e3779b97f4a7c15ULL /* 2^64 / golden ratio */
+
+uint64_t bs_rng_mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+static uint64_t splitmix64(uint64_t *x) { return bs_rng_mix(*x += PHI); }
+
+uint64_t bs_rng_derive(uint64_t seed, uint64_t purpose) { return bs_rng_mix(seed + purpose * PHI); }
+
+uint64_t bs_rng_derive_at(uint64_t seed, uint64_t purpose, uint64_t exp, uint64_t fold) {
+    return bs_rng_mix(seed ^ (purpose * PHI) ^ (exp << 20) ^ (fold << 40));
 }
 
 void bs_rng_seed(bs_rng *r, uint64_t seed) {

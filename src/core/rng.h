@@ -20,4 +20,14 @@ uint64_t bs_rng_below(bs_rng *r, uint64_t n);
 /* Fisher-Yates shuffle of n indices. */
 void bs_rng_shuffle(bs_rng *r, size_t *idx, size_t n);
 
+/* Seeds derived from the user's --seed, one per purpose, independent of the order in which
+ * they are asked for. Both finish with splitmix64's bijective mix (bs_rng_mix), the one that
+ * also seeds the generator. They differ in how the inputs are combined because the seeds of
+ * files and results already published depend on each; keep both as they are. */
+uint64_t bs_rng_mix(uint64_t x);
+/* `train`'s seeds (BS_SEED_* in pipeline.h): mix(seed + purpose·φ), φ = 0x9e3779b97f4a7c15. */
+uint64_t bs_rng_derive(uint64_t seed, uint64_t purpose);
+/* The study's seeds, per (purpose, experiment, fold): mix(seed ^ purpose·φ ^ exp<<20 ^ fold<<40). */
+uint64_t bs_rng_derive_at(uint64_t seed, uint64_t purpose, uint64_t exp, uint64_t fold);
+
 #endif

@@ -9,6 +9,7 @@
 #define BS_FEATURES_FEATDIR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/npy.h"
 #include "image/image.h"
@@ -39,5 +40,11 @@ int bs_featdir_list_sets(const char *dir, char ***names, size_t *n);
 int bs_featdir_read_set(const char *dir, const char *name, size_t expected_rows, bs_array *out);
 /* Path of NAME.npy in dir (malloc'd). */
 char *bs_featdir_set_path(const char *dir, const char *name);
+/* Every feature set of dir (name order, as bs_featdir_list_sets), each [rows, d_k], joined
+ * column-wise into one row-major rows × width matrix *x (width = Σ d_k): the fused rows
+ * [GSet | ISet | …] of `experiment`'s Exp 2 and of `train`. With names non-NULL, the sets'
+ * names in that order go to *names / *nsets (the caller frees each and the array). */
+int bs_featdir_read_joined(const char *dir, size_t rows, float **x, int64_t *width, char ***names,
+                           size_t *nsets);
 
 #endif

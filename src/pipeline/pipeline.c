@@ -4,15 +4,17 @@
 #include "pipeline.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "eval/eval.h"
+
+#define BS_PIPELINE_CLIP_K 3.0 /* fence multiplier for the decisions Platt is fitted on */
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o) {
     memset(o, 0, sizeof *o);
@@ -159,6 +161,33 @@ static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k)
     return 0;
 }
 
+/* Platt's sigmoid on out-of-fold decisions clipped to Tukey's far-out fences, q25 − k·IQR and
+ * q75 + k·IQR (k = BS_PIPELINE_CLIP_K). Without an autoencoder the cubic kernel sees standardised
+ * raw features, and a row with a feature far outside a fold's training range gets a decision in
+ * the hundreds or thousands (−1306 on an Aria sample, where the others lay in ±3); one such row of
+ * the wrong sign made the likelihood flatten the sigmoid to the prior (A ≈ 0: every image got
+ * P(ALL) = the share of ALL in training). A decision beyond the fence says no more about the
+ * class than one at the fence. Only the fit is clipped: the sigmoid is monotone, so applying it
+ * to unclipped decisions at prediction keeps the order and merely saturates sooner. */
+static int calibrate(const double *dec, const int32_t *lab, int64_t m, double *a, double *b) {
+    double *c = bs_malloc(sizeof(double) * (size_t)m), *s = bs_malloc(sizeof(double) * (size_t)m);
+    if (!c || !s) {
+        free(c);
+        free(s);
+        return -1;
+    }
+    memcpy(s, dec, sizeof(double) * (size_t)m);
+    qsort(s, (size_t)m, sizeof *s, cmp_double);
+    double q25 = quantile(s, m, 0.25), q75 = quantile(s, m, 0.75), iqr = q75 - q25;
+    double lo = q25 - BS_PIPELINE_CLIP_K * iqr, hi = q75 + BS_PIPELINE_CLIP_K * iqr;
+    for (int64_t i = 0; i < m; i++)
+        c[i] = !(iqr > 0) ? dec[i] : dec[i] < lo ? lo : dec[i] > hi ? hi : dec[i];
+    int rc = bs_pipeline_platt_fit(c, lab, m, a, b);
+    free(c);
+    free(s);
+    return rc;
+}
+
 static int cmp_i64(const void *x, const void *y) {
     int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
     return (a > b) - (a < b);
@@ -184,6 +213,196 @@ static int count_groups(const int32_t *labels, const int64_t *group, int64_t n, 
     return 0;
 }
 
+/* The training rows, compacted: row i of the fit is x's row rows[i] (or i). */
+typedef struct fit_rows {
+    int64_t m;
+    int32_t *lab;      /* label of fit row i */
+    int64_t *grp;      /* its group (an image and its mirrors) */
+    int32_t *fold;     /* its calibration fold (step 3; fold 0 validates the OOD threshold) */
+    int64_t *iota;     /* 0..m-1: the svm stage takes row lists */
+    int64_t groups[2]; /* distinct groups per label */
+} fit_rows;
+
+static void fit_rows_free(fit_rows *fr) {
+    free(fr->lab);
+    free(fr->grp);
+    free(fr->fold);
+    free(fr->iota);
+}
+
+static int gather_rows(fit_rows *fr, int64_t n, const int32_t *labels, const int64_t *group,
+                       const int64_t *rows, int64_t m) {
+    memset(fr, 0, sizeof *fr);
+    fr->m = m;
+    fr->lab = bs_malloc(sizeof(int32_t) * (size_t)m);
+    fr->fold = bs_malloc(sizeof(int32_t) * (size_t)m);
+    fr->grp = bs_malloc(sizeof(int64_t) * (size_t)m);
+    fr->iota = bs_malloc(sizeof(int64_t) * (size_t)m);
+    if (!fr->lab || !fr->fold || !fr->grp || !fr->iota)
+        return -1;
+    for (int64_t i = 0; i < m; i++) {
+        int64_t r = rows ? rows[i] : i;
+        if (r < 0 || r >= n)
+            return bs_error("row index %lld out of range", (long long)r);
+        if (labels[r] != 0 && labels[r] != 1)
+            return bs_error("row %lld: label %d is not 0 or 1", (long long)r, labels[r]);
+        fr->iota[i] = i;
+        fr->lab[i] = labels[r];
+        fr->grp[i] = group ? group[r] : r;
+    }
+    if (count_groups(fr->lab, fr->grp, m, fr->groups))
+        return -1;
+    if (fr->groups[0] == 0 || fr->groups[1] == 0)
+        return bs_error("training needs images of both classes");
+    return 0;
+}
+
+/* What the SVM sees: rows[0..m) of x (n × width), labels indexed like x's rows. */
+typedef struct svm_input {
+    const float *x;
+    int64_t n, width;
+    const int64_t *rows;
+    const int32_t *labels;
+} svm_input;
+
+/* Step 1: mapminmax + sparse autoencoder on the training rows; *latent (m × hidden) becomes
+ * the SVM's input. */
+static int fit_autoencoder(bs_pipeline *p, const float *x, int64_t n, int64_t d,
+                           const int64_t *rows, const fit_rows *fr,
+                           const bs_pipeline_fit_options *o, float **latent) {
+    bs_sae_options ae = o->ae;
+    ae.hidden = o->hidden;
+    double t0 = bs_now();
+    if (o->verbose)
+        bs_log("train: autoencoder %lld -> %lld units, %d epochs on %lld rows", (long long)d,
+               (long long)o->hidden, ae.max_epochs, (long long)fr->m);
+    bs_sae_fit_info info;
+    p->ae = bs_sae_fit(x, n, d, rows, fr->m, &ae, &info);
+    *latent = p->ae ? bs_malloc(sizeof(float) * (size_t)fr->m * (size_t)o->hidden) : NULL;
+    if (!*latent || bs_sae_encode(p->ae, x, n, d, rows, fr->m, *latent))
+        return -1;
+    if (o->verbose)
+        bs_log("train: autoencoder done: %d epochs (%s), perf %.6g, %.1f s", info.epochs,
+               bs_sae_stop_name(info.stop), info.perf, bs_now() - t0);
+    return 0;
+}
+
+/* Step 2: the SVM on every training row. */
+static int fit_svm(bs_pipeline *p, const svm_input *in, int64_t m,
+                   const bs_pipeline_fit_options *o) {
+    bs_rng rng;
+    bs_rng_seed(&rng, o->svm_seed);
+    double t0 = bs_now();
+    p->svm = bs_svm_fit(in->x, in->n, in->width, in->labels, in->rows, m, &o->svm, &rng);
+    if (!p->svm)
+        return -1;
+    if (o->verbose)
+        bs_log("train: SVM on %lld x %lld in %.1f s", (long long)m, (long long)in->width,
+               bs_now() - t0);
+    return 0;
+}
+
+/* Step 3: Platt's sigmoid on out-of-fold decisions of a grouped k-fold CV of the SVM (k
+ * lowered to the groups of the rarer class); fills fr->fold. */
+static int fit_calibration(bs_pipeline *p, const svm_input *in, fit_rows *fr,
+                           const bs_pipeline_fit_options *o) {
+    int64_t m = fr->m, w = in->width;
+    int k = o->calibration_folds;
+    int64_t fewest = fr->groups[0] < fr->groups[1] ? fr->groups[0] : fr->groups[1];
+    if (k > fewest)
+        k = (int)fewest;
+    if (k < 2)
+        return bs_error("calibration needs at least 2 groups (images) of each class");
+    /* cross-validation takes a plain m × w matrix: copy the rows unless x is one already */
+    int compact = in->n == m && in->rows == fr->iota;
+    float *cx = compact ? NULL : bs_malloc(sizeof(float) * (size_t)m * (size_t)w);
+    double *dec = bs_malloc(sizeof(double) * (size_t)m);
+    int rc = (compact || cx) && dec ? 0 : -1;
+    for (int64_t i = 0; i < m && cx && rc == 0; i++)
+        memcpy(cx + i * w, in->x + in->rows[i] * w, sizeof(float) * (size_t)w);
+    bs_rng rng;
+    bs_rng_seed(&rng, o->calibration_seed);
+    if (rc == 0)
+        rc = bs_folds_grouped(fr->lab, fr->grp, m, k, &rng, fr->fold);
+    double t0 = bs_now();
+    if (rc == 0)
+        rc = bs_svm_cross_validate(cx ? cx : in->x, m, w, fr->lab, fr->fold, k, &o->svm, &rng,
+                                   dec, NULL);
+    if (rc == 0)
+        rc = calibrate(dec, fr->lab, m, &p->platt_a, &p->platt_b);
+    if (rc == 0) {
+        p->calibration_folds = k;
+        p->calibration_rows = m;
+        if (o->verbose)
+            bs_log("train: Platt scaling from %d-fold grouped CV: A = %.6g, B = %.6g (%.1f s)", k,
+                   p->platt_a, p->platt_b, bs_now() - t0);
+    }
+    free(cx);
+    free(dec);
+    return rc;
+}
+
+/* The validation autoencoder of step 4: fitted like the final one on the rows outside
+ * calibration fold 0; the reconstruction errors of the fold-0 rows go to err[0..*nval). */
+static int validation_errors(const float *x, int64_t n, int64_t d, const int64_t *rows,
+                             const fit_rows *fr, const bs_pipeline_fit_options *o, double *err,
+                             int64_t *nval) {
+    int64_t ntr = 0, m = fr->m;
+    int64_t *vrows = bs_malloc(sizeof(int64_t) * (size_t)m),
+            *trows = bs_malloc(sizeof(int64_t) * (size_t)m);
+    int rc = vrows && trows ? 0 : -1;
+    *nval = 0;
+    for (int64_t i = 0; i < m && rc == 0; i++) {
+        int64_t r = rows ? rows[i] : i;
+        if (fr->fold[i] == 0)
+            vrows[(*nval)++] = r;
+        else
+            trows[ntr++] = r;
+    }
+    bs_sae_options ae = o->ae;
+    ae.hidden = o->hidden;
+    ae.seed = o->ae.seed ^ 0x5bd1e9955bd1e995ULL;
+    ae.progress = 0;
+    bs_sae *val = rc == 0 ? bs_sae_fit(x, n, d, trows, ntr, &ae, NULL) : NULL;
+    if (!val || bs_sae_reconstruction_error(val, x, n, d, vrows, *nval, err))
+        rc = -1;
+    bs_sae_free(val);
+    free(vrows);
+    free(trows);
+    return rc;
+}
+
+/* Step 4: OOD statistics; errors of rows a validation autoencoder has not seen set the
+ * threshold, the final autoencoder's errors on its own rows are kept for reference. */
+static int fit_ood(bs_pipeline *p, const float *x, int64_t n, int64_t d, const int64_t *rows,
+                   const fit_rows *fr, const bs_pipeline_fit_options *o) {
+    double t0 = bs_now();
+    int64_t nval = 0, m = fr->m;
+    double *err = bs_malloc(sizeof(double) * (size_t)m);
+    int rc = err ? validation_errors(x, n, d, rows, fr, o, err, &nval) : -1;
+    if (rc == 0)
+        rc = ood_stats(&p->ood, err, nval, o->ood_k);
+    p->ood.n_validation = nval;
+    bs_pipeline_ood tr;
+    if (rc == 0)
+        rc = bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err);
+    if (rc == 0)
+        rc = ood_stats(&tr, err, m, o->ood_k);
+    if (rc == 0) {
+        p->ood.train_median = tr.median;
+        p->ood.train_q99 = tr.q99;
+        p->ood.train_max = tr.max;
+    }
+    if (rc == 0 && o->verbose)
+        bs_log("train: reconstruction error: training rows median %.4g, max %.4g; %lld unseen "
+               "rows (validation autoencoder) median %.4g, q99 %.4g, max %.4g; "
+               "out-of-distribution above %.4g (%.1f s)",
+               tr.median, tr.max, (long long)nval, p->ood.median, p->ood.q99, p->ood.max,
+               p->ood.threshold, bs_now() - t0);
+    free(err);
+    return rc;
+}
+
 int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const int32_t *labels,
                     const int64_t *group, const int64_t *rows, int64_t n_rows,
                     const bs_pipeline_fit_options *o) {
@@ -191,165 +410,23 @@ int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const 
     if (m < 2 || d < 1)
         return bs_error("nothing to train on (%lld rows x %lld features)", (long long)m,
                         (long long)d);
-    int32_t *lab = bs_malloc(sizeof(int32_t) * (size_t)m),
-            *fold = bs_malloc(sizeof(int32_t) * (size_t)m);
-    int64_t *grp = bs_malloc(sizeof(int64_t) * (size_t)m);
-    double *dec = bs_malloc(sizeof(double) * (size_t)m), *err = NULL;
-    int64_t *iota =
-        bs_malloc(sizeof(int64_t) * (size_t)m); /* 0..m-1: the svm stage takes row lists */
+    fit_rows fr;
     float *latent = NULL;
-    int rc = (lab && fold && grp && dec && iota) ? 0 : -1;
-    for (int64_t i = 0; i < m && rc == 0; i++)
-        iota[i] = i;
-    for (int64_t i = 0; i < m && rc == 0; i++) {
-        int64_t r = rows ? rows[i] : i;
-        if (r < 0 || r >= n)
-            rc = bs_error("row index %lld out of range", (long long)r);
-        else if (labels[r] != 0 && labels[r] != 1)
-            rc = bs_error("row %lld: label %d is not 0 or 1", (long long)r, labels[r]);
-        else {
-            lab[i] = labels[r];
-            grp[i] = group ? group[r] : r;
-        }
-    }
-    int64_t groups[2] = {0, 0};
-    if (rc == 0)
-        rc = count_groups(lab, grp, m, groups);
-    if (rc == 0 && (groups[0] == 0 || groups[1] == 0))
-        rc = bs_error("training needs images of both classes");
+    int rc = gather_rows(&fr, n, labels, group, rows, m);
     p->n_features = d;
-    /* 1. mapminmax + sparse autoencoder, then the SVM's input: the latent rows (or x itself). */
-    const float *feat = x;
-    const int64_t *feat_rows = rows;
-    int64_t width = d, feat_n = n;
+    /* without an autoencoder the SVM sees x's training rows themselves */
+    svm_input in = {x, n, d, rows ? rows : fr.iota, labels};
     if (rc == 0 && o->hidden > 0) {
-        bs_sae_options ae = o->ae;
-        ae.hidden = o->hidden;
-        double t0 = bs_now();
-        if (o->verbose)
-            fprintf(stderr, "train: autoencoder %lld -> %lld units, %d epochs on %lld rows\n",
-                    (long long)d, (long long)o->hidden, ae.max_epochs, (long long)m);
-        bs_sae_fit_info info;
-        p->ae = bs_sae_fit(x, n, d, rows, m, &ae, &info);
-        latent = p->ae ? bs_malloc(sizeof(float) * (size_t)m * (size_t)o->hidden) : NULL;
-        if (!latent || bs_sae_encode(p->ae, x, n, d, rows, m, latent))
-            rc = -1;
-        if (rc == 0 && o->verbose)
-            fprintf(stderr, "train: autoencoder done: %d epochs (%s), perf %.6g, %.1f s\n",
-                    info.epochs, bs_sae_stop_name(info.stop), info.perf, bs_now() - t0);
-        feat = latent;
-        feat_rows = iota;
-        feat_n = m;
-        width = o->hidden;
+        rc = fit_autoencoder(p, x, n, d, rows, &fr, o, &latent);
+        in = (svm_input){latent, m, o->hidden, fr.iota, fr.lab};
     }
-    /* 2. The SVM on every training row. */
-    const int32_t *feat_labels = NULL; /* labels indexed like feat's rows */
     if (rc == 0)
-        feat_labels = feat_rows != iota ? labels : lab;
-    if (rc == 0) {
-        bs_rng rng;
-        bs_rng_seed(&rng, o->svm_seed);
-        double t0 = bs_now();
-        p->svm = bs_svm_fit(feat, feat_n, width, feat_labels, feat_rows ? feat_rows : iota, m,
-                            &o->svm, &rng);
-        if (!p->svm)
-            rc = -1;
-        else if (o->verbose)
-            fprintf(stderr, "train: SVM on %lld x %lld in %.1f s\n", (long long)m, (long long)width,
-                    bs_now() - t0);
-    }
-    /* 3. Platt's sigmoid on out-of-fold decisions of a grouped k-fold CV of the SVM. */
-    if (rc == 0) {
-        int k = o->calibration_folds;
-        int64_t fewest = groups[0] < groups[1] ? groups[0] : groups[1];
-        if (k > fewest)
-            k = (int)fewest;
-        if (k < 2)
-            rc = bs_error("calibration needs at least 2 groups (images) of each class");
-        float *cx = NULL;
-        if (rc == 0 && feat_rows &&
-            feat_rows != iota) { /* compact copy: cross-validation takes a plain matrix */
-            cx = bs_malloc(sizeof(float) * (size_t)m * (size_t)width);
-            if (!cx)
-                rc = -1;
-            for (int64_t i = 0; i < m && rc == 0; i++)
-                memcpy(cx + i * width, feat + feat_rows[i] * width, sizeof(float) * (size_t)width);
-        }
-        bs_rng rng;
-        bs_rng_seed(&rng, o->calibration_seed);
-        if (rc == 0)
-            rc = bs_folds_grouped(lab, grp, m, k, &rng, fold);
-        double t0 = bs_now();
-        if (rc == 0)
-            rc = bs_svm_cross_validate(cx ? cx : feat, m, width, lab, fold, k, &o->svm, &rng, dec,
-                                       NULL);
-        if (rc == 0)
-            rc = bs_pipeline_platt_fit(dec, lab, m, &p->platt_a, &p->platt_b);
-        if (rc == 0) {
-            p->calibration_folds = k;
-            p->calibration_rows = m;
-            if (o->verbose)
-                fprintf(
-                    stderr,
-                    "train: Platt scaling from %d-fold grouped CV: A = %.6g, B = %.6g (%.1f s)\n",
-                    k, p->platt_a, p->platt_b, bs_now() - t0);
-        }
-        free(cx);
-    }
-    /* 4. OOD statistics: errors of rows a validation autoencoder has not seen set the threshold. */
-    if (rc == 0 && p->ae) {
-        double t0 = bs_now();
-        int64_t nval = 0, ntr = 0;
-        int64_t *vrows = bs_malloc(sizeof(int64_t) * (size_t)m),
-                *trows = bs_malloc(sizeof(int64_t) * (size_t)m);
-        err = bs_malloc(sizeof(double) * (size_t)m);
-        if (!vrows || !trows || !err)
-            rc = -1;
-        for (int64_t i = 0; i < m && rc == 0; i++) {
-            int64_t r = rows ? rows[i] : i;
-            if (fold[i] == 0)
-                vrows[nval++] = r;
-            else
-                trows[ntr++] = r;
-        }
-        bs_sae_options ae = o->ae;
-        ae.hidden = o->hidden;
-        ae.seed = o->ae.seed ^ 0x5bd1e9955bd1e995ULL;
-        ae.progress = 0;
-        bs_sae *val = rc == 0 ? bs_sae_fit(x, n, d, trows, ntr, &ae, NULL) : NULL;
-        if (!val || bs_sae_reconstruction_error(val, x, n, d, vrows, nval, err))
-            rc = -1;
-        bs_sae_free(val);
-        if (rc == 0)
-            rc = ood_stats(&p->ood, err, nval, o->ood_k);
-        p->ood.n_validation = nval;
-        bs_pipeline_ood tr;
-        if (rc == 0)
-            rc = bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err);
-        if (rc == 0)
-            rc = ood_stats(&tr, err, m, o->ood_k);
-        if (rc == 0) {
-            p->ood.train_median = tr.median;
-            p->ood.train_q99 = tr.q99;
-            p->ood.train_max = tr.max;
-        }
-        if (rc == 0 && o->verbose)
-            fprintf(stderr,
-                    "train: reconstruction error: training rows median %.4g, max %.4g; %lld unseen "
-                    "rows (validation "
-                    "autoencoder) median %.4g, q99 %.4g, max %.4g; out-of-distribution above %.4g "
-                    "(%.1f s)\n",
-                    tr.median, tr.max, (long long)nval, p->ood.median, p->ood.q99, p->ood.max,
-                    p->ood.threshold, bs_now() - t0);
-        free(vrows);
-        free(trows);
-    }
-    free(lab);
-    free(fold);
-    free(grp);
-    free(dec);
-    free(err);
-    free(iota);
+        rc = fit_svm(p, &in, m, o);
+    if (rc == 0)
+        rc = fit_calibration(p, &in, &fr, o);
+    if (rc == 0 && p->ae)
+        rc = fit_ood(p, x, n, d, rows, &fr, o);
+    fit_rows_free(&fr);
     free(latent);
     if (rc) {
         bs_sae_free(p->ae);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "autoencoder/autoencoder.h"
+#include "features/extract.h"
 #include "image/image.h"
 #include "svm/svm.h"
 
@@ -88,10 +89,22 @@ typedef struct bs_pipeline_fit_options {
     int calibration_folds; /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
     double ood_k; /* fence multiplier (default 3) */
-    int verbose;  /* a line per step on stderr */
+    int verbose;  /* a line per step through bs_log (core/log.h) */
 } bs_pipeline_fit_options;
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);
+
+/* `train`'s seeds, each bs_rng_derive(--seed, purpose) (core/rng.h): published pipeline files
+ * depend on these values. */
+enum { BS_SEED_AE = 1, BS_SEED_SVM = 2, BS_SEED_CALIBRATION = 3 };
+void bs_pipeline_fit_options_seed(bs_pipeline_fit_options *o, uint64_t seed);
+
+/* `train`'s fused rows (rows × *width, *x the caller's to free): the feature sets of a feature
+ * folder holding one set per backbone of info[0..nb) (bs_extract's output), joined in
+ * feature-set name order as `experiment` fuses them; order[k] (nb entries) receives the index
+ * in info of the k-th block of columns, the order of the pipeline's backbones. */
+int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info, size_t nb,
+                              size_t rows, size_t *order, float **x, int64_t *width);
 
 /* Fit on rows[0..n_rows) (NULL: all n) of x (n × d): mapminmax + autoencoder on those rows,
  * then the SVM on their latent (or on x), then Platt's sigmoid on out-of-fold decisions of a

@@ -45,13 +45,7 @@ int bs_protocol_parse(const char *s, bs_protocol *out) {
     return 0;
 }
 
-/* An independent, order-free seed for each purpose: (seed, purpose, experiment, fold). */
-static uint64_t derive_seed(uint64_t seed, uint64_t purpose, uint64_t exp, uint64_t fold) {
-    uint64_t x = seed ^ (purpose * 0x9e3779b97f4a7c15ULL) ^ (exp << 20) ^ (fold << 40);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
+/* Seeds per (purpose, experiment, fold): bs_rng_derive_at (core/rng.h). */
 
 enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3 };
 
@@ -258,7 +252,7 @@ static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int6
         int64_t *shard = bs_calloc((size_t)(hi > lo ? hi - lo : 1), sizeof *shard);
         if (!shard) return -1;
         for (int64_t i = lo; i < hi; i++) shard[i - lo] = i;
-        ae.seed = derive_seed(s->seed, SEED_AE, e, 0);
+        ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, 0);
         ae.distributed = 1;
         ae.progress = opt->progress && rank == 0;
         bs_sae *model = hi > lo ? bs_sae_fit(x, n, w, shard, hi - lo, &ae, NULL) : NULL;
@@ -268,7 +262,7 @@ static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int6
         free(shard);
         ae.distributed = 0;
     } else if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER && mine(plan, e, -1)) {
-        ae.seed = derive_seed(s->seed, SEED_AE, e, 0);
+        ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, 0);
         bs_sae *model = bs_sae_fit(x, n, w, NULL, n, &ae, NULL);
         if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
         bs_sae_free(model);
@@ -289,7 +283,7 @@ static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int6
         if (hidden > 0) {
             if (s->protocol == BS_PROTOCOL_GROUPED) {
                 /* Honest: the autoencoder (and its mapminmax) sees the training folds only. */
-                ae.seed = derive_seed(s->seed, SEED_AE, e, (uint64_t)f);
+                ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, (uint64_t)f);
                 bs_sae *model = bs_sae_fit(x, n, w, train, ntrain, &ae, NULL);
                 if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
                 bs_sae_free(model);
@@ -298,7 +292,7 @@ static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int6
             width = hidden;
         }
         bs_rng rng;
-        bs_rng_seed(&rng, derive_seed(s->seed, SEED_SVM, e, (uint64_t)f));
+        bs_rng_seed(&rng, bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f));
         bs_svm *svm = rc ? NULL : bs_svm_fit(feat, n, width, s->labels, train, ntrain, &sp, &rng);
         /* One-vs-one gives K(K-1)/2 decisions per row; only binary tasks keep them. */
         int ndec = svm ? bs_svm_n_decisions(svm) : 1;
@@ -410,7 +404,7 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     if (rc == 0 && (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, group_id)) < 0)) rc = -1;
     if (rc == 0) {
         bs_rng rng;
-        bs_rng_seed(&rng, derive_seed(opt->seed, SEED_FOLDS, 0, 0));
+        bs_rng_seed(&rng, bs_rng_derive_at(opt->seed, SEED_FOLDS, 0, 0));
         rc = opt->protocol == BS_PROTOCOL_PAPER
                  ? bs_folds_stratified(s->labels, (int64_t)idx->n, opt->folds, &rng, s->fold)
                  : bs_folds_grouped(s->labels, group_id, (int64_t)idx->n, opt->folds, &rng, s->fold);

@@ -280,12 +280,49 @@ static void test_corrupt_files(void **s) {
     free(path);
 }
 
+/* A file written before the container module (core/container.c) existed, by the commit before
+ * it: it still loads, and saving or serialising the loaded model gives the same bytes, so the
+ * format on disk did not change. D = 24, H = 6 (the autoencoder of
+ * tests/pipeline/fixtures/v1-autoencoder.blastscan). */
+static void test_file_from_an_earlier_build(void **s) {
+    (void)s;
+    const char *src = getenv("BLASTSCAN_SOURCE_DIR");
+    if (!src) fail_msg("BLASTSCAN_SOURCE_DIR is not set (run through ctest)");
+    char *path = bs_strfmt("%s/tests/autoencoder/fixtures/v1.sae", src);
+    size_t len, len2;
+    unsigned char *want = slurp(path, &len), *got;
+    bs_sae *m = bs_sae_load(path);
+    if (!m) fail_msg("%s", bs_error_message());
+    assert_int_equal(bs_sae_features(m), 24);
+    assert_int_equal(bs_sae_hidden(m), 6);
+    assert_int_equal(bs_sae_serialize(m, "v1.sae", &got, &len2), 0);
+    assert_int_equal(len2, len);
+    assert_memory_equal(got, want, len);
+    free(got);
+    char *dir = bs_test_tmpdir(), *again = bs_path_join(dir, "again.sae");
+    assert_int_equal(bs_sae_save(m, again), 0);
+    got = slurp(again, &len2);
+    assert_int_equal(len2, len);
+    assert_memory_equal(got, want, len);
+    float x[24] = {0}, z[6];
+    assert_int_equal(bs_sae_encode(m, x, 1, 24, NULL, 1, z), 0);
+    for (int j = 0; j < 6; j++) assert_true(z[j] > 0 && z[j] < 1); /* logistic units */
+    bs_sae_free(m);
+    free(got);
+    free(want);
+    bs_test_rmtree(dir);
+    free(dir);
+    free(again);
+    free(path);
+}
+
 int main(void) {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_encode_formula),
         cmocka_unit_test(test_row_subsets),
         cmocka_unit_test(test_corrupt_files),
+        cmocka_unit_test(test_file_from_an_earlier_build),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -176,6 +176,48 @@ static void round_trip_without_autoencoder(void **state) {
     check_round_trip(0);
 }
 
+/* Files written before the container module (core/container.c) existed, by the commit before
+ * it (check_round_trip's pipelines, data seed 3): they still load and predict, and saving the
+ * loaded pipeline gives the same bytes, so the format on disk did not change. */
+static void files_from_an_earlier_build_load(void **state) {
+    (void)state;
+    const char *src = getenv("BLASTSCAN_SOURCE_DIR");
+    if (!src)
+        fail_msg("BLASTSCAN_SOURCE_DIR is not set (run through ctest)");
+    const char *names[2] = {"v1-autoencoder.blastscan", "v1-no-autoencoder.blastscan"};
+    float x[N * D];
+    int32_t labels[N];
+    int64_t group[N];
+    make_data(x, labels, group, 3);
+    for (int f = 0; f < 2; f++) {
+        char *path = bs_strfmt("%s/tests/pipeline/fixtures/%s", src, names[f]);
+        unsigned char *want;
+        size_t len, len2;
+        assert_int_equal(bs_read_file(path, 1 << 24, &want, &len), 0);
+        bs_pipeline p;
+        if (bs_pipeline_load(path, &p))
+            fail_msg("%s", bs_error_message());
+        assert_int_equal(p.ae != NULL, f == 0);
+        assert_int_equal(p.n_features, D);
+        char *dir = bs_test_tmpdir();
+        unsigned char *got = save_to_buffer(&p, dir, &len2);
+        assert_int_equal(len2, len);
+        assert_memory_equal(got, want, len);
+        bs_pipeline_result r[N];
+        assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+        int correct = 0;
+        for (int i = 0; i < N; i++)
+            correct += r[i].label == labels[i];
+        assert_true(correct >= N * 9 / 10);
+        bs_pipeline_free(&p);
+        bs_test_rmtree(dir);
+        free(dir);
+        free(got);
+        free(want);
+        free(path);
+    }
+}
+
 static void rehash(unsigned char *buf, size_t len) {
     char hex[BS_SHA256_HEX];
     bs_sha256_buffer(buf, len - 32, hex);
@@ -278,17 +320,54 @@ static void out_of_distribution_rows_are_flagged(void **state) {
     bs_pipeline_free(&p);
 }
 
-/* Copied from study.c: the study's seed for (purpose, experiment, fold). If the study changes
- * how it derives seeds, the comparison below fails and this copy must follow. */
-static uint64_t derive_seed(uint64_t seed, uint64_t purpose, uint64_t exp, uint64_t fold) {
-    uint64_t x = seed ^ (purpose * 0x9e3779b97f4a7c15ULL) ^ (exp << 20) ^ (fold << 40);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+/* Probability follows the decision, for every kind of pipeline (with an autoencoder and with
+ * --latent none; the pipeline is binary only): sorted by decision, probabilities never fall, and
+ * they span most of (0, 1) rather than sitting at the training prior. The data hold what broke
+ * --latent none on Aria: a column almost always 0 (ReLU features), slightly positive on a few
+ * healthy images and far out on one ALL image, so the cubic kernel on standardised raw features
+ * gives that image an out-of-fold decision of the wrong sign in the hundreds; unclipped, it
+ * flattened Platt's sigmoid to the prior. */
+static void probability_follows_the_decision(void **state) {
+    (void)state;
+    float x[N * D];
+    int32_t labels[N];
+    int64_t group[N];
+    make_data(x, labels, group, 9);
+    for (int i = 0; i < N; i++)
+        x[i * D + D - 1] = 0;
+    for (int g = 0; g < 8; g += 2) /* healthy groups 0, 2, 4, 6 */
+        for (int v = 0; v < 3; v++)
+            x[(g * 3 + v) * D + D - 1] = 0.01f;
+    for (int v = 0; v < 3; v++) /* ALL group 9 */
+        x[(27 + v) * D + D - 1] = 40.0f;
+    const int64_t hidden[2] = {6, 0};
+    for (int h = 0; h < 2; h++) {
+        bs_pipeline p;
+        fit(&p, x, labels, group, hidden[h]);
+        bs_pipeline_result r[N];
+        assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+        int order[N];
+        for (int i = 0; i < N; i++)
+            order[i] = i;
+        for (int i = 1; i < N; i++) /* insertion sort by decision */
+            for (int j = i; j > 0 && r[order[j - 1]].decision > r[order[j]].decision; j--) {
+                int t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+        for (int i = 1; i < N; i++)
+            assert_true(r[order[i]].probability >= r[order[i - 1]].probability);
+        double lo = r[order[0]].probability, hi = r[order[N - 1]].probability;
+        fprintf(stderr, "hidden %lld: A = %.4g, B = %.4g, probabilities %.4g .. %.4g\n",
+                (long long)hidden[h], p.platt_a, p.platt_b, lo, hi);
+        assert_true(lo < 0.2 && hi > 0.8);
+        bs_pipeline_free(&p);
+    }
 }
 
 /* The study's grouped protocol fits scaling, autoencoder, standardisation, kernel scale and
- * SVM on the training folds and predicts the test fold. The same fit done by the pipeline on
+ * SVM on the training folds and predicts the test fold, its seeds bs_rng_derive_at(seed,
+ * purpose, experiment, fold) with purposes 2 (autoencoder) and 3 (SVM). The same fit done by the pipeline on
  * the same training rows, with the same seeds, must give the same test decisions. */
 static void held_out_rows_agree_with_the_study(void **state) {
     (void)state;
@@ -337,8 +416,8 @@ static void held_out_rows_agree_with_the_study(void **state) {
             bs_pipeline_fit_options_init(&o);
             o.hidden = e == 1 ? (int64_t)llround(0.25 * D) : 0;
             o.ae.max_epochs = so.epochs;
-            o.ae.seed = derive_seed(so.seed, 2, (uint64_t)e, (uint64_t)f);
-            o.svm_seed = derive_seed(so.seed, 3, (uint64_t)e, (uint64_t)f);
+            o.ae.seed = bs_rng_derive_at(so.seed, 2, (uint64_t)e, (uint64_t)f);
+            o.svm_seed = bs_rng_derive_at(so.seed, 3, (uint64_t)e, (uint64_t)f);
             o.calibration_folds = 3;
             bs_pipeline p;
             memset(&p, 0, sizeof p);
@@ -363,14 +442,77 @@ static void held_out_rows_agree_with_the_study(void **state) {
     free(dir);
 }
 
+/* train's fused rows: a folder's sets joined in feature-set name order whatever the order of
+ * the backbones, order[] naming the backbone of each block; a set no backbone made is refused. */
+static void features_are_joined_in_name_order(void **state) {
+    (void)state;
+    enum { R = 4 };
+    char *dir = bs_test_tmpdir();
+    float zeta[R * 2], alpha[R * 3];
+    for (int i = 0; i < R * 2; i++)
+        zeta[i] = (float)(100 + i);
+    for (int i = 0; i < R * 3; i++)
+        alpha[i] = (float)(200 + i);
+    bs_array za = {.ndim = 2, .shape = {R, 2}, .data = zeta};
+    bs_array aa = {.ndim = 2, .shape = {R, 3}, .data = alpha};
+    char *zp = bs_featdir_set_path(dir, "zeta"), *ap = bs_featdir_set_path(dir, "alpha");
+    assert_int_equal(bs_npy_write(zp, &za), 0);
+    assert_int_equal(bs_npy_write(ap, &aa), 0);
+    bs_backbone_info info[2];
+    memset(info, 0, sizeof info);
+    snprintf(info[0].name, sizeof info[0].name, "zeta");
+    snprintf(info[1].name, sizeof info[1].name, "alpha");
+    size_t order[2];
+    float *x;
+    int64_t width;
+    assert_int_equal(bs_pipeline_read_features(dir, info, 2, R, order, &x, &width), 0);
+    assert_int_equal(width, 5);
+    assert_int_equal(order[0], 1);
+    assert_int_equal(order[1], 0);
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < 5; j++)
+            assert_true(x[r * 5 + j] == (j < 3 ? alpha[r * 3 + j] : zeta[r * 2 + j - 3]));
+    free(x);
+    snprintf(info[1].name, sizeof info[1].name, "beta");
+    assert_int_equal(bs_pipeline_read_features(dir, info, 2, R, order, &x, &width), -1);
+    assert_non_null(strstr(bs_error_message(), "'alpha' is no backbone's"));
+    assert_null(x);
+    assert_int_equal(bs_pipeline_read_features(dir, info, 2, R + 1, order, &x, &width), -1);
+    free(zp);
+    free(ap);
+    bs_test_rmtree(dir);
+    free(dir);
+}
+
+/* train's seeds: one per purpose, distinct, the same for the same --seed. */
+static void seeds_follow_the_user_seed(void **state) {
+    (void)state;
+    bs_pipeline_fit_options a, b;
+    bs_pipeline_fit_options_init(&a);
+    bs_pipeline_fit_options_init(&b);
+    bs_pipeline_fit_options_seed(&a, 42);
+    bs_pipeline_fit_options_seed(&b, 42);
+    assert_true(a.ae.seed == b.ae.seed && a.svm_seed == b.svm_seed &&
+                a.calibration_seed == b.calibration_seed);
+    assert_true(a.ae.seed != a.svm_seed && a.svm_seed != a.calibration_seed &&
+                a.ae.seed != a.calibration_seed);
+    assert_true(a.ae.seed == bs_rng_derive(42, BS_SEED_AE));
+    bs_pipeline_fit_options_seed(&b, 43);
+    assert_true(a.ae.seed != b.ae.seed && a.svm_seed != b.svm_seed);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(platt_recovers_a_known_sigmoid),
         cmocka_unit_test(round_trip_with_autoencoder),
         cmocka_unit_test(round_trip_without_autoencoder),
         cmocka_unit_test(damaged_files_are_refused),
+        cmocka_unit_test(files_from_an_earlier_build_load),
         cmocka_unit_test(out_of_distribution_rows_are_flagged),
+        cmocka_unit_test(probability_follows_the_decision),
         cmocka_unit_test(held_out_rows_agree_with_the_study),
+        cmocka_unit_test(features_are_joined_in_name_order),
+        cmocka_unit_test(seeds_follow_the_user_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
