@@ -9,6 +9,7 @@
 #include "cli_study.h"
 #include "core/dist.h"
 #include "core/error.h"
+#include "report/html.h"
 #include "report/report.h"
 #include "study/study.h"
 
@@ -19,7 +20,8 @@ static void usage(FILE *fp) {
             "                            --report OUTDIR\n\n"
             "Exp 1: an SVM on each feature set alone; Exp 2: on all sets concatenated; Exp 3: on the\n"
             "sparse-autoencoder latent of the concatenation, one run per --latent fraction.\n"
-            "Writes OUTDIR/results.json, predictions.csv, table1.md, table1.csv and figures/*.svg.\n\n"
+            "Writes OUTDIR/results.json, predictions.csv, table1.md, table1.csv, figures/*.svg and\n"
+            "report.html (one self-contained page: tables, figures, misclassified images).\n\n"
             "  --features DIR   a feature folder (blastscan extract)\n" BS_STUDY_OPTIONS_HELP
             "  --report OUTDIR  where to write\n\n"
             "The global --seed S seeds the folds, the autoencoder and the kernel scale.\n"
@@ -66,6 +68,10 @@ int bs_cmd_experiment(int argc, char **argv, const bs_cli *cli) {
         bs_study_free(&s);
     } else if (rc == 0) {
         rc = bs_report_write(&s, &idx, report);
+        bs_html_input h = {.idx = &idx, .featdir = features};
+        h.study[s.protocol] = &s;
+        h.study_dir[s.protocol] = report;
+        if (rc == 0) rc = bs_report_write_html(&h, report);
         if (rc == 0) fprintf(stderr, "experiment: %zu experiments in %.1f s -> %s\n", s.nexperiments, s.seconds, report);
         bs_study_free(&s);
     }

@@ -14,6 +14,7 @@
 #include "core/io.h"
 #include "core/progress.h"
 #include "features/extract.h"
+#include "report/html.h"
 #include "report/report.h"
 #include "study/study.h"
 
@@ -32,7 +33,8 @@ static void usage(FILE *fp) {
             "                           [--sample N] [--folds K] [--latent F,...] [--epochs N]\n"
             "                           [--cache DIR | --no-cache] --report OUTDIR\n\n"
             "Extract features (cached), run Exp 1-3 under each protocol, and write OUTDIR/report.md\n"
-            "with both protocols side by side and what the paper protocol leaks; OUTDIR/paper/ and\n"
+            "with both protocols side by side and what the paper protocol leaks, and OUTDIR/report.html\n"
+            "(the same, self-contained, with figures and every misclassified image); OUTDIR/paper/ and\n"
             "OUTDIR/grouped/ hold each protocol's results.json, tables and figures, OUTDIR/features/\n"
             "the feature folder.\n\n"
             "Defaults: the Aria 2021 dataset in the assets folder (Early,Pre,Pro = ALL), a stratified\n"
@@ -186,6 +188,15 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         bs_report_context ctx = {sample_note, backbones ? backbones : "?", xo->augment ? "flip (original + hmirror + vmirror)" : "none",
                                  xs.seconds, bs_now() - t0, BLASTSCAN_VERSION};
         failed = bs_report_write_summary(ran[0] ? &studies[0] : NULL, ran[1] ? &studies[1] : NULL, &ctx, report);
+        char *dirs[2] = {bs_path_join(report, "paper"), bs_path_join(report, "grouped")};
+        bs_html_input h = {.idx = &idx, .featdir = featdir, .ctx = &ctx};
+        for (int p = 0; p < 2; p++) {
+            h.study[p] = ran[p] ? &studies[p] : NULL;
+            h.study_dir[p] = dirs[p];
+        }
+        if (!failed) failed = !dirs[0] || !dirs[1] || bs_report_write_html(&h, report);
+        free(dirs[0]);
+        free(dirs[1]);
     }
     for (int p = 0; p < 2; p++)
         if (ran[p]) bs_study_free(&studies[p]);
