@@ -15,6 +15,7 @@
 #include "core/progress.h"
 #include "features/extract.h"
 #include "report/html.h"
+#include "report/maps.h"
 #include "report/report.h"
 #include "study/study.h"
 
@@ -44,11 +45,14 @@ static void usage(FILE *fp) {
             BS_EXTRACT_OPTIONS_HELP
             "  --augment A      flip (default: original + two mirrors, as the paper) or none\n"
             "  --sample N       stratified random subset of N images (seeded); 0 = all\n" BS_STUDY_OPTIONS_HELP
+            "  --explain-errors N  occlusion maps in report.html of the grouped protocol's N most\n"
+            "                   confident errors of its fused model (default 8; 0: none; 26\n"
+            "                   forward passes per image; docs/report.md)\n"
             "  --report OUTDIR  where to write\n",
             DEFAULT_SAMPLE, DEFAULT_EPOCHS);
 }
 
-enum { OPT_SAMPLE = 4001, OPT_REPORT };
+enum { OPT_SAMPLE = 4001, OPT_REPORT, OPT_EXPLAIN_ERRORS };
 
 static char *join_names(const bs_dataset *ds, const bs_cli_data *data, const char **models, size_t n, char **backbones) {
     (void)ds;
@@ -71,12 +75,48 @@ static char *join_names(const bs_dataset *ds, const bs_cli_data *data, const cha
     return d;
 }
 
+/* Occlusion maps of the grouped study's most confident errors, through the backbones that
+ * made the features. A failure only leaves the gallery without maps (a warning). */
+static void gallery_maps(const bs_study *s, const bs_feature_index *idx, const char *featdir,
+                         const bs_study_options *so, const bs_cli_extract *xc, const bs_backbone_info *info,
+                         size_t max, bs_html_map **maps, size_t *n, char **note) {
+    bs_report_maps_options o;
+    bs_report_maps_options_init(&o);
+    o.max_images = max;
+    o.kernel_scale = so->kernel_scale;
+    bs_pipeline_backbone *b = bs_calloc(xc->nmodels ? xc->nmodels : 1, sizeof *b);
+    char *dir = NULL;
+    int rc = b ? 0 : -1;
+    for (size_t i = 0; i < xc->nmodels && rc == 0; i++) {
+        const char *slash = strrchr(xc->models[i], '/');
+        char *d = slash ? bs_strfmt("%.*s", (int)(slash - xc->models[i]), xc->models[i]) : bs_strdup(".");
+        if (!d || (dir && strcmp(d, dir) != 0))
+            rc = bs_error("the backbones are in different folders");
+        if (!dir) dir = d;
+        else free(d);
+        snprintf(b[i].name, sizeof b[i].name, "%s", info[i].name);
+        snprintf(b[i].file, sizeof b[i].file, "%s", slash ? slash + 1 : xc->models[i]);
+        memcpy(b[i].sha256, info[i].sha256, sizeof b[i].sha256);
+        b[i].input_size = info[i].input_size;
+        snprintf(b[i].tap, sizeof b[i].tap, "%s", info[i].tap);
+        b[i].dim = info[i].dim;
+    }
+    o.backbones = b;
+    o.nbackbones = xc->nmodels;
+    o.backbone_dir = dir;
+    if (rc || bs_report_occlusion_maps(s, idx, featdir, &o, maps, n, note))
+        fprintf(stderr, "blastscan reproduce: warning: no occlusion maps in report.html: %s\n", bs_error_message());
+    free(b);
+    free(dir);
+}
+
 int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
                                          BS_STUDY_LONG_OPTIONS,
                                          BS_EXTRACT_LONG_OPTIONS,
                                          {"sample", required_argument, 0, OPT_SAMPLE},
                                          {"report", required_argument, 0, OPT_REPORT},
+                                         {"explain-errors", required_argument, 0, OPT_EXPLAIN_ERRORS},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     double t0 = bs_now();
@@ -91,7 +131,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     bs_cli_extract xc;
     bs_cli_extract_init(&xc, 1);
     const bs_extract_options *xo = &xc.opt;
-    long sample = -1;
+    long sample = -1, explain_errors = 8;
     int c, rc = BS_EXIT_USAGE;
     const char *report = NULL;
     char *default_data = NULL, *featdir = NULL, *sub = NULL;
@@ -107,6 +147,9 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
             if (bs_cli_parse_int("reproduce", "--sample", optarg, 0, 100000000, &sample)) goto done;
             break;
         case OPT_REPORT: report = optarg; break;
+        case OPT_EXPLAIN_ERRORS:
+            if (bs_cli_parse_int("reproduce", "--explain-errors", optarg, 0, 10000, &explain_errors)) goto done;
+            break;
         case 'h': usage(stdout); rc = BS_EXIT_OK; goto done;
         default: bs_cli_usage("reproduce", "unknown option"); goto done;
         }
@@ -151,7 +194,9 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     featdir = bs_path_join(report, "features");
     bs_backbone_spec *specs = bs_cli_extract_specs(&xc);
     bs_extract_stats xs = {0};
-    int failed = !featdir || !specs || bs_extract(&ds, specs, xc.nmodels, xo, featdir, &xs);
+    bs_backbone_info *info = bs_calloc(xc.nmodels ? xc.nmodels : 1, sizeof *info);
+    xc.opt.info = info;
+    int failed = !featdir || !specs || !info || bs_extract(&ds, specs, xc.nmodels, xo, featdir, &xs);
     free(specs);
     if (!failed && root)
         fprintf(stderr, "reproduce: features in %.1f s (%zu computed, %zu from cache)\n", xs.seconds, xs.computed, xs.cached);
@@ -190,6 +235,13 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         failed = bs_report_write_summary(ran[0] ? &studies[0] : NULL, ran[1] ? &studies[1] : NULL, &ctx, report);
         char *dirs[2] = {bs_path_join(report, "paper"), bs_path_join(report, "grouped")};
         bs_html_input h = {.idx = &idx, .featdir = featdir, .ctx = &ctx};
+        bs_html_map *maps = NULL;
+        char *maps_note = NULL;
+        if (!failed && ran[1] && explain_errors > 0)
+            gallery_maps(&studies[1], &idx, featdir, &st.opt, &xc, info, (size_t)explain_errors, &maps, &h.nmaps,
+                         &maps_note);
+        h.maps = maps;
+        h.maps_note = maps_note;
         for (int p = 0; p < 2; p++) {
             h.study[p] = ran[p] ? &studies[p] : NULL;
             h.study_dir[p] = dirs[p];
@@ -197,10 +249,13 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         if (!failed) failed = !dirs[0] || !dirs[1] || bs_report_write_html(&h, report);
         free(dirs[0]);
         free(dirs[1]);
+        bs_report_maps_free(maps, h.nmaps);
+        free(maps_note);
     }
     for (int p = 0; p < 2; p++)
         if (ran[p]) bs_study_free(&studies[p]);
     bs_feature_index_free(&idx);
+    free(info);
     free(datadesc);
     free(backbones);
     if (failed) rc = bs_cli_fail("reproduce");

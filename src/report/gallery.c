@@ -181,6 +181,15 @@ static int experiment_gallery(FILE *fp, const bs_html_input *in, bs_protocol p, 
     return rc;
 }
 
+/* The gallery shown open: the one with occlusion maps, else the last model of the grouped
+ * protocol (of the paper protocol when it ran alone). */
+static int open_first(const bs_html_input *in, bs_protocol p, size_t e) {
+    const bs_study *s = in->study[p];
+    if (in->nmaps)
+        return in->maps[0].protocol == p && !strcmp(in->maps[0].experiment, s->experiments[e].name);
+    return (p == BS_PROTOCOL_GROUPED || !in->study[BS_PROTOCOL_GROUPED]) && e + 1 == s->nexperiments;
+}
+
 int bs_html_gallery(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     const bs_feature_index *idx = in->idx;
     size_t *order = bs_calloc(idx->n ? idx->n : 1, sizeof *order);
@@ -206,9 +215,7 @@ int bs_html_gallery(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
             continue;
         fprintf(fp, "<h3>%s protocol</h3>\n", bs_protocol_name((bs_protocol)p));
         for (size_t e = 0; e < s->nexperiments && rc == 0; e++)
-            rc = experiment_gallery(fp, in, (bs_protocol)p, e, order, thumbs,
-                                    (p == BS_PROTOCOL_GROUPED || !in->study[BS_PROTOCOL_GROUPED]) &&
-                                        e + 1 == s->nexperiments);
+            rc = experiment_gallery(fp, in, (bs_protocol)p, e, order, thumbs, open_first(in, (bs_protocol)p, e));
     }
     fputs("</section>\n", fp);
     free(order);
