@@ -78,36 +78,13 @@ static char *join_names(const bs_dataset *ds, const bs_cli_data *data, const cha
 /* Occlusion maps of the grouped study's most confident errors, through the backbones that
  * made the features. A failure only leaves the gallery without maps (a warning). */
 static void gallery_maps(const bs_study *s, const bs_feature_index *idx, const char *featdir,
-                         const bs_study_options *so, const bs_cli_extract *xc, const bs_backbone_info *info,
-                         size_t max, bs_html_map **maps, size_t *n, char **note) {
+                         const bs_study_options *so, size_t max, bs_html_map **maps, size_t *n, char **note) {
     bs_report_maps_options o;
     bs_report_maps_options_init(&o);
     o.max_images = max;
     o.kernel_scale = so->kernel_scale;
-    bs_pipeline_backbone *b = bs_calloc(xc->nmodels ? xc->nmodels : 1, sizeof *b);
-    char *dir = NULL;
-    int rc = b ? 0 : -1;
-    for (size_t i = 0; i < xc->nmodels && rc == 0; i++) {
-        const char *slash = strrchr(xc->models[i], '/');
-        char *d = slash ? bs_strfmt("%.*s", (int)(slash - xc->models[i]), xc->models[i]) : bs_strdup(".");
-        if (!d || (dir && strcmp(d, dir) != 0))
-            rc = bs_error("the backbones are in different folders");
-        if (!dir) dir = d;
-        else free(d);
-        snprintf(b[i].name, sizeof b[i].name, "%s", info[i].name);
-        snprintf(b[i].file, sizeof b[i].file, "%s", slash ? slash + 1 : xc->models[i]);
-        memcpy(b[i].sha256, info[i].sha256, sizeof b[i].sha256);
-        b[i].input_size = info[i].input_size;
-        snprintf(b[i].tap, sizeof b[i].tap, "%s", info[i].tap);
-        b[i].dim = info[i].dim;
-    }
-    o.backbones = b;
-    o.nbackbones = xc->nmodels;
-    o.backbone_dir = dir;
-    if (rc || bs_report_occlusion_maps(s, idx, featdir, &o, maps, n, note))
+    if (bs_report_occlusion_maps(s, idx, featdir, &o, maps, n, note))
         fprintf(stderr, "blastscan reproduce: warning: no occlusion maps in report.html: %s\n", bs_error_message());
-    free(b);
-    free(dir);
 }
 
 int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
@@ -194,9 +171,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     featdir = bs_path_join(report, "features");
     bs_backbone_spec *specs = bs_cli_extract_specs(&xc);
     bs_extract_stats xs = {0};
-    bs_backbone_info *info = bs_calloc(xc.nmodels ? xc.nmodels : 1, sizeof *info);
-    xc.opt.info = info;
-    int failed = !featdir || !specs || !info || bs_extract(&ds, specs, xc.nmodels, xo, featdir, &xs);
+    int failed = !featdir || !specs || bs_extract(&ds, specs, xc.nmodels, xo, featdir, &xs);
     free(specs);
     if (!failed && root)
         fprintf(stderr, "reproduce: features in %.1f s (%zu computed, %zu from cache)\n", xs.seconds, xs.computed, xs.cached);
@@ -238,8 +213,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         bs_html_map *maps = NULL;
         char *maps_note = NULL;
         if (!failed && ran[1] && explain_errors > 0)
-            gallery_maps(&studies[1], &idx, featdir, &st.opt, &xc, info, (size_t)explain_errors, &maps, &h.nmaps,
-                         &maps_note);
+            gallery_maps(&studies[1], &idx, featdir, &st.opt, (size_t)explain_errors, &maps, &h.nmaps, &maps_note);
         h.maps = maps;
         h.maps_note = maps_note;
         for (int p = 0; p < 2; p++) {
@@ -255,7 +229,6 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     for (int p = 0; p < 2; p++)
         if (ran[p]) bs_study_free(&studies[p]);
     bs_feature_index_free(&idx);
-    free(info);
     free(datadesc);
     free(backbones);
     if (failed) rc = bs_cli_fail("reproduce");

@@ -5,6 +5,7 @@
 #include "maps.h"
 
 #include <glib.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,23 +61,76 @@ static float *load_features(const char *featdir, const bs_experiment *x, size_t 
     return out;
 }
 
+/* The recorded backbone of feature set `name` from extract.json into *b; its folder into
+ * *dir (malloc'd) unless the caller gave one. */
+static int recorded_backbone(json_t *list, const char *name, const char *given_dir,
+                             bs_pipeline_backbone *b, char **dir) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        const char *n = json_string_value(json_object_get(v, "name"));
+        const char *path = json_string_value(json_object_get(v, "path"));
+        const char *sha = json_string_value(json_object_get(v, "sha256"));
+        const char *tap = json_string_value(json_object_get(v, "tap"));
+        json_t *size = json_object_get(v, "input_size"), *dim = json_object_get(v, "dim");
+        if (!n || strcmp(n, name) != 0)
+            continue;
+        if (!path || !sha || strlen(sha) != 64 || !tap || !json_is_integer(size) || !json_is_integer(dim))
+            return bs_error("extract.json: backbone '%s' is incomplete", name);
+        const char *slash = strrchr(path, '/');
+        char *d = given_dir ? bs_strdup(given_dir)
+                            : slash ? bs_strfmt("%.*s", (int)(slash - path), path) : bs_strdup(".");
+        if (!d)
+            return -1;
+        if (*dir && strcmp(*dir, d) != 0) {
+            free(d);
+            return bs_error("the backbones are in different folders: give one folder holding them");
+        }
+        if (!*dir)
+            *dir = d;
+        else
+            free(d);
+        snprintf(b->name, sizeof b->name, "%s", n);
+        snprintf(b->file, sizeof b->file, "%s", slash ? slash + 1 : path);
+        snprintf(b->sha256, sizeof b->sha256, "%s", sha);
+        snprintf(b->tap, sizeof b->tap, "%s", tap);
+        b->input_size = (int)json_integer_value(size);
+        b->dim = json_integer_value(dim);
+        return 0;
+    }
+    return bs_error("extract.json names no backbone '%s'", name);
+}
+
+/* The experiment's backbones, in feature-set order, from the feature folder's extract.json. */
+static int read_backbones(const char *featdir, const bs_experiment *x, const char *given_dir,
+                          bs_pipeline_backbone *b, char **dir) {
+    char *path = bs_path_join(featdir, "extract.json");
+    unsigned char *data = NULL;
+    size_t len = 0;
+    json_t *root = NULL;
+    int rc = path && bs_read_file(path, 1u << 20, &data, &len) == 0 ? 0 : -1;
+    if (rc == 0 && !(root = json_loadb((const char *)data, len, 0, NULL)))
+        rc = bs_error("%s: not valid JSON", path);
+    for (size_t i = 0; rc == 0 && i < x->nfeatures; i++)
+        rc = recorded_backbone(json_object_get(root, "backbones"), x->features[i], given_dir, &b[i], dir);
+    json_decref(root);
+    free(data);
+    free(path);
+    return rc;
+}
+
 /* A pipeline without autoencoder whose backbones are the experiment's feature sets in order. */
 static int make_pipeline(bs_pipeline *p, const bs_study *s, const bs_experiment *x, int64_t w,
-                         const bs_report_maps_options *o) {
+                         const char *featdir, const bs_report_maps_options *o, char **dir) {
     memset(p, 0, sizeof *p);
     if (!(p->backbones = bs_calloc(x->nfeatures, sizeof *p->backbones)))
         return -1;
     p->n_backbones = x->nfeatures;
+    if (read_backbones(featdir, x, o->backbone_dir, p->backbones, dir))
+        return -1;
     int64_t sum = 0;
-    for (size_t i = 0; i < x->nfeatures; i++) {
-        size_t k = 0;
-        while (k < o->nbackbones && strcmp(o->backbones[k].name, x->features[i]) != 0)
-            k++;
-        if (k == o->nbackbones)
-            return bs_error("no backbone named '%s' for the occlusion maps", x->features[i]);
-        p->backbones[i] = o->backbones[k];
-        sum += o->backbones[k].dim;
-    }
+    for (size_t i = 0; i < x->nfeatures; i++)
+        sum += p->backbones[i].dim;
     if (sum != w)
         return bs_error("the backbones give %lld features, the feature folder %lld", (long long)sum,
                         (long long)w);
@@ -178,8 +232,10 @@ int bs_report_occlusion_maps(const bs_study *s, const bs_feature_index *idx, con
     bs_pipeline_runtime *rt = NULL;
     bs_html_map *out = k ? bs_calloc(k, sizeof *out) : NULL;
     int rc = !rows || (k && (!feat || !out)) ? -1 : 0;
-    if (rc == 0 && k && (make_pipeline(&p, s, x, w, o) || !(rt = bs_pipeline_runtime_open(&p, o->backbone_dir))))
+    char *dir = NULL;
+    if (rc == 0 && k && (make_pipeline(&p, s, x, w, featdir, o, &dir) || !(rt = bs_pipeline_runtime_open(&p, dir))))
         rc = -1;
+    free(dir);
     if (rc == 0 && k)
         rc = explain_all(&p, rt, s, (size_t)e, feat, w, idx, rows, k, o, out);
     if (rc == 0 && k == 0) {

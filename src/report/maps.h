@@ -5,7 +5,7 @@
  * one); original views only; at most max_images (default 8), most confident errors first; a
  * coarse grid (default 5×5, patch 0.3: 26 forward passes per image). Each image is explained
  * through the model that tested it: its fold's SVM refitted exactly as the study fitted it
- * (bs_study_refit_svm), behind the backbones that made the features.
+ * (bs_study_refit_svm), behind the backbones that made the features (extract.json).
  * Not for: autoencoder experiments (refitting their autoencoders per fold would cost as much
  * as the study itself). */
 #ifndef BS_REPORT_MAPS_H
@@ -23,9 +23,10 @@ typedef struct bs_report_maps_options {
     size_t max_images;          /* default 8 */
     bs_explain_options explain; /* default grid 5, patch 0.3, batch 8 */
     double kernel_scale;        /* the study's --kernel-scale (0: auto) */
-    const bs_pipeline_backbone *backbones; /* what made the feature sets, matched by name */
-    size_t nbackbones;
-    const char *backbone_dir; /* where backbones[i].file are */
+    /* The backbones come from the feature folder's extract.json (name, path, sha256, input
+     * side, tap, width): found at their recorded paths, or by file name in backbone_dir when
+     * it is given; the runtime refuses a file whose SHA-256 differs. */
+    const char *backbone_dir;
 } bs_report_maps_options;
 
 void bs_report_maps_options_init(bs_report_maps_options *o);

@@ -47,6 +47,18 @@ expect 0 "experiment" -- "$BIN" --seed 7 experiment --features "$WORK/r/features
 [ -s "$WORK/e/report.html" ] && [ -z "$(outside_refs "$WORK/e/report.html")" ] && ok \
     || fail "experiment writes a self-contained report.html"
 
+# experiment makes maps only when asked, through the backbones extract.json records.
+expect 0 "experiment --explain-errors" -- "$BIN" --seed 7 experiment --features "$WORK/r/features" --protocol grouped \
+    --folds 3 --latent none --explain-errors 1 --report "$WORK/g"
+grep -qE 'aria-label="occlusion map"|No occlusion maps: .* got every original view right' "$WORK/g/report.html" && ok \
+    || fail "experiment --explain-errors: a map or the reason for none"
+grep -q 'aria-label="occlusion map"' "$WORK/e/report.html" && fail "experiment made maps unasked" || ok
+if grep -q 'aria-label="occlusion map"' "$WORK/g/report.html"; then
+    expect 1 "maps with backbones absent" -- "$BIN" --seed 7 experiment --features "$WORK/r/features" \
+        --protocol grouped --folds 3 --latent none --explain-errors 1 --backbone-dir "$WORK/none" --report "$WORK/g2"
+    stderr_has "googlenet-bvlc.onnx does not exist" "the missing backbone is named"
+fi
+
 if [ -z "$CHROMIUM" ]; then
     echo "SKIP: chromium absent: report.html not rendered (Debian package chromium)"
 else
