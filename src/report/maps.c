@@ -221,7 +221,9 @@ int bs_report_occlusion_maps(const bs_study *s, const bs_feature_index *idx, con
     *note = NULL;
     long e = pick_experiment(s);
     if (e < 0) {
-        *note = bs_strdup("No occlusion maps: every experiment has an autoencoder.");
+        *note = bs_strdup(s->task != BS_TASK_BINARY
+                              ? "No occlusion maps: they explain one decision value, and a K-class task has several."
+                              : "No occlusion maps: every experiment has an autoencoder.");
         return *note ? 0 : -1;
     }
     const bs_experiment *x = &s->experiments[e];
