@@ -182,6 +182,14 @@ static void report_html_shows_the_known_answers(void **state) {
     /* thumbnails: images 0..4 appear (gallery 1, 3, 4; pair 0, 2) once each, plus the map */
     assert_int_equal(count(h, "{background-image:url(data:image/jpeg;base64,/9j/"), IMAGES + 1);
     free(html);
+    /* An image that cannot be read any more: the page is still written, its card keeps its
+     * caption and gets no thumbnail. */
+    remove(paths[4]);
+    assert_int_equal(bs_report_write_html(&in, dir), 0);
+    assert_int_equal(bs_read_file(out, 64 << 20, &html, &len), 0);
+    assert_int_equal(count((const char *)html, "{background-image:url(data:image/jpeg;base64,/9j/"), IMAGES);
+    assert_non_null(strstr((const char *)html, ">img4.jpg<"));
+    free(html);
     free(out);
     free(nd);
     free(ndtext);
