@@ -13,14 +13,18 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "core/progress.h"
 #include "image/image.h"
+#include "pipeline/explain.h"
 #include "pipeline/pipeline.h"
 
 static void usage(FILE *fp) {
     fprintf(
         fp,
         "Usage: blastscan predict --model MODEL.blastscan [--backbone-dir DIR]\n"
-        "                         [--format table|json|csv] [--batch N] IMAGE|DIR ...\n\n"
+        "                         [--format table|json|csv] [--batch N]\n"
+        "                         [--explain OUTDIR [--explain-grid G] [--explain-patch F]]\n"
+        "                         IMAGE|DIR ...\n\n"
         "Classify images with a pipeline written by `blastscan train`. A folder is searched\n"
         "recursively for .jpg .jpeg .tif .tiff .png .bmp files (in name order). Per image: the\n"
         "predicted class, the SVM decision value (> 0: ALL), the calibrated probability of ALL\n"
@@ -32,11 +36,20 @@ static void usage(FILE *fp) {
         "                   names; each is verified by sha256 (default: the assets' models/)\n"
         "  --format F       table (default), json (one object per line) or csv\n"
         "  --batch N        images per network run (default 8)\n"
+        "  --explain OUTDIR also write, per image, an occlusion-sensitivity map of the SVM\n"
+        "                   decision: a patch of the image's mean colour slid over a GxG grid,\n"
+        "                   the decision's drop at each position. OUTDIR/NAME.png overlays it\n"
+        "                   on the image (red: the region pushed towards ALL, blue: towards\n"
+        "                   healthy); OUTDIR/NAME.npy is the raw GxG map (docs/explain.md).\n"
+        "                   Costs G*G+1 forward passes per image.\n"
+        "  --explain-grid G positions per side (default 7: 50 passes per image)\n"
+        "  --explain-patch F patch side as a fraction of the image side (default 0.25)\n"
         "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
         "are still classified).\n");
 }
 
-enum { OPT_MODEL = 6001, OPT_BACKBONE_DIR, OPT_FORMAT, OPT_BATCH };
+enum { OPT_MODEL = 6001, OPT_BACKBONE_DIR, OPT_FORMAT, OPT_BATCH, OPT_EXPLAIN, OPT_EXPLAIN_GRID,
+       OPT_EXPLAIN_PATCH };
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 typedef struct {
@@ -82,6 +95,53 @@ static int walk(const char *dir, list *out, int depth) {
         free(ents[i]);
     }
     free(ents);
+    return rc;
+}
+
+/* --explain: occlusion maps written beside each other in one folder, one file stem per image
+ * (a repeated stem gets -2, -3, ...). */
+typedef struct {
+    const char *dir; /* NULL: no maps */
+    bs_explain_options opt;
+    list used;
+    size_t images;
+    double seconds;
+} explainer;
+
+static char *unique_stem(explainer *e, const char *path) {
+    char *stem = bs_path_stem(path);
+    for (int k = 2; stem; k++) {
+        int taken = 0;
+        for (size_t i = 0; i < e->used.n && !taken; i++)
+            taken = !strcmp(e->used.v[i], stem);
+        if (!taken)
+            return list_add(&e->used, stem) ? (free(stem), NULL) : stem;
+        free(stem);
+        char *base = bs_path_stem(path);
+        stem = base ? bs_strfmt("%s-%d", base, k) : NULL;
+        free(base);
+    }
+    return NULL;
+}
+
+static int explain_one(explainer *e, const bs_pipeline *p, bs_pipeline_runtime *rt,
+                       const bs_image *img, const char *path) {
+    double t0 = bs_now();
+    char *stem = unique_stem(e, path);
+    char *png = stem ? bs_strfmt("%s/%s.png", e->dir, stem) : NULL;
+    char *npy = stem ? bs_strfmt("%s/%s.npy", e->dir, stem) : NULL;
+    bs_explain_map m = {0};
+    int rc = png && npy ? bs_pipeline_explain(p, rt, img, &e->opt, &m) : -1;
+    if (rc == 0)
+        rc = bs_explain_write(img, &m, png, npy);
+    if (rc)
+        bs_error_prefix("%s: occlusion map: ", path);
+    bs_explain_map_free(&m);
+    free(stem);
+    free(png);
+    free(npy);
+    e->images += rc == 0;
+    e->seconds += bs_now() - t0;
     return rc;
 }
 
@@ -139,11 +199,16 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
                                          {"backbone-dir", required_argument, 0, OPT_BACKBONE_DIR},
                                          {"format", required_argument, 0, OPT_FORMAT},
                                          {"batch", required_argument, 0, OPT_BATCH},
+                                         {"explain", required_argument, 0, OPT_EXPLAIN},
+                                         {"explain-grid", required_argument, 0, OPT_EXPLAIN_GRID},
+                                         {"explain-patch", required_argument, 0, OPT_EXPLAIN_PATCH},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *model = NULL, *bdir = NULL;
     int fmt = FMT_TABLE, c;
-    long batch = 8;
+    long batch = 8, grid = 0;
+    explainer ex = {0};
+    bs_explain_options_init(&ex.opt);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -167,6 +232,20 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
             if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &batch))
                 return BS_EXIT_USAGE;
             break;
+        case OPT_EXPLAIN:
+            ex.dir = optarg;
+            break;
+        case OPT_EXPLAIN_GRID:
+            if (bs_cli_parse_int("predict", "--explain-grid", optarg, 1, BS_EXPLAIN_MAX_GRID, &grid))
+                return BS_EXIT_USAGE;
+            ex.opt.grid = (int)grid;
+            break;
+        case OPT_EXPLAIN_PATCH:
+            if (bs_cli_parse_double("predict", "--explain-patch", optarg, &ex.opt.patch))
+                return BS_EXIT_USAGE;
+            if (!(ex.opt.patch > 0 && ex.opt.patch <= 1))
+                return bs_cli_usage("predict", "--explain-patch must be a fraction in (0, 1]");
+            break;
         case 'h':
             usage(stdout);
             return BS_EXIT_OK;
@@ -179,8 +258,11 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
     if (optind == argc)
         return bs_cli_usage("predict", "no image or folder given");
 
+    ex.opt.batch = (size_t)batch;
     list files = {0};
     int rc = BS_EXIT_OK;
+    if (ex.dir && bs_mkdir_p(ex.dir))
+        return bs_cli_fail("predict");
     for (int i = optind; i < argc; i++) {
         int r;
         if (bs_is_dir(argv[i]))
@@ -244,9 +326,20 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
             for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)
                 print_result(fmt, &p, names[i], &res[i]);
             fflush(stdout);
+            for (size_t i = 0; ex.dir && i < k && rc != BS_EXIT_FAIL; i++)
+                if (explain_one(&ex, &p, rt, &imgs[i], names[i])) {
+                    fprintf(stderr, "blastscan predict: error: %s\n", bs_error_message());
+                    rc = 2;
+                }
             for (size_t i = 0; i < b; i++)
                 bs_image_free(&imgs[i]);
         }
+        if (ex.images)
+            fprintf(stderr,
+                    "predict: occlusion maps of %zu images in %s (%dx%d grid, patch %g, %d forward "
+                    "passes per image, %.1f s per image)\n",
+                    ex.images, ex.dir, ex.opt.grid, ex.opt.grid, ex.opt.patch,
+                    ex.opt.grid * ex.opt.grid + 1, ex.seconds / (double)ex.images);
         if (rc == 2)
             rc = BS_EXIT_FAIL;
         free(imgs);
@@ -262,5 +355,8 @@ out:
     for (size_t i = 0; i < files.n; i++)
         free(files.v[i]);
     free(files.v);
+    for (size_t i = 0; i < ex.used.n; i++)
+        free(ex.used.v[i]);
+    free(ex.used.v);
     return rc;
 }

@@ -14,6 +14,8 @@
 #include "core/io.h"
 #include "core/progress.h"
 #include "features/extract.h"
+#include "report/html.h"
+#include "report/maps.h"
 #include "report/report.h"
 #include "study/study.h"
 
@@ -32,7 +34,8 @@ static void usage(FILE *fp) {
             "                           [--sample N] [--folds K] [--latent F,...] [--epochs N]\n"
             "                           [--cache DIR | --no-cache] --report OUTDIR\n\n"
             "Extract features (cached), run Exp 1-3 under each protocol, and write OUTDIR/report.md\n"
-            "with both protocols side by side and what the paper protocol leaks; OUTDIR/paper/ and\n"
+            "with both protocols side by side and what the paper protocol leaks, and OUTDIR/report.html\n"
+            "(the same, self-contained, with figures and every misclassified image); OUTDIR/paper/ and\n"
             "OUTDIR/grouped/ hold each protocol's results.json, tables and figures, OUTDIR/features/\n"
             "the feature folder.\n\n"
             "Defaults: the Aria 2021 dataset in the assets folder (Early,Pre,Pro = ALL), a stratified\n"
@@ -43,11 +46,14 @@ static void usage(FILE *fp) {
             "  --augment A      flip (default: original + two mirrors, as the paper) or none\n"
             "  --sample N       stratified random subset of N images (seeded); 0 = all\n"
             BS_STUDY_OPTIONS_HELP("0.25: Case 1, the paper's standard model")
+            "  --explain-errors N  occlusion maps in report.html of the grouped protocol's N most\n"
+            "                   confident errors of its fused model (default 8; 0: none; 26\n"
+            "                   forward passes per image; docs/report.md)\n"
             "  --report OUTDIR  where to write\n",
             DEFAULT_SAMPLE, DEFAULT_EPOCHS);
 }
 
-enum { OPT_SAMPLE = 4001, OPT_REPORT };
+enum { OPT_SAMPLE = 4001, OPT_REPORT, OPT_EXPLAIN_ERRORS };
 
 /* A wall time as people read it: "42 s", "15 min 56 s", "2 h 3 min 4 s". */
 static void format_duration(double seconds, char *buf, size_t size) {
@@ -78,12 +84,25 @@ static char *join_names(const bs_dataset *ds, const bs_cli_data *data, const cha
     return d;
 }
 
+/* Occlusion maps of the grouped study's most confident errors, through the backbones that
+ * made the features. A failure only leaves the gallery without maps (a warning). */
+static void gallery_maps(const bs_study *s, const bs_feature_index *idx, const char *featdir,
+                         const bs_study_options *so, size_t max, bs_html_map **maps, size_t *n, char **note) {
+    bs_report_maps_options o;
+    bs_report_maps_options_init(&o);
+    o.max_images = max;
+    o.kernel_scale = so->kernel_scale;
+    if (bs_report_occlusion_maps(s, idx, featdir, &o, maps, n, note))
+        fprintf(stderr, "blastscan reproduce: warning: no occlusion maps in report.html: %s\n", bs_error_message());
+}
+
 int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
                                          BS_STUDY_LONG_OPTIONS,
                                          BS_EXTRACT_LONG_OPTIONS,
                                          {"sample", required_argument, 0, OPT_SAMPLE},
                                          {"report", required_argument, 0, OPT_REPORT},
+                                         {"explain-errors", required_argument, 0, OPT_EXPLAIN_ERRORS},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     double t0 = bs_now();
@@ -98,7 +117,7 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
     bs_cli_extract xc;
     bs_cli_extract_init(&xc, 1);
     const bs_extract_options *xo = &xc.opt;
-    long sample = -1;
+    long sample = -1, explain_errors = 8;
     int c, rc = BS_EXIT_USAGE;
     const char *report = NULL;
     char *default_data = NULL, *featdir = NULL, *sub = NULL;
@@ -114,6 +133,9 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
             if (bs_cli_parse_int("reproduce", "--sample", optarg, 0, 100000000, &sample)) goto done;
             break;
         case OPT_REPORT: report = optarg; break;
+        case OPT_EXPLAIN_ERRORS:
+            if (bs_cli_parse_int("reproduce", "--explain-errors", optarg, 0, 10000, &explain_errors)) goto done;
+            break;
         case 'h': usage(stdout); rc = BS_EXIT_OK; goto done;
         default: bs_cli_usage("reproduce", "unknown option"); goto done;
         }
@@ -195,6 +217,23 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         bs_report_context ctx = {sample_note, backbones ? backbones : "?", xo->augment ? "flip (original + hmirror + vmirror)" : "none",
                                  xs.seconds, bs_now() - t0, BLASTSCAN_VERSION};
         failed = bs_report_write_summary(ran[0] ? &studies[0] : NULL, ran[1] ? &studies[1] : NULL, &ctx, report);
+        char *dirs[2] = {bs_path_join(report, "paper"), bs_path_join(report, "grouped")};
+        bs_html_input h = {.idx = &idx, .featdir = featdir, .ctx = &ctx};
+        bs_html_map *maps = NULL;
+        char *maps_note = NULL;
+        if (!failed && ran[1] && explain_errors > 0)
+            gallery_maps(&studies[1], &idx, featdir, &st.opt, (size_t)explain_errors, &maps, &h.nmaps, &maps_note);
+        h.maps = maps;
+        h.maps_note = maps_note;
+        for (int p = 0; p < 2; p++) {
+            h.study[p] = ran[p] ? &studies[p] : NULL;
+            h.study_dir[p] = dirs[p];
+        }
+        if (!failed) failed = !dirs[0] || !dirs[1] || bs_report_write_html(&h, report);
+        free(dirs[0]);
+        free(dirs[1]);
+        bs_report_maps_free(maps, h.nmaps);
+        free(maps_note);
     }
     for (int p = 0; p < 2; p++)
         if (ran[p]) bs_study_free(&studies[p]);

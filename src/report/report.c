@@ -446,7 +446,8 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
         }
         fputs("\n", fp);
     }
-    fputs("## Files\n\n", fp);
+    fputs("## Files\n\n- `report.html`: this report on one self-contained page, with the figures, every "
+          "misclassified image and the near-duplicate pairs that were joined\n", fp);
     if (paper) fputs("- `paper/`: results.json, predictions.csv, table1.md/.csv, figures/*.svg\n", fp);
     if (grouped) fputs("- `grouped/`: the same for the grouped protocol\n", fp);
     fputs("\nFigures: ", fp);

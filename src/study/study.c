@@ -486,3 +486,27 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     if (rc) bs_study_free(s);
     return rc;
 }
+
+bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, int64_t w, double kernel_scale) {
+    if (e >= s->nexperiments || f < 0 || f >= s->folds) {
+        bs_error("refit: no experiment %zu, fold %d", e, f + 1);
+        return NULL;
+    }
+    if (s->experiments[e].latent > 0) {
+        bs_error("%s: refitting an experiment with an autoencoder is not supported", s->experiments[e].name);
+        return NULL;
+    }
+    int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;
+    if (bs_folds_split(s->fold, (int64_t)s->n, f, &train, &ntrain, &test, &ntest)) return NULL;
+    /* The same parameters and seed as run_experiment: the same model, bit for bit. */
+    bs_svm_params sp;
+    bs_svm_params_default(&sp);
+    sp.kernel_scale = kernel_scale;
+    sp.n_classes = s->nclasses;
+    bs_rng rng;
+    bs_rng_seed(&rng, bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f));
+    bs_svm *svm = bs_svm_fit(x, (int64_t)s->n, w, s->labels, train, ntrain, &sp, &rng);
+    free(train);
+    free(test);
+    return svm;
+}

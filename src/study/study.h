@@ -24,6 +24,7 @@
 
 #include "eval/eval.h"
 #include "features/featdir.h"
+#include "svm/svm.h"
 
 typedef enum { BS_PROTOCOL_PAPER = 0, BS_PROTOCOL_GROUPED = 1 } bs_protocol;
 
@@ -96,5 +97,10 @@ int bs_protocol_parse(const char *s, bs_protocol *out);
 /* Run every experiment on the feature folder `dir` (index already read into idx). */
 int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, bs_study *out);
 void bs_study_free(bs_study *s);
+
+/* The SVM of experiment e, fold f, refitted exactly as bs_study_run fitted it (the same
+ * training rows, parameters and seed) on that experiment's features x (n × w), e.g. to explain
+ * the decisions it made. Experiments without an autoencoder only. NULL on error. */
+bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, int64_t w, double kernel_scale);
 
 #endif
