@@ -393,6 +393,7 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
                 idx.rows[r] = (bs_feature_row){(long)r, ds->samples[s].path, ds->samples[s].label,
                                                ds->samples[s].class_name, ds->samples[s].group, (bs_view)v};
         if (rc == 0) rc = write_manifest(outdir, bb, nb, opt->augment, nrows);
+        if (rc == 0) rc = bs_featdir_write_near_duplicates(outdir, ds);
         if (rc == 0) rc = bs_featdir_write_index(outdir, &idx);
         free(idx.rows);
     }
