@@ -173,12 +173,33 @@ static void test_thumbnail_sizes(void **state) {
     assert_int_equal(bs_neardup_thumbnail(px, 0, 3, t), -1);
 }
 
+/* Average linkage: a weak link between two established pairs does not chain them; a third image
+ * joins a pair through one of its two links; two pairs merge when half the cross pairs agree. */
+static void test_link(void **state) {
+    (void)state;
+    bs_neardup_pair p[] = {
+        {.a = 0, .b = 1, .fine = 0.95}, {.a = 2, .b = 3, .fine = 0.90}, {.a = 1, .b = 2, .fine = 0.60},
+        {.a = 4, .b = 5, .fine = 0.90}, {.a = 5, .b = 6, .fine = 0.80},
+        {.a = 7, .b = 8, .fine = 0.90}, {.a = 9, .b = 10, .fine = 0.90}, {.a = 7, .b = 9, .fine = 0.70},
+        {.a = 8, .b = 10, .fine = 0.65},
+    };
+    int64_t np = sizeof p / sizeof p[0];
+    assert_int_equal(bs_neardup_link(p, np, 11), 0);
+    for (int64_t i = 0; i < np; i++) {
+        if (i) assert_true(p[i - 1].fine >= p[i].fine); /* by descending score */
+        int want = !(p[i].a == 1 && p[i].b == 2);
+        if (p[i].linked != want)
+            fail_msg("pair %lld-%lld linked %d, want %d", (long long)p[i].a, (long long)p[i].b, p[i].linked, want);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shifted_crops_match),
         cmocka_unit_test(test_different_images_do_not_match),
         cmocka_unit_test(test_find_and_join),
         cmocka_unit_test(test_thumbnail_sizes),
+        cmocka_unit_test(test_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
