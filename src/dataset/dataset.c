@@ -658,10 +658,13 @@ static int near_verify(const bs_dataset *ds, double threshold, bs_neardup_pair *
     float *fine = rc == 0 && m ? bs_calloc(m, sizeof(float) * BS_NEARDUP_FINE_FLOATS) : NULL;
     if (rc == 0 && m && !fine) rc = -1;
     if (rc == 0 && m) rc = near_planes(ds, which, m, BS_NEARDUP_FINE_FLOATS, bs_neardup_fine, fine);
-#pragma omp parallel for schedule(dynamic, 4) if (rc == 0)
-    for (int64_t p = 0; p < (rc == 0 ? *np : 0); p++)
-        pairs[p].fine = bs_neardup_verify(fine + slot[pairs[p].a] * BS_NEARDUP_FINE_FLOATS,
-                                          fine + slot[pairs[p].b] * BS_NEARDUP_FINE_FLOATS, pairs[p].dx, pairs[p].dy);
+    if (rc == 0) {
+        int64_t count = *np;
+#pragma omp parallel for schedule(dynamic, 4)
+        for (int64_t p = 0; p < count; p++)
+            pairs[p].fine = bs_neardup_verify(fine + slot[pairs[p].a] * BS_NEARDUP_FINE_FLOATS,
+                                              fine + slot[pairs[p].b] * BS_NEARDUP_FINE_FLOATS, pairs[p].dx, pairs[p].dy);
+    }
     int64_t kept = 0;
     for (int64_t p = 0; p < *np && rc == 0; p++)
         if (pairs[p].fine >= threshold) pairs[kept++] = pairs[p];

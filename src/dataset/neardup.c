@@ -1,7 +1,8 @@
 /* neardup.c — near-duplicate images: the same cell photographed twice, a few pixels apart
  * (SPEC §7). Band-passed grey thumbnails compared by the best Pearson correlation over small
- * shifts; a coarse 16² plain-grey stage discards obvious non-matches first. The method and the
- * threshold are argued in docs/near-duplicates.md. Not for: exact duplicates (a pixel hash finds those)
+ * shifts; a coarse 16² plain-grey stage discards obvious non-matches first; candidates are
+ * verified on 128² finer band-passed planes at the shift found, and linked into clusters by
+ * average linkage. The method and the threshold are argued in docs/near-duplicates.md. Not for: exact duplicates (a pixel hash finds those)
  * or decoding images (the image stage). */
 #include "dataset/neardup.h"
 

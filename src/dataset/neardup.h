@@ -12,8 +12,11 @@
  * average, aspect ratio ignored), band-passed (minus its local mean over a
  * (2·BS_NEARDUP_HP+1)² box) so the shared "cell in the middle" shape does not dominate; two
  * thumbnails are compared by Pearson correlation over their overlap at every integer shift
- * within ±BS_NEARDUP_SHIFT thumbnail pixels, and match when the best correlation reaches the
- * threshold. Exact duplicates score 1. */
+ * within ±BS_NEARDUP_SHIFT thumbnail pixels, and are candidates when the best correlation
+ * reaches the threshold. Exact duplicates score 1. A candidate is then verified on finer planes
+ * at the shift found (bs_neardup_fine, bs_neardup_verify: thumbnails alone chain different
+ * round cells of single-cell crops), and verified pairs join by average linkage
+ * (bs_neardup_link). */
 #define BS_NEARDUP_SIZE 64
 #define BS_NEARDUP_SHIFT 4 /* ±4 thumbnail pixels: ±16 px on a 257 px crop */
 #define BS_NEARDUP_HP 3
