@@ -67,7 +67,8 @@ static void thumb(const unsigned char *rgb, float *t) {
 static void test_shifted_crops_match(void **state) {
     (void)state;
     static float ta[BS_NEARDUP_FLOATS], tb[BS_NEARDUP_FLOATS];
-    double worst = 1.0;
+    static float fa[BS_NEARDUP_FINE_FLOATS], fb[BS_NEARDUP_FINE_FLOATS];
+    double worst = 1.0, worst_fine = 1.0;
     int shifts[][2] = {{3, 0}, {0, 3}, {5, 4}, {8, 0}, {0, -8}, {-6, 7}, {8, 8}, {-3, -5}, {7, -2}};
     for (uint64_t seed = 1; seed <= 6; seed++) {
         double *f = make_field(seed);
@@ -85,12 +86,18 @@ static void test_shifted_crops_match(void **state) {
             double ex = -shifts[s][0] * (double)BS_NEARDUP_SIZE / CROP;
             double ey = -shifts[s][1] * (double)BS_NEARDUP_SIZE / CROP;
             assert_true(fabs(dx - ex) <= 1.0 && fabs(dy - ey) <= 1.0);
+            /* and the pair verifies on the fine planes at that shift */
+            assert_int_equal(bs_neardup_fine(a, CROP, CROP, fa), 0);
+            assert_int_equal(bs_neardup_fine(b, CROP, CROP, fb), 0);
+            double fine = bs_neardup_verify(fa, fb, dx, dy);
+            if (fine < worst_fine) worst_fine = fine;
+            assert_true(fine >= BS_NEARDUP_THRESHOLD);
             free(a), free(b);
         }
         free(f);
     }
-    fprintf(stderr, "shifted crops (3–8 px, new noise, brightness change): lowest score %.3f\n",
-            worst);
+    fprintf(stderr, "shifted crops (3–8 px, new noise, brightness change): lowest score %.3f, verified %.3f\n",
+            worst, worst_fine);
 }
 
 static void test_different_images_do_not_match(void **state) {
@@ -171,6 +178,13 @@ static void test_thumbnail_sizes(void **state) {
     assert_int_equal(bs_neardup_thumbnail(flat, 20, 10, u), 0);
     assert_true(bs_neardup_score(u, u, NULL, NULL) < BS_NEARDUP_THRESHOLD);
     assert_int_equal(bs_neardup_thumbnail(px, 0, 3, t), -1);
+    /* The fine plane too: finite on a tiny image; a flat one never verifies. */
+    static float f[BS_NEARDUP_FINE_FLOATS], g[BS_NEARDUP_FINE_FLOATS];
+    assert_int_equal(bs_neardup_fine(px, 7, 3, f), 0);
+    for (int i = 0; i < BS_NEARDUP_FINE_FLOATS; i++) assert_true(isfinite(f[i]));
+    assert_int_equal(bs_neardup_fine(flat, 20, 10, g), 0);
+    assert_true(bs_neardup_verify(g, g, 0, 0) < BS_NEARDUP_THRESHOLD);
+    assert_int_equal(bs_neardup_fine(px, 7, 0, f), -1);
 }
 
 /* Average linkage: a weak link between two established pairs does not chain them; a third image
