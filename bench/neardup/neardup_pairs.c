@@ -15,7 +15,7 @@
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: neardup_pairs LIST.txt [THRESHOLD]\n");
+        fprintf(stderr, "usage: neardup_pairs LIST.txt [THRESHOLD [PAIRS.tsv]]\n");
         return 2;
     }
     double thr = argc > 2 ? atof(argv[2]) : 0.3;
@@ -26,12 +26,15 @@ int main(int argc, char **argv) {
     while (fgets(line, sizeof line, fp)) {
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0]) continue;
-        paths = realloc(paths, (n + 1) * sizeof *paths);
-        paths[n++] = strdup(line);
+        char **grown = realloc(paths, (n + 1) * sizeof *paths);
+        if (!grown || !(grown[n] = strdup(line))) return 1;
+        paths = grown;
+        n++;
     }
     fclose(fp);
-    float *th = malloc(sizeof(float) * BS_NEARDUP_FLOATS * n);
-    float *fine = malloc(sizeof(float) * BS_NEARDUP_FINE_FLOATS * n);
+    float *th = malloc(sizeof(float) * BS_NEARDUP_FLOATS * (n ? n : 1));
+    float *fine = malloc(sizeof(float) * BS_NEARDUP_FINE_FLOATS * (n ? n : 1));
+    if (!th || !fine) return 1;
     double t0 = bs_now();
 #pragma omp parallel for schedule(dynamic, 8)
     for (size_t i = 0; i < n; i++) {
@@ -51,6 +54,7 @@ int main(int argc, char **argv) {
         FILE *pf = fopen(argv[3], "r");
         if (!pf) return 1;
         pairs = malloc(sizeof *pairs * 1000000);
+        if (!pairs) return 1;
         np = 0;
         char a[4096], b[4096];
         double sc, fi;
