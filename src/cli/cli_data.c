@@ -69,6 +69,7 @@ int bs_cli_data_open(const bs_cli_data *d, size_t sample, uint64_t seed, bs_data
         return -1;
     }
     if (joined) fprintf(stderr, "blastscan: %lld near-duplicate pairs joined into shared groups\n", (long long)joined);
+    bs_dataset_warn_groups(out);
     return 0;
 }
 

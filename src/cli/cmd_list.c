@@ -18,7 +18,8 @@ static void usage(FILE *fp) {
             "List every sample found: path, label (1 = ALL, 0 = healthy), class and group.\n"
             "Every image is decoded once: unreadable files are reported, and images with\n"
             "identical pixels, or that are near duplicates (the same field photographed again),\n"
-            "share a group (so no split ever separates them).\n\n" BS_DATA_OPTIONS_HELP
+            "share a group (so no split ever separates them). A group holding both labels, or\n"
+            "more than 8 images joined by their pixels, is warned about on stderr.\n\n" BS_DATA_OPTIONS_HELP
             "  --format F       table (default), csv (header path,label,class,group) or json\n");
 }
 

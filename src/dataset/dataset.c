@@ -14,6 +14,7 @@
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/io.h"
+#include "core/log.h"
 #include "core/rng.h"
 #include "core/strings.h"
 #include "core/unionfind.h"
@@ -493,6 +494,7 @@ void bs_dataset_free(bs_dataset *ds) {
         free(ds->samples[i].group);
     }
     free(ds->samples);
+    free(ds->pairs);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -638,7 +640,12 @@ int bs_dataset_sample(bs_dataset *ds, size_t n, uint64_t seed) {
             free(ds->samples[i].group);
         }
     }
-    if (rc == 0) ds->n = kept;
+    if (rc == 0) {
+        ds->n = kept;
+        free(ds->pairs); /* their indices named the samples before the cut */
+        ds->pairs = NULL;
+        ds->npairs = 0;
+    }
     free(cls);
     free(count);
     free(quota);
@@ -649,24 +656,17 @@ int bs_dataset_sample(bs_dataset *ds, size_t n, uint64_t seed) {
     return rc;
 }
 
-int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *joined_pairs) {
-    if (joined_pairs) *joined_pairs = 0;
-    size_t n = ds->n;
-    if (n < 2 || threshold <= 0) return 0;
-    float *thumbs = bs_calloc(n, sizeof(float) * BS_NEARDUP_FLOATS);
-    int64_t *parent = bs_calloc(n, sizeof *parent);
-    if (!thumbs || !parent) {
-        free(thumbs);
-        free(parent);
-        return -1;
-    }
+/* Decode images `which[0..m)` again (in parallel) and give each to `plane` (thumbnail or fine
+ * plane, `floats` values each) into out[k * floats]. */
+static int near_planes(const bs_dataset *ds, const size_t *which, size_t m, size_t floats,
+                       int (*plane)(const unsigned char *, int, int, float *), float *out) {
     int failed = 0;
     char *first_error = NULL;
 #pragma omp parallel for schedule(dynamic, 8)
-    for (size_t i = 0; i < n; i++) {
+    for (size_t k = 0; k < m; k++) {
         bs_image img;
-        int bad = bs_image_load(ds->samples[i].path, &img) ||
-                  bs_neardup_thumbnail(img.rgb, img.width, img.height, thumbs + i * BS_NEARDUP_FLOATS);
+        int bad = bs_image_load(ds->samples[which[k]].path, &img) ||
+                  plane(img.rgb, img.width, img.height, out + k * floats);
         if (img.rgb) bs_image_free(&img);
         if (bad) {
 #pragma omp critical(bs_dataset_neardup_error)
@@ -676,21 +676,86 @@ int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *j
             }
         }
     }
-    bs_neardup_pair *pairs = NULL;
-    int64_t npairs = 0;
     int rc = failed ? bs_error("%s", first_error ? first_error : "cannot decode an image") : 0;
     free(first_error);
-    if (rc == 0) rc = bs_neardup_find(thumbs, (int64_t)n, threshold, &pairs, &npairs);
+    return rc;
+}
+
+/* Candidate pairs (thumbnail score >= threshold) of every sample. */
+static int near_candidates(const bs_dataset *ds, double threshold, bs_neardup_pair **pairs, int64_t *np) {
+    size_t n = ds->n;
+    float *thumbs = bs_calloc(n, sizeof(float) * BS_NEARDUP_FLOATS);
+    size_t *all = bs_calloc(n, sizeof *all);
+    int rc = thumbs && all ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) all[i] = i;
+    if (rc == 0) rc = near_planes(ds, all, n, BS_NEARDUP_FLOATS, bs_neardup_thumbnail, thumbs);
+    if (rc == 0) rc = bs_neardup_find(thumbs, (int64_t)n, threshold, pairs, np);
     free(thumbs);
-    /* Union the existing groups (equal names) with the pairs; a joined group takes the name
-     * of its first member's group. */
+    free(all);
+    return rc;
+}
+
+/* Verify candidates on fine planes (decoding only their images) and keep those whose fine
+ * score reaches threshold, compacting pairs in place. */
+static int near_verify(const bs_dataset *ds, double threshold, bs_neardup_pair *pairs, int64_t *np) {
+    size_t n = ds->n, m = 0;
+    size_t *slot = bs_malloc(sizeof *slot * n), *which = bs_malloc(sizeof *which * n);
+    int rc = slot && which ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) slot[i] = SIZE_MAX;
+    for (int64_t p = 0; p < *np && rc == 0; p++)
+        for (int e = 0; e < 2; e++) {
+            size_t i = (size_t)(e ? pairs[p].b : pairs[p].a);
+            if (slot[i] == SIZE_MAX) slot[i] = m, which[m++] = i;
+        }
+    float *fine = rc == 0 && m ? bs_calloc(m, sizeof(float) * BS_NEARDUP_FINE_FLOATS) : NULL;
+    if (rc == 0 && m && !fine) rc = -1;
+    if (rc == 0 && m) rc = near_planes(ds, which, m, BS_NEARDUP_FINE_FLOATS, bs_neardup_fine, fine);
+    if (rc == 0) {
+        int64_t count = *np;
+#pragma omp parallel for schedule(dynamic, 4)
+        for (int64_t p = 0; p < count; p++)
+            pairs[p].fine = bs_neardup_verify(fine + slot[pairs[p].a] * BS_NEARDUP_FINE_FLOATS,
+                                              fine + slot[pairs[p].b] * BS_NEARDUP_FINE_FLOATS, pairs[p].dx, pairs[p].dy);
+    }
+    int64_t kept = 0;
+    for (int64_t p = 0; p < *np && rc == 0; p++)
+        if (pairs[p].fine >= threshold) pairs[kept++] = pairs[p];
+    if (rc == 0) *np = kept;
+    free(fine);
+    free(slot);
+    free(which);
+    return rc;
+}
+
+int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *joined_pairs) {
+    if (joined_pairs) *joined_pairs = 0;
+    free(ds->pairs);
+    ds->pairs = NULL;
+    ds->npairs = 0;
+    size_t n = ds->n;
+    if (n < 2 || threshold <= 0) return 0;
+    bs_neardup_pair *pairs = NULL;
+    int64_t npairs = 0;
+    int rc = near_candidates(ds, threshold, &pairs, &npairs);
+    if (rc == 0) rc = near_verify(ds, threshold, pairs, &npairs);
+    if (rc == 0) rc = bs_neardup_link(pairs, npairs, (int64_t)n); /* also sorts by fine score */
+    /* Union the existing groups (equal names) with the linked pairs; a joined group takes the
+     * name of its first member's group. */
+    int64_t *parent = rc == 0 ? bs_calloc(n, sizeof *parent) : NULL;
     const char **keys = rc == 0 ? bs_calloc(n, sizeof *keys) : NULL;
-    if (rc == 0 && !keys) rc = -1;
+    ds->pairs = rc == 0 && npairs ? bs_calloc((size_t)npairs, sizeof *ds->pairs) : NULL;
+    if (rc == 0 && (!parent || !keys || (npairs && !ds->pairs))) rc = -1;
     for (size_t i = 0; i < n && rc == 0; i++) keys[i] = ds->samples[i].group;
     if (rc == 0) bs_uf_init(parent, (int64_t)n);
     if (rc == 0) rc = join_equal(parent, n, keys);
     int64_t joined = 0;
-    for (int64_t p = 0; p < npairs && rc == 0; p++) joined += bs_uf_union(parent, pairs[p].a, pairs[p].b);
+    for (int64_t p = 0; p < npairs && rc == 0; p++) {
+        /* Only linked pairs merge groups (bs_neardup_link: no chaining through one weak link). */
+        int merge = pairs[p].linked && bs_uf_union(parent, pairs[p].a, pairs[p].b);
+        joined += merge;
+        ds->pairs[p] = (bs_dataset_pair){(size_t)pairs[p].a, (size_t)pairs[p].b, pairs[p].fine, merge};
+    }
+    if (rc == 0) ds->npairs = (size_t)npairs;
     for (size_t i = 0; i < n && rc == 0; i++) {
         size_t r = (size_t)bs_uf_find(parent, (int64_t)i);
         if (r == i || strcmp(ds->samples[i].group, ds->samples[r].group) == 0) continue;
@@ -707,4 +772,52 @@ int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *j
     free(pairs);
     free(parent);
     return rc;
+}
+
+typedef struct {
+    const char *group;
+    size_t idx;
+} grouped;
+
+static int cmp_grouped(const void *a, const void *b) {
+    const grouped *x = a, *y = b;
+    int c = strcmp(x->group, y->group);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* One warning for the run g[0..m) of one group, when it holds both labels or is large and
+ * was made by pixel joins (its name is a member's path, not a manifest's). */
+static int warn_group(const bs_dataset *ds, const grouped *g, size_t m) {
+    size_t all = 0, by_pixels = 0;
+    for (size_t k = 0; k < m; k++) {
+        all += ds->samples[g[k].idx].label == 1;
+        by_pixels |= strcmp(ds->samples[g[k].idx].path, g[0].group) == 0;
+    }
+    int mixed = all && all < m, large = by_pixels && m > BS_GROUP_WARN_SIZE;
+    if (!mixed && !large) return 0;
+    char some[1024] = "";
+    for (size_t k = 0; k < m && k < 3; k++)
+        snprintf(some + strlen(some), sizeof some - strlen(some), "%s%s", k ? ", " : "", ds->samples[g[k].idx].path);
+    char why[64];
+    snprintf(why, sizeof why, "%s%s%s", mixed ? "both labels" : "", mixed && large ? " and " : "",
+             large ? "more than " BS_GROUP_WARN_SIZE_TEXT " images" : "");
+    bs_warn("group %s holds %zu images (%zu ALL, %zu healthy: %s), e.g. %s%s; a false merge or a labelling "
+            "error: check its pairs (near_duplicates.csv of extract) or raise --near-duplicates",
+            g[0].group, m, all, m - all, why, some, m > 3 ? ", ..." : "");
+    return 1;
+}
+
+size_t bs_dataset_warn_groups(const bs_dataset *ds) {
+    if (ds->n == 0) return 0;
+    grouped *g = bs_calloc(ds->n, sizeof *g);
+    if (!g) return 0;
+    for (size_t i = 0; i < ds->n; i++) g[i] = (grouped){ds->samples[i].group, i};
+    qsort(g, ds->n, sizeof *g, cmp_grouped);
+    size_t warned = 0;
+    for (size_t i = 0, j; i < ds->n; i = j) {
+        for (j = i + 1; j < ds->n && strcmp(g[j].group, g[i].group) == 0;) j++;
+        warned += (size_t)warn_group(ds, g + i, j - i);
+    }
+    free(g);
+    return warned;
 }

@@ -28,9 +28,18 @@ typedef struct bs_sample {
     char pixel_sha256[65]; /* of the decoded RGB pixels; "" when not decoded */
 } bs_sample;
 
+/* A near-duplicate pair (bs_dataset_join_near_duplicates). */
+typedef struct bs_dataset_pair {
+    size_t a, b;  /* sample indices, a < b */
+    double score; /* verified score (fine planes after alignment, neardup.h) */
+    int joined;   /* 1 when this pair merged two groups */
+} bs_dataset_pair;
+
 typedef struct bs_dataset {
     size_t n;
     bs_sample *samples;
+    bs_dataset_pair *pairs; /* near-duplicate pairs, by descending score; indices into samples */
+    size_t npairs;
 } bs_dataset;
 
 typedef enum { BS_ON_ERROR_STOP = 0, BS_ON_ERROR_SKIP = 1 } bs_on_error;
@@ -58,10 +67,21 @@ void bs_dataset_free(bs_dataset *ds);
 int bs_dataset_sample(bs_dataset *ds, size_t n, uint64_t seed);
 
 /* Join the groups of near-duplicate images (neardup.h: the same field photographed again,
- * shifted or refocused) whose score reaches threshold (0.5 documented; <= 0 does nothing).
- * Decodes every image again. *joined_pairs (may be NULL) counts the pairs that merged two
- * groups. Call after bs_dataset_sample so a sample pays only for its own pairs. */
+ * shifted or refocused): a pair must score >= threshold on the thumbnails and again on the
+ * fine planes after alignment, and groups grow by average linkage (bs_neardup_link); 0.5
+ * documented, <= 0 does nothing. Decodes every image again (candidates twice). Fills
+ * ds->pairs with every verified pair; *joined_pairs (may be NULL) counts the pairs that merged
+ * two groups. Call after bs_dataset_sample so a sample pays only for its own pairs (sampling
+ * drops the pairs). */
 int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *joined_pairs);
+
+/* Warn (core/log.h) about every group that holds both labels, and every group of more than
+ * BS_GROUP_WARN_SIZE images that duplicate or near-duplicate joins made (a group named by a
+ * manifest may be large: a patient). Both are most likely false merges; a few members are
+ * named. Returns the number of warnings. */
+#define BS_GROUP_WARN_SIZE 8
+#define BS_GROUP_WARN_SIZE_TEXT "8"
+size_t bs_dataset_warn_groups(const bs_dataset *ds);
 
 /* Counts for summaries. */
 size_t bs_dataset_count_label(const bs_dataset *ds, int label);

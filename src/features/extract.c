@@ -396,8 +396,8 @@ static int fill_info(bs_backbone_info *info, const backbone *bb, size_t nb) {
     return 0;
 }
 
-/* extract.json, then index.csv: the index goes last, so a folder with an index is a complete
- * folder. */
+/* extract.json, near_duplicates.csv, then index.csv: the index goes last, so a folder with an
+ * index is a complete folder. */
 static int write_index(const extract_run *x, const backbone *bb, size_t nb, int augment) {
     const bs_dataset *ds = x->ds;
     bs_feature_index idx = {x->nrows, bs_calloc(x->nrows ? x->nrows : 1, sizeof(bs_feature_row))};
@@ -407,6 +407,7 @@ static int write_index(const extract_run *x, const backbone *bb, size_t nb, int 
             idx.rows[r] = (bs_feature_row){(long)r, ds->samples[s].path, ds->samples[s].label,
                                            ds->samples[s].class_name, ds->samples[s].group, (bs_view)v};
     int rc = write_manifest(x->outdir, bb, nb, augment, x->nrows);
+    if (rc == 0) rc = bs_featdir_write_near_duplicates(x->outdir, ds);
     if (rc == 0) rc = bs_featdir_write_index(x->outdir, &idx);
     free(idx.rows);
     return rc;

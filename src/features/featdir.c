@@ -50,6 +50,34 @@ int bs_featdir_write_index(const char *dir, const bs_feature_index *idx) {
     return rc;
 }
 
+int bs_featdir_write_near_duplicates(const char *dir, const bs_dataset *ds) {
+    if (bs_mkdir_p(dir)) return -1;
+    char *path = bs_path_join(dir, "near_duplicates.csv");
+    if (!path) return -1;
+    bs_atomic_file af;
+    if (bs_atomic_open(&af, path)) {
+        free(path);
+        return -1;
+    }
+    static const char *const header[] = {"path_a", "path_b", "score", "joined"};
+    bs_csv_put_row(af.fp, header, 4);
+    for (size_t p = 0; p < ds->npairs; p++) {
+        const bs_dataset_pair *q = &ds->pairs[p];
+        if (q->a >= ds->n || q->b >= ds->n) {
+            bs_atomic_abort(&af);
+            free(path);
+            return bs_error("near-duplicate pair %zu names sample %zu of %zu", p, q->b, ds->n);
+        }
+        char score[32];
+        snprintf(score, sizeof score, "%.4f", q->score);
+        const char *f[4] = {ds->samples[q->a].path, ds->samples[q->b].path, score, q->joined ? "1" : "0"};
+        bs_csv_put_row(af.fp, f, 4);
+    }
+    int rc = bs_atomic_commit(&af);
+    free(path);
+    return rc;
+}
+
 /* Validate a parsed index.csv into idx; `path` names it in messages. Frees csv. */
 static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *idx) {
     bs_csv csv = *csv_in;

@@ -1,5 +1,6 @@
 /* featdir.h — a feature folder: index.csv (id,path,label,class,group,view) plus one
- * NAME.npy per feature set ([rows, dim] float32), rows in index order.
+ * NAME.npy per feature set ([rows, dim] float32), rows in index order, and
+ * near_duplicates.csv (path_a,path_b,score,joined: the pairs that decided the groups).
  *
  * This is the hand-over between extraction and the study: extraction writes it, the
  * experiment runner and users (numpy, pandas) read it. Every file is written atomically.
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/npy.h"
+#include "dataset/dataset.h"
 #include "image/image.h"
 
 typedef struct bs_feature_row {
@@ -29,6 +31,10 @@ typedef struct bs_feature_index {
 } bs_feature_index;
 
 int bs_featdir_write_index(const char *dir, const bs_feature_index *idx);
+/* near_duplicates.csv: one row per verified near-duplicate pair of ds (by descending score),
+ * path_a,path_b,score,joined (joined = 1 when the pair merged two groups); a header alone when
+ * none (or the search was off). */
+int bs_featdir_write_near_duplicates(const char *dir, const bs_dataset *ds);
 int bs_featdir_read_index(const char *dir, bs_feature_index *idx);
 /* Validate an in-memory index.csv (len bytes); `name` is used in messages. */
 int bs_featdir_parse_index(const char *text, size_t len, const char *name, bs_feature_index *idx);

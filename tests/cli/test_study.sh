@@ -23,6 +23,10 @@ grep -qE "\((96 computed, 0|9[0-5] computed, [1-6]) from cache\)" "$WORK/err" &&
 head -1 "$WORK/feat/index.csv" | grep -qx "id,path,label,class,group,view" && ok || fail "index header"
 grep -q "WBC-Malignant-Pro-012.jpg,1,Pro,$WORK/data/Pro/WBC-Malignant-Pro-011.jpg,hmirror" "$WORK/feat/index.csv" \
     && ok || fail "duplicate pair shares a group in the index"
+# near_duplicates.csv lists the pairs; the identical pair scores 1 and was grouped already.
+head -1 "$WORK/feat/near_duplicates.csv" | grep -qx "path_a,path_b,score,joined" && ok || fail "near_duplicates.csv header"
+grep -qx "$WORK/data/Pro/WBC-Malignant-Pro-011.jpg,$WORK/data/Pro/WBC-Malignant-Pro-012.jpg,1.0000,0" \
+    "$WORK/feat/near_duplicates.csv" && ok || fail "identical pair listed in near_duplicates.csv"
 
 # A re-run computes nothing; removing one cache entry recomputes exactly that row.
 expect 0 "extract again" -- "$BIN" extract --backbone "$MODEL" --data "$WORK/data" --augment flip \

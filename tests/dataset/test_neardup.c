@@ -67,7 +67,8 @@ static void thumb(const unsigned char *rgb, float *t) {
 static void test_shifted_crops_match(void **state) {
     (void)state;
     static float ta[BS_NEARDUP_FLOATS], tb[BS_NEARDUP_FLOATS];
-    double worst = 1.0;
+    static float fa[BS_NEARDUP_FINE_FLOATS], fb[BS_NEARDUP_FINE_FLOATS];
+    double worst = 1.0, worst_fine = 1.0;
     int shifts[][2] = {{3, 0}, {0, 3}, {5, 4}, {8, 0}, {0, -8}, {-6, 7}, {8, 8}, {-3, -5}, {7, -2}};
     for (uint64_t seed = 1; seed <= 6; seed++) {
         double *f = make_field(seed);
@@ -85,12 +86,18 @@ static void test_shifted_crops_match(void **state) {
             double ex = -shifts[s][0] * (double)BS_NEARDUP_SIZE / CROP;
             double ey = -shifts[s][1] * (double)BS_NEARDUP_SIZE / CROP;
             assert_true(fabs(dx - ex) <= 1.0 && fabs(dy - ey) <= 1.0);
+            /* and the pair verifies on the fine planes at that shift */
+            assert_int_equal(bs_neardup_fine(a, CROP, CROP, fa), 0);
+            assert_int_equal(bs_neardup_fine(b, CROP, CROP, fb), 0);
+            double fine = bs_neardup_verify(fa, fb, dx, dy);
+            if (fine < worst_fine) worst_fine = fine;
+            assert_true(fine >= BS_NEARDUP_THRESHOLD);
             free(a), free(b);
         }
         free(f);
     }
-    fprintf(stderr, "shifted crops (3–8 px, new noise, brightness change): lowest score %.3f\n",
-            worst);
+    fprintf(stderr, "shifted crops (3–8 px, new noise, brightness change): lowest score %.3f, verified %.3f\n",
+            worst, worst_fine);
 }
 
 static void test_different_images_do_not_match(void **state) {
@@ -171,6 +178,33 @@ static void test_thumbnail_sizes(void **state) {
     assert_int_equal(bs_neardup_thumbnail(flat, 20, 10, u), 0);
     assert_true(bs_neardup_score(u, u, NULL, NULL) < BS_NEARDUP_THRESHOLD);
     assert_int_equal(bs_neardup_thumbnail(px, 0, 3, t), -1);
+    /* The fine plane too: finite on a tiny image; a flat one never verifies. */
+    static float f[BS_NEARDUP_FINE_FLOATS], g[BS_NEARDUP_FINE_FLOATS];
+    assert_int_equal(bs_neardup_fine(px, 7, 3, f), 0);
+    for (int i = 0; i < BS_NEARDUP_FINE_FLOATS; i++) assert_true(isfinite(f[i]));
+    assert_int_equal(bs_neardup_fine(flat, 20, 10, g), 0);
+    assert_true(bs_neardup_verify(g, g, 0, 0) < BS_NEARDUP_THRESHOLD);
+    assert_int_equal(bs_neardup_fine(px, 7, 0, f), -1);
+}
+
+/* Average linkage: a weak link between two established pairs does not chain them; a third image
+ * joins a pair through one of its two links; two pairs merge when half the cross pairs agree. */
+static void test_link(void **state) {
+    (void)state;
+    bs_neardup_pair p[] = {
+        {.a = 0, .b = 1, .fine = 0.95}, {.a = 2, .b = 3, .fine = 0.90}, {.a = 1, .b = 2, .fine = 0.60},
+        {.a = 4, .b = 5, .fine = 0.90}, {.a = 5, .b = 6, .fine = 0.80},
+        {.a = 7, .b = 8, .fine = 0.90}, {.a = 9, .b = 10, .fine = 0.90}, {.a = 7, .b = 9, .fine = 0.70},
+        {.a = 8, .b = 10, .fine = 0.65},
+    };
+    int64_t np = sizeof p / sizeof p[0];
+    assert_int_equal(bs_neardup_link(p, np, 11), 0);
+    for (int64_t i = 0; i < np; i++) {
+        if (i) assert_true(p[i - 1].fine >= p[i].fine); /* by descending score */
+        int want = !(p[i].a == 1 && p[i].b == 2);
+        if (p[i].linked != want)
+            fail_msg("pair %lld-%lld linked %d, want %d", (long long)p[i].a, (long long)p[i].b, p[i].linked, want);
+    }
 }
 
 int main(void) {
@@ -179,6 +213,7 @@ int main(void) {
         cmocka_unit_test(test_different_images_do_not_match),
         cmocka_unit_test(test_find_and_join),
         cmocka_unit_test(test_thumbnail_sizes),
+        cmocka_unit_test(test_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

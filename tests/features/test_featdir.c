@@ -1,5 +1,6 @@
 /* test_featdir.c — feature folder round trip and validation. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,7 +91,39 @@ static void index_validation(void **state) {
     free(dir);
 }
 
+/* near_duplicates.csv: one row per pair, paths quoted when needed, joined 0/1; a pair naming
+ * a sample that does not exist is refused and leaves no file. */
+static void near_duplicates_csv(void **state) {
+    (void)state;
+    char *dir = bs_test_tmpdir();
+    bs_sample s[3] = {{.path = "a/x.png"}, {.path = "a/y,1.png"}, {.path = "b/z.png"}};
+    bs_dataset_pair pairs[2] = {{0, 1, 0.91234, 1}, {1, 2, 0.5, 0}};
+    bs_dataset ds = {.n = 3, .samples = s, .pairs = pairs, .npairs = 2};
+    assert_int_equal(bs_featdir_write_near_duplicates(dir, &ds), 0);
+    char *path = bs_path_join(dir, "near_duplicates.csv");
+    unsigned char *text;
+    size_t len;
+    assert_int_equal(bs_read_file(path, 1 << 20, &text, &len), 0);
+    assert_string_equal((char *)text, "path_a,path_b,score,joined\n"
+                                      "a/x.png,\"a/y,1.png\",0.9123,1\n"
+                                      "\"a/y,1.png\",b/z.png,0.5000,0\n");
+    free(text);
+    bs_dataset none = {.n = 3, .samples = s};
+    assert_int_equal(bs_featdir_write_near_duplicates(dir, &none), 0);
+    assert_int_equal(bs_read_file(path, 1 << 20, &text, &len), 0);
+    assert_string_equal((char *)text, "path_a,path_b,score,joined\n");
+    free(text);
+    pairs[1].b = 3;
+    remove(path);
+    assert_int_equal(bs_featdir_write_near_duplicates(dir, &ds), -1);
+    assert_false(bs_file_exists(path));
+    free(path);
+    bs_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(index_round_trip), cmocka_unit_test(index_validation)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(index_round_trip), cmocka_unit_test(index_validation),
+                                       cmocka_unit_test(near_duplicates_csv)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
