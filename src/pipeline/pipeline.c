@@ -12,6 +12,7 @@
 #include "core/io.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "eval/calibration.h"
 #include "eval/eval.h"
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o) {
@@ -33,81 +34,6 @@ void bs_pipeline_free(bs_pipeline *p) {
     bs_sae_free(p->ae);
     bs_svm_free(p->svm);
     memset(p, 0, sizeof *p);
-}
-
-double bs_pipeline_platt(double a, double b, double f) {
-    double t = a * f + b; /* P = 1/(1 + e^t), written so e^x never overflows */
-    return t >= 0 ? exp(-t) / (1.0 + exp(-t)) : 1.0 / (1.0 + exp(t));
-}
-
-/* Platt (1999) with the Newton method and backtracking of Lin, Lin & Weng (2007), as in
- * libsvm's sigmoid_train: targets (N+ + 1)/(N+ + 2) and 1/(N− + 2). */
-int bs_pipeline_platt_fit(const double *dec, const int32_t *labels, int64_t n, double *a,
-                          double *b) {
-    double prior1 = 0, prior0 = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(dec[i]))
-            return bs_error("calibration: non-finite decision value at row %lld", (long long)i);
-        if (labels[i] > 0)
-            prior1++;
-        else
-            prior0++;
-    }
-    if (prior1 == 0 || prior0 == 0)
-        return bs_error("calibration needs both classes");
-    const double hi = (prior1 + 1) / (prior1 + 2), lo = 1 / (prior0 + 2), sigma = 1e-12, eps = 1e-5;
-    double A = 0, B = log((prior0 + 1) / (prior1 + 1)), fval = 0;
-#define PLATT_TERM(t, fApB)                                                                        \
-    ((fApB) >= 0 ? (t) * (fApB) + log1p(exp(-(fApB))) : ((t)-1) * (fApB) + log1p(exp(fApB)))
-    for (int64_t i = 0; i < n; i++) {
-        double t = labels[i] > 0 ? hi : lo;
-        fval += PLATT_TERM(t, dec[i] * A + B);
-    }
-    for (int it = 0; it < 100; it++) {
-        double h11 = sigma, h22 = sigma, h21 = 0, g1 = 0, g2 = 0;
-        for (int64_t i = 0; i < n; i++) {
-            double fApB = dec[i] * A + B, p, q;
-            if (fApB >= 0) {
-                p = exp(-fApB) / (1.0 + exp(-fApB));
-                q = 1.0 / (1.0 + exp(-fApB));
-            } else {
-                p = 1.0 / (1.0 + exp(fApB));
-                q = exp(fApB) / (1.0 + exp(fApB));
-            }
-            double t = labels[i] > 0 ? hi : lo, d2 = p * q, d1 = t - p;
-            h11 += dec[i] * dec[i] * d2;
-            h22 += d2;
-            h21 += dec[i] * d2;
-            g1 += dec[i] * d1;
-            g2 += d1;
-        }
-        if (fabs(g1) < eps && fabs(g2) < eps)
-            break;
-        double det = h11 * h22 - h21 * h21;
-        double dA = -(h22 * g1 - h21 * g2) / det, dB = -(-h21 * g1 + h11 * g2) / det,
-               gd = g1 * dA + g2 * dB;
-        double step = 1;
-        while (step >= 1e-10) {
-            double nA = A + step * dA, nB = B + step * dB, nf = 0;
-            for (int64_t i = 0; i < n; i++) {
-                double t = labels[i] > 0 ? hi : lo;
-                nf += PLATT_TERM(t, dec[i] * nA + nB);
-            }
-            if (nf < fval + 1e-4 * step * gd) {
-                A = nA;
-                B = nB;
-                fval = nf;
-                break;
-            }
-            step /= 2;
-        }
-        if (step < 1e-10)
-            break; /* line search failed: keep the best point found */
-    }
-#undef PLATT_TERM
-    *a = A;
-    *b = B;
-    return 0;
 }
 
 static int cmp_double(const void *x, const void *y) {
@@ -284,7 +210,7 @@ int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const 
             rc = bs_svm_cross_validate(cx ? cx : feat, m, width, lab, fold, k, &o->svm, &rng, dec,
                                        NULL);
         if (rc == 0)
-            rc = bs_pipeline_platt_fit(dec, lab, m, &p->platt_a, &p->platt_b);
+            rc = bs_platt_fit(dec, lab, m, &p->platt_a, &p->platt_b);
         if (rc == 0) {
             p->calibration_folds = k;
             p->calibration_rows = m;
@@ -390,7 +316,7 @@ int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t
     for (int64_t i = 0; i < m && rc == 0; i++) {
         out[i].label = pred[i];
         out[i].decision = dec[i];
-        out[i].probability = bs_pipeline_platt(p->platt_a, p->platt_b, dec[i]);
+        out[i].probability = bs_platt(p->platt_a, p->platt_b, dec[i]);
         out[i].recon_error = p->ae ? err[i] : NAN;
         out[i].ood = p->ood.available && !(err[i] <= p->ood.threshold);
     }
