@@ -391,7 +391,8 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, c
         for (size_t s = 0, r = 0; s < ds->n && rc == 0; s++)
             for (int v = 0; v < nviews; v++, r++)
                 idx.rows[r] = (bs_feature_row){(long)r, ds->samples[s].path, ds->samples[s].label,
-                                               ds->samples[s].class_name, ds->samples[s].group, (bs_view)v};
+                                               ds->samples[s].class_name, ds->samples[s].group, (bs_view)v,
+                                               ds->samples[s].source};
         if (rc == 0) rc = write_manifest(outdir, bb, nb, opt->augment, nrows);
         if (rc == 0) rc = bs_featdir_write_index(outdir, &idx);
         free(idx.rows);

@@ -307,7 +307,7 @@ static void held_out_rows_agree_with_the_study(void **state) {
     for (int i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "img%02d.png", i / 3);
         rows[i] = (bs_feature_row){
-            i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3)};
+            i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3), 0};
     }
     bs_feature_index idx = {N, rows};
     assert_int_equal(bs_featdir_write_index(dir, &idx), 0);
