@@ -11,8 +11,10 @@
 #include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "study_internal.h"
 #include "svm/svm.h"
 
 void bs_study_options_init(bs_study_options *opt) {
@@ -52,7 +54,7 @@ static uint64_t derive_seed(uint64_t seed, uint64_t purpose, uint64_t exp, uint6
     return x ^ (x >> 31);
 }
 
-enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3 };
+enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3, SEED_SHORTCUTS = 4 };
 
 typedef struct {
     const char *s;
@@ -93,7 +95,12 @@ void bs_study_free(bs_study *s) {
         bs_confusion_free(&x->cpooled_original);
         for (int f = 0; x->cper_fold && f < s->folds; f++) bs_confusion_free(&x->cper_fold[f]);
         free(x->cper_fold);
+        free(x->probability);
+        free(x->per_source);
     }
+    free(s->shortcuts);
+    free(s->source_rows);
+    free(s->source_positives);
     for (int c = 0; s->class_names && c < s->nclasses; c++) free(s->class_names[c]);
     free(s->class_names);
     free(s->experiments);
@@ -346,13 +353,39 @@ static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx, 
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original, &ex->cpooled_original);
     if (bs_dist_rank() != 0) return rc;
     if (rc == 0 && opt->verbose && s->task == BS_TASK_SUBTYPE)
-        fprintf(stderr, "  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)\n", ex->name,
+        bs_log("  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)", ex->name,
                 (long long)ex->width, ex->cpooled.accuracy.value, ex->cpooled.macro_f1.value,
                 ex->cpooled.balanced_accuracy.value, ex->seconds);
     else if (rc == 0 && opt->verbose)
-        fprintf(stderr, "  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)\n", ex->name,
+        bs_log("  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)", ex->name,
                 (long long)ex->width, ex->pooled.ac.value, ex->pooled.sn.value, ex->pooled.sp.value,
                 ex->pooled.auc.value, ex->seconds);
+    return rc;
+}
+
+/* One line per experiment: how calibrated its probabilities are, and what abstaining at
+ * P = 0.2 would cost and buy. */
+static void log_calibration(const bs_study *s) {
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_experiment *x = &s->experiments[e];
+        if (!x->calibrated) continue;
+        const bs_coverage_point *c = &x->calibration.coverage[3]; /* P = 0.2 */
+        bs_log("  %-22s Brier %.4f  ECE %.4f  abstain at P=0.2: %lld of %lld images set aside, accuracy %.4f on the rest",
+               x->name, x->calibration.brier, x->calibration.ece, (long long)c->set_aside,
+               (long long)x->calibration.n, c->accuracy);
+    }
+}
+
+/* Once every experiment's decisions are in (the same on every rank): probabilities and their
+ * calibration, per-group and per-source metrics, and the shortcut audit. */
+static int add_evidence(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt) {
+    int rc = 0;
+    for (size_t e = 0; e < s->nexperiments && rc == 0; e++) rc = bs_study_calibrate(s, &s->experiments[e], idx);
+    if (rc == 0) rc = bs_study_groups(s, idx);
+    if (rc == 0) rc = bs_study_sources(s, idx);
+    if (rc == 0 && s->task == BS_TASK_BINARY)
+        rc = bs_study_shortcuts(s, idx, derive_seed(s->seed, SEED_SHORTCUTS, 0, 0));
+    if (rc == 0 && opt->verbose && bs_dist_rank() == 0) log_calibration(s);
     return rc;
 }
 
@@ -452,7 +485,7 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     }
     const float *all = nsets > 1 ? fused : (data ? data[0].data : NULL);
     if (rc == 0 && opt->verbose && bs_dist_rank() == 0)
-        fprintf(stderr, "study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s\n",
+        bs_log("study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s",
                 bs_protocol_name(opt->protocol), idx->n, (long long)s->groups, opt->folds,
                 (unsigned long long)opt->seed, opt->protocol == BS_PROTOCOL_PAPER ? " (leaky, as published)" : "");
     /* Every experiment's width and hidden size up front: the work plan needs them all. */
@@ -493,6 +526,7 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     }
     if (rc == 0 && job) rc = share_results(s, &plan);
     for (size_t e = 0; rc == 0 && job && e < s->nexperiments; e++) rc = score_experiment(s, e, idx, opt);
+    if (rc == 0) rc = add_evidence(s, idx, opt);
     free(plan.u);
     free(widths);
     free(hiddens);
