@@ -1,5 +1,6 @@
 /* cmd_predict.c — `blastscan predict`: apply a pipeline file to images and folders of images:
- * class, SVM decision, calibrated probability and out-of-distribution flag per image. */
+ * class, SVM decision, calibrated probability and out-of-distribution flag per image. The class
+ * shown is gated: "unknown" for an out-of-distribution image, "uncertain" under --abstain. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <getopt.h>
@@ -20,23 +21,31 @@ static void usage(FILE *fp) {
     fprintf(
         fp,
         "Usage: blastscan predict --model MODEL.blastscan [--backbone-dir DIR]\n"
-        "                         [--format table|json|csv] [--batch N] IMAGE|DIR ...\n\n"
+        "                         [--format table|json|csv] [--batch N] [--abstain P]\n"
+        "                         [--no-ood-gate] IMAGE|DIR ...\n\n"
         "Classify images with a pipeline written by `blastscan train`. A folder is searched\n"
         "recursively for .jpg .jpeg .tif .tiff .png .bmp files (in name order). Per image: the\n"
         "predicted class, the SVM decision value (> 0: ALL), the calibrated probability of ALL\n"
         "(Platt scaling fitted at train time) and out_of_distribution: the autoencoder's\n"
         "reconstruction error is above the threshold set from the training images, so the\n"
         "image is unlike anything the model was trained on and its class means little.\n\n"
+        "The class shown is gated: an out-of-distribution image is \"unknown\" (like an\n"
+        "analyser's unidentified cell), and with --abstain P an image whose probability lies\n"
+        "in [P, 1 - P] is \"uncertain\". The decision, probability and label (the SVM's own\n"
+        "call, 1 = ALL) are always given.\n\n"
         "  --model FILE     the pipeline file\n"
         "  --backbone-dir D where the pipeline's ONNX backbones are, by their recorded file\n"
         "                   names; each is verified by sha256 (default: the assets' models/)\n"
         "  --format F       table (default), json (one object per line) or csv\n"
         "  --batch N        images per network run (default 8)\n"
+        "  --abstain P      0 < P < 0.5: class \"uncertain\" when P <= probability <= 1 - P\n"
+        "                   (a study's report shows how many images a P sets aside)\n"
+        "  --no-ood-gate    show the SVM's class for out-of-distribution images too\n"
         "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
         "are still classified).\n");
 }
 
-enum { OPT_MODEL = 6001, OPT_BACKBONE_DIR, OPT_FORMAT, OPT_BATCH };
+enum { OPT_MODEL = 6001, OPT_BACKBONE_DIR, OPT_FORMAT, OPT_BATCH, OPT_ABSTAIN, OPT_NO_OOD_GATE };
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 typedef struct {
@@ -85,16 +94,32 @@ static int walk(const char *dir, list *out, int depth) {
     return rc;
 }
 
+/* How a result's class is shown. */
+typedef struct {
+    double abstain; /* 0: never "uncertain" */
+    int ood_gate;   /* 1: "unknown" when out of distribution */
+} gate;
+
+/* The out-of-distribution gate comes first: an image unlike the training data gets no class,
+ * however confident its probability. */
+static const char *shown_class(const bs_pipeline *p, const bs_pipeline_result *r, const gate *g) {
+    if (g->ood_gate && p->ood.available && r->ood)
+        return "unknown";
+    if (g->abstain > 0 && r->probability >= g->abstain && r->probability <= 1 - g->abstain)
+        return "uncertain";
+    return p->label_names[r->label ? 1 : 0];
+}
+
 static void print_header(int fmt) {
     if (fmt == FMT_CSV)
         printf("path,class,label,decision,probability,reconstruction_error,out_of_distribution\n");
     else if (fmt == FMT_TABLE)
-        printf("%-8s %10s %11s %6s  %s\n", "class", "decision", "probability", "ood", "path");
+        printf("%-9s %10s %11s %6s  %s\n", "class", "decision", "probability", "ood", "path");
 }
 
 static void print_result(int fmt, const bs_pipeline *p, const char *path,
-                         const bs_pipeline_result *r) {
-    const char *cls = p->label_names[r->label ? 1 : 0];
+                         const bs_pipeline_result *r, const gate *g) {
+    const char *cls = shown_class(p, r, g);
     if (fmt == FMT_JSON) {
         fputs("{\"path\": ", stdout);
         bs_json_string(stdout, path);
@@ -128,7 +153,7 @@ static void print_result(int fmt, const bs_pipeline *p, const char *path,
         else
             printf(",\n");
     } else {
-        printf("%-8s %10.4f %11.4f %6s  %s\n", cls, r->decision, r->probability,
+        printf("%-9s %10.4f %11.4f %6s  %s\n", cls, r->decision, r->probability,
                p->ood.available ? (r->ood ? "OOD" : "-") : "n/a", path);
     }
 }
@@ -139,10 +164,13 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
                                          {"backbone-dir", required_argument, 0, OPT_BACKBONE_DIR},
                                          {"format", required_argument, 0, OPT_FORMAT},
                                          {"batch", required_argument, 0, OPT_BATCH},
+                                         {"abstain", required_argument, 0, OPT_ABSTAIN},
+                                         {"no-ood-gate", no_argument, 0, OPT_NO_OOD_GATE},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *model = NULL, *bdir = NULL;
     int fmt = FMT_TABLE, c;
+    gate g = {0, 1};
     long batch = 8;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -166,6 +194,15 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
         case OPT_BATCH:
             if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &batch))
                 return BS_EXIT_USAGE;
+            break;
+        case OPT_ABSTAIN:
+            if (bs_cli_parse_double("predict", "--abstain", optarg, &g.abstain))
+                return BS_EXIT_USAGE;
+            if (!(g.abstain > 0 && g.abstain < 0.5))
+                return bs_cli_usage("predict", "--abstain must lie strictly between 0 and 0.5");
+            break;
+        case OPT_NO_OOD_GATE:
+            g.ood_gate = 0;
             break;
         case 'h':
             usage(stdout);
@@ -242,7 +279,7 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
                 rc = bs_cli_fail("predict");
             }
             for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)
-                print_result(fmt, &p, names[i], &res[i]);
+                print_result(fmt, &p, names[i], &res[i], &g);
             fflush(stdout);
             for (size_t i = 0; i < b; i++)
                 bs_image_free(&imgs[i]);
