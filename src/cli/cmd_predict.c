@@ -158,8 +158,15 @@ static void print_result(int fmt, const bs_pipeline *p, const char *path,
     }
 }
 
-int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
-    (void)cli;
+typedef struct {
+    const char *model, *bdir;
+    int fmt;
+    long batch;
+    gate g;
+} predict_options;
+
+/* -1: go on; otherwise the exit status (help printed or usage error). */
+static int parse_options(int argc, char **argv, predict_options *o) {
     static const struct option opts[] = {{"model", required_argument, 0, OPT_MODEL},
                                          {"backbone-dir", required_argument, 0, OPT_BACKBONE_DIR},
                                          {"format", required_argument, 0, OPT_FORMAT},
@@ -168,41 +175,39 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
                                          {"no-ood-gate", no_argument, 0, OPT_NO_OOD_GATE},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *model = NULL, *bdir = NULL;
-    int fmt = FMT_TABLE, c;
-    gate g = {0, 1};
-    long batch = 8;
+    *o = (predict_options){NULL, NULL, FMT_TABLE, 8, {0, 1}};
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case OPT_MODEL:
-            model = optarg;
+            o->model = optarg;
             break;
         case OPT_BACKBONE_DIR:
-            bdir = optarg;
+            o->bdir = optarg;
             break;
         case OPT_FORMAT:
             if (!strcmp(optarg, "table"))
-                fmt = FMT_TABLE;
+                o->fmt = FMT_TABLE;
             else if (!strcmp(optarg, "json"))
-                fmt = FMT_JSON;
+                o->fmt = FMT_JSON;
             else if (!strcmp(optarg, "csv"))
-                fmt = FMT_CSV;
+                o->fmt = FMT_CSV;
             else
                 return bs_cli_usage("predict", "--format must be table, json or csv");
             break;
         case OPT_BATCH:
-            if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &batch))
+            if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &o->batch))
                 return BS_EXIT_USAGE;
             break;
         case OPT_ABSTAIN:
-            if (bs_cli_parse_double("predict", "--abstain", optarg, &g.abstain))
+            if (bs_cli_parse_double("predict", "--abstain", optarg, &o->g.abstain))
                 return BS_EXIT_USAGE;
-            if (!(g.abstain > 0 && g.abstain < 0.5))
+            if (!(o->g.abstain > 0 && o->g.abstain < 0.5))
                 return bs_cli_usage("predict", "--abstain must lie strictly between 0 and 0.5");
             break;
         case OPT_NO_OOD_GATE:
-            g.ood_gate = 0;
+            o->g.ood_gate = 0;
             break;
         case 'h':
             usage(stdout);
@@ -211,91 +216,96 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
             return bs_cli_usage("predict", "unknown option");
         }
     }
-    if (!model)
+    if (!o->model)
         return bs_cli_usage("predict", "--model is required");
     if (optind == argc)
         return bs_cli_usage("predict", "no image or folder given");
+    return -1;
+}
 
-    list files = {0};
+/* Classify every file, batch by batch, printing as it goes. An unreadable image is reported
+ * and skipped (the status becomes BS_EXIT_FAIL at the end); a failure of the model stops. */
+static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const list *files,
+                          const predict_options *o) {
+    size_t b = (size_t)o->batch;
+    bs_image *imgs = bs_calloc(b, sizeof *imgs);
+    char **errors = bs_calloc(b, sizeof *errors);
+    const char **names = bs_calloc(b, sizeof *names);
+    float *rows = bs_malloc(sizeof(float) * b * (size_t)p->n_features);
+    bs_pipeline_result *res = bs_calloc(b, sizeof *res);
     int rc = BS_EXIT_OK;
-    for (int i = optind; i < argc; i++) {
-        int r;
-        if (bs_is_dir(argv[i]))
-            r = walk(argv[i], &files, 0);
-        else
-            r = list_add(&files, argv[i]);
-        if (r) {
-            rc = bs_cli_fail("predict");
-            goto out;
+    if (!imgs || !errors || !names || !rows || !res)
+        rc = bs_cli_fail("predict");
+    else
+        print_header(o->fmt);
+    for (size_t i0 = 0; i0 < files->n && rc != BS_EXIT_FAIL; i0 += b) {
+        size_t m = files->n - i0 < b ? files->n - i0 : b;
+#pragma omp parallel for schedule(dynamic, 1)
+        for (size_t i = 0; i < m; i++) {
+            if (bs_image_load(files->v[i0 + i], &imgs[i]))
+                errors[i] = strdup(bs_error_message());
         }
+        /* the readable images of this chunk, packed */
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++) {
+            if (errors[i]) {
+                fprintf(stderr, "blastscan predict: error: %s\n", errors[i]);
+                free(errors[i]);
+                errors[i] = NULL;
+                rc = 2; /* remembered; reported as 1 at the end */
+                continue;
+            }
+            if (k != i) {
+                imgs[k] = imgs[i];
+                memset(&imgs[i], 0, sizeof imgs[i]);
+            }
+            names[k++] = files->v[i0 + i];
+        }
+        if (k && (bs_pipeline_runtime_features(rt, imgs, k, b, rows) ||
+                  bs_pipeline_predict(p, rows, (int64_t)k, p->n_features, NULL, (int64_t)k, res))) {
+            rc = bs_cli_fail("predict");
+        }
+        for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)
+            print_result(o->fmt, p, names[i], &res[i], &o->g);
+        fflush(stdout);
+        for (size_t i = 0; i < b; i++)
+            bs_image_free(&imgs[i]);
+    }
+    free(imgs);
+    free(errors);
+    free(names);
+    free(rows);
+    free(res);
+    return rc == 2 ? BS_EXIT_FAIL : rc;
+}
+
+int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
+    (void)cli;
+    predict_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    list files = {0};
+    rc = BS_EXIT_OK;
+    for (int i = optind; i < argc && rc == BS_EXIT_OK; i++) {
+        int r = bs_is_dir(argv[i]) ? walk(argv[i], &files, 0) : list_add(&files, argv[i]);
+        if (r)
+            rc = bs_cli_fail("predict");
     }
     bs_pipeline p;
-    char *default_dir = bdir ? NULL : bs_path_join(bs_cli_assets(), "models");
+    char *default_dir = o.bdir ? NULL : bs_path_join(bs_cli_assets(), "models");
     bs_pipeline_runtime *rt = NULL;
-    if (bs_pipeline_load(model, &p)) {
-        free(default_dir);
+    if (rc == BS_EXIT_OK && bs_pipeline_load(o.model, &p)) {
         rc = bs_cli_fail("predict");
-        goto out;
-    }
-    if (!(rt = bs_pipeline_runtime_open(&p, bdir ? bdir : default_dir))) {
-        rc = bs_cli_fail("predict");
-    } else {
-        size_t b = (size_t)batch;
-        bs_image *imgs = bs_calloc(b, sizeof *imgs);
-        char **errors = bs_calloc(b, sizeof *errors);
-        const char **names = bs_calloc(b, sizeof *names);
-        float *rows = bs_malloc(sizeof(float) * b * (size_t)p.n_features);
-        bs_pipeline_result *res = bs_calloc(b, sizeof *res);
-        if (!imgs || !errors || !names || !rows || !res)
+    } else if (rc == BS_EXIT_OK) {
+        if (!(rt = bs_pipeline_runtime_open(&p, o.bdir ? o.bdir : default_dir)))
             rc = bs_cli_fail("predict");
         else
-            print_header(fmt);
-        for (size_t i0 = 0; i0 < files.n && rc != BS_EXIT_FAIL; i0 += b) {
-            size_t m = files.n - i0 < b ? files.n - i0 : b;
-#pragma omp parallel for schedule(dynamic, 1)
-            for (size_t i = 0; i < m; i++) {
-                if (bs_image_load(files.v[i0 + i], &imgs[i]))
-                    errors[i] = strdup(bs_error_message());
-            }
-            /* the readable images of this chunk, packed */
-            size_t k = 0;
-            for (size_t i = 0; i < m; i++) {
-                if (errors[i]) {
-                    fprintf(stderr, "blastscan predict: error: %s\n", errors[i]);
-                    free(errors[i]);
-                    errors[i] = NULL;
-                    rc = 2; /* remembered; reported as 1 at the end */
-                    continue;
-                }
-                if (k != i) {
-                    imgs[k] = imgs[i];
-                    memset(&imgs[i], 0, sizeof imgs[i]);
-                }
-                names[k++] = files.v[i0 + i];
-            }
-            if (k &&
-                (bs_pipeline_runtime_features(rt, imgs, k, b, rows) ||
-                 bs_pipeline_predict(&p, rows, (int64_t)k, p.n_features, NULL, (int64_t)k, res))) {
-                rc = bs_cli_fail("predict");
-            }
-            for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)
-                print_result(fmt, &p, names[i], &res[i], &g);
-            fflush(stdout);
-            for (size_t i = 0; i < b; i++)
-                bs_image_free(&imgs[i]);
-        }
-        if (rc == 2)
-            rc = BS_EXIT_FAIL;
-        free(imgs);
-        free(errors);
-        free(names);
-        free(rows);
-        free(res);
+            rc = classify_files(&p, rt, &files, &o);
+        bs_pipeline_runtime_free(rt);
+        bs_pipeline_free(&p);
     }
-    bs_pipeline_runtime_free(rt);
-    bs_pipeline_free(&p);
     free(default_dir);
-out:
     for (size_t i = 0; i < files.n; i++)
         free(files.v[i]);
     free(files.v);
