@@ -386,6 +386,9 @@ static int add_evidence(bs_study *s, const bs_feature_index *idx, const bs_study
     if (rc == 0 && s->task == BS_TASK_BINARY)
         rc = bs_study_shortcuts(s, idx, derive_seed(s->seed, SEED_SHORTCUTS, 0, 0));
     if (rc == 0 && opt->verbose && bs_dist_rank() == 0) log_calibration(s);
+    for (size_t i = 0; rc == 0 && opt->verbose && bs_dist_rank() == 0 && i < s->nshortcuts; i++)
+        bs_log("  shortcut %-16s AC %.4f  AUC %.4f%s", s->shortcuts[i].name, s->shortcuts[i].pooled.ac.value,
+               s->shortcuts[i].pooled.auc.value, s->shortcuts[i].warning ? "  (warning)" : "");
     return rc;
 }
 
