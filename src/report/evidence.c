@@ -28,7 +28,8 @@ static void json_shortcuts(FILE *fp, const bs_study *s) {
         bs_json_string(fp, sc->name);
         fputs(", \"features\": ", fp);
         bs_json_string(fp, sc->features);
-        fprintf(fp, ", \"width\": %lld, \"ac\": ", (long long)sc->width);
+        fprintf(fp, ", \"width\": %lld, \"constant\": %s, \"ac\": ", (long long)sc->width,
+                sc->constant ? "true" : "false");
         bs_json_number(fp, sc->pooled.ac.defined ? sc->pooled.ac.value : NAN);
         fputs(", \"auc\": ", fp);
         bs_json_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN);
@@ -261,10 +262,13 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
         md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
         fputs(" | ", fp);
         md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
-        fprintf(fp, " | %s |\n", sc->warning ? "**warning**" : "");
+        fprintf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "", sc->constant ? "the same for every image" : "");
         warned += sc->warning;
     }
-    fputs("\n", fp);
+    int64_t pos = 0;
+    for (size_t r = 0; r < s->n; r++) pos += s->labels[r] == 1;
+    fprintf(fp, "\nFor scale: calling every row %s scores %.1f %%.\n\n", 2 * pos >= (int64_t)s->n ? "ALL" : "healthy",
+            s->n ? 100.0 * (double)(2 * pos >= (int64_t)s->n ? pos : (int64_t)s->n - pos) / (double)s->n : 0.0);
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
         if (!sc->warning) continue;

@@ -12,6 +12,8 @@
  *
  * A baseline warns when its pooled AUC reaches 0.80 or its pooled AC comes within 5 points of the
  * best deep model's: then the deep numbers may owe something to the acquisition, not the cells.
+ * Features that are the same for every image (all Aria images are 224 × 224 JPEGs of quality 95)
+ * carry nothing: such a baseline calls each fold its training majority and never warns.
  * Every view of an image gets the image's features (mirroring changes none of them).
  * Not for: the deep models' own evaluation (study.c). */
 #define _GNU_SOURCE
@@ -118,15 +120,35 @@ static void base_row(int b, const image_facts *f, int source, int nsources, floa
     }
 }
 
+static int all_rows_alike(const float *x, size_t n, int64_t w) {
+    for (size_t r = 1; r < n; r++)
+        if (memcmp(x, x + r * (size_t)w, sizeof *x * (size_t)w) != 0) return 0;
+    return 1;
+}
+
+/* What any classifier can do with features that are the same for every image: call each test
+ * fold the majority class of its training folds (ties: ALL), one decision for all (AUC ½). An
+ * SVM on such a kernel only burns libsvm's iteration limit to say the same. */
+static void constant_baseline(const bs_study *s, double *dec, int32_t *pred) {
+    for (int f = 0; f < s->folds; f++) {
+        int64_t pos = 0, neg = 0;
+        for (size_t r = 0; r < s->n; r++)
+            if (s->fold[r] != f) pos += s->labels[r] == 1, neg += s->labels[r] != 1;
+        for (size_t r = 0; r < s->n; r++)
+            if (s->fold[r] == f) dec[r] = 0, pred[r] = pos >= neg;
+    }
+}
+
 /* Cross-validate the SVM on x (n × w) over the study's folds; pooled metrics into out. */
-static int cross_validate(const bs_study *s, const float *x, int64_t w, bs_rng *rng, bs_metrics *out) {
+static int cross_validate(const bs_study *s, const float *x, int64_t w, int constant, bs_rng *rng, bs_metrics *out) {
     bs_svm_params sp;
     bs_svm_params_default(&sp);
     sp.n_classes = 2;
     double *dec = bs_calloc(s->n, sizeof *dec);
     int32_t *pred = bs_calloc(s->n, sizeof *pred);
     int rc = dec && pred ? 0 : -1;
-    if (rc == 0) rc = bs_svm_cross_validate(x, (int64_t)s->n, w, s->labels, s->fold, s->folds, &sp, rng, dec, pred);
+    if (rc == 0 && constant) constant_baseline(s, dec, pred);
+    else if (rc == 0) rc = bs_svm_cross_validate(x, (int64_t)s->n, w, s->labels, s->fold, s->folds, &sp, rng, dec, pred);
     if (rc == 0) rc = bs_metrics_binary(s->labels, pred, dec, (int64_t)s->n, out);
     free(dec);
     free(pred);
@@ -143,12 +165,13 @@ static int run_baseline(bs_study *s, const bs_feature_index *idx, const image_fa
     snprintf(sc->name, sizeof sc->name, "%s", base_name[b]);
     snprintf(sc->features, sizeof sc->features, "%s", base_words[b]);
     sc->width = w;
-    int rc = cross_validate(s, x, w, rng, &sc->pooled);
+    sc->constant = all_rows_alike(x, s->n, w);
+    int rc = cross_validate(s, x, w, sc->constant, rng, &sc->pooled);
     free(x);
     if (rc) return bs_error_prefix("shortcut baseline %s: ", base_name[b]), -1;
     const bs_metrics *m = &sc->pooled;
-    sc->warning = (m->auc.defined && m->auc.value >= 0.80) ||
-                  (m->ac.defined && isfinite(s->best_deep_ac) && m->ac.value >= s->best_deep_ac - 0.05);
+    sc->warning = !sc->constant && ((m->auc.defined && m->auc.value >= 0.80) ||
+                  (m->ac.defined && isfinite(s->best_deep_ac) && m->ac.value >= s->best_deep_ac - 0.05));
     s->nshortcuts++;
     return 0;
 }

@@ -83,6 +83,7 @@ typedef struct bs_shortcut {
     char name[32];          /* "size", "bytes_per_pixel", "jpeg_quality", ... */
     char features[96];      /* what the columns are, in words */
     int64_t width;          /* columns */
+    int constant;           /* every image alike: no SVM, each fold called its training majority */
     bs_metrics pooled;      /* over every test row; ac and auc are the headline */
     int warning;            /* AUC ≥ 0.80, or AC within 5 points of the best deep model's */
 } bs_shortcut;
