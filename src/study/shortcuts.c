@@ -193,10 +193,11 @@ int bs_study_shortcuts(bs_study *s, const bs_feature_index *idx, uint64_t seed) 
     for (size_t r = 0; r < s->n; r++) any_jpeg |= facts[r].jpeg;
     s->shortcuts = bs_calloc(NBASE, sizeof *s->shortcuts);
     rc = s->shortcuts ? 0 : -1;
-    bs_rng rng;
-    bs_rng_seed(&rng, seed);
     for (int b = 0; b < NBASE && rc == 0; b++) {
         if ((b == B_QUALITY && !any_jpeg) || (b == B_SOURCE && s->nsources < 2)) continue;
+        /* one stream per baseline: its numbers do not depend on which others ran */
+        bs_rng rng;
+        bs_rng_seed(&rng, seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(b + 1));
         rc = run_baseline(s, idx, facts, b, &rng);
     }
     free(facts);
