@@ -111,7 +111,7 @@ static void unit_axes(FILE *fp, double left, double top, double size, int diagon
     if (diagonal) svg_line(fp, left, top + size, left + size, top, "#aaa", 1, 1);
     for (int t = 0; t <= 4; t++) {
         char lab[16];
-        snprintf(lab, sizeof lab, "%.2f", ylo + t * (1 - ylo) / 4);
+        snprintf(lab, sizeof lab, "%.3g", ylo + t * (1 - ylo) / 4);
         svg_text(fp, left - 6, top + size - t * size / 4 + 4, "end", 11, "#444", lab);
         snprintf(lab, sizeof lab, "%.2f", t * 0.25);
         svg_text(fp, left + t * size / 4, top + size + 16, "middle", 11, "#444", lab);
@@ -206,6 +206,8 @@ static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx
         }
         legend(fp, left + size + 15, top + 10, (int)e, x->name);
     }
+    svg_text(fp, left + size + 15, top + size - 24, "start", 11, "#444", "squares: abstaining at");
+    svg_text(fp, left + size + 15, top + size - 10, "start", 11, "#444", "P = 0.3, 0.2, 0.1 (left to right)");
     free(p), free(lab), free(pred);
     svg_end(fp);
     return rc;
