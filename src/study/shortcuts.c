@@ -1,5 +1,5 @@
 /* shortcuts.c — the shortcut audit: could a classifier tell ALL from healthy without looking at
- * cells? Each baseline is the study's cubic SVM (svm.h; 'auto' kernel scale, C = 1) trained on
+ * cells? Each baseline is the study's cubic SVM (svm.h; C = 1, kernel scale √D, see cross_validate) trained on
  * the study's own folds, but on features a diagnosis must not depend on:
  *
  *   size              image width and height (pixels)
@@ -139,11 +139,15 @@ static void constant_baseline(const bs_study *s, double *dec, int32_t *pred) {
     }
 }
 
-/* Cross-validate the SVM on x (n × w) over the study's folds; pooled metrics into out. */
+/* Cross-validate the SVM on x (n × w) over the study's folds; pooled metrics into out. The
+ * kernel scale is fixed at √w: on standardised columns xᵀy/w stays of order 1. MATLAB's 'auto'
+ * (a median nearest-neighbour distance) collapses on a column with few distinct values, such as
+ * file sizes, and libsvm then stops at its iteration limit with a meaningless model. */
 static int cross_validate(const bs_study *s, const float *x, int64_t w, int constant, bs_rng *rng, bs_metrics *out) {
     bs_svm_params sp;
     bs_svm_params_default(&sp);
     sp.n_classes = 2;
+    sp.kernel_scale = sqrt((double)w);
     double *dec = bs_calloc(s->n, sizeof *dec);
     int32_t *pred = bs_calloc(s->n, sizeof *pred);
     int rc = dec && pred ? 0 : -1;
