@@ -170,24 +170,42 @@ static int64_t originals(const bs_study *s, const bs_experiment *x, const bs_fea
     return m;
 }
 
+#define CURVE_STEPS 100 /* P = k / 200, k = 1 … 99 */
+
+/* The lowest accuracy any curve reaches, floored to a tenth (at most 0.9): the y axis' start. */
+static double curve_floor(const bs_study *s, const bs_feature_index *idx, double *p, int32_t *lab, int32_t *pred) {
+    double lo = 1;
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        if (!s->experiments[e].calibrated) continue;
+        int64_t m = originals(s, &s->experiments[e], idx, p, lab, pred);
+        for (int k = 1; k < CURVE_STEPS; k++) {
+            bs_coverage_point c;
+            if (bs_coverage(p, lab, pred, m, k / 200.0, &c) == 0 && c.kept > 0 && c.accuracy < lo) lo = c.accuracy;
+        }
+    }
+    lo = floor(lo * 10) / 10;
+    return lo > 0.9 ? 0.9 : lo;
+}
+
 /* Accuracy on the images kept against the share kept, as the abstention threshold P goes from
  * 0.005 to 0.495; marks at P = 0.1, 0.2, 0.3. */
 static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx) {
-    const double left = 60, top = 50, size = 360, ylo = 0.5;
+    const double left = 60, top = 50, size = 360;
     char title[128];
     snprintf(title, sizeof title, "Accuracy against coverage when abstaining (%s protocol)", bs_protocol_name(s->protocol));
     svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
     svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
-    unit_axes(fp, left, top, size, 0, "coverage (share of images not set aside)", "accuracy on the rest", ylo);
     double *p = bs_malloc(sizeof *p * (s->n ? s->n : 1));
     int32_t *lab = bs_malloc(sizeof *lab * (s->n ? s->n : 1)), *pred = bs_malloc(sizeof *pred * (s->n ? s->n : 1));
     int rc = p && lab && pred ? 0 : -1;
+    const double ylo = rc == 0 ? curve_floor(s, idx, p, lab, pred) : 0;
+    unit_axes(fp, left, top, size, 0, "coverage (share of images not set aside)", "accuracy on the rest", ylo);
     for (size_t e = 0; e < s->nexperiments && rc == 0; e++) {
         const bs_experiment *x = &s->experiments[e];
         if (!x->calibrated) continue;
         int64_t m = originals(s, x, idx, p, lab, pred);
         svg_polyline_begin(fp, svg_palette((int)e), 2);
-        for (int k = 1; k < 100 && rc == 0; k++) {
+        for (int k = 1; k < CURVE_STEPS && rc == 0; k++) {
             bs_coverage_point c;
             rc = bs_coverage(p, lab, pred, m, k / 200.0, &c);
             if (rc == 0 && c.kept > 0)
@@ -278,8 +296,9 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
                 sc->features, 100 * sc->pooled.ac.value);
         md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
         fprintf(fp, ", against %.1f %% for the best deep model. Part of what the deep models score may come from how "
-                    "the images were acquired or stored, not from the cells: check that both classes share "
-                    "microscopes, cameras, file formats and sources before trusting the numbers above.\n\n",
+                    "the images were acquired, stained or stored rather than from the cells' morphology: check that "
+                    "both classes share microscopes, cameras, stains, file formats and sources before trusting the "
+                    "numbers above.\n\n",
                 100 * s->best_deep_ac);
     }
     if (!warned)
