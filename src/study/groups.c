@@ -55,23 +55,20 @@ static int manifest_rows(const bs_feature_index *idx, named_row **rows, size_t *
 /* One experiment's group-level metrics over the sorted rows v[0..m) (g groups). */
 static int group_metrics(const bs_study *s, bs_experiment *x, const named_row *v, size_t m, int64_t g,
                          int32_t *glab, int32_t *gpred, double *gscore) {
-    int64_t gi = -1, n = 0, pos = 0, called = 0;
-    double sum = 0;
-    for (size_t i = 0; i <= m; i++) {
-        if (i == m || i == 0 || strcmp(v[i].s, v[i - 1].s) != 0) {
-            if (gi >= 0) { /* close group gi: majority both ways, a tie counts as ALL */
-                glab[gi] = 2 * pos >= n;
-                gpred[gi] = 2 * called >= n;
-                gscore[gi] = sum / (double)n;
-            }
-            if (i == m) break;
-            gi++, n = pos = called = 0, sum = 0;
+    int64_t gi = 0;
+    for (size_t i = 0, j; i < m; i = j, gi++) { /* v[i..j) is group gi */
+        int64_t n = 0, pos = 0, called = 0;
+        double sum = 0;
+        for (j = i; j < m && strcmp(v[j].s, v[i].s) == 0; j++) {
+            size_t r = v[j].row;
+            n++;
+            pos += s->labels[r] == 1;
+            called += x->predicted[r] == 1;
+            sum += x->calibrated ? x->probability[r] : x->decision[r];
         }
-        size_t r = v[i].row;
-        n++;
-        pos += s->labels[r] == 1;
-        called += x->predicted[r] == 1;
-        sum += x->calibrated ? x->probability[r] : x->decision[r];
+        glab[gi] = 2 * pos >= n; /* majority both ways; a tie counts as ALL */
+        gpred[gi] = 2 * called >= n;
+        gscore[gi] = sum / (double)n;
     }
     return bs_metrics_binary(glab, gpred, gscore, g, &x->groups);
 }
@@ -83,11 +80,10 @@ int bs_study_groups(bs_study *s, const bs_feature_index *idx) {
     size_t m;
     if (manifest_rows(idx, &v, &m)) return -1;
     int64_t g = 0;
-    for (size_t i = 0, first = 0; i < m; i++) {
-        if (i > 0 && strcmp(v[i].s, v[i - 1].s) == 0) continue;
-        g++;
+    for (size_t i = 0, j; i < m; i = j) { /* v[i..j) is one group */
         int has[2] = {0, 0};
-        for (first = i; first < m && strcmp(v[first].s, v[i].s) == 0; first++) has[s->labels[v[first].row] == 1] = 1;
+        for (j = i; j < m && strcmp(v[j].s, v[i].s) == 0; j++) has[s->labels[v[j].row] == 1] = 1;
+        g++;
         s->group_mixed += has[0] && has[1];
     }
     int32_t *glab = bs_calloc((size_t)(g ? g : 1), sizeof *glab), *gpred = bs_calloc((size_t)(g ? g : 1), sizeof *gpred);
