@@ -3,8 +3,11 @@
 #include "calibration.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/json.h"
 
 double bs_platt(double a, double b, double f) {
@@ -75,6 +78,36 @@ int bs_platt_fit(const double *dec, const int32_t *labels, int64_t n, double *a,
     *a = A;
     *b = B;
     return 0;
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Quantile q of sorted v (n ≥ 1), linear interpolation between order statistics. */
+static double quantile(const double *v, int64_t n, double q) {
+    double pos = q * (double)(n - 1);
+    int64_t i = (int64_t)pos;
+    return i + 1 < n ? v[i] + (pos - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+int bs_platt_fit_clipped(const double *dec, const int32_t *labels, int64_t n, double k, double *a, double *b) {
+    if (n < 1) return bs_error("calibration needs both classes");
+    double *c = bs_malloc(sizeof *c * (size_t)n), *s = bs_malloc(sizeof *s * (size_t)n);
+    if (!c || !s) {
+        free(c), free(s);
+        return -1;
+    }
+    memcpy(s, dec, sizeof *s * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    double q25 = quantile(s, n, 0.25), q75 = quantile(s, n, 0.75), iqr = q75 - q25;
+    double lo = q25 - k * iqr, hi = q75 + k * iqr;
+    for (int64_t i = 0; i < n; i++) c[i] = !(iqr > 0) ? dec[i] : dec[i] < lo ? lo : dec[i] > hi ? hi : dec[i];
+    int rc = bs_platt_fit(c, labels, n, a, b);
+    free(c);
+    free(s);
+    return rc;
 }
 
 double bs_brier(const double *p, const int32_t *labels, int64_t n) {

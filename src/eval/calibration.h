@@ -20,6 +20,15 @@ double bs_platt(double a, double b, double decision);
  * negatives. Needs both classes and finite decisions (else an error). */
 int bs_platt_fit(const double *decision, const int32_t *labels, int64_t n, double *a, double *b);
 
+/* The same fit on decisions clipped to Tukey's far-out fences q25 − k·IQR and q75 + k·IQR
+ * (quartiles by linear interpolation, NumPy's default; nothing clipped when IQR = 0). A cubic SVM
+ * without an autoencoder can give a row far outside a fold's training range a decision in the
+ * thousands; one such row of the wrong sign flattens the maximum-likelihood sigmoid to the
+ * class prior. A decision beyond the fence says no more than one at the fence. Only the fit is
+ * clipped: applying the sigmoid to unclipped decisions keeps their order. */
+#define BS_PLATT_CLIP_K 3.0
+int bs_platt_fit_clipped(const double *decision, const int32_t *labels, int64_t n, double k, double *a, double *b);
+
 /* Brier score: mean of (p − label)²; NaN when n = 0. */
 double bs_brier(const double *p, const int32_t *labels, int64_t n);
 

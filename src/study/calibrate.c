@@ -1,8 +1,9 @@
 /* calibrate.c — Platt probabilities for a study's test rows, and how well calibrated they are.
  *
  * For each fold f, Platt's sigmoid is fitted on the out-of-fold decisions of the rows of the
- * other folds (each produced by the SVM that did not train on that row) and applied to the
- * decisions of fold f's rows. So a row's probability comes from a sigmoid that never saw that
+ * other folds (each produced by the SVM that did not train on that row), clipped to Tukey's
+ * far-out fences as `train` does (bs_platt_fit_clipped), and applied to the decisions of fold
+ * f's rows. So a row's probability comes from a sigmoid that never saw that
  * row's label, nor any row of its fold; under the grouped protocol, nor any row of its group.
  * (Under the paper protocol a test row's mirrors sit in other folds and do inform its sigmoid:
  * the same leak as the rest of that protocol.) The calibration statistics are taken over the
@@ -23,7 +24,7 @@ static int calibrate_fold(const bs_study *s, bs_experiment *x, int f, double *de
     for (size_t r = 0; r < s->n; r++)
         if (s->fold[r] != f) dec[m] = x->decision[r], lab[m] = s->labels[r], m++;
     double a, b;
-    if (bs_platt_fit(dec, lab, m, &a, &b)) return -1;
+    if (bs_platt_fit_clipped(dec, lab, m, BS_PLATT_CLIP_K, &a, &b)) return -1;
     for (size_t r = 0; r < s->n; r++)
         if (s->fold[r] == f) x->probability[r] = bs_platt(a, b, x->decision[r]);
     return 0;

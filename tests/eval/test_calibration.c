@@ -151,12 +151,44 @@ static void platt_symmetric_case(void **state) {
     assert_int_equal(bs_platt_fit(inf, y + 1, 2, &a, &b), -1);
 }
 
+/* Decisions −3, −2, −1 (healthy) and 0, 1, 2, 3 (ALL), three rows each, and one healthy row at
+ * +1000. Sorted, s[0..2] = −3, s[3..5] = −2, s[6..8] = −1, …, s[18..20] = 3, s[21] = 1000; the
+ * quartiles (linear interpolation over 22 values) sit at positions 5.25 and 15.75:
+ * q25 = −2 + 0.25·(−1 − (−2)) = −1.75, q75 = 2, IQR 3.75, fences −1.75 − 11.25 = −13 and
+ * 2 + 11.25 = 13.25. So the clipped fit must be Platt's on the same rows with 1000 replaced by
+ * 13.25 and the others untouched. Unclipped, the far-out row flattens (here even reverses) the
+ * slope. */
+static void platt_clipped_at_the_fences(void **state) {
+    (void)state;
+    double f[22], by_hand[22];
+    int32_t y[22];
+    for (int i = 0; i < 21; i++) {
+        f[i] = by_hand[i] = i / 3 - 3;
+        y[i] = i / 3 >= 3;
+    }
+    f[21] = 1000, by_hand[21] = 13.25, y[21] = 0;
+    double a, b, a2, b2, a3, b3;
+    assert_int_equal(bs_platt_fit_clipped(f, y, 22, BS_PLATT_CLIP_K, &a, &b), 0);
+    assert_int_equal(bs_platt_fit(by_hand, y, 22, &a2, &b2), 0);
+    assert_true(a == a2 && b == b2);
+    assert_true(a < 0); /* P(ALL) grows with the decision */
+    assert_int_equal(bs_platt_fit(f, y, 22, &a3, &b3), 0);
+    assert_true(a3 > a / 10);
+    /* no spread (IQR 0): nothing clipped */
+    const double flat[4] = {1, 1, 1, 5};
+    const int32_t fy[4] = {0, 1, 0, 1};
+    assert_int_equal(bs_platt_fit_clipped(flat, fy, 4, 3, &a, &b), 0);
+    assert_int_equal(bs_platt_fit(flat, fy, 4, &a2, &b2), 0);
+    assert_true(a == a2 && b == b2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(brier_and_ece_by_hand),
         cmocka_unit_test(abstention_counts_by_hand),
         cmocka_unit_test(bins_edges_and_bad_input),
         cmocka_unit_test(platt_symmetric_case),
+        cmocka_unit_test(platt_clipped_at_the_fences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
