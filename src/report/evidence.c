@@ -241,7 +241,8 @@ static void md_number(FILE *fp, double v, const char *fmt) {
 static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) {
     fprintf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
     fputs("P(ALL) of a test image comes from Platt's sigmoid fitted, for each fold, on the out-of-fold SVM "
-          "decisions of the other folds: it never saw the image's label nor its fold. Brier score and expected "
+          "decisions of the other folds (clipped to Tukey's far-out fences): it never saw the image's label nor its "
+          "fold. Brier score and expected "
           "calibration error (10 equal-width bins) over the original images; abstaining at P sets aside the "
           "images whose probability lies in [P, 1 − P] (`predict --abstain P`).\n\n",
           fp);
