@@ -1,5 +1,6 @@
 /* cmd_predict.c — `blastscan predict`: apply a pipeline file to images and folders of images:
- * class, SVM decision, calibrated probability and out-of-distribution flag per image. */
+ * class, SVM decision, calibrated probability and out-of-distribution flag per image. The class
+ * shown is gated: "unknown" for an out-of-distribution image, "uncertain" under --abstain. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <getopt.h>
@@ -22,7 +23,8 @@ static void usage(FILE *fp) {
     fprintf(
         fp,
         "Usage: blastscan predict --model MODEL.blastscan [--backbone-dir DIR]\n"
-        "                         [--format table|json|csv] [--batch N]\n"
+        "                         [--format table|json|csv] [--batch N] [--abstain P]\n"
+        "                         [--no-ood-gate]\n"
         "                         [--explain OUTDIR [--explain-grid G] [--explain-patch F]]\n"
         "                         IMAGE|DIR ...\n\n"
         "Classify images with a pipeline written by `blastscan train`. A folder is searched\n"
@@ -31,11 +33,18 @@ static void usage(FILE *fp) {
         "(Platt scaling fitted at train time) and out_of_distribution: the autoencoder's\n"
         "reconstruction error is above the threshold set from the training images, so the\n"
         "image is unlike anything the model was trained on and its class means little.\n\n"
+        "The class shown is gated: an out-of-distribution image is \"unknown\" (like an\n"
+        "analyser's unidentified cell), and with --abstain P an image whose probability lies\n"
+        "in [P, 1 - P] is \"uncertain\". The decision, probability and label (the SVM's own\n"
+        "call, 1 = ALL) are always given.\n\n"
         "  --model FILE     the pipeline file\n"
         "  --backbone-dir D where the pipeline's ONNX backbones are, by their recorded file\n"
         "                   names; each is verified by sha256 (default: the assets' models/)\n"
         "  --format F       table (default), json (one object per line) or csv\n"
         "  --batch N        images per network run (default 8)\n"
+        "  --abstain P      0 < P < 0.5: class \"uncertain\" when P <= probability <= 1 - P\n"
+        "                   (a study's report shows how many images a P sets aside)\n"
+        "  --no-ood-gate    show the SVM's class for out-of-distribution images too\n"
         "  --explain OUTDIR also write, per image, an occlusion-sensitivity map of the SVM\n"
         "                   decision: a patch of the image's mean colour slid over a GxG grid,\n"
         "                   the decision's drop at each position. OUTDIR/NAME.png overlays it\n"
@@ -48,8 +57,17 @@ static void usage(FILE *fp) {
         "are still classified).\n");
 }
 
-enum { OPT_MODEL = 6001, OPT_BACKBONE_DIR, OPT_FORMAT, OPT_BATCH, OPT_EXPLAIN, OPT_EXPLAIN_GRID,
-       OPT_EXPLAIN_PATCH };
+enum {
+    OPT_MODEL = 6001,
+    OPT_BACKBONE_DIR,
+    OPT_FORMAT,
+    OPT_BATCH,
+    OPT_ABSTAIN,
+    OPT_NO_OOD_GATE,
+    OPT_EXPLAIN,
+    OPT_EXPLAIN_GRID,
+    OPT_EXPLAIN_PATCH
+};
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 typedef struct {
@@ -145,16 +163,32 @@ static int explain_one(explainer *e, const bs_pipeline *p, bs_pipeline_runtime *
     return rc;
 }
 
+/* How a result's class is shown. */
+typedef struct {
+    double abstain; /* 0: never "uncertain" */
+    int ood_gate;   /* 1: "unknown" when out of distribution */
+} gate;
+
+/* The out-of-distribution gate comes first: an image unlike the training data gets no class,
+ * however confident its probability. */
+static const char *shown_class(const bs_pipeline *p, const bs_pipeline_result *r, const gate *g) {
+    if (g->ood_gate && p->ood.available && r->ood)
+        return "unknown";
+    if (g->abstain > 0 && r->probability >= g->abstain && r->probability <= 1 - g->abstain)
+        return "uncertain";
+    return p->label_names[r->label ? 1 : 0];
+}
+
 static void print_header(int fmt) {
     if (fmt == FMT_CSV)
         printf("path,class,label,decision,probability,reconstruction_error,out_of_distribution\n");
     else if (fmt == FMT_TABLE)
-        printf("%-8s %10s %11s %6s  %s\n", "class", "decision", "probability", "ood", "path");
+        printf("%-9s %10s %11s %6s  %s\n", "class", "decision", "probability", "ood", "path");
 }
 
 static void print_result(int fmt, const bs_pipeline *p, const char *path,
-                         const bs_pipeline_result *r) {
-    const char *cls = p->label_names[r->label ? 1 : 0];
+                         const bs_pipeline_result *r, const gate *g) {
+    const char *cls = shown_class(p, r, g);
     if (fmt == FMT_JSON) {
         fputs("{\"path\": ", stdout);
         bs_json_string(stdout, path);
@@ -188,62 +222,80 @@ static void print_result(int fmt, const bs_pipeline *p, const char *path,
         else
             printf(",\n");
     } else {
-        printf("%-8s %10.4f %11.4f %6s  %s\n", cls, r->decision, r->probability,
+        printf("%-9s %10.4f %11.4f %6s  %s\n", cls, r->decision, r->probability,
                p->ood.available ? (r->ood ? "OOD" : "-") : "n/a", path);
     }
 }
 
-int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
-    (void)cli;
+typedef struct {
+    const char *model, *bdir;
+    int fmt;
+    long batch;
+    gate g;
+    explainer ex; /* ex.dir NULL: no occlusion maps */
+} predict_options;
+
+/* -1: go on; otherwise the exit status (help printed or usage error). */
+static int parse_options(int argc, char **argv, predict_options *o) {
     static const struct option opts[] = {{"model", required_argument, 0, OPT_MODEL},
                                          {"backbone-dir", required_argument, 0, OPT_BACKBONE_DIR},
                                          {"format", required_argument, 0, OPT_FORMAT},
                                          {"batch", required_argument, 0, OPT_BATCH},
+                                         {"abstain", required_argument, 0, OPT_ABSTAIN},
+                                         {"no-ood-gate", no_argument, 0, OPT_NO_OOD_GATE},
                                          {"explain", required_argument, 0, OPT_EXPLAIN},
                                          {"explain-grid", required_argument, 0, OPT_EXPLAIN_GRID},
                                          {"explain-patch", required_argument, 0, OPT_EXPLAIN_PATCH},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *model = NULL, *bdir = NULL;
-    int fmt = FMT_TABLE, c;
-    long batch = 8, grid = 0;
-    explainer ex = {0};
-    bs_explain_options_init(&ex.opt);
+    *o = (predict_options){NULL, NULL, FMT_TABLE, 8, {0, 1}, {0}};
+    bs_explain_options_init(&o->ex.opt);
+    long grid = 0;
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case OPT_MODEL:
-            model = optarg;
+            o->model = optarg;
             break;
         case OPT_BACKBONE_DIR:
-            bdir = optarg;
+            o->bdir = optarg;
             break;
         case OPT_FORMAT:
             if (!strcmp(optarg, "table"))
-                fmt = FMT_TABLE;
+                o->fmt = FMT_TABLE;
             else if (!strcmp(optarg, "json"))
-                fmt = FMT_JSON;
+                o->fmt = FMT_JSON;
             else if (!strcmp(optarg, "csv"))
-                fmt = FMT_CSV;
+                o->fmt = FMT_CSV;
             else
                 return bs_cli_usage("predict", "--format must be table, json or csv");
             break;
         case OPT_BATCH:
-            if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &batch))
+            if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &o->batch))
                 return BS_EXIT_USAGE;
             break;
+        case OPT_ABSTAIN:
+            if (bs_cli_parse_double("predict", "--abstain", optarg, &o->g.abstain))
+                return BS_EXIT_USAGE;
+            if (!(o->g.abstain > 0 && o->g.abstain < 0.5))
+                return bs_cli_usage("predict", "--abstain must lie strictly between 0 and 0.5");
+            break;
+        case OPT_NO_OOD_GATE:
+            o->g.ood_gate = 0;
+            break;
         case OPT_EXPLAIN:
-            ex.dir = optarg;
+            o->ex.dir = optarg;
             break;
         case OPT_EXPLAIN_GRID:
             if (bs_cli_parse_int("predict", "--explain-grid", optarg, 1, BS_EXPLAIN_MAX_GRID, &grid))
                 return BS_EXIT_USAGE;
-            ex.opt.grid = (int)grid;
+            o->ex.opt.grid = (int)grid;
             break;
         case OPT_EXPLAIN_PATCH:
-            if (bs_cli_parse_double("predict", "--explain-patch", optarg, &ex.opt.patch))
+            if (bs_cli_parse_double("predict", "--explain-patch", optarg, &o->ex.opt.patch))
                 return BS_EXIT_USAGE;
-            if (!(ex.opt.patch > 0 && ex.opt.patch <= 1))
+            if (!(o->ex.opt.patch > 0 && o->ex.opt.patch <= 1))
                 return bs_cli_usage("predict", "--explain-patch must be a fraction in (0, 1]");
             break;
         case 'h':
@@ -253,110 +305,115 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
             return bs_cli_usage("predict", "unknown option");
         }
     }
-    if (!model)
+    if (!o->model)
         return bs_cli_usage("predict", "--model is required");
     if (optind == argc)
         return bs_cli_usage("predict", "no image or folder given");
+    o->ex.opt.batch = (size_t)o->batch;
+    return -1;
+}
 
-    ex.opt.batch = (size_t)batch;
-    list files = {0};
+/* Classify every file, batch by batch, printing as it goes. An unreadable image is reported
+ * and skipped (the status becomes BS_EXIT_FAIL at the end); a failure of the model stops. */
+static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const list *files,
+                          predict_options *o) {
+    size_t b = (size_t)o->batch;
+    bs_image *imgs = bs_calloc(b, sizeof *imgs);
+    char **errors = bs_calloc(b, sizeof *errors);
+    const char **names = bs_calloc(b, sizeof *names);
+    float *rows = bs_malloc(sizeof(float) * b * (size_t)p->n_features);
+    bs_pipeline_result *res = bs_calloc(b, sizeof *res);
     int rc = BS_EXIT_OK;
-    if (ex.dir && bs_mkdir_p(ex.dir))
-        return bs_cli_fail("predict");
-    for (int i = optind; i < argc; i++) {
-        int r;
-        if (bs_is_dir(argv[i]))
-            r = walk(argv[i], &files, 0);
-        else
-            r = list_add(&files, argv[i]);
-        if (r) {
-            rc = bs_cli_fail("predict");
-            goto out;
+    if (!imgs || !errors || !names || !rows || !res)
+        rc = bs_cli_fail("predict");
+    else
+        print_header(o->fmt);
+    for (size_t i0 = 0; i0 < files->n && rc != BS_EXIT_FAIL; i0 += b) {
+        size_t m = files->n - i0 < b ? files->n - i0 : b;
+#pragma omp parallel for schedule(dynamic, 1)
+        for (size_t i = 0; i < m; i++) {
+            if (bs_image_load(files->v[i0 + i], &imgs[i]))
+                errors[i] = strdup(bs_error_message());
         }
+        /* the readable images of this chunk, packed */
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++) {
+            if (errors[i]) {
+                fprintf(stderr, "blastscan predict: error: %s\n", errors[i]);
+                free(errors[i]);
+                errors[i] = NULL;
+                rc = 2; /* remembered; reported as 1 at the end */
+                continue;
+            }
+            if (k != i) {
+                imgs[k] = imgs[i];
+                memset(&imgs[i], 0, sizeof imgs[i]);
+            }
+            names[k++] = files->v[i0 + i];
+        }
+        if (k && (bs_pipeline_runtime_features(rt, imgs, k, b, rows) ||
+                  bs_pipeline_predict(p, rows, (int64_t)k, p->n_features, NULL, (int64_t)k, res))) {
+            rc = bs_cli_fail("predict");
+        }
+        for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)
+            print_result(o->fmt, p, names[i], &res[i], &o->g);
+        fflush(stdout);
+        for (size_t i = 0; o->ex.dir && i < k && rc != BS_EXIT_FAIL; i++)
+            if (explain_one(&o->ex, p, rt, &imgs[i], names[i])) {
+                fprintf(stderr, "blastscan predict: error: %s\n", bs_error_message());
+                rc = 2;
+            }
+        for (size_t i = 0; i < b; i++)
+            bs_image_free(&imgs[i]);
+    }
+    if (o->ex.images)
+        fprintf(stderr,
+                "predict: occlusion maps of %zu images in %s (%dx%d grid, patch %g, %d forward "
+                "passes per image, %.1f s per image)\n",
+                o->ex.images, o->ex.dir, o->ex.opt.grid, o->ex.opt.grid, o->ex.opt.patch,
+                o->ex.opt.grid * o->ex.opt.grid + 1, o->ex.seconds / (double)o->ex.images);
+    free(imgs);
+    free(errors);
+    free(names);
+    free(rows);
+    free(res);
+    return rc == 2 ? BS_EXIT_FAIL : rc;
+}
+
+int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
+    (void)cli;
+    predict_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    list files = {0};
+    rc = BS_EXIT_OK;
+    if (o.ex.dir && bs_mkdir_p(o.ex.dir))
+        rc = bs_cli_fail("predict");
+    for (int i = optind; i < argc && rc == BS_EXIT_OK; i++) {
+        int r = bs_is_dir(argv[i]) ? walk(argv[i], &files, 0) : list_add(&files, argv[i]);
+        if (r)
+            rc = bs_cli_fail("predict");
     }
     bs_pipeline p;
-    char *default_dir = bdir ? NULL : bs_path_join(bs_cli_assets(), "models");
+    char *default_dir = o.bdir ? NULL : bs_path_join(bs_cli_assets(), "models");
     bs_pipeline_runtime *rt = NULL;
-    if (bs_pipeline_load(model, &p)) {
-        free(default_dir);
+    if (rc == BS_EXIT_OK && bs_pipeline_load(o.model, &p)) {
         rc = bs_cli_fail("predict");
-        goto out;
-    }
-    if (!(rt = bs_pipeline_runtime_open(&p, bdir ? bdir : default_dir))) {
-        rc = bs_cli_fail("predict");
-    } else {
-        size_t b = (size_t)batch;
-        bs_image *imgs = bs_calloc(b, sizeof *imgs);
-        char **errors = bs_calloc(b, sizeof *errors);
-        const char **names = bs_calloc(b, sizeof *names);
-        float *rows = bs_malloc(sizeof(float) * b * (size_t)p.n_features);
-        bs_pipeline_result *res = bs_calloc(b, sizeof *res);
-        if (!imgs || !errors || !names || !rows || !res)
+    } else if (rc == BS_EXIT_OK) {
+        if (!(rt = bs_pipeline_runtime_open(&p, o.bdir ? o.bdir : default_dir)))
             rc = bs_cli_fail("predict");
         else
-            print_header(fmt);
-        for (size_t i0 = 0; i0 < files.n && rc != BS_EXIT_FAIL; i0 += b) {
-            size_t m = files.n - i0 < b ? files.n - i0 : b;
-#pragma omp parallel for schedule(dynamic, 1)
-            for (size_t i = 0; i < m; i++) {
-                if (bs_image_load(files.v[i0 + i], &imgs[i]))
-                    errors[i] = strdup(bs_error_message());
-            }
-            /* the readable images of this chunk, packed */
-            size_t k = 0;
-            for (size_t i = 0; i < m; i++) {
-                if (errors[i]) {
-                    fprintf(stderr, "blastscan predict: error: %s\n", errors[i]);
-                    free(errors[i]);
-                    errors[i] = NULL;
-                    rc = 2; /* remembered; reported as 1 at the end */
-                    continue;
-                }
-                if (k != i) {
-                    imgs[k] = imgs[i];
-                    memset(&imgs[i], 0, sizeof imgs[i]);
-                }
-                names[k++] = files.v[i0 + i];
-            }
-            if (k &&
-                (bs_pipeline_runtime_features(rt, imgs, k, b, rows) ||
-                 bs_pipeline_predict(&p, rows, (int64_t)k, p.n_features, NULL, (int64_t)k, res))) {
-                rc = bs_cli_fail("predict");
-            }
-            for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)
-                print_result(fmt, &p, names[i], &res[i]);
-            fflush(stdout);
-            for (size_t i = 0; ex.dir && i < k && rc != BS_EXIT_FAIL; i++)
-                if (explain_one(&ex, &p, rt, &imgs[i], names[i])) {
-                    fprintf(stderr, "blastscan predict: error: %s\n", bs_error_message());
-                    rc = 2;
-                }
-            for (size_t i = 0; i < b; i++)
-                bs_image_free(&imgs[i]);
-        }
-        if (ex.images)
-            fprintf(stderr,
-                    "predict: occlusion maps of %zu images in %s (%dx%d grid, patch %g, %d forward "
-                    "passes per image, %.1f s per image)\n",
-                    ex.images, ex.dir, ex.opt.grid, ex.opt.grid, ex.opt.patch,
-                    ex.opt.grid * ex.opt.grid + 1, ex.seconds / (double)ex.images);
-        if (rc == 2)
-            rc = BS_EXIT_FAIL;
-        free(imgs);
-        free(errors);
-        free(names);
-        free(rows);
-        free(res);
+            rc = classify_files(&p, rt, &files, &o);
+        bs_pipeline_runtime_free(rt);
+        bs_pipeline_free(&p);
     }
-    bs_pipeline_runtime_free(rt);
-    bs_pipeline_free(&p);
     free(default_dir);
-out:
     for (size_t i = 0; i < files.n; i++)
         free(files.v[i]);
     free(files.v);
-    for (size_t i = 0; i < ex.used.n; i++)
-        free(ex.used.v[i]);
-    free(ex.used.v);
+    for (size_t i = 0; i < o.ex.used.n; i++)
+        free(o.ex.used.v[i]);
+    free(o.ex.used.v);
     return rc;
 }

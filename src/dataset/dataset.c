@@ -516,6 +516,7 @@ int bs_dataset_open(const char *const *sources, size_t nsources, const bs_datase
     samples v = {0};
     int rc = nsources ? 0 : bs_error("no dataset given (--data DIR)");
     for (size_t i = 0; i < nsources && rc == 0; i++) {
+        size_t first = v.n; /* the samples this source adds are tagged with its index below */
         struct stat st;
         if (stat(sources[i], &st) != 0) {
             int e = errno;
@@ -527,6 +528,7 @@ int bs_dataset_open(const char *const *sources, size_t nsources, const bs_datase
         } else {
             rc = bs_error("%s: a dataset is a folder or a .csv manifest", sources[i]);
         }
+        for (size_t j = first; j < v.n; j++) v.s[j].source = (int)i;
     }
     return finish_open(&v, rc, opt, out);
 }

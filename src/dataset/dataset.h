@@ -26,6 +26,7 @@ typedef struct bs_sample {
     char *class_name; /* folder name, manifest class, or ALL/healthy for ALL-IDB */
     char *group;      /* samples sharing a group never straddle train and test */
     char pixel_sha256[65]; /* of the decoded RGB pixels; "" when not decoded */
+    int source;       /* index of the source (--data) it came from, 0.. */
 } bs_sample;
 
 /* A near-duplicate pair (bs_dataset_join_near_duplicates). */

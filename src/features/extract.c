@@ -405,7 +405,8 @@ static int write_index(const extract_run *x, const backbone *bb, size_t nb, int 
     for (size_t s = 0, r = 0; s < ds->n; s++)
         for (int v = 0; v < x->nviews; v++, r++)
             idx.rows[r] = (bs_feature_row){(long)r, ds->samples[s].path, ds->samples[s].label,
-                                           ds->samples[s].class_name, ds->samples[s].group, (bs_view)v};
+                                           ds->samples[s].class_name, ds->samples[s].group, (bs_view)v,
+                                           ds->samples[s].source};
     int rc = write_manifest(x->outdir, bb, nb, augment, x->nrows);
     if (rc == 0) rc = bs_featdir_write_near_duplicates(x->outdir, ds);
     if (rc == 0) rc = bs_featdir_write_index(x->outdir, &idx);

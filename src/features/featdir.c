@@ -14,8 +14,10 @@
 #include "core/finite.h"
 #include "core/io.h"
 
-static const char *const index_columns[] = {"id", "path", "label", "class", "group", "view"};
-#define NCOLS 6
+/* `source` came later: an index.csv without it still loads (every row source 0). */
+static const char *const index_columns[] = {"id", "path", "label", "class", "group", "view", "source"};
+#define NCOLS 7
+#define NREQUIRED 6
 
 void bs_feature_index_free(bs_feature_index *idx) {
     for (size_t i = 0; i < idx->n; i++) {
@@ -39,10 +41,11 @@ int bs_featdir_write_index(const char *dir, const bs_feature_index *idx) {
     bs_csv_put_row(af.fp, index_columns, NCOLS);
     for (size_t i = 0; i < idx->n; i++) {
         const bs_feature_row *r = &idx->rows[i];
-        char id[32], label[8];
+        char id[32], label[8], source[16];
         snprintf(id, sizeof id, "%ld", r->id);
         snprintf(label, sizeof label, "%d", r->label);
-        const char *f[NCOLS] = {id, r->path, label, r->class_name, r->group, bs_view_name(r->view)};
+        snprintf(source, sizeof source, "%d", r->source);
+        const char *f[NCOLS] = {id, r->path, label, r->class_name, r->group, bs_view_name(r->view), source};
         bs_csv_put_row(af.fp, f, NCOLS);
     }
     int rc = bs_atomic_commit(&af);
@@ -78,6 +81,14 @@ int bs_featdir_write_near_duplicates(const char *dir, const bs_dataset *ds) {
     return rc;
 }
 
+static int parse_source(const char *text, int *out) {
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (!text[0] || *end || v < 0 || v > 65535) return -1;
+    *out = (int)v;
+    return 0;
+}
+
 /* Validate a parsed index.csv into idx; `path` names it in messages. Frees csv. */
 static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *idx) {
     bs_csv csv = *csv_in;
@@ -85,7 +96,7 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
     int rc = 0;
     for (int c = 0; c < NCOLS && rc == 0; c++) {
         col[c] = bs_csv_column(&csv, index_columns[c]);
-        if (col[c] < 0) rc = bs_error("%s: missing column '%s' (need id,path,label,class,group,view)", path, index_columns[c]);
+        if (col[c] < 0 && c < NREQUIRED) rc = bs_error("%s: missing column '%s' (need id,path,label,class,group,view)", path, index_columns[c]);
     }
     if (rc == 0 && csv.nrows == 0) rc = bs_error("%s: no rows", path);
     if (rc == 0) {
@@ -108,6 +119,10 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
         }
         if (bs_view_parse(f[col[5]], &row->view) || strcmp(bs_view_name(row->view), f[col[5]]) != 0) {
             rc = bs_error("%s:%zu: view must be original, hmirror or vmirror, not '%s'", path, r + 2, f[col[5]]);
+            break;
+        }
+        if (col[6] >= 0 && parse_source(f[col[6]], &row->source)) {
+            rc = bs_error("%s:%zu: source must be an integer 0..65535, not '%s'", path, r + 2, f[col[6]]);
             break;
         }
         row->id = id;

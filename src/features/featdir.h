@@ -1,4 +1,4 @@
-/* featdir.h — a feature folder: index.csv (id,path,label,class,group,view) plus one
+/* featdir.h — a feature folder: index.csv (id,path,label,class,group,view,source) plus one
  * NAME.npy per feature set ([rows, dim] float32), rows in index order, and
  * near_duplicates.csv (path_a,path_b,score,joined: the pairs that decided the groups).
  *
@@ -23,6 +23,7 @@ typedef struct bs_feature_row {
     char *class_name;
     char *group;
     bs_view view;     /* original | hmirror | vmirror */
+    int source;       /* index of the --data it came from (0 when index.csv has no source column) */
 } bs_feature_row;
 
 typedef struct bs_feature_index {

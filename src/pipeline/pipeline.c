@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "eval/calibration.h"
 #include "eval/eval.h"
 
 #define BS_PIPELINE_CLIP_K 3.0 /* fence multiplier for the decisions Platt is fitted on */
@@ -35,81 +36,6 @@ void bs_pipeline_free(bs_pipeline *p) {
     bs_sae_free(p->ae);
     bs_svm_free(p->svm);
     memset(p, 0, sizeof *p);
-}
-
-double bs_pipeline_platt(double a, double b, double f) {
-    double t = a * f + b; /* P = 1/(1 + e^t), written so e^x never overflows */
-    return t >= 0 ? exp(-t) / (1.0 + exp(-t)) : 1.0 / (1.0 + exp(t));
-}
-
-/* Platt (1999) with the Newton method and backtracking of Lin, Lin & Weng (2007), as in
- * libsvm's sigmoid_train: targets (N+ + 1)/(N+ + 2) and 1/(N− + 2). */
-int bs_pipeline_platt_fit(const double *dec, const int32_t *labels, int64_t n, double *a,
-                          double *b) {
-    double prior1 = 0, prior0 = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(dec[i]))
-            return bs_error("calibration: non-finite decision value at row %lld", (long long)i);
-        if (labels[i] > 0)
-            prior1++;
-        else
-            prior0++;
-    }
-    if (prior1 == 0 || prior0 == 0)
-        return bs_error("calibration needs both classes");
-    const double hi = (prior1 + 1) / (prior1 + 2), lo = 1 / (prior0 + 2), sigma = 1e-12, eps = 1e-5;
-    double A = 0, B = log((prior0 + 1) / (prior1 + 1)), fval = 0;
-#define PLATT_TERM(t, fApB)                                                                        \
-    ((fApB) >= 0 ? (t) * (fApB) + log1p(exp(-(fApB))) : ((t)-1) * (fApB) + log1p(exp(fApB)))
-    for (int64_t i = 0; i < n; i++) {
-        double t = labels[i] > 0 ? hi : lo;
-        fval += PLATT_TERM(t, dec[i] * A + B);
-    }
-    for (int it = 0; it < 100; it++) {
-        double h11 = sigma, h22 = sigma, h21 = 0, g1 = 0, g2 = 0;
-        for (int64_t i = 0; i < n; i++) {
-            double fApB = dec[i] * A + B, p, q;
-            if (fApB >= 0) {
-                p = exp(-fApB) / (1.0 + exp(-fApB));
-                q = 1.0 / (1.0 + exp(-fApB));
-            } else {
-                p = 1.0 / (1.0 + exp(fApB));
-                q = exp(fApB) / (1.0 + exp(fApB));
-            }
-            double t = labels[i] > 0 ? hi : lo, d2 = p * q, d1 = t - p;
-            h11 += dec[i] * dec[i] * d2;
-            h22 += d2;
-            h21 += dec[i] * d2;
-            g1 += dec[i] * d1;
-            g2 += d1;
-        }
-        if (fabs(g1) < eps && fabs(g2) < eps)
-            break;
-        double det = h11 * h22 - h21 * h21;
-        double dA = -(h22 * g1 - h21 * g2) / det, dB = -(-h21 * g1 + h11 * g2) / det,
-               gd = g1 * dA + g2 * dB;
-        double step = 1;
-        while (step >= 1e-10) {
-            double nA = A + step * dA, nB = B + step * dB, nf = 0;
-            for (int64_t i = 0; i < n; i++) {
-                double t = labels[i] > 0 ? hi : lo;
-                nf += PLATT_TERM(t, dec[i] * nA + nB);
-            }
-            if (nf < fval + 1e-4 * step * gd) {
-                A = nA;
-                B = nB;
-                fval = nf;
-                break;
-            }
-            step /= 2;
-        }
-        if (step < 1e-10)
-            break; /* line search failed: keep the best point found */
-    }
-#undef PLATT_TERM
-    *a = A;
-    *b = B;
-    return 0;
 }
 
 static int cmp_double(const void *x, const void *y) {
@@ -159,33 +85,6 @@ static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k)
     free(s);
     free(lg);
     return 0;
-}
-
-/* Platt's sigmoid on out-of-fold decisions clipped to Tukey's far-out fences, q25 − k·IQR and
- * q75 + k·IQR (k = BS_PIPELINE_CLIP_K). Without an autoencoder the cubic kernel sees standardised
- * raw features, and a row with a feature far outside a fold's training range gets a decision in
- * the hundreds or thousands (−1306 on an Aria sample, where the others lay in ±3); one such row of
- * the wrong sign made the likelihood flatten the sigmoid to the prior (A ≈ 0: every image got
- * P(ALL) = the share of ALL in training). A decision beyond the fence says no more about the
- * class than one at the fence. Only the fit is clipped: the sigmoid is monotone, so applying it
- * to unclipped decisions at prediction keeps the order and merely saturates sooner. */
-static int calibrate(const double *dec, const int32_t *lab, int64_t m, double *a, double *b) {
-    double *c = bs_malloc(sizeof(double) * (size_t)m), *s = bs_malloc(sizeof(double) * (size_t)m);
-    if (!c || !s) {
-        free(c);
-        free(s);
-        return -1;
-    }
-    memcpy(s, dec, sizeof(double) * (size_t)m);
-    qsort(s, (size_t)m, sizeof *s, cmp_double);
-    double q25 = quantile(s, m, 0.25), q75 = quantile(s, m, 0.75), iqr = q75 - q25;
-    double lo = q25 - BS_PIPELINE_CLIP_K * iqr, hi = q75 + BS_PIPELINE_CLIP_K * iqr;
-    for (int64_t i = 0; i < m; i++)
-        c[i] = !(iqr > 0) ? dec[i] : dec[i] < lo ? lo : dec[i] > hi ? hi : dec[i];
-    int rc = bs_pipeline_platt_fit(c, lab, m, a, b);
-    free(c);
-    free(s);
-    return rc;
 }
 
 static int cmp_i64(const void *x, const void *y) {
@@ -329,7 +228,10 @@ static int fit_calibration(bs_pipeline *p, const svm_input *in, fit_rows *fr,
         rc = bs_svm_cross_validate(cx ? cx : in->x, m, w, fr->lab, fr->fold, k, &o->svm, &rng,
                                    dec, NULL);
     if (rc == 0)
-        rc = calibrate(dec, fr->lab, m, &p->platt_a, &p->platt_b);
+        /* Fitted on decisions clipped to Tukey's far-out fences (eval/calibration.h): without an
+         * autoencoder one far-out decision of the wrong sign (-1306 on an Aria sample) flattened
+         * the sigmoid to the training prior. */
+        rc = bs_platt_fit_clipped(dec, fr->lab, m, BS_PIPELINE_CLIP_K, &p->platt_a, &p->platt_b);
     if (rc == 0) {
         p->calibration_folds = k;
         p->calibration_rows = m;
@@ -467,7 +369,7 @@ int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t
     for (int64_t i = 0; i < m && rc == 0; i++) {
         out[i].label = pred[i];
         out[i].decision = dec[i];
-        out[i].probability = bs_pipeline_platt(p->platt_a, p->platt_b, dec[i]);
+        out[i].probability = bs_platt(p->platt_a, p->platt_b, dec[i]);
         out[i].recon_error = p->ae ? err[i] : NAN;
         out[i].ood = p->ood.available && !(err[i] <= p->ood.threshold);
     }

@@ -128,10 +128,7 @@ typedef struct bs_pipeline_result {
 /* Predict rows[0..n_rows) (NULL: all n) of fused features x (n × d, d = n_features). */
 int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t d,
                         const int64_t *rows, int64_t n_rows, bs_pipeline_result *out);
-double bs_pipeline_platt(double a, double b, double decision);
-/* Platt's sigmoid fit (Lin, Lin & Weng 2007 Newton method, Platt's target smoothing). */
-int bs_pipeline_platt_fit(const double *decision, const int32_t *labels, int64_t n, double *a,
-                          double *b);
+/* Platt's sigmoid (fit and apply) lives in eval/calibration.h: bs_platt_fit, bs_platt. */
 
 /* The file: bs_pipeline_save writes atomically; bs_pipeline_parse reads an in-memory image as
  * untrusted input (name is used in messages). On failure *p is left empty. */

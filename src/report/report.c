@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "evidence.h"
 #include "svg.h"
 
 typedef int (*writer_fn)(FILE *fp, const void *a, const void *b);
@@ -78,9 +79,13 @@ static int write_results(FILE *fp, const void *a, const void *b) {
             else bs_confusion_write_json(fp, &x->cper_fold[f], names);
             fputs(f + 1 < s->folds ? ",\n" : "\n", fp);
         }
-        fprintf(fp, "      ]\n    }%s\n", e + 1 < s->nexperiments ? "," : "");
+        fputs("      ]", fp);
+        if (binary) bs_report_json_calibration(fp, x);
+        fprintf(fp, "\n    }%s\n", e + 1 < s->nexperiments ? "," : "");
     }
-    fputs("  ]\n}\n", fp);
+    fputs("  ]", fp);
+    bs_report_json_evidence(fp, s);
+    fputs("\n}\n", fp);
     return 0;
 }
 
@@ -89,20 +94,22 @@ static int write_results(FILE *fp, const void *a, const void *b) {
 static int write_predictions(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     const bs_feature_index *idx = b;
-    static const char *const header[] = {"id", "experiment", "fold", "label", "decision", "predicted"};
-    bs_csv_put_row(fp, header, 6);
+    static const char *const header[] = {"id", "experiment", "fold", "label", "decision", "predicted", "probability"};
+    bs_csv_put_row(fp, header, 7);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
         for (size_t r = 0; r < s->n; r++) {
-            char id[32], fold[16], label[8], dec[40], pred[8];
+            char id[32], fold[16], label[8], dec[40], pred[8], prob[40] = "";
             snprintf(id, sizeof id, "%ld", idx->rows[r].id);
             snprintf(fold, sizeof fold, "%d", s->fold[r] + 1);
             snprintf(label, sizeof label, "%d", s->labels[r]);
             if (isfinite(x->decision[r])) snprintf(dec, sizeof dec, "%.9g", x->decision[r]);
             else dec[0] = '\0'; /* K-class: one-vs-one gives no single decision value */
             snprintf(pred, sizeof pred, "%d", x->predicted[r]);
-            const char *f[6] = {id, x->name, fold, label, dec, pred};
-            bs_csv_put_row(fp, f, 6);
+            /* Platt P(ALL) fitted on the other folds (study/calibrate.c); empty when there is none */
+            if (x->probability && isfinite(x->probability[r])) snprintf(prob, sizeof prob, "%.9g", x->probability[r]);
+            const char *f[7] = {id, x->name, fold, label, dec, pred, prob};
+            bs_csv_put_row(fp, f, 7);
         }
     }
     return 0;
@@ -370,6 +377,7 @@ int bs_report_write(const bs_study *s, const bs_feature_index *idx, const char *
     if (rc == 0) rc = write_file(fig, "confusion.svg", write_confusion_svg, s, NULL);
     /* ROC curves need one decision value per row: two classes only. */
     if (rc == 0 && s->task == BS_TASK_BINARY) rc = write_file(fig, "roc.svg", write_roc_svg, s, NULL);
+    if (rc == 0) rc = bs_report_write_evidence(s, idx, outdir);
     free(fig);
     return rc;
 }
@@ -446,9 +454,11 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
         }
         fputs("\n", fp);
     }
+    if (paper) bs_report_evidence_md(fp, paper, "paper/figures/");
+    if (grouped) bs_report_evidence_md(fp, grouped, "grouped/figures/");
     fputs("## Files\n\n- `report.html`: this report on one self-contained page, with the figures, every "
           "misclassified image and the near-duplicate pairs that were joined\n", fp);
-    if (paper) fputs("- `paper/`: results.json, predictions.csv, table1.md/.csv, figures/*.svg\n", fp);
+    if (paper) fputs("- `paper/`: results.json, predictions.csv, table1.md/.csv, evidence.md, figures/*.svg\n", fp);
     if (grouped) fputs("- `grouped/`: the same for the grouped protocol\n", fp);
     fputs("\nFigures: ", fp);
     if (paper) fputs("![paper](paper/figures/metrics.svg) ", fp);

@@ -11,9 +11,11 @@
 #include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/strings.h"
+#include "study_internal.h"
 #include "svm/svm.h"
 
 void bs_study_options_init(bs_study_options *opt) {
@@ -47,7 +49,7 @@ int bs_protocol_parse(const char *s, bs_protocol *out) {
 
 /* Seeds per (purpose, experiment, fold): bs_rng_derive_at (core/rng.h). */
 
-enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3 };
+enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3, SEED_SHORTCUTS = 4 };
 
 /* Dense integer ids for strings: equal strings get equal ids. Returns the distinct count. */
 static int64_t string_ids(const bs_feature_index *idx, int use_group, int64_t *ids) {
@@ -72,7 +74,12 @@ void bs_study_free(bs_study *s) {
         bs_confusion_free(&x->cpooled_original);
         for (int f = 0; x->cper_fold && f < s->folds; f++) bs_confusion_free(&x->cper_fold[f]);
         free(x->cper_fold);
+        free(x->probability);
+        free(x->per_source);
     }
+    free(s->shortcuts);
+    free(s->source_rows);
+    free(s->source_positives);
     for (int c = 0; s->class_names && c < s->nclasses; c++) free(s->class_names[c]);
     free(s->class_names);
     free(s->experiments);
@@ -325,13 +332,42 @@ static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx, 
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original, &ex->cpooled_original);
     if (bs_dist_rank() != 0) return rc;
     if (rc == 0 && opt->verbose && s->task == BS_TASK_SUBTYPE)
-        fprintf(stderr, "  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)\n", ex->name,
+        bs_log("  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)", ex->name,
                 (long long)ex->width, ex->cpooled.accuracy.value, ex->cpooled.macro_f1.value,
                 ex->cpooled.balanced_accuracy.value, ex->seconds);
     else if (rc == 0 && opt->verbose)
-        fprintf(stderr, "  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)\n", ex->name,
+        bs_log("  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)", ex->name,
                 (long long)ex->width, ex->pooled.ac.value, ex->pooled.sn.value, ex->pooled.sp.value,
                 ex->pooled.auc.value, ex->seconds);
+    return rc;
+}
+
+/* One line per experiment: how calibrated its probabilities are, and what abstaining at
+ * P = 0.2 would cost and buy. */
+static void log_calibration(const bs_study *s) {
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_experiment *x = &s->experiments[e];
+        if (!x->calibrated) continue;
+        const bs_coverage_point *c = &x->calibration.coverage[3]; /* P = 0.2 */
+        bs_log("  %-22s Brier %.4f  ECE %.4f  abstain at P=0.2: %lld of %lld images set aside, accuracy %.4f on the rest",
+               x->name, x->calibration.brier, x->calibration.ece, (long long)c->set_aside,
+               (long long)x->calibration.n, c->accuracy);
+    }
+}
+
+/* Once every experiment's decisions are in (the same on every rank): probabilities and their
+ * calibration, per-group and per-source metrics, and the shortcut audit. */
+static int add_evidence(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt) {
+    int rc = 0;
+    for (size_t e = 0; e < s->nexperiments && rc == 0; e++) rc = bs_study_calibrate(s, &s->experiments[e], idx);
+    if (rc == 0) rc = bs_study_groups(s, idx);
+    if (rc == 0) rc = bs_study_sources(s, idx);
+    if (rc == 0 && s->task == BS_TASK_BINARY)
+        rc = bs_study_shortcuts(s, idx, bs_rng_derive_at(s->seed, SEED_SHORTCUTS, 0, 0));
+    if (rc == 0 && opt->verbose && bs_dist_rank() == 0) log_calibration(s);
+    for (size_t i = 0; rc == 0 && opt->verbose && bs_dist_rank() == 0 && i < s->nshortcuts; i++)
+        bs_log("  shortcut %-16s AC %.4f  AUC %.4f%s", s->shortcuts[i].name, s->shortcuts[i].pooled.ac.value,
+               s->shortcuts[i].pooled.auc.value, s->shortcuts[i].warning ? "  (warning)" : "");
     return rc;
 }
 
@@ -374,20 +410,38 @@ static int assign_labels(bs_study *s, const bs_feature_index *idx) {
     return rc;
 }
 
-int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, bs_study *s) {
-    double t0 = bs_now();
-    memset(s, 0, sizeof *s);
+/* The feature sets of a folder, their fusion and every experiment's shape: what the
+ * experiments run on. */
+typedef struct {
+    char **sets;
+    size_t nsets;
+    bs_array *data;   /* nsets */
+    float *fused;     /* n × total when nsets > 1 */
+    int64_t total;    /* fused width */
+    size_t nexp;      /* Exp 1 per set, Exp 2 when there is more than one set, Exp 3 per latent */
+    int64_t *widths;  /* nexp: input width */
+    int64_t *hiddens; /* nexp: hidden units, -1 without autoencoder */
+} study_inputs;
+
+static void inputs_free(study_inputs *in) {
+    for (size_t i = 0; in->data && i < in->nsets; i++) bs_array_free(&in->data[i]);
+    free(in->data);
+    for (size_t i = 0; i < in->nsets; i++) free(in->sets[i]);
+    free(in->sets);
+    free(in->fused);
+    free(in->widths);
+    free(in->hiddens);
+    memset(in, 0, sizeof *in);
+}
+
+/* Labels, folds and the leak count; the study's scalar fields from opt. */
+static int study_begin(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt) {
     s->protocol = opt->protocol;
+    s->task = opt->task;
     s->folds = opt->folds;
     s->seed = opt->seed;
     s->epochs = opt->epochs;
     s->n = idx->n;
-    for (size_t i = 0; i < opt->nlatent; i++)
-        if (!(opt->latent[i] > 0 && opt->latent[i] <= 4)) return bs_error("latent fraction %g out of (0, 4]", opt->latent[i]);
-    char **sets = NULL;
-    size_t nsets = 0;
-    bs_array *data = NULL;
-    float *fused = NULL;
     int64_t *image_id = bs_calloc(idx->n, sizeof *image_id), *group_id = bs_calloc(idx->n, sizeof *group_id);
     s->labels = bs_calloc(idx->n, sizeof *s->labels);
     s->fold = bs_calloc(idx->n, sizeof *s->fold);
@@ -395,11 +449,6 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     int rc = (image_id && group_id && s->labels && s->fold && s->leaked_per_fold) ? 0 : -1;
     if (rc == 0 && (opt->folds < 2 || (size_t)opt->folds > idx->n))
         rc = bs_error("--folds %d: need 2 <= k <= rows (%zu)", opt->folds, idx->n);
-    if (rc == 0) rc = bs_featdir_list_sets(dir, &sets, &nsets);
-    if (rc == 0 && nsets == 0) rc = bs_error("%s: no feature sets (NAME.npy) in the folder", dir);
-    if (rc == 0 && !(data = bs_calloc(nsets, sizeof *data))) rc = -1;
-    for (size_t i = 0; i < nsets && rc == 0; i++) rc = bs_featdir_read_set(dir, sets[i], idx->n, &data[i]);
-    s->task = opt->task;
     if (rc == 0) rc = assign_labels(s, idx);
     if (rc == 0 && (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, group_id)) < 0)) rc = -1;
     if (rc == 0) {
@@ -412,76 +461,98 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     if (rc == 0)
         rc = bs_folds_count_leaked(image_id, s->fold, (int64_t)idx->n, opt->folds, &s->leaked_test_rows,
                                    s->leaked_per_fold);
-    /* Exp 1 per set, Exp 2 when there is more than one set, Exp 3 per latent fraction. */
-    size_t nexp = nsets + (nsets > 1) + opt->nlatent;
-    if (rc == 0 && !(s->experiments = bs_calloc(nexp, sizeof *s->experiments))) rc = -1;
-    int64_t total = 0;
-    for (size_t i = 0; i < nsets && rc == 0; i++) total += data[i].shape[1];
-    if (rc == 0 && nsets > 1) {
-        fused = bs_calloc(idx->n * (size_t)total, sizeof *fused);
-        if (!fused) rc = -1;
-        for (size_t r = 0; r < idx->n && rc == 0; r++) {
+    free(image_id);
+    free(group_id);
+    return rc;
+}
+
+/* Read every feature set of dir, fuse them (several sets) and size every experiment. */
+static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, study_inputs *in) {
+    int rc = bs_featdir_list_sets(dir, &in->sets, &in->nsets);
+    if (rc == 0 && in->nsets == 0) rc = bs_error("%s: no feature sets (NAME.npy) in the folder", dir);
+    if (rc == 0 && !(in->data = bs_calloc(in->nsets, sizeof *in->data))) rc = -1;
+    for (size_t i = 0; i < in->nsets && rc == 0; i++) rc = bs_featdir_read_set(dir, in->sets[i], idx->n, &in->data[i]);
+    if (rc) return rc;
+    const size_t nsets = in->nsets;
+    for (size_t i = 0; i < nsets; i++) in->total += in->data[i].shape[1];
+    if (nsets > 1) {
+        if (!(in->fused = bs_calloc(idx->n * (size_t)in->total, sizeof *in->fused))) return -1;
+        for (size_t r = 0; r < idx->n; r++) {
             int64_t off = 0;
             for (size_t i = 0; i < nsets; i++) {
-                memcpy(fused + r * (size_t)total + off, data[i].data + r * (size_t)data[i].shape[1],
-                       sizeof(float) * (size_t)data[i].shape[1]);
-                off += data[i].shape[1];
+                memcpy(in->fused + r * (size_t)in->total + off, in->data[i].data + r * (size_t)in->data[i].shape[1],
+                       sizeof(float) * (size_t)in->data[i].shape[1]);
+                off += in->data[i].shape[1];
             }
         }
     }
-    const float *all = nsets > 1 ? fused : (data ? data[0].data : NULL);
-    if (rc == 0 && opt->verbose && bs_dist_rank() == 0)
-        fprintf(stderr, "study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s\n",
-                bs_protocol_name(opt->protocol), idx->n, (long long)s->groups, opt->folds,
-                (unsigned long long)opt->seed, opt->protocol == BS_PROTOCOL_PAPER ? " (leaky, as published)" : "");
     /* Every experiment's width and hidden size up front: the work plan needs them all. */
-    int64_t *widths = bs_calloc(nexp ? nexp : 1, sizeof *widths), *hiddens = bs_calloc(nexp ? nexp : 1, sizeof *hiddens);
-    if (!widths || !hiddens) rc = -1;
-    for (size_t i = 0, e = 0; rc == 0 && e < nexp; e++) {
-        if (e < nsets) widths[e] = data[e].shape[1], hiddens[e] = -1;
-        else if (nsets > 1 && e == nsets) widths[e] = total, hiddens[e] = -1;
+    in->nexp = nsets + (nsets > 1) + opt->nlatent;
+    in->widths = bs_calloc(in->nexp, sizeof *in->widths);
+    in->hiddens = bs_calloc(in->nexp, sizeof *in->hiddens);
+    if (!in->widths || !in->hiddens) return -1;
+    for (size_t i = 0, e = 0; e < in->nexp; e++) {
+        if (e < nsets) in->widths[e] = in->data[e].shape[1], in->hiddens[e] = -1;
+        else if (nsets > 1 && e == nsets) in->widths[e] = in->total, in->hiddens[e] = -1;
         else {
-            int64_t hidden = (int64_t)llround(opt->latent[i++] * (double)total);
-            widths[e] = total;
-            hiddens[e] = hidden < 1 ? 1 : hidden;
+            int64_t hidden = (int64_t)llround(opt->latent[i++] * (double)in->total);
+            in->widths[e] = in->total;
+            in->hiddens[e] = hidden < 1 ? 1 : hidden;
         }
     }
-    work_plan plan = {0};
-    if (rc == 0) rc = plan_work(s, widths, hiddens, nexp, opt, &plan);
-    /* One process scores each experiment as it ends; a job after the owners shared their rows. */
-    const int job = bs_dist_size() > 1;
-    for (size_t i = 0; i < nsets && rc == 0; i++) {
-        rc = set_features(&s->experiments[s->nexperiments], sets[i], &sets[i], 1);
-        if (rc == 0) rc = run_experiment(s, s->nexperiments, data[i].data, data[i].shape[1], -1, opt, &plan);
-        if (rc == 0 && !job) rc = score_experiment(s, s->nexperiments, idx, opt);
-        s->nexperiments++;
-    }
-    if (nsets > 1 && rc == 0) {
-        rc = set_features(&s->experiments[s->nexperiments], "fused", sets, nsets);
-        if (rc == 0) rc = run_experiment(s, s->nexperiments, fused, total, -1, opt, &plan);
-        if (rc == 0 && !job) rc = score_experiment(s, s->nexperiments, idx, opt);
-        s->nexperiments++;
-    }
+    return 0;
+}
+
+/* Name and run experiment s->nexperiments on x (n × w); one process scores it right away. */
+static int run_next(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt, const work_plan *plan,
+                    const char *name, char **sets, size_t nsets, const float *x, int64_t w, int64_t hidden) {
+    int rc = set_features(&s->experiments[s->nexperiments], name, sets, nsets);
+    if (rc == 0) rc = run_experiment(s, s->nexperiments, x, w, hidden, opt, plan);
+    if (rc == 0 && bs_dist_size() == 1) rc = score_experiment(s, s->nexperiments, idx, opt);
+    s->nexperiments++;
+    return rc;
+}
+
+/* Exp 1 per set, Exp 2 on the fusion, Exp 3 per latent fraction; under a job the owners then
+ * share their rows and every rank scores every experiment. */
+static int run_all(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt, const study_inputs *in,
+                   const work_plan *plan) {
+    int rc = 0;
+    for (size_t i = 0; i < in->nsets && rc == 0; i++)
+        rc = run_next(s, idx, opt, plan, in->sets[i], &in->sets[i], 1, in->data[i].data, in->data[i].shape[1], -1);
+    if (in->nsets > 1 && rc == 0)
+        rc = run_next(s, idx, opt, plan, "fused", in->sets, in->nsets, in->fused, in->total, -1);
+    const float *all = in->nsets > 1 ? in->fused : in->data[0].data;
     for (size_t l = 0; l < opt->nlatent && rc == 0; l++) {
         char name[64];
         snprintf(name, sizeof name, "latent-%g%%", opt->latent[l] * 100);
-        rc = set_features(&s->experiments[s->nexperiments], name, sets, nsets);
-        if (rc == 0) rc = run_experiment(s, s->nexperiments, all, total, hiddens[s->nexperiments], opt, &plan);
-        if (rc == 0 && !job) rc = score_experiment(s, s->nexperiments, idx, opt);
-        s->nexperiments++;
+        rc = run_next(s, idx, opt, plan, name, in->sets, in->nsets, all, in->total, in->hiddens[s->nexperiments]);
     }
-    if (rc == 0 && job) rc = share_results(s, &plan);
+    const int job = bs_dist_size() > 1;
+    if (rc == 0 && job) rc = share_results(s, plan);
     for (size_t e = 0; rc == 0 && job && e < s->nexperiments; e++) rc = score_experiment(s, e, idx, opt);
+    return rc;
+}
+
+int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, bs_study *s) {
+    double t0 = bs_now();
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < opt->nlatent; i++)
+        if (!(opt->latent[i] > 0 && opt->latent[i] <= 4)) return bs_error("latent fraction %g out of (0, 4]", opt->latent[i]);
+    study_inputs in = {0};
+    work_plan plan = {0};
+    int rc = study_begin(s, idx, opt);
+    if (rc == 0) rc = load_inputs(dir, idx, opt, &in);
+    if (rc == 0 && !(s->experiments = bs_calloc(in.nexp, sizeof *s->experiments))) rc = -1;
+    if (rc == 0 && opt->verbose && bs_dist_rank() == 0)
+        bs_log("study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s", bs_protocol_name(opt->protocol),
+               idx->n, (long long)s->groups, opt->folds, (unsigned long long)opt->seed,
+               opt->protocol == BS_PROTOCOL_PAPER ? " (leaky, as published)" : "");
+    if (rc == 0) rc = plan_work(s, in.widths, in.hiddens, in.nexp, opt, &plan);
+    if (rc == 0) rc = run_all(s, idx, opt, &in, &plan);
+    if (rc == 0) rc = add_evidence(s, idx, opt);
     free(plan.u);
-    free(widths);
-    free(hiddens);
-    for (size_t i = 0; data && i < nsets; i++) bs_array_free(&data[i]);
-    free(data);
-    for (size_t i = 0; i < nsets; i++) free(sets[i]);
-    free(sets);
-    free(fused);
-    free(image_id);
-    free(group_id);
+    inputs_free(&in);
     s->seconds = bs_now() - t0;
     if (rc) bs_study_free(s);
     return rc;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eval/calibration.h"
 #include "eval/eval.h"
 #include "features/featdir.h"
 #include "svm/svm.h"
@@ -66,8 +67,27 @@ typedef struct bs_experiment {
     /* subtype task: the same three, as K-class confusion tables */
     bs_confusion cpooled, cpooled_original;
     bs_confusion *cper_fold;
+    /* binary task, evidence beyond the metrics (study/calibrate.c, study/groups.c) */
+    double *probability;        /* per row: Platt P(ALL) from a sigmoid fitted on the other folds'
+                                   out-of-fold decisions (never the row's own fold); NaN if unfit */
+    int calibrated;             /* 1: every row has a probability and `calibration` is filled */
+    bs_calibration calibration; /* over original views (one row per image) */
+    bs_metrics groups;          /* per group (study->group_count > 0): see bs_study_groups */
+    bs_metrics *per_source;     /* study->nsources values when sources > 1, original views */
     double seconds;
 } bs_experiment;
+
+/* A shortcut baseline (study/shortcuts.c): the cubic SVM on features a diagnosis must not depend
+ * on (image size, bytes per pixel, JPEG quality, mean colour, colour histogram, source), on the
+ * study's folds. */
+typedef struct bs_shortcut {
+    char name[32];          /* "size", "bytes_per_pixel", "jpeg_quality", ... */
+    char features[96];      /* what the columns are, in words */
+    int64_t width;          /* columns */
+    int constant;           /* every image alike: no SVM, each fold called its training majority */
+    bs_metrics pooled;      /* over every test row; ac and auc are the headline */
+    int warning;            /* AUC ≥ 0.80, or AC within 5 points of the best deep model's */
+} bs_shortcut;
 
 typedef struct bs_study {
     bs_protocol protocol;
@@ -85,8 +105,26 @@ typedef struct bs_study {
     int64_t groups;         /* distinct groups */
     bs_experiment *experiments;
     size_t nexperiments;
+    /* binary task only */
+    bs_shortcut *shortcuts; /* the shortcut audit; NULL when it could not run (images unreadable) */
+    size_t nshortcuts;
+    double best_deep_ac;    /* the best experiment's pooled AC, what the baselines are held to */
+    int nsources;           /* distinct --data sources in the index (index.csv `source`) */
+    int64_t *source_rows, *source_positives; /* nsources: original views per source */
+    int64_t group_count;    /* manifest groups (bs_study_groups); 0: no per-group metrics */
+    int64_t group_mixed;    /* of those, groups holding images of both labels */
     double seconds;
 } bs_study;
+
+/* Per-group results. Groups count as "from a manifest" when a group's name is neither the path
+ * of an indexed image nor a file name with an image extension (groups blastscan makes itself are
+ * named after a member's path). Per experiment and group, over the original views (one per
+ * image): the group's true label is ALL when more than half of its images are ALL, its
+ * predicted label is ALL when more than half of its images are predicted ALL, and a tie is
+ * called ALL both ways (a clinician refers a patient whose smears disagree); its score for the
+ * AUC is the mean probability of its images (the mean decision when uncalibrated). */
+#define BS_STUDY_GROUP_RULE                                                                        \
+    "majority of the group's images (original views); a tie counts as ALL; AUC on the mean probability"
 
 void bs_study_options_init(bs_study_options *opt);
 const char *bs_protocol_name(bs_protocol p);

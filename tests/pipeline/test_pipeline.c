@@ -12,6 +12,7 @@
 #include "core/io.h"
 #include "core/npy.h"
 #include "core/rng.h"
+#include "eval/calibration.h"
 #include "features/featdir.h"
 #include "pipeline/pipeline.h"
 #include "study/study.h"
@@ -98,19 +99,19 @@ static void platt_recovers_a_known_sigmoid(void **state) {
     bs_rng_seed(&r, 5);
     for (int i = 0; i < M; i++) {
         f[i] = -3 + 6 * bs_rng_uniform(&r);
-        y[i] = bs_rng_uniform(&r) < bs_pipeline_platt(-2.0, 0.5, f[i]);
+        y[i] = bs_rng_uniform(&r) < bs_platt(-2.0, 0.5, f[i]);
     }
     double a, b;
-    assert_int_equal(bs_pipeline_platt_fit(f, y, M, &a, &b), 0);
+    assert_int_equal(bs_platt_fit(f, y, M, &a, &b), 0);
     assert_true(fabs(a + 2.0) < 0.1);
     assert_true(fabs(b - 0.5) < 0.1);
     /* one class only: an error, not a degenerate sigmoid */
     for (int i = 0; i < M; i++)
         y[i] = 1;
-    assert_int_equal(bs_pipeline_platt_fit(f, y, M, &a, &b), -1);
+    assert_int_equal(bs_platt_fit(f, y, M, &a, &b), -1);
     /* no overflow at extreme decisions */
-    assert_true(bs_pipeline_platt(-2, 0, 1e6) == 1.0);
-    assert_true(bs_pipeline_platt(-2, 0, -1e6) == 0.0);
+    assert_true(bs_platt(-2, 0, 1e6) == 1.0);
+    assert_true(bs_platt(-2, 0, -1e6) == 0.0);
     free(f);
     free(y);
 }
@@ -381,7 +382,7 @@ static void held_out_rows_agree_with_the_study(void **state) {
     for (int i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "img%02d.png", i / 3);
         rows[i] = (bs_feature_row){
-            i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3)};
+            i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3), 0};
     }
     bs_feature_index idx = {N, rows};
     assert_int_equal(bs_featdir_write_index(dir, &idx), 0);

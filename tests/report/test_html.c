@@ -130,7 +130,7 @@ static void report_html_shows_the_known_answers(void **state) {
     char groups[IMAGES][8] = {"g0", "g12", "g12", "g3", "g4"};
     for (int r = 0; r < ROWS; r++)
         rows[r] = (bs_feature_row){r, paths[r / 2], labels[r], labels[r] ? "Pro" : "Benign", groups[r / 2],
-                                   r % 2 ? BS_VIEW_HMIRROR : BS_VIEW_ORIGINAL};
+                                   r % 2 ? BS_VIEW_HMIRROR : BS_VIEW_ORIGINAL, 0};
     bs_feature_index idx = {ROWS, rows};
     char *sdir = bs_path_join(dir, "grouped"), *fdir = bs_path_join(dir, "features");
     assert_int_equal(bs_mkdir_p(fdir), 0);

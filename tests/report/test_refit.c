@@ -40,7 +40,7 @@ static void refit_gives_the_study_decisions(void **state) {
     for (int i = 0; i < N; i++) {
         labels[i] = (i / 3) % 2;
         snprintf(names[i], sizeof names[i], "img%03d.png", i / 3);
-        rows[i] = (bs_feature_row){i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3)};
+        rows[i] = (bs_feature_row){i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3), 0};
     }
     bs_feature_index idx = {N, rows};
     assert_int_equal(bs_featdir_write_index(dir, &idx), 0);

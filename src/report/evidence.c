@@ -1,0 +1,378 @@
+/* evidence.c — calibration, abstention, shortcut audit, per-source and per-group results in
+ * results.json, SVG and Markdown (see evidence.h). Not for: computing them (src/study). */
+#define _GNU_SOURCE
+#include "evidence.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "svg.h"
+
+/* ---------------- results.json ---------------- */
+
+void bs_report_json_calibration(FILE *fp, const bs_experiment *x) {
+    fputs(",\n      \"calibration\": ", fp);
+    if (x->calibrated) bs_calibration_write_json(fp, &x->calibration);
+    else fputs("null", fp);
+}
+
+static void json_shortcuts(FILE *fp, const bs_study *s) {
+    fputs(",\n  \"shortcuts\": [", fp);
+    for (size_t i = 0; i < s->nshortcuts; i++) {
+        const bs_shortcut *sc = &s->shortcuts[i];
+        fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", fp);
+        bs_json_string(fp, sc->name);
+        fputs(", \"features\": ", fp);
+        bs_json_string(fp, sc->features);
+        fprintf(fp, ", \"width\": %lld, \"constant\": %s, \"ac\": ", (long long)sc->width,
+                sc->constant ? "true" : "false");
+        bs_json_number(fp, sc->pooled.ac.defined ? sc->pooled.ac.value : NAN);
+        fputs(", \"auc\": ", fp);
+        bs_json_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN);
+        fprintf(fp, ", \"warning\": %s, \"metrics\": ", sc->warning ? "true" : "false");
+        bs_metrics_write_json(fp, &sc->pooled);
+        fputs("}", fp);
+    }
+    fputs(s->nshortcuts ? "\n  ]" : "]", fp);
+    if (s->shortcuts) {
+        fputs(",\n  \"shortcut_reference_ac\": ", fp);
+        bs_json_number(fp, s->best_deep_ac);
+    }
+}
+
+static void json_sources(FILE *fp, const bs_study *s) {
+    if (s->nsources < 2 || !s->source_rows) return;
+    fputs(",\n  \"sources\": [", fp);
+    for (int k = 0; k < s->nsources; k++) {
+        fprintf(fp, "%s\n    {\"source\": %d, \"images\": %lld, \"positives\": %lld, \"experiments\": [", k ? "," : "",
+                k, (long long)s->source_rows[k], (long long)s->source_positives[k]);
+        for (size_t e = 0; e < s->nexperiments; e++) {
+            fputs(e ? ", {\"name\": " : "{\"name\": ", fp);
+            bs_json_string(fp, s->experiments[e].name);
+            fputs(", \"metrics\": ", fp);
+            bs_metrics_write_json(fp, &s->experiments[e].per_source[k]);
+            fputs("}", fp);
+        }
+        fputs("]}", fp);
+    }
+    fputs("\n  ]", fp);
+}
+
+static void json_groups(FILE *fp, const bs_study *s) {
+    if (s->group_count <= 0) return;
+    /* "groups" already holds the study's group count: the per-group results are "per_group". */
+    fputs(",\n  \"per_group\": {\"rule\": ", fp);
+    bs_json_string(fp, BS_STUDY_GROUP_RULE);
+    fprintf(fp, ", \"count\": %lld, \"mixed_label_groups\": %lld, \"experiments\": [", (long long)s->group_count,
+            (long long)s->group_mixed);
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        fputs(e ? ",\n    {\"name\": " : "\n    {\"name\": ", fp);
+        bs_json_string(fp, s->experiments[e].name);
+        fputs(", \"metrics\": ", fp);
+        bs_metrics_write_json(fp, &s->experiments[e].groups);
+        fputs("}", fp);
+    }
+    fputs("\n  ]}", fp);
+}
+
+void bs_report_json_evidence(FILE *fp, const bs_study *s) {
+    if (s->task != BS_TASK_BINARY) return;
+    json_shortcuts(fp, s);
+    json_sources(fp, s);
+    json_groups(fp, s);
+}
+
+/* ---------------- figures ---------------- */
+
+typedef int (*writer_fn)(FILE *fp, const bs_study *s, const bs_feature_index *idx);
+
+static int write_svg(const char *dir, const char *name, writer_fn fn, const bs_study *s, const bs_feature_index *idx) {
+    char *path = bs_path_join(dir, name);
+    if (!path) return -1;
+    bs_atomic_file af;
+    int rc = bs_atomic_open(&af, path);
+    if (rc == 0) {
+        rc = fn(af.fp, s, idx);
+        if (rc == 0) rc = bs_atomic_commit(&af);
+        else bs_atomic_abort(&af);
+    }
+    free(path);
+    return rc;
+}
+
+/* A square unit plot at (left, top) of side size: frame, diagonal (optional), ticks. */
+static void unit_axes(FILE *fp, double left, double top, double size, int diagonal, const char *xlab,
+                      const char *ylab, double ylo) {
+    svg_rect(fp, left, top, size, size, "#fafafa", NULL);
+    if (diagonal) svg_line(fp, left, top + size, left + size, top, "#aaa", 1, 1);
+    for (int t = 0; t <= 4; t++) {
+        char lab[16];
+        snprintf(lab, sizeof lab, "%.3g", ylo + t * (1 - ylo) / 4);
+        svg_text(fp, left - 6, top + size - t * size / 4 + 4, "end", 11, "#444", lab);
+        snprintf(lab, sizeof lab, "%.2f", t * 0.25);
+        svg_text(fp, left + t * size / 4, top + size + 16, "middle", 11, "#444", lab);
+    }
+    svg_text(fp, left + size / 2, top + size + 36, "middle", 12, "#222", xlab);
+    svg_text(fp, 14, top - 10, "start", 12, "#222", ylab);
+}
+
+static void legend(FILE *fp, double x, double y, int e, const char *text) {
+    svg_line(fp, x, y + 20 * e, x + 20, y + 20 * e, svg_palette(e), 3, 0);
+    svg_text(fp, x + 25, y + 4 + 20 * e, "start", 12, "#222", text);
+}
+
+/* Reliability diagram: per experiment, fraction of ALL against mean probability in each of
+ * the 10 bins that holds an image; the diagonal is perfect calibration. */
+static int reliability_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx) {
+    (void)idx;
+    const double left = 60, top = 50, size = 360;
+    char title[128];
+    snprintf(title, sizeof title, "Reliability of Platt probabilities (%s protocol)", bs_protocol_name(s->protocol));
+    svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
+    svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
+    unit_axes(fp, left, top, size, 1, "mean predicted P(ALL) in the bin", "fraction ALL", 0);
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_experiment *x = &s->experiments[e];
+        if (!x->calibrated) continue;
+        svg_polyline_begin(fp, svg_palette((int)e), 2);
+        for (int b = 0; b < BS_CALIBRATION_BINS; b++)
+            if (x->calibration.bins[b].n)
+                svg_polyline_point(fp, left + x->calibration.bins[b].mean_probability * size,
+                                   top + size - x->calibration.bins[b].fraction_positive * size);
+        svg_polyline_end(fp);
+        for (int b = 0; b < BS_CALIBRATION_BINS; b++) {
+            const bs_reliability_bin *bin = &x->calibration.bins[b];
+            if (!bin->n) continue;
+            char tip[160];
+            snprintf(tip, sizeof tip, "%s: %lld images with P in [%.1f, %.1f): mean P %.3f, ALL %.3f", x->name,
+                     (long long)bin->n, bin->lo, bin->hi, bin->mean_probability, bin->fraction_positive);
+            svg_rect(fp, left + bin->mean_probability * size - 3, top + size - bin->fraction_positive * size - 3, 6, 6,
+                     svg_palette((int)e), tip);
+        }
+        char lab[128];
+        snprintf(lab, sizeof lab, "%s (ECE %.3f)", x->name, x->calibration.ece);
+        legend(fp, left + size + 15, top + 10, (int)e, lab);
+    }
+    svg_end(fp);
+    return 0;
+}
+
+/* The original views' probabilities, labels and predictions of experiment x (n rows). */
+static int64_t originals(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx, double *p,
+                         int32_t *lab, int32_t *pred) {
+    int64_t m = 0;
+    for (size_t r = 0; r < s->n; r++)
+        if (idx->rows[r].view == BS_VIEW_ORIGINAL) p[m] = x->probability[r], lab[m] = s->labels[r], pred[m++] = x->predicted[r];
+    return m;
+}
+
+#define CURVE_STEPS 100 /* P = k / 200, k = 1 … 99 */
+
+/* The lowest accuracy any curve reaches, floored to a tenth (at most 0.9): the y axis' start. */
+static double curve_floor(const bs_study *s, const bs_feature_index *idx, double *p, int32_t *lab, int32_t *pred) {
+    double lo = 1;
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        if (!s->experiments[e].calibrated) continue;
+        int64_t m = originals(s, &s->experiments[e], idx, p, lab, pred);
+        for (int k = 1; k < CURVE_STEPS; k++) {
+            bs_coverage_point c;
+            if (bs_coverage(p, lab, pred, m, k / 200.0, &c) == 0 && c.kept > 0 && c.accuracy < lo) lo = c.accuracy;
+        }
+    }
+    lo = floor(lo * 10) / 10;
+    return lo > 0.9 ? 0.9 : lo;
+}
+
+/* Accuracy on the images kept against the share kept, as the abstention threshold P goes from
+ * 0.005 to 0.495; marks at P = 0.1, 0.2, 0.3. */
+static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx) {
+    const double left = 60, top = 50, size = 360;
+    char title[128];
+    snprintf(title, sizeof title, "Accuracy against coverage when abstaining (%s protocol)", bs_protocol_name(s->protocol));
+    svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
+    svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
+    double *p = bs_malloc(sizeof *p * (s->n ? s->n : 1));
+    int32_t *lab = bs_malloc(sizeof *lab * (s->n ? s->n : 1)), *pred = bs_malloc(sizeof *pred * (s->n ? s->n : 1));
+    int rc = p && lab && pred ? 0 : -1;
+    const double ylo = rc == 0 ? curve_floor(s, idx, p, lab, pred) : 0;
+    unit_axes(fp, left, top, size, 0, "coverage (share of images not set aside)", "accuracy on the rest", ylo);
+    for (size_t e = 0; e < s->nexperiments && rc == 0; e++) {
+        const bs_experiment *x = &s->experiments[e];
+        if (!x->calibrated) continue;
+        int64_t m = originals(s, x, idx, p, lab, pred);
+        svg_polyline_begin(fp, svg_palette((int)e), 2);
+        for (int k = 1; k < CURVE_STEPS && rc == 0; k++) {
+            bs_coverage_point c;
+            rc = bs_coverage(p, lab, pred, m, k / 200.0, &c);
+            if (rc == 0 && c.kept > 0)
+                svg_polyline_point(fp, left + c.coverage * size, top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size);
+        }
+        svg_polyline_end(fp);
+        for (int k = 1; k <= 3 && rc == 0; k++) {
+            bs_coverage_point c;
+            rc = bs_coverage(p, lab, pred, m, k / 10.0, &c);
+            if (rc || c.kept == 0) continue;
+            char tip[160];
+            snprintf(tip, sizeof tip, "%s, P = %.1f: %lld of %lld images set aside, accuracy %.3f on the rest", x->name,
+                     k / 10.0, (long long)c.set_aside, (long long)m, c.accuracy);
+            svg_rect(fp, left + c.coverage * size - 3, top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size - 3,
+                     6, 6, svg_palette((int)e), tip);
+        }
+        legend(fp, left + size + 15, top + 10, (int)e, x->name);
+    }
+    svg_text(fp, left + size + 15, top + size - 24, "start", 11, "#444", "squares: abstaining at");
+    svg_text(fp, left + size + 15, top + size - 10, "start", 11, "#444", "P = 0.3, 0.2, 0.1 (left to right)");
+    free(p), free(lab), free(pred);
+    svg_end(fp);
+    return rc;
+}
+
+/* ---------------- Markdown ---------------- */
+
+static void md_number(FILE *fp, double v, const char *fmt) {
+    if (isfinite(v)) fprintf(fp, fmt, v);
+    else fputs("—", fp);
+}
+
+static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) {
+    fprintf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
+    fputs("P(ALL) of a test image comes from Platt's sigmoid fitted, for each fold, on the out-of-fold SVM "
+          "decisions of the other folds (clipped to Tukey's far-out fences): it never saw the image's label nor its "
+          "fold. Brier score and expected "
+          "calibration error (10 equal-width bins) over the original images; abstaining at P sets aside the "
+          "images whose probability lies in [P, 1 − P] (`predict --abstain P`).\n\n",
+          fp);
+    fputs("| Model | Brier | ECE | P = 0.1: set aside | accuracy on the rest | P = 0.2: set aside | accuracy | "
+          "P = 0.3: set aside | accuracy |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+          fp);
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_experiment *x = &s->experiments[e];
+        if (!x->calibrated) {
+            fprintf(fp, "| %s | — | — | — | — | — | — | — | — |\n", x->name);
+            continue;
+        }
+        fprintf(fp, "| %s | %.4f | %.4f", x->name, x->calibration.brier, x->calibration.ece);
+        for (int k = 1; k <= 5; k += 2) { /* coverage[1], [3], [5]: P = 0.1, 0.2, 0.3 */
+            const bs_coverage_point *c = &x->calibration.coverage[k];
+            fprintf(fp, " | %lld of %lld | ", (long long)c->set_aside, (long long)x->calibration.n);
+            md_number(fp, 100 * c->accuracy, "%.2f %%");
+        }
+        fputs(" |\n", fp);
+    }
+    fprintf(fp, "\n![reliability](%sreliability.svg) ![accuracy-coverage](%scoverage.svg)\n\n", fig_prefix, fig_prefix);
+}
+
+static void md_shortcuts(FILE *fp, const bs_study *s) {
+    fprintf(fp, "## Shortcut audit (%s protocol)\n\n", bs_protocol_name(s->protocol));
+    if (!s->shortcuts) {
+        fputs("Not run: the images could not be read again (see the warning of the run).\n\n", fp);
+        return;
+    }
+    fputs("The same cubic SVM on the same folds, but fed only features a diagnosis must not depend on. "
+          "A baseline is flagged when its AUC reaches 0.80 or its AC comes within 5 points of the best deep "
+          "model's.\n\n| Baseline | Features | AC | AUC | |\n|---|---|---:|---:|---|\n",
+          fp);
+    int warned = 0;
+    for (size_t i = 0; i < s->nshortcuts; i++) {
+        const bs_shortcut *sc = &s->shortcuts[i];
+        fprintf(fp, "| %s | %s | ", sc->name, sc->features);
+        md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
+        fputs(" | ", fp);
+        md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
+        fprintf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "", sc->constant ? "the same for every image" : "");
+        warned += sc->warning;
+    }
+    int64_t pos = 0;
+    for (size_t r = 0; r < s->n; r++) pos += s->labels[r] == 1;
+    fprintf(fp, "\nFor scale: calling every row %s scores %.1f %%.\n\n", 2 * pos >= (int64_t)s->n ? "ALL" : "healthy",
+            s->n ? 100.0 * (double)(2 * pos >= (int64_t)s->n ? pos : (int64_t)s->n - pos) / (double)s->n : 0.0);
+    for (size_t i = 0; i < s->nshortcuts; i++) {
+        const bs_shortcut *sc = &s->shortcuts[i];
+        if (!sc->warning) continue;
+        fprintf(fp, "**Warning: possible shortcut.** A classifier that sees only the %s reaches AC %.1f %% and AUC ",
+                sc->features, 100 * sc->pooled.ac.value);
+        md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
+        fprintf(fp, ", against %.1f %% for the best deep model. Part of what the deep models score may come from how "
+                    "the images were acquired, stained or stored rather than from the cells' morphology: check that "
+                    "both classes share microscopes, cameras, stains, file formats and sources before trusting the "
+                    "numbers above.\n\n",
+                100 * s->best_deep_ac);
+    }
+    if (!warned)
+        fprintf(fp, "No baseline reaches AUC 0.80 or comes within 5 points of the best deep model's AC (%.1f %%).\n\n",
+                100 * s->best_deep_ac);
+}
+
+static void md_sources(FILE *fp, const bs_study *s) {
+    if (s->nsources < 2 || !s->source_rows) return;
+    fprintf(fp, "## Per source (%s protocol)\n\nOriginal images of each `--data`, in the order given.\n\n| Model",
+            bs_protocol_name(s->protocol));
+    for (int k = 0; k < s->nsources; k++) fprintf(fp, " | source %d AC | AUC", k);
+    fputs(" |\n|---", fp);
+    for (int k = 0; k < s->nsources; k++) fputs("|---:|---:", fp);
+    fputs("|\n| images (ALL)", fp);
+    for (int k = 0; k < s->nsources; k++)
+        fprintf(fp, " | %lld (%lld) | ", (long long)s->source_rows[k], (long long)s->source_positives[k]);
+    fputs(" |\n", fp);
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_experiment *x = &s->experiments[e];
+        fprintf(fp, "| %s", x->name);
+        for (int k = 0; k < s->nsources; k++) {
+            fputs(" | ", fp);
+            md_number(fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN, "%.2f");
+            fputs(" | ", fp);
+            md_number(fp, x->per_source[k].auc.defined ? x->per_source[k].auc.value : NAN, "%.3f");
+        }
+        fputs(" |\n", fp);
+    }
+    fputs("\nA source holding one class only has no AUC; a source whose labels differ from the others' is itself "
+          "a shortcut (see the `source` baseline).\n\n", fp);
+}
+
+static void md_groups(FILE *fp, const bs_study *s) {
+    if (s->group_count <= 0) return;
+    fprintf(fp, "## Per group (%s protocol)\n\n%lld groups named by the manifest (%lld hold images of both labels). "
+                "Rule: %s.\n\n| Model | groups | SN | SP | AC | AUC |\n|---|---:|---:|---:|---:|---:|\n",
+            bs_protocol_name(s->protocol), (long long)s->group_count, (long long)s->group_mixed, BS_STUDY_GROUP_RULE);
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_metrics *m = &s->experiments[e].groups;
+        fprintf(fp, "| %s | %lld", s->experiments[e].name, (long long)(m->tp + m->fn + m->tn + m->fp));
+        const bs_metric *v[4] = {&m->sn, &m->sp, &m->ac, &m->auc};
+        for (int i = 0; i < 4; i++) {
+            fputs(" | ", fp);
+            md_number(fp, v[i]->defined ? (i < 3 ? 100 * v[i]->value : v[i]->value) : NAN, i < 3 ? "%.2f" : "%.3f");
+        }
+        fputs(" |\n", fp);
+    }
+    fputs("\n", fp);
+}
+
+void bs_report_evidence_md(FILE *fp, const bs_study *s, const char *fig_prefix) {
+    if (s->task != BS_TASK_BINARY) return;
+    md_calibration(fp, s, fig_prefix);
+    md_shortcuts(fp, s);
+    md_sources(fp, s);
+    md_groups(fp, s);
+}
+
+static int evidence_md(FILE *fp, const bs_study *s, const bs_feature_index *idx) {
+    (void)idx;
+    fprintf(fp, "# Evidence — %s protocol\n\n", bs_protocol_name(s->protocol));
+    bs_report_evidence_md(fp, s, "figures/");
+    return 0;
+}
+
+int bs_report_write_evidence(const bs_study *s, const bs_feature_index *idx, const char *outdir) {
+    if (s->task != BS_TASK_BINARY) return 0;
+    char *fig = bs_path_join(outdir, "figures");
+    int rc = fig ? 0 : -1;
+    if (rc == 0) rc = write_svg(fig, "reliability.svg", reliability_svg, s, idx);
+    if (rc == 0) rc = write_svg(fig, "coverage.svg", coverage_svg, s, idx);
+    if (rc == 0) rc = write_svg(outdir, "evidence.md", evidence_md, s, idx);
+    free(fig);
+    return rc;
+}

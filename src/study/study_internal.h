@@ -1,0 +1,25 @@
+/* study_internal.h — private to src/study: the evidence computed after the experiments ran
+ * (probabilities and calibration, per-group and per-source metrics, the shortcut audit). Every
+ * function works on decisions already in the bs_study, identically on every MPI rank.
+ * Not for: anything outside src/study. */
+#ifndef BS_STUDY_INTERNAL_H
+#define BS_STUDY_INTERNAL_H
+
+#include <stdint.h>
+
+#include "study.h"
+
+/* calibrate.c: x->probability for every row, x->calibration over original views. */
+int bs_study_calibrate(const bs_study *s, bs_experiment *x, const bs_feature_index *idx);
+
+/* groups.c: s->group_count, s->group_mixed and x->groups of every experiment (manifest groups);
+ * s->nsources, s->source_rows/positives and x->per_source (several sources). */
+int bs_study_groups(bs_study *s, const bs_feature_index *idx);
+int bs_study_sources(bs_study *s, const bs_feature_index *idx);
+
+/* shortcuts.c: the shortcut audit into s->shortcuts (needs s->nsources and the experiments'
+ * metrics); seed drives the baselines' 'auto' kernel scales. Unreadable images skip the audit
+ * with a warning (return 0); only failures of the computation itself are errors. */
+int bs_study_shortcuts(bs_study *s, const bs_feature_index *idx, uint64_t seed);
+
+#endif
