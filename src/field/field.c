@@ -163,6 +163,34 @@ int bs_field_crop(const bs_image *img, const bs_cell *cell, bs_image *out) {
     return 0;
 }
 
+int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int normalise,
+                   bs_image *crops) {
+    for (int64_t i = 0; i < n; i++)
+        memset(&crops[i], 0, sizeof crops[i]);
+    if (n == 0)
+        return 0;
+    bs_image norm = *field;
+    if (normalise) {
+        size_t bytes = (size_t)field->width * (size_t)field->height * 3;
+        if (!(norm.rgb = bs_malloc(bytes)))
+            return -1;
+        memcpy(norm.rgb, field->rgb, bytes);
+        if (bs_field_normalise(&norm, NULL)) {
+            free(norm.rgb);
+            return -1;
+        }
+    }
+    int rc = 0;
+    for (int64_t i = 0; i < n && rc == 0; i++)
+        rc = bs_field_crop(&norm, &cells[i], &crops[i]);
+    if (normalise)
+        free(norm.rgb);
+    if (rc)
+        for (int64_t i = 0; i < n; i++)
+            bs_image_free(&crops[i]);
+    return rc;
+}
+
 void bs_field_wilson(int64_t k, int64_t n, double *lo, double *hi) {
     if (n <= 0) {
         *lo = 0;

@@ -42,6 +42,12 @@ int bs_field_normalise(bs_image *img, bs_field_colour *colour);
 int bs_field_crop(const bs_image *img, const bs_cell *cell, bs_image *out);
 int bs_field_crop_side(const bs_cell *cell);
 
+/* Both steps for every cell of a field, as training and classification both need them: a
+ * copy of the field normalised (unless normalise is 0), then crops[i] for cells[i]. On
+ * failure every crop made is freed. */
+int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int normalise,
+                   bs_image *crops);
+
 /* Wilson score interval of k successes in n trials at 95 %; [0, 1] when n == 0. */
 void bs_field_wilson(int64_t k, int64_t n, double *lo, double *hi);
 
@@ -78,5 +84,8 @@ const char *bs_field_call_name(const bs_field_summary *s);
  * labelled with its probability when libvips can render text. */
 int bs_field_overlay(const bs_image *img, const bs_cell *cells, int64_t n,
                      const bs_field_call *calls, const char *png_path);
+
+/* Write an RGB image as PNG (jpeg = 0) or JPEG quality 95, atomically. */
+int bs_field_write_image(const bs_image *img, const char *path, int jpeg);
 
 #endif

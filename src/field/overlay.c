@@ -1,4 +1,4 @@
-/* overlay.c — the picture a person looks at first: the field with every detected cell boxed,
+/* overlay.c — writing images: the crops of --crops, and the picture a person looks at first: the field with every detected cell boxed,
  * coloured by its call and labelled with its probability, drawn with libvips (draw_rect,
  * text + draw_mask) and written as a PNG atomically. Not for: measuring anything. */
 #include <math.h>
@@ -93,6 +93,23 @@ int bs_field_overlay(const bs_image *img, const bs_cell *cells, int64_t n,
     }
     g_object_unref(im);
     rc = bs_write_file_atomic(png_path, buf, len);
+    g_free(buf);
+    return rc;
+}
+
+int bs_field_write_image(const bs_image *img, const char *path, int jpeg) {
+    VipsImage *im = vips_image_new_from_memory(img->rgb, (size_t)img->width * img->height * 3,
+                                               img->width, img->height, 3, VIPS_FORMAT_UCHAR);
+    if (!im)
+        return vips_fail("writing", path);
+    void *buf = NULL;
+    size_t len = 0;
+    int rc = jpeg ? vips_jpegsave_buffer(im, &buf, &len, "Q", 95, NULL)
+                  : vips_pngsave_buffer(im, &buf, &len, "compression", 6, NULL);
+    g_object_unref(im);
+    if (rc)
+        return vips_fail("writing", path);
+    rc = bs_write_file_atomic(path, buf, len);
     g_free(buf);
     return rc;
 }

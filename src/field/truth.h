@@ -81,4 +81,33 @@ typedef struct bs_truth_counts {
 } bs_truth_counts;
 void bs_truth_ratios(const bs_truth_counts *c, double *precision, double *recall, double *f1);
 
+/* The comparison over many images: detection counts (false positives only when every white
+ * cell is annotated), and with a classifier the blast counts and per-image blast-count
+ * errors (when the truth knows blasts). */
+typedef struct bs_truth_eval_image {
+    char *path;
+    int64_t truth_cells, detected;
+    bs_truth_counts detection, blasts;
+    int64_t true_blasts, called_blasts; /* -1 when unknown */
+} bs_truth_eval_image;
+
+typedef struct bs_truth_eval {
+    int all_white, knows_blasts, with_model;
+    bs_truth_counts detection, blasts;
+    double abs_count_error; /* sum over images with known blasts */
+    int64_t count_images;
+    bs_truth_eval_image *images;
+    size_t n, cap;
+} bs_truth_eval;
+
+void bs_truth_eval_init(bs_truth_eval *e, const bs_truth *t, int with_model);
+/* Add one image: n detections (called_blast[i] = 1 when detection i was classified a blast;
+ * NULL without a classifier) against its annotation. */
+int bs_truth_eval_add(bs_truth_eval *e, const char *path, const bs_cell *det, size_t n,
+                      const int *called_blast, const bs_truth_image *truth);
+/* {"detection": {tp, fp, fn, precision, recall, f1}, "blasts": {...} or null, "count_mae",
+ * "images", "per_image": [...]}, written atomically. */
+int bs_truth_eval_write_json(const bs_truth_eval *e, const char *path);
+void bs_truth_eval_free(bs_truth_eval *e);
+
 #endif
