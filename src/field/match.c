@@ -90,7 +90,8 @@ static int build(graph *g, const bs_cell *det, size_t n, const bs_truth_cell *tr
             double dx = det[i].x - tx, dy = det[i].y - ty;
             c[k++] = (cand){dx * dx + dy * dy, (int64_t)i};
         }
-        qsort(c, k, sizeof *c, by_distance);
+        if (k > 1)
+            qsort(c, k, sizeof *c, by_distance);
         if (used + (int64_t)k > alloc) {
             alloc = 2 * (used + (int64_t)k) + 16;
             int64_t *v = bs_realloc(g->adj, (size_t)alloc * sizeof *v);

@@ -5,6 +5,7 @@
 #include "truth.h"
 
 #include <ctype.h>
+#include <glib.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -115,17 +116,18 @@ static char *image_key(const char *image, const char *csv_name, int *bare) {
     return joined;
 }
 
-static bs_truth_image *image_for(bs_truth *t, const char *image, const char *name) {
+/* The image record of a row; index maps keys to positions (a table of many images stays
+ * linear to read). */
+static bs_truth_image *image_for(bs_truth *t, GHashTable *index, const char *image,
+                                 const char *name) {
     int bare;
     char *key = image_key(image, name, &bare);
     if (!key)
         return NULL;
-    /* rows of one image are usually adjacent: look at the last image first */
-    for (size_t i = t->n; i-- > 0;) {
-        if (!strcmp(t->images[i].key, key)) {
-            free(key);
-            return &t->images[i];
-        }
+    gpointer pos;
+    if (g_hash_table_lookup_extended(index, key, NULL, &pos)) {
+        free(key);
+        return &t->images[GPOINTER_TO_SIZE(pos)];
     }
     bs_truth_image *v = bs_realloc(t->images, (t->n + 1) * sizeof *v);
     if (!v) {
@@ -137,6 +139,7 @@ static bs_truth_image *image_for(bs_truth *t, const char *image, const char *nam
     memset(img, 0, sizeof *img);
     img->key = key;
     img->bare = bare;
+    g_hash_table_insert(index, key, GSIZE_TO_POINTER(t->n - 1));
     return img;
 }
 
@@ -164,10 +167,11 @@ static int find_columns(const bs_csv *csv, const char *name, columns *c) {
     return 0;
 }
 
-static int parse_row(bs_truth *t, char **row, const columns *c, const char *name, size_t r) {
+static int parse_row(bs_truth *t, GHashTable *index, char **row, const columns *c,
+                     const char *name, size_t r) {
     if (!row[c->image][0])
         return bs_error("%s: row %zu: empty image name", name, r);
-    bs_truth_image *img = image_for(t, row[c->image], name);
+    bs_truth_image *img = image_for(t, index, row[c->image], name);
     if (!img)
         return -1;
     bs_truth_kind kind = bs_truth_class_kind(c->cls >= 0 ? row[c->cls] : "");
@@ -196,8 +200,10 @@ int bs_truth_parse(const char *text, size_t len, const char *name, bs_truth *out
     columns c;
     int rc = find_columns(&csv, name, &c);
     out->all_white = 1;
+    GHashTable *index = g_hash_table_new(g_str_hash, g_str_equal); /* keys owned by images */
     for (size_t r = 0; rc == 0 && r < csv.nrows; r++)
-        rc = parse_row(out, csv.rows[r], &c, name, r + 2); /* line numbers: header is 1 */
+        rc = parse_row(out, index, csv.rows[r], &c, name, r + 2); /* line numbers: header is 1 */
+    g_hash_table_destroy(index);
     bs_csv_free(&csv);
     if (rc == 0 && out->n == 0)
         rc = bs_error("%s: no annotated image", name);
