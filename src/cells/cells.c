@@ -1,6 +1,17 @@
-/* cells.c — white-cell detection (see cells.h). First version: a threshold on blue minus
- * green (Otsu), an opening, hole filling and the components of at least 15 % of the largest.
- * Not for: cropping or classification. */
+/* cells.c — white-cell detection (see cells.h): the steps, in order.
+ *
+ * 1. Scale (scale.c, on a thumbnail): the typical nucleus-group diameter times
+ *    CELL_PER_NUCLEUS; when the "nuclei" are smaller than red cells (measured by a
+ *    granulometry) they are platelets, and CELL_PER_RED red-cell diameters are used.
+ * 2. Work at a resolution where a white cell is WORK_CELL pixels across (libvips resize), so
+ *    every later step costs the same at any magnification.
+ * 3. Nuclei: blue minus green above Otsu's threshold (never below the field's median plus a
+ *    margin, so a field without nuclei stays empty); opening, hole filling (libvips).
+ * 4. Cells: a closing joins the lobes of one nucleus; touching cells are split by a marker
+ *    watershed on the distance transform (markers one cell radius apart).
+ * 5. Platelets and specks: regions whose nucleus is small for the scale are dropped. The box
+ *    is the region's, grown to at least a white cell's size around the nucleus.
+ * Not for: cropping or classifying cells (the cells command). */
 #include "cells.h"
 
 #include <math.h>
@@ -8,8 +19,27 @@
 #include <string.h>
 #include <vips/vips.h>
 
+#include "cells_internal.h"
 #include "core/error.h"
 #include "image/image.h"
+
+#define CELL_PER_NUCLEUS 1.7 /* white-cell / typical nucleus-group diameter */
+#define CELL_PER_RED 1.9      /* white-cell / red-cell diameter (BCCD boxes: 201 / 105 px) */
+#define MIN_NUCLEUS_PER_RED 0.45
+#define WORK_CELL 56.0     /* white-cell diameter in working pixels */
+#define THUMB_SIDE 320     /* longer side of the thumbnail the nuclei are measured on */
+#define RED_SIDE 160       /* ... and of the one the red cells are measured on */
+#define MIN_CELL_PX 8.0    /* below this a cell cannot be resolved: zero cells */
+#define MAX_WORK_PX (16 << 20)
+#define VIOLET_MARGIN 24   /* nucleus threshold at least median(B - G) + this */
+#define MAX_VIOLET 0.5     /* more of the field than this violet: not a smear */
+/* In white-cell diameters: the closing that joins the lobes of one nucleus, and the markers
+ * of the split: a second nucleus must be this deep (distance-map maximum), stand this far
+ * above the neck joining it to the first, and lie this far from it. */
+#define JOIN 0.08
+#define SPLIT_HEIGHT 0.2
+#define SPLIT_DYNAMIC 0.05
+#define SPLIT_SEP 0.35
 
 void bs_cells_params_default(bs_cells_params *p) { p->cell_size = 0; }
 
@@ -20,119 +50,179 @@ void bs_cells_free(bs_cells *c) {
     c->n = 0;
 }
 
-/* Otsu's threshold of a 256-bin histogram: the level t that maximises the between-class
- * variance of {< t} and {>= t}. */
-static int otsu(const double *hist) {
-    double total = 0, sum = 0;
-    for (int i = 0; i < 256; i++) total += hist[i], sum += i * hist[i];
-    double w0 = 0, s0 = 0, best = -1;
-    int t_best = 128;
-    for (int t = 1; t < 256; t++) {
-        w0 += hist[t - 1];
-        s0 += (t - 1) * hist[t - 1];
-        double w1 = total - w0;
-        if (w0 <= 0 || w1 <= 0) continue;
-        double m0 = s0 / w0, m1 = (sum - s0) / w1;
-        double v = w0 * w1 * (m0 - m1) * (m0 - m1);
-        if (v > best) best = v, t_best = t;
+/* Resize an RGB image by f with libvips into a new malloc'd buffer. */
+static unsigned char *resize_rgb(const unsigned char *rgb, int w, int h, double f, int *ow, int *oh) {
+    VipsImage *in = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR), *out = NULL;
+    unsigned char *res = NULL;
+    if (in && (f == 1 ? !vips_copy(in, &out, NULL) : !vips_resize(in, &out, f, NULL))) {
+        size_t len = 0;
+        void *buf = vips_image_write_to_memory(out, &len);
+        *ow = vips_image_get_width(out), *oh = vips_image_get_height(out);
+        if (buf && len == (size_t)*ow * *oh * 3 && (res = malloc(len))) memcpy(res, buf, len);
+        g_free(buf);
     }
-    return t_best;
-}
-
-/* A disc structuring element for vips_morph: 255 inside, 128 (don't care) outside. */
-static VipsImage *disc(int r) {
-    VipsImage *m = vips_image_new_matrix(2 * r + 1, 2 * r + 1);
-    if (!m) return NULL;
-    for (int y = -r; y <= r; y++)
-        for (int x = -r; x <= r; x++) *VIPS_MATRIX(m, x + r, y + r) = x * x + y * y <= r * r + r ? 255 : 128;
-    return m;
-}
-
-static const char *vmsg(void) {
-    static _Thread_local char buf[512];
-    snprintf(buf, sizeof buf, "%s", vips_error_buffer());
-    vips_error_clear();
-    char *nl = strchr(buf, '\n');
-    if (nl) *nl = '\0';
-    return buf;
-}
-
-/* Copy a computed image into dst (len bytes expected). */
-static int write_into(VipsImage *im, void *dst, size_t len) {
-    size_t got = 0;
-    void *buf = vips_image_write_to_memory(im, &got);
-    if (!buf) return -1;
-    int ok = got == len;
-    if (ok) memcpy(dst, buf, len);
-    g_free(buf);
-    if (!ok) vips_error("cells", "unexpected image size");
-    return ok ? 0 : -1;
-}
-
-/* Opening of a 0/255 mask by a disc, with libvips. Writes the result over `mask`. */
-static int open_mask(unsigned char *mask, int w, int h, int r) {
-    if (r < 1) return 0;
-    VipsImage *ctx = vips_image_new();
-    VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(ctx), 4);
-    int rc = -1;
-    t[0] = vips_image_new_from_memory(mask, (size_t)w * h, w, h, 1, VIPS_FORMAT_UCHAR);
-    t[1] = disc(r);
-    if (t[0] && t[1] && !vips_morph(t[0], &t[2], t[1], VIPS_OPERATION_MORPHOLOGY_ERODE, NULL) &&
-        !vips_morph(t[2], &t[3], t[1], VIPS_OPERATION_MORPHOLOGY_DILATE, NULL) &&
-        !write_into(t[3], mask, (size_t)w * h))
-        rc = 0;
-    if (rc) bs_error("cells: opening failed: %s", vmsg());
-    g_object_unref(ctx);
-    return rc;
-}
-
-/* Connected components (libvips labelregions labels every region of equal value, foreground
- * and background alike). Returns a malloc'd label image, and the number of labels. */
-static int32_t *label(const unsigned char *mask, int w, int h, int *nlabels) {
-    VipsImage *ctx = vips_image_new();
-    VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(ctx), 3);
-    int32_t *lab = NULL;
-    int segments = 0;
-    t[0] = vips_image_new_from_memory(mask, (size_t)w * h, w, h, 1, VIPS_FORMAT_UCHAR);
-    if (t[0] && !vips_labelregions(t[0], &t[1], "segments", &segments, NULL) &&
-        !vips_cast(t[1], &t[2], VIPS_FORMAT_INT, NULL)) {
-        lab = malloc(sizeof *lab * (size_t)w * h);
-        if (!lab) bs_error("cells: out of memory");
-        else if (write_into(t[2], lab, sizeof *lab * (size_t)w * h)) free(lab), lab = NULL;
+    if (!res) {
+        bs_error("cells: cannot resize the image: %s", vips_error_buffer());
+        vips_error_clear();
     }
-    if (!lab && !bs_error_message()[0]) bs_error("cells: labelling failed: %s", vmsg());
-    *nlabels = segments;
-    g_object_unref(ctx);
-    return lab;
+    if (out) g_object_unref(out);
+    if (in) g_object_unref(in);
+    return res;
 }
 
-/* Fill the holes of a 0/255 mask: background regions that do not touch the border. */
-static int fill_holes(unsigned char *mask, int w, int h) {
-    int n = 0;
-    int32_t *lab = label(mask, w, h, &n);
-    if (!lab) return -1;
-    unsigned char *outer = calloc((size_t)n + 1, 1);
-    if (!outer) return free(lab), bs_error("cells: out of memory");
-    for (int x = 0; x < w; x++) outer[lab[x]] = outer[lab[(size_t)(h - 1) * w + x]] = 1;
-    for (int y = 0; y < h; y++) outer[lab[(size_t)y * w]] = outer[lab[(size_t)y * w + w - 1]] = 1;
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        if (!mask[i] && lab[i] >= 0 && lab[i] <= n && !outer[lab[i]]) mask[i] = 255;
-    free(outer);
-    free(lab);
-    return 0;
+/* B - G of every pixel (violet stains absorb green) and the nucleus threshold. */
+static int violet_threshold(const unsigned char *rgb, size_t npx, short *v) {
+    double hist[511] = {0};
+    for (size_t i = 0; i < npx; i++) {
+        v[i] = (short)(rgb[3 * i + 2] - rgb[3 * i + 1]);
+        hist[v[i] + 255]++;
+    }
+    /* Only the occupied range of the histogram: the three-class search is quadratic in it. */
+    int lo = 0, hi = 510;
+    while (lo < hi && hist[lo] == 0) lo++;
+    while (hi > lo && hist[hi] == 0) hi--;
+    double half = npx / 2.0, acc = 0;
+    int median = 0;
+    for (int i = 0; i < 511; i++)
+        if ((acc += hist[i]) >= half) {
+            median = i - 255;
+            break;
+        }
+    int t = bs_cells_otsu3(hist + lo, hi - lo + 1) + lo - 255;
+    return t > median + VIOLET_MARGIN ? t : median + VIOLET_MARGIN;
+}
+
+/* The red-cell diameter measured at most RED_SIDE pixels wide (the granulometry runs ~20
+ * distance transforms), in pixels of the given image. */
+static double red_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h) {
+    double f = fmin(1.0, (double)RED_SIDE / (w > h ? w : h));
+    if (f == 1) return bs_cells_red_cell_diameter(rgb, violet, w, h);
+    int sw = 0, sh = 0;
+    unsigned char *s = resize_rgb(rgb, w, h, f, &sw, &sh), *sv = malloc((size_t)sw * sh);
+    double d = 0;
+    if (s && sv) {
+        for (int y = 0; y < sh; y++)
+            for (int x = 0; x < sw; x++)
+                sv[(size_t)y * sw + x] = violet[(size_t)(int)(y / f) * w + (int)(x / f)];
+        d = bs_cells_red_cell_diameter(s, sv, sw, sh) / f;
+    }
+    free(s), free(sv);
+    return d;
+}
+
+/* The white-cell diameter in pixels of the input, or 0 when the field shows no nuclei. */
+static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
+    double ft = fmin(1.0, (double)THUMB_SIDE / (w > h ? w : h));
+    int tw = 0, th = 0;
+    unsigned char *t = resize_rgb(rgb, w, h, ft, &tw, &th), *violet = NULL;
+    short *v = NULL;
+    double size = -1;
+    if (!t) return -1;
+    size_t npx = (size_t)tw * th;
+    v = malloc(sizeof *v * npx), violet = malloc(npx);
+    if (!v || !violet) {
+        bs_error("cells: out of memory");
+        goto done;
+    }
+    int thr = violet_threshold(t, npx, v);
+    for (size_t i = 0; i < npx; i++) violet[i] = v[i] >= thr ? 255 : 0;
+    double nucleus = bs_cells_nucleus_size(violet, tw, th) / ft;
+    double red = red_diameter(t, violet, tw, th) / ft;
+    size = CELL_PER_NUCLEUS * nucleus;
+    /* A "nucleus" smaller than a red cell is a platelet: the field has no white cell to
+     * measure, so the red cells set the scale (and the platelets fall below it). */
+    if (red > 0 && nucleus < MIN_NUCLEUS_PER_RED * red) size = CELL_PER_RED * red;
+done:
+    free(t), free(v), free(violet);
+    return size;
 }
 
 typedef struct region {
-    int64_t area;
-    double sx, sy;
-    int x0, y0, x1, y1;
-    int fg;
+    int64_t nuc;         /* nucleus pixels */
+    double sx, sy;       /* sums of nucleus pixel coordinates */
+    int x0, y0, x1, y1;  /* box of the region (joined nucleus) */
 } region;
 
 static int cmp_cell(const void *a, const void *b) {
     const bs_cell *p = a, *q = b;
     if (p->y0 != q->y0) return p->y0 < q->y0 ? -1 : 1;
     return (p->x0 > q->x0) - (p->x0 < q->x0);
+}
+
+/* The working buffers of one detection. */
+typedef struct work {
+    int w, h;
+    double f, cell; /* scale to the input, white-cell diameter in working pixels */
+    unsigned char *rgb, *nuc, *grp;
+    short *v;
+    float *dt;
+    int32_t *lab;
+} work;
+
+static void work_free(work *k) {
+    free(k->rgb), free(k->nuc), free(k->grp), free(k->v), free(k->dt), free(k->lab);
+}
+
+/* Steps 3 and 4: nucleus mask, joined mask, labelled regions. Returns the region count. */
+static int segment(work *k) {
+    size_t npx = (size_t)k->w * k->h, nv = 0;
+    int thr = violet_threshold(k->rgb, npx, k->v);
+    for (size_t i = 0; i < npx; i++) nv += (k->nuc[i] = k->v[i] >= thr ? 255 : 0) != 0;
+    if (nv > MAX_VIOLET * npx) return 0;
+    if (bs_cells_open(k->nuc, k->w, k->h, (int)lround(0.04 * k->cell)) || bs_cells_fill_holes(k->nuc, k->w, k->h))
+        return -1;
+    memcpy(k->grp, k->nuc, npx);
+    if (bs_cells_close(k->grp, k->w, k->h, (int)lround(JOIN * k->cell)) || bs_cells_fill_holes(k->grp, k->w, k->h) ||
+        bs_cells_edt(k->grp, k->w, k->h, k->dt))
+        return -1;
+    int n = bs_cells_markers(k->dt, k->grp, k->w, k->h, SPLIT_DYNAMIC * k->cell, SPLIT_HEIGHT * k->cell,
+                             SPLIT_SEP * k->cell, k->lab);
+    if (n <= 0) return n;
+    for (size_t i = 0; i < npx; i++) k->dt[i] = -k->dt[i];
+    if (bs_cells_watershed(k->dt, k->grp, k->w, k->h, k->lab)) return -1;
+    return n;
+}
+
+/* Step 5: one record per region big enough, in input coordinates. */
+static int collect(const work *k, int n, int width, int height, bs_cells *out) {
+    region *reg = calloc((size_t)n + 1, sizeof *reg);
+    out->cells = calloc((size_t)n + 1, sizeof *out->cells);
+    if (!reg || !out->cells) {
+        free(reg);
+        return bs_error("cells: out of memory");
+    }
+    for (int i = 0; i <= n; i++) reg[i].x0 = k->w, reg[i].y0 = k->h;
+    for (int y = 0; y < k->h; y++)
+        for (int x = 0; x < k->w; x++) {
+            size_t i = (size_t)y * k->w + x;
+            int l = k->lab[i];
+            if (l <= 0 || l > n) continue;
+            region *g = &reg[l];
+            if (k->nuc[i]) g->nuc++, g->sx += x, g->sy += y;
+            if (x < g->x0) g->x0 = x;
+            if (y < g->y0) g->y0 = y;
+            if (x + 1 > g->x1) g->x1 = x + 1;
+            if (y + 1 > g->y1) g->y1 = y + 1;
+        }
+    double min_area = 0.07 * k->cell * k->cell, side = 0.85 * k->cell, pad = 0.05 * k->cell;
+    for (int l = 1; l <= n; l++) {
+        region *g = &reg[l];
+        if (g->nuc < min_area) continue;
+        double cx = g->sx / g->nuc, cy = g->sy / g->nuc;
+        double bx = (g->x0 + g->x1) / 2.0, by = (g->y0 + g->y1) / 2.0;
+        double hw = fmax(g->x1 - g->x0, side) / 2 + pad, hh = fmax(g->y1 - g->y0, side) / 2 + pad;
+        double x0 = (bx - hw) / k->f, x1 = (bx + hw) / k->f, y0 = (by - hh) / k->f, y1 = (by + hh) / k->f;
+        bs_cell *c = &out->cells[out->n++];
+        c->x = (cx + 0.5) / k->f - 0.5, c->y = (cy + 0.5) / k->f - 0.5;
+        c->x0 = (int)fmax(0, floor(x0)), c->y0 = (int)fmax(0, floor(y0));
+        c->x1 = (int)fmin(width, ceil(x1)), c->y1 = (int)fmin(height, ceil(y1));
+        c->edge = g->x0 == 0 || g->y0 == 0 || g->x1 == k->w || g->y1 == k->h || x0 < 0 || y0 < 0 || x1 > width ||
+                  y1 > height;
+        c->nucleus_area = (int64_t)llround(g->nuc / (k->f * k->f));
+    }
+    free(reg);
+    qsort(out->cells, (size_t)out->n, sizeof *out->cells, cmp_cell);
+    return 0;
 }
 
 int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_cells_params *p, bs_cells *out) {
@@ -142,62 +232,26 @@ int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_ce
     if ((int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
                         (long long)BS_IMAGE_MAX_PIXELS);
-    int w = width, h = height;
-    size_t npx = (size_t)w * h;
-    unsigned char *mask = malloc(npx);
-    double hist[256] = {0};
-    if (!mask) return bs_error("cells: out of memory");
-    for (size_t i = 0; i < npx; i++) {
-        int v = (rgb[3 * i + 2] - rgb[3 * i + 1]) / 2 + 128;
-        mask[i] = (unsigned char)v;
-        hist[v]++;
+    if (p && !(p->cell_size >= 0 || p->cell_size < 0)) return bs_error("cells: cell size is not a number");
+    double cell = p && p->cell_size > 0 ? p->cell_size : estimate_cell_size(rgb, width, height);
+    if (cell < 0) return -1;
+    out->cell_size = cell;
+    if (cell < MIN_CELL_PX || width < MIN_CELL_PX || height < MIN_CELL_PX) return 0;
+    work k = {0};
+    k.f = fmin(1.0, WORK_CELL / cell);
+    if ((double)width * height * k.f * k.f > MAX_WORK_PX) k.f = sqrt((double)MAX_WORK_PX / ((double)width * height));
+    k.cell = cell * k.f;
+    k.rgb = resize_rgb(rgb, width, height, k.f, &k.w, &k.h);
+    if (!k.rgb) return -1;
+    size_t npx = (size_t)k.w * k.h;
+    k.nuc = malloc(npx), k.grp = malloc(npx), k.v = malloc(sizeof *k.v * npx);
+    k.dt = malloc(sizeof *k.dt * npx), k.lab = malloc(sizeof *k.lab * npx);
+    if (!k.nuc || !k.grp || !k.v || !k.dt || !k.lab) {
+        work_free(&k);
+        return bs_error("cells: out of memory (%dx%d working image)", k.w, k.h);
     }
-    /* A blank or grey field has no contrast to split: require the threshold to mean violet. */
-    int thr = otsu(hist);
-    if (thr < 128 + 10) thr = 128 + 10;
-    for (size_t i = 0; i < npx; i++) mask[i] = mask[i] >= thr ? 255 : 0;
-    double size = p && p->cell_size > 0 ? p->cell_size : 0;
-    int r = size > 0 ? (int)(size / 40) : (int)((w > h ? w : h) / 320);
-    if (open_mask(mask, w, h, r > 0 ? r : 1) || fill_holes(mask, w, h)) return free(mask), -1;
-    int n = 0;
-    int32_t *lab = label(mask, w, h, &n);
-    region *reg = lab ? calloc((size_t)n + 1, sizeof *reg) : NULL;
-    if (!reg) {
-        free(mask), free(lab);
-        return lab ? bs_error("cells: out of memory") : -1;
-    }
-    for (int i = 0; i <= n; i++) reg[i].x0 = w, reg[i].y0 = h;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            if (lab[i] < 0 || lab[i] > n) continue;
-            region *g = &reg[lab[i]];
-            g->fg = mask[i] != 0;
-            g->area++, g->sx += x, g->sy += y;
-            if (x < g->x0) g->x0 = x;
-            if (y < g->y0) g->y0 = y;
-            if (x + 1 > g->x1) g->x1 = x + 1;
-            if (y + 1 > g->y1) g->y1 = y + 1;
-        }
-    int64_t largest = 0;
-    for (int i = 0; i <= n; i++)
-        if (reg[i].fg && reg[i].area > largest) largest = reg[i].area;
-    out->cells = calloc((size_t)n + 1, sizeof *out->cells);
-    if (!out->cells) {
-        free(mask), free(lab), free(reg);
-        return bs_error("cells: out of memory");
-    }
-    for (int i = 0; i <= n; i++) {
-        region *g = &reg[i];
-        if (!g->fg || g->area < 0.15 * largest || g->area < 16) continue;
-        bs_cell *c = &out->cells[out->n++];
-        c->x = g->sx / g->area, c->y = g->sy / g->area;
-        c->x0 = g->x0, c->y0 = g->y0, c->x1 = g->x1, c->y1 = g->y1;
-        c->nucleus_area = g->area;
-        c->edge = g->x0 == 0 || g->y0 == 0 || g->x1 == w || g->y1 == h;
-    }
-    qsort(out->cells, (size_t)out->n, sizeof *out->cells, cmp_cell);
-    out->cell_size = size > 0 ? size : 0;
-    free(mask), free(lab), free(reg);
-    return 0;
+    int n = segment(&k), rc = n < 0 ? -1 : n == 0 ? 0 : collect(&k, n, width, height, out);
+    work_free(&k);
+    if (rc) bs_cells_free(out);
+    return rc;
 }
