@@ -23,9 +23,10 @@
 #include "core/error.h"
 #include "image/image.h"
 
-#define CELL_PER_NUCLEUS 1.7 /* white-cell / typical nucleus-group diameter */
+#define CELL_PER_NUCLEUS 1.9 /* white-cell / typical nucleus-group diameter */
 #define CELL_PER_RED 1.9      /* white-cell / red-cell diameter (BCCD boxes: 201 / 105 px) */
 #define MIN_NUCLEUS_PER_RED 0.45
+#define MIN_CELL_PER_RED 1.5
 #define WORK_CELL 56.0     /* white-cell diameter in working pixels */
 #define THUMB_SIDE 320     /* longer side of the thumbnail the nuclei are measured on */
 #define RED_SIDE 160       /* ... and of the one the red cells are measured on */
@@ -40,6 +41,8 @@
 #define SPLIT_HEIGHT 0.2
 #define SPLIT_DYNAMIC 0.05
 #define SPLIT_SEP 0.35
+/* Pieces whose joined box is at most this wide are one cell (the lobes of a neutrophil). */
+#define MERGE 1.2
 
 void bs_cells_params_default(bs_cells_params *p) { p->cell_size = 0; }
 
@@ -132,6 +135,9 @@ static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
     /* A "nucleus" smaller than a red cell is a platelet: the field has no white cell to
      * measure, so the red cells set the scale (and the platelets fall below it). */
     if (red > 0 && nucleus < MIN_NUCLEUS_PER_RED * red) size = CELL_PER_RED * red;
+    /* A white cell is never much smaller than a red cell: lobes of one nucleus taken for
+     * nuclei would otherwise shrink the scale and split the cell. */
+    if (red > 0 && size < MIN_CELL_PER_RED * red) size = MIN_CELL_PER_RED * red;
 done:
     free(t), free(v), free(violet);
     return size;
@@ -183,6 +189,51 @@ static int segment(work *k) {
     return n;
 }
 
+typedef struct pair {
+    double d;
+    int a, b;
+} pair;
+
+static int by_distance(const void *x, const void *y) {
+    const pair *p = x, *q = y;
+    if (p->d != q->d) return p->d < q->d ? -1 : 1;
+    return p->a != q->a ? p->a - q->a : p->b - q->b;
+}
+
+/* Pieces of one nucleus left apart (lobes the closing did not join, or split by the
+ * watershed) go back together, nearest first, while the joined box stays within `limit`
+ * on its longer side: lobes of one cell fit in one cell, two touching nuclei do not. */
+static int merge_lobes(region *reg, int n, double limit) {
+    size_t np = 0, cap = 64;
+    pair *pr = malloc(sizeof *pr * cap);
+    if (!pr) return bs_error("cells: out of memory");
+    for (int a = 1; a <= n; a++)
+        for (int b = a + 1; b <= n && reg[a].nuc; b++) {
+            if (!reg[b].nuc) continue;
+            double dx = reg[a].sx / reg[a].nuc - reg[b].sx / reg[b].nuc, dy = reg[a].sy / reg[a].nuc - reg[b].sy / reg[b].nuc;
+            if (dx * dx + dy * dy > limit * limit) continue;
+            if (np == cap) {
+                pair *g = realloc(pr, sizeof *pr * (cap *= 2));
+                if (!g) return free(pr), bs_error("cells: out of memory");
+                pr = g;
+            }
+            pr[np++] = (pair){dx * dx + dy * dy, a, b};
+        }
+    qsort(pr, np, sizeof *pr, by_distance);
+    for (size_t k = 0; k < np; k++) {
+        region *p = &reg[pr[k].a], *q = &reg[pr[k].b];
+        if (!p->nuc || !q->nuc) continue; /* already merged into another */
+        int x0 = p->x0 < q->x0 ? p->x0 : q->x0, x1 = p->x1 > q->x1 ? p->x1 : q->x1;
+        int y0 = p->y0 < q->y0 ? p->y0 : q->y0, y1 = p->y1 > q->y1 ? p->y1 : q->y1;
+        if (x1 - x0 > limit || y1 - y0 > limit) continue;
+        p->nuc += q->nuc, p->sx += q->sx, p->sy += q->sy;
+        p->x0 = x0, p->x1 = x1, p->y0 = y0, p->y1 = y1;
+        q->nuc = 0;
+    }
+    free(pr);
+    return 0;
+}
+
 /* Step 5: one record per region big enough, in input coordinates. */
 static int collect(const work *k, int n, int width, int height, bs_cells *out) {
     region *reg = calloc((size_t)n + 1, sizeof *reg);
@@ -204,6 +255,10 @@ static int collect(const work *k, int n, int width, int height, bs_cells *out) {
             if (x + 1 > g->x1) g->x1 = x + 1;
             if (y + 1 > g->y1) g->y1 = y + 1;
         }
+    if (merge_lobes(reg, n, MERGE * k->cell)) {
+        free(reg);
+        return -1;
+    }
     double min_area = 0.07 * k->cell * k->cell, side = 0.85 * k->cell, pad = 0.05 * k->cell;
     for (int l = 1; l <= n; l++) {
         region *g = &reg[l];

@@ -121,27 +121,75 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 /* Equivalent diameters (2 sqrt(area / pi)) of the components of mask, largest first in
- * d[0..n-1]; returns n (or -1 when out of memory). */
-static int diameters(const unsigned char *mask, int w, int h, double **d) {
+ * d[0..n-1]. With `split`, a component holding k > 1 round parts (distance-map maxima of
+ * similar height with a neck between, as two touching nuclei) counts as k of area / k, and
+ * components touching the border are left out when whole ones of comparable size exist. Returns n (-1: no memory). */
+static int diameters(const unsigned char *mask, int w, int h, int split, double **d) {
     size_t npx = (size_t)w * h;
     int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
-    int n = -1;
+    int32_t *mk = split ? malloc(sizeof *mk * npx) : NULL;
+    float *dt = split ? malloc(sizeof *dt * npx) : NULL;
+    double *area = NULL;
+    int *parts = NULL, *border = NULL, n = -1, m = 0;
     *d = NULL;
-    if (comp && stack) {
-        n = bs_cells_components(mask, w, h, comp, stack);
-        *d = calloc((size_t)n + 1, sizeof **d);
-        if (!*d) n = -1;
-        else {
-            for (size_t i = 0; i < npx; i++) (*d)[comp[i]] += comp[i] > 0;
-            for (int c = 0; c < n; c++) (*d)[c] = 2 * sqrt((*d)[c + 1] / 3.14159265358979);
-            qsort(*d, (size_t)n, sizeof **d, cmp_double);
-            for (int a = 0, b = n - 1; a < b; a++, b--) {
-                double t = (*d)[a];
-                (*d)[a] = (*d)[b], (*d)[b] = t;
-            }
+    if (!comp || !stack || (split && (!mk || !dt))) goto done;
+    n = bs_cells_components(mask, w, h, comp, stack);
+    area = calloc((size_t)n + 1, sizeof *area), *d = calloc((size_t)n + 1, sizeof **d);
+    parts = calloc((size_t)n + 1, sizeof *parts), border = calloc((size_t)n + 1, sizeof *border);
+    if (!area || !*d || !parts || !border) {
+        n = -1;
+        goto done;
+    }
+    for (size_t i = 0; i < npx; i++) {
+        area[comp[i]]++;
+        border[comp[i]] |= i % w == 0 || i % w == (size_t)w - 1 || i / w == 0 || i / w == (size_t)h - 1;
+    }
+    double inner_max = 0;
+    for (int c = 1; c <= n; c++) {
+        parts[c] = 1;
+        if (!border[c] && area[c] > inner_max) inner_max = area[c];
+    }
+    if (split) {
+        float hmax = 0;
+        if (bs_cells_edt(mask, w, h, dt)) goto fail;
+        for (size_t i = 0; i < npx; i++) hmax = dt[i] > hmax ? dt[i] : hmax;
+        if (bs_cells_markers(dt, mask, w, h, 0.25 * hmax, 0.6 * hmax, 1.2 * hmax, mk) < 0) goto fail;
+        float *peak = calloc((size_t)n + 1, sizeof *peak);
+        if (!peak) goto fail;
+        for (int c = 1; c <= n; c++) parts[c] = 0;
+        for (size_t i = 0; i < npx; i++) {
+            parts[comp[i]] += mk[i] > 0;
+            if (dt[i] > peak[comp[i]]) peak[comp[i]] = dt[i];
+        }
+        /* The group's width: its largest inscribed disc, which two touching nuclei do not
+         * widen (their area does). */
+        for (int c = 1; c <= n; c++) parts[c] = 1, area[c] = 3.14159265358979 * peak[c] * peak[c];
+        free(peak);
+    }
+    for (int c = 1; c <= n; c++) {
+        /* A group cut by the border is smaller than it is: left out when whole ones of a
+         * comparable size exist (not when those are only platelets). */
+        if (split && border[c] && inner_max >= 0.5 * area[c]) continue;
+        double a = area[c] / (parts[c] > 0 ? parts[c] : 1);
+        for (int k = 0; k < parts[c] || k == 0; k++) {
+            double *grown = m >= n ? realloc(*d, sizeof **d * (2 * (size_t)m + 2)) : *d;
+            if (!grown) goto fail;
+            *d = grown;
+            (*d)[m++] = 2 * sqrt(a / 3.14159265358979);
         }
     }
-    free(comp), free(stack);
+    qsort(*d, (size_t)m, sizeof **d, cmp_double);
+    for (int a = 0, b = m - 1; a < b; a++, b--) {
+        double t = (*d)[a];
+        (*d)[a] = (*d)[b], (*d)[b] = t;
+    }
+    n = m;
+    goto done;
+fail:
+    n = -1;
+done:
+    free(comp), free(stack), free(mk), free(dt), free(area), free(parts), free(border);
+    if (n < 0) free(*d), *d = NULL;
     return n;
 }
 
@@ -152,13 +200,13 @@ double bs_cells_nucleus_size(const unsigned char *violet, int w, int h) {
     if (!m) return 0;
     memcpy(m, violet, npx);
     if (bs_cells_open(m, w, h, 1)) goto done;
-    int n = diameters(m, w, h, &d);
+    int n = diameters(m, w, h, 0, &d);
     if (n <= 0) goto done;
     /* Join the lobes of one nucleus: a closing a fraction of the largest piece's size. */
     int r = (int)lround(0.2 * d[0]);
     free(d), d = NULL;
-    if (bs_cells_close(m, w, h, r)) goto done;
-    n = diameters(m, w, h, &d);
+    if (bs_cells_close(m, w, h, r) || bs_cells_fill_holes(m, w, h)) goto done;
+    n = diameters(m, w, h, 1, &d);
     if (n <= 0) goto done;
     /* The median of the large groups: one white cell's nucleus even in a crowded field where
      * the largest group is two touching cells. */
