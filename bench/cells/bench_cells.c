@@ -168,7 +168,7 @@ static int bench_bccd(const char *dir, double f, const char *ovl, int limit, int
     return 0;
 }
 
-static int bench_aria(const char *dir, const char *ovl, int limit) {
+static int bench_aria(const char *dir, const char *ovl, int limit, int list) {
     static const char *const classes[] = {"Benign", "Early", "Pre", "Pro"};
     long n = 0, with = 0, cells = 0;
     char path[4096];
@@ -194,6 +194,7 @@ static int bench_aria(const char *dir, const char *ovl, int limit) {
                 overlay(&img, NULL, 0, &d, o);
             }
             if (d.n == 0 && !ovl) printf("  no cell: %s/%s\n", classes[k], nm);
+            if (list) printf("  %s/%s: %lld cells, cell_size %.1f\n", classes[k], nm, (long long)d.n, d.cell_size);
             bs_cells_free(&d);
             bs_image_free(&img);
             free(ents[e]);
@@ -261,7 +262,7 @@ int main(int argc, char **argv) {
     if (bs_image_init(argv[0], threads)) die("libvips");
     if (f <= 0 || repeat < 1) return 2;
     int rc = !strcmp(argv[1], "bccd")   ? bench_bccd(argv[2], f, ovl, limit, list, cell_size)
-             : !strcmp(argv[1], "aria") ? bench_aria(argv[2], ovl, limit)
+             : !strcmp(argv[1], "aria") ? bench_aria(argv[2], ovl, limit, list)
                                         : bench_time(argv[2], f, repeat);
     bs_image_shutdown();
     return rc;

@@ -53,11 +53,12 @@ void bs_cells_free(bs_cells *c) {
     c->n = 0;
 }
 
-/* Resize an RGB image by f with libvips into a new malloc'd buffer. */
-static unsigned char *resize_rgb(const unsigned char *rgb, int w, int h, double f, int *ow, int *oh) {
+/* Resize an RGB image by f with libvips into a new malloc'd buffer; `fast`: a linear
+ * kernel (half the time of the default lanczos3 on a 5 MP field; enough to measure sizes). */
+static unsigned char *resize_rgb(const unsigned char *rgb, int w, int h, double f, int fast, int *ow, int *oh) {
     VipsImage *in = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR), *out = NULL;
     unsigned char *res = NULL;
-    if (in && (f == 1 ? !vips_copy(in, &out, NULL) : !vips_resize(in, &out, f, NULL))) {
+    if (in && (f == 1 ? !vips_copy(in, &out, NULL) : !vips_resize(in, &out, f, "kernel", fast ? VIPS_KERNEL_LINEAR : VIPS_KERNEL_LANCZOS3, NULL))) {
         size_t len = 0;
         void *buf = vips_image_write_to_memory(out, &len);
         *ow = vips_image_get_width(out), *oh = vips_image_get_height(out);
@@ -101,7 +102,7 @@ static double red_diameter(const unsigned char *rgb, const unsigned char *violet
     double f = fmin(1.0, (double)RED_SIDE / (w > h ? w : h));
     if (f == 1) return bs_cells_red_cell_diameter(rgb, violet, w, h);
     int sw = 0, sh = 0;
-    unsigned char *s = resize_rgb(rgb, w, h, f, &sw, &sh), *sv = malloc((size_t)sw * sh);
+    unsigned char *s = resize_rgb(rgb, w, h, f, 1, &sw, &sh), *sv = malloc((size_t)sw * sh);
     double d = 0;
     if (s && sv) {
         for (int y = 0; y < sh; y++)
@@ -117,7 +118,7 @@ static double red_diameter(const unsigned char *rgb, const unsigned char *violet
 static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
     double ft = fmin(1.0, (double)THUMB_SIDE / (w > h ? w : h));
     int tw = 0, th = 0;
-    unsigned char *t = resize_rgb(rgb, w, h, ft, &tw, &th), *violet = NULL;
+    unsigned char *t = resize_rgb(rgb, w, h, ft, 0, &tw, &th), *violet = NULL;
     short *v = NULL;
     double size = -1;
     if (!t) return -1;
@@ -296,7 +297,7 @@ int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_ce
     k.f = fmin(1.0, WORK_CELL / cell);
     if ((double)width * height * k.f * k.f > MAX_WORK_PX) k.f = sqrt((double)MAX_WORK_PX / ((double)width * height));
     k.cell = cell * k.f;
-    k.rgb = resize_rgb(rgb, width, height, k.f, &k.w, &k.h);
+    k.rgb = resize_rgb(rgb, width, height, k.f, 1, &k.w, &k.h);
     if (!k.rgb) return -1;
     size_t npx = (size_t)k.w * k.h;
     k.nuc = malloc(npx), k.grp = malloc(npx), k.v = malloc(sizeof *k.v * npx);
