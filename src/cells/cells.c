@@ -1,16 +1,21 @@
 /* cells.c — white-cell detection (see cells.h): the steps, in order.
  *
- * 1. Scale (scale.c, on a thumbnail): the typical nucleus-group diameter times
- *    CELL_PER_NUCLEUS; when the "nuclei" are smaller than red cells (measured by a
- *    granulometry) they are platelets, and CELL_PER_RED red-cell diameters are used.
+ * 1. Scale (scale.c, on a thumbnail of at most 320 px): the typical width of the nucleus
+ *    groups (lobes joined by a closing; the largest inscribed disc, which two touching nuclei
+ *    do not widen) times CELL_PER_NUCLEUS. Red cells, measured by a granulometry, bound it:
+ *    "nuclei" narrower than MIN_NUCLEUS_PER_RED red cells are platelets (the field has no
+ *    white cell; CELL_PER_RED red cells are used) and a white cell is at least
+ *    MIN_CELL_PER_RED red cells across.
  * 2. Work at a resolution where a white cell is WORK_CELL pixels across (libvips resize), so
  *    every later step costs the same at any magnification.
- * 3. Nuclei: blue minus green above Otsu's threshold (never below the field's median plus a
- *    margin, so a field without nuclei stays empty); opening, hole filling (libvips).
+ * 3. Nuclei: blue minus green above the upper threshold of a three-class Otsu (glass, red
+ *    cells, nuclei), never below the field's median plus a margin, so a field without nuclei
+ *    stays empty; opening and hole filling (libvips morph and labelregions).
  * 4. Cells: a closing joins the lobes of one nucleus; touching cells are split by a marker
- *    watershed on the distance transform (markers one cell radius apart).
+ *    watershed on the distance transform (markers: maxima deep enough, with a neck, far
+ *    enough apart); pieces whose joined box fits in MERGE cells are one cell again.
  * 5. Platelets and specks: regions whose nucleus is small for the scale are dropped. The box
- *    is the region's, grown to at least a white cell's size around the nucleus.
+ *    is the region's, grown to at least 0.85 white cells around it.
  * Not for: cropping or classifying cells (the cells command). */
 #include "cells.h"
 
@@ -23,8 +28,8 @@
 #include "core/error.h"
 #include "image/image.h"
 
-#define CELL_PER_NUCLEUS 1.9 /* white-cell / typical nucleus-group diameter */
-#define CELL_PER_RED 1.9      /* white-cell / red-cell diameter (BCCD boxes: 201 / 105 px) */
+#define CELL_PER_NUCLEUS 1.9 /* white-cell diameter / nucleus-group width (BCCD: 201 / 103 px) */
+#define CELL_PER_RED 1.9     /* white-cell / red-cell diameter (BCCD boxes: 201 / 105 px) */
 #define MIN_NUCLEUS_PER_RED 0.45
 #define MIN_CELL_PER_RED 1.5
 #define WORK_CELL 56.0     /* white-cell diameter in working pixels */

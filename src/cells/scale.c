@@ -175,18 +175,22 @@ static double typical_width(const unsigned char *mask, int w, int h) {
     return n < 0 ? -1 : r;
 }
 
-/* The equivalent diameter (2 sqrt(area / pi)) of the largest component; -1: no memory. */
-static double largest_piece(const unsigned char *mask, int w, int h) {
+/* The equivalent diameter (2 sqrt(area / pi)) of a typical large component: the median of
+ * those with at least a quarter of the largest's area (in a crowded field the largest is a
+ * clump of cells). -1: no memory. */
+static double typical_piece(const unsigned char *mask, int w, int h) {
     size_t npx = (size_t)w * h;
     int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
     double *area = NULL, best = -1;
     if (comp && stack) {
         int n = bs_cells_components(mask, w, h, comp, stack);
         if ((area = calloc((size_t)n + 1, sizeof *area))) {
-            best = 0;
             for (size_t i = 0; i < npx; i++) area[comp[i]] += comp[i] > 0;
-            for (int c = 1; c <= n; c++) best = area[c] > best ? area[c] : best;
-            best = 2 * sqrt(best / 3.14159265358979);
+            qsort(area + 1, (size_t)n, sizeof *area, cmp_double);
+            int k = n;
+            while (k > 1 && area[k - 1] >= 0.25 * area[n]) k--;
+            /* area[k..n] are the large ones, ascending: the upper median. */
+            best = n ? 2 * sqrt(area[k + (n - k + 1) / 2] / 3.14159265358979) : 0;
         }
     }
     free(comp), free(stack), free(area);
@@ -200,9 +204,9 @@ double bs_cells_nucleus_size(const unsigned char *violet, int w, int h) {
     if (!m) return 0;
     memcpy(m, violet, npx);
     if (bs_cells_open(m, w, h, 1)) goto done;
-    double piece = largest_piece(m, w, h);
+    double piece = typical_piece(m, w, h);
     if (piece <= 0) goto done;
-    /* Join the lobes of one nucleus: a closing a fifth of the largest piece's equivalent
+    /* Join the lobes of one nucleus: a closing a fifth of a large piece's equivalent
      * diameter; then the width of the joined groups. */
     if (bs_cells_close(m, w, h, (int)lround(0.2 * piece)) || bs_cells_fill_holes(m, w, h)) goto done;
     result = typical_width(m, w, h);
