@@ -120,52 +120,98 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Equivalent diameters (2 sqrt(area / pi)) of the components of mask, largest first in
- * d[0..n-1]; returns n (or -1 when out of memory). */
-static int diameters(const unsigned char *mask, int w, int h, double **d) {
+/* The width of each component of mask: the diameter of its largest inscribed disc, which
+ * two touching nuclei do not widen (their area does). Components touching the border are
+ * left out when whole ones of comparable size exist (not when those are only platelets).
+ * Widths largest first in d[0..n-1]; returns n (-1: no memory). */
+static int widths(const unsigned char *mask, int w, int h, double **d) {
     size_t npx = (size_t)w * h;
     int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
-    int n = -1;
+    float *dt = malloc(sizeof *dt * npx);
+    double *area = NULL, *peak = NULL;
+    int *border = NULL, n = -1, m = 0;
     *d = NULL;
+    if (!comp || !stack || !dt || bs_cells_edt(mask, w, h, dt)) goto done;
+    n = bs_cells_components(mask, w, h, comp, stack);
+    area = calloc((size_t)n + 1, sizeof *area), peak = calloc((size_t)n + 1, sizeof *peak);
+    border = calloc((size_t)n + 1, sizeof *border), *d = calloc((size_t)n + 1, sizeof **d);
+    if (!area || !peak || !border || !*d) {
+        n = -1;
+        goto done;
+    }
+    for (size_t i = 0; i < npx; i++) {
+        int c = comp[i];
+        area[c]++;
+        if (dt[i] > peak[c]) peak[c] = dt[i];
+        border[c] |= i % w == 0 || i % w == (size_t)w - 1 || i / w == 0 || i / w == (size_t)h - 1;
+    }
+    double inner_max = 0;
+    for (int c = 1; c <= n; c++)
+        if (!border[c] && area[c] > inner_max) inner_max = area[c];
+    for (int c = 1; c <= n; c++)
+        if (!border[c] || inner_max < 0.5 * area[c]) (*d)[m++] = 2 * peak[c];
+    qsort(*d, (size_t)m, sizeof **d, cmp_double);
+    for (int a = 0, b = m - 1; a < b; a++, b--) {
+        double t = (*d)[a];
+        (*d)[a] = (*d)[b], (*d)[b] = t;
+    }
+    n = m;
+done:
+    free(comp), free(stack), free(dt), free(area), free(peak), free(border);
+    if (n < 0) free(*d), *d = NULL;
+    return n;
+}
+
+/* The median of the widths at least half the largest: one white cell's nucleus, even in a
+ * crowded field where some groups are several touching cells. */
+static double typical_width(const unsigned char *mask, int w, int h) {
+    double *d = NULL, r = 0;
+    int n = widths(mask, w, h, &d), k = 0;
+    if (n > 0) {
+        while (k < n && d[k] >= 0.5 * d[0]) k++;
+        r = d[(k - 1) / 2];
+    }
+    free(d);
+    return n < 0 ? -1 : r;
+}
+
+/* The equivalent diameter (2 sqrt(area / pi)) of a typical large component: the median of
+ * those with at least a quarter of the largest's area (in a crowded field the largest is a
+ * clump of cells). -1: no memory. */
+static double typical_piece(const unsigned char *mask, int w, int h) {
+    size_t npx = (size_t)w * h;
+    int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
+    double *area = NULL, best = -1;
     if (comp && stack) {
-        n = bs_cells_components(mask, w, h, comp, stack);
-        *d = calloc((size_t)n + 1, sizeof **d);
-        if (!*d) n = -1;
-        else {
-            for (size_t i = 0; i < npx; i++) (*d)[comp[i]] += comp[i] > 0;
-            for (int c = 0; c < n; c++) (*d)[c] = 2 * sqrt((*d)[c + 1] / 3.14159265358979);
-            qsort(*d, (size_t)n, sizeof **d, cmp_double);
-            for (int a = 0, b = n - 1; a < b; a++, b--) {
-                double t = (*d)[a];
-                (*d)[a] = (*d)[b], (*d)[b] = t;
-            }
+        int n = bs_cells_components(mask, w, h, comp, stack);
+        if ((area = calloc((size_t)n + 1, sizeof *area))) {
+            for (size_t i = 0; i < npx; i++) area[comp[i]] += comp[i] > 0;
+            qsort(area + 1, (size_t)n, sizeof *area, cmp_double);
+            int k = n;
+            while (k > 1 && area[k - 1] >= 0.25 * area[n]) k--;
+            /* area[k..n] are the large ones, ascending: the upper median. */
+            best = n ? 2 * sqrt(area[k + (n - k + 1) / 2] / 3.14159265358979) : 0;
         }
     }
-    free(comp), free(stack);
-    return n;
+    free(comp), free(stack), free(area);
+    return best;
 }
 
 double bs_cells_nucleus_size(const unsigned char *violet, int w, int h) {
     size_t npx = (size_t)w * h;
     unsigned char *m = malloc(npx);
-    double *d = NULL, result = 0;
+    double result = 0;
     if (!m) return 0;
     memcpy(m, violet, npx);
     if (bs_cells_open(m, w, h, 1)) goto done;
-    int n = diameters(m, w, h, &d);
-    if (n <= 0) goto done;
-    /* Join the lobes of one nucleus: a closing a fraction of the largest piece's size. */
-    int r = (int)lround(0.2 * d[0]);
-    free(d), d = NULL;
-    if (bs_cells_close(m, w, h, r)) goto done;
-    n = diameters(m, w, h, &d);
-    if (n <= 0) goto done;
-    /* The median of the large groups: one white cell's nucleus even in a crowded field where
-     * the largest group is two touching cells. */
-    int k = 0;
-    while (k < n && d[k] >= 0.5 * d[0]) k++;
-    result = d[(k - 1) / 2];
+    double piece = typical_piece(m, w, h);
+    if (piece <= 0) goto done;
+    /* Join the lobes of one nucleus: a closing a fifth of a large piece's equivalent
+     * diameter; then the width of the joined groups. */
+    if (bs_cells_close(m, w, h, (int)lround(0.2 * piece)) || bs_cells_fill_holes(m, w, h)) goto done;
+    result = typical_width(m, w, h);
+    if (result < 0) result = 0;
 done:
-    free(m), free(d);
+    free(m);
     return result;
 }
