@@ -7,7 +7,10 @@
  *   bench_cells aria DIR [--overlay OUTDIR] [--limit N]
  *       the fraction of images of DIR/CLASS/ with at least one white cell.
  *   bench_cells time IMAGE [--resize F] [--repeat N]
- *       detection time (median of N) per call and per megapixel.
+ *       detection time (median of N) per call and per megapixel, CPU time per call.
+ *   bench_cells limit IMAGE
+ *       IMAGE tiled to 16384 x 16384 (the pixel limit): cells, time, peak memory (with
+ *       --cell-size, the scale given); and the refusal of one row more.
  * Not a test: it prints numbers for bench/cells/run and docs/cells.md. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -242,9 +245,44 @@ static int bench_time(const char *image, double f, int repeat) {
     return 0;
 }
 
+/* An image at the pixel limit (16384 x 16384 = BS_IMAGE_MAX_PIXELS): the field tiled (mirrored
+ * so tiles join without seams of background), as a slide scan would be; then one pixel more,
+ * which must be refused. */
+static int bench_limit(const char *image, double cell_size) {
+    bs_image img;
+    if (bs_image_load(image, &img)) die(image);
+    int side = 1 << 14;
+    unsigned char *big = malloc((size_t)side * side * 3);
+    if (!big) die("no memory for the 16384x16384 image");
+    for (int y = 0; y < side; y++) {
+        int ty = (y / img.height) % 2 ? img.height - 1 - y % img.height : y % img.height;
+        for (int x = 0; x < side; x++) {
+            int tx = (x / img.width) % 2 ? img.width - 1 - x % img.width : x % img.width;
+            memcpy(big + 3 * ((size_t)y * side + x), img.rgb + 3 * ((size_t)ty * img.width + tx), 3);
+        }
+    }
+    bs_cells d;
+    bs_cells_params p;
+    bs_cells_params_default(&p);
+    p.cell_size = cell_size;
+    double t0 = now();
+    if (bs_cells_detect(big, side, side, &p, &d)) die("limit");
+    double t = now() - t0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("limit %dx%d (%.0f MP, %.0f MB of RGB): %lld cells (cell_size %.0f) in %.1f s, peak RSS %.0f MB\n", side, side,
+           side * (double)side / 1e6, side * (double)side * 3 / 1e6, (long long)d.n, d.cell_size, t, ru.ru_maxrss / 1024.0);
+    bs_cells_free(&d);
+    int rc = bs_cells_detect(big, side, side + 1, NULL, &d);
+    printf("limit %dx%d: %s\n", side, side + 1, rc ? bs_error_message() : "accepted (wrong)");
+    free(big);
+    bs_image_free(&img);
+    return rc ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_cells bccd|aria|time PATH [--resize F] [--overlay DIR] [--limit N] "
+        fprintf(stderr, "usage: bench_cells bccd|aria|time|limit PATH [--resize F] [--overlay DIR] [--limit N] "
                         "[--list] [--repeat N] [--threads N] [--cell-size PX]\n");
         return 2;
     }
@@ -267,8 +305,9 @@ int main(int argc, char **argv) {
     if (bs_image_init(argv[0], threads)) die("libvips");
     if (f <= 0 || repeat < 1) return 2;
     int rc = !strcmp(argv[1], "bccd")   ? bench_bccd(argv[2], f, ovl, limit, list, cell_size)
-             : !strcmp(argv[1], "aria") ? bench_aria(argv[2], ovl, limit, list)
-                                        : bench_time(argv[2], f, repeat);
+             : !strcmp(argv[1], "aria")  ? bench_aria(argv[2], ovl, limit, list)
+             : !strcmp(argv[1], "limit") ? bench_limit(argv[2], cell_size)
+                                         : bench_time(argv[2], f, repeat);
     bs_image_shutdown();
     return rc;
 }
