@@ -6,8 +6,10 @@
  *       each one's centre lies inside the other.
  *   bench_cells aria DIR [--overlay OUTDIR] [--limit N]
  *       the fraction of images of DIR/CLASS/ with at least one white cell.
- *   bench_cells time IMAGE [--resize F] [--repeat N]
- *       detection time (median of N) per call and per megapixel, CPU time per call.
+ *   bench_cells time IMAGE [--resize F] [--tile WxH] [--repeat N]
+ *       detection time (median of N) per call and per megapixel, CPU time per call; with
+ *       --tile, the (resized) image tiled to W x H first (a field of many cells); --overlay
+ *       FILE.png draws the detections.
  *   bench_cells limit IMAGE
  *       IMAGE tiled to 16384 x 16384 (the pixel limit): cells, time, peak memory (with
  *       --cell-size, the scale given); and the refusal of one row more.
@@ -209,15 +211,32 @@ static int bench_aria(const char *dir, const char *ovl, int limit, int list) {
     return 0;
 }
 
+/* img repeated to fill w x h (seams between tiles; mirrored tiles would put four copies of
+ * a cell together). */
+static void tile(bs_image *img, int w, int h) {
+    unsigned char *big = malloc((size_t)w * h * 3);
+    if (!big) die("no memory for the tiled image");
+    for (int y = 0; y < h; y++) {
+        int ty = y % img->height;
+        for (int x = 0; x < w; x++) {
+            int tx = x % img->width;
+            memcpy(big + 3 * ((size_t)y * w + x), img->rgb + 3 * ((size_t)ty * img->width + tx), 3);
+        }
+    }
+    free(img->rgb);
+    img->rgb = big, img->width = w, img->height = h;
+}
+
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static int bench_time(const char *image, double f, int repeat) {
+static int bench_time(const char *image, double f, int repeat, int tw, int th, const char *ovl) {
     bs_image img;
     if (bs_image_load(image, &img)) die(image);
     resize(&img, f);
+    if (tw > 0 && th > 0) tile(&img, tw, th);
     double *t = calloc((size_t)repeat, sizeof *t);
     int64_t n = 0;
     struct rusage r0, r1;
@@ -228,6 +247,7 @@ static int bench_time(const char *image, double f, int repeat) {
         if (bs_cells_detect(img.rgb, img.width, img.height, NULL, &d)) die(image);
         t[i] = now() - t0;
         n = d.n;
+        if (ovl && i == 0) overlay(&img, NULL, 0, &d, ovl);
         bs_cells_free(&d);
     }
     getrusage(RUSAGE_SELF, &r1);
@@ -245,22 +265,14 @@ static int bench_time(const char *image, double f, int repeat) {
     return 0;
 }
 
-/* An image at the pixel limit (16384 x 16384 = BS_IMAGE_MAX_PIXELS): the field tiled (mirrored
- * so tiles join without seams of background), as a slide scan would be; then one pixel more,
- * which must be refused. */
+/* An image at the pixel limit (16384 x 16384 = BS_IMAGE_MAX_PIXELS): the field repeated, as
+ * a slide scan would be; then one row more, which must be refused. */
 static int bench_limit(const char *image, double cell_size) {
     bs_image img;
     if (bs_image_load(image, &img)) die(image);
     int side = 1 << 14;
-    unsigned char *big = malloc((size_t)side * side * 3);
-    if (!big) die("no memory for the 16384x16384 image");
-    for (int y = 0; y < side; y++) {
-        int ty = (y / img.height) % 2 ? img.height - 1 - y % img.height : y % img.height;
-        for (int x = 0; x < side; x++) {
-            int tx = (x / img.width) % 2 ? img.width - 1 - x % img.width : x % img.width;
-            memcpy(big + 3 * ((size_t)y * side + x), img.rgb + 3 * ((size_t)ty * img.width + tx), 3);
-        }
-    }
+    tile(&img, side, side);
+    unsigned char *big = img.rgb;
     bs_cells d;
     bs_cells_params p;
     bs_cells_params_default(&p);
@@ -275,7 +287,6 @@ static int bench_limit(const char *image, double cell_size) {
     bs_cells_free(&d);
     int rc = bs_cells_detect(big, side, side + 1, NULL, &d);
     printf("limit %dx%d: %s\n", side, side + 1, rc ? bs_error_message() : "accepted (wrong)");
-    free(big);
     bs_image_free(&img);
     return rc ? 0 : 1;
 }
@@ -283,12 +294,12 @@ static int bench_limit(const char *image, double cell_size) {
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: bench_cells bccd|aria|time|limit PATH [--resize F] [--overlay DIR] [--limit N] "
-                        "[--list] [--repeat N] [--threads N] [--cell-size PX]\n");
+                        "[--list] [--repeat N] [--threads N] [--cell-size PX] [--tile WxH]\n");
         return 2;
     }
     double f = 1, cell_size = 0;
     const char *ovl = NULL;
-    int limit = 0, list = 0, repeat = 10, threads = 2;
+    int limit = 0, list = 0, repeat = 10, threads = 2, tw = 0, th = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--resize") && i + 1 < argc) f = atof(argv[++i]);
         else if (!strcmp(argv[i], "--overlay") && i + 1 < argc) ovl = argv[++i];
@@ -297,6 +308,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--cell-size") && i + 1 < argc) cell_size = atof(argv[++i]);
         else if (!strcmp(argv[i], "--list")) list++;
+        else if (!strcmp(argv[i], "--tile") && i + 1 < argc && sscanf(argv[i + 1], "%dx%d", &tw, &th) == 2) i++;
         else {
             fprintf(stderr, "bench_cells: unknown option %s\n", argv[i]);
             return 2;
@@ -307,7 +319,7 @@ int main(int argc, char **argv) {
     int rc = !strcmp(argv[1], "bccd")   ? bench_bccd(argv[2], f, ovl, limit, list, cell_size)
              : !strcmp(argv[1], "aria")  ? bench_aria(argv[2], ovl, limit, list)
              : !strcmp(argv[1], "limit") ? bench_limit(argv[2], cell_size)
-                                         : bench_time(argv[2], f, repeat);
+                                         : bench_time(argv[2], f, repeat, tw, th, ovl);
     bs_image_shutdown();
     return rc;
 }
