@@ -307,11 +307,13 @@ int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_ce
     if ((int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
                         (long long)BS_IMAGE_MAX_PIXELS);
-    if (p && !(p->cell_size >= 0 || p->cell_size < 0)) return bs_error("cells: cell size is not a number");
+    if (p && !isfinite(p->cell_size)) return bs_error("cells: cell size is not a finite number");
     double cell = p && p->cell_size > 0 ? p->cell_size : estimate_cell_size(rgb, width, height);
     if (cell < 0) return -1;
     out->cell_size = cell;
-    if (cell < MIN_CELL_PX || width < MIN_CELL_PX || height < MIN_CELL_PX) return 0;
+    /* Cells too small to resolve, or so large that no whole one fits: none to find. */
+    int longer = width > height ? width : height;
+    if (cell < MIN_CELL_PX || width < MIN_CELL_PX || height < MIN_CELL_PX || cell > 4.0 * longer) return 0;
     work k = {0};
     k.f = fmin(1.0, WORK_CELL / cell);
     if ((double)width * height * k.f * k.f > MAX_WORK_PX) k.f = sqrt((double)MAX_WORK_PX / ((double)width * height));

@@ -335,6 +335,9 @@ static void bad_input_is_an_error_or_zero_cells(void **state) {
     assert_non_null(strstr(bs_error_message(), "more than"));
     bs_cells_params p = {NAN};
     assert_int_equal(bs_cells_detect(px, 1, 1, &p, &d), -1);
+    p.cell_size = INFINITY;
+    assert_int_equal(bs_cells_detect(px, 1, 1, &p, &d), -1);
+    assert_non_null(strstr(bs_error_message(), "finite"));
     /* 1×1 violet pixel: no cell can be resolved. */
     assert_int_equal(bs_cells_detect(px, 1, 1, NULL, &d), 0);
     assert_int_equal(d.n, 0);
@@ -370,6 +373,15 @@ static void bad_input_is_an_error_or_zero_cells(void **state) {
     assert_int_equal(bs_cells_detect(rgb, w, h, NULL, &d), 0);
     assert_int_equal(d.n, 0);
     bs_cells_free(&d);
+    /* A given cell size far larger than the field: no whole cell fits, zero cells. */
+    field f;
+    field_init(&f, 200, 150, 20, 2);
+    white_cell(&f, 100, 75, 36);
+    p.cell_size = 1e9;
+    assert_int_equal(bs_cells_detect(f.rgb, f.w, f.h, &p, &d), 0);
+    assert_int_equal(d.n, 0);
+    bs_cells_free(&d);
+    free(f.rgb);
     free(rgb);
     bs_cells_free(NULL);
 }
