@@ -6,8 +6,13 @@
  *       each one's centre lies inside the other.
  *   bench_cells aria DIR [--overlay OUTDIR] [--limit N]
  *       the fraction of images of DIR/CLASS/ with at least one white cell.
- *   bench_cells time IMAGE [--resize F] [--repeat N]
- *       detection time (median of N) per call and per megapixel.
+ *   bench_cells time IMAGE [--resize F] [--tile WxH] [--repeat N]
+ *       detection time (median of N) per call and per megapixel, CPU time per call; with
+ *       --tile, the (resized) image tiled to W x H first (a field of many cells); --overlay
+ *       FILE.png draws the detections.
+ *   bench_cells limit IMAGE
+ *       IMAGE tiled to 16384 x 16384 (the pixel limit): cells, time, peak memory (with
+ *       --cell-size, the scale given); and the refusal of one row more.
  * Not a test: it prints numbers for bench/cells/run and docs/cells.md. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -206,15 +211,32 @@ static int bench_aria(const char *dir, const char *ovl, int limit, int list) {
     return 0;
 }
 
+/* img repeated to fill w x h (seams between tiles; mirrored tiles would put four copies of
+ * a cell together). */
+static void tile(bs_image *img, int w, int h) {
+    unsigned char *big = malloc((size_t)w * h * 3);
+    if (!big) die("no memory for the tiled image");
+    for (int y = 0; y < h; y++) {
+        int ty = y % img->height;
+        for (int x = 0; x < w; x++) {
+            int tx = x % img->width;
+            memcpy(big + 3 * ((size_t)y * w + x), img->rgb + 3 * ((size_t)ty * img->width + tx), 3);
+        }
+    }
+    free(img->rgb);
+    img->rgb = big, img->width = w, img->height = h;
+}
+
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static int bench_time(const char *image, double f, int repeat) {
+static int bench_time(const char *image, double f, int repeat, int tw, int th, const char *ovl) {
     bs_image img;
     if (bs_image_load(image, &img)) die(image);
     resize(&img, f);
+    if (tw > 0 && th > 0) tile(&img, tw, th);
     double *t = calloc((size_t)repeat, sizeof *t);
     int64_t n = 0;
     struct rusage r0, r1;
@@ -225,6 +247,7 @@ static int bench_time(const char *image, double f, int repeat) {
         if (bs_cells_detect(img.rgb, img.width, img.height, NULL, &d)) die(image);
         t[i] = now() - t0;
         n = d.n;
+        if (ovl && i == 0) overlay(&img, NULL, 0, &d, ovl);
         bs_cells_free(&d);
     }
     getrusage(RUSAGE_SELF, &r1);
@@ -242,15 +265,41 @@ static int bench_time(const char *image, double f, int repeat) {
     return 0;
 }
 
+/* An image at the pixel limit (16384 x 16384 = BS_IMAGE_MAX_PIXELS): the field repeated, as
+ * a slide scan would be; then one row more, which must be refused. */
+static int bench_limit(const char *image, double cell_size) {
+    bs_image img;
+    if (bs_image_load(image, &img)) die(image);
+    int side = 1 << 14;
+    tile(&img, side, side);
+    unsigned char *big = img.rgb;
+    bs_cells d;
+    bs_cells_params p;
+    bs_cells_params_default(&p);
+    p.cell_size = cell_size;
+    double t0 = now();
+    if (bs_cells_detect(big, side, side, &p, &d)) die("limit");
+    double t = now() - t0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("limit %dx%d (%.0f MP, %.0f MB of RGB): %lld cells (cell_size %.0f) in %.1f s, peak RSS %.0f MB\n", side, side,
+           side * (double)side / 1e6, side * (double)side * 3 / 1e6, (long long)d.n, d.cell_size, t, ru.ru_maxrss / 1024.0);
+    bs_cells_free(&d);
+    int rc = bs_cells_detect(big, side, side + 1, NULL, &d);
+    printf("limit %dx%d: %s\n", side, side + 1, rc ? bs_error_message() : "accepted (wrong)");
+    bs_image_free(&img);
+    return rc ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_cells bccd|aria|time PATH [--resize F] [--overlay DIR] [--limit N] "
-                        "[--list] [--repeat N] [--threads N] [--cell-size PX]\n");
+        fprintf(stderr, "usage: bench_cells bccd|aria|time|limit PATH [--resize F] [--overlay DIR] [--limit N] "
+                        "[--list] [--repeat N] [--threads N] [--cell-size PX] [--tile WxH]\n");
         return 2;
     }
     double f = 1, cell_size = 0;
     const char *ovl = NULL;
-    int limit = 0, list = 0, repeat = 10, threads = 2;
+    int limit = 0, list = 0, repeat = 10, threads = 2, tw = 0, th = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--resize") && i + 1 < argc) f = atof(argv[++i]);
         else if (!strcmp(argv[i], "--overlay") && i + 1 < argc) ovl = argv[++i];
@@ -259,6 +308,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--cell-size") && i + 1 < argc) cell_size = atof(argv[++i]);
         else if (!strcmp(argv[i], "--list")) list++;
+        else if (!strcmp(argv[i], "--tile") && i + 1 < argc && sscanf(argv[i + 1], "%dx%d", &tw, &th) == 2) i++;
         else {
             fprintf(stderr, "bench_cells: unknown option %s\n", argv[i]);
             return 2;
@@ -267,8 +317,9 @@ int main(int argc, char **argv) {
     if (bs_image_init(argv[0], threads)) die("libvips");
     if (f <= 0 || repeat < 1) return 2;
     int rc = !strcmp(argv[1], "bccd")   ? bench_bccd(argv[2], f, ovl, limit, list, cell_size)
-             : !strcmp(argv[1], "aria") ? bench_aria(argv[2], ovl, limit, list)
-                                        : bench_time(argv[2], f, repeat);
+             : !strcmp(argv[1], "aria")  ? bench_aria(argv[2], ovl, limit, list)
+             : !strcmp(argv[1], "limit") ? bench_limit(argv[2], cell_size)
+                                         : bench_time(argv[2], f, repeat, tw, th, ovl);
     bs_image_shutdown();
     return rc;
 }

@@ -34,7 +34,7 @@
 #define MIN_CELL_PER_RED 1.5
 #define WORK_CELL 56.0     /* white-cell diameter in working pixels */
 #define THUMB_SIDE 320     /* longer side of the thumbnail the nuclei are measured on */
-#define RED_SIDE 160       /* ... and of the one the red cells are measured on */
+#define RED_SIDE 160       /* ... and of the one the red cells are measured on (both x4 when retried) */
 #define MIN_CELL_PX 8.0    /* below this a cell cannot be resolved: zero cells */
 #define MAX_WORK_PX (16 << 20)
 #define VIOLET_MARGIN 24   /* nucleus threshold at least median(B - G) + this */
@@ -101,10 +101,10 @@ static int violet_threshold(const unsigned char *rgb, size_t npx, short *v) {
     return t > median + VIOLET_MARGIN ? t : median + VIOLET_MARGIN;
 }
 
-/* The red-cell diameter measured at most RED_SIDE pixels wide (the granulometry runs ~20
+/* The red-cell diameter measured at most `side` pixels wide (the granulometry runs ~20
  * distance transforms), in pixels of the given image. */
-static double red_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h) {
-    double f = fmin(1.0, (double)RED_SIDE / (w > h ? w : h));
+static double red_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h, int side) {
+    double f = fmin(1.0, (double)side / (w > h ? w : h));
     if (f == 1) return bs_cells_red_cell_diameter(rgb, violet, w, h);
     int sw = 0, sh = 0;
     unsigned char *s = resize_rgb(rgb, w, h, f, 1, &sw, &sh), *sv = malloc((size_t)sw * sh);
@@ -120,8 +120,8 @@ static double red_diameter(const unsigned char *rgb, const unsigned char *violet
 }
 
 /* The white-cell diameter in pixels of the input, or 0 when the field shows no nuclei. */
-static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
-    double ft = fmin(1.0, (double)THUMB_SIDE / (w > h ? w : h));
+static double estimate_at(const unsigned char *rgb, int w, int h, int side) {
+    double ft = fmin(1.0, (double)side / (w > h ? w : h));
     int tw = 0, th = 0;
     unsigned char *t = resize_rgb(rgb, w, h, ft, 0, &tw, &th), *violet = NULL;
     short *v = NULL;
@@ -136,7 +136,7 @@ static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
     int thr = violet_threshold(t, npx, v);
     for (size_t i = 0; i < npx; i++) violet[i] = v[i] >= thr ? 255 : 0;
     double nucleus = bs_cells_nucleus_size(violet, tw, th) / ft;
-    double red = red_diameter(t, violet, tw, th) / ft;
+    double red = red_diameter(t, violet, tw, th, side * RED_SIDE / THUMB_SIDE) / ft;
     size = CELL_PER_NUCLEUS * nucleus;
     /* A "nucleus" smaller than a red cell is a platelet: the field has no white cell to
      * measure, so the red cells set the scale (and the platelets fall below it). */
@@ -146,6 +146,20 @@ static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
     if (red > 0 && size < MIN_CELL_PER_RED * red) size = MIN_CELL_PER_RED * red;
 done:
     free(t), free(v), free(violet);
+    return size;
+}
+
+/* The thumbnail must resolve the cells: when the first estimate says a cell is under 12
+ * thumbnail pixels or wider than the thumbnail (a slide-sized image, where the cells are
+ * specks at 320 px), measure again on a thumbnail 4 times larger, up to 2560 px. */
+static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
+    int longer = w > h ? w : h, shorter = w < h ? w : h;
+    double size = 0;
+    for (int side = THUMB_SIDE; side <= 8 * THUMB_SIDE; side *= 4) {
+        size = estimate_at(rgb, w, h, side);
+        double ft = fmin(1.0, (double)side / longer);
+        if (size < 0 || ft >= 1 || (size * ft >= 12 && size * ft <= shorter * ft)) break;
+    }
     return size;
 }
 
@@ -293,11 +307,13 @@ int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_ce
     if ((int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
                         (long long)BS_IMAGE_MAX_PIXELS);
-    if (p && !(p->cell_size >= 0 || p->cell_size < 0)) return bs_error("cells: cell size is not a number");
+    if (p && !isfinite(p->cell_size)) return bs_error("cells: cell size is not a finite number");
     double cell = p && p->cell_size > 0 ? p->cell_size : estimate_cell_size(rgb, width, height);
     if (cell < 0) return -1;
     out->cell_size = cell;
-    if (cell < MIN_CELL_PX || width < MIN_CELL_PX || height < MIN_CELL_PX) return 0;
+    /* Cells too small to resolve, or so large that no whole one fits: none to find. */
+    int longer = width > height ? width : height;
+    if (cell < MIN_CELL_PX || width < MIN_CELL_PX || height < MIN_CELL_PX || cell > 4.0 * longer) return 0;
     work k = {0};
     k.f = fmin(1.0, WORK_CELL / cell);
     if ((double)width * height * k.f * k.f > MAX_WORK_PX) k.f = sqrt((double)MAX_WORK_PX / ((double)width * height));

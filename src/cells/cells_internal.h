@@ -48,7 +48,7 @@ int bs_cells_fill_holes(unsigned char *mask, int w, int h);
 
 /* The typical nucleus width of a 0/255 violet mask: lobes joined by a closing (a fifth of
  * the largest piece's equivalent diameter) and holes filled, then the median width (largest
- * inscribed disc) of the groups at least half as wide as the widest; groups cut by the
+ * inscribed disc) of the groups at least 0.35 as wide as the widest; groups cut by the
  * border count only when no whole group is comparable. 0 when the mask is empty. */
 double bs_cells_nucleus_size(const unsigned char *violet, int w, int h);
 

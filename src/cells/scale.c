@@ -162,13 +162,13 @@ done:
     return n;
 }
 
-/* The median of the widths at least half the largest: one white cell's nucleus, even in a
+/* The median of the widths at least 0.35 of the widest: one white cell's nucleus, even in a
  * crowded field where some groups are several touching cells. */
 static double typical_width(const unsigned char *mask, int w, int h) {
     double *d = NULL, r = 0;
     int n = widths(mask, w, h, &d), k = 0;
     if (n > 0) {
-        while (k < n && d[k] >= 0.5 * d[0]) k++;
+        while (k < n && d[k] >= 0.35 * d[0]) k++;
         r = d[(k - 1) / 2];
     }
     free(d);

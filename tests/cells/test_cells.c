@@ -253,6 +253,24 @@ static void synthetic_fields_at_several_scales(void **state) {
     }
 }
 
+/* Small cells on a large field (30 px cells, 3000×2000): the first 320 px thumbnail shows
+ * them as 3 px specks; the scale must still be found (on the larger retry thumbnail). */
+static void small_cells_on_a_large_field(void **state) {
+    (void)state;
+    double dw = 30;
+    field f;
+    field_init(&f, 3000, 2000, dw / 1.8, 21);
+    for (int k = 0; k < 12; k++) white_cell(&f, 200 + 230 * k, 300 + 120 * (k % 12), dw);
+    field_noise(&f);
+    bs_cells d;
+    detect_field(&f, 0, &d);
+    assert_true(d.cell_size > dw / 1.6 && d.cell_size < dw * 1.6);
+    assert_int_equal(matched(&f, &d), 12);
+    assert_int_equal(d.n, 12);
+    bs_cells_free(&d);
+    free(f.rgb);
+}
+
 /* Two white cells touching (centres 0.95 diameters apart) and one alone: three cells. */
 static void touching_cells_are_split(void **state) {
     (void)state;
@@ -335,6 +353,9 @@ static void bad_input_is_an_error_or_zero_cells(void **state) {
     assert_non_null(strstr(bs_error_message(), "more than"));
     bs_cells_params p = {NAN};
     assert_int_equal(bs_cells_detect(px, 1, 1, &p, &d), -1);
+    p.cell_size = INFINITY;
+    assert_int_equal(bs_cells_detect(px, 1, 1, &p, &d), -1);
+    assert_non_null(strstr(bs_error_message(), "finite"));
     /* 1×1 violet pixel: no cell can be resolved. */
     assert_int_equal(bs_cells_detect(px, 1, 1, NULL, &d), 0);
     assert_int_equal(d.n, 0);
@@ -370,6 +391,15 @@ static void bad_input_is_an_error_or_zero_cells(void **state) {
     assert_int_equal(bs_cells_detect(rgb, w, h, NULL, &d), 0);
     assert_int_equal(d.n, 0);
     bs_cells_free(&d);
+    /* A given cell size far larger than the field: no whole cell fits, zero cells. */
+    field f;
+    field_init(&f, 200, 150, 20, 2);
+    white_cell(&f, 100, 75, 36);
+    p.cell_size = 1e9;
+    assert_int_equal(bs_cells_detect(f.rgb, f.w, f.h, &p, &d), 0);
+    assert_int_equal(d.n, 0);
+    bs_cells_free(&d);
+    free(f.rgb);
     free(rgb);
     bs_cells_free(NULL);
 }
@@ -455,6 +485,7 @@ int main(void) {
         cmocka_unit_test(markers_split_two_discs_not_one),
         cmocka_unit_test(otsu_splits_two_modes),
         cmocka_unit_test(synthetic_fields_at_several_scales),
+        cmocka_unit_test(small_cells_on_a_large_field),
         cmocka_unit_test(touching_cells_are_split),
         cmocka_unit_test(edge_flag_and_given_size),
         cmocka_unit_test(three_hundred_cells),
