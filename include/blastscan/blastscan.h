@@ -58,6 +58,44 @@ int blastscan_classify_rgb(blastscan *bs, const unsigned char *rgb, int width, i
 /* Decode an image file (JPEG, TIFF, PNG, BMP) and classify it. */
 int blastscan_classify_file(blastscan *bs, const char *path, blastscan_result *out);
 
+/* Field mode: find every white cell of a smear field (any magnification), classify each cell
+ * (normalised colour, a square crop sized from the cell, as `blastscan cells --model`) and
+ * count the blasts. Use a pipeline trained on cell crops (`blastscan cells --crops`). */
+typedef struct blastscan_cell {
+    double x, y;             /* centre, pixels */
+    int x0, y0, x1, y1;      /* box, half-open: x0 <= x < x1 */
+    long long nucleus_area;  /* stained-nucleus pixels */
+    int edge;                /* 1: cut by the image border */
+    blastscan_result result; /* the cell's class, decision, probability and OOD flag */
+} blastscan_cell;
+
+typedef struct blastscan_field {
+    size_t n_cells;          /* white cells found (zero is a result) */
+    blastscan_cell *cells;   /* owned: blastscan_field_free */
+    size_t blasts;           /* cells of the positive class */
+    size_t confident_blasts; /* positive, probability >= min_probability, in distribution */
+    double blast_percent;    /* 100·blasts/n_cells; NaN without cells */
+    double blast_percent_lo, blast_percent_hi; /* 95 % Wilson interval */
+    int all_suspected;       /* 1: confident_blasts >= min_blasts */
+    double cell_size;        /* the white-cell diameter used, pixels */
+} blastscan_field;
+
+typedef struct blastscan_cells_options {
+    double cell_size;       /* <= 0: estimated from the image (default) */
+    double min_probability; /* default 0.9 */
+    int min_blasts;         /* default 1 */
+    int normalise;          /* 1 (default): per-field colour normalisation; 0: as photographed */
+} blastscan_cells_options;
+
+void blastscan_cells_options_default(blastscan_cells_options *opt);
+/* opt may be NULL (defaults). On success *out holds the cells; free with blastscan_field_free. */
+int blastscan_cells_rgb(blastscan *bs, const unsigned char *rgb, int width, int height,
+                        const blastscan_cells_options *opt, blastscan_field *out);
+/* Decode an image file (JPEG, TIFF, PNG, BMP) and do the same. */
+int blastscan_cells_file(blastscan *bs, const char *path, const blastscan_cells_options *opt,
+                         blastscan_field *out);
+void blastscan_field_free(blastscan_field *field);
+
 void blastscan_close(blastscan *bs);
 
 /* Why the last call on this thread failed ("" if none). */

@@ -38,7 +38,8 @@ int bs_cli_default_backbones(const char ***paths, size_t *n);
     X(experiment, "the paper's experiments (Exp 1-3) on a feature folder, with reports")         \
     X(reproduce, "the whole study in one command: extract, both protocols, report")            \
     X(train, "fit the standard model on a dataset and save it as one pipeline file")          \
-    X(predict, "classify images with a pipeline file: class, probability, OOD flag")
+    X(predict, "classify images with a pipeline file: class, probability, OOD flag")              \
+    X(cells, "find the white cells of smear fields; count and call blasts cell by cell")
 
 #define BS_DECLARE_COMMAND(name, summary) int bs_cmd_##name(int argc, char **argv, const bs_cli *cli);
 BS_COMMANDS(BS_DECLARE_COMMAND)

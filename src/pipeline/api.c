@@ -9,6 +9,9 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "image/image.h"
+#include "cells/cells.h"
+#include "field/field.h"
+#include "field_classify.h"
 #include "pipeline.h"
 
 #ifndef BLASTSCAN_VERSION
@@ -55,17 +58,22 @@ void blastscan_close(blastscan *bs) {
     free(bs);
 }
 
-static int classify(blastscan *bs, const bs_image *img, blastscan_result *out) {
-    bs_pipeline_result r;
-    if (bs_pipeline_runtime_features(bs->rt, img, 1, 1, bs->row) ||
-        bs_pipeline_predict(&bs->p, bs->row, 1, bs->p.n_features, NULL, 1, &r))
-        return -1;
+static void fill_result(blastscan *bs, const bs_pipeline_result *rp, blastscan_result *out) {
+    bs_pipeline_result r = *rp;
     out->label = r.label;
     out->class_name = bs->p.label_names[r.label ? 1 : 0];
     out->decision = r.decision;
     out->probability = r.probability;
     out->ood_score = bs->p.ood.available ? r.recon_error / bs->p.ood.threshold : -1.0;
     out->out_of_distribution = r.ood;
+}
+
+static int classify(blastscan *bs, const bs_image *img, blastscan_result *out) {
+    bs_pipeline_result r;
+    if (bs_pipeline_runtime_features(bs->rt, img, 1, 1, bs->row) ||
+        bs_pipeline_predict(&bs->p, bs->row, 1, bs->p.n_features, NULL, 1, &r))
+        return -1;
+    fill_result(bs, &r, out);
     return 0;
 }
 
@@ -89,6 +97,101 @@ int blastscan_classify_file(blastscan *bs, const char *path, blastscan_result *o
     if (bs_image_load(path, &img))
         return -1;
     int rc = classify(bs, &img, out);
+    if (rc)
+        bs_error_prefix("%s: ", path);
+    bs_image_free(&img);
+    return rc;
+}
+
+void blastscan_cells_options_default(blastscan_cells_options *opt) {
+    opt->cell_size = 0;
+    opt->min_probability = 0.9;
+    opt->min_blasts = 1;
+    opt->normalise = 1;
+}
+
+void blastscan_field_free(blastscan_field *field) {
+    if (!field)
+        return;
+    free(field->cells);
+    memset(field, 0, sizeof *field);
+}
+
+/* The cells of one detection, classified, into the public records and the summary. */
+static int field_results(blastscan *bs, const bs_image *img, const bs_cells *cells,
+                         const blastscan_cells_options *o, blastscan_field *out) {
+    size_t n = (size_t)cells->n;
+    bs_pipeline_result *res = bs_calloc(n + 1, sizeof *res);
+    bs_field_call *calls = bs_calloc(n + 1, sizeof *calls);
+    out->cells = bs_calloc(n + 1, sizeof *out->cells);
+    int rc = -1;
+    if (res && calls && out->cells &&
+        bs_pipeline_classify_cells(bs->rt, &bs->p, img, cells->cells, cells->n, o->normalise != 0,
+                                   8, res) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            const bs_cell *c = &cells->cells[i];
+            blastscan_cell *d = &out->cells[i];
+            d->x = c->x, d->y = c->y, d->x0 = c->x0, d->y0 = c->y0, d->x1 = c->x1, d->y1 = c->y1;
+            d->nucleus_area = (long long)c->nucleus_area;
+            d->edge = c->edge;
+            fill_result(bs, &res[i], &d->result);
+            calls[i] = (bs_field_call){res[i].label, res[i].probability, res[i].ood};
+        }
+        bs_field_rule rule = {o->min_blasts < 1 ? 1 : o->min_blasts, o->min_probability};
+        bs_field_summary s;
+        bs_field_summarise(calls, cells->n, &rule, &s);
+        out->n_cells = n;
+        out->blasts = (size_t)s.blasts;
+        out->confident_blasts = (size_t)s.confident_blasts;
+        out->blast_percent = s.blast_percent;
+        out->blast_percent_lo = s.blast_percent_lo;
+        out->blast_percent_hi = s.blast_percent_hi;
+        out->all_suspected = s.all_suspected;
+        out->cell_size = cells->cell_size;
+        rc = 0;
+    }
+    free(res);
+    free(calls);
+    return rc;
+}
+
+int blastscan_cells_rgb(blastscan *bs, const unsigned char *rgb, int width, int height,
+                        const blastscan_cells_options *opt, blastscan_field *out) {
+    bs_error_clear();
+    if (!bs || !rgb || !out)
+        return bs_error("blastscan_cells_rgb: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (width < 1 || height < 1 || (int64_t)width * height > BS_IMAGE_MAX_PIXELS)
+        return bs_error("blastscan_cells_rgb: image size %dx%d out of range (1 to 2^28 pixels)",
+                        width, height);
+    blastscan_cells_options o;
+    blastscan_cells_options_default(&o);
+    if (opt)
+        o = *opt;
+    bs_cells_params params;
+    bs_cells_params_default(&params);
+    params.cell_size = o.cell_size;
+    bs_cells cells = {0};
+    bs_image img = {width, height, (unsigned char *)rgb}; /* read only */
+    int rc = bs_cells_detect(rgb, width, height, &params, &cells);
+    if (rc == 0)
+        rc = field_results(bs, &img, &cells, &o, out);
+    if (rc)
+        blastscan_field_free(out);
+    bs_cells_free(&cells);
+    return rc;
+}
+
+int blastscan_cells_file(blastscan *bs, const char *path, const blastscan_cells_options *opt,
+                         blastscan_field *out) {
+    bs_error_clear();
+    if (!bs || !path || !out)
+        return bs_error("blastscan_cells_file: NULL argument");
+    memset(out, 0, sizeof *out);
+    bs_image img;
+    if (bs_image_load(path, &img))
+        return -1;
+    int rc = blastscan_cells_rgb(bs, img.rgb, img.width, img.height, opt, out);
     if (rc)
         bs_error_prefix("%s: ", path);
     bs_image_free(&img);

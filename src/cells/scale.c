@@ -1,0 +1,217 @@
+/* scale.c — how big things are in this image: the red-cell diameter from a granulometry.
+ * Red cells are the commonest round objects of a smear and vary little in size between
+ * people (7-8 um), so their size in pixels gives the magnification; the detector derives the
+ * white-cell size from it. Not for: fields without red cells (the caller falls back on the
+ * nuclei) or for measuring single cells. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cells_internal.h"
+#include "core/error.h"
+
+int bs_cells_otsu(const double *hist, int n) {
+    double total = 0, sum = 0;
+    for (int i = 0; i < n; i++) total += hist[i], sum += i * hist[i];
+    double w0 = 0, s0 = 0, best = -1;
+    int t_best = n / 2;
+    for (int t = 1; t < n; t++) {
+        w0 += hist[t - 1];
+        s0 += (t - 1) * hist[t - 1];
+        double w1 = total - w0;
+        if (w0 <= 0 || w1 <= 0) continue;
+        double m0 = s0 / w0, m1 = (sum - s0) / w1;
+        double v = w0 * w1 * (m0 - m1) * (m0 - m1);
+        if (v > best) best = v, t_best = t;
+    }
+    return t_best;
+}
+
+int bs_cells_otsu3(const double *hist, int n) {
+    /* Cumulative weight and first moment: class [a, b) has weight P[b] - P[a]. */
+    double *P = malloc(sizeof *P * (n + 1)), *S = malloc(sizeof *S * (n + 1));
+    if (!P || !S) {
+        free(P), free(S);
+        return bs_cells_otsu(hist, n);
+    }
+    P[0] = S[0] = 0;
+    for (int i = 0; i < n; i++) P[i + 1] = P[i] + hist[i], S[i + 1] = S[i] + i * hist[i];
+    double best = -1;
+    int t2_best = n / 2;
+    for (int t1 = 1; t1 < n - 1; t1++) {
+        double w0 = P[t1];
+        if (w0 <= 0) continue;
+        double q0 = S[t1] * S[t1] / w0;
+        for (int t2 = t1 + 1; t2 < n; t2++) {
+            double w1 = P[t2] - P[t1], w2 = P[n] - P[t2];
+            if (w1 <= 0 || w2 <= 0) continue;
+            double s1 = S[t2] - S[t1], s2 = S[n] - S[t2];
+            double v = q0 + s1 * s1 / w1 + s2 * s2 / w2; /* between-class variance + const */
+            if (v > best) best = v, t2_best = t2;
+        }
+    }
+    free(P), free(S);
+    return t2_best;
+}
+
+/* The mask of red cells: darker than the background in green (Otsu), not violet, holes
+ * (the pale centres of red cells) filled. Returns 0 if there is no contrast to speak of. */
+static int red_mask(const unsigned char *rgb, const unsigned char *violet, int w, int h, unsigned char *m) {
+    size_t npx = (size_t)w * h;
+    double hist[256] = {0};
+    for (size_t i = 0; i < npx; i++) hist[rgb[3 * i + 1]]++;
+    int t = bs_cells_otsu(hist, 256);
+    double n0 = 0, s0 = 0, n1 = 0, s1 = 0;
+    for (int i = 0; i < 256; i++) {
+        if (i < t) n0 += hist[i], s0 += i * hist[i];
+        else n1 += hist[i], s1 += i * hist[i];
+    }
+    /* Cells absorb clearly more green than the glass; a blank or grey field does not split. */
+    if (n0 < 0.02 * npx || n1 < 0.02 * npx || s1 / n1 - s0 / n0 < 15) return 0;
+    for (size_t i = 0; i < npx; i++) m[i] = rgb[3 * i + 1] < t && !(violet && violet[i]) ? 255 : 0;
+    return 1;
+}
+
+double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h) {
+    if (w < 16 || h < 16) return 0;
+    size_t npx = (size_t)w * h;
+    unsigned char *m = malloc(npx), *s = malloc(npx);
+    float *dt = malloc(sizeof *dt * npx), *ds = malloc(sizeof *ds * npx);
+    double *area = NULL, result = 0;
+    if (!m || !s || !dt || !ds) goto done;
+    if (!red_mask(rgb, violet, w, h, m)) goto done;
+    /* Small specks (noise, platelets) would peak the spectrum at r = 1: open them away. */
+    if (bs_cells_fill_holes(m, w, h) || bs_cells_open(m, w, h, 1) || bs_cells_edt(m, w, h, dt)) goto done;
+    float dmax = 0;
+    for (size_t i = 0; i < npx; i++) dmax = dt[i] > dmax ? dt[i] : dmax;
+    int rmax = (int)dmax + 1;
+    if (rmax < 3 || rmax > (w < h ? w : h)) goto done;
+    /* Radii on a ladder, steps of 1 then of ~12 %: the estimate needs no finer resolution. */
+    int radii[64], nr = 0;
+    for (double r = 1; nr < 63 && (int)r <= rmax + 1; r = r < 8 ? r + 1 : r * 1.12) radii[nr++] = (int)r;
+    radii[nr++] = rmax + 1;
+    area = calloc((size_t)nr, sizeof *area);
+    if (!area) goto done;
+    /* Opening by a disc of radius r = the points within r of a centre at least r inside. */
+    for (int k = 0; k < nr; k++) {
+        int r = radii[k];
+        for (size_t i = 0; i < npx; i++) s[i] = dt[i] >= r ? 0 : 255;
+        if (bs_cells_edt(s, w, h, ds)) goto done;
+        double a = 0;
+        for (size_t i = 0; i < npx; i++) a += ds[i] <= r;
+        area[k] = a;
+    }
+    /* Pattern spectrum: the area of objects whose inscribed radius lies in [r_k, r_k+1), per
+     * unit of radius; the peak (past r = 1, which is noise) is the red cells'. */
+    double best = 0;
+    int rb = 0;
+    for (int k = 1; k + 1 < nr; k++) {
+        double ps = (area[k] - area[k + 1]) / (radii[k + 1] - radii[k]);
+        if (ps > best) best = ps, rb = k;
+    }
+    if (rb >= 1 && best * (radii[rb + 1] - radii[rb]) > 0.01 * npx) result = radii[rb] + radii[rb + 1];
+done:
+    free(m), free(s), free(dt), free(ds), free(area);
+    return result;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The width of each component of mask: the diameter of its largest inscribed disc, which
+ * two touching nuclei do not widen (their area does). Components touching the border are
+ * left out when whole ones of comparable size exist (not when those are only platelets).
+ * Widths largest first in d[0..n-1]; returns n (-1: no memory). */
+static int widths(const unsigned char *mask, int w, int h, double **d) {
+    size_t npx = (size_t)w * h;
+    int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
+    float *dt = malloc(sizeof *dt * npx);
+    double *area = NULL, *peak = NULL;
+    int *border = NULL, n = -1, m = 0;
+    *d = NULL;
+    if (!comp || !stack || !dt || bs_cells_edt(mask, w, h, dt)) goto done;
+    n = bs_cells_components(mask, w, h, comp, stack);
+    area = calloc((size_t)n + 1, sizeof *area), peak = calloc((size_t)n + 1, sizeof *peak);
+    border = calloc((size_t)n + 1, sizeof *border), *d = calloc((size_t)n + 1, sizeof **d);
+    if (!area || !peak || !border || !*d) {
+        n = -1;
+        goto done;
+    }
+    for (size_t i = 0; i < npx; i++) {
+        int c = comp[i];
+        area[c]++;
+        if (dt[i] > peak[c]) peak[c] = dt[i];
+        border[c] |= i % w == 0 || i % w == (size_t)w - 1 || i / w == 0 || i / w == (size_t)h - 1;
+    }
+    double inner_max = 0;
+    for (int c = 1; c <= n; c++)
+        if (!border[c] && area[c] > inner_max) inner_max = area[c];
+    for (int c = 1; c <= n; c++)
+        if (!border[c] || inner_max < 0.5 * area[c]) (*d)[m++] = 2 * peak[c];
+    qsort(*d, (size_t)m, sizeof **d, cmp_double);
+    for (int a = 0, b = m - 1; a < b; a++, b--) {
+        double t = (*d)[a];
+        (*d)[a] = (*d)[b], (*d)[b] = t;
+    }
+    n = m;
+done:
+    free(comp), free(stack), free(dt), free(area), free(peak), free(border);
+    if (n < 0) free(*d), *d = NULL;
+    return n;
+}
+
+/* The median of the widths at least 0.35 of the widest: one white cell's nucleus, even in a
+ * crowded field where some groups are several touching cells. */
+static double typical_width(const unsigned char *mask, int w, int h) {
+    double *d = NULL, r = 0;
+    int n = widths(mask, w, h, &d), k = 0;
+    if (n > 0) {
+        while (k < n && d[k] >= 0.35 * d[0]) k++;
+        r = d[(k - 1) / 2];
+    }
+    free(d);
+    return n < 0 ? -1 : r;
+}
+
+/* The equivalent diameter (2 sqrt(area / pi)) of a typical large component: the median of
+ * those with at least a quarter of the largest's area (in a crowded field the largest is a
+ * clump of cells). -1: no memory. */
+static double typical_piece(const unsigned char *mask, int w, int h) {
+    size_t npx = (size_t)w * h;
+    int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
+    double *area = NULL, best = -1;
+    if (comp && stack) {
+        int n = bs_cells_components(mask, w, h, comp, stack);
+        if ((area = calloc((size_t)n + 1, sizeof *area))) {
+            for (size_t i = 0; i < npx; i++) area[comp[i]] += comp[i] > 0;
+            qsort(area + 1, (size_t)n, sizeof *area, cmp_double);
+            int k = n;
+            while (k > 1 && area[k - 1] >= 0.25 * area[n]) k--;
+            /* area[k..n] are the large ones, ascending: the upper median. */
+            best = n ? 2 * sqrt(area[k + (n - k + 1) / 2] / 3.14159265358979) : 0;
+        }
+    }
+    free(comp), free(stack), free(area);
+    return best;
+}
+
+double bs_cells_nucleus_size(const unsigned char *violet, int w, int h) {
+    size_t npx = (size_t)w * h;
+    unsigned char *m = malloc(npx);
+    double result = 0;
+    if (!m) return 0;
+    memcpy(m, violet, npx);
+    if (bs_cells_open(m, w, h, 1)) goto done;
+    double piece = typical_piece(m, w, h);
+    if (piece <= 0) goto done;
+    /* Join the lobes of one nucleus: a closing a fifth of a large piece's equivalent
+     * diameter; then the width of the joined groups. */
+    if (bs_cells_close(m, w, h, (int)lround(0.2 * piece)) || bs_cells_fill_holes(m, w, h)) goto done;
+    result = typical_width(m, w, h);
+    if (result < 0) result = 0;
+done:
+    free(m);
+    return result;
+}

@@ -1,0 +1,564 @@
+/* cmd_cells.c — `blastscan cells`: field mode. Finds every white cell of each image (cells.h),
+ * and with a pipeline file classifies each one (field_classify.h) and counts the blasts of the
+ * field with a Wilson interval and a call (field.h); optionally draws overlays and compares
+ * with annotations (truth.h). `--crops` hands over to cli_cells_crops.c. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_cells.h"
+#include "core/csv.h"
+#include "core/error.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "field/truth.h"
+#include "image/image.h"
+#include "pipeline/field_classify.h"
+#include "pipeline/pipeline.h"
+
+static void usage(FILE *fp) {
+    fprintf(
+        fp,
+        "Usage: blastscan cells [options] IMAGE|DIR ...\n"
+        "       blastscan cells --crops OUTDIR --data D [--data D ...] [options]\n\n"
+        "Field mode: find every white cell (leukocyte) of a blood-smear field, at any\n"
+        "magnification, and with --model classify each one and count the blasts. A folder is\n"
+        "searched recursively for .jpg .jpeg .tif .tiff .png .bmp files (in name order).\n"
+        "Per image: white_cells, blasts (cells of the model's positive class), blast_percent\n"
+        "with a 95 %% Wilson interval, and a call: 'ALL suspected' when at least --min-blasts\n"
+        "cells are confident blasts (positive class, probability >= --min-probability, not out\n"
+        "of distribution), else 'no confident blast' ('no white cells' when none was found).\n"
+        "Each cell is cut as a square of 1.25 x its box's larger side (reflected at the\n"
+        "borders) from the field with its colour normalised (docs/cells.md), and resized to the\n"
+        "backbone's input: a cell fills the same share of the network's view on any microscope.\n\n"
+        "  --model FILE     a pipeline file (`blastscan train`, best trained on --crops output);\n"
+        "                   without it: detection only\n"
+        "  --backbone-dir D where the pipeline's ONNX backbones are (default: assets' models/)\n"
+        "  --format F       table (default: one line per image), json (one object per image\n"
+        "                   and line, with a \"cells\" array) or csv (one row per cell:\n"
+        "                   path,cell,x,y,x0,y0,x1,y1,area,edge,class,decision,probability,\n"
+        "                   out_of_distribution; boxes half-open, x0 <= x < x1)\n"
+        "  --overlay OUTDIR a PNG per image (OUTDIR/STEM.png) with every cell boxed: yellow\n"
+        "                   without a model, else red blast, green other, grey out of\n"
+        "                   distribution, labelled with the probability of a blast\n"
+        "  --truth FILE     compare with annotations and print detection precision/recall/F1\n"
+        "                   (with a model also blast precision/recall and the blast-count\n"
+        "                   error) on stderr. FILE: a boxes CSV image,class,xmin,ymin,xmax,ymax\n"
+        "                   (only white-cell classes count: WBC, leukocyte, lymphocyte,\n"
+        "                   monocyte, neutrophil, eosinophil, basophil, blast...; RBC and\n"
+        "                   platelet rows are ignored), a points CSV image,x,y[,class], or the\n"
+        "                   word xyc for ALL-IDB's STEM.xyc blast centroids beside each image.\n"
+        "                   `image` is relative to the CSV's folder, absolute, or a bare file\n"
+        "                   name. Matching is one-to-one: a detection matches a box when each\n"
+        "                   one's centre lies inside the other, a point when it lies in the box\n"
+        "  --evaluation F   write the comparison as JSON (needs --truth)\n"
+        "  --cell-size PX   white-cell diameter in pixels (default: estimated per image)\n"
+        "  --batch N        cells per network run (default 8)\n"
+        "  --min-probability P  a blast is confident from this probability (default 0.9)\n"
+        "  --min-blasts N   confident blasts that make a field 'ALL suspected' (default 1)\n"
+        "  --no-normalise   classify (or crop) the colours as photographed\n"
+        "  --crops OUTDIR   write every detected cell of the --data images as OUTDIR/CLASS/\n"
+        "                   NNNNN_STEM_cKKK.png and OUTDIR/manifest.csv (path,label,class,group:\n"
+        "                   label and class of the source image, i.e. weak labels; group of\n"
+        "                   the source image); then `blastscan train --data OUTDIR/manifest.csv`\n"
+        "  --crop-format F  png (default) or jpeg (quality 95)\n"
+        "  --sample N       --crops: a stratified sample of N source images (seeded; 0 = all)\n" BS_DATA_OPTIONS_HELP
+        "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
+        "are still processed), 2 on bad usage.\n");
+}
+
+enum {
+    OPT_MODEL = 6101, OPT_BDIR, OPT_FORMAT, OPT_OVERLAY, OPT_TRUTH, OPT_EVALUATION, OPT_CELL_SIZE,
+    OPT_BATCH, OPT_MIN_P, OPT_MIN_BLASTS, OPT_NO_NORM, OPT_CROPS, OPT_CROP_FORMAT, OPT_SAMPLE
+};
+enum { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} list;
+
+static int list_add(list *l, const char *s) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        char **v = bs_realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = bs_strdup(s)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void list_free(list *l) {
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+static int walk(const char *dir, list *out, int depth) {
+    if (depth > 64)
+        return bs_error("%s: folders nested too deep", dir);
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    if (n < 0)
+        return bs_error("%s: cannot read folder", dir);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        if (rc == 0 && name[0] != '.') {
+            char *p = bs_path_join(dir, name);
+            if (!p)
+                rc = -1;
+            else if (bs_is_dir(p))
+                rc = walk(p, out, depth + 1);
+            else if (bs_image_has_image_ext(p))
+                rc = list_add(out, p);
+            free(p);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    return rc;
+}
+
+/* Everything one run keeps between images. */
+typedef struct {
+    const bs_cells_opts *o;
+    bs_pipeline p;
+    bs_pipeline_runtime *rt; /* NULL: detection only */
+    bs_truth truth;
+    bs_truth_eval eval;
+    int have_truth;
+    list overlays; /* overlay names written, to keep them apart */
+    int64_t images, cells, suspected, unannotated;
+} run;
+
+/* One field's results, as the printers read them. */
+typedef struct {
+    const char *path;
+    const bs_image *img;
+    const bs_cells *cells;
+    const bs_pipeline_result *res; /* NULL without a model */
+    const bs_field_call *calls;
+    bs_field_summary sum;
+} field;
+
+static void json_number_or_null(double v, int known) { bs_json_number(stdout, known ? v : NAN); }
+
+static void print_cell_json(const run *r, const field *f, int64_t i) {
+    const bs_cell *c = &f->cells->cells[i];
+    printf("%s{\"cell\": %lld, \"x\": ", i ? ", " : "", (long long)i);
+    bs_json_number(stdout, c->x);
+    fputs(", \"y\": ", stdout);
+    bs_json_number(stdout, c->y);
+    printf(", \"x0\": %d, \"y0\": %d, \"x1\": %d, \"y1\": %d, \"area\": %lld, \"edge\": %s", c->x0,
+           c->y0, c->x1, c->y1, (long long)c->nucleus_area, c->edge ? "true" : "false");
+    if (!f->res) {
+        fputs("}", stdout);
+        return;
+    }
+    const bs_pipeline_result *res = &f->res[i];
+    fputs(", \"class\": ", stdout);
+    bs_json_string(stdout, r->p.label_names[res->label ? 1 : 0]);
+    printf(", \"label\": %d, \"decision\": ", res->label);
+    bs_json_number(stdout, res->decision);
+    fputs(", \"probability\": ", stdout);
+    bs_json_number(stdout, res->probability);
+    fputs(", \"reconstruction_error\": ", stdout);
+    bs_json_number(stdout, res->recon_error);
+    printf(", \"out_of_distribution\": %s}",
+           r->p.ood.available ? (res->ood ? "true" : "false") : "null");
+}
+
+static void print_json(const run *r, const field *f) {
+    int m = f->res != NULL, any = f->sum.white_cells > 0;
+    fputs("{\"path\": ", stdout);
+    bs_json_string(stdout, f->path);
+    printf(", \"width\": %d, \"height\": %d, \"cell_size\": ", f->img->width, f->img->height);
+    bs_json_number(stdout, f->cells->cell_size);
+    printf(", \"white_cells\": %lld, \"blasts\": ", (long long)f->sum.white_cells);
+    json_number_or_null((double)f->sum.blasts, m);
+    fputs(", \"blast_percent\": ", stdout);
+    json_number_or_null(f->sum.blast_percent, m && any);
+    fputs(", \"blast_percent_ci95\": ", stdout);
+    if (m && any) {
+        fputc('[', stdout);
+        bs_json_number(stdout, f->sum.blast_percent_lo);
+        fputs(", ", stdout);
+        bs_json_number(stdout, f->sum.blast_percent_hi);
+        fputc(']', stdout);
+    } else
+        fputs("null", stdout);
+    fputs(", \"confident_blasts\": ", stdout);
+    json_number_or_null((double)f->sum.confident_blasts, m);
+    fputs(", \"out_of_distribution_cells\": ", stdout);
+    json_number_or_null((double)f->sum.ood_cells, m && r->p.ood.available);
+    fputs(", \"call\": ", stdout);
+    if (m)
+        bs_json_string(stdout, bs_field_call_name(&f->sum));
+    else
+        fputs("null", stdout);
+    fputs(", \"cells\": [", stdout);
+    for (int64_t i = 0; i < f->cells->n; i++)
+        print_cell_json(r, f, i);
+    fputs("]}\n", stdout);
+}
+
+static void print_csv(const run *r, const field *f) {
+    for (int64_t i = 0; i < f->cells->n; i++) {
+        const bs_cell *c = &f->cells->cells[i];
+        bs_csv_put_field(stdout, f->path);
+        printf(",%lld,%.6g,%.6g,%d,%d,%d,%d,%lld,%d,", (long long)i, c->x, c->y, c->x0, c->y0,
+               c->x1, c->y1, (long long)c->nucleus_area, c->edge);
+        if (f->res) {
+            const bs_pipeline_result *res = &f->res[i];
+            bs_csv_put_field(stdout, r->p.label_names[res->label ? 1 : 0]);
+            printf(",%.17g,%.17g,", res->decision, res->probability);
+            if (r->p.ood.available)
+                printf("%d", res->ood);
+            putchar('\n');
+        } else
+            fputs(",,,\n", stdout);
+    }
+}
+
+static void print_table(const field *f) {
+    if (!f->res) {
+        printf("%6lld %9.1f  %s\n", (long long)f->cells->n, f->cells->cell_size, f->path);
+    } else if (f->sum.white_cells == 0) {
+        printf("%6d %6d %7s %15s  %-18s  %s\n", 0, 0, "-", "-", bs_field_call_name(&f->sum),
+               f->path);
+    } else {
+        char ci[32];
+        snprintf(ci, sizeof ci, "%.1f-%.1f", f->sum.blast_percent_lo, f->sum.blast_percent_hi);
+        printf("%6lld %6lld %7.1f %15s  %-18s  %s\n", (long long)f->sum.white_cells,
+               (long long)f->sum.blasts, f->sum.blast_percent, ci, bs_field_call_name(&f->sum),
+               f->path);
+    }
+}
+
+static void print_header(const bs_cells_opts *o) {
+    if (o->format == FMT_CSV)
+        printf("path,cell,x,y,x0,y0,x1,y1,area,edge,class,decision,probability,"
+               "out_of_distribution\n");
+    else if (o->format == FMT_TABLE && !o->model)
+        printf("%6s %9s  %s\n", "cells", "cell_size", "path");
+    else if (o->format == FMT_TABLE)
+        printf("%6s %6s %7s %15s  %-18s  %s\n", "cells", "blasts", "blast%", "95% CI", "call",
+               "path");
+}
+
+/* OUTDIR/STEM.png, or STEM-K.png when another image of this run had the same stem. */
+static int overlay_path(run *r, const char *image, char **out) {
+    char *stem = bs_path_stem(image);
+    if (!stem)
+        return -1;
+    char *name = bs_strfmt("%s.png", stem);
+    for (int k = 2; name; k++) {
+        int taken = 0;
+        for (size_t i = 0; i < r->overlays.n && !taken; i++)
+            taken = !strcmp(r->overlays.v[i], name);
+        if (!taken)
+            break;
+        free(name);
+        name = bs_strfmt("%s-%d.png", stem, k);
+    }
+    free(stem);
+    int rc = name ? list_add(&r->overlays, name) : -1;
+    *out = rc ? NULL : bs_path_join(r->o->overlay, name);
+    free(name);
+    return *out ? 0 : -1;
+}
+
+static int compare(run *r, const field *f) {
+    bs_truth_image scratch = {0};
+    const bs_truth_image *ti;
+    int found;
+    if (bs_truth_lookup(&r->truth, f->path, &scratch, &ti, &found))
+        return -1;
+    if (!found) {
+        bs_warn("%s: not in the annotations; left out of the comparison", f->path);
+        r->unannotated++;
+        return 0;
+    }
+    int *called = NULL;
+    if (f->res && !(called = bs_calloc((size_t)f->cells->n + 1, sizeof *called))) {
+        bs_truth_image_free(&scratch);
+        return -1;
+    }
+    for (int64_t i = 0; f->res && i < f->cells->n; i++)
+        called[i] = f->res[i].label == 1;
+    int rc = bs_truth_eval_add(&r->eval, f->path, f->cells->cells, (size_t)f->cells->n, called, ti);
+    free(called);
+    bs_truth_image_free(&scratch);
+    return rc;
+}
+
+/* Detect, classify, print, draw and compare one image. */
+static int process(run *r, const char *path, const bs_image *img) {
+    const bs_cells_opts *o = r->o;
+    bs_cells cells = {0};
+    bs_pipeline_result *res = NULL;
+    bs_field_call *calls = NULL;
+    char *png = NULL;
+    int rc = -1;
+    if (bs_cells_detect(img->rgb, img->width, img->height, &o->detect, &cells))
+        goto out;
+    size_t n = (size_t)cells.n;
+    if (!(calls = bs_calloc(n + 1, sizeof *calls)))
+        goto out;
+    if (r->rt) {
+        if (!(res = bs_calloc(n + 1, sizeof *res)) ||
+            bs_pipeline_classify_cells(r->rt, &r->p, img, cells.cells, cells.n, o->normalise,
+                                       (size_t)o->batch, res))
+            goto out;
+        for (size_t i = 0; i < n; i++)
+            calls[i] = (bs_field_call){res[i].label, res[i].probability, res[i].ood};
+    }
+    field f = {path, img, &cells, res, calls, {0}};
+    bs_field_summarise(calls, cells.n, &o->rule, &f.sum);
+    if (o->format == FMT_JSON)
+        print_json(r, &f);
+    else if (o->format == FMT_CSV)
+        print_csv(r, &f);
+    else
+        print_table(&f);
+    fflush(stdout);
+    r->images++;
+    r->cells += cells.n;
+    r->suspected += r->rt && f.sum.all_suspected;
+    if (o->overlay && (overlay_path(r, path, &png) ||
+                       bs_field_overlay(img, cells.cells, cells.n, r->rt ? calls : NULL, png)))
+        goto out;
+    rc = r->have_truth ? compare(r, &f) : 0;
+out:
+    free(png);
+    free(calls);
+    free(res);
+    bs_cells_free(&cells);
+    return rc;
+}
+
+static void report_counts(const char *what, const bs_truth_counts *c, int precision_defined) {
+    double p, rc, f1;
+    bs_truth_ratios(c, &p, &rc, &f1);
+    if (precision_defined)
+        fprintf(stderr, "cells: %s: tp %lld, fp %lld, fn %lld; precision %.4f, recall %.4f, F1 %.4f\n",
+                what, (long long)c->tp, (long long)c->fp, (long long)c->fn, p, rc, f1);
+    else
+        fprintf(stderr, "cells: %s: tp %lld, fn %lld; recall %.4f (precision undefined: only "
+                "blasts are annotated)\n", what, (long long)c->tp, (long long)c->fn, rc);
+}
+
+static int finish_truth(run *r) {
+    const bs_truth_eval *e = &r->eval;
+    fprintf(stderr, "cells: compared %zu annotated images (%lld not annotated)\n", e->n,
+            (long long)r->unannotated);
+    report_counts("detection", &e->detection, e->all_white);
+    if (e->knows_blasts) {
+        report_counts("blasts", &e->blasts, 1);
+        fprintf(stderr, "cells: blast-count mean absolute error %.3f per image\n",
+                e->count_images ? e->abs_count_error / (double)e->count_images : NAN);
+    }
+    return r->o->evaluation ? bs_truth_eval_write_json(e, r->o->evaluation) : 0;
+}
+
+static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    if (o->truth) {
+        if (bs_truth_read(o->truth, &r->truth))
+            return -1;
+        r->have_truth = 1;
+        bs_truth_eval_init(&r->eval, &r->truth, o->model != NULL);
+    }
+    if (o->overlay && bs_mkdir_p(o->overlay))
+        return -1;
+    if (!o->model)
+        return 0;
+    if (bs_pipeline_load(o->model, &r->p))
+        return -1;
+    *default_dir = o->backbone_dir ? NULL : bs_path_join(bs_cli_assets(), "models");
+    r->rt = bs_pipeline_runtime_open(&r->p, o->backbone_dir ? o->backbone_dir : *default_dir);
+    return r->rt ? 0 : -1;
+}
+
+static void close_run(run *r) {
+    bs_pipeline_runtime_free(r->rt);
+    if (r->o->model)
+        bs_pipeline_free(&r->p);
+    bs_truth_eval_free(&r->eval);
+    bs_truth_free(&r->truth);
+    list_free(&r->overlays);
+}
+
+static int run_images(const bs_cells_opts *o, int argc, char **argv) {
+    list files = {0};
+    for (int i = 0; i < argc; i++)
+        if (bs_is_dir(argv[i]) ? walk(argv[i], &files, 0) : list_add(&files, argv[i])) {
+            list_free(&files);
+            return bs_cli_fail("cells");
+        }
+    run r;
+    char *default_dir = NULL;
+    int rc = BS_EXIT_OK, unreadable = 0;
+    if (open_run(&r, o, &default_dir)) {
+        rc = bs_cli_fail("cells");
+        goto out;
+    }
+    print_header(o);
+    for (size_t i = 0; i < files.n && rc == BS_EXIT_OK; i++) {
+        bs_image img;
+        if (bs_image_load(files.v[i], &img)) {
+            fprintf(stderr, "blastscan cells: error: %s\n", bs_error_message());
+            unreadable = 1; /* the others are still processed */
+            continue;
+        }
+        if (process(&r, files.v[i], &img)) {
+            bs_error_prefix("%s: ", files.v[i]);
+            rc = bs_cli_fail("cells");
+        }
+        bs_image_free(&img);
+    }
+    if (rc == BS_EXIT_OK && r.rt)
+        fprintf(stderr, "cells: %lld images, %lld white cells, %lld called 'ALL suspected'\n",
+                (long long)r.images, (long long)r.cells, (long long)r.suspected);
+    if (rc == BS_EXIT_OK && r.have_truth && finish_truth(&r))
+        rc = bs_cli_fail("cells");
+    if (rc == BS_EXIT_OK && (fflush(stdout) || ferror(stdout))) {
+        fprintf(stderr, "blastscan cells: error: cannot write to standard output\n");
+        rc = BS_EXIT_FAIL;
+    }
+    if (rc == BS_EXIT_OK && unreadable)
+        rc = BS_EXIT_FAIL;
+out:
+    close_run(&r);
+    free(default_dir);
+    list_free(&files);
+    return rc;
+}
+
+/* Options other than the dataset's; 1 on a usage error, -1 if unknown. */
+static int take_option(bs_cells_opts *o, int c, const char *arg) {
+    long v;
+    double d;
+    switch (c) {
+    case OPT_MODEL: o->model = arg; return 0;
+    case OPT_BDIR: o->backbone_dir = arg; return 0;
+    case OPT_OVERLAY: o->overlay = arg; return 0;
+    case OPT_TRUTH: o->truth = arg; return 0;
+    case OPT_EVALUATION: o->evaluation = arg; return 0;
+    case OPT_CROPS: o->crops = arg; return 0;
+    case OPT_NO_NORM: o->normalise = 0; return 0;
+    case OPT_FORMAT:
+        o->format = !strcmp(arg, "table") ? FMT_TABLE : !strcmp(arg, "json") ? FMT_JSON
+                    : !strcmp(arg, "csv") ? FMT_CSV : -1;
+        return o->format < 0 ? bs_cli_usage("cells", "--format must be table, json or csv") != 0 : 0;
+    case OPT_CROP_FORMAT:
+        if (strcmp(arg, "png") && strcmp(arg, "jpeg") && strcmp(arg, "jpg"))
+            return bs_cli_usage("cells", "--crop-format must be png or jpeg") != 0;
+        o->crop_jpeg = strcmp(arg, "png") != 0;
+        return 0;
+    case OPT_BATCH: return bs_cli_parse_int("cells", "--batch", arg, 1, 256, &o->batch) != 0;
+    case OPT_SAMPLE: return bs_cli_parse_int("cells", "--sample", arg, 0, 1L << 40, &o->sample) != 0;
+    case OPT_MIN_BLASTS:
+        if (bs_cli_parse_int("cells", "--min-blasts", arg, 1, 1L << 40, &v))
+            return 1;
+        o->rule.min_blasts = v;
+        return 0;
+    case OPT_CELL_SIZE:
+        if (bs_cli_parse_double("cells", "--cell-size", arg, &d))
+            return 1;
+        if (!(d >= 2 && d <= 10000))
+            return bs_cli_usage("cells", "--cell-size must be 2 to 10000 pixels") != 0;
+        o->detect.cell_size = d;
+        return 0;
+    case OPT_MIN_P:
+        if (bs_cli_parse_double("cells", "--min-probability", arg, &d))
+            return 1;
+        if (!(d >= 0 && d <= 1))
+            return bs_cli_usage("cells", "--min-probability must be 0 to 1") != 0;
+        o->rule.min_probability = d;
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Combinations that make no sense; 0 when fine. */
+static int check_usage(const bs_cells_opts *o, int positional) {
+    if (o->crops) {
+        if (!o->data.nsources)
+            return bs_cli_usage("cells", "--crops needs --data");
+        if (positional)
+            return bs_cli_usage("cells", "--crops takes its images from --data, not arguments");
+        if (o->model || o->truth || o->overlay)
+            return bs_cli_usage("cells", "--crops cannot be combined with --model, --truth or "
+                                         "--overlay");
+        return 0;
+    }
+    if (o->data.nsources)
+        return bs_cli_usage("cells", "--data is for --crops; give images or folders as arguments");
+    if (!positional)
+        return bs_cli_usage("cells", "no image or folder given");
+    if (o->evaluation && !o->truth)
+        return bs_cli_usage("cells", "--evaluation needs --truth");
+    return 0;
+}
+
+int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
+    static const struct option opts[] = {
+        BS_DATA_LONG_OPTIONS,
+        {"model", required_argument, 0, OPT_MODEL},
+        {"backbone-dir", required_argument, 0, OPT_BDIR},
+        {"format", required_argument, 0, OPT_FORMAT},
+        {"overlay", required_argument, 0, OPT_OVERLAY},
+        {"truth", required_argument, 0, OPT_TRUTH},
+        {"evaluation", required_argument, 0, OPT_EVALUATION},
+        {"cell-size", required_argument, 0, OPT_CELL_SIZE},
+        {"batch", required_argument, 0, OPT_BATCH},
+        {"min-probability", required_argument, 0, OPT_MIN_P},
+        {"min-blasts", required_argument, 0, OPT_MIN_BLASTS},
+        {"no-normalise", no_argument, 0, OPT_NO_NORM},
+        {"crops", required_argument, 0, OPT_CROPS},
+        {"crop-format", required_argument, 0, OPT_CROP_FORMAT},
+        {"sample", required_argument, 0, OPT_SAMPLE},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    bs_cells_opts o;
+    memset(&o, 0, sizeof o);
+    bs_cells_params_default(&o.detect);
+    bs_field_rule_default(&o.rule);
+    bs_cli_data_init(&o.data);
+    o.batch = 8;
+    o.normalise = 1;
+    int c, rc = BS_EXIT_USAGE, r;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if ((r = bs_cli_data_option(&o.data, "cells", c, optarg)) < 0)
+            r = c == 'h' ? 2 : take_option(&o, c, optarg);
+        if (r == 2) {
+            usage(stdout);
+            rc = BS_EXIT_OK;
+            goto out;
+        }
+        if (r < 0)
+            bs_cli_usage("cells", "unknown option");
+        if (r)
+            goto out;
+    }
+    if (check_usage(&o, optind < argc))
+        goto out;
+    rc = o.crops ? bs_cells_crops(&o, cli) : run_images(&o, argc - optind, argv + optind);
+out:
+    bs_cli_data_free(&o.data);
+    return rc;
+}
