@@ -89,7 +89,7 @@ static int bench_evals(int64_t n, int64_t d, int64_t h, double seconds) {
     bs_mapminmax mm;
     if (!x || bs_mapminmax_fit(&mm, x, d, NULL, n)) return 1;
     sae_hyper hp = {0.001, 1, 0.05, SAE_TERM_ALL};
-    sae_objective *o = sae_objective_new(BS_SAE_FLOAT32, x, d, NULL, n, h, &mm, &hp);
+    sae_objective *o = bs_sae_objective_new(BS_SAE_FLOAT32, x, d, NULL, n, h, &mm, &hp);
     const int64_t np = sae_nparams(d, h);
     double *w = malloc(sizeof(double) * (size_t)np), *g = malloc(sizeof(double) * (size_t)np);
     if (!o || !w || !g) return 1;
@@ -97,11 +97,11 @@ static int bench_evals(int64_t n, int64_t d, int64_t h, double seconds) {
     bs_rng_seed(&r, 2);
     for (int64_t i = 0; i < np; i++) w[i] = -0.01 + 0.02 * bs_rng_uniform(&r);
     double perf;
-    if (sae_objective_eval(o, w, w, 0, &perf, g)) return 1; /* warm-up */
+    if (bs_sae_objective_eval(o, w, w, 0, &perf, g)) return 1; /* warm-up */
     int evals = 0;
     double t0 = bs_now(), t;
     do {
-        if (sae_objective_eval(o, w, w, 0, &perf, g)) return 1;
+        if (bs_sae_objective_eval(o, w, w, 0, &perf, g)) return 1;
         evals++;
         t = bs_now() - t0;
     } while (t < seconds || evals < 3);
@@ -116,7 +116,7 @@ static int bench_evals(int64_t n, int64_t d, int64_t h, double seconds) {
            "sgemm_gflops=%.1f sgemm_shapes=%.0f/%.0f/%.0f/%.0f/%.0f perf=%.9g\n",
            (long long)n, (long long)d, (long long)h, bs_threads_get(), evals, eps, gflops, rss, ceiling, shapes[0],
            shapes[1], shapes[2], shapes[3], shapes[4], perf);
-    sae_objective_free(o);
+    bs_sae_objective_free(o);
     bs_mapminmax_free(&mm);
     free(w);
     free(g);

@@ -101,10 +101,10 @@ static int on_epoch(void *user, const bs_sae_epoch *e) {
 }
 
 static int obj_eval(void *ctx, const double *w, const double *p, double t, double *perf, double *grad) {
-    return sae_objective_eval(ctx, w, p, t, perf, grad);
+    return bs_sae_objective_eval(ctx, w, p, t, perf, grad);
 }
 
-static int obj_grad_last(void *ctx, double *grad) { return sae_objective_grad_last(ctx, grad); }
+static int obj_grad_last(void *ctx, double *grad) { return bs_sae_objective_grad_last(ctx, grad); }
 
 bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const int64_t *rows,
                    int64_t n_rows, const bs_sae_options *opt, bs_sae_fit_info *info) {
@@ -136,8 +136,8 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
     double *w = NULL;
     if (dist ? bs_mapminmax_fit_dist(&m->mm, x, d, rows, n) : bs_mapminmax_fit(&m->mm, x, d, rows, n)) goto fail;
     sae_hyper hp = {opt->l2, opt->sparsity, opt->proportion, SAE_TERM_ALL};
-    if (!(obj = sae_objective_new(opt->precision, x, d, rows, n, h, &m->mm, &hp))) goto fail;
-    if (dist && sae_objective_distribute(obj, n_global)) goto fail;
+    if (!(obj = bs_sae_objective_new(opt->precision, x, d, rows, n, h, &m->mm, &hp))) goto fail;
+    if (dist && bs_sae_objective_distribute(obj, n_global)) goto fail;
     if (!(w = bs_malloc((size_t)np * sizeof(double)))) goto fail;
 
     bs_rng rng; /* every weight and bias U(−0.01, 0.01), in parameter order */
@@ -176,11 +176,11 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
     m->opt.distributed = 0;
     if (info) *info = m->info;
     free(w);
-    sae_objective_free(obj);
+    bs_sae_objective_free(obj);
     return m;
 fail:
     free(w);
-    sae_objective_free(obj);
+    bs_sae_objective_free(obj);
     bs_sae_free(m);
     return NULL;
 }
@@ -204,7 +204,7 @@ int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_fe
     int64_t n;
     if (check_input(m, x, n_total, n_features, rows, n_rows, &n)) return -1;
     if (n == 0) return 0;
-    return sae_encode_f(x, m->d, rows, n, m->h, &m->mm, m->w, m->w + sae_off_b1(m->d, m->h), out);
+    return bs_sae_encode_f(x, m->d, rows, n, m->h, &m->mm, m->w, m->w + sae_off_b1(m->d, m->h), out);
 }
 
 int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
@@ -212,5 +212,5 @@ int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total
     int64_t n;
     if (check_input(m, x, n_total, n_features, rows, n_rows, &n)) return -1;
     if (n == 0) return 0;
-    return sae_reconstruction_error_f(x, m->d, rows, n, m->h, &m->mm, m->w, err);
+    return bs_sae_reconstruction_error_f(x, m->d, rows, n, m->h, &m->mm, m->w, err);
 }

@@ -108,7 +108,7 @@ struct sae_objective {
     sae_ws_d *d;
 };
 
-sae_objective *sae_objective_new(bs_sae_precision prec, const float *x, int64_t d,
+sae_objective *bs_sae_objective_new(bs_sae_precision prec, const float *x, int64_t d,
                                  const int64_t *rows, int64_t n, int64_t h, const bs_mapminmax *mm,
                                  const sae_hyper *hp) {
     if (n < 1 || d < 1 || h < 1) {
@@ -133,30 +133,30 @@ sae_objective *sae_objective_new(bs_sae_precision prec, const float *x, int64_t 
     return o;
 }
 
-int sae_objective_distribute(sae_objective *o, int64_t n_global) {
+int bs_sae_objective_distribute(sae_objective *o, int64_t n_global) {
     if (n_global < 1) return bs_error("autoencoder: no training rows in the job");
     return o->d ? ws_distribute_d(o->d, n_global, &o->hp) : ws_distribute_f(o->f, n_global, &o->hp);
 }
 
-int sae_objective_eval(sae_objective *o, const double *w, const double *p, double t, double *perf,
+int bs_sae_objective_eval(sae_objective *o, const double *w, const double *p, double t, double *perf,
                        double *grad) {
     int rc = o->d ? ws_forward_d(o->d, &o->hp, w, p, t, perf) : ws_forward_f(o->f, &o->hp, w, p, t, perf);
     if (rc || !grad) return rc;
-    return sae_objective_grad_last(o, grad);
+    return bs_sae_objective_grad_last(o, grad);
 }
 
-int sae_objective_grad_last(sae_objective *o, double *grad) {
+int bs_sae_objective_grad_last(sae_objective *o, double *grad) {
     return o->d ? ws_backward_d(o->d, &o->hp, grad) : ws_backward_f(o->f, &o->hp, grad);
 }
 
-void sae_objective_free(sae_objective *o) {
+void bs_sae_objective_free(sae_objective *o) {
     if (!o) return;
     ws_free_d(o->d);
     ws_free_f(o->f);
     free(o);
 }
 
-int sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
+int bs_sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
                  const bs_mapminmax *mm, const float *w1, const float *b1, float *out) {
     enum { CHUNK = 2048 }; /* rows scaled at a time: bounds the scratch memory */
     int64_t rows_per = n < CHUNK ? n : CHUNK;
@@ -179,7 +179,7 @@ int sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int6
     return 0;
 }
 
-int sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
+int bs_sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
                                const bs_mapminmax *mm, const float *w, double *err) {
     enum { CHUNK = 256 }; /* rows at a time: bounds the scratch memory */
     int64_t rows_per = n < CHUNK ? n : CHUNK;

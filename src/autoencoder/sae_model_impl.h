@@ -27,7 +27,7 @@ typedef struct FN(sae_ws) {
     int64_t nblocks;
     double sumw2;
     int have_forward;
-    /* Data-parallel training (sae_objective_distribute): this workspace holds one rank's
+    /* Data-parallel training (bs_sae_objective_distribute): this workspace holds one rank's
      * shard of n rows out of nglobal; sums over samples are combined across ranks. */
     int dist;
     int64_t nglobal;

@@ -15,8 +15,8 @@
 
 void bs_engine_free(bs_engine *e) {
     if (!e) return;
-    for (int i = 0; i < N_PLANS; i++) nn_plan_free(e->plans[i]);
-    nn_wcache_free(e);
+    for (int i = 0; i < N_PLANS; i++) bs_nn_plan_free(e->plans[i]);
+    bs_nn_wcache_free(e);
     /* ops has room for one more than n_ops: a node that failed half-way may own `cin` there */
     if (e->ops)
         for (size_t i = 0; i <= e->n_ops; i++) free(e->ops[i].cin);
@@ -48,7 +48,7 @@ bs_engine *bs_engine_create(bs_onnx_model *model, const char *const *outputs, si
         return NULL;
     }
     e->model = model;
-    if (nn_graph_prepare(e, outputs, n_outputs)) {
+    if (bs_nn_graph_prepare(e, outputs, n_outputs)) {
         if (!strstr(bs_error_message(), model->path)) bs_error_prefix("%s: ", model->path);
         bs_engine_free(e);
         return NULL;
@@ -111,12 +111,12 @@ int bs_engine_run(bs_engine *e, const float *input, int ndim, const int64_t *sha
     struct nn_plan *p = NULL;
     int slot = -1;
     for (int i = 0; i < N_PLANS; i++)
-        if (e->plans[i] && nn_plan_matches(e->plans[i], ndim, shape, threads)) {
+        if (e->plans[i] && bs_nn_plan_matches(e->plans[i], ndim, shape, threads)) {
             p = e->plans[i];
             slot = i;
         }
     if (!p) {
-        p = nn_plan_build(e, ndim, shape, threads);
+        p = bs_nn_plan_build(e, ndim, shape, threads);
         if (!p) {
             if (!strstr(bs_error_message(), path)) bs_error_prefix("%s: ", path);
             return -1;
@@ -125,7 +125,7 @@ int bs_engine_run(bs_engine *e, const float *input, int ndim, const int64_t *sha
             if (!e->plans[i]) slot = i;
         if (slot < 0) { /* evict the oldest (last slot) */
             slot = N_PLANS - 1;
-            nn_plan_free(e->plans[slot]);
+            bs_nn_plan_free(e->plans[slot]);
         }
         e->plans[slot] = p;
     }
@@ -133,7 +133,7 @@ int bs_engine_run(bs_engine *e, const float *input, int ndim, const int64_t *sha
     for (int i = slot; i > 0; i--) e->plans[i] = e->plans[i - 1];
     e->plans[0] = p;
     e->current = NULL;
-    if (nn_plan_run(e, p, input)) return bs_error_prefix("%s: ", path);
+    if (bs_nn_plan_run(e, p, input)) return bs_error_prefix("%s: ", path);
     e->current = p;
     return 0;
 }
@@ -144,7 +144,7 @@ const float *bs_engine_output(const bs_engine *e, const char *name, int *ndim, i
         return NULL;
     }
     for (size_t i = 0; i < e->n_outputs; i++)
-        if (strcmp(e->output_names[i], name) == 0) return nn_plan_output(e->current, i, ndim, shape);
+        if (strcmp(e->output_names[i], name) == 0) return bs_nn_plan_output(e->current, i, ndim, shape);
     bs_error("%s: '%s' is not a computed output", e->model->path, name);
     return NULL;
 }

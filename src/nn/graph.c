@@ -19,7 +19,7 @@ static size_t name_hash(const char *s) {
     return (size_t)h;
 }
 
-int nn_tensor_find(const bs_engine *e, const char *name) {
+int bs_nn_tensor_find(const bs_engine *e, const char *name) {
     if (!e->tindex_cap) return -1;
     for (size_t i = name_hash(name) & (e->tindex_cap - 1);; i = (i + 1) & (e->tindex_cap - 1)) {
         int v = e->tindex[i];
@@ -62,7 +62,7 @@ static int add_tensor(bs_engine *e, const char *name, int kind) {
     return (int)e->n_tensors++;
 }
 
-bs_onnx_tensor *nn_owned_tensor(bs_engine *e, int ndim, const int64_t *dims, const char *name) {
+bs_onnx_tensor *bs_nn_owned_tensor(bs_engine *e, int ndim, const int64_t *dims, const char *name) {
     if (e->n_owned == e->cap_owned) {
         size_t cap = e->cap_owned ? 2 * e->cap_owned : 16;
         bs_onnx_tensor **o = bs_realloc(e->owned, cap * sizeof *o);
@@ -256,8 +256,8 @@ static int parse_gemm(bs_engine *e, nn_op *op) {
     if (B->ndim != 2 || B->count == 0) return bs_error("node '%s' (Gemm): B must be a non-empty matrix", n->name);
     int64_t O = tb ? B->dims[0] : B->dims[1], K = tb ? B->dims[1] : B->dims[0];
     int64_t wd[2] = {O, K};
-    bs_onnx_tensor *w = nn_owned_tensor(e, 2, wd, B->name);
-    bs_onnx_tensor *b = nn_owned_tensor(e, 1, &O, "gemm bias");
+    bs_onnx_tensor *w = bs_nn_owned_tensor(e, 2, wd, B->name);
+    bs_onnx_tensor *b = bs_nn_owned_tensor(e, 1, &O, "gemm bias");
     if (!w || !b) return -1;
     const float *src = B->data;
     float *dw = w->data, *db = b->data;
@@ -326,19 +326,19 @@ static int make_constant(bs_engine *e, const bs_onnx_node *n, const char *out_na
     if (strcmp(a->name, "value") == 0 && a->type == BS_ONNX_ATTR_TENSOR) {
         src = a->t;
     } else if (strcmp(a->name, "value_float") == 0 && a->type == BS_ONNX_ATTR_FLOAT) {
-        t = nn_owned_tensor(e, 0, NULL, out_name);
+        t = bs_nn_owned_tensor(e, 0, NULL, out_name);
         if (!t) return -1;
         *(float *)t->data = a->f;
     } else if (strcmp(a->name, "value_floats") == 0 && a->type == BS_ONNX_ATTR_FLOATS) {
         int64_t d = (int64_t)a->n;
-        t = nn_owned_tensor(e, 1, &d, out_name);
+        t = bs_nn_owned_tensor(e, 1, &d, out_name);
         if (!t) return -1;
         if (a->n) memcpy(t->data, a->floats, a->n * sizeof(float));
     } else if ((strcmp(a->name, "value_int") == 0 && a->type == BS_ONNX_ATTR_INT) ||
                (strcmp(a->name, "value_ints") == 0 && a->type == BS_ONNX_ATTR_INTS)) {
         int scalar = a->type == BS_ONNX_ATTR_INT;
         int64_t d = scalar ? 1 : (int64_t)a->n;
-        t = nn_owned_tensor(e, scalar ? 0 : 1, &d, out_name);
+        t = bs_nn_owned_tensor(e, scalar ? 0 : 1, &d, out_name);
         if (!t) return -1;
         free(t->data);
         t->dtype = BS_ONNX_INT64;
@@ -460,8 +460,8 @@ static int fold_bn(bs_engine *e, nn_op *conv, nn_op *bn) {
     const bs_onnx_tensor *W = conv->w;
     int64_t O = W->dims[0];
     if ((size_t)O != bn->mean->count) return 0; /* leave it to the shape check at plan time */
-    bs_onnx_tensor *w2 = nn_owned_tensor(e, W->ndim, W->dims, W->name);
-    bs_onnx_tensor *b2 = nn_owned_tensor(e, 1, &O, "folded bias");
+    bs_onnx_tensor *w2 = bs_nn_owned_tensor(e, W->ndim, W->dims, W->name);
+    bs_onnx_tensor *b2 = bs_nn_owned_tensor(e, 1, &O, "folded bias");
     if (!w2 || !b2) return -1;
     size_t per = W->count / (size_t)O;
     const float *ss = bn->scaleshift->data, *mean = bn->mean->data, *var = bn->var->data;
@@ -594,7 +594,7 @@ static int bind_inputs(bs_engine *e, nn_op *op, const alias_table *a, int bn_in[
     for (size_t j = 0; j < nin; j++) {
         int t = -1;
         if (*n->inputs[j]) {
-            t = nn_tensor_find(e, resolve(a, n->inputs[j]));
+            t = bs_nn_tensor_find(e, resolve(a, n->inputs[j]));
             if (t < 0) return bs_error("node '%s' (%s): input '%s' is not available", n->name, n->op_type, n->inputs[j]);
         }
         if (op->kind == OP_CONCAT) {
@@ -629,7 +629,7 @@ static int parse_bn(bs_engine *e, nn_op *op, const int bn_in[5]) {
     if (!C || c[1]->count != C || c[2]->count != C || c[3]->count != C)
         return bs_error("node '%s' (BatchNormalization): scale, B, mean and var must have the same length", n->name);
     int64_t d2[2] = {2, (int64_t)C};
-    bs_onnx_tensor *ss = nn_owned_tensor(e, 2, d2, "bn scaleshift");
+    bs_onnx_tensor *ss = bs_nn_owned_tensor(e, 2, d2, "bn scaleshift");
     if (!ss) return -1;
     memcpy(ss->data, c[0]->data, C * sizeof(float));
     memcpy((float *)ss->data + C, c[1]->data, C * sizeof(float));
@@ -708,7 +708,7 @@ static int bind_outputs(bs_engine *e, const char *const *outputs, size_t n_outpu
     if (!e->outputs || !e->output_names) return -1;
     for (size_t i = 0; i < want; i++) {
         const char *name = n_outputs ? outputs[i] : m->outputs[i].name;
-        int t = nn_tensor_find(e, resolve(a, name));
+        int t = bs_nn_tensor_find(e, resolve(a, name));
         if (t < 0) return bs_error("%s: no tensor named '%s' in the graph", m->path, name);
         if (e->tensors[t].kind != T_VALUE)
             return bs_error("%s: output '%s' is a %s, not computed by the graph", m->path, name,
@@ -722,7 +722,7 @@ static int bind_outputs(bs_engine *e, const char *const *outputs, size_t n_outpu
     return 0;
 }
 
-int nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs) {
+int bs_nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs) {
     bs_onnx_model *m = e->model;
     if (add_input_and_constants(e)) return -1;
     alias_table a = {bs_calloc(m->n_nodes + 1, sizeof(char *)), bs_calloc(m->n_nodes + 1, sizeof(char *)), 0};

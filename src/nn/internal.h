@@ -83,16 +83,16 @@ struct bs_engine {
 };
 
 /* graph.c */
-int nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs);
-int nn_tensor_find(const bs_engine *e, const char *name);
-bs_onnx_tensor *nn_owned_tensor(bs_engine *e, int ndim, const int64_t *dims, const char *name);
+int bs_nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs);
+int bs_nn_tensor_find(const bs_engine *e, const char *name);
+bs_onnx_tensor *bs_nn_owned_tensor(bs_engine *e, int ndim, const int64_t *dims, const char *name);
 
 /* plan.c */
-struct nn_plan *nn_plan_build(bs_engine *e, int ndim, const int64_t *shape, int threads);
-void nn_plan_free(struct nn_plan *p);
-int nn_plan_run(bs_engine *e, struct nn_plan *p, const float *input);
-int nn_plan_matches(const struct nn_plan *p, int ndim, const int64_t *shape, int threads);
-const float *nn_plan_output(const struct nn_plan *p, size_t i, int *ndim, int64_t *shape);
-void nn_wcache_free(bs_engine *e);
+struct nn_plan *bs_nn_plan_build(bs_engine *e, int ndim, const int64_t *shape, int threads);
+void bs_nn_plan_free(struct nn_plan *p);
+int bs_nn_plan_run(bs_engine *e, struct nn_plan *p, const float *input);
+int bs_nn_plan_matches(const struct nn_plan *p, int ndim, const int64_t *shape, int threads);
+const float *bs_nn_plan_output(const struct nn_plan *p, size_t i, int *ndim, int64_t *shape);
+void bs_nn_wcache_free(bs_engine *e);
 
 #endif

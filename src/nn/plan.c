@@ -277,7 +277,7 @@ static int const_layout(bs_engine *e, const void *src, const dnnl_memory_desc_t 
     return 0;
 }
 
-void nn_wcache_free(bs_engine *e) {
+void bs_nn_wcache_free(bs_engine *e) {
     for (size_t i = 0; i < e->n_wcache; i++) free(e->wcache[i].data);
     free(e->wcache);
     e->wcache = NULL;
@@ -890,7 +890,7 @@ static int create_memories(nn_plan *p) {
     return 0;
 }
 
-void nn_plan_free(nn_plan *p) {
+void bs_nn_plan_free(nn_plan *p) {
     if (!p) return;
     for (size_t s = 0; s < p->ns; s++) {
         if (p->steps[s].prim) dnnl_primitive_destroy(p->steps[s].prim);
@@ -931,7 +931,7 @@ static int build_op(nn_plan *p, nn_op *op) {
     return bs_error("internal: unknown op");
 }
 
-nn_plan *nn_plan_build(bs_engine *e, int ndim, const int64_t *shape, int threads) {
+nn_plan *bs_nn_plan_build(bs_engine *e, int ndim, const int64_t *shape, int threads) {
     nn_plan *p = bs_calloc(1, sizeof *p);
     if (!p) return NULL;
     p->e = e;
@@ -1002,18 +1002,18 @@ nn_plan *nn_plan_build(bs_engine *e, int ndim, const int64_t *shape, int threads
     if (assign_buffers(p) || create_memories(p)) goto fail;
     return p;
 fail:
-    nn_plan_free(p);
+    bs_nn_plan_free(p);
     return NULL;
 }
 
-int nn_plan_matches(const nn_plan *p, int ndim, const int64_t *shape, int threads) {
+int bs_nn_plan_matches(const nn_plan *p, int ndim, const int64_t *shape, int threads) {
     if (p->ndim != ndim || p->threads != threads) return 0;
     for (int i = 0; i < ndim; i++)
         if (p->shape[i] != shape[i]) return 0;
     return 1;
 }
 
-int nn_plan_run(bs_engine *e, nn_plan *p, const float *input) {
+int bs_nn_plan_run(bs_engine *e, nn_plan *p, const float *input) {
     for (size_t i = 0; i < p->n_input_mems; i++)
         DN(dnnl_memory_set_data_handle(p->input_mems[i], (void *)input), "bind the input", NULL);
     for (size_t s = 0; s < p->ns; s++) {
@@ -1031,7 +1031,7 @@ int nn_plan_run(bs_engine *e, nn_plan *p, const float *input) {
     return 0;
 }
 
-const float *nn_plan_output(const nn_plan *p, size_t i, int *ndim, int64_t *shape) {
+const float *bs_nn_plan_output(const nn_plan *p, size_t i, int *ndim, int64_t *shape) {
     const pt *x = &p->t[p->out_t[i]];
     *ndim = x->ndim;
     memcpy(shape, x->dims, (size_t)x->ndim * sizeof *shape);

@@ -107,22 +107,22 @@ static int write_svg(const char *dir, const char *name, writer_fn fn, const bs_s
 /* A square unit plot at (left, top) of side size: frame, diagonal (optional), ticks. */
 static void unit_axes(FILE *fp, double left, double top, double size, int diagonal, const char *xlab,
                       const char *ylab, double ylo) {
-    svg_rect(fp, left, top, size, size, "#fafafa", NULL);
-    if (diagonal) svg_line(fp, left, top + size, left + size, top, "#aaa", 1, 1);
+    bs_svg_rect(fp, left, top, size, size, "#fafafa", NULL);
+    if (diagonal) bs_svg_line(fp, left, top + size, left + size, top, "#aaa", 1, 1);
     for (int t = 0; t <= 4; t++) {
         char lab[16];
         snprintf(lab, sizeof lab, "%.3g", ylo + t * (1 - ylo) / 4);
-        svg_text(fp, left - 6, top + size - t * size / 4 + 4, "end", 11, "#444", lab);
+        bs_svg_text(fp, left - 6, top + size - t * size / 4 + 4, "end", 11, "#444", lab);
         snprintf(lab, sizeof lab, "%.2f", t * 0.25);
-        svg_text(fp, left + t * size / 4, top + size + 16, "middle", 11, "#444", lab);
+        bs_svg_text(fp, left + t * size / 4, top + size + 16, "middle", 11, "#444", lab);
     }
-    svg_text(fp, left + size / 2, top + size + 36, "middle", 12, "#222", xlab);
-    svg_text(fp, 14, top - 10, "start", 12, "#222", ylab);
+    bs_svg_text(fp, left + size / 2, top + size + 36, "middle", 12, "#222", xlab);
+    bs_svg_text(fp, 14, top - 10, "start", 12, "#222", ylab);
 }
 
 static void legend(FILE *fp, double x, double y, int e, const char *text) {
-    svg_line(fp, x, y + 20 * e, x + 20, y + 20 * e, svg_palette(e), 3, 0);
-    svg_text(fp, x + 25, y + 4 + 20 * e, "start", 12, "#222", text);
+    bs_svg_line(fp, x, y + 20 * e, x + 20, y + 20 * e, bs_svg_palette(e), 3, 0);
+    bs_svg_text(fp, x + 25, y + 4 + 20 * e, "start", 12, "#222", text);
 }
 
 /* Reliability diagram: per experiment, fraction of ALL against mean probability in each of
@@ -132,32 +132,32 @@ static int reliability_svg(FILE *fp, const bs_study *s, const bs_feature_index *
     const double left = 60, top = 50, size = 360;
     char title[128];
     snprintf(title, sizeof title, "Reliability of Platt probabilities (%s protocol)", bs_protocol_name(s->protocol));
-    svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
-    svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
+    bs_svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
+    bs_svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
     unit_axes(fp, left, top, size, 1, "mean predicted P(ALL) in the bin", "fraction ALL", 0);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
         if (!x->calibrated) continue;
-        svg_polyline_begin(fp, svg_palette((int)e), 2);
+        bs_svg_polyline_begin(fp, bs_svg_palette((int)e), 2);
         for (int b = 0; b < BS_CALIBRATION_BINS; b++)
             if (x->calibration.bins[b].n)
-                svg_polyline_point(fp, left + x->calibration.bins[b].mean_probability * size,
+                bs_svg_polyline_point(fp, left + x->calibration.bins[b].mean_probability * size,
                                    top + size - x->calibration.bins[b].fraction_positive * size);
-        svg_polyline_end(fp);
+        bs_svg_polyline_end(fp);
         for (int b = 0; b < BS_CALIBRATION_BINS; b++) {
             const bs_reliability_bin *bin = &x->calibration.bins[b];
             if (!bin->n) continue;
             char tip[160];
             snprintf(tip, sizeof tip, "%s: %lld images with P in [%.1f, %.1f): mean P %.3f, ALL %.3f", x->name,
                      (long long)bin->n, bin->lo, bin->hi, bin->mean_probability, bin->fraction_positive);
-            svg_rect(fp, left + bin->mean_probability * size - 3, top + size - bin->fraction_positive * size - 3, 6, 6,
-                     svg_palette((int)e), tip);
+            bs_svg_rect(fp, left + bin->mean_probability * size - 3, top + size - bin->fraction_positive * size - 3, 6, 6,
+                     bs_svg_palette((int)e), tip);
         }
         char lab[128];
         snprintf(lab, sizeof lab, "%s (ECE %.3f)", x->name, x->calibration.ece);
         legend(fp, left + size + 15, top + 10, (int)e, lab);
     }
-    svg_end(fp);
+    bs_svg_end(fp);
     return 0;
 }
 
@@ -193,8 +193,8 @@ static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx
     const double left = 60, top = 50, size = 360;
     char title[128];
     snprintf(title, sizeof title, "Accuracy against coverage when abstaining (%s protocol)", bs_protocol_name(s->protocol));
-    svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
-    svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
+    bs_svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
+    bs_svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
     double *p = bs_malloc(sizeof *p * (s->n ? s->n : 1));
     int32_t *lab = bs_malloc(sizeof *lab * (s->n ? s->n : 1)), *pred = bs_malloc(sizeof *pred * (s->n ? s->n : 1));
     int rc = p && lab && pred ? 0 : -1;
@@ -204,14 +204,14 @@ static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx
         const bs_experiment *x = &s->experiments[e];
         if (!x->calibrated) continue;
         int64_t m = originals(s, x, idx, p, lab, pred);
-        svg_polyline_begin(fp, svg_palette((int)e), 2);
+        bs_svg_polyline_begin(fp, bs_svg_palette((int)e), 2);
         for (int k = 1; k < CURVE_STEPS && rc == 0; k++) {
             bs_coverage_point c;
             rc = bs_coverage(p, lab, pred, m, k / 200.0, &c);
             if (rc == 0 && c.kept > 0)
-                svg_polyline_point(fp, left + c.coverage * size, top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size);
+                bs_svg_polyline_point(fp, left + c.coverage * size, top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size);
         }
-        svg_polyline_end(fp);
+        bs_svg_polyline_end(fp);
         for (int k = 1; k <= 3 && rc == 0; k++) {
             bs_coverage_point c;
             rc = bs_coverage(p, lab, pred, m, k / 10.0, &c);
@@ -219,15 +219,15 @@ static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx
             char tip[160];
             snprintf(tip, sizeof tip, "%s, P = %.1f: %lld of %lld images set aside, accuracy %.3f on the rest", x->name,
                      k / 10.0, (long long)c.set_aside, (long long)m, c.accuracy);
-            svg_rect(fp, left + c.coverage * size - 3, top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size - 3,
-                     6, 6, svg_palette((int)e), tip);
+            bs_svg_rect(fp, left + c.coverage * size - 3, top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size - 3,
+                     6, 6, bs_svg_palette((int)e), tip);
         }
         legend(fp, left + size + 15, top + 10, (int)e, x->name);
     }
-    svg_text(fp, left + size + 15, top + size - 24, "start", 11, "#444", "squares: abstaining at");
-    svg_text(fp, left + size + 15, top + size - 10, "start", 11, "#444", "P = 0.3, 0.2, 0.1 (left to right)");
+    bs_svg_text(fp, left + size + 15, top + size - 24, "start", 11, "#444", "squares: abstaining at");
+    bs_svg_text(fp, left + size + 15, top + size - 10, "start", 11, "#444", "P = 0.3, 0.2, 0.1 (left to right)");
     free(p), free(lab), free(pred);
-    svg_end(fp);
+    bs_svg_end(fp);
     return rc;
 }
 

@@ -238,16 +238,16 @@ static int write_metrics_svg(FILE *fp, const void *a, const void *b) {
     const int width = (int)(left + group_w * ne + 20), height = (int)(top + plot_h + 90);
     char title[128];
     snprintf(title, sizeof title, "Metrics per model (%s protocol)", bs_protocol_name(s->protocol));
-    svg_begin(fp, width < 600 ? 600 : width, height, title);
-    svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
+    bs_svg_begin(fp, width < 600 ? 600 : width, height, title);
+    bs_svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
     /* Axis from 50 % to 100 %: every model here lives near the top. */
     const double lo = 0.5;
     for (int t = 0; t <= 5; t++) {
         double v = lo + t * 0.1, y = top + plot_h * (1 - (v - lo) / (1 - lo));
         char lab[16];
         snprintf(lab, sizeof lab, "%d%%", (int)lround(v * 100));
-        svg_line(fp, left, y, width - 10, y, "#ddd", 1, 0);
-        svg_text(fp, left - 6, y + 4, "end", 11, "#444", lab);
+        bs_svg_line(fp, left, y, width - 10, y, "#ddd", 1, 0);
+        bs_svg_text(fp, left - 6, y + 4, "end", 11, "#444", lab);
     }
     for (int e = 0; e < ne; e++) {
         const bs_experiment *x = &s->experiments[e];
@@ -263,20 +263,20 @@ static int write_metrics_svg(FILE *fp, const void *a, const void *b) {
             char tip[128];
             snprintf(tip, sizeof tip, "%s %s = %.2f%% [%.2f, %.2f]", x->name, names[k], 100 * m[k]->value,
                      100 * m[k]->lo, 100 * m[k]->hi);
-            svg_rect(fp, gx + k * 40, y, 34, top + plot_h - y, svg_palette(k), tip);
+            bs_svg_rect(fp, gx + k * 40, y, 34, top + plot_h - y, bs_svg_palette(k), tip);
             if (isfinite(m[k]->lo) && isfinite(m[k]->hi)) {
                 double ylo = top + plot_h * (1 - ((m[k]->lo < lo ? lo : m[k]->lo) - lo) / (1 - lo));
                 double yhi = top + plot_h * (1 - (m[k]->hi - lo) / (1 - lo));
-                svg_line(fp, gx + k * 40 + 17, ylo, gx + k * 40 + 17, yhi, "#222", 1.2, 0);
+                bs_svg_line(fp, gx + k * 40 + 17, ylo, gx + k * 40 + 17, yhi, "#222", 1.2, 0);
             }
         }
-        svg_text(fp, gx + group_w / 2 - 15, top + plot_h + 18, "middle", 12, "#222", x->name);
+        bs_svg_text(fp, gx + group_w / 2 - 15, top + plot_h + 18, "middle", 12, "#222", x->name);
     }
     for (int k = 0; k < nm; k++) {
-        svg_rect(fp, left + k * 100, height - 30, 12, 12, svg_palette(k), NULL);
-        svg_text(fp, left + k * 100 + 16, height - 20, "start", 12, "#222", names[k]);
+        bs_svg_rect(fp, left + k * 100, height - 30, 12, 12, bs_svg_palette(k), NULL);
+        bs_svg_text(fp, left + k * 100 + 16, height - 20, "start", 12, "#222", names[k]);
     }
-    svg_end(fp);
+    bs_svg_end(fp);
     return 0;
 }
 
@@ -291,8 +291,8 @@ static int write_confusion_svg(FILE *fp, const void *a, const void *b) {
     const int height = rows * (panel + 20) + 50;
     char title[128];
     snprintf(title, sizeof title, "Confusion matrices, pooled (%s protocol)", bs_protocol_name(s->protocol));
-    svg_begin(fp, width < 500 ? 500 : width, height, title);
-    svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
+    bs_svg_begin(fp, width < 500 ? 500 : width, height, title);
+    bs_svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
     int64_t *cnt = bs_calloc((size_t)k * (size_t)k, sizeof *cnt);
     if (!cnt) return -1;
     for (int e = 0; e < ne; e++) {
@@ -303,7 +303,7 @@ static int write_confusion_svg(FILE *fp, const void *a, const void *b) {
             memcpy(cnt, x->cpooled.counts, sizeof *cnt * (size_t)k * (size_t)k);
         }
         double ox = 10 + (e % per_row) * panel + 80, oy = 60 + (e / per_row) * (panel + 20) + 20;
-        svg_text(fp, ox + k * cell / 2.0, oy - 12, "middle", 13, "#222", x->name);
+        bs_svg_text(fp, ox + k * cell / 2.0, oy - 12, "middle", 13, "#222", x->name);
         for (int t = 0; t < k; t++) {
             int64_t rowsum = 0;
             for (int p = 0; p < k; p++) rowsum += cnt[t * k + p];
@@ -313,16 +313,16 @@ static int write_confusion_svg(FILE *fp, const void *a, const void *b) {
                 int shade = (int)lround(255 - share * 200);
                 snprintf(fill, sizeof fill, t == p ? "#%02x%02xff" : "#ff%02x%02x", shade, shade);
                 snprintf(txt, sizeof txt, "%lld", (long long)cnt[t * k + p]);
-                svg_rect(fp, ox + p * cell, oy + t * cell, cell - 2, cell - 2, fill, NULL);
-                svg_text(fp, ox + p * cell + cell / 2.0, oy + t * cell + cell / 2.0 + 5, "middle", k > 2 ? 12 : 15,
+                bs_svg_rect(fp, ox + p * cell, oy + t * cell, cell - 2, cell - 2, fill, NULL);
+                bs_svg_text(fp, ox + p * cell + cell / 2.0, oy + t * cell + cell / 2.0 + 5, "middle", k > 2 ? 12 : 15,
                          "#111", txt);
             }
-            svg_text(fp, ox - 6, oy + t * cell + cell / 2.0 + 4, "end", 11, "#444", s->class_names[t]);
-            svg_text(fp, ox + t * cell + cell / 2.0, oy + k * cell + 14, "middle", 10, "#444", s->class_names[t]);
+            bs_svg_text(fp, ox - 6, oy + t * cell + cell / 2.0 + 4, "end", 11, "#444", s->class_names[t]);
+            bs_svg_text(fp, ox + t * cell + cell / 2.0, oy + k * cell + 14, "middle", 10, "#444", s->class_names[t]);
         }
     }
     free(cnt);
-    svg_end(fp);
+    bs_svg_end(fp);
     return 0;
 }
 
@@ -333,36 +333,36 @@ static int write_roc_svg(FILE *fp, const void *a, const void *b) {
     const int width = (int)(left + size + 230), height = (int)(top + size + 60);
     char title[128];
     snprintf(title, sizeof title, "ROC curves, pooled (%s protocol)", bs_protocol_name(s->protocol));
-    svg_begin(fp, width, height, title);
-    svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
-    svg_rect(fp, left, top, size, size, "#fafafa", NULL);
-    svg_line(fp, left, top + size, left + size, top, "#aaa", 1, 1);
+    bs_svg_begin(fp, width, height, title);
+    bs_svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
+    bs_svg_rect(fp, left, top, size, size, "#fafafa", NULL);
+    bs_svg_line(fp, left, top + size, left + size, top, "#aaa", 1, 1);
     for (int t = 0; t <= 4; t++) {
         char lab[8];
         snprintf(lab, sizeof lab, "%.2f", t * 0.25);
-        svg_text(fp, left - 6, top + size - t * size / 4 + 4, "end", 11, "#444", lab);
-        svg_text(fp, left + t * size / 4, top + size + 16, "middle", 11, "#444", lab);
+        bs_svg_text(fp, left - 6, top + size - t * size / 4 + 4, "end", 11, "#444", lab);
+        bs_svg_text(fp, left + t * size / 4, top + size + 16, "middle", 11, "#444", lab);
     }
-    svg_text(fp, left + size / 2, top + size + 36, "middle", 12, "#222", "false positive rate (1 - SP)");
-    svg_text(fp, 16, top + size / 2, "middle", 12, "#222", "TPR");
+    bs_svg_text(fp, left + size / 2, top + size + 36, "middle", 12, "#222", "false positive rate (1 - SP)");
+    bs_svg_text(fp, 16, top + size / 2, "middle", 12, "#222", "TPR");
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
         bs_roc_point *pts = NULL;
         int64_t np = 0;
         if (bs_metrics_roc(s->labels, x->decision, (int64_t)s->n, &pts, &np)) return -1;
-        svg_polyline_begin(fp, svg_palette((int)e), 2);
-        for (int64_t i = 0; i < np; i++) svg_polyline_point(fp, left + pts[i].fpr * size, top + size - pts[i].tpr * size);
-        svg_polyline_point(fp, left + size, top);
-        svg_polyline_end(fp);
+        bs_svg_polyline_begin(fp, bs_svg_palette((int)e), 2);
+        for (int64_t i = 0; i < np; i++) bs_svg_polyline_point(fp, left + pts[i].fpr * size, top + size - pts[i].tpr * size);
+        bs_svg_polyline_point(fp, left + size, top);
+        bs_svg_polyline_end(fp);
         free(pts);
         char lab[128];
         if (x->pooled.auc.defined) snprintf(lab, sizeof lab, "%s (AUC %.4f)", x->name, x->pooled.auc.value);
         else snprintf(lab, sizeof lab, "%s", x->name);
-        svg_line(fp, left + size + 15, top + 10 + 20 * (double)e, left + size + 35, top + 10 + 20 * (double)e,
-                 svg_palette((int)e), 3, 0);
-        svg_text(fp, left + size + 40, top + 14 + 20 * (double)e, "start", 12, "#222", lab);
+        bs_svg_line(fp, left + size + 15, top + 10 + 20 * (double)e, left + size + 35, top + 10 + 20 * (double)e,
+                 bs_svg_palette((int)e), 3, 0);
+        bs_svg_text(fp, left + size + 40, top + 14 + 20 * (double)e, "start", 12, "#222", lab);
     }
-    svg_end(fp);
+    bs_svg_end(fp);
     return 0;
 }
 

@@ -39,21 +39,21 @@ static double gradient_error(unsigned terms, double *scale_out) {
     bs_mapminmax mm;
     assert_int_equal(bs_mapminmax_fit(&mm, x, D, NULL, N), 0);
     sae_hyper hp = {0.01, 0.7, 0.05, terms};
-    sae_objective *o = sae_objective_new(BS_SAE_FLOAT64, x, D, NULL, N, H, &mm, &hp);
+    sae_objective *o = bs_sae_objective_new(BS_SAE_FLOAT64, x, D, NULL, N, H, &mm, &hp);
     assert_non_null(o);
     const int64_t np = sae_nparams(D, H);
     double *w = malloc(np * sizeof *w), *g = malloc(np * sizeof *g), *dir = calloc(np, sizeof *dir);
     /* weights large enough that every unit is away from its linear regime */
     random_weights(w, np, 0.8, 11);
     double f;
-    assert_int_equal(sae_objective_eval(o, w, dir, 0, &f, g), 0);
+    assert_int_equal(bs_sae_objective_eval(o, w, dir, 0, &f, g), 0);
     double maxerr = 0, maxg = 0;
     const double step = 1e-5;
     for (int64_t i = 0; i < np; i++) {
         double fp, fm;
         dir[i] = 1;
-        assert_int_equal(sae_objective_eval(o, w, dir, step, &fp, NULL), 0);
-        assert_int_equal(sae_objective_eval(o, w, dir, -step, &fm, NULL), 0);
+        assert_int_equal(bs_sae_objective_eval(o, w, dir, step, &fp, NULL), 0);
+        assert_int_equal(bs_sae_objective_eval(o, w, dir, -step, &fm, NULL), 0);
         dir[i] = 0;
         double num = (fp - fm) / (2 * step);
         if (fabs(g[i] - num) > maxerr) maxerr = fabs(g[i] - num);
@@ -63,7 +63,7 @@ static double gradient_error(unsigned terms, double *scale_out) {
     free(w);
     free(g);
     free(dir);
-    sae_objective_free(o);
+    bs_sae_objective_free(o);
     bs_mapminmax_free(&mm);
     return maxerr / maxg;
 }
@@ -90,12 +90,12 @@ static void test_loss_value(void **s) {
     assert_int_equal(bs_mapminmax_fit(&mm, x, D, NULL, N), 0);
     const double l2 = 0.02, beta = 1.5, rho = 0.1;
     sae_hyper hp = {l2, beta, rho, SAE_TERM_ALL};
-    sae_objective *o = sae_objective_new(BS_SAE_FLOAT64, x, D, NULL, N, H, &mm, &hp);
+    sae_objective *o = bs_sae_objective_new(BS_SAE_FLOAT64, x, D, NULL, N, H, &mm, &hp);
     const int64_t np = sae_nparams(D, H);
     double *w = malloc(np * sizeof *w);
     random_weights(w, np, 0.5, 5);
     double f;
-    assert_int_equal(sae_objective_eval(o, w, w, 0, &f, NULL), 0);
+    assert_int_equal(bs_sae_objective_eval(o, w, w, 0, &f, NULL), 0);
     const double *W1 = w, *b1 = w + H * D, *W2 = w + H * D + H, *b2 = w + 2 * H * D + H;
     double sse = 0, rhohat[H] = {0}, sw = 0, kl = 0;
     for (int i = 0; i < N; i++) {
@@ -122,7 +122,7 @@ static void test_loss_value(void **s) {
     fprintf(stderr, "loss %.17g, direct transcription %.17g\n", f, want);
     assert_true(fabs(f - want) <= 1e-12 * fabs(want));
     free(w);
-    sae_objective_free(o);
+    bs_sae_objective_free(o);
     bs_mapminmax_free(&mm);
 }
 
@@ -137,8 +137,8 @@ static void test_float_matches_double(void **s) {
     bs_mapminmax mm;
     assert_int_equal(bs_mapminmax_fit(&mm, x, d, NULL, n), 0);
     sae_hyper hp = {0.001, 1, 0.05, SAE_TERM_ALL};
-    sae_objective *of = sae_objective_new(BS_SAE_FLOAT32, x, d, NULL, n, h, &mm, &hp);
-    sae_objective *od = sae_objective_new(BS_SAE_FLOAT64, x, d, NULL, n, h, &mm, &hp);
+    sae_objective *of = bs_sae_objective_new(BS_SAE_FLOAT32, x, d, NULL, n, h, &mm, &hp);
+    sae_objective *od = bs_sae_objective_new(BS_SAE_FLOAT64, x, d, NULL, n, h, &mm, &hp);
     assert_non_null(of);
     assert_non_null(od);
     const int64_t np = sae_nparams(d, h);
@@ -149,9 +149,9 @@ static void test_float_matches_double(void **s) {
     /* Round the point to float so both paths see the same weights. */
     for (int64_t i = 0; i < np; i++) w[i] = (float)(w[i] + 0.5 * p[i]);
     double ff, fd;
-    assert_int_equal(sae_objective_eval(of, w, p, 0, &ff, NULL), 0); /* forward, then reuse it */
-    assert_int_equal(sae_objective_grad_last(of, gf), 0);
-    assert_int_equal(sae_objective_eval(od, w, p, 0, &fd, gd), 0);
+    assert_int_equal(bs_sae_objective_eval(of, w, p, 0, &ff, NULL), 0); /* forward, then reuse it */
+    assert_int_equal(bs_sae_objective_grad_last(of, gf), 0);
+    assert_int_equal(bs_sae_objective_eval(od, w, p, 0, &fd, gd), 0);
     double maxerr = 0, maxg = 0;
     for (int64_t i = 0; i < np; i++) {
         maxerr = fmax(maxerr, fabs(gf[i] - gd[i]));
@@ -162,26 +162,26 @@ static void test_float_matches_double(void **s) {
     assert_true(maxerr < 1e-5 * maxg);
     /* w + t·p is evaluated, not w */
     double f2;
-    assert_int_equal(sae_objective_eval(od, w, p, 0.25, &f2, NULL), 0);
+    assert_int_equal(bs_sae_objective_eval(od, w, p, 0.25, &f2, NULL), 0);
     assert_true(fabs(f2 - fd) > 1e-6);
     /* a NaN weight gives a NaN perf in both paths (SCG then rejects the step) */
     double keep = w[3];
     w[3] = NAN;
-    assert_int_equal(sae_objective_eval(of, w, p, 0, &ff, NULL), 0);
-    assert_int_equal(sae_objective_eval(od, w, p, 0, &fd, NULL), 0);
+    assert_int_equal(bs_sae_objective_eval(of, w, p, 0, &ff, NULL), 0);
+    assert_int_equal(bs_sae_objective_eval(od, w, p, 0, &fd, NULL), 0);
     assert_true(isnan(ff) && isnan(fd));
     w[3] = keep;
-    assert_int_equal(sae_objective_eval(od, w, p, 0, &fd, NULL), 0);
+    assert_int_equal(bs_sae_objective_eval(od, w, p, 0, &fd, NULL), 0);
     /* a gradient without a forward pass is an error, not garbage */
-    assert_int_equal(sae_objective_grad_last(od, gd), 0);
-    assert_int_equal(sae_objective_grad_last(od, gd), -1);
+    assert_int_equal(bs_sae_objective_grad_last(od, gd), 0);
+    assert_int_equal(bs_sae_objective_grad_last(od, gd), -1);
     free(w);
     free(p);
     free(gf);
     free(gd);
     free(x);
-    sae_objective_free(of);
-    sae_objective_free(od);
+    bs_sae_objective_free(of);
+    bs_sae_objective_free(od);
     bs_mapminmax_free(&mm);
 }
 

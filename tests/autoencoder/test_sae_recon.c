@@ -35,13 +35,13 @@ static void recon_error_is_the_loss_error_term(void **state) {
     }
     /* the reference: SSE/(N·D) alone, in double, at the model's (float) weights */
     sae_hyper hp = {0, 0, 0.05, SAE_TERM_MSE};
-    sae_objective *obj = sae_objective_new(BS_SAE_FLOAT64, x, D, NULL, N, H, &m->mm, &hp);
+    sae_objective *obj = bs_sae_objective_new(BS_SAE_FLOAT64, x, D, NULL, N, H, &m->mm, &hp);
     assert_non_null(obj);
     int64_t np = sae_nparams(D, H);
     double *w = malloc(sizeof(double) * (size_t)np), perf;
     for (int64_t i = 0; i < np; i++)
         w[i] = m->w[i];
-    assert_int_equal(sae_objective_eval(obj, w, NULL, 0, &perf, NULL), 0);
+    assert_int_equal(bs_sae_objective_eval(obj, w, NULL, 0, &perf, NULL), 0);
     assert_true(fabs(mean - perf) <= 1e-5 * perf);
     /* rows: the same values, selected */
     int64_t rows[3] = {7, 0, 39};
@@ -64,7 +64,7 @@ static void recon_error_is_the_loss_error_term(void **state) {
     x[5] = NAN;
     assert_int_equal(bs_sae_reconstruction_error(m, x, N, D, NULL, N, err), -1);
     free(w);
-    sae_objective_free(obj);
+    bs_sae_objective_free(obj);
     bs_sae_free(m);
 }
 

@@ -257,7 +257,7 @@ static double ref_loss_plain(void *ctx, const double *w, double *grad) { return 
 
 static double ref_loss_library(void *ctx, const double *w, double *grad) {
     double f;
-    assert_int_equal(sae_objective_eval(ctx, w, w, 0, &f, grad), 0);
+    assert_int_equal(bs_sae_objective_eval(ctx, w, w, 0, &f, grad), 0);
     return f;
 }
 
@@ -371,7 +371,7 @@ static void test_trace_matches_reference(void **s) {
     bs_mapminmax mm;
     assert_int_equal(bs_mapminmax_fit(&mm, x, RD, NULL, RN), 0);
     sae_hyper hp = {0.001, 1, 0.05, SAE_TERM_ALL};
-    sae_objective *obj = sae_objective_new(BS_SAE_FLOAT64, x, RD, NULL, RN, RH, &mm, &hp);
+    sae_objective *obj = bs_sae_objective_new(BS_SAE_FLOAT64, x, RD, NULL, RN, RH, &mm, &hp);
     assert_non_null(obj);
     double w[RNP];
     init_weights(w);
@@ -396,7 +396,7 @@ static void test_trace_matches_reference(void **s) {
             worst, ref[0].perf, ref[50].perf, rejected);
     assert_true(ref[50].perf < 0.5 * ref[0].perf); /* it trained */
     assert_true(rejected > 0);                     /* and went through the rejection branch */
-    sae_objective_free(obj);
+    bs_sae_objective_free(obj);
     bs_mapminmax_free(&mm);
 }
 
@@ -435,10 +435,10 @@ static void test_trace_independent_reference(void **s) {
     bs_mapminmax mm;
     assert_int_equal(bs_mapminmax_fit(&mm, x, RD, NULL, RN), 0);
     sae_hyper hp = {0.001, 1, 0.05, SAE_TERM_ALL};
-    sae_objective *obj = sae_objective_new(BS_SAE_FLOAT64, x, RD, NULL, RN, RH, &mm, &hp);
+    sae_objective *obj = bs_sae_objective_new(BS_SAE_FLOAT64, x, RD, NULL, RN, RH, &mm, &hp);
     double g1[RNP], g2[RNP], f1, f2, gerr = 0, gmax = 0;
     f1 = ref_perf(&m, w, g1); /* w is the reference's weights after 50 epochs */
-    assert_int_equal(sae_objective_eval(obj, w, w, 0, &f2, g2), 0);
+    assert_int_equal(bs_sae_objective_eval(obj, w, w, 0, &f2, g2), 0);
     for (int i = 0; i < RNP; i++) {
         gerr = fmax(gerr, fabs(g1[i] - g2[i]));
         gmax = fmax(gmax, fabs(g1[i]));
@@ -446,7 +446,7 @@ static void test_trace_independent_reference(void **s) {
     fprintf(stderr, "loss at epoch 50: %.17g vs %.17g, gradient max difference %.2e of %.2e\n", f1, f2, gerr, gmax);
     assert_true(rel(f1, f2) < 1e-13);
     assert_true(gerr < 1e-12 * gmax);
-    sae_objective_free(obj);
+    bs_sae_objective_free(obj);
     bs_mapminmax_free(&mm);
 }
 
