@@ -17,19 +17,14 @@ static long ppm_number(FILE *fp) {
     for (;;) {
         c = fgetc(fp);
         if (c == '#')
-            while (c != '\n' && c != EOF)
-                c = fgetc(fp);
-        if (c == EOF)
-            return -1;
-        if (c >= '0' && c <= '9')
-            break;
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            return -1;
+            while (c != '\n' && c != EOF) c = fgetc(fp);
+        if (c == EOF) return -1;
+        if (c >= '0' && c <= '9') break;
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return -1;
     }
     long v = 0;
     while (c >= '0' && c <= '9') {
-        if (v > 100000000)
-            return -1;
+        if (v > 100000000) return -1;
         v = v * 10 + (c - '0');
         c = fgetc(fp);
     }
@@ -39,8 +34,7 @@ static long ppm_number(FILE *fp) {
 /* A minimal binary PPM (P6, maxval 255) reader: returns malloc'd RGB pixels or NULL. */
 static unsigned char *read_ppm(const char *path, int *w, int *h) {
     FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
+    if (!fp) return NULL;
     unsigned char *px = NULL;
     if (fgetc(fp) == 'P' && fgetc(fp) == '6') {
         long lw = ppm_number(fp), lh = ppm_number(fp), maxval = ppm_number(fp);

@@ -7,13 +7,13 @@
 
 #include "field/truth.h"
 
-static const bs_cell detections[3] = {
-    {50, 50, 0, 0, 100, 100, 10, 0}, {150, 60, 100, 20, 200, 100, 10, 0}, {10, 10, 5, 5, 15, 15, 1, 1}};
+static const bs_cell detections[3] = {{50, 50, 0, 0, 100, 100, 10, 0},
+                                      {150, 60, 100, 20, 200, 100, 10, 0},
+                                      {10, 10, 5, 5, 15, 15, 1, 1}};
 
 static void match(const bs_truth_image *img) {
     int64_t of_det[3], *of_truth = malloc((img->n + 1) * sizeof *of_truth);
-    if (of_truth)
-        (void)bs_truth_match(detections, 3, img->cells, img->n, of_det, of_truth);
+    if (of_truth) (void)bs_truth_match(detections, 3, img->cells, img->n, of_det, of_truth);
     free(of_truth);
 }
 
@@ -24,10 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         bs_truth_image scratch;
         const bs_truth_image *img;
         int found;
-        if (bs_truth_lookup(&t, "images/BloodImage_00000.jpg", &scratch, &img, &found) == 0 && found)
+        if (bs_truth_lookup(&t, "images/BloodImage_00000.jpg", &scratch, &img, &found) == 0 &&
+            found)
             match(img);
-        if (t.n)
-            match(&t.images[0]);
+        if (t.n) match(&t.images[0]);
         bs_truth_free(&t);
     }
     bs_truth_image xyc;

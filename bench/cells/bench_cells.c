@@ -43,8 +43,8 @@ static void die(const char *what) {
 /* Resize an RGB image by f (libvips, the default kernel). */
 static void resize(bs_image *img, double f) {
     if (f == 1) return;
-    VipsImage *in = vips_image_new_from_memory(img->rgb, (size_t)img->width * img->height * 3, img->width,
-                                               img->height, 3, VIPS_FORMAT_UCHAR);
+    VipsImage *in = vips_image_new_from_memory(img->rgb, (size_t)img->width * img->height * 3,
+                                               img->width, img->height, 3, VIPS_FORMAT_UCHAR);
     VipsImage *out = NULL;
     if (!in || vips_resize(in, &out, f, NULL)) {
         fprintf(stderr, "bench_cells: resize: %s\n", vips_error_buffer());
@@ -67,28 +67,35 @@ typedef struct box {
 } box;
 
 /* Truth boxes in green, detections in red (edge cells in orange), written as PNG. */
-static void overlay(const bs_image *img, const box *truth, int nt, const bs_cells *d, const char *path) {
-    VipsImage *im = vips_image_new_from_memory(img->rgb, (size_t)img->width * img->height * 3, img->width,
-                                               img->height, 3, VIPS_FORMAT_UCHAR);
+static void overlay(const bs_image *img, const box *truth, int nt, const bs_cells *d,
+                    const char *path) {
+    VipsImage *im = vips_image_new_from_memory(img->rgb, (size_t)img->width * img->height * 3,
+                                               img->width, img->height, 3, VIPS_FORMAT_UCHAR);
     VipsImage *copy = NULL;
     if (vips_copy(im, &copy, NULL) || vips_image_wio_input(copy)) return;
     double green[3] = {0, 255, 0}, red[3] = {255, 0, 0}, orange[3] = {255, 160, 0};
     for (int i = 0; i < nt; i++)
         for (int k = 0; k < 2; k++)
-            vips_draw_rect(copy, green, 3, truth[i].x0 - k, truth[i].y0 - k, truth[i].x1 - truth[i].x0 + 2 * k,
-                           truth[i].y1 - truth[i].y0 + 2 * k, NULL);
+            vips_draw_rect(copy, green, 3, truth[i].x0 - k, truth[i].y0 - k,
+                           truth[i].x1 - truth[i].x0 + 2 * k, truth[i].y1 - truth[i].y0 + 2 * k,
+                           NULL);
     for (int64_t i = 0; i < d->n; i++) {
         const bs_cell *c = &d->cells[i];
-        vips_draw_rect(copy, c->edge ? orange : red, 3, c->x0, c->y0, c->x1 - c->x0, c->y1 - c->y0, NULL);
-        vips_draw_rect(copy, c->edge ? orange : red, 3, (int)c->x - 2, (int)c->y - 2, 5, 5, "fill", TRUE, NULL);
+        vips_draw_rect(copy, c->edge ? orange : red, 3, c->x0, c->y0, c->x1 - c->x0, c->y1 - c->y0,
+                       NULL);
+        vips_draw_rect(copy, c->edge ? orange : red, 3, (int)c->x - 2, (int)c->y - 2, 5, 5, "fill",
+                       TRUE, NULL);
     }
-    if (vips_image_write_to_file(copy, path, NULL)) fprintf(stderr, "overlay %s: %s\n", path, vips_error_buffer());
+    if (vips_image_write_to_file(copy, path, NULL))
+        fprintf(stderr, "overlay %s: %s\n", path, vips_error_buffer());
     vips_error_clear();
     g_object_unref(copy);
     g_object_unref(im);
 }
 
-static int inside(double x, double y, int x0, int y0, int x1, int y1) { return x >= x0 && x < x1 && y >= y0 && y < y1; }
+static int inside(double x, double y, int x0, int y0, int x1, int y1) {
+    return x >= x0 && x < x1 && y >= y0 && y < y1;
+}
 
 /* One-to-one matching, greedy by centre distance among the pairs that qualify. Returns tp. */
 static int match(const box *t, int nt, const bs_cells *d) {
@@ -116,7 +123,8 @@ static int match(const box *t, int nt, const bs_cells *d) {
     return tp;
 }
 
-static int bench_bccd(const char *dir, double f, const char *ovl, int limit, int list, double cell_size) {
+static int bench_bccd(const char *dir, double f, const char *ovl, int limit, int list,
+                      double cell_size) {
     char path[4096];
     snprintf(path, sizeof path, "%s/boxes.csv", dir);
     bs_csv csv;
@@ -135,8 +143,10 @@ static int bench_bccd(const char *dir, double f, const char *ovl, int limit, int
         int nt = 0;
         for (size_t q = r; q < csv.nrows && strcmp(csv.rows[q][ci], name) == 0; q++) {
             if (strcmp(csv.rows[q][cc], "WBC") || nt >= 64) continue;
-            t[nt].x0 = (int)floor(atof(csv.rows[q][cx0]) * f), t[nt].y0 = (int)floor(atof(csv.rows[q][cy0]) * f);
-            t[nt].x1 = (int)ceil(atof(csv.rows[q][cx1]) * f), t[nt].y1 = (int)ceil(atof(csv.rows[q][cy1]) * f);
+            t[nt].x0 = (int)floor(atof(csv.rows[q][cx0]) * f),
+            t[nt].y0 = (int)floor(atof(csv.rows[q][cy0]) * f);
+            t[nt].x1 = (int)ceil(atof(csv.rows[q][cx1]) * f),
+            t[nt].y1 = (int)ceil(atof(csv.rows[q][cy1]) * f);
             nt++;
         }
         snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -154,8 +164,8 @@ static int bench_bccd(const char *dir, double f, const char *ovl, int limit, int
         int m = match(t, nt, &d);
         tp += m, fp += d.n - m, fn += nt - m;
         if (list && (m < nt || m < d.n))
-            printf("  %s: truth %d, detected %lld, matched %d, cell_size %.0f\n", name, nt, (long long)d.n, m,
-                   d.cell_size);
+            printf("  %s: truth %d, detected %lld, matched %d, cell_size %.0f\n", name, nt,
+                   (long long)d.n, m, d.cell_size);
         if (ovl && (list < 2 || m < nt || m < d.n)) {
             const char *base = strrchr(name, '/');
             snprintf(path, sizeof path, "%s/%s.png", ovl, base ? base + 1 : name);
@@ -166,9 +176,11 @@ static int bench_bccd(const char *dir, double f, const char *ovl, int limit, int
         nimg++;
     }
     double P = tp + fp ? (double)tp / (tp + fp) : 0, R = tp + fn ? (double)tp / (tp + fn) : 0;
-    printf("bccd x%-5g images %ld  truth %ld  tp %ld fp %ld fn %ld  recall %.4f precision %.4f F1 %.4f  "
+    printf("bccd x%-5g images %ld  truth %ld  tp %ld fp %ld fn %ld  recall %.4f precision %.4f F1 "
+           "%.4f  "
            "%.1f ms/MP\n",
-           f, nimg, tp + fn, tp, fp, fn, R, P, P + R > 0 ? 2 * P * R / (P + R) : 0, 1000 * t_det / mpx);
+           f, nimg, tp + fn, tp, fp, fn, R, P, P + R > 0 ? 2 * P * R / (P + R) : 0,
+           1000 * t_det / mpx);
     bs_csv_free(&csv);
     return 0;
 }
@@ -199,15 +211,17 @@ static int bench_aria(const char *dir, const char *ovl, int limit, int list) {
                 overlay(&img, NULL, 0, &d, o);
             }
             if (d.n == 0 && !ovl) printf("  no cell: %s/%s\n", classes[k], nm);
-            if (list) printf("  %s/%s: %lld cells, cell_size %.1f\n", classes[k], nm, (long long)d.n, d.cell_size);
+            if (list)
+                printf("  %s/%s: %lld cells, cell_size %.1f\n", classes[k], nm, (long long)d.n,
+                       d.cell_size);
             bs_cells_free(&d);
             bs_image_free(&img);
             free(ents[e]);
         }
         free(ents);
     }
-    printf("aria images %ld  with >= 1 cell %ld (%.4f)  cells per image %.2f\n", n, with, n ? (double)with / n : 0,
-           n ? (double)cells / n : 0);
+    printf("aria images %ld  with >= 1 cell %ld (%.4f)  cells per image %.2f\n", n, with,
+           n ? (double)with / n : 0, n ? (double)cells / n : 0);
     return 0;
 }
 
@@ -254,12 +268,15 @@ static int bench_time(const char *image, double f, int repeat, int tw, int th, c
     qsort(t, (size_t)repeat, sizeof *t, cmp_d);
     double mp = img.width * (double)img.height / 1e6;
     /* CPU time (all threads) per call: what the detection costs when the machine is shared. */
-    double cpu = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) + (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) * 1e-6 +
-                 (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) + (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) * 1e-6;
-    printf("time %dx%d (%.2f MP): %lld cells, wall median %.1f ms (min %.1f, %.1f ms/MP), CPU %.1f ms per call, "
+    double cpu = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
+                 (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) * 1e-6 +
+                 (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+                 (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) * 1e-6;
+    printf("time %dx%d (%.2f MP): %lld cells, wall median %.1f ms (min %.1f, %.1f ms/MP), CPU %.1f "
+           "ms per call, "
            "peak RSS %.0f MB\n",
-           img.width, img.height, mp, (long long)n, 1000 * t[repeat / 2], 1000 * t[0], 1000 * t[repeat / 2] / mp,
-           1000 * cpu / repeat, r1.ru_maxrss / 1024.0);
+           img.width, img.height, mp, (long long)n, 1000 * t[repeat / 2], 1000 * t[0],
+           1000 * t[repeat / 2] / mp, 1000 * cpu / repeat, r1.ru_maxrss / 1024.0);
     free(t);
     bs_image_free(&img);
     return 0;
@@ -282,8 +299,10 @@ static int bench_limit(const char *image, double cell_size) {
     double t = now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("limit %dx%d (%.0f MP, %.0f MB of RGB): %lld cells (cell_size %.0f) in %.1f s, peak RSS %.0f MB\n", side, side,
-           side * (double)side / 1e6, side * (double)side * 3 / 1e6, (long long)d.n, d.cell_size, t, ru.ru_maxrss / 1024.0);
+    printf("limit %dx%d (%.0f MP, %.0f MB of RGB): %lld cells (cell_size %.0f) in %.1f s, peak RSS "
+           "%.0f MB\n",
+           side, side, side * (double)side / 1e6, side * (double)side * 3 / 1e6, (long long)d.n,
+           d.cell_size, t, ru.ru_maxrss / 1024.0);
     bs_cells_free(&d);
     int rc = bs_cells_detect(big, side, side + 1, NULL, &d);
     printf("limit %dx%d: %s\n", side, side + 1, rc ? bs_error_message() : "accepted (wrong)");
@@ -293,22 +312,33 @@ static int bench_limit(const char *image, double cell_size) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_cells bccd|aria|time|limit PATH [--resize F] [--overlay DIR] [--limit N] "
-                        "[--list] [--repeat N] [--threads N] [--cell-size PX] [--tile WxH]\n");
+        fprintf(
+            stderr,
+            "usage: bench_cells bccd|aria|time|limit PATH [--resize F] [--overlay DIR] [--limit N] "
+            "[--list] [--repeat N] [--threads N] [--cell-size PX] [--tile WxH]\n");
         return 2;
     }
     double f = 1, cell_size = 0;
     const char *ovl = NULL;
     int limit = 0, list = 0, repeat = 10, threads = 2, tw = 0, th = 0;
     for (int i = 3; i < argc; i++) {
-        if (!strcmp(argv[i], "--resize") && i + 1 < argc) f = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--overlay") && i + 1 < argc) ovl = argv[++i];
-        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--cell-size") && i + 1 < argc) cell_size = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--list")) list++;
-        else if (!strcmp(argv[i], "--tile") && i + 1 < argc && sscanf(argv[i + 1], "%dx%d", &tw, &th) == 2) i++;
+        if (!strcmp(argv[i], "--resize") && i + 1 < argc)
+            f = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--overlay") && i + 1 < argc)
+            ovl = argv[++i];
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
+            limit = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+            repeat = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cell-size") && i + 1 < argc)
+            cell_size = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--list"))
+            list++;
+        else if (!strcmp(argv[i], "--tile") && i + 1 < argc &&
+                 sscanf(argv[i + 1], "%dx%d", &tw, &th) == 2)
+            i++;
         else {
             fprintf(stderr, "bench_cells: unknown option %s\n", argv[i]);
             return 2;
@@ -316,7 +346,7 @@ int main(int argc, char **argv) {
     }
     if (bs_image_init(argv[0], threads)) die("libvips");
     if (f <= 0 || repeat < 1) return 2;
-    int rc = !strcmp(argv[1], "bccd")   ? bench_bccd(argv[2], f, ovl, limit, list, cell_size)
+    int rc = !strcmp(argv[1], "bccd")    ? bench_bccd(argv[2], f, ovl, limit, list, cell_size)
              : !strcmp(argv[1], "aria")  ? bench_aria(argv[2], ovl, limit, list)
              : !strcmp(argv[1], "limit") ? bench_limit(argv[2], cell_size)
                                          : bench_time(argv[2], f, repeat, tw, th, ovl);

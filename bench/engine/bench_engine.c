@@ -65,8 +65,8 @@ int main(int argc, char **argv) {
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("{\"images_per_s\":%.4f,\"peak_rss_mb\":%.1f,\"runs\":%d,\"load_s\":%.3f}\n", runs * batch / el,
-           (double)ru.ru_maxrss / 1024.0, runs, load);
+    printf("{\"images_per_s\":%.4f,\"peak_rss_mb\":%.1f,\"runs\":%d,\"load_s\":%.3f}\n",
+           runs * batch / el, (double)ru.ru_maxrss / 1024.0, runs, load);
     bs_engine_free(e);
     free(x);
     return 0;

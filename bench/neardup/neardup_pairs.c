@@ -60,13 +60,15 @@ int main(int argc, char **argv) {
         double sc, fi;
         int dx, dy;
         if (!fgets(line, sizeof line, pf)) return 1;
-        while (fscanf(pf, "%lf %lf %4095s %4095s %d %d", &sc, &fi, a, b, &dx, &dy) == 6 && np < 1000000) {
+        while (fscanf(pf, "%lf %lf %4095s %4095s %d %d", &sc, &fi, a, b, &dx, &dy) == 6 &&
+               np < 1000000) {
             int64_t ia = -1, ib = -1;
             for (size_t i = 0; i < n; i++) {
                 if (!strcmp(paths[i], a)) ia = (int64_t)i;
                 if (!strcmp(paths[i], b)) ib = (int64_t)i;
             }
-            if (ia >= 0 && ib >= 0) pairs[np++] = (bs_neardup_pair){.a = ia, .b = ib, .score = sc, .dx = dx, .dy = dy};
+            if (ia >= 0 && ib >= 0)
+                pairs[np++] = (bs_neardup_pair){.a = ia, .b = ib, .score = sc, .dx = dx, .dy = dy};
         }
         fclose(pf);
     } else if (bs_neardup_find(th, (int64_t)n, thr, &pairs, &np))
@@ -74,12 +76,13 @@ int main(int argc, char **argv) {
     double t2 = bs_now();
     printf("score\tfine\ta\tb\tdx\tdy\n");
     for (int64_t p = 0; p < np; p++) {
-        double f = bs_neardup_verify(fine + pairs[p].a * BS_NEARDUP_FINE_FLOATS,
-                                     fine + pairs[p].b * BS_NEARDUP_FINE_FLOATS, pairs[p].dx, pairs[p].dy);
-        printf("%.4f\t%.4f\t%s\t%s\t%d\t%d\n", pairs[p].score, f, paths[pairs[p].a], paths[pairs[p].b],
-               pairs[p].dx, pairs[p].dy);
+        double f =
+            bs_neardup_verify(fine + pairs[p].a * BS_NEARDUP_FINE_FLOATS,
+                              fine + pairs[p].b * BS_NEARDUP_FINE_FLOATS, pairs[p].dx, pairs[p].dy);
+        printf("%.4f\t%.4f\t%s\t%s\t%d\t%d\n", pairs[p].score, f, paths[pairs[p].a],
+               paths[pairs[p].b], pairs[p].dx, pairs[p].dy);
     }
-    fprintf(stderr, "%zu images: thumbnails %.1f s, search %.1f s, verify %.1f s, %lld pairs\n", n, t1 - t0,
-            t2 - t1, bs_now() - t2, (long long)np);
+    fprintf(stderr, "%zu images: thumbnails %.1f s, search %.1f s, verify %.1f s, %lld pairs\n", n,
+            t1 - t0, t2 - t1, bs_now() - t2, (long long)np);
     return 0;
 }

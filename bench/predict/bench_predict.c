@@ -33,15 +33,13 @@ static double since_process_start(void) {
         fclose(fp);
         char *p = buf;
         for (int field = 1; *p && field < 22; p++)
-            if (*p == ' ')
-                field++;
+            if (*p == ' ') field++;
         start = strtoull(p, NULL, 10);
     }
     FILE *up = fopen("/proc/uptime", "r");
     double uptime = 0;
     if (up) {
-        if (fscanf(up, "%lf", &uptime) != 1)
-            uptime = 0;
+        if (fscanf(up, "%lf", &uptime) != 1) uptime = 0;
         fclose(up);
     }
     return uptime - (double)start / 100.0; /* USER_HZ = 100 on Linux */
@@ -70,11 +68,9 @@ int main(int argc, char **argv) {
     printf("open_s %.3f\nfirst_s %.3f\ncold_s %.3f\n", t1 - t0, t2 - t1, cold);
     double t3 = now();
     for (int i = 0; i < repeat; i++)
-        if (blastscan_classify_file(bs, argv[4], &r))
-            return 1;
+        if (blastscan_classify_file(bs, argv[4], &r)) return 1;
     double t4 = now();
-    if (repeat > 0)
-        printf("single_ips %.2f\n", repeat / (t4 - t3));
+    if (repeat > 0) printf("single_ips %.2f\n", repeat / (t4 - t3));
     int n = 0, ood = 0;
     for (int i = 4; i < argc; i++, n++) {
         if (blastscan_classify_file(bs, argv[i], &r)) {

@@ -76,8 +76,8 @@ typedef struct blastscan_field {
     size_t confident_blasts; /* positive, probability >= min_probability, in distribution */
     double blast_percent;    /* 100·blasts/n_cells; NaN without cells */
     double blast_percent_lo, blast_percent_hi; /* 95 % Wilson interval */
-    int all_suspected;       /* 1: confident_blasts >= min_blasts */
-    double cell_size;        /* the white-cell diameter used, pixels */
+    int all_suspected;                         /* 1: confident_blasts >= min_blasts */
+    double cell_size;                          /* the white-cell diameter used, pixels */
 } blastscan_field;
 
 typedef struct blastscan_cells_options {

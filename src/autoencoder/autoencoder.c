@@ -30,10 +30,10 @@ void bs_sae_options_default(bs_sae_options *o) {
 
 const char *bs_sae_stop_name(bs_sae_stop s) {
     switch (s) {
-    case BS_SAE_STOP_EPOCHS: return "maximum epochs reached";
-    case BS_SAE_STOP_MIN_GRAD: return "minimum gradient reached";
-    case BS_SAE_STOP_GOAL: return "performance goal met";
-    case BS_SAE_STOP_CALLER: return "stopped by caller";
+        case BS_SAE_STOP_EPOCHS: return "maximum epochs reached";
+        case BS_SAE_STOP_MIN_GRAD: return "minimum gradient reached";
+        case BS_SAE_STOP_GOAL: return "performance goal met";
+        case BS_SAE_STOP_CALLER: return "stopped by caller";
     }
     return "unknown";
 }
@@ -44,8 +44,8 @@ bs_sae *bs_sae_alloc(int64_t d, int64_t h) {
     m->d = d;
     m->h = h;
     size_t bytes;
-    if (bs_mul_size((size_t)sae_nparams(d, h), sizeof(float), &bytes) || !(m->w = bs_malloc(bytes)) ||
-        bs_mapminmax_alloc(&m->mm, d)) {
+    if (bs_mul_size((size_t)sae_nparams(d, h), sizeof(float), &bytes) ||
+        !(m->w = bs_malloc(bytes)) || bs_mapminmax_alloc(&m->mm, d)) {
         bs_sae_free(m);
         return NULL;
     }
@@ -68,21 +68,23 @@ static int check_rows(int64_t n_total, const int64_t *rows, int64_t n_rows) {
     if (!rows) return 0;
     for (int64_t i = 0; i < n_rows; i++)
         if (rows[i] < 0 || rows[i] >= n_total)
-            return bs_error("row index %lld (entry %lld of the list) is outside 0..%lld", (long long)rows[i],
-                            (long long)i, (long long)n_total - 1);
+            return bs_error("row index %lld (entry %lld of the list) is outside 0..%lld",
+                            (long long)rows[i], (long long)i, (long long)n_total - 1);
     return 0;
 }
 
 static int check_options(const bs_sae_options *o) {
     if (o->hidden < 1 || o->hidden > BS_SAE_MAX_DIM)
-        return bs_error("autoencoder: hidden size must be in 1..%lld, not %lld", (long long)BS_SAE_MAX_DIM,
-                        (long long)o->hidden);
+        return bs_error("autoencoder: hidden size must be in 1..%lld, not %lld",
+                        (long long)BS_SAE_MAX_DIM, (long long)o->hidden);
     if (o->max_epochs < 0) return bs_error("autoencoder: epochs must be >= 0");
-    if (!(o->l2 >= 0) || !isfinite(o->l2)) return bs_error("autoencoder: L2 regularisation must be finite and >= 0");
+    if (!(o->l2 >= 0) || !isfinite(o->l2))
+        return bs_error("autoencoder: L2 regularisation must be finite and >= 0");
     if (!(o->sparsity >= 0) || !isfinite(o->sparsity))
         return bs_error("autoencoder: sparsity regularisation must be finite and >= 0");
     if (!(o->proportion > 0 && o->proportion < 1))
-        return bs_error("autoencoder: sparsity proportion must be in (0, 1), not %g", o->proportion);
+        return bs_error("autoencoder: sparsity proportion must be in (0, 1), not %g",
+                        o->proportion);
     if (!(o->min_grad >= 0)) return bs_error("autoencoder: min_grad must be >= 0");
     if (o->precision != BS_SAE_FLOAT32 && o->precision != BS_SAE_FLOAT64)
         return bs_error("autoencoder: unknown precision %d", (int)o->precision);
@@ -100,7 +102,8 @@ static int on_epoch(void *user, const bs_sae_epoch *e) {
     return fw->opt->on_epoch ? fw->opt->on_epoch(fw->opt->user, e) : 0;
 }
 
-static int obj_eval(void *ctx, const double *w, const double *p, double t, double *perf, double *grad) {
+static int obj_eval(void *ctx, const double *w, const double *p, double t, double *perf,
+                    double *grad) {
     return bs_sae_objective_eval(ctx, w, p, t, perf, grad);
 }
 
@@ -112,11 +115,13 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
     int64_t n = rows ? n_rows : n_total, d = n_features;
     if (check_options(opt)) return NULL;
     if (n < 1 || d < 1) {
-        bs_error("autoencoder: nothing to fit (%lld samples × %lld features)", (long long)n, (long long)d);
+        bs_error("autoencoder: nothing to fit (%lld samples × %lld features)", (long long)n,
+                 (long long)d);
         return NULL;
     }
     if (d > BS_SAE_MAX_DIM) {
-        bs_error("autoencoder: %lld features is more than the %lld supported", (long long)d, (long long)BS_SAE_MAX_DIM);
+        bs_error("autoencoder: %lld features is more than the %lld supported", (long long)d,
+                 (long long)BS_SAE_MAX_DIM);
         return NULL;
     }
     if (check_rows(n_total, rows, n_rows)) return NULL;
@@ -134,7 +139,9 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
     bs_mapminmax_free(&m->mm);
     sae_objective *obj = NULL;
     double *w = NULL;
-    if (dist ? bs_mapminmax_fit_dist(&m->mm, x, d, rows, n) : bs_mapminmax_fit(&m->mm, x, d, rows, n)) goto fail;
+    if (dist ? bs_mapminmax_fit_dist(&m->mm, x, d, rows, n)
+             : bs_mapminmax_fit(&m->mm, x, d, rows, n))
+        goto fail;
     sae_hyper hp = {opt->l2, opt->sparsity, opt->proportion, SAE_TERM_ALL};
     if (!(obj = bs_sae_objective_new(opt->precision, x, d, rows, n, h, &m->mm, &hp))) goto fail;
     if (dist && bs_sae_objective_distribute(obj, n_global)) goto fail;
@@ -190,8 +197,8 @@ fail:
 static int check_input(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
                        const int64_t *rows, int64_t n_rows, int64_t *n) {
     if (n_features != m->d)
-        return bs_error("autoencoder: the model expects %lld features, the data has %lld", (long long)m->d,
-                        (long long)n_features);
+        return bs_error("autoencoder: the model expects %lld features, the data has %lld",
+                        (long long)m->d, (long long)n_features);
     *n = rows ? n_rows : n_total;
     if (*n < 0) return bs_error("autoencoder: negative row count");
     if (*n == 0) return 0;
@@ -204,11 +211,13 @@ int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_fe
     int64_t n;
     if (check_input(m, x, n_total, n_features, rows, n_rows, &n)) return -1;
     if (n == 0) return 0;
-    return bs_sae_encode_f(x, m->d, rows, n, m->h, &m->mm, m->w, m->w + sae_off_b1(m->d, m->h), out);
+    return bs_sae_encode_f(x, m->d, rows, n, m->h, &m->mm, m->w, m->w + sae_off_b1(m->d, m->h),
+                           out);
 }
 
-int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
-                                const int64_t *rows, int64_t n_rows, double *err) {
+int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total,
+                                int64_t n_features, const int64_t *rows, int64_t n_rows,
+                                double *err) {
     int64_t n;
     if (check_input(m, x, n_total, n_features, rows, n_rows, &n)) return -1;
     if (n == 0) return 0;

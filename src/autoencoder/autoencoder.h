@@ -45,16 +45,16 @@ typedef struct bs_sae_epoch {
 typedef int (*bs_sae_epoch_fn)(void *user, const bs_sae_epoch *e);
 
 typedef struct bs_sae_options {
-    int64_t hidden;     /* H, hidden units (required, >= 1) */
-    int max_epochs;     /* MaxEpochs, default 750 */
-    double l2;          /* L2WeightRegularization λ, default 0.001 */
-    double sparsity;    /* SparsityRegularization β, default 1 */
-    double proportion;  /* SparsityProportion ρ in (0, 1), default 0.05 */
-    double min_grad;    /* stop when |∇perf| <= min_grad, default 1e-6 */
-    uint64_t seed;      /* seeds the U(-0.01, 0.01) initialisation */
+    int64_t hidden;             /* H, hidden units (required, >= 1) */
+    int max_epochs;             /* MaxEpochs, default 750 */
+    double l2;                  /* L2WeightRegularization λ, default 0.001 */
+    double sparsity;            /* SparsityRegularization β, default 1 */
+    double proportion;          /* SparsityProportion ρ in (0, 1), default 0.05 */
+    double min_grad;            /* stop when |∇perf| <= min_grad, default 1e-6 */
+    uint64_t seed;              /* seeds the U(-0.01, 0.01) initialisation */
     bs_sae_precision precision; /* default BS_SAE_FLOAT32 */
-    int progress;       /* nonzero: progress bar on stderr (only when it is a terminal) */
-    bs_sae_epoch_fn on_epoch; /* optional per-epoch trace */
+    int progress;               /* nonzero: progress bar on stderr (only when it is a terminal) */
+    bs_sae_epoch_fn on_epoch;   /* optional per-epoch trace */
     void *user;
     /* Data-parallel training under an MPI job (core/dist.h): the rows given to bs_sae_fit are
      * this rank's shard (at least one row per rank), every rank calls bs_sae_fit together,
@@ -67,8 +67,8 @@ typedef struct bs_sae_options {
 
 /* What training did (optional output of bs_sae_fit). */
 typedef struct bs_sae_fit_info {
-    int epochs;          /* iterations run */
-    int accepted;        /* of which accepted steps */
+    int epochs;   /* iterations run */
+    int accepted; /* of which accepted steps */
     double perf, grad_norm;
     bs_sae_stop stop;
     double seconds;
@@ -91,8 +91,9 @@ int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_fe
  * err (n_rows values): the mean over features of the squared difference between a row and its
  * reconstruction (decoder output mapped back through mapminmax), in original feature units —
  * the error term of the loss for that row alone. Used to flag inputs unlike the training data. */
-int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
-                                const int64_t *rows, int64_t n_rows, double *err);
+int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total,
+                                int64_t n_features, const int64_t *rows, int64_t n_rows,
+                                double *err);
 
 /* The AE file (docs/autoencoder-format.md): written atomically, validated on load. */
 int bs_sae_save(const bs_sae *m, const char *path);

@@ -26,7 +26,8 @@ void bs_mapminmax_free(bs_mapminmax *m) {
     m->xoffset = m->gain = NULL;
 }
 
-static int fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n, int dist) {
+static int fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n,
+               int dist) {
     if (n < 1) return bs_error("mapminmax: no training rows");
     if (bs_check_finite(x, d, rows, n)) return -1;
     if (bs_mapminmax_alloc(m, d)) return -1;
@@ -62,7 +63,8 @@ int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *
     return fit(m, x, d, rows, n, 0);
 }
 
-int bs_mapminmax_fit_dist(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n) {
+int bs_mapminmax_fit_dist(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows,
+                          int64_t n) {
     return fit(m, x, d, rows, n, 1);
 }
 

@@ -20,7 +20,8 @@ typedef struct bs_mapminmax {
 int bs_mapminmax_fit(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n);
 /* The same over every rank's rows of an MPI job (min and max reduced exactly, so the settings
  * equal a single-process fit on the union); every rank must call it. */
-int bs_mapminmax_fit_dist(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows, int64_t n);
+int bs_mapminmax_fit_dist(bs_mapminmax *m, const float *x, int64_t d, const int64_t *rows,
+                          int64_t n);
 int bs_mapminmax_alloc(bs_mapminmax *m, int64_t d);
 void bs_mapminmax_free(bs_mapminmax *m);
 

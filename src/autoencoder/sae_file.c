@@ -86,8 +86,7 @@ static int read_header(bs_creader *r, sae_header *hd) {
     hd->o.min_grad = bs_creader_f64(r);
     hd->perf = bs_creader_f64(r);
     hd->grad_norm = bs_creader_f64(r);
-    if (r->failed)
-        return -1;
+    if (r->failed) return -1;
     if (hd->d < 1 || hd->h < 1 || hd->d > SAE_MAX_DIM || hd->h > SAE_MAX_DIM)
         return bs_error("%s: corrupt header (%llu features, %llu hidden units)", r->name,
                         (unsigned long long)hd->d, (unsigned long long)hd->h);
@@ -99,22 +98,18 @@ static int read_header(bs_creader *r, sae_header *hd) {
 static int check_options(const sae_header *hd, const char *name) {
     const bs_sae_options *o = &hd->o;
     if (o->max_epochs < 0 || hd->epochs > (uint32_t)o->max_epochs || hd->accepted > hd->epochs ||
-        hd->stop > BS_SAE_STOP_CALLER || !(o->l2 >= 0) || !isfinite(o->l2) ||
-        !(o->sparsity >= 0) || !isfinite(o->sparsity) ||
-        !(o->proportion > 0 && o->proportion < 1) || !(o->min_grad >= 0) || hd->n_train < 1 ||
-        hd->n_train > INT64_MAX)
+        hd->stop > BS_SAE_STOP_CALLER || !(o->l2 >= 0) || !isfinite(o->l2) || !(o->sparsity >= 0) ||
+        !isfinite(o->sparsity) || !(o->proportion > 0 && o->proportion < 1) ||
+        !(o->min_grad >= 0) || hd->n_train < 1 || hd->n_train > INT64_MAX)
         return bs_error("%s: corrupt header (training parameters out of range)", name);
     return 0;
 }
 
 /* mapminmax: d offsets, then d gains (finite, gain > 0). */
 static int read_scaling(bs_creader *r, bs_sae *m) {
-    for (int64_t j = 0; j < m->d; j++)
-        m->mm.xoffset[j] = bs_creader_f64(r);
-    for (int64_t j = 0; j < m->d; j++)
-        m->mm.gain[j] = bs_creader_f64(r);
-    if (r->failed)
-        return -1;
+    for (int64_t j = 0; j < m->d; j++) m->mm.xoffset[j] = bs_creader_f64(r);
+    for (int64_t j = 0; j < m->d; j++) m->mm.gain[j] = bs_creader_f64(r);
+    if (r->failed) return -1;
     for (int64_t j = 0; j < m->d; j++)
         if (!isfinite(m->mm.xoffset[j]) || !isfinite(m->mm.gain[j]) || !(m->mm.gain[j] > 0))
             return bs_error("%s: corrupt scaling for feature %lld", r->name, (long long)j);
@@ -125,8 +120,7 @@ static int read_weights(bs_creader *r, bs_sae *m) {
     int64_t np = sae_nparams(m->d, m->h);
     for (int64_t i = 0; i < np; i++) {
         float v = bs_creader_f32(r);
-        if (r->failed)
-            return -1;
+        if (r->failed) return -1;
         if (!isfinite(v))
             return bs_error("%s: non-finite weight at parameter %lld", r->name, (long long)i);
         m->w[i] = v;
@@ -146,8 +140,7 @@ bs_sae *bs_sae_parse(const unsigned char *buf, size_t len, const char *name) {
                           (unsigned long long)hd.h);
     int rc = why ? bs_container_expect_length(name, len, want, why) : -1;
     free(why);
-    if (rc || bs_container_verify(buf, len, name) || check_options(&hd, name))
-        return NULL;
+    if (rc || bs_container_verify(buf, len, name) || check_options(&hd, name)) return NULL;
     bs_sae *m = bs_sae_alloc((int64_t)hd.d, (int64_t)hd.h);
     if (!m) {
         bs_error_prefix("%s: ", name);
@@ -170,8 +163,7 @@ bs_sae *bs_sae_parse(const unsigned char *buf, size_t len, const char *name) {
 bs_sae *bs_sae_load(const char *path) {
     unsigned char *buf;
     size_t len;
-    if (bs_read_file(path, SAE_MAX_FILE, &buf, &len))
-        return NULL;
+    if (bs_read_file(path, SAE_MAX_FILE, &buf, &len)) return NULL;
     bs_sae *m = bs_sae_parse(buf, len, path);
     free(buf);
     return m;

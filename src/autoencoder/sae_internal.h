@@ -11,8 +11,8 @@ struct bs_sae {
     int64_t d, h, n_train;
     bs_sae_options opt; /* as trained; callbacks cleared */
     bs_sae_fit_info info;
-    bs_mapminmax mm;    /* scaling of the training rows */
-    float *w;           /* sae_nparams(d, h) floats: [W1 | b1 | W2 | b2] */
+    bs_mapminmax mm; /* scaling of the training rows */
+    float *w;        /* sae_nparams(d, h) floats: [W1 | b1 | W2 | b2] */
 };
 
 /* An empty model with storage for d features and h hidden units. */

@@ -28,7 +28,8 @@
  * logsig is 0 or 1 to float precision anyway. NaN in, NaN out (a diverging trial step must
  * give a NaN perf, which SCG rejects). */
 static inline float logsig_f32(float x) {
-    float t = x == x ? -x : 0.0f; /* NaN: computed on 0 (no undefined int conversion), returned as NaN */
+    float t =
+        x == x ? -x : 0.0f; /* NaN: computed on 0 (no undefined int conversion), returned as NaN */
     t = t > 88.0f ? 88.0f : t;
     t = t < -88.0f ? -88.0f : t;
     const float shifter = 12582912.0f; /* 1.5·2^23: adding it rounds to an integer */
@@ -58,20 +59,23 @@ static int gemm_f32(char ta, char tb, int64_t m, int64_t n, int64_t k, float alp
                     int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
     dnnl_status_t st = dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     if (st != dnnl_success)
-        return bs_error("autoencoder: dnnl_sgemm(%c%c, %lld×%lld×%lld) failed with status %d", ta, tb,
-                        (long long)m, (long long)n, (long long)k, (int)st);
+        return bs_error("autoencoder: dnnl_sgemm(%c%c, %lld×%lld×%lld) failed with status %d", ta,
+                        tb, (long long)m, (long long)n, (long long)k, (int)st);
     return 0;
 }
 
 /* The same contract as dnnl_sgemm (row-major C = alpha·op(A)·op(B) + beta·C), in double. */
-static int gemm_f64(char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha, const double *a,
-                    int64_t lda, const double *b, int64_t ldb, double beta, double *c, int64_t ldc) {
+static int gemm_f64(char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha,
+                    const double *a, int64_t lda, const double *b, int64_t ldb, double beta,
+                    double *c, int64_t ldc) {
     const int at = ta == 'T' || ta == 't', bt = tb == 'T' || tb == 't';
 #pragma omp parallel for schedule(static) if (m * n * k >= (1 << 18))
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             double s = 0;
-            for (int64_t l = 0; l < k; l++) s += (at ? a[l * lda + i] : a[i * lda + l]) * (bt ? b[j * ldb + l] : b[l * ldb + j]);
+            for (int64_t l = 0; l < k; l++)
+                s +=
+                    (at ? a[l * lda + i] : a[i * lda + l]) * (bt ? b[j * ldb + l] : b[l * ldb + j]);
             c[i * ldc + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * ldc + j]);
         }
     return 0;
@@ -109,10 +113,11 @@ struct sae_objective {
 };
 
 sae_objective *bs_sae_objective_new(bs_sae_precision prec, const float *x, int64_t d,
-                                 const int64_t *rows, int64_t n, int64_t h, const bs_mapminmax *mm,
-                                 const sae_hyper *hp) {
+                                    const int64_t *rows, int64_t n, int64_t h,
+                                    const bs_mapminmax *mm, const sae_hyper *hp) {
     if (n < 1 || d < 1 || h < 1) {
-        bs_error("autoencoder: need at least one sample, feature and hidden unit (n=%lld, d=%lld, h=%lld)",
+        bs_error("autoencoder: need at least one sample, feature and hidden unit (n=%lld, d=%lld, "
+                 "h=%lld)",
                  (long long)n, (long long)d, (long long)h);
         return NULL;
     }
@@ -124,8 +129,10 @@ sae_objective *bs_sae_objective_new(bs_sae_precision prec, const float *x, int64
     if (!o) return NULL;
     o->prec = prec;
     o->hp = *hp;
-    if (prec == BS_SAE_FLOAT64) o->d = ws_new_d(x, d, rows, n, h, mm, hp);
-    else o->f = ws_new_f(x, d, rows, n, h, mm, hp);
+    if (prec == BS_SAE_FLOAT64)
+        o->d = ws_new_d(x, d, rows, n, h, mm, hp);
+    else
+        o->f = ws_new_f(x, d, rows, n, h, mm, hp);
     if (!o->d && !o->f) {
         free(o);
         return NULL;
@@ -138,9 +145,10 @@ int bs_sae_objective_distribute(sae_objective *o, int64_t n_global) {
     return o->d ? ws_distribute_d(o->d, n_global, &o->hp) : ws_distribute_f(o->f, n_global, &o->hp);
 }
 
-int bs_sae_objective_eval(sae_objective *o, const double *w, const double *p, double t, double *perf,
-                       double *grad) {
-    int rc = o->d ? ws_forward_d(o->d, &o->hp, w, p, t, perf) : ws_forward_f(o->f, &o->hp, w, p, t, perf);
+int bs_sae_objective_eval(sae_objective *o, const double *w, const double *p, double t,
+                          double *perf, double *grad) {
+    int rc = o->d ? ws_forward_d(o->d, &o->hp, w, p, t, perf)
+                  : ws_forward_f(o->f, &o->hp, w, p, t, perf);
     if (rc || !grad) return rc;
     return bs_sae_objective_grad_last(o, grad);
 }
@@ -157,7 +165,7 @@ void bs_sae_objective_free(sae_objective *o) {
 }
 
 int bs_sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
-                 const bs_mapminmax *mm, const float *w1, const float *b1, float *out) {
+                    const bs_mapminmax *mm, const float *w1, const float *b1, float *out) {
     enum { CHUNK = 2048 }; /* rows scaled at a time: bounds the scratch memory */
     int64_t rows_per = n < CHUNK ? n : CHUNK;
     float *xs = alloc_f(rows_per * d, sizeof(float));
@@ -179,8 +187,8 @@ int bs_sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, i
     return 0;
 }
 
-int bs_sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
-                               const bs_mapminmax *mm, const float *w, double *err) {
+int bs_sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows, int64_t n,
+                                  int64_t h, const bs_mapminmax *mm, const float *w, double *err) {
     enum { CHUNK = 256 }; /* rows at a time: bounds the scratch memory */
     int64_t rows_per = n < CHUNK ? n : CHUNK;
     float *xs = alloc_f(rows_per * d, sizeof(float)), *a1 = alloc_f(rows_per * h, sizeof(float)),
@@ -188,10 +196,12 @@ int bs_sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows
     double *range2 = alloc_f(d, sizeof(double));
     int rc = (xs && a1 && a2 && range2) ? 0 : -1;
     for (int64_t j = 0; j < d && rc == 0; j++) range2[j] = 1.0 / (mm->gain[j] * mm->gain[j]);
-    const float *w1 = w, *b1 = w + sae_off_b1(d, h), *w2 = w + sae_off_w2(d, h), *b2 = w + sae_off_b2(d, h);
+    const float *w1 = w, *b1 = w + sae_off_b1(d, h), *w2 = w + sae_off_w2(d, h),
+                *b2 = w + sae_off_b2(d, h);
     for (int64_t i0 = 0; i0 < n && rc == 0; i0 += rows_per) {
         int64_t m = n - i0 < rows_per ? n - i0 : rows_per;
-        for (int64_t i = 0; i < m; i++) bs_mapminmax_apply_f(mm, x + (rows ? rows[i0 + i] : i0 + i) * d, xs + i * d);
+        for (int64_t i = 0; i < m; i++)
+            bs_mapminmax_apply_f(mm, x + (rows ? rows[i0 + i] : i0 + i) * d, xs + i * d);
         /* A1 (m × h) = logsig(Xs · W1ᵀ + b1); A2 (m × d) = logsig(A1 · W2ᵀ + b2) */
         rc = gemm_f32('N', 'T', m, h, d, 1, xs, d, w1, d, 0, a1, h);
         for (int64_t i = 0; i < m && rc == 0; i++) k_encode_row_f(a1 + i * h, b1, h);

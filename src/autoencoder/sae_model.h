@@ -38,8 +38,8 @@ static inline int64_t sae_off_b2(int64_t d, int64_t h) { return 2 * h * d + h; }
 /* Training set: rows[0..n) of the ld = d column matrix x (rows == NULL: rows 0..n), scaled
  * with mm (which the objective does not own; it must outlive it). */
 sae_objective *bs_sae_objective_new(bs_sae_precision prec, const float *x, int64_t d,
-                                 const int64_t *rows, int64_t n, int64_t h, const bs_mapminmax *mm,
-                                 const sae_hyper *hp);
+                                    const int64_t *rows, int64_t n, int64_t h,
+                                    const bs_mapminmax *mm, const sae_hyper *hp);
 /* Data-parallel training: this objective's rows are this rank's shard of n_global rows in an
  * MPI job (core/dist.h). Every rank must call eval/grad_last in the same order with the same
  * w, p, t; each eval then makes one allreduce of h + 1 doubles (ρ̂ sums and SSE: the KL term
@@ -47,19 +47,19 @@ sae_objective *bs_sae_objective_new(bs_sae_precision prec, const float *x, int64
  * ranks see the perf and ∇perf of the whole training set. */
 int bs_sae_objective_distribute(sae_objective *o, int64_t n_global);
 /* perf (and ∇perf when grad != NULL) at w + t·p (p may be NULL when t == 0). */
-int bs_sae_objective_eval(sae_objective *o, const double *w, const double *p, double t, double *perf,
-                       double *grad);
+int bs_sae_objective_eval(sae_objective *o, const double *w, const double *p, double t,
+                          double *perf, double *grad);
 /* ∇perf at the point of the last eval, reusing its forward pass. */
 int bs_sae_objective_grad_last(sae_objective *o, double *grad);
 void bs_sae_objective_free(sae_objective *o);
 
 /* Encoder only: out (n × h) = logsig(mapminmax(x[rows]) · W1ᵀ + b1), float32 weights. */
 int bs_sae_encode_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
-                 const bs_mapminmax *mm, const float *w1, const float *b1, float *out);
+                    const bs_mapminmax *mm, const float *w1, const float *b1, float *out);
 
 /* Per-row reconstruction error in original feature units: err[i] (n) = Σ_j ((xs − a2)/gain)²/d,
  * the loss's error term for one row (w: float32 weights in the parameter layout). */
-int bs_sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
-                               const bs_mapminmax *mm, const float *w, double *err);
+int bs_sae_reconstruction_error_f(const float *x, int64_t d, const int64_t *rows, int64_t n,
+                                  int64_t h, const bs_mapminmax *mm, const float *w, double *err);
 
 #endif

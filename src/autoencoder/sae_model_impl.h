@@ -31,7 +31,7 @@ typedef struct FN(sae_ws) {
      * shard of n rows out of nglobal; sums over samples are combined across ranks. */
     int dist;
     int64_t nglobal;
-    double *red;    /* h + 1  ρ̂ sums and SSE, reduced together */
+    double *red; /* h + 1  ρ̂ sums and SSE, reduced together */
 } FN(sae_ws);
 
 /* z (h) ← logsig(z + b) */
@@ -55,7 +55,8 @@ KERNEL static double FN(k_decode_row)(R *restrict z, const R *restrict b, const 
 }
 
 /* a (d) ← dZ2 = c2·(xs − a)·a·(1 − a) */
-KERNEL static void FN(k_dz2_row)(R *restrict a, const R *restrict xs, const R *restrict c2, int64_t d) {
+KERNEL static void FN(k_dz2_row)(R *restrict a, const R *restrict xs, const R *restrict c2,
+                                 int64_t d) {
 #pragma omp simd
     for (int64_t j = 0; j < d; j++) {
         R v = a[j];
@@ -64,7 +65,8 @@ KERNEL static void FN(k_dz2_row)(R *restrict a, const R *restrict xs, const R *r
 }
 
 /* da (h) ← dZ1 = (da + csp)·a·(1 − a) */
-KERNEL static void FN(k_dz1_row)(R *restrict da, const R *restrict a, const R *restrict csp, int64_t h) {
+KERNEL static void FN(k_dz1_row)(R *restrict da, const R *restrict a, const R *restrict csp,
+                                 int64_t h) {
 #pragma omp simd
     for (int64_t j = 0; j < h; j++) da[j] = (da[j] + csp[j]) * a[j] * ((R)1 - a[j]);
 }
@@ -87,7 +89,7 @@ static void FN(colsum)(const R *M, int64_t n, int64_t m, double scale, double *o
 
 #define WBLOCK 16384
 /* wb = (R)(w + t·p); returns Σ wb² over the two weight matrices (not the biases). */
-static double FN(load_weights)(FN(sae_ws) *s, const double *w, const double *p, double t) {
+static double FN(load_weights)(FN(sae_ws) * s, const double *w, const double *p, double t) {
     const int64_t np = s->np, b1 = sae_off_b1(s->d, s->h), w2 = sae_off_w2(s->d, s->h),
                   b2 = sae_off_b2(s->d, s->h);
     R *wb = s->wb;
@@ -107,7 +109,7 @@ static double FN(load_weights)(FN(sae_ws) *s, const double *w, const double *p, 
     return sum;
 }
 
-static void FN(ws_free)(FN(sae_ws) *s) {
+static void FN(ws_free)(FN(sae_ws) * s) {
     if (!s) return;
     free(s->xs);
     free(s->wb);
@@ -131,8 +133,8 @@ static void *FN(alloc)(int64_t count, size_t size) {
     return bs_malloc(bytes ? bytes : 1);
 }
 
-static FN(sae_ws) *FN(ws_new)(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
-                              const bs_mapminmax *mm, const sae_hyper *hp) {
+static FN(sae_ws) * FN(ws_new)(const float *x, int64_t d, const int64_t *rows, int64_t n, int64_t h,
+                               const bs_mapminmax *mm, const sae_hyper *hp) {
     FN(sae_ws) *s = bs_calloc(1, sizeof *s);
     if (!s) return NULL;
     s->n = n;
@@ -145,8 +147,9 @@ static FN(sae_ws) *FN(ws_new)(const float *x, int64_t d, const int64_t *rows, in
         !(s->gb = FN(alloc)(s->np, sizeof(R))) || !(s->a1 = FN(alloc)(n * h, sizeof(R))) ||
         !(s->dz1 = FN(alloc)(n * h, sizeof(R))) || !(s->a2 = FN(alloc)(n * d, sizeof(R))) ||
         !(s->c2 = FN(alloc)(d, sizeof(R))) || !(s->csp = FN(alloc)(h, sizeof(R))) ||
-        !(s->range2 = FN(alloc)(d, sizeof(double))) || !(s->rowacc = FN(alloc)(n, sizeof(double))) ||
-        !(s->rho = FN(alloc)(h, sizeof(double))) || !(s->part = FN(alloc)(s->nblocks, sizeof(double)))) {
+        !(s->range2 = FN(alloc)(d, sizeof(double))) ||
+        !(s->rowacc = FN(alloc)(n, sizeof(double))) || !(s->rho = FN(alloc)(h, sizeof(double))) ||
+        !(s->part = FN(alloc)(s->nblocks, sizeof(double)))) {
         FN(ws_free)(s);
         return NULL;
     }
@@ -169,7 +172,7 @@ static FN(sae_ws) *FN(ws_new)(const float *x, int64_t d, const int64_t *rows, in
     return s;
 }
 
-static int FN(ws_forward)(FN(sae_ws) *s, const sae_hyper *hp, const double *w, const double *p,
+static int FN(ws_forward)(FN(sae_ws) * s, const sae_hyper *hp, const double *w, const double *p,
                           double t, double *perf) {
     const int64_t n = s->n, d = s->d, h = s->h;
     R *w1 = s->wb, *b1 = s->wb + sae_off_b1(d, h), *w2 = s->wb + sae_off_w2(d, h),
@@ -184,7 +187,8 @@ static int FN(ws_forward)(FN(sae_ws) *s, const sae_hyper *hp, const double *w, c
     /* A2 (n × d) = logsig(A1 (n × h) · W2ᵀ (h × d) + b2), SSE in original units */
     if (GEMM('N', 'T', n, d, h, 1, s->a1, h, w2, h, 0, s->a2, d)) return -1;
 #pragma omp parallel for schedule(static) if (n * d >= PAR_MIN)
-    for (int64_t i = 0; i < n; i++) s->rowacc[i] = FN(k_decode_row)(s->a2 + i * d, b2, s->xs + i * d, s->range2, d);
+    for (int64_t i = 0; i < n; i++)
+        s->rowacc[i] = FN(k_decode_row)(s->a2 + i * d, b2, s->xs + i * d, s->range2, d);
     double sse = 0;
     for (int64_t i = 0; i < n; i++) sse += s->rowacc[i];
     if (s->dist) {
@@ -215,7 +219,7 @@ static int FN(ws_forward)(FN(sae_ws) *s, const sae_hyper *hp, const double *w, c
     return 0;
 }
 
-static int FN(ws_backward)(FN(sae_ws) *s, const sae_hyper *hp, double *grad) {
+static int FN(ws_backward)(FN(sae_ws) * s, const sae_hyper *hp, double *grad) {
     const int64_t n = s->n, d = s->d, h = s->h, np = s->np;
     const int64_t ob1 = sae_off_b1(d, h), ow2 = sae_off_w2(d, h), ob2 = sae_off_b2(d, h);
     if (!s->have_forward) return bs_error("autoencoder: gradient requested without a forward pass");
@@ -230,7 +234,8 @@ static int FN(ws_backward)(FN(sae_ws) *s, const sae_hyper *hp, double *grad) {
     /* dA1 (n × h) = dZ2 (n × d) · W2 (d × h) + sparsity term */
     if (GEMM('N', 'N', n, h, d, 1, s->a2, d, w2, h, 0, s->dz1, h)) return -1;
     const double rho = hp->rho;
-    const double ks = (hp->terms & SAE_TERM_SPARSITY) ? 2 * hp->beta / ((double)d * (double)s->nglobal) : 0;
+    const double ks =
+        (hp->terms & SAE_TERM_SPARSITY) ? 2 * hp->beta / ((double)d * (double)s->nglobal) : 0;
     for (int64_t j = 0; j < h; j++) {
         double r = s->rho[j];
         int clipped = r < DBL_EPSILON || r > 1 - DBL_EPSILON;
@@ -273,14 +278,14 @@ static int FN(ws_backward)(FN(sae_ws) *s, const sae_hyper *hp, double *grad) {
 }
 
 /* Make the workspace one shard of a data-parallel fit over nglobal rows (see sae_model.h). */
-static int FN(ws_distribute)(FN(sae_ws) *s, int64_t nglobal, const sae_hyper *hp) {
+static int FN(ws_distribute)(FN(sae_ws) * s, int64_t nglobal, const sae_hyper *hp) {
     if (!(s->red = FN(alloc)(s->h + 1, sizeof(double)))) return -1;
     s->dist = 1;
     s->nglobal = nglobal;
     double mse = (hp->terms & SAE_TERM_MSE) ? 1.0 : 0.0;
-    for (int64_t j = 0; j < s->d; j++) s->c2[j] = (R)(-2.0 * mse * s->range2[j] / ((double)nglobal * (double)s->d));
+    for (int64_t j = 0; j < s->d; j++)
+        s->c2[j] = (R)(-2.0 * mse * s->range2[j] / ((double)nglobal * (double)s->d));
     return 0;
 }
 
 #undef FN
-

@@ -161,7 +161,8 @@ int bs_scg_minimize(int64_t n, double *w, const bs_scg_objective *obj, const bs_
         if (obj->eval(obj->ctx, w, p, alpha, &perf_t, NULL)) goto done;
         double cmp = 2 * delta * (perf - perf_t) / (mu * mu); /* Δ */
         if (cmp >= 0) {
-            if (obj->grad_last ? obj->grad_last(obj->ctx, rt) : obj->eval(obj->ctx, w, p, alpha, &perf_t, rt))
+            if (obj->grad_last ? obj->grad_last(obj->ctx, rt)
+                               : obj->eval(obj->ctx, w, p, alpha, &perf_t, rt))
                 goto done;
             pass_step(&rd, w, p, alpha, r, rt, sums); /* w = w'; sums = [gᵀg, gᵀg_old] */
             double beta = (epoch % n == 0) ? 0.0 : (sums[0] - sums[1]) / mu;

@@ -24,10 +24,10 @@ typedef struct bs_scg_objective {
 
 typedef struct bs_scg_options {
     int max_epochs;
-    double min_grad; /* stop when |∇perf| <= min_grad */
-    double goal;     /* stop when perf <= goal (MATLAB: 0) */
-    double sigma;    /* 5e-5 */
-    double lambda0;  /* 5e-7 */
+    double min_grad;          /* stop when |∇perf| <= min_grad */
+    double goal;              /* stop when perf <= goal (MATLAB: 0) */
+    double sigma;             /* 5e-5 */
+    double lambda0;           /* 5e-7 */
     bs_sae_epoch_fn on_epoch; /* optional, epochs 0..end */
     void *user;
 } bs_scg_options;

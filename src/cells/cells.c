@@ -32,13 +32,13 @@
 #define CELL_PER_RED 1.9     /* white-cell / red-cell diameter (BCCD boxes: 201 / 105 px) */
 #define MIN_NUCLEUS_PER_RED 0.45
 #define MIN_CELL_PER_RED 1.5
-#define WORK_CELL 56.0     /* white-cell diameter in working pixels */
-#define THUMB_SIDE 320     /* longer side of the thumbnail the nuclei are measured on */
-#define RED_SIDE 160       /* ... and of the one the red cells are measured on (both x4 when retried) */
-#define MIN_CELL_PX 8.0    /* below this a cell cannot be resolved: zero cells */
+#define WORK_CELL 56.0 /* white-cell diameter in working pixels */
+#define THUMB_SIDE 320 /* longer side of the thumbnail the nuclei are measured on */
+#define RED_SIDE 160   /* ... and of the one the red cells are measured on (both x4 when retried) */
+#define MIN_CELL_PX 8.0 /* below this a cell cannot be resolved: zero cells */
 #define MAX_WORK_PX (16 << 20)
-#define VIOLET_MARGIN 24   /* nucleus threshold at least median(B - G) + this */
-#define MAX_VIOLET 0.5     /* more of the field than this violet: not a smear */
+#define VIOLET_MARGIN 24 /* nucleus threshold at least median(B - G) + this */
+#define MAX_VIOLET 0.5   /* more of the field than this violet: not a smear */
 /* In white-cell diameters: the closing that joins the lobes of one nucleus, and the markers
  * of the split: a second nucleus must be this deep (distance-map maximum), stand this far
  * above the neck joining it to the first, and lie this far from it. */
@@ -60,10 +60,14 @@ void bs_cells_free(bs_cells *c) {
 
 /* Resize an RGB image by f with libvips into a new malloc'd buffer; `fast`: a linear
  * kernel (half the time of the default lanczos3 on a 5 MP field; enough to measure sizes). */
-static unsigned char *resize_rgb(const unsigned char *rgb, int w, int h, double f, int fast, int *ow, int *oh) {
-    VipsImage *in = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR), *out = NULL;
+static unsigned char *resize_rgb(const unsigned char *rgb, int w, int h, double f, int fast,
+                                 int *ow, int *oh) {
+    VipsImage *in = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR),
+              *out = NULL;
     unsigned char *res = NULL;
-    if (in && (f == 1 ? !vips_copy(in, &out, NULL) : !vips_resize(in, &out, f, "kernel", fast ? VIPS_KERNEL_LINEAR : VIPS_KERNEL_LANCZOS3, NULL))) {
+    if (in && (f == 1 ? !vips_copy(in, &out, NULL)
+                      : !vips_resize(in, &out, f, "kernel",
+                                     fast ? VIPS_KERNEL_LINEAR : VIPS_KERNEL_LANCZOS3, NULL))) {
         size_t len = 0;
         void *buf = vips_image_write_to_memory(out, &len);
         *ow = vips_image_get_width(out), *oh = vips_image_get_height(out);
@@ -103,7 +107,8 @@ static int violet_threshold(const unsigned char *rgb, size_t npx, short *v) {
 
 /* The red-cell diameter measured at most `side` pixels wide (the granulometry runs ~20
  * distance transforms), in pixels of the given image. */
-static double red_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h, int side) {
+static double red_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h,
+                           int side) {
     double f = fmin(1.0, (double)side / (w > h ? w : h));
     if (f == 1) return bs_cells_red_cell_diameter(rgb, violet, w, h);
     int sw = 0, sh = 0;
@@ -164,9 +169,9 @@ static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
 }
 
 typedef struct region {
-    int64_t nuc;         /* nucleus pixels */
-    double sx, sy;       /* sums of nucleus pixel coordinates */
-    int x0, y0, x1, y1;  /* box of the region (joined nucleus) */
+    int64_t nuc;        /* nucleus pixels */
+    double sx, sy;      /* sums of nucleus pixel coordinates */
+    int x0, y0, x1, y1; /* box of the region (joined nucleus) */
 } region;
 
 static int cmp_cell(const void *a, const void *b) {
@@ -195,14 +200,15 @@ static int segment(work *k) {
     int thr = violet_threshold(k->rgb, npx, k->v);
     for (size_t i = 0; i < npx; i++) nv += (k->nuc[i] = k->v[i] >= thr ? 255 : 0) != 0;
     if (nv > MAX_VIOLET * npx) return 0;
-    if (bs_cells_open(k->nuc, k->w, k->h, (int)lround(0.04 * k->cell)) || bs_cells_fill_holes(k->nuc, k->w, k->h))
+    if (bs_cells_open(k->nuc, k->w, k->h, (int)lround(0.04 * k->cell)) ||
+        bs_cells_fill_holes(k->nuc, k->w, k->h))
         return -1;
     memcpy(k->grp, k->nuc, npx);
-    if (bs_cells_close(k->grp, k->w, k->h, (int)lround(JOIN * k->cell)) || bs_cells_fill_holes(k->grp, k->w, k->h) ||
-        bs_cells_edt(k->grp, k->w, k->h, k->dt))
+    if (bs_cells_close(k->grp, k->w, k->h, (int)lround(JOIN * k->cell)) ||
+        bs_cells_fill_holes(k->grp, k->w, k->h) || bs_cells_edt(k->grp, k->w, k->h, k->dt))
         return -1;
-    int n = bs_cells_markers(k->dt, k->grp, k->w, k->h, SPLIT_DYNAMIC * k->cell, SPLIT_HEIGHT * k->cell,
-                             SPLIT_SEP * k->cell, k->lab);
+    int n = bs_cells_markers(k->dt, k->grp, k->w, k->h, SPLIT_DYNAMIC * k->cell,
+                             SPLIT_HEIGHT * k->cell, SPLIT_SEP * k->cell, k->lab);
     if (n <= 0) return n;
     for (size_t i = 0; i < npx; i++) k->dt[i] = -k->dt[i];
     if (bs_cells_watershed(k->dt, k->grp, k->w, k->h, k->lab)) return -1;
@@ -230,7 +236,8 @@ static int merge_lobes(region *reg, int n, double limit) {
     for (int a = 1; a <= n; a++)
         for (int b = a + 1; b <= n && reg[a].nuc; b++) {
             if (!reg[b].nuc) continue;
-            double dx = reg[a].sx / reg[a].nuc - reg[b].sx / reg[b].nuc, dy = reg[a].sy / reg[a].nuc - reg[b].sy / reg[b].nuc;
+            double dx = reg[a].sx / reg[a].nuc - reg[b].sx / reg[b].nuc,
+                   dy = reg[a].sy / reg[a].nuc - reg[b].sy / reg[b].nuc;
             if (dx * dx + dy * dy > limit * limit) continue;
             if (np == cap) {
                 pair *g = realloc(pr, sizeof *pr * (cap *= 2));
@@ -286,13 +293,14 @@ static int collect(const work *k, int n, int width, int height, bs_cells *out) {
         double cx = g->sx / g->nuc, cy = g->sy / g->nuc;
         double bx = (g->x0 + g->x1) / 2.0, by = (g->y0 + g->y1) / 2.0;
         double hw = fmax(g->x1 - g->x0, side) / 2 + pad, hh = fmax(g->y1 - g->y0, side) / 2 + pad;
-        double x0 = (bx - hw) / k->f, x1 = (bx + hw) / k->f, y0 = (by - hh) / k->f, y1 = (by + hh) / k->f;
+        double x0 = (bx - hw) / k->f, x1 = (bx + hw) / k->f, y0 = (by - hh) / k->f,
+               y1 = (by + hh) / k->f;
         bs_cell *c = &out->cells[out->n++];
         c->x = (cx + 0.5) / k->f - 0.5, c->y = (cy + 0.5) / k->f - 0.5;
         c->x0 = (int)fmax(0, floor(x0)), c->y0 = (int)fmax(0, floor(y0));
         c->x1 = (int)fmin(width, ceil(x1)), c->y1 = (int)fmin(height, ceil(y1));
-        c->edge = g->x0 == 0 || g->y0 == 0 || g->x1 == k->w || g->y1 == k->h || x0 < 0 || y0 < 0 || x1 > width ||
-                  y1 > height;
+        c->edge = g->x0 == 0 || g->y0 == 0 || g->x1 == k->w || g->y1 == k->h || x0 < 0 || y0 < 0 ||
+                  x1 > width || y1 > height;
         c->nucleus_area = (int64_t)llround(g->nuc / (k->f * k->f));
     }
     free(reg);
@@ -300,10 +308,12 @@ static int collect(const work *k, int n, int width, int height, bs_cells *out) {
     return 0;
 }
 
-int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_cells_params *p, bs_cells *out) {
+int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_cells_params *p,
+                    bs_cells *out) {
     if (!out) return bs_error("cells: no output");
     memset(out, 0, sizeof *out);
-    if (!rgb || width <= 0 || height <= 0) return bs_error("cells: invalid image (%dx%d)", width, height);
+    if (!rgb || width <= 0 || height <= 0)
+        return bs_error("cells: invalid image (%dx%d)", width, height);
     if ((int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
                         (long long)BS_IMAGE_MAX_PIXELS);
@@ -313,10 +323,12 @@ int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_ce
     out->cell_size = cell;
     /* Cells too small to resolve, or so large that no whole one fits: none to find. */
     int longer = width > height ? width : height;
-    if (cell < MIN_CELL_PX || width < MIN_CELL_PX || height < MIN_CELL_PX || cell > 4.0 * longer) return 0;
+    if (cell < MIN_CELL_PX || width < MIN_CELL_PX || height < MIN_CELL_PX || cell > 4.0 * longer)
+        return 0;
     work k = {0};
     k.f = fmin(1.0, WORK_CELL / cell);
-    if ((double)width * height * k.f * k.f > MAX_WORK_PX) k.f = sqrt((double)MAX_WORK_PX / ((double)width * height));
+    if ((double)width * height * k.f * k.f > MAX_WORK_PX)
+        k.f = sqrt((double)MAX_WORK_PX / ((double)width * height));
     k.cell = cell * k.f;
     k.rgb = resize_rgb(rgb, width, height, k.f, 1, &k.w, &k.h);
     if (!k.rgb) return -1;

@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 typedef struct bs_cell {
-    double x, y;            /* centre of the whole cell */
-    int x0, y0, x1, y1;     /* bounding box of the whole cell (nucleus and cytoplasm) */
-    int64_t nucleus_area;   /* pixels of stained nucleus */
-    int edge;               /* 1 when the cell is cut by the image border */
+    double x, y;          /* centre of the whole cell */
+    int x0, y0, x1, y1;   /* bounding box of the whole cell (nucleus and cytoplasm) */
+    int64_t nucleus_area; /* pixels of stained nucleus */
+    int edge;             /* 1 when the cell is cut by the image border */
 } bs_cell;
 
 typedef struct bs_cells_params {
@@ -23,7 +23,7 @@ typedef struct bs_cells_params {
 } bs_cells_params;
 
 typedef struct bs_cells {
-    bs_cell *cells;   /* n records, ordered top to bottom, then left to right; owned */
+    bs_cell *cells; /* n records, ordered top to bottom, then left to right; owned */
     int64_t n;
     double cell_size; /* the diameter used (estimated or given) */
 } bs_cells;

@@ -24,8 +24,8 @@ int bs_cells_watershed(const float *elev, const unsigned char *mask, int w, int 
  * least `hdyn`, that are at least `min_dist` high and at least `sep` pixels from the higher
  * maximum they meet; plus the highest point of every 8-connected component. Writes labels
  * 1..n into `markers` (0 elsewhere) and returns n, or -1 when out of memory. */
-int bs_cells_markers(const float *dist, const unsigned char *mask, int w, int h, double hdyn, double min_dist,
-                     double sep, int32_t *markers);
+int bs_cells_markers(const float *dist, const unsigned char *mask, int w, int h, double hdyn,
+                     double min_dist, double sep, int32_t *markers);
 
 /* 8-connected components of mask != 0 by flood fill: comp[i] = 1..n, 0 outside; `stack`
  * is scratch of w·h entries. Returns n. */
@@ -36,7 +36,8 @@ int bs_cells_components(const unsigned char *mask, int w, int h, int32_t *comp, 
  * cells are the commonest round objects of a smear. Overlapping red cells (BCCD) fuse into
  * larger objects, so this is a lower bound for the white-cell scale, not the scale. `violet` marks nucleus pixels to leave out (may be NULL).
  * Returns 0 when the image shows no such structure (blank, grey, too small). */
-double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h);
+double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w,
+                                  int h);
 
 /* libvips morphology on a 0/255 mask, in place: opening (erode, dilate) or closing (dilate,
  * erode) by a disc of radius r (nothing when r < 1). */

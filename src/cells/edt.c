@@ -43,7 +43,8 @@ int bs_cells_edt(const unsigned char *mask, int w, int h, float *dist) {
     /* A finite "infinity" keeps the parabola intersections finite; (w + h)^2 exceeds every
      * real squared distance. */
     const float big = (float)(w + h) * (float)(w + h);
-    float *f = calloc((size_t)n, sizeof *f), *d = calloc((size_t)n, sizeof *d), *z = malloc(sizeof *z * (n + 1));
+    float *f = calloc((size_t)n, sizeof *f), *d = calloc((size_t)n, sizeof *d),
+          *z = malloc(sizeof *z * (n + 1));
     int *v = malloc(sizeof *v * n);
     if (!f || !d || !z || !v) {
         free(f), free(d), free(z), free(v);

@@ -35,7 +35,8 @@ static VipsImage *disc(int r) {
     VipsImage *m = vips_image_new_matrix(2 * r + 1, 2 * r + 1);
     if (!m) return NULL;
     for (int y = -r; y <= r; y++)
-        for (int x = -r; x <= r; x++) *VIPS_MATRIX(m, x + r, y + r) = x * x + y * y <= r * r + r ? 255 : 128;
+        for (int x = -r; x <= r; x++)
+            *VIPS_MATRIX(m, x + r, y + r) = x * x + y * y <= r * r + r ? 255 : 128;
     return m;
 }
 
@@ -47,8 +48,8 @@ static int morph2(unsigned char *mask, int w, int h, int r, VipsOperationMorphol
     int rc = -1;
     t[0] = vips_image_new_from_memory(mask, (size_t)w * h, w, h, 1, VIPS_FORMAT_UCHAR);
     t[1] = disc(r);
-    if (t[0] && t[1] && !vips_morph(t[0], &t[2], t[1], first, NULL) && !vips_morph(t[2], &t[3], t[1], second, NULL) &&
-        !write_into(t[3], mask, (size_t)w * h))
+    if (t[0] && t[1] && !vips_morph(t[0], &t[2], t[1], first, NULL) &&
+        !vips_morph(t[2], &t[3], t[1], second, NULL) && !write_into(t[3], mask, (size_t)w * h))
         rc = 0;
     g_object_unref(ctx);
     return rc ? vips_fail("morphology") : 0;

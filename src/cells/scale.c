@@ -56,15 +56,18 @@ int bs_cells_otsu3(const double *hist, int n) {
 
 /* The mask of red cells: darker than the background in green (Otsu), not violet, holes
  * (the pale centres of red cells) filled. Returns 0 if there is no contrast to speak of. */
-static int red_mask(const unsigned char *rgb, const unsigned char *violet, int w, int h, unsigned char *m) {
+static int red_mask(const unsigned char *rgb, const unsigned char *violet, int w, int h,
+                    unsigned char *m) {
     size_t npx = (size_t)w * h;
     double hist[256] = {0};
     for (size_t i = 0; i < npx; i++) hist[rgb[3 * i + 1]]++;
     int t = bs_cells_otsu(hist, 256);
     double n0 = 0, s0 = 0, n1 = 0, s1 = 0;
     for (int i = 0; i < 256; i++) {
-        if (i < t) n0 += hist[i], s0 += i * hist[i];
-        else n1 += hist[i], s1 += i * hist[i];
+        if (i < t)
+            n0 += hist[i], s0 += i * hist[i];
+        else
+            n1 += hist[i], s1 += i * hist[i];
     }
     /* Cells absorb clearly more green than the glass; a blank or grey field does not split. */
     if (n0 < 0.02 * npx || n1 < 0.02 * npx || s1 / n1 - s0 / n0 < 15) return 0;
@@ -72,7 +75,8 @@ static int red_mask(const unsigned char *rgb, const unsigned char *violet, int w
     return 1;
 }
 
-double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h) {
+double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w,
+                                  int h) {
     if (w < 16 || h < 16) return 0;
     size_t npx = (size_t)w * h;
     unsigned char *m = malloc(npx), *s = malloc(npx);
@@ -81,14 +85,16 @@ double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char 
     if (!m || !s || !dt || !ds) goto done;
     if (!red_mask(rgb, violet, w, h, m)) goto done;
     /* Small specks (noise, platelets) would peak the spectrum at r = 1: open them away. */
-    if (bs_cells_fill_holes(m, w, h) || bs_cells_open(m, w, h, 1) || bs_cells_edt(m, w, h, dt)) goto done;
+    if (bs_cells_fill_holes(m, w, h) || bs_cells_open(m, w, h, 1) || bs_cells_edt(m, w, h, dt))
+        goto done;
     float dmax = 0;
     for (size_t i = 0; i < npx; i++) dmax = dt[i] > dmax ? dt[i] : dmax;
     int rmax = (int)dmax + 1;
     if (rmax < 3 || rmax > (w < h ? w : h)) goto done;
     /* Radii on a ladder, steps of 1 then of ~12 %: the estimate needs no finer resolution. */
     int radii[64], nr = 0;
-    for (double r = 1; nr < 63 && (int)r <= rmax + 1; r = r < 8 ? r + 1 : r * 1.12) radii[nr++] = (int)r;
+    for (double r = 1; nr < 63 && (int)r <= rmax + 1; r = r < 8 ? r + 1 : r * 1.12)
+        radii[nr++] = (int)r;
     radii[nr++] = rmax + 1;
     area = calloc((size_t)nr, sizeof *area);
     if (!area) goto done;
@@ -109,7 +115,8 @@ double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char 
         double ps = (area[k] - area[k + 1]) / (radii[k + 1] - radii[k]);
         if (ps > best) best = ps, rb = k;
     }
-    if (rb >= 1 && best * (radii[rb + 1] - radii[rb]) > 0.01 * npx) result = radii[rb] + radii[rb + 1];
+    if (rb >= 1 && best * (radii[rb + 1] - radii[rb]) > 0.01 * npx)
+        result = radii[rb] + radii[rb + 1];
 done:
     free(m), free(s), free(dt), free(ds), free(area);
     return result;
@@ -208,7 +215,8 @@ double bs_cells_nucleus_size(const unsigned char *violet, int w, int h) {
     if (piece <= 0) goto done;
     /* Join the lobes of one nucleus: a closing a fifth of a large piece's equivalent
      * diameter; then the width of the joined groups. */
-    if (bs_cells_close(m, w, h, (int)lround(0.2 * piece)) || bs_cells_fill_holes(m, w, h)) goto done;
+    if (bs_cells_close(m, w, h, (int)lround(0.2 * piece)) || bs_cells_fill_holes(m, w, h))
+        goto done;
     result = typical_width(m, w, h);
     if (result < 0) result = 0;
 done:

@@ -13,7 +13,9 @@ typedef struct item {
     int32_t i;
 } item;
 
-static int before(const item *a, const item *b) { return a->e < b->e || (a->e == b->e && a->seq < b->seq); }
+static int before(const item *a, const item *b) {
+    return a->e < b->e || (a->e == b->e && a->seq < b->seq);
+}
 
 static void push(item *h, size_t *n, item it) {
     size_t k = (*n)++;
@@ -41,7 +43,8 @@ static item pop(item *h, size_t *n) {
     return top;
 }
 
-int bs_cells_watershed(const float *elev, const unsigned char *mask, int w, int h, int32_t *labels) {
+int bs_cells_watershed(const float *elev, const unsigned char *mask, int w, int h,
+                       int32_t *labels) {
     size_t npx = (size_t)w * h, n = 0;
     uint32_t seq = 0;
     /* Every pixel enters the queue at most once: when it is labelled. */
@@ -109,8 +112,8 @@ static int32_t find(int32_t *parent, int32_t i) {
  * at height L, the lower one's peak is kept if it rises at least `h` above L (its dynamic),
  * is at least `min_dist` high and lies at least `sep` from every peak kept so far in the
  * higher one's region. Each region's highest point is kept at the end. */
-static int dynamics(const float *dist, int w, int h, const peak *px, size_t np, double hdyn, double min_dist,
-                    double sep, int32_t *parent, int32_t *top, int32_t *markers) {
+static int dynamics(const float *dist, int w, int h, const peak *px, size_t np, double hdyn,
+                    double min_dist, double sep, int32_t *parent, int32_t *top, int32_t *markers) {
     int nm = 0;
     for (size_t k = 0; k < np; k++) {
         int32_t p = px[k].i;
@@ -124,7 +127,8 @@ static int dynamics(const float *dist, int w, int h, const peak *px, size_t np, 
                 int32_t a = find(parent, p), b = find(parent, q);
                 if (a == b) continue;
                 /* a: the region with the higher peak survives. */
-                if (dist[top[a]] < dist[top[b]] || (dist[top[a]] == dist[top[b]] && top[a] > top[b])) {
+                if (dist[top[a]] < dist[top[b]] ||
+                    (dist[top[a]] == dist[top[b]] && top[a] > top[b])) {
                     int32_t t = a;
                     a = b, b = t;
                 }
@@ -145,10 +149,11 @@ static int dynamics(const float *dist, int w, int h, const peak *px, size_t np, 
     return nm;
 }
 
-int bs_cells_markers(const float *dist, const unsigned char *mask, int w, int h, double hdyn, double min_dist,
-                     double sep, int32_t *markers) {
+int bs_cells_markers(const float *dist, const unsigned char *mask, int w, int h, double hdyn,
+                     double min_dist, double sep, int32_t *markers) {
     size_t npx = (size_t)w * h, np = 0;
-    int32_t *parent = malloc(sizeof *parent * (npx ? npx : 1)), *top = malloc(sizeof *top * (npx ? npx : 1));
+    int32_t *parent = malloc(sizeof *parent * (npx ? npx : 1)),
+            *top = malloc(sizeof *top * (npx ? npx : 1));
     peak *px = malloc(sizeof *px * (npx ? npx : 1));
     if (!parent || !top || !px) {
         free(parent), free(top), free(px);

@@ -20,10 +20,8 @@
 static char *folder_name(const char *class_name) {
     char *s = bs_strdup(class_name[0] ? class_name : "unlabelled");
     for (char *p = s; p && *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
-            *p = '_';
-    if (s && s[0] == '.')
-        s[0] = '_';
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.') *p = '_';
+    if (s && s[0] == '.') s[0] = '_';
     return s;
 }
 
@@ -67,11 +65,9 @@ static int crop_sample(const bs_cells_opts *o, size_t index, const bs_sample *s,
         free(rel);
         free(path);
     }
-    for (int64_t i = 0; i < cells.n; i++)
-        bs_image_free(&crops[i]);
+    for (int64_t i = 0; i < cells.n; i++) bs_image_free(&crops[i]);
 out:
-    if (rc)
-        bs_error_prefix("%s: ", s->path);
+    if (rc) bs_error_prefix("%s: ", s->path);
     free(crops);
     bs_cells_free(&cells);
     bs_image_free(&img);
@@ -95,14 +91,12 @@ int bs_cells_crops(const bs_cells_opts *o, const bs_cli *cli) {
         static const char *const header[] = {"path", "label", "class", "group"};
         bs_csv_put_row(st.manifest.fp, header, 4);
         for (size_t i = 0; i < ds.n && rc == BS_EXIT_OK; i++)
-            if (crop_sample(o, i, &ds.samples[i], &st))
-                rc = BS_EXIT_FAIL;
+            if (crop_sample(o, i, &ds.samples[i], &st)) rc = BS_EXIT_FAIL;
         if (rc == BS_EXIT_OK && st.cells == 0) {
             bs_error("no white cell found in any of the %zu images", ds.n);
             rc = BS_EXIT_FAIL;
         }
-        if (rc == BS_EXIT_OK && bs_atomic_commit(&st.manifest))
-            rc = BS_EXIT_FAIL;
+        if (rc == BS_EXIT_OK && bs_atomic_commit(&st.manifest)) rc = BS_EXIT_FAIL;
         if (rc != BS_EXIT_OK) {
             bs_atomic_abort(&st.manifest);
             bs_cli_fail("cells");

@@ -18,20 +18,24 @@
 #define BS_OPT_TAP 2007
 
 #define BS_EXTRACT_LONG_OPTIONS                                                                    \
-    {"backbone", required_argument, 0, BS_OPT_BACKBONE}, {"augment", required_argument, 0, BS_OPT_AUGMENT}, \
-        {"batch", required_argument, 0, BS_OPT_BATCH}, {"cache", required_argument, 0, BS_OPT_CACHE},       \
+    {"backbone", required_argument, 0, BS_OPT_BACKBONE},                                           \
+        {"augment", required_argument, 0, BS_OPT_AUGMENT},                                         \
+        {"batch", required_argument, 0, BS_OPT_BATCH},                                             \
+        {"cache", required_argument, 0, BS_OPT_CACHE},                                             \
         {"no-cache", no_argument, 0, BS_OPT_NO_CACHE},                                             \
-        {"input-size", required_argument, 0, BS_OPT_INPUT_SIZE}, {"tap", required_argument, 0, BS_OPT_TAP}
+        {"input-size", required_argument, 0, BS_OPT_INPUT_SIZE}, {                                 \
+        "tap", required_argument, 0, BS_OPT_TAP                                                    \
+    }
 
 #define BS_EXTRACT_OPTIONS_HELP                                                                    \
-    "  --backbone M     an ONNX model with input [N,3,S,S] RGB 0..255; repeat for several\n"    \
-    "                   (default: the shipped googlenet-bvlc and inception-v3-nsfwjs)\n"        \
-    "  --batch N        images per network run (default 16)\n"                                  \
-    "  --cache DIR      row cache (default $BLASTSCAN_CACHE, $XDG_CACHE_HOME/blastscan or\n"    \
-    "                   ~/.cache/blastscan): a re-run computes only new rows and an\n"         \
-    "                   interrupted run resumes\n"                                              \
-    "  --no-cache       keep no rows between runs\n"                                            \
-    "  --input-size S   input side for models without input_size metadata\n"                    \
+    "  --backbone M     an ONNX model with input [N,3,S,S] RGB 0..255; repeat for several\n"       \
+    "                   (default: the shipped googlenet-bvlc and inception-v3-nsfwjs)\n"           \
+    "  --batch N        images per network run (default 16)\n"                                     \
+    "  --cache DIR      row cache (default $BLASTSCAN_CACHE, $XDG_CACHE_HOME/blastscan or\n"       \
+    "                   ~/.cache/blastscan): a re-run computes only new rows and an\n"             \
+    "                   interrupted run resumes\n"                                                 \
+    "  --no-cache       keep no rows between runs\n"                                               \
+    "  --input-size S   input side for models without input_size metadata\n"                       \
     "  --tap NAME       output to take for models without feature_output metadata\n"
 
 typedef struct bs_cli_extract {

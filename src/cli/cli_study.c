@@ -36,7 +36,8 @@ static int parse_latent(bs_cli_study *s, const char *cmd, const char *arg) {
         }
         s->latent[n++] = v;
         p = end;
-        if (*p == ',') p++;
+        if (*p == ',')
+            p++;
         else if (*p) {
             bs_cli_usage(cmd, "--latent expects fractions like 0.25,0.5,0.75 (or none)");
             return 1;
@@ -49,40 +50,41 @@ static int parse_latent(bs_cli_study *s, const char *cmd, const char *arg) {
 int bs_cli_study_option(bs_cli_study *s, const char *cmd, int c, const char *arg) {
     long v;
     switch (c) {
-    case BS_OPT_PROTOCOL:
-        s->both = !strcmp(arg, "both");
-        if (!s->both && bs_protocol_parse(arg, &s->opt.protocol)) {
-            bs_cli_usage(cmd, "--protocol must be paper, grouped%s", strcmp(cmd, "reproduce") ? "" : " or both");
-            return 1;
-        }
-        return 0;
-    case BS_OPT_FOLDS:
-        if (bs_cli_parse_int(cmd, "--folds", arg, 2, 1000, &v)) return 1;
-        s->opt.folds = (int)v;
-        return 0;
-    case BS_OPT_LATENT: return parse_latent(s, cmd, arg);
-    case BS_OPT_EPOCHS:
-        if (bs_cli_parse_int(cmd, "--epochs", arg, 0, 1000000, &v)) return 1;
-        s->opt.epochs = (int)v;
-        return 0;
-    case BS_OPT_KERNEL_SCALE:
-        if (!strcmp(arg, "auto")) {
-            s->opt.kernel_scale = 0;
+        case BS_OPT_PROTOCOL:
+            s->both = !strcmp(arg, "both");
+            if (!s->both && bs_protocol_parse(arg, &s->opt.protocol)) {
+                bs_cli_usage(cmd, "--protocol must be paper, grouped%s",
+                             strcmp(cmd, "reproduce") ? "" : " or both");
+                return 1;
+            }
             return 0;
-        }
-        if (bs_cli_parse_double(cmd, "--kernel-scale", arg, &s->opt.kernel_scale)) return 1;
-        if (!(s->opt.kernel_scale > 0)) {
-            bs_cli_usage(cmd, "--kernel-scale must be auto or a positive number");
-            return 1;
-        }
-        return 0;
-    case BS_OPT_AE_DATA_PARALLEL: s->opt.ae_data_parallel = 1; return 0;
-    case BS_OPT_TASK:
-        if (bs_task_parse(arg, &s->opt.task)) {
-            bs_cli_usage(cmd, "--task must be binary or subtype");
-            return 1;
-        }
-        return 0;
-    default: return -1;
+        case BS_OPT_FOLDS:
+            if (bs_cli_parse_int(cmd, "--folds", arg, 2, 1000, &v)) return 1;
+            s->opt.folds = (int)v;
+            return 0;
+        case BS_OPT_LATENT: return parse_latent(s, cmd, arg);
+        case BS_OPT_EPOCHS:
+            if (bs_cli_parse_int(cmd, "--epochs", arg, 0, 1000000, &v)) return 1;
+            s->opt.epochs = (int)v;
+            return 0;
+        case BS_OPT_KERNEL_SCALE:
+            if (!strcmp(arg, "auto")) {
+                s->opt.kernel_scale = 0;
+                return 0;
+            }
+            if (bs_cli_parse_double(cmd, "--kernel-scale", arg, &s->opt.kernel_scale)) return 1;
+            if (!(s->opt.kernel_scale > 0)) {
+                bs_cli_usage(cmd, "--kernel-scale must be auto or a positive number");
+                return 1;
+            }
+            return 0;
+        case BS_OPT_AE_DATA_PARALLEL: s->opt.ae_data_parallel = 1; return 0;
+        case BS_OPT_TASK:
+            if (bs_task_parse(arg, &s->opt.task)) {
+                bs_cli_usage(cmd, "--task must be binary or subtype");
+                return 1;
+            }
+            return 0;
+        default: return -1;
     }
 }

@@ -15,34 +15,36 @@
 #include "core/npy.h"
 
 static void usage(FILE *fp) {
-    fprintf(fp,
-            "Usage: blastscan autoencoder fit --features X.npy --hidden H --out AE.sae [options]\n"
-            "       blastscan autoencoder encode --model AE.sae --features X.npy --out Z.npy\n\n"
-            "fit trains a sparse autoencoder exactly as MATLAB trainAutoencoder (logsig encoder and\n"
-            "decoder, mapminmax scaling, msesparse loss, scaled conjugate gradient, full batch) on\n"
-            "X.npy, a float32 or float64 matrix with one sample per row. encode writes the hidden\n"
-            "layer's activations (N × H float32) of the samples in X.npy.\n\n"
-            "fit options:\n"
-            "  --features X.npy     training samples (N × D)\n"
-            "  --hidden H           hidden units: an integer, or a fraction of D such as 0.25\n"
-            "  --epochs E           MaxEpochs (default 750)\n"
-            "  --l2 L               L2WeightRegularization (default 0.001)\n"
-            "  --sparsity B         SparsityRegularization (default 1)\n"
-            "  --proportion P       SparsityProportion, in (0, 1) (default 0.05)\n"
-            "  --min-grad G         stop when the gradient norm is <= G (default 1e-6)\n"
-            "  --trace T.csv        per-epoch record: epoch,perf,gradient,lambda,accepted\n"
-            "                       (gradient = |grad perf|, MATLAB's tr.gradient; docs/autoencoder.md)\n"
-            "  --precision P        float32 (default: dnnl_sgemm) or float64 (plain loops, the\n"
-            "                       reference arithmetic: tests and small problems only)\n"
-            "  --out AE.sae         where to write the model\n"
-            "  The initial weights come from the global --seed S (default 1).\n"
-            "  Under mpirun -n P the P ranks train data-parallel, each on a slice of the rows;\n"
-            "  rank 0 writes the model (docs/cluster.md).\n\n"
-            "encode options:\n"
-            "  --model AE.sae       a model written by fit\n"
-            "  --features X.npy     samples to encode (N × D, D as in training)\n"
-            "  --out Z.npy          latent features (N × H float32)\n\n"
-            "Exit codes: 0 success, 1 bad input or failure, 2 bad usage.\n");
+    fprintf(
+        fp,
+        "Usage: blastscan autoencoder fit --features X.npy --hidden H --out AE.sae [options]\n"
+        "       blastscan autoencoder encode --model AE.sae --features X.npy --out Z.npy\n\n"
+        "fit trains a sparse autoencoder exactly as MATLAB trainAutoencoder (logsig encoder and\n"
+        "decoder, mapminmax scaling, msesparse loss, scaled conjugate gradient, full batch) on\n"
+        "X.npy, a float32 or float64 matrix with one sample per row. encode writes the hidden\n"
+        "layer's activations (N × H float32) of the samples in X.npy.\n\n"
+        "fit options:\n"
+        "  --features X.npy     training samples (N × D)\n"
+        "  --hidden H           hidden units: an integer, or a fraction of D such as 0.25\n"
+        "  --epochs E           MaxEpochs (default 750)\n"
+        "  --l2 L               L2WeightRegularization (default 0.001)\n"
+        "  --sparsity B         SparsityRegularization (default 1)\n"
+        "  --proportion P       SparsityProportion, in (0, 1) (default 0.05)\n"
+        "  --min-grad G         stop when the gradient norm is <= G (default 1e-6)\n"
+        "  --trace T.csv        per-epoch record: epoch,perf,gradient,lambda,accepted\n"
+        "                       (gradient = |grad perf|, MATLAB's tr.gradient; "
+        "docs/autoencoder.md)\n"
+        "  --precision P        float32 (default: dnnl_sgemm) or float64 (plain loops, the\n"
+        "                       reference arithmetic: tests and small problems only)\n"
+        "  --out AE.sae         where to write the model\n"
+        "  The initial weights come from the global --seed S (default 1).\n"
+        "  Under mpirun -n P the P ranks train data-parallel, each on a slice of the rows;\n"
+        "  rank 0 writes the model (docs/cluster.md).\n\n"
+        "encode options:\n"
+        "  --model AE.sae       a model written by fit\n"
+        "  --features X.npy     samples to encode (N × D, D as in training)\n"
+        "  --out Z.npy          latent features (N × H float32)\n\n"
+        "Exit codes: 0 success, 1 bad input or failure, 2 bad usage.\n");
 }
 
 /* Load a 2-D feature matrix. */
@@ -51,7 +53,8 @@ static int load_matrix(const char *path, bs_array *a) {
     if (a->ndim != 2 || a->shape[0] < 1 || a->shape[1] < 1) {
         int nd = a->ndim;
         bs_array_free(a);
-        return bs_error("%s: expected a 2-D matrix (samples × features), got %d dimension(s)", path, nd);
+        return bs_error("%s: expected a 2-D matrix (samples × features), got %d dimension(s)", path,
+                        nd);
     }
     return 0;
 }
@@ -62,7 +65,8 @@ typedef struct {
 
 static int write_trace(void *user, const bs_sae_epoch *e) {
     trace_sink *t = user;
-    fprintf(t->fp, "%d,%.17g,%.17g,%.17g,%d\n", e->epoch, e->perf, e->grad_norm, e->lambda, e->accepted);
+    fprintf(t->fp, "%d,%.17g,%.17g,%.17g,%d\n", e->epoch, e->perf, e->grad_norm, e->lambda,
+            e->accepted);
     return 0;
 }
 
@@ -88,51 +92,67 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'f': features = optarg; break;
-        case 'H': hidden = optarg; break;
-        case 'e':
-            if (bs_cli_parse_int("autoencoder fit", "--epochs", optarg, 0, 1000000000, &v)) return BS_EXIT_USAGE;
-            o.max_epochs = (int)v;
-            break;
-        case 'l':
-            if (bs_cli_parse_double("autoencoder fit", "--l2", optarg, &o.l2)) return BS_EXIT_USAGE;
-            if (!(o.l2 >= 0) || !isfinite(o.l2)) return bs_cli_usage("autoencoder fit", "--l2 must be >= 0");
-            break;
-        case 's':
-            if (bs_cli_parse_double("autoencoder fit", "--sparsity", optarg, &o.sparsity)) return BS_EXIT_USAGE;
-            if (!(o.sparsity >= 0) || !isfinite(o.sparsity)) return bs_cli_usage("autoencoder fit", "--sparsity must be >= 0");
-            break;
-        case 'p':
-            if (bs_cli_parse_double("autoencoder fit", "--proportion", optarg, &o.proportion)) return BS_EXIT_USAGE;
-            if (!(o.proportion > 0 && o.proportion < 1))
-                return bs_cli_usage("autoencoder fit", "--proportion must be in (0, 1)");
-            break;
-        case 'g':
-            if (bs_cli_parse_double("autoencoder fit", "--min-grad", optarg, &o.min_grad)) return BS_EXIT_USAGE;
-            if (!(o.min_grad >= 0)) return bs_cli_usage("autoencoder fit", "--min-grad must be >= 0");
-            break;
-        case 't': trace = optarg; break;
-        case 'P':
-            if (!strcmp(optarg, "float32")) o.precision = BS_SAE_FLOAT32;
-            else if (!strcmp(optarg, "float64")) o.precision = BS_SAE_FLOAT64;
-            else return bs_cli_usage("autoencoder fit", "--precision must be float32 or float64");
-            break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return BS_EXIT_OK;
-        default: return bs_cli_usage("autoencoder fit", "unknown option");
+            case 'f': features = optarg; break;
+            case 'H': hidden = optarg; break;
+            case 'e':
+                if (bs_cli_parse_int("autoencoder fit", "--epochs", optarg, 0, 1000000000, &v))
+                    return BS_EXIT_USAGE;
+                o.max_epochs = (int)v;
+                break;
+            case 'l':
+                if (bs_cli_parse_double("autoencoder fit", "--l2", optarg, &o.l2))
+                    return BS_EXIT_USAGE;
+                if (!(o.l2 >= 0) || !isfinite(o.l2))
+                    return bs_cli_usage("autoencoder fit", "--l2 must be >= 0");
+                break;
+            case 's':
+                if (bs_cli_parse_double("autoencoder fit", "--sparsity", optarg, &o.sparsity))
+                    return BS_EXIT_USAGE;
+                if (!(o.sparsity >= 0) || !isfinite(o.sparsity))
+                    return bs_cli_usage("autoencoder fit", "--sparsity must be >= 0");
+                break;
+            case 'p':
+                if (bs_cli_parse_double("autoencoder fit", "--proportion", optarg, &o.proportion))
+                    return BS_EXIT_USAGE;
+                if (!(o.proportion > 0 && o.proportion < 1))
+                    return bs_cli_usage("autoencoder fit", "--proportion must be in (0, 1)");
+                break;
+            case 'g':
+                if (bs_cli_parse_double("autoencoder fit", "--min-grad", optarg, &o.min_grad))
+                    return BS_EXIT_USAGE;
+                if (!(o.min_grad >= 0))
+                    return bs_cli_usage("autoencoder fit", "--min-grad must be >= 0");
+                break;
+            case 't': trace = optarg; break;
+            case 'P':
+                if (!strcmp(optarg, "float32"))
+                    o.precision = BS_SAE_FLOAT32;
+                else if (!strcmp(optarg, "float64"))
+                    o.precision = BS_SAE_FLOAT64;
+                else
+                    return bs_cli_usage("autoencoder fit",
+                                        "--precision must be float32 or float64");
+                break;
+            case 'o': out = optarg; break;
+            case 'h': usage(stdout); return BS_EXIT_OK;
+            default: return bs_cli_usage("autoencoder fit", "unknown option");
         }
     }
-    if (optind != argc) return bs_cli_usage("autoencoder fit", "unexpected argument '%s'", argv[optind]);
+    if (optind != argc)
+        return bs_cli_usage("autoencoder fit", "unexpected argument '%s'", argv[optind]);
     if (!features) return bs_cli_usage("autoencoder fit", "--features is required");
     if (!hidden) return bs_cli_usage("autoencoder fit", "--hidden is required");
     if (!out) return bs_cli_usage("autoencoder fit", "--out is required");
     double hfrac = 0;
     int is_fraction = strchr(hidden, '.') != NULL;
     if (is_fraction) {
-        if (bs_cli_parse_double("autoencoder fit", "--hidden", hidden, &hfrac)) return BS_EXIT_USAGE;
-        if (!(hfrac > 0 && hfrac <= 1)) return bs_cli_usage("autoencoder fit", "--hidden as a fraction must be in (0, 1]");
+        if (bs_cli_parse_double("autoencoder fit", "--hidden", hidden, &hfrac))
+            return BS_EXIT_USAGE;
+        if (!(hfrac > 0 && hfrac <= 1))
+            return bs_cli_usage("autoencoder fit", "--hidden as a fraction must be in (0, 1]");
     } else {
-        if (bs_cli_parse_int("autoencoder fit", "--hidden", hidden, 1, 1L << 24, &v)) return BS_EXIT_USAGE;
+        if (bs_cli_parse_int("autoencoder fit", "--hidden", hidden, 1, 1L << 24, &v))
+            return BS_EXIT_USAGE;
         o.hidden = v;
     }
 
@@ -150,7 +170,8 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
     if (size > 1) {
         if (n < size) {
             bs_array_free(&x);
-            bs_error("%s: %lld samples cannot be shared by %d ranks (at least one each)", features, (long long)n, size);
+            bs_error("%s: %lld samples cannot be shared by %d ranks (at least one each)", features,
+                     (long long)n, size);
             return bs_cli_fail("autoencoder fit");
         }
         int64_t lo = n * rank / size, hi = n * (rank + 1) / size;
@@ -187,15 +208,18 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
         return bs_cli_fail("autoencoder fit");
     }
     int rc = rank == 0 ? bs_sae_save(m, out) : 0;
-    if (!rc && trace) rc = bs_atomic_commit(&taf);
-    else if (trace) bs_atomic_abort(&taf);
+    if (!rc && trace)
+        rc = bs_atomic_commit(&taf);
+    else if (trace)
+        bs_atomic_abort(&taf);
     bs_sae_free(m);
     if (rc) return bs_cli_fail("autoencoder fit");
     if (rank != 0) return BS_EXIT_OK;
-    printf("autoencoder: %lld samples x %lld features -> %lld hidden; %d epochs (%d accepted), perf %.6g, "
+    printf("autoencoder: %lld samples x %lld features -> %lld hidden; %d epochs (%d accepted), "
+           "perf %.6g, "
            "|grad| %.3g, %s, %.1f s\n",
-           (long long)n, (long long)d, (long long)o.hidden, info.epochs, info.accepted, info.perf, info.grad_norm,
-           bs_sae_stop_name(info.stop), info.seconds);
+           (long long)n, (long long)d, (long long)o.hidden, info.epochs, info.accepted, info.perf,
+           info.grad_norm, bs_sae_stop_name(info.stop), info.seconds);
     return BS_EXIT_OK;
 }
 
@@ -212,15 +236,17 @@ static int cmd_encode(int argc, char **argv, const bs_cli *cli) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'f': features = optarg; break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return BS_EXIT_OK;
-        default: return bs_cli_usage("autoencoder encode", "unknown option");
+            case 'm': model = optarg; break;
+            case 'f': features = optarg; break;
+            case 'o': out = optarg; break;
+            case 'h': usage(stdout); return BS_EXIT_OK;
+            default: return bs_cli_usage("autoencoder encode", "unknown option");
         }
     }
-    if (optind != argc) return bs_cli_usage("autoencoder encode", "unexpected argument '%s'", argv[optind]);
-    if (!model || !features || !out) return bs_cli_usage("autoencoder encode", "--model, --features and --out are required");
+    if (optind != argc)
+        return bs_cli_usage("autoencoder encode", "unexpected argument '%s'", argv[optind]);
+    if (!model || !features || !out)
+        return bs_cli_usage("autoencoder encode", "--model, --features and --out are required");
     bs_sae *m = bs_sae_load(model);
     if (!m) return bs_cli_fail("autoencoder encode");
     bs_array x, z;
@@ -246,7 +272,8 @@ int bs_cmd_autoencoder(int argc, char **argv, const bs_cli *cli) {
         usage(stderr);
         return BS_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return BS_EXIT_OK;
     }

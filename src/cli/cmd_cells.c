@@ -67,14 +67,27 @@ static void usage(FILE *fp) {
         "                   label and class of the source image, i.e. weak labels; group of\n"
         "                   the source image); then `blastscan train --data OUTDIR/manifest.csv`\n"
         "  --crop-format F  png (default) or jpeg (quality 95)\n"
-        "  --sample N       --crops: a stratified sample of N source images (seeded; 0 = all)\n" BS_DATA_OPTIONS_HELP
+        "  --sample N       --crops: a stratified sample of N source images (seeded; 0 = "
+        "all)\n" BS_DATA_OPTIONS_HELP
         "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
         "are still processed), 2 on bad usage.\n");
 }
 
 enum {
-    OPT_MODEL = 6101, OPT_BDIR, OPT_FORMAT, OPT_OVERLAY, OPT_TRUTH, OPT_EVALUATION, OPT_CELL_SIZE,
-    OPT_BATCH, OPT_MIN_P, OPT_MIN_BLASTS, OPT_NO_NORM, OPT_CROPS, OPT_CROP_FORMAT, OPT_SAMPLE
+    OPT_MODEL = 6101,
+    OPT_BDIR,
+    OPT_FORMAT,
+    OPT_OVERLAY,
+    OPT_TRUTH,
+    OPT_EVALUATION,
+    OPT_CELL_SIZE,
+    OPT_BATCH,
+    OPT_MIN_P,
+    OPT_MIN_BLASTS,
+    OPT_NO_NORM,
+    OPT_CROPS,
+    OPT_CROP_FORMAT,
+    OPT_SAMPLE
 };
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
@@ -87,30 +100,25 @@ static int list_add(list *l, const char *s) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
         char **v = bs_realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
+        if (!v) return -1;
         l->v = v;
         l->cap = cap;
     }
-    if (!(l->v[l->n] = bs_strdup(s)))
-        return -1;
+    if (!(l->v[l->n] = bs_strdup(s))) return -1;
     l->n++;
     return 0;
 }
 
 static void list_free(list *l) {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
     free(l->v);
 }
 
 static int walk(const char *dir, list *out, int depth) {
-    if (depth > 64)
-        return bs_error("%s: folders nested too deep", dir);
+    if (depth > 64) return bs_error("%s: folders nested too deep", dir);
     struct dirent **ents;
     int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0)
-        return bs_error("%s: cannot read folder", dir);
+    if (n < 0) return bs_error("%s: cannot read folder", dir);
     int rc = 0;
     for (int i = 0; i < n; i++) {
         const char *name = ents[i]->d_name;
@@ -208,8 +216,7 @@ static void print_json(const run *r, const field *f) {
     else
         fputs("null", stdout);
     fputs(", \"cells\": [", stdout);
-    for (int64_t i = 0; i < f->cells->n; i++)
-        print_cell_json(r, f, i);
+    for (int64_t i = 0; i < f->cells->n; i++) print_cell_json(r, f, i);
     fputs("]}\n", stdout);
 }
 
@@ -223,8 +230,7 @@ static void print_csv(const run *r, const field *f) {
             const bs_pipeline_result *res = &f->res[i];
             bs_csv_put_field(stdout, r->p.label_names[res->label ? 1 : 0]);
             printf(",%.17g,%.17g,", res->decision, res->probability);
-            if (r->p.ood.available)
-                printf("%d", res->ood);
+            if (r->p.ood.available) printf("%d", res->ood);
             putchar('\n');
         } else
             fputs(",,,\n", stdout);
@@ -260,15 +266,13 @@ static void print_header(const bs_cells_opts *o) {
 /* OUTDIR/STEM.png, or STEM-K.png when another image of this run had the same stem. */
 static int overlay_path(run *r, const char *image, char **out) {
     char *stem = bs_path_stem(image);
-    if (!stem)
-        return -1;
+    if (!stem) return -1;
     char *name = bs_strfmt("%s.png", stem);
     for (int k = 2; name; k++) {
         int taken = 0;
         for (size_t i = 0; i < r->overlays.n && !taken; i++)
             taken = !strcmp(r->overlays.v[i], name);
-        if (!taken)
-            break;
+        if (!taken) break;
         free(name);
         name = bs_strfmt("%s-%d.png", stem, k);
     }
@@ -283,8 +287,7 @@ static int compare(run *r, const field *f) {
     bs_truth_image scratch = {0};
     const bs_truth_image *ti;
     int found;
-    if (bs_truth_lookup(&r->truth, f->path, &scratch, &ti, &found))
-        return -1;
+    if (bs_truth_lookup(&r->truth, f->path, &scratch, &ti, &found)) return -1;
     if (!found) {
         bs_warn("%s: not in the annotations; left out of the comparison", f->path);
         r->unannotated++;
@@ -295,8 +298,7 @@ static int compare(run *r, const field *f) {
         bs_truth_image_free(&scratch);
         return -1;
     }
-    for (int64_t i = 0; f->res && i < f->cells->n; i++)
-        called[i] = f->res[i].label == 1;
+    for (int64_t i = 0; f->res && i < f->cells->n; i++) called[i] = f->res[i].label == 1;
     int rc = bs_truth_eval_add(&r->eval, f->path, f->cells->cells, (size_t)f->cells->n, called, ti);
     free(called);
     bs_truth_image_free(&scratch);
@@ -311,11 +313,9 @@ static int process(run *r, const char *path, const bs_image *img) {
     bs_field_call *calls = NULL;
     char *png = NULL;
     int rc = -1;
-    if (bs_cells_detect(img->rgb, img->width, img->height, &o->detect, &cells))
-        goto out;
+    if (bs_cells_detect(img->rgb, img->width, img->height, &o->detect, &cells)) goto out;
     size_t n = (size_t)cells.n;
-    if (!(calls = bs_calloc(n + 1, sizeof *calls)))
-        goto out;
+    if (!(calls = bs_calloc(n + 1, sizeof *calls))) goto out;
     if (r->rt) {
         if (!(res = bs_calloc(n + 1, sizeof *res)) ||
             bs_pipeline_classify_cells(r->rt, &r->p, img, cells.cells, cells.n, o->normalise,
@@ -352,11 +352,14 @@ static void report_counts(const char *what, const bs_truth_counts *c, int precis
     double p, rc, f1;
     bs_truth_ratios(c, &p, &rc, &f1);
     if (precision_defined)
-        fprintf(stderr, "cells: %s: tp %lld, fp %lld, fn %lld; precision %.4f, recall %.4f, F1 %.4f\n",
+        fprintf(stderr,
+                "cells: %s: tp %lld, fp %lld, fn %lld; precision %.4f, recall %.4f, F1 %.4f\n",
                 what, (long long)c->tp, (long long)c->fp, (long long)c->fn, p, rc, f1);
     else
-        fprintf(stderr, "cells: %s: tp %lld, fn %lld; recall %.4f (precision undefined: only "
-                "blasts are annotated)\n", what, (long long)c->tp, (long long)c->fn, rc);
+        fprintf(stderr,
+                "cells: %s: tp %lld, fn %lld; recall %.4f (precision undefined: only "
+                "blasts are annotated)\n",
+                what, (long long)c->tp, (long long)c->fn, rc);
 }
 
 static int finish_truth(run *r) {
@@ -376,17 +379,13 @@ static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
     memset(r, 0, sizeof *r);
     r->o = o;
     if (o->truth) {
-        if (bs_truth_read(o->truth, &r->truth))
-            return -1;
+        if (bs_truth_read(o->truth, &r->truth)) return -1;
         r->have_truth = 1;
         bs_truth_eval_init(&r->eval, &r->truth, o->model != NULL);
     }
-    if (o->overlay && bs_mkdir_p(o->overlay))
-        return -1;
-    if (!o->model)
-        return 0;
-    if (bs_pipeline_load(o->model, &r->p))
-        return -1;
+    if (o->overlay && bs_mkdir_p(o->overlay)) return -1;
+    if (!o->model) return 0;
+    if (bs_pipeline_load(o->model, &r->p)) return -1;
     *default_dir = o->backbone_dir ? NULL : bs_path_join(bs_cli_assets(), "models");
     r->rt = bs_pipeline_runtime_open(&r->p, o->backbone_dir ? o->backbone_dir : *default_dir);
     return r->rt ? 0 : -1;
@@ -394,8 +393,7 @@ static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
 
 static void close_run(run *r) {
     bs_pipeline_runtime_free(r->rt);
-    if (r->o->model)
-        bs_pipeline_free(&r->p);
+    if (r->o->model) bs_pipeline_free(&r->p);
     bs_truth_eval_free(&r->eval);
     bs_truth_free(&r->truth);
     list_free(&r->overlays);
@@ -432,14 +430,12 @@ static int run_images(const bs_cells_opts *o, int argc, char **argv) {
     if (rc == BS_EXIT_OK && r.rt)
         fprintf(stderr, "cells: %lld images, %lld white cells, %lld called 'ALL suspected'\n",
                 (long long)r.images, (long long)r.cells, (long long)r.suspected);
-    if (rc == BS_EXIT_OK && r.have_truth && finish_truth(&r))
-        rc = bs_cli_fail("cells");
+    if (rc == BS_EXIT_OK && r.have_truth && finish_truth(&r)) rc = bs_cli_fail("cells");
     if (rc == BS_EXIT_OK && (fflush(stdout) || ferror(stdout))) {
         fprintf(stderr, "blastscan cells: error: cannot write to standard output\n");
         rc = BS_EXIT_FAIL;
     }
-    if (rc == BS_EXIT_OK && unreadable)
-        rc = BS_EXIT_FAIL;
+    if (rc == BS_EXIT_OK && unreadable) rc = BS_EXIT_FAIL;
 out:
     close_run(&r);
     free(default_dir);
@@ -452,52 +448,52 @@ static int take_option(bs_cells_opts *o, int c, const char *arg) {
     long v;
     double d;
     switch (c) {
-    case OPT_MODEL: o->model = arg; return 0;
-    case OPT_BDIR: o->backbone_dir = arg; return 0;
-    case OPT_OVERLAY: o->overlay = arg; return 0;
-    case OPT_TRUTH: o->truth = arg; return 0;
-    case OPT_EVALUATION: o->evaluation = arg; return 0;
-    case OPT_CROPS: o->crops = arg; return 0;
-    case OPT_NO_NORM: o->normalise = 0; return 0;
-    case OPT_FORMAT:
-        o->format = !strcmp(arg, "table") ? FMT_TABLE : !strcmp(arg, "json") ? FMT_JSON
-                    : !strcmp(arg, "csv") ? FMT_CSV : -1;
-        return o->format < 0 ? bs_cli_usage("cells", "--format must be table, json or csv") != 0 : 0;
-    case OPT_CROP_FORMAT:
-        if (strcmp(arg, "png") && strcmp(arg, "jpeg") && strcmp(arg, "jpg"))
-            return bs_cli_usage("cells", "--crop-format must be png or jpeg") != 0;
-        o->crop_jpeg = strcmp(arg, "png") != 0;
-        return 0;
-    case OPT_BATCH: return bs_cli_parse_int("cells", "--batch", arg, 1, 256, &o->batch) != 0;
-    case OPT_SAMPLE: return bs_cli_parse_int("cells", "--sample", arg, 0, 1L << 40, &o->sample) != 0;
-    case OPT_MIN_BLASTS:
-        if (bs_cli_parse_int("cells", "--min-blasts", arg, 1, 1L << 40, &v))
-            return 1;
-        o->rule.min_blasts = v;
-        return 0;
-    case OPT_CELL_SIZE:
-        if (bs_cli_parse_double("cells", "--cell-size", arg, &d))
-            return 1;
-        if (!(d >= 2 && d <= 10000))
-            return bs_cli_usage("cells", "--cell-size must be 2 to 10000 pixels") != 0;
-        o->detect.cell_size = d;
-        return 0;
-    case OPT_MIN_P:
-        if (bs_cli_parse_double("cells", "--min-probability", arg, &d))
-            return 1;
-        if (!(d >= 0 && d <= 1))
-            return bs_cli_usage("cells", "--min-probability must be 0 to 1") != 0;
-        o->rule.min_probability = d;
-        return 0;
-    default: return -1;
+        case OPT_MODEL: o->model = arg; return 0;
+        case OPT_BDIR: o->backbone_dir = arg; return 0;
+        case OPT_OVERLAY: o->overlay = arg; return 0;
+        case OPT_TRUTH: o->truth = arg; return 0;
+        case OPT_EVALUATION: o->evaluation = arg; return 0;
+        case OPT_CROPS: o->crops = arg; return 0;
+        case OPT_NO_NORM: o->normalise = 0; return 0;
+        case OPT_FORMAT:
+            o->format = !strcmp(arg, "table")  ? FMT_TABLE
+                        : !strcmp(arg, "json") ? FMT_JSON
+                        : !strcmp(arg, "csv")  ? FMT_CSV
+                                               : -1;
+            return o->format < 0 ? bs_cli_usage("cells", "--format must be table, json or csv") != 0
+                                 : 0;
+        case OPT_CROP_FORMAT:
+            if (strcmp(arg, "png") && strcmp(arg, "jpeg") && strcmp(arg, "jpg"))
+                return bs_cli_usage("cells", "--crop-format must be png or jpeg") != 0;
+            o->crop_jpeg = strcmp(arg, "png") != 0;
+            return 0;
+        case OPT_BATCH: return bs_cli_parse_int("cells", "--batch", arg, 1, 256, &o->batch) != 0;
+        case OPT_SAMPLE:
+            return bs_cli_parse_int("cells", "--sample", arg, 0, 1L << 40, &o->sample) != 0;
+        case OPT_MIN_BLASTS:
+            if (bs_cli_parse_int("cells", "--min-blasts", arg, 1, 1L << 40, &v)) return 1;
+            o->rule.min_blasts = v;
+            return 0;
+        case OPT_CELL_SIZE:
+            if (bs_cli_parse_double("cells", "--cell-size", arg, &d)) return 1;
+            if (!(d >= 2 && d <= 10000))
+                return bs_cli_usage("cells", "--cell-size must be 2 to 10000 pixels") != 0;
+            o->detect.cell_size = d;
+            return 0;
+        case OPT_MIN_P:
+            if (bs_cli_parse_double("cells", "--min-probability", arg, &d)) return 1;
+            if (!(d >= 0 && d <= 1))
+                return bs_cli_usage("cells", "--min-probability must be 0 to 1") != 0;
+            o->rule.min_probability = d;
+            return 0;
+        default: return -1;
     }
 }
 
 /* Combinations that make no sense; 0 when fine. */
 static int check_usage(const bs_cells_opts *o, int positional) {
     if (o->crops) {
-        if (!o->data.nsources)
-            return bs_cli_usage("cells", "--crops needs --data");
+        if (!o->data.nsources) return bs_cli_usage("cells", "--crops needs --data");
         if (positional)
             return bs_cli_usage("cells", "--crops takes its images from --data, not arguments");
         if (o->model || o->truth || o->overlay)
@@ -507,32 +503,29 @@ static int check_usage(const bs_cells_opts *o, int positional) {
     }
     if (o->data.nsources)
         return bs_cli_usage("cells", "--data is for --crops; give images or folders as arguments");
-    if (!positional)
-        return bs_cli_usage("cells", "no image or folder given");
-    if (o->evaluation && !o->truth)
-        return bs_cli_usage("cells", "--evaluation needs --truth");
+    if (!positional) return bs_cli_usage("cells", "no image or folder given");
+    if (o->evaluation && !o->truth) return bs_cli_usage("cells", "--evaluation needs --truth");
     return 0;
 }
 
 int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
-    static const struct option opts[] = {
-        BS_DATA_LONG_OPTIONS,
-        {"model", required_argument, 0, OPT_MODEL},
-        {"backbone-dir", required_argument, 0, OPT_BDIR},
-        {"format", required_argument, 0, OPT_FORMAT},
-        {"overlay", required_argument, 0, OPT_OVERLAY},
-        {"truth", required_argument, 0, OPT_TRUTH},
-        {"evaluation", required_argument, 0, OPT_EVALUATION},
-        {"cell-size", required_argument, 0, OPT_CELL_SIZE},
-        {"batch", required_argument, 0, OPT_BATCH},
-        {"min-probability", required_argument, 0, OPT_MIN_P},
-        {"min-blasts", required_argument, 0, OPT_MIN_BLASTS},
-        {"no-normalise", no_argument, 0, OPT_NO_NORM},
-        {"crops", required_argument, 0, OPT_CROPS},
-        {"crop-format", required_argument, 0, OPT_CROP_FORMAT},
-        {"sample", required_argument, 0, OPT_SAMPLE},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
+                                         {"model", required_argument, 0, OPT_MODEL},
+                                         {"backbone-dir", required_argument, 0, OPT_BDIR},
+                                         {"format", required_argument, 0, OPT_FORMAT},
+                                         {"overlay", required_argument, 0, OPT_OVERLAY},
+                                         {"truth", required_argument, 0, OPT_TRUTH},
+                                         {"evaluation", required_argument, 0, OPT_EVALUATION},
+                                         {"cell-size", required_argument, 0, OPT_CELL_SIZE},
+                                         {"batch", required_argument, 0, OPT_BATCH},
+                                         {"min-probability", required_argument, 0, OPT_MIN_P},
+                                         {"min-blasts", required_argument, 0, OPT_MIN_BLASTS},
+                                         {"no-normalise", no_argument, 0, OPT_NO_NORM},
+                                         {"crops", required_argument, 0, OPT_CROPS},
+                                         {"crop-format", required_argument, 0, OPT_CROP_FORMAT},
+                                         {"sample", required_argument, 0, OPT_SAMPLE},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     bs_cells_opts o;
     memset(&o, 0, sizeof o);
     bs_cells_params_default(&o.detect);
@@ -550,13 +543,10 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
             rc = BS_EXIT_OK;
             goto out;
         }
-        if (r < 0)
-            bs_cli_usage("cells", "unknown option");
-        if (r)
-            goto out;
+        if (r < 0) bs_cli_usage("cells", "unknown option");
+        if (r) goto out;
     }
-    if (check_usage(&o, optind < argc))
-        goto out;
+    if (check_usage(&o, optind < argc)) goto out;
     rc = o.crops ? bs_cells_crops(&o, cli) : run_images(&o, argc - optind, argv + optind);
 out:
     bs_cli_data_free(&o.data);

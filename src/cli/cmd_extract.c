@@ -12,20 +12,23 @@
 #include "features/extract.h"
 
 static void usage(FILE *fp) {
-    fprintf(fp,
-            "Usage: blastscan extract [--backbone M.onnx ...] --data D [--data ...] [--positive C,...]\n"
-            "                         [--augment none|flip] [--batch N] [--cache DIR | --no-cache]\n"
-            "                         [--input-size S] [--tap OUTPUT] --out FEATDIR\n\n"
-            "Run every image (with --augment flip also its horizontal and vertical mirror)\n"
-            "through every backbone and write FEATDIR/index.csv and one NAME.npy per backbone\n"
-            "(NAME from the model's metadata 'name', else the file name).\n\n" BS_DATA_OPTIONS_HELP
+    fprintf(
+        fp,
+        "Usage: blastscan extract [--backbone M.onnx ...] --data D [--data ...] [--positive "
+        "C,...]\n"
+        "                         [--augment none|flip] [--batch N] [--cache DIR | --no-cache]\n"
+        "                         [--input-size S] [--tap OUTPUT] --out FEATDIR\n\n"
+        "Run every image (with --augment flip also its horizontal and vertical mirror)\n"
+        "through every backbone and write FEATDIR/index.csv and one NAME.npy per backbone\n"
+        "(NAME from the model's metadata 'name', else the file name).\n\n" BS_DATA_OPTIONS_HELP
             BS_EXTRACT_OPTIONS_HELP
-            "  --augment A      none (default) or flip (original + hmirror + vmirror, the paper)\n"
-            "  --out FEATDIR    the feature folder to write\n");
+        "  --augment A      none (default) or flip (original + hmirror + vmirror, the paper)\n"
+        "  --out FEATDIR    the feature folder to write\n");
 }
 
 int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
-    static const struct option opts[] = {BS_DATA_LONG_OPTIONS, BS_EXTRACT_LONG_OPTIONS,
+    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
+                                         BS_EXTRACT_LONG_OPTIONS,
                                          {"out", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -42,9 +45,12 @@ int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
         if (d > 0) goto done;
         if (d == 0) continue;
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); rc = BS_EXIT_OK; goto done;
-        default: bs_cli_usage("extract", "unknown option"); goto done;
+            case 'o': out = optarg; break;
+            case 'h':
+                usage(stdout);
+                rc = BS_EXIT_OK;
+                goto done;
+            default: bs_cli_usage("extract", "unknown option"); goto done;
         }
     }
     if (optind != argc) {
@@ -66,7 +72,9 @@ int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
             rc = bs_cli_fail("extract");
         } else {
             if (bs_dist_rank() == 0)
-                fprintf(stderr, "extract: %zu rows x %zu backbones in %.1f s (%zu computed, %zu from cache) -> %s\n",
+                fprintf(stderr,
+                        "extract: %zu rows x %zu backbones in %.1f s (%zu computed, %zu from "
+                        "cache) -> %s\n",
                         st.rows, xo.nmodels, st.seconds, st.computed, st.cached, out);
             rc = BS_EXIT_OK;
         }

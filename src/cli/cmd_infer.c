@@ -10,39 +10,39 @@
 #include "nn/engine.h"
 
 static void usage(FILE *fp) {
-    fprintf(fp,
-            "Usage: blastscan infer --model M.onnx --input X.npy [--output NAME] --out Y.npy\n\n"
-            "Run the ONNX graph M.onnx on the float32 tensor X.npy (e.g. [N,3,S,S] from\n"
-            "'blastscan tensor') and write one output tensor as float32 .npy.\n\n"
-            "  --model M.onnx   the model (opsets 7-17; operators: Conv, Relu, MaxPool, AveragePool,\n"
-            "                   GlobalAveragePool, LRN, Concat, Flatten, Gemm, Softmax, Add, Sub, Mul,\n"
-            "                   BatchNormalization, Pad, Identity, Dropout, Constant)\n"
-            "  --input X.npy    the input tensor, fed to the model's only input\n"
-            "  --output NAME    the tensor to write: a graph output or any intermediate tensor\n"
-            "                   (default: the first graph output)\n"
-            "  --out Y.npy      where to write it\n\n"
-            "Threads: the global --threads option.\n");
+    fprintf(
+        fp,
+        "Usage: blastscan infer --model M.onnx --input X.npy [--output NAME] --out Y.npy\n\n"
+        "Run the ONNX graph M.onnx on the float32 tensor X.npy (e.g. [N,3,S,S] from\n"
+        "'blastscan tensor') and write one output tensor as float32 .npy.\n\n"
+        "  --model M.onnx   the model (opsets 7-17; operators: Conv, Relu, MaxPool, AveragePool,\n"
+        "                   GlobalAveragePool, LRN, Concat, Flatten, Gemm, Softmax, Add, Sub, "
+        "Mul,\n"
+        "                   BatchNormalization, Pad, Identity, Dropout, Constant)\n"
+        "  --input X.npy    the input tensor, fed to the model's only input\n"
+        "  --output NAME    the tensor to write: a graph output or any intermediate tensor\n"
+        "                   (default: the first graph output)\n"
+        "  --out Y.npy      where to write it\n\n"
+        "Threads: the global --threads option.\n");
 }
 
 int bs_cmd_infer(int argc, char **argv, const bs_cli *cli) {
     (void)cli;
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"input", required_argument, 0, 'i'},
-                                         {"output", required_argument, 0, 'n'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},  {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'n'}, {"out", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL, *name = NULL, *out = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 'n': name = optarg; break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return BS_EXIT_OK;
-        default: return bs_cli_usage("infer", "unknown option");
+            case 'm': model = optarg; break;
+            case 'i': input = optarg; break;
+            case 'n': name = optarg; break;
+            case 'o': out = optarg; break;
+            case 'h': usage(stdout); return BS_EXIT_OK;
+            default: return bs_cli_usage("infer", "unknown option");
         }
     }
     if (optind != argc) return bs_cli_usage("infer", "unexpected argument '%s'", argv[optind]);

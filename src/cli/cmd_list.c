@@ -19,7 +19,8 @@ static void usage(FILE *fp) {
             "Every image is decoded once: unreadable files are reported, and images with\n"
             "identical pixels, or that are near duplicates (the same field photographed again),\n"
             "share a group (so no split ever separates them). A group holding both labels, or\n"
-            "more than 8 images joined by their pixels, is warned about on stderr.\n\n" BS_DATA_OPTIONS_HELP
+            "more than 8 images joined by their pixels, is warned about on "
+            "stderr.\n\n" BS_DATA_OPTIONS_HELP
             "  --format F       table (default), csv (header path,label,class,group) or json\n");
 }
 
@@ -39,9 +40,12 @@ int bs_cmd_list(int argc, char **argv, const bs_cli *cli) {
             continue;
         }
         switch (c) {
-        case 'f': format = optarg; break;
-        case 'h': usage(stdout); bs_cli_data_free(&data); return BS_EXIT_OK;
-        default: bs_cli_usage("list", "unknown option"); goto usage_error;
+            case 'f': format = optarg; break;
+            case 'h':
+                usage(stdout);
+                bs_cli_data_free(&data);
+                return BS_EXIT_OK;
+            default: bs_cli_usage("list", "unknown option"); goto usage_error;
         }
     }
     if (optind != argc) {
@@ -96,7 +100,8 @@ int bs_cmd_list(int argc, char **argv, const bs_cli *cli) {
                    strcmp(s->group, s->path) ? s->group : "(own)");
         }
         printf("\n%zu samples: %zu ALL (label 1), %zu healthy (label 0); %zu groups\n", ds.n,
-               bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), bs_dataset_count_groups(&ds));
+               bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0),
+               bs_dataset_count_groups(&ds));
     }
     int failed = fflush(stdout) != 0 || ferror(stdout);
     bs_dataset_free(&ds);

@@ -79,24 +79,20 @@ static int list_add(list *l, const char *s) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
         char **v = bs_realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
+        if (!v) return -1;
         l->v = v;
         l->cap = cap;
     }
-    if (!(l->v[l->n] = bs_strdup(s)))
-        return -1;
+    if (!(l->v[l->n] = bs_strdup(s))) return -1;
     l->n++;
     return 0;
 }
 
 static int walk(const char *dir, list *out, int depth) {
-    if (depth > 64)
-        return bs_error("%s: folders nested too deep", dir);
+    if (depth > 64) return bs_error("%s: folders nested too deep", dir);
     struct dirent **ents;
     int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0)
-        return bs_error("%s: cannot read folder", dir);
+    if (n < 0) return bs_error("%s: cannot read folder", dir);
     int rc = 0;
     for (int i = 0; i < n; i++) {
         const char *name = ents[i]->d_name;
@@ -130,10 +126,8 @@ static char *unique_stem(explainer *e, const char *path) {
     char *stem = bs_path_stem(path);
     for (int k = 2; stem; k++) {
         int taken = 0;
-        for (size_t i = 0; i < e->used.n && !taken; i++)
-            taken = !strcmp(e->used.v[i], stem);
-        if (!taken)
-            return list_add(&e->used, stem) ? (free(stem), NULL) : stem;
+        for (size_t i = 0; i < e->used.n && !taken; i++) taken = !strcmp(e->used.v[i], stem);
+        if (!taken) return list_add(&e->used, stem) ? (free(stem), NULL) : stem;
         free(stem);
         char *base = bs_path_stem(path);
         stem = base ? bs_strfmt("%s-%d", base, k) : NULL;
@@ -150,10 +144,8 @@ static int explain_one(explainer *e, const bs_pipeline *p, bs_pipeline_runtime *
     char *npy = stem ? bs_strfmt("%s/%s.npy", e->dir, stem) : NULL;
     bs_explain_map m = {0};
     int rc = png && npy ? bs_pipeline_explain(p, rt, img, &e->opt, &m) : -1;
-    if (rc == 0)
-        rc = bs_explain_write(img, &m, png, npy);
-    if (rc)
-        bs_error_prefix("%s: occlusion map: ", path);
+    if (rc == 0) rc = bs_explain_write(img, &m, png, npy);
+    if (rc) bs_error_prefix("%s: occlusion map: ", path);
     bs_explain_map_free(&m);
     free(stem);
     free(png);
@@ -172,8 +164,7 @@ typedef struct {
 /* The out-of-distribution gate comes first: an image unlike the training data gets no class,
  * however confident its probability. */
 static const char *shown_class(const bs_pipeline *p, const bs_pipeline_result *r, const gate *g) {
-    if (g->ood_gate && p->ood.available && r->ood)
-        return "unknown";
+    if (g->ood_gate && p->ood.available && r->ood) return "unknown";
     if (g->abstain > 0 && r->probability >= g->abstain && r->probability <= 1 - g->abstain)
         return "uncertain";
     return p->label_names[r->label ? 1 : 0];
@@ -209,8 +200,7 @@ static void print_result(int fmt, const bs_pipeline *p, const char *path,
         if (strpbrk(path, ",\"\n\r")) {
             putchar('"');
             for (const char *s = path; *s; s++) {
-                if (*s == '"')
-                    putchar('"');
+                if (*s == '"') putchar('"');
                 putchar(*s);
             }
             putchar('"');
@@ -255,60 +245,48 @@ static int parse_options(int argc, char **argv, predict_options *o) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case OPT_MODEL:
-            o->model = optarg;
-            break;
-        case OPT_BACKBONE_DIR:
-            o->bdir = optarg;
-            break;
-        case OPT_FORMAT:
-            if (!strcmp(optarg, "table"))
-                o->fmt = FMT_TABLE;
-            else if (!strcmp(optarg, "json"))
-                o->fmt = FMT_JSON;
-            else if (!strcmp(optarg, "csv"))
-                o->fmt = FMT_CSV;
-            else
-                return bs_cli_usage("predict", "--format must be table, json or csv");
-            break;
-        case OPT_BATCH:
-            if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &o->batch))
-                return BS_EXIT_USAGE;
-            break;
-        case OPT_ABSTAIN:
-            if (bs_cli_parse_double("predict", "--abstain", optarg, &o->g.abstain))
-                return BS_EXIT_USAGE;
-            if (!(o->g.abstain > 0 && o->g.abstain < 0.5))
-                return bs_cli_usage("predict", "--abstain must lie strictly between 0 and 0.5");
-            break;
-        case OPT_NO_OOD_GATE:
-            o->g.ood_gate = 0;
-            break;
-        case OPT_EXPLAIN:
-            o->ex.dir = optarg;
-            break;
-        case OPT_EXPLAIN_GRID:
-            if (bs_cli_parse_int("predict", "--explain-grid", optarg, 1, BS_EXPLAIN_MAX_GRID, &grid))
-                return BS_EXIT_USAGE;
-            o->ex.opt.grid = (int)grid;
-            break;
-        case OPT_EXPLAIN_PATCH:
-            if (bs_cli_parse_double("predict", "--explain-patch", optarg, &o->ex.opt.patch))
-                return BS_EXIT_USAGE;
-            if (!(o->ex.opt.patch > 0 && o->ex.opt.patch <= 1))
-                return bs_cli_usage("predict", "--explain-patch must be a fraction in (0, 1]");
-            break;
-        case 'h':
-            usage(stdout);
-            return BS_EXIT_OK;
-        default:
-            return bs_cli_usage("predict", "unknown option");
+            case OPT_MODEL: o->model = optarg; break;
+            case OPT_BACKBONE_DIR: o->bdir = optarg; break;
+            case OPT_FORMAT:
+                if (!strcmp(optarg, "table"))
+                    o->fmt = FMT_TABLE;
+                else if (!strcmp(optarg, "json"))
+                    o->fmt = FMT_JSON;
+                else if (!strcmp(optarg, "csv"))
+                    o->fmt = FMT_CSV;
+                else
+                    return bs_cli_usage("predict", "--format must be table, json or csv");
+                break;
+            case OPT_BATCH:
+                if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &o->batch))
+                    return BS_EXIT_USAGE;
+                break;
+            case OPT_ABSTAIN:
+                if (bs_cli_parse_double("predict", "--abstain", optarg, &o->g.abstain))
+                    return BS_EXIT_USAGE;
+                if (!(o->g.abstain > 0 && o->g.abstain < 0.5))
+                    return bs_cli_usage("predict", "--abstain must lie strictly between 0 and 0.5");
+                break;
+            case OPT_NO_OOD_GATE: o->g.ood_gate = 0; break;
+            case OPT_EXPLAIN: o->ex.dir = optarg; break;
+            case OPT_EXPLAIN_GRID:
+                if (bs_cli_parse_int("predict", "--explain-grid", optarg, 1, BS_EXPLAIN_MAX_GRID,
+                                     &grid))
+                    return BS_EXIT_USAGE;
+                o->ex.opt.grid = (int)grid;
+                break;
+            case OPT_EXPLAIN_PATCH:
+                if (bs_cli_parse_double("predict", "--explain-patch", optarg, &o->ex.opt.patch))
+                    return BS_EXIT_USAGE;
+                if (!(o->ex.opt.patch > 0 && o->ex.opt.patch <= 1))
+                    return bs_cli_usage("predict", "--explain-patch must be a fraction in (0, 1]");
+                break;
+            case 'h': usage(stdout); return BS_EXIT_OK;
+            default: return bs_cli_usage("predict", "unknown option");
         }
     }
-    if (!o->model)
-        return bs_cli_usage("predict", "--model is required");
-    if (optind == argc)
-        return bs_cli_usage("predict", "no image or folder given");
+    if (!o->model) return bs_cli_usage("predict", "--model is required");
+    if (optind == argc) return bs_cli_usage("predict", "no image or folder given");
     o->ex.opt.batch = (size_t)o->batch;
     return -1;
 }
@@ -332,8 +310,7 @@ static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const l
         size_t m = files->n - i0 < b ? files->n - i0 : b;
 #pragma omp parallel for schedule(dynamic, 1)
         for (size_t i = 0; i < m; i++) {
-            if (bs_image_load(files->v[i0 + i], &imgs[i]))
-                errors[i] = strdup(bs_error_message());
+            if (bs_image_load(files->v[i0 + i], &imgs[i])) errors[i] = strdup(bs_error_message());
         }
         /* the readable images of this chunk, packed */
         size_t k = 0;
@@ -363,8 +340,7 @@ static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const l
                 fprintf(stderr, "blastscan predict: error: %s\n", bs_error_message());
                 rc = 2;
             }
-        for (size_t i = 0; i < b; i++)
-            bs_image_free(&imgs[i]);
+        for (size_t i = 0; i < b; i++) bs_image_free(&imgs[i]);
     }
     if (o->ex.images)
         fprintf(stderr,
@@ -384,16 +360,13 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
     (void)cli;
     predict_options o;
     int rc = parse_options(argc, argv, &o);
-    if (rc >= 0)
-        return rc;
+    if (rc >= 0) return rc;
     list files = {0};
     rc = BS_EXIT_OK;
-    if (o.ex.dir && bs_mkdir_p(o.ex.dir))
-        rc = bs_cli_fail("predict");
+    if (o.ex.dir && bs_mkdir_p(o.ex.dir)) rc = bs_cli_fail("predict");
     for (int i = optind; i < argc && rc == BS_EXIT_OK; i++) {
         int r = bs_is_dir(argv[i]) ? walk(argv[i], &files, 0) : list_add(&files, argv[i]);
-        if (r)
-            rc = bs_cli_fail("predict");
+        if (r) rc = bs_cli_fail("predict");
     }
     bs_pipeline p;
     char *default_dir = o.bdir ? NULL : bs_path_join(bs_cli_assets(), "models");
@@ -409,11 +382,9 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
         bs_pipeline_free(&p);
     }
     free(default_dir);
-    for (size_t i = 0; i < files.n; i++)
-        free(files.v[i]);
+    for (size_t i = 0; i < files.n; i++) free(files.v[i]);
     free(files.v);
-    for (size_t i = 0; i < o.ex.used.n; i++)
-        free(o.ex.used.v[i]);
+    for (size_t i = 0; i < o.ex.used.n; i++) free(o.ex.used.v[i]);
     free(o.ex.used.v);
     return rc;
 }

@@ -34,15 +34,17 @@ int bs_cmd_tensor(int argc, char **argv, const bs_cli *cli) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 's':
-            if (bs_cli_parse_int("tensor", "--size", optarg, 1, 16384, &size)) return BS_EXIT_USAGE;
-            break;
-        case 'm':
-            if (bs_view_parse(optarg, &view)) return bs_cli_usage("tensor", "--mirror must be none, h or v");
-            break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return BS_EXIT_OK;
-        default: return bs_cli_usage("tensor", "unknown option");
+            case 's':
+                if (bs_cli_parse_int("tensor", "--size", optarg, 1, 16384, &size))
+                    return BS_EXIT_USAGE;
+                break;
+            case 'm':
+                if (bs_view_parse(optarg, &view))
+                    return bs_cli_usage("tensor", "--mirror must be none, h or v");
+                break;
+            case 'o': out = optarg; break;
+            case 'h': usage(stdout); return BS_EXIT_OK;
+            default: return bs_cli_usage("tensor", "unknown option");
         }
     }
     if (optind + 1 != argc) return bs_cli_usage("tensor", "expects exactly one IMAGE");

@@ -48,19 +48,12 @@ static void usage(FILE *fp) {
         "  --out FILE       the pipeline file to write\n");
 }
 
-enum {
-    OPT_LATENT = 5001,
-    OPT_EPOCHS,
-    OPT_KSCALE,
-    OPT_CALIB,
-    OPT_OUT
-};
+enum { OPT_LATENT = 5001, OPT_EPOCHS, OPT_KSCALE, OPT_CALIB, OPT_OUT };
 
 /* Per sample: dense ids of equal strings (group names or class names). Returns the count. */
 static int64_t dense_ids(const bs_dataset *ds, int classes, int64_t *ids) {
     const char **keys = bs_calloc(ds->n ? ds->n : 1, sizeof *keys);
-    if (!keys)
-        return -1;
+    if (!keys) return -1;
     for (size_t i = 0; i < ds->n; i++)
         keys[i] = classes ? ds->samples[i].class_name : ds->samples[i].group;
     int64_t count = bs_dense_ids(keys, ds->n, ids);
@@ -109,8 +102,7 @@ static int fill_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, ui
     }
     free(cls);
     p->backbones = bs_calloc(nb, sizeof *p->backbones);
-    if (!p->backbones)
-        return -1;
+    if (!p->backbones) return -1;
     p->n_backbones = nb;
     for (size_t k = 0; k < nb; k++) {
         const bs_backbone_info *in = &info[order[k]];
@@ -141,40 +133,34 @@ typedef struct train_args {
 static int parse_option(train_args *a, int c, const char *arg) {
     long v;
     switch (c) {
-    case OPT_LATENT:
-        if (!strcmp(arg, "none"))
-            a->latent = 0;
-        else if (bs_cli_parse_double("train", "--latent", arg, &a->latent))
-            return BS_EXIT_USAGE;
-        else if (!(a->latent > 0 && a->latent <= 4))
-            return bs_cli_usage("train", "--latent expects a fraction in (0, 4] or none");
-        return -1;
-    case OPT_EPOCHS:
-        if (bs_cli_parse_int("train", "--epochs", arg, 0, 1000000, &v))
-            return BS_EXIT_USAGE;
-        a->fo.ae.max_epochs = (int)v;
-        return -1;
-    case OPT_KSCALE:
-        if (!strcmp(arg, "auto"))
-            a->fo.svm.kernel_scale = 0;
-        else if (bs_cli_parse_double("train", "--kernel-scale", arg, &a->fo.svm.kernel_scale))
-            return BS_EXIT_USAGE;
-        else if (!(a->fo.svm.kernel_scale > 0) || !isfinite(a->fo.svm.kernel_scale))
-            return bs_cli_usage("train", "--kernel-scale must be auto or a positive number");
-        return -1;
-    case OPT_CALIB:
-        if (bs_cli_parse_int("train", "--calibration-folds", arg, 2, 100, &v))
-            return BS_EXIT_USAGE;
-        a->fo.calibration_folds = (int)v;
-        return -1;
-    case OPT_OUT:
-        a->out = arg;
-        return -1;
-    case 'h':
-        usage(stdout);
-        return BS_EXIT_OK;
-    default:
-        return bs_cli_usage("train", "unknown option");
+        case OPT_LATENT:
+            if (!strcmp(arg, "none"))
+                a->latent = 0;
+            else if (bs_cli_parse_double("train", "--latent", arg, &a->latent))
+                return BS_EXIT_USAGE;
+            else if (!(a->latent > 0 && a->latent <= 4))
+                return bs_cli_usage("train", "--latent expects a fraction in (0, 4] or none");
+            return -1;
+        case OPT_EPOCHS:
+            if (bs_cli_parse_int("train", "--epochs", arg, 0, 1000000, &v)) return BS_EXIT_USAGE;
+            a->fo.ae.max_epochs = (int)v;
+            return -1;
+        case OPT_KSCALE:
+            if (!strcmp(arg, "auto"))
+                a->fo.svm.kernel_scale = 0;
+            else if (bs_cli_parse_double("train", "--kernel-scale", arg, &a->fo.svm.kernel_scale))
+                return BS_EXIT_USAGE;
+            else if (!(a->fo.svm.kernel_scale > 0) || !isfinite(a->fo.svm.kernel_scale))
+                return bs_cli_usage("train", "--kernel-scale must be auto or a positive number");
+            return -1;
+        case OPT_CALIB:
+            if (bs_cli_parse_int("train", "--calibration-folds", arg, 2, 100, &v))
+                return BS_EXIT_USAGE;
+            a->fo.calibration_folds = (int)v;
+            return -1;
+        case OPT_OUT: a->out = arg; return -1;
+        case 'h': usage(stdout); return BS_EXIT_OK;
+        default: return bs_cli_usage("train", "unknown option");
     }
 }
 
@@ -193,19 +179,13 @@ static int parse_args(int argc, char **argv, train_args *a) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int d = bs_cli_data_option(&a->data, "train", c, optarg);
-        if (d < 0)
-            d = bs_cli_extract_option(&a->xc, "train", c, optarg);
-        if (d > 0)
-            return BS_EXIT_USAGE;
-        if (d < 0 && (rc = parse_option(a, c, optarg)) >= 0)
-            return rc;
+        if (d < 0) d = bs_cli_extract_option(&a->xc, "train", c, optarg);
+        if (d > 0) return BS_EXIT_USAGE;
+        if (d < 0 && (rc = parse_option(a, c, optarg)) >= 0) return rc;
     }
-    if (optind != argc)
-        return bs_cli_usage("train", "unexpected argument '%s'", argv[optind]);
-    if (!a->data.nsources || !a->out)
-        return bs_cli_usage("train", "--data and --out are required");
-    if ((rc = bs_cli_extract_finish(&a->xc, "train")) != 0)
-        return rc;
+    if (optind != argc) return bs_cli_usage("train", "unexpected argument '%s'", argv[optind]);
+    if (!a->data.nsources || !a->out) return bs_cli_usage("train", "--data and --out are required");
+    if ((rc = bs_cli_extract_finish(&a->xc, "train")) != 0) return rc;
     return -1;
 }
 
@@ -224,8 +204,7 @@ typedef struct train_data {
 } train_data;
 
 static void train_data_free(train_data *t) {
-    if (t->ds_open)
-        bs_dataset_free(&t->ds);
+    if (t->ds_open) bs_dataset_free(&t->ds);
     free(t->info);
     free(t->order);
     free(t->x);
@@ -269,18 +248,15 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
     char *featdir = mkdtemp(tmpl);
     bs_extract_stats st;
     int rc = featdir ? 0 : bs_error("cannot create a temporary folder %s", tmpl);
-    if (rc == 0)
-        rc = bs_extract(&t->ds, specs, nb, &xo, featdir, &st);
+    if (rc == 0) rc = bs_extract(&t->ds, specs, nb, &xo, featdir, &st);
     if (rc == 0) {
         fprintf(stderr, "train: features of %zu rows in %.1f s (%zu computed, %zu from cache)\n",
                 st.rows, st.seconds, st.computed, st.cached);
         t->n = st.rows;
         rc = bs_pipeline_read_features(featdir, t->info, nb, st.rows, t->order, &t->x, &t->width);
     }
-    if (rc == 0)
-        rc = row_labels(t, xo.augment ? 3 : 1);
-    if (featdir)
-        bs_rmtree(featdir);
+    if (rc == 0) rc = row_labels(t, xo.augment ? 3 : 1);
+    if (featdir) bs_rmtree(featdir);
     free(specs);
     return rc;
 }
@@ -290,8 +266,7 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     memset(&p, 0, sizeof p);
     bs_pipeline_fit_options fo = a->fo;
     fo.hidden = a->latent > 0 ? (int64_t)llround(a->latent * (double)t->width) : 0;
-    if (a->latent > 0 && fo.hidden < 1)
-        fo.hidden = 1;
+    if (a->latent > 0 && fo.hidden < 1) fo.hidden = 1;
     bs_pipeline_fit_options_seed(&fo, cli->seed);
     fo.ae.progress = 1;
     fo.verbose = 1;
@@ -304,8 +279,7 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     if (rc == 0)
         rc = bs_pipeline_fit(&p, t->x, (int64_t)t->n, t->width, t->labels, t->group, NULL,
                              (int64_t)t->n, &fo);
-    if (rc == 0)
-        rc = bs_pipeline_save(&p, a->out);
+    if (rc == 0) rc = bs_pipeline_save(&p, a->out);
     if (rc == 0) {
         bs_svm_parts parts;
         bs_svm_get_parts(p.svm, &parts);

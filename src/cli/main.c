@@ -56,7 +56,8 @@ int bs_cli_fail(const char *cmd) {
     return BS_EXIT_FAIL;
 }
 
-int bs_cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max, long *out) {
+int bs_cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max,
+                     long *out) {
     char *end;
     long v = strtol(text, &end, 10);
     if (!*text || *end || v < min || v > max) {
@@ -84,12 +85,14 @@ const char *bs_cli_assets(void) {
 }
 
 static void print_help(FILE *fp) {
-    fprintf(fp,
-            "blastscan %s — acute lymphoblastic leukemia diagnosis from blood-smear images\n"
-            "(deep CNN features, sparse autoencoder, cubic SVM; Atteia 2023, reimplemented in C)\n\n"
-            "Usage: blastscan [--threads N] [--seed S] <command> [options]\n\nCommands:\n",
-            BLASTSCAN_VERSION);
-    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(
+        fp,
+        "blastscan %s — acute lymphoblastic leukemia diagnosis from blood-smear images\n"
+        "(deep CNN features, sparse autoencoder, cubic SVM; Atteia 2023, reimplemented in C)\n\n"
+        "Usage: blastscan [--threads N] [--seed S] <command> [options]\n\nCommands:\n",
+        BLASTSCAN_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(fp,
             "\nGlobal options:\n"
             "  --threads N  threads to use (default: all cores; under mpirun, per rank: the\n"
@@ -133,8 +136,8 @@ static int blastscan_main(int argc, char **argv);
 
 /* Commands that share their work over MPI ranks; under a job the others run on rank 0 only. */
 static int distributed_command(const char *name) {
-    return !strcmp(name, "extract") || !strcmp(name, "autoencoder") || !strcmp(name, "experiment") ||
-           !strcmp(name, "reproduce");
+    return !strcmp(name, "extract") || !strcmp(name, "autoencoder") ||
+           !strcmp(name, "experiment") || !strcmp(name, "reproduce");
 }
 
 /* One command on this rank. Under a job of several ranks, a rank that fails ends the whole
@@ -144,7 +147,8 @@ static int run_command(const command *cmd, int argc, char **argv, const bs_cli *
     int rc = cmd->run(argc, argv, cli);
     if (rc != BS_EXIT_OK && bs_dist_size() > 1) {
         char msg[128];
-        snprintf(msg, sizeof msg, "'%s' failed on this rank (exit %d); ending the job", cmd->name, rc);
+        snprintf(msg, sizeof msg, "'%s' failed on this rank (exit %d); ending the job", cmd->name,
+                 rc);
         bs_dist_abort(rc, msg);
     }
     return rc;
@@ -184,14 +188,16 @@ static int blastscan_main(int argc, char **argv) {
     if (seed) {
         char *end;
         unsigned long long s = strtoull(seed, &end, 10);
-        if (!*seed || *end || seed[0] == '-') return bs_cli_usage(NULL, "--seed expects a non-negative integer, not '%s'", seed);
+        if (!*seed || *end || seed[0] == '-')
+            return bs_cli_usage(NULL, "--seed expects a non-negative integer, not '%s'", seed);
         cli.seed = (uint64_t)s;
     }
     if (argc < 2) {
         print_help(stderr);
         return BS_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         print_help(stdout);
         return BS_EXIT_OK;
     }

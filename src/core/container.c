@@ -14,8 +14,7 @@
 /* ---- writing ---- */
 
 void bs_cwriter_bytes(bs_cwriter *w, const void *src, size_t n) {
-    if (w->failed || n == 0)
-        return;
+    if (w->failed || n == 0) return;
     if (n > w->cap - w->len) {
         size_t cap = w->cap ? w->cap : 4096;
         while (cap - w->len < n) {
@@ -39,8 +38,7 @@ void bs_cwriter_bytes(bs_cwriter *w, const void *src, size_t n) {
 }
 
 static void put_le(unsigned char *c, uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; i++)
-        c[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < bytes; i++) c[i] = (unsigned char)(v >> (8 * i));
 }
 
 void bs_cwriter_u32(bs_cwriter *w, uint32_t v) {
@@ -62,8 +60,7 @@ void bs_cwriter_f64(bs_cwriter *w, double v) {
 }
 
 void bs_cwriter_f64s(bs_cwriter *w, const double *v, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        bs_cwriter_f64(w, v[i]);
+    for (size_t i = 0; i < n; i++) bs_cwriter_f64(w, v[i]);
 }
 
 void bs_cwriter_f32s(bs_cwriter *w, const float *v, size_t n) {
@@ -96,8 +93,7 @@ void bs_cwriter_start(bs_cwriter *w, const bs_container_format *f) {
 }
 
 void bs_cwriter_patch_u64(bs_cwriter *w, size_t offset, uint64_t v) {
-    if (!w->failed && offset + 8 <= w->len)
-        put_le(w->p + offset, v, 8);
+    if (!w->failed && offset + 8 <= w->len) put_le(w->p + offset, v, 8);
 }
 
 size_t bs_cwriter_section(bs_cwriter *w, const char tag[4]) {
@@ -136,8 +132,7 @@ int bs_cwriter_finish(bs_cwriter *w, const char *what, unsigned char **data, siz
 int bs_cwriter_save(bs_cwriter *w, const char *path) {
     unsigned char *data;
     size_t len;
-    if (bs_cwriter_finish(w, path, &data, &len))
-        return -1;
+    if (bs_cwriter_finish(w, path, &data, &len)) return -1;
     int rc = bs_write_file_atomic(path, data, len);
     free(data);
     return rc;
@@ -146,15 +141,13 @@ int bs_cwriter_save(bs_cwriter *w, const char *path) {
 /* ---- reading ---- */
 
 int bs_creader_fail(bs_creader *r, const char *what) {
-    if (!r->failed)
-        bs_error("%s: corrupt %s section: %s", r->name, r->section, what);
+    if (!r->failed) bs_error("%s: corrupt %s section: %s", r->name, r->section, what);
     r->failed = 1;
     return -1;
 }
 
 const unsigned char *bs_creader_bytes(bs_creader *r, uint64_t n) {
-    if (r->failed)
-        return NULL;
+    if (r->failed) return NULL;
     if (n > r->len - r->pos) {
         bs_creader_fail(r, "truncated");
         return NULL;
@@ -167,8 +160,7 @@ const unsigned char *bs_creader_bytes(bs_creader *r, uint64_t n) {
 static uint64_t get_le(bs_creader *r, int bytes) {
     const unsigned char *c = bs_creader_bytes(r, (uint64_t)bytes);
     uint64_t v = 0;
-    for (int i = 0; c && i < bytes; i++)
-        v |= (uint64_t)c[i] << (8 * i);
+    for (int i = 0; c && i < bytes; i++) v |= (uint64_t)c[i] << (8 * i);
     return v;
 }
 
@@ -192,16 +184,14 @@ double bs_creader_f64(bs_creader *r) {
 
 double bs_creader_f64_finite(bs_creader *r) {
     double v = bs_creader_f64(r);
-    if (!isfinite(v))
-        bs_creader_fail(r, "non-finite number");
+    if (!isfinite(v)) bs_creader_fail(r, "non-finite number");
     return v;
 }
 
 void bs_creader_str(bs_creader *r, char *out, size_t max, int allow_empty) {
     out[0] = '\0';
     uint32_t n = bs_creader_u32(r);
-    if (r->failed)
-        return;
+    if (r->failed) return;
     if (n > max) {
         bs_creader_fail(r, "string too long");
         return;
@@ -211,8 +201,7 @@ void bs_creader_str(bs_creader *r, char *out, size_t max, int allow_empty) {
         return;
     }
     const unsigned char *s = bs_creader_bytes(r, n);
-    if (!s)
-        return;
+    if (!s) return;
     if (memchr(s, '\0', n)) {
         bs_creader_fail(r, "NUL inside a string");
         return;
@@ -222,8 +211,7 @@ void bs_creader_str(bs_creader *r, char *out, size_t max, int allow_empty) {
 }
 
 int bs_creader_count_fits(bs_creader *r, uint64_t count, uint64_t size) {
-    if (r->failed)
-        return -1;
+    if (r->failed) return -1;
     if (size && count > (r->len - r->pos) / size)
         return bs_creader_fail(r, "count exceeds the section size");
     return 0;
@@ -231,13 +219,11 @@ int bs_creader_count_fits(bs_creader *r, uint64_t count, uint64_t size) {
 
 int bs_creader_section(bs_creader *outer, const char *tag, bs_creader *inner) {
     outer->section = tag;
-    if (outer->failed)
-        return -1;
+    if (outer->failed) return -1;
     static const unsigned char zero[4] = {0};
     if (outer->len - outer->pos < 16 || memcmp(outer->p + outer->pos, tag, 4) != 0 ||
         memcmp(outer->p + outer->pos + 4, zero, 4) != 0) {
-        if (outer->len - outer->pos < 16)
-            return bs_creader_fail(outer, "truncated");
+        if (outer->len - outer->pos < 16) return bs_creader_fail(outer, "truncated");
         bs_error("%s: corrupt file: expected section '%s' at byte %zu", outer->name, tag,
                  outer->pos);
         outer->failed = 1;
@@ -246,17 +232,14 @@ int bs_creader_section(bs_creader *outer, const char *tag, bs_creader *inner) {
     outer->pos += 8;
     uint64_t len = bs_creader_u64(outer);
     const unsigned char *body = bs_creader_bytes(outer, len);
-    if (!body)
-        return -1;
+    if (!body) return -1;
     *inner = (bs_creader){body, (size_t)len, 0, outer->name, tag, 0};
     return 0;
 }
 
 int bs_creader_done(bs_creader *r) {
-    if (r->failed)
-        return -1;
-    if (r->pos != r->len)
-        return bs_creader_fail(r, "trailing bytes");
+    if (r->failed) return -1;
+    if (r->pos != r->len) return bs_creader_fail(r, "trailing bytes");
     return 0;
 }
 
@@ -275,8 +258,8 @@ int bs_container_open(const bs_container_format *f, const unsigned char *buf, si
     bs_creader r = {buf, len, 8, name, "header", 0};
     uint32_t version = bs_creader_u32(&r), hsize = bs_creader_u32(&r);
     if (version != f->version)
-        return bs_error("%s: unsupported %s format version %u (this build reads version %u)",
-                        name, f->kind, version, f->version);
+        return bs_error("%s: unsupported %s format version %u (this build reads version %u)", name,
+                        f->kind, version, f->version);
     if (hsize != f->header_size)
         return bs_error("%s: corrupt header (header size %u, expected %u)", name, hsize,
                         f->header_size);
@@ -286,16 +269,14 @@ int bs_container_open(const bs_container_format *f, const unsigned char *buf, si
 }
 
 int bs_container_expect_length(const char *name, size_t len, uint64_t want, const char *why) {
-    if ((uint64_t)len == want)
-        return 0;
+    if ((uint64_t)len == want) return 0;
     return bs_error("%s: %s (%zu bytes; %s %llu)", name,
                     (uint64_t)len < want ? "truncated" : "has trailing bytes", len, why,
                     (unsigned long long)want);
 }
 
 int bs_container_verify(const unsigned char *buf, size_t len, const char *name) {
-    if (len < BS_CONTAINER_DIGEST)
-        return bs_error("%s: truncated (%zu bytes)", name, len);
+    if (len < BS_CONTAINER_DIGEST) return bs_error("%s: truncated (%zu bytes)", name, len);
     char hex[BS_SHA256_HEX];
     bs_sha256_buffer(buf, len - BS_CONTAINER_DIGEST, hex);
     unsigned char digest[BS_CONTAINER_DIGEST];

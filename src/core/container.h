@@ -84,7 +84,8 @@ int bs_container_expect_length(const char *name, size_t len, uint64_t want, cons
 /* The SHA-256 trailer ("checksum mismatch"). */
 int bs_container_verify(const unsigned char *buf, size_t len, const char *name);
 
-int bs_creader_fail(bs_creader *r, const char *what); /* "<name>: corrupt <section> section: <what>" */
+int bs_creader_fail(bs_creader *r,
+                    const char *what); /* "<name>: corrupt <section> section: <what>" */
 /* The next n bytes (NULL, failed, when fewer remain). */
 const unsigned char *bs_creader_bytes(bs_creader *r, uint64_t n);
 uint32_t bs_creader_u32(bs_creader *r);

@@ -64,12 +64,14 @@ static int parse_record(const char *t, size_t len, size_t *pos, field_list *fl, 
                 return bs_error("%s:%zu: text after a closing quote", name, line);
         } else {
             while (p < len && t[p] != ',' && t[p] != '\n' && t[p] != '\r') {
-                if (t[p] == '"') return bs_error("%s:%zu: stray quote in unquoted field", name, line);
+                if (t[p] == '"')
+                    return bs_error("%s:%zu: stray quote in unquoted field", name, line);
                 if (t[p] == '\0') return bs_error("%s:%zu: NUL byte in CSV", name, line);
                 scratch[n++] = t[p++];
             }
         }
-        if (fl->n >= BS_CSV_MAX_COLS) return bs_error("%s:%zu: more than %d columns", name, line, BS_CSV_MAX_COLS);
+        if (fl->n >= BS_CSV_MAX_COLS)
+            return bs_error("%s:%zu: more than %d columns", name, line, BS_CSV_MAX_COLS);
         if (push_field(fl, scratch, n)) return -1;
         if (p < len && t[p] == ',') {
             p++;

@@ -33,7 +33,8 @@ int bs_dist_init(int *argc, char ***argv) {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     MPI_Comm node;
-    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
         MPI_Comm_size(node, &local_size);
         MPI_Comm_free(&node);
     }
@@ -89,7 +90,8 @@ void bs_dist_bcast(void *buf, size_t bytes, int root) {
 }
 
 _Noreturn void bs_dist_abort(int code, const char *message) {
-    fprintf(stderr, "blastscan: rank %d of %d: %s\n", rank, size, message && *message ? message : "failed");
+    fprintf(stderr, "blastscan: rank %d of %d: %s\n", rank, size,
+            message && *message ? message : "failed");
     fflush(stderr);
     if (joined) MPI_Abort(MPI_COMM_WORLD, code);
     exit(code);

@@ -24,9 +24,9 @@ void bs_dist_finalize(void);
  * bs_dist_abort still ends the whole job. */
 void bs_dist_solo(void);
 
-int bs_dist_rank(void);   /* 0 .. size-1 */
-int bs_dist_size(void);   /* 1 without a job */
-int bs_dist_built(void);  /* 1 when compiled with MPI */
+int bs_dist_rank(void);  /* 0 .. size-1 */
+int bs_dist_size(void);  /* 1 without a job */
+int bs_dist_built(void); /* 1 when compiled with MPI */
 /* Ranks of this job on this machine (MPI_COMM_TYPE_SHARED), this one included; 1 without a job. */
 int bs_dist_local_size(void);
 

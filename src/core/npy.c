@@ -18,12 +18,14 @@ int64_t bs_array_count(const bs_array *a) {
 }
 
 static int shape_count(int ndim, const int64_t *shape, int64_t *count) {
-    if (ndim < 0 || ndim > BS_NPY_MAX_DIMS) return bs_error("%d dimensions (at most %d)", ndim, BS_NPY_MAX_DIMS);
+    if (ndim < 0 || ndim > BS_NPY_MAX_DIMS)
+        return bs_error("%d dimensions (at most %d)", ndim, BS_NPY_MAX_DIMS);
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) return bs_error("negative dimension %lld", (long long)shape[i]);
         if (shape[i] > 0 && n > BS_NPY_MAX_ELEMENTS / shape[i])
-            return bs_error("array too large (more than %lld elements)", (long long)BS_NPY_MAX_ELEMENTS);
+            return bs_error("array too large (more than %lld elements)",
+                            (long long)BS_NPY_MAX_ELEMENTS);
         n *= shape[i];
     }
     *count = n;
@@ -131,22 +133,32 @@ static int parse_header(const char *h, size_t len, const char *name, npy_dtype *
             return bs_error("%s: malformed .npy header", name);
         if (strcmp(key, "descr") == 0 && !have_descr) {
             char d[16];
-            if (parse_str(&c, d, sizeof d)) return bs_error("%s: malformed descr in .npy header", name);
-            if (strcmp(d, "<f4") == 0) *dt = DT_F4LE;
-            else if (strcmp(d, ">f4") == 0) *dt = DT_F4BE;
-            else if (strcmp(d, "<f8") == 0) *dt = DT_F8LE;
-            else if (strcmp(d, ">f8") == 0) *dt = DT_F8BE;
-            else return bs_error("%s: dtype '%s' not supported (float32 or float64 only)", name, d);
+            if (parse_str(&c, d, sizeof d))
+                return bs_error("%s: malformed descr in .npy header", name);
+            if (strcmp(d, "<f4") == 0)
+                *dt = DT_F4LE;
+            else if (strcmp(d, ">f4") == 0)
+                *dt = DT_F4BE;
+            else if (strcmp(d, "<f8") == 0)
+                *dt = DT_F8LE;
+            else if (strcmp(d, ">f8") == 0)
+                *dt = DT_F8BE;
+            else
+                return bs_error("%s: dtype '%s' not supported (float32 or float64 only)", name, d);
             have_descr = 1;
         } else if (strcmp(key, "fortran_order") == 0 && !have_order) {
             skip_ws(&c);
-            if ((size_t)(c.end - c.p) >= 5 && memcmp(c.p, "False", 5) == 0) c.p += 5;
+            if ((size_t)(c.end - c.p) >= 5 && memcmp(c.p, "False", 5) == 0)
+                c.p += 5;
             else if ((size_t)(c.end - c.p) >= 4 && memcmp(c.p, "True", 4) == 0)
-                return bs_error("%s: Fortran-order arrays are not supported; save with C order", name);
-            else return bs_error("%s: malformed fortran_order in .npy header", name);
+                return bs_error("%s: Fortran-order arrays are not supported; save with C order",
+                                name);
+            else
+                return bs_error("%s: malformed fortran_order in .npy header", name);
             have_order = 1;
         } else if (strcmp(key, "shape") == 0 && !have_shape) {
-            if (parse_shape(&c, ndim, shape)) return bs_error("%s: malformed shape in .npy header", name);
+            if (parse_shape(&c, ndim, shape))
+                return bs_error("%s: malformed shape in .npy header", name);
             have_shape = 1;
         } else {
             return bs_error("%s: unexpected or repeated key '%s' in .npy header", name, key);
@@ -175,7 +187,8 @@ static uint32_t load_u32(const unsigned char *p, int big) {
 
 int bs_npy_parse(const unsigned char *buf, size_t len, const char *name, bs_array *out) {
     memset(out, 0, sizeof *out);
-    if (len < 10 || memcmp(buf, npy_magic, 6) != 0) return bs_error("%s: not a .npy file (bad magic)", name);
+    if (len < 10 || memcmp(buf, npy_magic, 6) != 0)
+        return bs_error("%s: not a .npy file (bad magic)", name);
     unsigned major = buf[6], minor = buf[7];
     size_t hlen, hstart;
     if (major == 1) {
@@ -189,7 +202,8 @@ int bs_npy_parse(const unsigned char *buf, size_t len, const char *name, bs_arra
         return bs_error("%s: .npy version %u.%u not supported", name, major, minor);
     }
     if (minor != 0) return bs_error("%s: .npy version %u.%u not supported", name, major, minor);
-    if (hlen > len - hstart) return bs_error("%s: truncated .npy header (%zu bytes announced)", name, hlen);
+    if (hlen > len - hstart)
+        return bs_error("%s: truncated .npy header (%zu bytes announced)", name, hlen);
     npy_dtype dt = DT_F4LE;
     int ndim = 0;
     int64_t shape[BS_NPY_MAX_DIMS];
@@ -206,19 +220,19 @@ int bs_npy_parse(const unsigned char *buf, size_t len, const char *name, bs_arra
     const unsigned char *src = buf + data_off;
     for (int64_t i = 0; i < count; i++) {
         switch (dt) {
-        case DT_F4LE:
-        case DT_F4BE: {
-            uint32_t u = load_u32(src + 4 * i, dt == DT_F4BE);
-            memcpy(&out->data[i], &u, 4);
-            break;
-        }
-        default: {
-            uint64_t u = load_u64(src + 8 * i, dt == DT_F8BE);
-            double d;
-            memcpy(&d, &u, 8);
-            out->data[i] = (float)d;
-            break;
-        }
+            case DT_F4LE:
+            case DT_F4BE: {
+                uint32_t u = load_u32(src + 4 * i, dt == DT_F4BE);
+                memcpy(&out->data[i], &u, 4);
+                break;
+            }
+            default: {
+                uint64_t u = load_u64(src + 8 * i, dt == DT_F8BE);
+                double d;
+                memcpy(&d, &u, 8);
+                out->data[i] = (float)d;
+                break;
+            }
         }
     }
     return 0;

@@ -22,8 +22,10 @@ static void format_duration(double s, char *out, size_t cap) {
         return;
     }
     long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(out, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(out, cap, "%02ld:%02ld", t / 60, t % 60);
+    if (t >= 3600)
+        snprintf(out, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(out, cap, "%02ld:%02ld", t / 60, t % 60);
 }
 
 static void draw(bs_progress *p) {

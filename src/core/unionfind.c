@@ -17,7 +17,9 @@ int64_t bs_uf_find(int64_t *parent, int64_t x) {
 int bs_uf_union(int64_t *parent, int64_t a, int64_t b) {
     a = bs_uf_find(parent, a), b = bs_uf_find(parent, b);
     if (a == b) return 0;
-    if (a < b) parent[b] = a;
-    else parent[a] = b;
+    if (a < b)
+        parent[b] = a;
+    else
+        parent[a] = b;
     return 1;
 }

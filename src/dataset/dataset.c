@@ -29,8 +29,10 @@ void bs_dataset_options_init(bs_dataset_options *opt) {
 }
 
 static void warn(const bs_dataset_options *opt, const char *msg) {
-    if (opt->warn) opt->warn(msg, opt->user);
-    else fprintf(stderr, "blastscan: warning: %s\n", msg);
+    if (opt->warn)
+        opt->warn(msg, opt->user);
+    else
+        fprintf(stderr, "blastscan: warning: %s\n", msg);
 }
 
 /* ---------- small growable lists ---------- */
@@ -62,7 +64,9 @@ static void strlist_free(strlist *l) {
     memset(l, 0, sizeof *l);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* ---------- samples under construction ---------- */
 
@@ -163,7 +167,8 @@ static int find_tree(walker *w, const char *dir, int depth) {
         if (ent->d_name[0] == '.') continue;
         char *child = bs_path_join(dir, ent->d_name);
         struct stat st;
-        if (!child) rc = -1;
+        if (!child)
+            rc = -1;
         else if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode) && !folder_set_find(&w->tree, &st)) {
             rc = folder_set_add(&w->tree, &st, child);
             if (rc == 0 && depth + 1 < MAX_DEPTH) rc = find_tree(w, child, depth + 1);
@@ -192,7 +197,8 @@ static int read_names(walker *w, DIR *d, const char *dir, strlist *names) {
 static const char *listed_already(const walker *w, const char *child, const struct stat *st) {
     const char *first = folder_set_find(&w->seen, st);
     struct stat ls;
-    if (!first && lstat(child, &ls) == 0 && S_ISLNK(ls.st_mode)) first = folder_set_find(&w->tree, st);
+    if (!first && lstat(child, &ls) == 0 && S_ISLNK(ls.st_mode))
+        first = folder_set_find(&w->tree, st);
     return first;
 }
 
@@ -219,17 +225,21 @@ static int walk(walker *w, const char *rel, int depth) {
         char *child = bs_path_join(dir, names.items[i]);
         struct stat st;
         const char *first;
-        if (!child_rel || !child) rc = -1;
+        if (!child_rel || !child)
+            rc = -1;
         else if (stat(child, &st) != 0) {
             /* A dangling link or a file that vanished: not part of the data. */
         } else if (S_ISDIR(st.st_mode) && (first = listed_already(w, child, &st))) {
-            char *msg = bs_strfmt("%s: the same folder as %s (reached through a symbolic link); listed once",
-                                  child, first);
+            char *msg = bs_strfmt(
+                "%s: the same folder as %s (reached through a symbolic link); listed once", child,
+                first);
             warn(w->opt, msg ? msg : child);
             free(msg);
         } else if (S_ISDIR(st.st_mode)) {
-            if (depth + 1 >= MAX_DEPTH) rc = bs_error("%s: folders nested deeper than %d", child, MAX_DEPTH);
-            else rc = walk(w, child_rel, depth + 1);
+            if (depth + 1 >= MAX_DEPTH)
+                rc = bs_error("%s: folders nested deeper than %d", child, MAX_DEPTH);
+            else
+                rc = walk(w, child_rel, depth + 1);
         } else if (S_ISREG(st.st_mode) && bs_image_has_image_ext(names.items[i])) {
             rc = strlist_push(w->out, child_rel);
             child_rel = NULL;
@@ -268,7 +278,8 @@ static int allidb_label(const char *rel) {
 }
 
 static int is_healthy_name(const char *c) {
-    static const char *const names[] = {"benign", "healthy", "normal", "hem", "negative", "control"};
+    static const char *const names[] = {"benign", "healthy",  "normal",
+                                        "hem",    "negative", "control"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(c, names[i]) == 0) return 1;
     return 0;
@@ -301,9 +312,10 @@ static int load_folder(const char *root, const bs_dataset_options *opt, samples 
     for (size_t i = 0; i < files.n && rc == 0; i++) {
         const char *slash = strchr(files.items[i], '/');
         if (!slash) {
-            rc = bs_error("%s/%s: an image at the top of a dataset folder, but not every image is named "
-                          "ImNNN_L (ALL-IDB); class folders expect DIR/<class>/image",
-                          root, files.items[i]);
+            rc = bs_error(
+                "%s/%s: an image at the top of a dataset folder, but not every image is named "
+                "ImNNN_L (ALL-IDB); class folders expect DIR/<class>/image",
+                root, files.items[i]);
             break;
         }
         size_t len = (size_t)(slash - files.items[i]);
@@ -326,8 +338,8 @@ static int load_folder(const char *root, const bs_dataset_options *opt, samples 
                     if (c) strncat(have, ", ", sizeof have - strlen(have) - 1);
                     strncat(have, classes.items[c], sizeof have - strlen(have) - 1);
                 }
-                rc = bs_error("%s: --positive names class '%s', which is not here (classes: %s)", root,
-                              opt->positive[p], have);
+                rc = bs_error("%s: --positive names class '%s', which is not here (classes: %s)",
+                              root, opt->positive[p], have);
             }
         }
     } else if (!rc) {
@@ -337,12 +349,16 @@ static int load_folder(const char *root, const bs_dataset_options *opt, samples 
             healthy += !positive[c];
         }
         if (!healthy)
-            rc = bs_error("%s: cannot tell which classes are ALL; name them with --positive CLASS,...", root);
+            rc = bs_error(
+                "%s: cannot tell which classes are ALL; name them with --positive CLASS,...", root);
     }
     for (size_t i = 0, c = 0; i < files.n && rc == 0; i++) {
         size_t len = (size_t)(strchr(files.items[i], '/') - files.items[i]);
-        while (!(strlen(classes.items[c]) == len && strncmp(classes.items[c], files.items[i], len) == 0)) c++;
-        rc = samples_push(out, bs_path_join(root, files.items[i]), positive[c], bs_strdup(classes.items[c]), NULL);
+        while (!(strlen(classes.items[c]) == len &&
+                 strncmp(classes.items[c], files.items[i], len) == 0))
+            c++;
+        rc = samples_push(out, bs_path_join(root, files.items[i]), positive[c],
+                          bs_strdup(classes.items[c]), NULL);
     }
     free(positive);
     strlist_free(&classes);
@@ -351,7 +367,8 @@ static int load_folder(const char *root, const bs_dataset_options *opt, samples 
 }
 
 /* Rows of a parsed manifest (`path` names it and anchors relative paths). Frees csv. */
-static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_options *opt, samples *out) {
+static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_options *opt,
+                             samples *out) {
     bs_csv csv = *csv_in;
     int cpath = bs_csv_column(&csv, "path"), clabel = bs_csv_column(&csv, "label");
     int cclass = bs_csv_column(&csv, "class"), cgroup = bs_csv_column(&csv, "group");
@@ -367,7 +384,8 @@ static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_
         char **row = csv.rows[r];
         const char *lab = row[clabel];
         if (strcmp(lab, "0") != 0 && strcmp(lab, "1") != 0) {
-            rc = bs_error("%s:%zu: label must be 0 (healthy) or 1 (ALL), not '%s'", path, r + 2, lab);
+            rc = bs_error("%s:%zu: label must be 0 (healthy) or 1 (ALL), not '%s'", path, r + 2,
+                          lab);
             break;
         }
         if (!row[cpath][0]) {
@@ -386,7 +404,8 @@ static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_
             break;
         }
         int label = lab[0] - '0';
-        const char *cls = (cclass >= 0 && row[cclass][0]) ? row[cclass] : (label ? "ALL" : "healthy");
+        const char *cls =
+            (cclass >= 0 && row[cclass][0]) ? row[cclass] : (label ? "ALL" : "healthy");
         char *grp = (cgroup >= 0 && row[cgroup][0]) ? bs_strdup(row[cgroup]) : NULL;
         rc = samples_push(out, full, label, bs_strdup(cls), grp);
     }
@@ -410,8 +429,10 @@ static int join_equal(int64_t *parent, size_t n, const char *const *keys) {
     for (int64_t k = 0; k < count; k++) first[k] = -1;
     for (size_t i = 0; i < n && count >= 0; i++) {
         if (ids[i] < 0 || !keys[i][0]) continue;
-        if (first[ids[i]] < 0) first[ids[i]] = (int64_t)i;
-        else bs_uf_union(parent, first[ids[i]], (int64_t)i);
+        if (first[ids[i]] < 0)
+            first[ids[i]] = (int64_t)i;
+        else
+            bs_uf_union(parent, first[ids[i]], (int64_t)i);
     }
     free(ids);
     free(first);
@@ -502,15 +523,16 @@ static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_da
 
 /* Shared head of bs_dataset_open and bs_dataset_parse_manifest: the options to use (the
  * defaults in *defaults when opt is NULL) and an empty *out. */
-static const bs_dataset_options *start_open(const bs_dataset_options *opt, bs_dataset_options *defaults,
-                                            bs_dataset *out) {
+static const bs_dataset_options *start_open(const bs_dataset_options *opt,
+                                            bs_dataset_options *defaults, bs_dataset *out) {
     memset(out, 0, sizeof *out);
     if (opt) return opt;
     bs_dataset_options_init(defaults);
     return defaults;
 }
 
-int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out) {
+int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt,
+                    bs_dataset *out) {
     bs_dataset_options defaults;
     opt = start_open(opt, &defaults, out);
     samples v = {0};
@@ -545,7 +567,8 @@ static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_da
         if (rc == 0) {
             qsort(paths, v.n, sizeof *paths, cmp_str);
             for (size_t i = 1; i < v.n && rc == 0; i++)
-                if (strcmp(paths[i], paths[i - 1]) == 0) rc = bs_error("%s: listed twice", paths[i]);
+                if (strcmp(paths[i], paths[i - 1]) == 0)
+                    rc = bs_error("%s: listed twice", paths[i]);
         }
         free(paths);
     }
@@ -560,8 +583,8 @@ static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_da
     return rc;
 }
 
-int bs_dataset_parse_manifest(const char *text, size_t len, const char *name, const bs_dataset_options *opt,
-                              bs_dataset *out) {
+int bs_dataset_parse_manifest(const char *text, size_t len, const char *name,
+                              const bs_dataset_options *opt, bs_dataset *out) {
     bs_dataset_options defaults;
     opt = start_open(opt, &defaults, out);
     samples v = {0};
@@ -684,7 +707,8 @@ static int near_planes(const bs_dataset *ds, const size_t *which, size_t m, size
 }
 
 /* Candidate pairs (thumbnail score >= threshold) of every sample. */
-static int near_candidates(const bs_dataset *ds, double threshold, bs_neardup_pair **pairs, int64_t *np) {
+static int near_candidates(const bs_dataset *ds, double threshold, bs_neardup_pair **pairs,
+                           int64_t *np) {
     size_t n = ds->n;
     float *thumbs = bs_calloc(n, sizeof(float) * BS_NEARDUP_FLOATS);
     size_t *all = bs_calloc(n, sizeof *all);
@@ -699,7 +723,8 @@ static int near_candidates(const bs_dataset *ds, double threshold, bs_neardup_pa
 
 /* Verify candidates on fine planes (decoding only their images) and keep those whose fine
  * score reaches threshold, compacting pairs in place. */
-static int near_verify(const bs_dataset *ds, double threshold, bs_neardup_pair *pairs, int64_t *np) {
+static int near_verify(const bs_dataset *ds, double threshold, bs_neardup_pair *pairs,
+                       int64_t *np) {
     size_t n = ds->n, m = 0;
     size_t *slot = bs_malloc(sizeof *slot * n), *which = bs_malloc(sizeof *which * n);
     int rc = slot && which ? 0 : -1;
@@ -717,7 +742,8 @@ static int near_verify(const bs_dataset *ds, double threshold, bs_neardup_pair *
 #pragma omp parallel for schedule(dynamic, 4)
         for (int64_t p = 0; p < count; p++)
             pairs[p].fine = bs_neardup_verify(fine + slot[pairs[p].a] * BS_NEARDUP_FINE_FLOATS,
-                                              fine + slot[pairs[p].b] * BS_NEARDUP_FINE_FLOATS, pairs[p].dx, pairs[p].dy);
+                                              fine + slot[pairs[p].b] * BS_NEARDUP_FINE_FLOATS,
+                                              pairs[p].dx, pairs[p].dy);
     }
     int64_t kept = 0;
     for (int64_t p = 0; p < *np && rc == 0; p++)
@@ -755,7 +781,8 @@ int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *j
         /* Only linked pairs merge groups (bs_neardup_link: no chaining through one weak link). */
         int merge = pairs[p].linked && bs_uf_union(parent, pairs[p].a, pairs[p].b);
         joined += merge;
-        ds->pairs[p] = (bs_dataset_pair){(size_t)pairs[p].a, (size_t)pairs[p].b, pairs[p].fine, merge};
+        ds->pairs[p] =
+            (bs_dataset_pair){(size_t)pairs[p].a, (size_t)pairs[p].b, pairs[p].fine, merge};
     }
     if (rc == 0) ds->npairs = (size_t)npairs;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -799,11 +826,13 @@ static int warn_group(const bs_dataset *ds, const grouped *g, size_t m) {
     if (!mixed && !large) return 0;
     char some[1024] = "";
     for (size_t k = 0; k < m && k < 3; k++)
-        snprintf(some + strlen(some), sizeof some - strlen(some), "%s%s", k ? ", " : "", ds->samples[g[k].idx].path);
+        snprintf(some + strlen(some), sizeof some - strlen(some), "%s%s", k ? ", " : "",
+                 ds->samples[g[k].idx].path);
     char why[64];
     snprintf(why, sizeof why, "%s%s%s", mixed ? "both labels" : "", mixed && large ? " and " : "",
              large ? "more than " BS_GROUP_WARN_SIZE_TEXT " images" : "");
-    bs_warn("group %s holds %zu images (%zu ALL, %zu healthy: %s), e.g. %s%s; a false merge or a labelling "
+    bs_warn("group %s holds %zu images (%zu ALL, %zu healthy: %s), e.g. %s%s; a false merge or a "
+            "labelling "
             "error: check its pairs (near_duplicates.csv of extract) or raise --near-duplicates",
             g[0].group, m, all, m - all, why, some, m > 3 ? ", ..." : "");
     return 1;

@@ -21,12 +21,12 @@
 #include <stdint.h>
 
 typedef struct bs_sample {
-    char *path;       /* as reachable from the working directory */
-    int label;        /* 1 = ALL (positive), 0 = healthy */
-    char *class_name; /* folder name, manifest class, or ALL/healthy for ALL-IDB */
-    char *group;      /* samples sharing a group never straddle train and test */
+    char *path;            /* as reachable from the working directory */
+    int label;             /* 1 = ALL (positive), 0 = healthy */
+    char *class_name;      /* folder name, manifest class, or ALL/healthy for ALL-IDB */
+    char *group;           /* samples sharing a group never straddle train and test */
     char pixel_sha256[65]; /* of the decoded RGB pixels; "" when not decoded */
-    int source;       /* index of the source (--data) it came from, 0.. */
+    int source;            /* index of the source (--data) it came from, 0.. */
 } bs_sample;
 
 /* A near-duplicate pair (bs_dataset_join_near_duplicates). */
@@ -56,11 +56,12 @@ typedef struct bs_dataset_options {
 } bs_dataset_options;
 
 void bs_dataset_options_init(bs_dataset_options *opt);
-int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt, bs_dataset *out);
+int bs_dataset_open(const char *const *sources, size_t nsources, const bs_dataset_options *opt,
+                    bs_dataset *out);
 /* One manifest from memory (len bytes of CSV), as if it were the only source; `name` is its
  * path (messages, and the folder relative paths start from). */
-int bs_dataset_parse_manifest(const char *text, size_t len, const char *name, const bs_dataset_options *opt,
-                              bs_dataset *out);
+int bs_dataset_parse_manifest(const char *text, size_t len, const char *name,
+                              const bs_dataset_options *opt, bs_dataset *out);
 void bs_dataset_free(bs_dataset *ds);
 
 /* Keep a random subset of n samples with the dataset's class proportions (largest

@@ -15,8 +15,8 @@
 
 #define S BS_NEARDUP_SIZE
 #define FN BS_NEARDUP_FINE
-#define FINE_HP 2 /* band-pass radius of the fine plane */
-#define FINE_SLACK 3 /* fine pixels searched around the coarse shift (scaled) */
+#define FINE_HP 2       /* band-pass radius of the fine plane */
+#define FINE_SLACK 3    /* fine pixels searched around the coarse shift (scaled) */
 #define C (S / 4)       /* coarse size */
 #define COARSE_SHIFT 2  /* ±2 coarse pixels ≥ ±BS_NEARDUP_SHIFT/4 + rounding slack */
 #define COARSE_PASS 0.5 /* loose: on aria2021 a stage of 0.2 found the same pairs (docs) */
@@ -129,8 +129,8 @@ int bs_neardup_fine(const unsigned char *rgb, int width, int height, float *fine
 
 /* Best Pearson correlation of a and b (n×n) over shifts |dx|,|dy| ≤ r, comparing a(x, y) with
  * b(x + dx, y + dy) on the overlap. */
-static double shifted_corr_at(const float *a, const float *b, int n, int cx, int cy, int r, int *bdx,
-                              int *bdy) {
+static double shifted_corr_at(const float *a, const float *b, int n, int cx, int cy, int r,
+                              int *bdx, int *bdy) {
     double best = -1.0;
     int bx = cx, by = cy;
     for (int dy = cy - r; dy <= cy + r; dy++)
@@ -198,10 +198,14 @@ int bs_neardup_find(const float *thumbs, int64_t n, double threshold, bs_neardup
                 if (count == cap && !failed) {
                     int64_t nc = cap ? 2 * cap : 64;
                     bs_neardup_pair *g = realloc(out, sizeof *g * (size_t)nc);
-                    if (g) out = g, cap = nc;
-                    else failed = 1;
+                    if (g)
+                        out = g, cap = nc;
+                    else
+                        failed = 1;
                 }
-                if (!failed) out[count++] = (bs_neardup_pair){.a = i, .b = j, .score = sc, .dx = dx, .dy = dy};
+                if (!failed)
+                    out[count++] =
+                        (bs_neardup_pair){.a = i, .b = j, .score = sc, .dx = dx, .dy = dy};
             }
         }
     }
@@ -266,8 +270,10 @@ int bs_neardup_link(bs_neardup_pair *pairs, int64_t n_pairs, int64_t n) {
         }
         int64_t t = next[ra]; /* splice the two member cycles */
         next[ra] = next[rb], next[rb] = t;
-        if (ra < rb) parent[rb] = ra, size[ra] += size[rb];
-        else parent[ra] = rb, size[rb] += size[ra];
+        if (ra < rb)
+            parent[rb] = ra, size[ra] += size[rb];
+        else
+            parent[ra] = rb, size[rb] += size[ra];
     }
     free(parent), free(next), free(size), free(by_ab);
     return 0;

@@ -45,8 +45,8 @@ typedef struct bs_neardup_pair {
     int64_t a, b; /* a < b, indices into the thumbnail array */
     double score; /* thumbnails (bs_neardup_score) */
     int dx, dy;
-    double fine;  /* fine planes after alignment (bs_neardup_verify); 0 until verified */
-    int linked;   /* bs_neardup_link: 1 when the pair was allowed to merge its two clusters */
+    double fine; /* fine planes after alignment (bs_neardup_verify); 0 until verified */
+    int linked;  /* bs_neardup_link: 1 when the pair was allowed to merge its two clusters */
 } bs_neardup_pair;
 
 /* All pairs of n thumbnails (n × BS_NEARDUP_FLOATS floats) scoring ≥ threshold, sorted by

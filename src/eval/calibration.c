@@ -20,8 +20,8 @@ static double platt_term(double t, double fApB) {
     return fApB >= 0 ? t * fApB + log1p(exp(-fApB)) : (t - 1) * fApB + log1p(exp(fApB));
 }
 
-static double platt_objective(const double *dec, const int32_t *labels, int64_t n, double hi, double lo,
-                              double A, double B) {
+static double platt_objective(const double *dec, const int32_t *labels, int64_t n, double hi,
+                              double lo, double A, double B) {
     double f = 0;
     for (int64_t i = 0; i < n; i++) f += platt_term(labels[i] > 0 ? hi : lo, dec[i] * A + B);
     return f;
@@ -32,9 +32,12 @@ static double platt_objective(const double *dec, const int32_t *labels, int64_t 
 int bs_platt_fit(const double *dec, const int32_t *labels, int64_t n, double *a, double *b) {
     double prior1 = 0, prior0 = 0;
     for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(dec[i])) return bs_error("calibration: non-finite decision value at row %lld", (long long)i);
-        if (labels[i] > 0) prior1++;
-        else prior0++;
+        if (!isfinite(dec[i]))
+            return bs_error("calibration: non-finite decision value at row %lld", (long long)i);
+        if (labels[i] > 0)
+            prior1++;
+        else
+            prior0++;
     }
     if (prior1 == 0 || prior0 == 0) return bs_error("calibration needs both classes");
     const double hi = (prior1 + 1) / (prior1 + 2), lo = 1 / (prior0 + 2), sigma = 1e-12, eps = 1e-5;
@@ -60,7 +63,8 @@ int bs_platt_fit(const double *dec, const int32_t *labels, int64_t n, double *a,
         }
         if (fabs(g1) < eps && fabs(g2) < eps) break;
         double det = h11 * h22 - h21 * h21;
-        double dA = -(h22 * g1 - h21 * g2) / det, dB = -(-h21 * g1 + h11 * g2) / det, gd = g1 * dA + g2 * dB;
+        double dA = -(h22 * g1 - h21 * g2) / det, dB = -(-h21 * g1 + h11 * g2) / det,
+               gd = g1 * dA + g2 * dB;
         double step = 1;
         while (step >= 1e-10) {
             double nA = A + step * dA, nB = B + step * dB;
@@ -92,7 +96,8 @@ static double quantile(const double *v, int64_t n, double q) {
     return i + 1 < n ? v[i] + (pos - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
 }
 
-int bs_platt_fit_clipped(const double *dec, const int32_t *labels, int64_t n, double k, double *a, double *b) {
+int bs_platt_fit_clipped(const double *dec, const int32_t *labels, int64_t n, double k, double *a,
+                         double *b) {
     if (n < 1) return bs_error("calibration needs both classes");
     double *c = bs_malloc(sizeof *c * (size_t)n), *s = bs_malloc(sizeof *s * (size_t)n);
     if (!c || !s) {
@@ -103,7 +108,8 @@ int bs_platt_fit_clipped(const double *dec, const int32_t *labels, int64_t n, do
     qsort(s, (size_t)n, sizeof *s, cmp_double);
     double q25 = quantile(s, n, 0.25), q75 = quantile(s, n, 0.75), iqr = q75 - q25;
     double lo = q25 - k * iqr, hi = q75 + k * iqr;
-    for (int64_t i = 0; i < n; i++) c[i] = !(iqr > 0) ? dec[i] : dec[i] < lo ? lo : dec[i] > hi ? hi : dec[i];
+    for (int64_t i = 0; i < n; i++)
+        c[i] = !(iqr > 0) ? dec[i] : dec[i] < lo ? lo : dec[i] > hi ? hi : dec[i];
     int rc = bs_platt_fit(c, labels, n, a, b);
     free(c);
     free(s);
@@ -120,12 +126,14 @@ double bs_brier(const double *p, const int32_t *labels, int64_t n) {
     return s / (double)n;
 }
 
-int bs_reliability(const double *p, const int32_t *labels, int64_t n, int nbins, bs_reliability_bin *bins) {
+int bs_reliability(const double *p, const int32_t *labels, int64_t n, int nbins,
+                   bs_reliability_bin *bins) {
     if (nbins < 1) return bs_error("reliability: %d bins", nbins);
     for (int b = 0; b < nbins; b++)
         bins[b] = (bs_reliability_bin){(double)b / nbins, (double)(b + 1) / nbins, 0, 0, 0};
     for (int64_t i = 0; i < n; i++) {
-        if (!(p[i] >= 0 && p[i] <= 1)) return bs_error("reliability: probability %g at row %lld", p[i], (long long)i);
+        if (!(p[i] >= 0 && p[i] <= 1))
+            return bs_error("reliability: probability %g at row %lld", p[i], (long long)i);
         int b = (int)(p[i] * nbins);
         if (b >= nbins) b = nbins - 1; /* p = 1 belongs to the last bin */
         bins[b].n++;
@@ -154,14 +162,17 @@ double bs_ece(const bs_reliability_bin *bins, int nbins) {
     return total ? s / (double)total : NAN;
 }
 
-int bs_coverage(const double *p, const int32_t *labels, const int32_t *predicted, int64_t n, double abstain,
-                bs_coverage_point *out) {
-    if (!(abstain > 0 && abstain < 0.5)) return bs_error("abstention threshold %g outside (0, 0.5)", abstain);
+int bs_coverage(const double *p, const int32_t *labels, const int32_t *predicted, int64_t n,
+                double abstain, bs_coverage_point *out) {
+    if (!(abstain > 0 && abstain < 0.5))
+        return bs_error("abstention threshold %g outside (0, 0.5)", abstain);
     int64_t aside = 0, right = 0;
     for (int64_t i = 0; i < n; i++) {
         if (isnan(p[i])) return bs_error("coverage: no probability at row %lld", (long long)i);
-        if (p[i] >= abstain && p[i] <= 1 - abstain) aside++;
-        else right += predicted[i] == labels[i];
+        if (p[i] >= abstain && p[i] <= 1 - abstain)
+            aside++;
+        else
+            right += predicted[i] == labels[i];
     }
     int64_t kept = n - aside;
     *out = (bs_coverage_point){abstain, aside, kept, n ? (double)kept / (double)n : NAN,
@@ -169,8 +180,8 @@ int bs_coverage(const double *p, const int32_t *labels, const int32_t *predicted
     return 0;
 }
 
-int bs_calibration_compute(const double *p, const int32_t *labels, const int32_t *predicted, int64_t n,
-                           bs_calibration *out) {
+int bs_calibration_compute(const double *p, const int32_t *labels, const int32_t *predicted,
+                           int64_t n, bs_calibration *out) {
     out->n = n;
     out->brier = bs_brier(p, labels, n);
     if (bs_reliability(p, labels, n, BS_CALIBRATION_BINS, out->bins)) return -1;

@@ -27,7 +27,8 @@ int bs_platt_fit(const double *decision, const int32_t *labels, int64_t n, doubl
  * class prior. A decision beyond the fence says no more than one at the fence. Only the fit is
  * clipped: applying the sigmoid to unclipped decisions keeps their order. */
 #define BS_PLATT_CLIP_K 3.0
-int bs_platt_fit_clipped(const double *decision, const int32_t *labels, int64_t n, double k, double *a, double *b);
+int bs_platt_fit_clipped(const double *decision, const int32_t *labels, int64_t n, double k,
+                         double *a, double *b);
 
 /* Brier score: mean of (p − label)²; NaN when n = 0. */
 double bs_brier(const double *p, const int32_t *labels, int64_t n);
@@ -43,7 +44,8 @@ typedef struct bs_reliability_bin {
 } bs_reliability_bin;
 
 /* nbins equal-width bins over [0, 1]; probabilities outside [0, 1] or NaN are an error. */
-int bs_reliability(const double *p, const int32_t *labels, int64_t n, int nbins, bs_reliability_bin *bins);
+int bs_reliability(const double *p, const int32_t *labels, int64_t n, int nbins,
+                   bs_reliability_bin *bins);
 
 /* Expected calibration error of reliability bins: Σ_b (n_b / n)·|mean_probability_b −
  * fraction_positive_b| over the non-empty bins; NaN when every bin is empty. */
@@ -58,8 +60,8 @@ typedef struct bs_coverage_point {
     double coverage, accuracy;
 } bs_coverage_point;
 
-int bs_coverage(const double *p, const int32_t *labels, const int32_t *predicted, int64_t n, double abstain,
-                bs_coverage_point *out);
+int bs_coverage(const double *p, const int32_t *labels, const int32_t *predicted, int64_t n,
+                double abstain, bs_coverage_point *out);
 
 /* Everything results.json reports per experiment. The coverage points are P = 0.05, 0.10, …,
  * 0.45. */
@@ -71,8 +73,8 @@ typedef struct bs_calibration {
     bs_coverage_point coverage[BS_CALIBRATION_COVERAGE];
 } bs_calibration;
 
-int bs_calibration_compute(const double *p, const int32_t *labels, const int32_t *predicted, int64_t n,
-                           bs_calibration *out);
+int bs_calibration_compute(const double *p, const int32_t *labels, const int32_t *predicted,
+                           int64_t n, bs_calibration *out);
 
 /* {"n":…,"brier":…,"ece":…,"bins":[{"lo","hi","n","mean_probability","fraction_positive"}…],
  *  "coverage":[{"abstain","set_aside","coverage","accuracy"}…]}; never writes NaN (null). */

@@ -65,7 +65,8 @@ int bs_confusion_build(const int32_t *labels, const int32_t *predicted, int64_t 
     if (n > 0) {
         o->accuracy = (bs_metric){(double)correct / (double)n, 0, 0, 1};
         bs_metrics_wilson(correct, n, &o->accuracy.lo, &o->accuracy.hi);
-    } else o->accuracy = (bs_metric){NAN, NAN, NAN, 0};
+    } else
+        o->accuracy = (bs_metric){NAN, NAN, NAN, 0};
     o->macro_sn = macro(o->per_class, k, offsetof(bs_class_metrics, sn));
     o->macro_pr = macro(o->per_class, k, offsetof(bs_class_metrics, pr));
     o->macro_f1 = macro(o->per_class, k, offsetof(bs_class_metrics, f1));
@@ -78,8 +79,10 @@ void bs_confusion_write_json(FILE *fp, const bs_confusion *c, const char *const 
     fprintf(fp, "{\"k\":%d,\"n\":%lld,\"classes\":[", k, (long long)c->n);
     for (int i = 0; i < k; i++) {
         if (i) fputc(',', fp);
-        if (class_names) bs_json_string(fp, class_names[i]);
-        else fprintf(fp, "\"%d\"", i);
+        if (class_names)
+            bs_json_string(fp, class_names[i]);
+        else
+            fprintf(fp, "\"%d\"", i);
     }
     fputs("],\"counts\":[", fp);
     for (int i = 0; i < k; i++) {
@@ -101,7 +104,8 @@ void bs_confusion_write_json(FILE *fp, const bs_confusion *c, const char *const 
     }
     fputs("],", fp);
     const char *nm[] = {"accuracy", "macro_sn", "macro_pr", "macro_f1", "balanced_accuracy"};
-    const bs_metric *v[] = {&c->accuracy, &c->macro_sn, &c->macro_pr, &c->macro_f1, &c->balanced_accuracy};
+    const bs_metric *v[] = {&c->accuracy, &c->macro_sn, &c->macro_pr, &c->macro_f1,
+                            &c->balanced_accuracy};
     for (int q = 0; q < 5; q++) {
         if (q) fputc(',', fp);
         bs_metric_write_json(fp, nm[q], v[q]);

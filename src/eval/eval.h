@@ -99,8 +99,8 @@ double bs_metrics_auc(const int32_t *labels, const double *decision, int64_t n);
 typedef struct bs_roc_point {
     double threshold, fpr, tpr;
 } bs_roc_point;
-int bs_metrics_roc(const int32_t *labels, const double *decision, int64_t n,
-                   bs_roc_point **points, int64_t *n_points);
+int bs_metrics_roc(const int32_t *labels, const double *decision, int64_t n, bs_roc_point **points,
+                   int64_t *n_points);
 
 /* One JSON object: {"tp":…,"fn":…,"tn":…,"fp":…,"sn":{"value":…,"lo":…,"hi":…},…,
  * "undefined":["sn",…]}; an undefined metric is {"value":null,"lo":null,"hi":null}. Never
@@ -110,13 +110,14 @@ void bs_metrics_write_json(FILE *fp, const bs_metrics *m);
  * "name":{"value":v,"lo":l,"hi":h}, null where undefined; and "undefined":["name",…] listing
  * those of the n metrics v[] (named names[]) that are not defined. */
 void bs_metric_write_json(FILE *fp, const char *name, const bs_metric *m);
-void bs_metric_write_undefined(FILE *fp, const char *const *names, const bs_metric *const *v, int n);
+void bs_metric_write_undefined(FILE *fp, const char *const *names, const bs_metric *const *v,
+                               int n);
 
 /* ---- metrics: K classes -------------------------------------------------------------------- */
 
 typedef struct bs_class_metrics {
-    int64_t tp, fn, tn, fp;      /* one-vs-rest counts */
-    bs_metric sn, sp, pr, f1;    /* as in bs_metrics (recall = sn) */
+    int64_t tp, fn, tn, fp;   /* one-vs-rest counts */
+    bs_metric sn, sp, pr, f1; /* as in bs_metrics (recall = sn) */
 } bs_class_metrics;
 
 /* counts[t·k + p] = rows of true class t predicted as p. Macro averages are the plain mean of
@@ -125,8 +126,8 @@ typedef struct bs_class_metrics {
 typedef struct bs_confusion {
     int k;
     int64_t n;
-    int64_t *counts;              /* k × k */
-    bs_class_metrics *per_class;  /* k */
+    int64_t *counts;                                                     /* k × k */
+    bs_class_metrics *per_class;                                         /* k */
     bs_metric accuracy, macro_sn, macro_pr, macro_f1, balanced_accuracy; /* bal. acc = macro sn */
 } bs_confusion;
 

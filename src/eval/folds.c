@@ -161,8 +161,10 @@ int bs_folds_split(const int32_t *fold, int64_t n, int f, int64_t **train, int64
     }
     int64_t a = 0, b = 0;
     for (int64_t i = 0; i < n; i++) {
-        if (fold[i] == f) (*test)[b++] = i;
-        else (*train)[a++] = i;
+        if (fold[i] == f)
+            (*test)[b++] = i;
+        else
+            (*train)[a++] = i;
     }
     *n_train = a, *n_test = b;
     return 0;

@@ -46,7 +46,8 @@ void bs_metrics_from_counts(int64_t tp, int64_t fn, int64_t tn, int64_t fp, bs_m
         bs_metric j = proportion(tp, tp + fp + fn);
         o->f1 = (bs_metric){2 * j.value / (1 + j.value), 2 * j.lo / (1 + j.lo),
                             2 * j.hi / (1 + j.hi), 1};
-    } else o->f1 = undefined();
+    } else
+        o->f1 = undefined();
     double a = (double)(tp + fn), b = (double)(tn + fp), c = (double)(tp + fp),
            d = (double)(tn + fn);
     if (a > 0 && b > 0 && c > 0 && d > 0) {
@@ -58,11 +59,13 @@ void bs_metrics_from_counts(int64_t tp, int64_t fn, int64_t tn, int64_t fp, bs_m
             o->mcc.lo = tanh(zz - Z95 * se);
             o->mcc.hi = tanh(zz + Z95 * se);
         }
-    } else o->mcc = undefined();
+    } else
+        o->mcc = undefined();
     if (o->sn.defined && o->sp.defined)
         o->balanced_accuracy = (bs_metric){(o->sn.value + o->sp.value) / 2,
                                            (o->sn.lo + o->sp.lo) / 2, (o->sn.hi + o->sp.hi) / 2, 1};
-    else o->balanced_accuracy = undefined();
+    else
+        o->balanced_accuracy = undefined();
     o->auc = undefined();
 }
 
@@ -128,8 +131,10 @@ int bs_metrics_binary(const int32_t *labels, const int32_t *predicted, const dou
             if (!decision) return bs_error("metrics: neither predictions nor decisions given");
             p = decision[i] > 0;
         }
-        if (labels[i]) p ? tp++ : fn++;
-        else p ? fp++ : tn++;
+        if (labels[i])
+            p ? tp++ : fn++;
+        else
+            p ? fp++ : tn++;
     }
     bs_metrics_from_counts(tp, fn, tn, fp, o);
     if (decision && tp + fn > 0 && tn + fp > 0) {
@@ -203,7 +208,8 @@ void bs_metrics_write_json(FILE *fp, const bs_metrics *m) {
     fputc('}', fp);
 }
 
-void bs_metric_write_undefined(FILE *fp, const char *const *names, const bs_metric *const *v, int n) {
+void bs_metric_write_undefined(FILE *fp, const char *const *names, const bs_metric *const *v,
+                               int n) {
     fputs("\"undefined\":[", fp);
     int first = 1;
     for (int i = 0; i < n; i++)

@@ -77,7 +77,8 @@ static int safe_name(const char *s) {
     return 1;
 }
 
-static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, size_t batch, backbone *b) {
+static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, size_t batch,
+                         backbone *b) {
     memset(b, 0, sizeof *b);
     if (bs_sha256_file(spec->path, b->sha)) return -1;
     bs_onnx_model *model;
@@ -100,7 +101,8 @@ static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, s
     if (!b->engine) return bs_error_prefix("%s: ", spec->path);
     b->size = spec->input_size > 0 ? spec->input_size : (int)bs_engine_input_size(b->engine);
     if (b->size <= 0 || b->size > 4096)
-        return bs_error("%s: input size unknown (no input_size metadata); give --input-size", spec->path);
+        return bs_error("%s: input size unknown (no input_size metadata); give --input-size",
+                        spec->path);
     /* One run on a blank batch tells the feature width and builds the plan used later. */
     size_t per = (size_t)3 * b->size * b->size;
     float *zeros = bs_calloc(per * batch, sizeof(float));
@@ -111,7 +113,8 @@ static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, s
     if (rc) return bs_error_prefix("%s: ", spec->path);
     int ndim;
     int64_t oshape[BS_ONNX_MAX_DIMS];
-    if (!bs_engine_output(b->engine, b->tap, &ndim, oshape)) return bs_error_prefix("%s: ", spec->path);
+    if (!bs_engine_output(b->engine, b->tap, &ndim, oshape))
+        return bs_error_prefix("%s: ", spec->path);
     int64_t count = 1;
     for (int i = 0; i < ndim; i++) count *= oshape[i];
     if (ndim < 1 || oshape[0] != (int64_t)batch || count / (int64_t)batch < 1)
@@ -214,9 +217,9 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
 
 /* Pass 1 under an MPI job: every rank lists the pending rows, then computes its share of the
  * engine runs. Counts (stats) are the job's, as a single process would report them. */
-static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX], int nviews,
-                           size_t batch, float *row, float *tensor, bs_progress *prog, int64_t *done,
-                           bs_extract_stats *stats) {
+static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX],
+                           int nviews, size_t batch, float *row, float *tensor, bs_progress *prog,
+                           int64_t *done, bs_extract_stats *stats) {
     const size_t nrows = ds->n * (size_t)nviews;
     const int rank = bs_dist_rank(), size = bs_dist_size();
     pending_row *pend = bs_calloc(nrows ? nrows : 1, sizeof *pend);
@@ -224,7 +227,8 @@ static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[
     size_t npend = 0;
     for (size_t s = 0; s < ds->n; s++)
         for (int v = 0; v < nviews; v++)
-            if (!cache_get(b, image_sha[s], (bs_view)v, row)) pend[npend++] = (pending_row){s, (bs_view)v};
+            if (!cache_get(b, image_sha[s], (bs_view)v, row))
+                pend[npend++] = (pending_row){s, (bs_view)v};
     /* Everyone has looked before anyone writes: the lists agree. */
     bs_dist_barrier();
     stats->cached += nrows - npend;
@@ -244,7 +248,8 @@ static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[
     return rc;
 }
 
-static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int augment, size_t rows) {
+static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int augment,
+                          size_t rows) {
     char *path = bs_path_join(outdir, "extract.json");
     if (!path) return -1;
     bs_atomic_file af;
@@ -253,7 +258,8 @@ static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int
         return -1;
     }
     FILE *fp = af.fp;
-    fprintf(fp, "{\n  \"augment\": \"%s\",\n  \"rows\": %zu,\n  \"backbones\": [\n", augment ? "flip" : "none", rows);
+    fprintf(fp, "{\n  \"augment\": \"%s\",\n  \"rows\": %zu,\n  \"backbones\": [\n",
+            augment ? "flip" : "none", rows);
     for (size_t i = 0; i < nb; i++) {
         fputs("    {\"name\": ", fp);
         bs_json_string(fp, bb[i].name);
@@ -282,14 +288,14 @@ typedef struct {
     const char *outdir;
 } extract_run;
 
-static int open_backbones(const bs_backbone_spec *specs, size_t nb, const char *cache_root, size_t batch,
-                          backbone *bb) {
+static int open_backbones(const bs_backbone_spec *specs, size_t nb, const char *cache_root,
+                          size_t batch, backbone *bb) {
     for (size_t i = 0; i < nb; i++) {
         if (backbone_open(&specs[i], cache_root, batch, &bb[i])) return -1;
         for (size_t j = 0; j < i; j++)
             if (strcmp(bb[i].name, bb[j].name) == 0)
-                return bs_error("%s and %s are both named '%s'; feature sets need distinct names", bb[j].path,
-                                bb[i].path, bb[i].name);
+                return bs_error("%s and %s are both named '%s'; feature sets need distinct names",
+                                bb[j].path, bb[i].path, bb[i].name);
     }
     return 0;
 }
@@ -344,12 +350,16 @@ static int assemble_npy(const extract_run *x, const backbone *b, float *row) {
     for (size_t s = 0; s < x->ds->n && rc == 0; s++)
         for (int v = 0; v < x->nviews && rc == 0; v++) {
             if (!cache_get(b, x->image_sha[s], (bs_view)v, row))
-                rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir, x->ds->samples[s].path);
-            else rc = bs_npy_writer_append(w, row, (size_t)b->dim);
+                rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir,
+                              x->ds->samples[s].path);
+            else
+                rc = bs_npy_writer_append(w, row, (size_t)b->dim);
         }
     if (w) {
-        if (rc == 0) rc = bs_npy_writer_close(w);
-        else bs_npy_writer_abort(w);
+        if (rc == 0)
+            rc = bs_npy_writer_close(w);
+        else
+            bs_npy_writer_abort(w);
     }
     free(npy);
     return rc;
@@ -365,8 +375,8 @@ static int extract_backbone(extract_run *x, backbone *b) {
     int assemble = 1;
     if (rc == 0 && bs_dist_size() > 1) {
         int64_t before = x->done;
-        rc = fill_cache_dist(b, x->ds, x->image_sha, x->nviews, x->batch, row, tensor, &x->prog, &x->done,
-                             x->stats);
+        rc = fill_cache_dist(b, x->ds, x->image_sha, x->nviews, x->batch, row, tensor, &x->prog,
+                             &x->done, x->stats);
         x->done = before + (int64_t)x->nrows;
         /* On failure main ends the job: no collective after it. Otherwise every rank's rows
          * are in the cache before rank 0 reads them. */
@@ -386,7 +396,8 @@ static int fill_info(bs_backbone_info *info, const backbone *bb, size_t nb) {
     for (size_t i = 0; info && i < nb; i++) {
         bs_backbone_info *in = &info[i];
         if (strlen(bb[i].name) >= sizeof in->name || strlen(bb[i].tap) >= sizeof in->tap)
-            return bs_error("%s: name or tap longer than %zu characters", bb[i].path, sizeof in->name - 1);
+            return bs_error("%s: name or tap longer than %zu characters", bb[i].path,
+                            sizeof in->name - 1);
         snprintf(in->name, sizeof in->name, "%s", bb[i].name);
         snprintf(in->tap, sizeof in->tap, "%s", bb[i].tap);
         memcpy(in->sha256, bb[i].sha, sizeof in->sha256);
@@ -404,8 +415,12 @@ static int write_index(const extract_run *x, const backbone *bb, size_t nb, int 
     if (!idx.rows) return -1;
     for (size_t s = 0, r = 0; s < ds->n; s++)
         for (int v = 0; v < x->nviews; v++, r++)
-            idx.rows[r] = (bs_feature_row){(long)r, ds->samples[s].path, ds->samples[s].label,
-                                           ds->samples[s].class_name, ds->samples[s].group, (bs_view)v,
+            idx.rows[r] = (bs_feature_row){(long)r,
+                                           ds->samples[s].path,
+                                           ds->samples[s].label,
+                                           ds->samples[s].class_name,
+                                           ds->samples[s].group,
+                                           (bs_view)v,
                                            ds->samples[s].source};
     int rc = write_manifest(x->outdir, bb, nb, augment, x->nrows);
     if (rc == 0) rc = bs_featdir_write_near_duplicates(x->outdir, ds);
@@ -414,13 +429,17 @@ static int write_index(const extract_run *x, const backbone *bb, size_t nb, int 
     return rc;
 }
 
-int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb, const bs_extract_options *opt,
-               const char *outdir, bs_extract_stats *stats) {
+int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb,
+               const bs_extract_options *opt, const char *outdir, bs_extract_stats *stats) {
     double t0 = bs_now();
     memset(stats, 0, sizeof *stats);
     if (nb == 0) return bs_error("no backbone given (--backbone M.onnx)");
-    if (opt->batch < 1 || opt->batch > 1024) return bs_error("batch size %d out of range", opt->batch);
-    extract_run x = {.ds = ds, .nviews = opt->augment ? 3 : 1, .batch = (size_t)opt->batch, .stats = stats,
+    if (opt->batch < 1 || opt->batch > 1024)
+        return bs_error("batch size %d out of range", opt->batch);
+    extract_run x = {.ds = ds,
+                     .nviews = opt->augment ? 3 : 1,
+                     .batch = (size_t)opt->batch,
+                     .stats = stats,
                      .outdir = outdir};
     x.nrows = ds->n * (size_t)x.nviews;
     int rc = bs_mkdir_p(outdir);

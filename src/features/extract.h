@@ -14,9 +14,9 @@
 #include "dataset/dataset.h"
 
 typedef struct bs_backbone_spec {
-    const char *path;  /* ONNX file */
-    int input_size;    /* 0: from metadata input_size (or the declared input shape) */
-    const char *tap;   /* output to take; NULL: metadata feature_output, else "features" */
+    const char *path; /* ONNX file */
+    int input_size;   /* 0: from metadata input_size (or the declared input shape) */
+    const char *tap;  /* output to take; NULL: metadata feature_output, else "features" */
 } bs_backbone_spec;
 
 /* What a backbone resolved to (name, file hash, input side, tap, feature width). */
@@ -29,17 +29,17 @@ typedef struct bs_backbone_info {
 } bs_backbone_info;
 
 typedef struct bs_extract_options {
-    int augment;          /* 0: original only; 1: original, hmirror, vmirror */
-    int batch;            /* images per engine run (default 16) */
-    const char *cache;    /* cache folder; NULL: no cache */
-    int quiet;            /* no progress bar */
+    int augment;            /* 0: original only; 1: original, hmirror, vmirror */
+    int batch;              /* images per engine run (default 16) */
+    const char *cache;      /* cache folder; NULL: no cache */
+    int quiet;              /* no progress bar */
     bs_backbone_info *info; /* optional: one entry per backbone, filled by bs_extract */
 } bs_extract_options;
 
 typedef struct bs_extract_stats {
-    size_t rows;      /* rows per feature set */
-    size_t computed;  /* rows computed by a network (summed over backbones) */
-    size_t cached;    /* rows found in the cache */
+    size_t rows;     /* rows per feature set */
+    size_t computed; /* rows computed by a network (summed over backbones) */
+    size_t cached;   /* rows found in the cache */
     double seconds;
 } bs_extract_stats;
 

@@ -15,7 +15,8 @@
 #include "core/io.h"
 
 /* `source` came later: an index.csv without it still loads (every row source 0). */
-static const char *const index_columns[] = {"id", "path", "label", "class", "group", "view", "source"};
+static const char *const index_columns[] = {"id",    "path", "label", "class",
+                                            "group", "view", "source"};
 #define NCOLS 7
 #define NREQUIRED 6
 
@@ -45,7 +46,8 @@ int bs_featdir_write_index(const char *dir, const bs_feature_index *idx) {
         snprintf(id, sizeof id, "%ld", r->id);
         snprintf(label, sizeof label, "%d", r->label);
         snprintf(source, sizeof source, "%d", r->source);
-        const char *f[NCOLS] = {id, r->path, label, r->class_name, r->group, bs_view_name(r->view), source};
+        const char *f[NCOLS] = {
+            id, r->path, label, r->class_name, r->group, bs_view_name(r->view), source};
         bs_csv_put_row(af.fp, f, NCOLS);
     }
     int rc = bs_atomic_commit(&af);
@@ -73,7 +75,8 @@ int bs_featdir_write_near_duplicates(const char *dir, const bs_dataset *ds) {
         }
         char score[32];
         snprintf(score, sizeof score, "%.4f", q->score);
-        const char *f[4] = {ds->samples[q->a].path, ds->samples[q->b].path, score, q->joined ? "1" : "0"};
+        const char *f[4] = {ds->samples[q->a].path, ds->samples[q->b].path, score,
+                            q->joined ? "1" : "0"};
         bs_csv_put_row(af.fp, f, 4);
     }
     int rc = bs_atomic_commit(&af);
@@ -96,7 +99,9 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
     int rc = 0;
     for (int c = 0; c < NCOLS && rc == 0; c++) {
         col[c] = bs_csv_column(&csv, index_columns[c]);
-        if (col[c] < 0 && c < NREQUIRED) rc = bs_error("%s: missing column '%s' (need id,path,label,class,group,view)", path, index_columns[c]);
+        if (col[c] < 0 && c < NREQUIRED)
+            rc = bs_error("%s: missing column '%s' (need id,path,label,class,group,view)", path,
+                          index_columns[c]);
     }
     if (rc == 0 && csv.nrows == 0) rc = bs_error("%s: no rows", path);
     if (rc == 0) {
@@ -109,7 +114,8 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
         char *end;
         long id = strtol(f[col[0]], &end, 10);
         if (!f[col[0]][0] || *end || id != (long)r) {
-            rc = bs_error("%s:%zu: id '%s' should be %zu (rows in order)", path, r + 2, f[col[0]], r);
+            rc = bs_error("%s:%zu: id '%s' should be %zu (rows in order)", path, r + 2, f[col[0]],
+                          r);
             break;
         }
         const char *lab = f[col[2]];
@@ -117,12 +123,15 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
             rc = bs_error("%s:%zu: label must be 0 or 1, not '%s'", path, r + 2, lab);
             break;
         }
-        if (bs_view_parse(f[col[5]], &row->view) || strcmp(bs_view_name(row->view), f[col[5]]) != 0) {
-            rc = bs_error("%s:%zu: view must be original, hmirror or vmirror, not '%s'", path, r + 2, f[col[5]]);
+        if (bs_view_parse(f[col[5]], &row->view) ||
+            strcmp(bs_view_name(row->view), f[col[5]]) != 0) {
+            rc = bs_error("%s:%zu: view must be original, hmirror or vmirror, not '%s'", path,
+                          r + 2, f[col[5]]);
             break;
         }
         if (col[6] >= 0 && parse_source(f[col[6]], &row->source)) {
-            rc = bs_error("%s:%zu: source must be an integer 0..65535, not '%s'", path, r + 2, f[col[6]]);
+            rc = bs_error("%s:%zu: source must be an integer 0..65535, not '%s'", path, r + 2,
+                          f[col[6]]);
             break;
         }
         row->id = id;
@@ -155,7 +164,9 @@ int bs_featdir_parse_index(const char *text, size_t len, const char *name, bs_fe
     return index_from_csv(&csv, name, idx);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 int bs_featdir_list_sets(const char *dir, char ***names, size_t *n) {
     *names = NULL;
@@ -170,7 +181,8 @@ int bs_featdir_list_sets(const char *dir, char ***names, size_t *n) {
     int rc = 0;
     while ((ent = readdir(d)) && rc == 0) {
         size_t len = strlen(ent->d_name);
-        if (ent->d_name[0] == '.' || len <= 4 || strcmp(ent->d_name + len - 4, ".npy") != 0) continue;
+        if (ent->d_name[0] == '.' || len <= 4 || strcmp(ent->d_name + len - 4, ".npy") != 0)
+            continue;
         if (*n == cap) {
             cap = cap ? cap * 2 : 8;
             char **nn = bs_realloc(*names, cap * sizeof *nn);
@@ -181,8 +193,10 @@ int bs_featdir_list_sets(const char *dir, char ***names, size_t *n) {
             *names = nn;
         }
         (*names)[*n] = strndup(ent->d_name, len - 4);
-        if (!(*names)[*n]) rc = bs_error("out of memory");
-        else (*n)++;
+        if (!(*names)[*n])
+            rc = bs_error("out of memory");
+        else
+            (*n)++;
     }
     closedir(d);
     if (rc == 0 && *n) qsort(*names, *n, sizeof **names, cmp_str);

@@ -17,13 +17,13 @@
 #include "image/image.h"
 
 typedef struct bs_feature_row {
-    long id;          /* row number, 0-based, equal to the row's position */
-    char *path;       /* source image */
-    int label;        /* 1 = ALL, 0 = healthy */
+    long id;    /* row number, 0-based, equal to the row's position */
+    char *path; /* source image */
+    int label;  /* 1 = ALL, 0 = healthy */
     char *class_name;
     char *group;
-    bs_view view;     /* original | hmirror | vmirror */
-    int source;       /* index of the --data it came from (0 when index.csv has no source column) */
+    bs_view view; /* original | hmirror | vmirror */
+    int source;   /* index of the --data it came from (0 when index.csv has no source column) */
 } bs_feature_row;
 
 typedef struct bs_feature_index {

@@ -9,8 +9,7 @@
 #include "featdir.h"
 
 static void free_names(char **names, size_t n) {
-    for (size_t i = 0; names && i < n; i++)
-        free(names[i]);
+    for (size_t i = 0; names && i < n; i++) free(names[i]);
     free(names);
 }
 
@@ -34,10 +33,8 @@ int bs_featdir_read_joined(const char *dir, size_t rows, float **x, int64_t *wid
     *x = NULL;
     *width = 0;
     int rc = bs_featdir_list_sets(dir, &names, &nsets);
-    if (rc == 0 && nsets == 0)
-        rc = bs_error("%s: no feature sets (NAME.npy) in the folder", dir);
-    if (rc == 0 && !(sets = bs_calloc(nsets, sizeof *sets)))
-        rc = -1;
+    if (rc == 0 && nsets == 0) rc = bs_error("%s: no feature sets (NAME.npy) in the folder", dir);
+    if (rc == 0 && !(sets = bs_calloc(nsets, sizeof *sets))) rc = -1;
     for (size_t k = 0; k < nsets && rc == 0; k++) {
         rc = bs_featdir_read_set(dir, names[k], rows, &sets[k]);
         *width += rc == 0 ? sets[k].shape[1] : 0;
@@ -45,12 +42,9 @@ int bs_featdir_read_joined(const char *dir, size_t rows, float **x, int64_t *wid
     size_t bytes = 0;
     if (rc == 0 && bs_mul_size(rows ? rows : 1, sizeof(float) * (size_t)*width, &bytes))
         rc = bs_error("%s: %zu rows x %lld features is too large", dir, rows, (long long)*width);
-    if (rc == 0 && !(*x = bs_malloc(bytes)))
-        rc = -1;
-    if (rc == 0)
-        join_sets(sets, nsets, rows, *width, *x);
-    for (size_t k = 0; sets && k < nsets; k++)
-        bs_array_free(&sets[k]);
+    if (rc == 0 && !(*x = bs_malloc(bytes))) rc = -1;
+    if (rc == 0) join_sets(sets, nsets, rows, *width, *x);
+    for (size_t k = 0; sets && k < nsets; k++) bs_array_free(&sets[k]);
     free(sets);
     if (rc == 0 && names_out) {
         *names_out = names;

@@ -18,8 +18,7 @@ void bs_truth_eval_init(bs_truth_eval *e, const bs_truth *t, int with_model) {
 }
 
 void bs_truth_eval_free(bs_truth_eval *e) {
-    for (size_t i = 0; i < e->n; i++)
-        free(e->images[i].path);
+    for (size_t i = 0; i < e->n; i++) free(e->images[i].path);
     free(e->images);
     memset(e, 0, sizeof *e);
 }
@@ -37,8 +36,7 @@ static void blast_counts(const bs_truth_image *truth, const int64_t *of_truth, s
                          const int64_t *of_det, const int *called, bs_truth_eval_image *r) {
     r->true_blasts = r->called_blasts = 0;
     for (size_t j = 0; j < truth->n; j++) {
-        if (truth->cells[j].blast != 1)
-            continue;
+        if (truth->cells[j].blast != 1) continue;
         r->true_blasts++;
         if (of_truth[j] >= 0 && called[of_truth[j]])
             r->blasts.tp++;
@@ -46,11 +44,9 @@ static void blast_counts(const bs_truth_image *truth, const int64_t *of_truth, s
             r->blasts.fn++;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!called[i])
-            continue;
+        if (!called[i]) continue;
         r->called_blasts++;
-        if (of_det[i] < 0 || truth->cells[of_det[i]].blast == 0)
-            r->blasts.fp++;
+        if (of_det[i] < 0 || truth->cells[of_det[i]].blast == 0) r->blasts.fp++;
     }
 }
 
@@ -59,8 +55,7 @@ int bs_truth_eval_add(bs_truth_eval *e, const char *path, const bs_cell *det, si
     if (e->n == e->cap) {
         size_t cap = e->cap ? 2 * e->cap : 64;
         bs_truth_eval_image *v = bs_realloc(e->images, cap * sizeof *v);
-        if (!v)
-            return -1;
+        if (!v) return -1;
         e->images = v;
         e->cap = cap;
     }
@@ -69,7 +64,8 @@ int bs_truth_eval_add(bs_truth_eval *e, const char *path, const bs_cell *det, si
     r.true_blasts = r.called_blasts = -1;
     int64_t *of_det = bs_calloc(n + 1, sizeof *of_det),
             *of_truth = bs_calloc(truth->n + 1, sizeof *of_truth);
-    int64_t pairs = of_det && of_truth ? bs_truth_match(det, n, truth->cells, truth->n, of_det, of_truth) : -1;
+    int64_t pairs =
+        of_det && of_truth ? bs_truth_match(det, n, truth->cells, truth->n, of_det, of_truth) : -1;
     if (pairs < 0 || !(r.path = bs_strdup(path))) {
         free(of_det);
         free(of_truth);
@@ -127,8 +123,7 @@ static void put_image(FILE *fp, const bs_truth_eval *e, const bs_truth_eval_imag
 
 int bs_truth_eval_write_json(const bs_truth_eval *e, const char *path) {
     bs_atomic_file af;
-    if (bs_atomic_open(&af, path))
-        return -1;
+    if (bs_atomic_open(&af, path)) return -1;
     FILE *fp = af.fp;
     fputs("{\n  \"detection\": ", fp);
     put_counts(fp, &e->detection, e->all_white);

@@ -24,8 +24,7 @@ static double hist_median(const int64_t *h, int64_t total) {
     int64_t half = (total + 1) / 2, acc = 0;
     for (int v = 0; v < 256; v++) {
         acc += h[v];
-        if (acc >= half)
-            return v;
+        if (acc >= half) return v;
     }
     return 255;
 }
@@ -37,8 +36,7 @@ static void thresholds(const bs_image *img, int *lo, int *hi) {
     int64_t n = (int64_t)img->width * img->height;
     *lo = 0;
     *hi = 765;
-    if (!h)
-        return;
+    if (!h) return;
     for (int64_t i = 0; i < n; i++) {
         const unsigned char *p = img->rgb + 3 * i;
         h[p[0] + p[1] + p[2]]++;
@@ -72,13 +70,11 @@ static void measure(const bs_image *img, bs_field_colour *c) {
         int s = p[0] + p[1] + p[2];
         if (s >= hi) {
             nb++;
-            for (int k = 0; k < 3; k++)
-                hb[k][p[k]]++;
+            for (int k = 0; k < 3; k++) hb[k][p[k]]++;
         }
         if (s <= lo) {
             nn++;
-            for (int k = 0; k < 3; k++)
-                hn[k][p[k]]++;
+            for (int k = 0; k < 3; k++) hn[k][p[k]]++;
         }
     }
     for (int k = 0; k < 3; k++) {
@@ -99,7 +95,9 @@ int bs_field_normalise(bs_image *img, bs_field_colour *colour) {
         double gain = 1.0;
         if (spread >= NORM_MIN_SPREAD) {
             gain = (bs_field_background_ref[k] - bs_field_nucleus_ref[k]) / spread;
-            gain = gain < NORM_MIN_GAIN ? NORM_MIN_GAIN : gain > NORM_MAX_GAIN ? NORM_MAX_GAIN : gain;
+            gain = gain < NORM_MIN_GAIN   ? NORM_MIN_GAIN
+                   : gain > NORM_MAX_GAIN ? NORM_MAX_GAIN
+                                          : gain;
         }
         c.gain[k] = gain;
         c.offset[k] = bs_field_background_ref[k] - gain * c.background[k];
@@ -115,16 +113,14 @@ int bs_field_normalise(bs_image *img, bs_field_colour *colour) {
         p[1] = lut[1][p[1]];
         p[2] = lut[2][p[2]];
     }
-    if (colour)
-        *colour = c;
+    if (colour) *colour = c;
     return 0;
 }
 
 int bs_field_crop_side(const bs_cell *cell) {
     int64_t w = (int64_t)cell->x1 - cell->x0, h = (int64_t)cell->y1 - cell->y0;
     double side = BS_FIELD_CROP_SCALE * (double)(w > h ? w : h);
-    if (!(side >= BS_FIELD_CROP_MIN))
-        return BS_FIELD_CROP_MIN;
+    if (!(side >= BS_FIELD_CROP_MIN)) return BS_FIELD_CROP_MIN;
     return side > 1e9 ? 1000000000 : (int)lround(side);
 }
 
@@ -133,8 +129,7 @@ int bs_field_crop_side(const bs_cell *cell) {
 static int64_t reflect(int64_t i, int64_t n) {
     int64_t period = 2 * n;
     int64_t m = i % period;
-    if (m < 0)
-        m += period;
+    if (m < 0) m += period;
     return m < n ? m : period - 1 - m;
 }
 
@@ -145,11 +140,11 @@ int bs_field_crop(const bs_image *img, const bs_cell *cell, bs_image *out) {
     int64_t side = bs_field_crop_side(cell);
     int64_t o = side > CROP_MAX_SIDE ? CROP_MAX_SIDE : side; /* output side */
     /* top-left of the square centred on the box, floor division for negative coordinates */
-    int64_t twice_left = (int64_t)cell->x0 + cell->x1 - side, twice_top = (int64_t)cell->y0 + cell->y1 - side;
+    int64_t twice_left = (int64_t)cell->x0 + cell->x1 - side,
+            twice_top = (int64_t)cell->y0 + cell->y1 - side;
     int64_t left = twice_left >= 0 ? twice_left / 2 : -((-twice_left + 1) / 2);
     int64_t top = twice_top >= 0 ? twice_top / 2 : -((-twice_top + 1) / 2);
-    if (!(out->rgb = bs_malloc((size_t)(o * o * 3))))
-        return -1;
+    if (!(out->rgb = bs_malloc((size_t)(o * o * 3)))) return -1;
     out->width = out->height = (int)o;
     for (int64_t r = 0; r < o; r++) {
         int64_t sy = reflect(top + r * side / o, img->height);
@@ -165,15 +160,12 @@ int bs_field_crop(const bs_image *img, const bs_cell *cell, bs_image *out) {
 
 int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int normalise,
                    bs_image *crops) {
-    for (int64_t i = 0; i < n; i++)
-        memset(&crops[i], 0, sizeof crops[i]);
-    if (n == 0)
-        return 0;
+    for (int64_t i = 0; i < n; i++) memset(&crops[i], 0, sizeof crops[i]);
+    if (n == 0) return 0;
     bs_image norm = *field;
     if (normalise) {
         size_t bytes = (size_t)field->width * (size_t)field->height * 3;
-        if (!(norm.rgb = bs_malloc(bytes)))
-            return -1;
+        if (!(norm.rgb = bs_malloc(bytes))) return -1;
         memcpy(norm.rgb, field->rgb, bytes);
         if (bs_field_normalise(&norm, NULL)) {
             free(norm.rgb);
@@ -181,13 +173,10 @@ int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int n
         }
     }
     int rc = 0;
-    for (int64_t i = 0; i < n && rc == 0; i++)
-        rc = bs_field_crop(&norm, &cells[i], &crops[i]);
-    if (normalise)
-        free(norm.rgb);
+    for (int64_t i = 0; i < n && rc == 0; i++) rc = bs_field_crop(&norm, &cells[i], &crops[i]);
+    if (normalise) free(norm.rgb);
     if (rc)
-        for (int64_t i = 0; i < n; i++)
-            bs_image_free(&crops[i]);
+        for (int64_t i = 0; i < n; i++) bs_image_free(&crops[i]);
     return rc;
 }
 
@@ -217,11 +206,9 @@ void bs_field_summarise(const bs_field_call *calls, int64_t n, const bs_field_ru
     out->white_cells = n;
     for (int64_t i = 0; i < n; i++) {
         out->ood_cells += calls[i].ood != 0;
-        if (calls[i].label != 1)
-            continue;
+        if (calls[i].label != 1) continue;
         out->blasts++;
-        if (!calls[i].ood && calls[i].probability >= rule->min_probability)
-            out->confident_blasts++;
+        if (!calls[i].ood && calls[i].probability >= rule->min_probability) out->confident_blasts++;
     }
     if (n > 0) {
         double lo, hi;
@@ -236,7 +223,6 @@ void bs_field_summarise(const bs_field_call *calls, int64_t n, const bs_field_ru
 }
 
 const char *bs_field_call_name(const bs_field_summary *s) {
-    if (s->white_cells == 0)
-        return "no white cells";
+    if (s->white_cells == 0) return "no white cells";
     return s->all_suspected ? "ALL suspected" : "no confident blast";
 }

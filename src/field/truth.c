@@ -29,33 +29,27 @@ bs_truth_kind bs_truth_class_kind(const char *class_name) {
     low[n] = '\0';
     if (n == 0)
         return BS_TRUTH_WHITE; /* a points file without classes: every point is a white cell */
-    if (contains(low, "blast") || !strcmp(low, "all"))
-        return BS_TRUTH_BLAST;
-    static const char *const nonblast[] = {"lymph", "mono", "neutro", "eosin", "baso",
-                                           "granulo", "myelo", "band", "segment"};
+    if (contains(low, "blast") || !strcmp(low, "all")) return BS_TRUTH_BLAST;
+    static const char *const nonblast[] = {"lymph",   "mono",  "neutro", "eosin",  "baso",
+                                           "granulo", "myelo", "band",   "segment"};
     for (size_t i = 0; i < sizeof nonblast / sizeof *nonblast; i++)
-        if (contains(low, nonblast[i]))
-            return BS_TRUTH_NONBLAST;
+        if (contains(low, nonblast[i])) return BS_TRUTH_NONBLAST;
     static const char *const white[] = {"wbc", "white", "leuk", "leuc"};
     for (size_t i = 0; i < sizeof white / sizeof *white; i++)
-        if (contains(low, white[i]))
-            return BS_TRUTH_WHITE;
+        if (contains(low, white[i])) return BS_TRUTH_WHITE;
     return BS_TRUTH_OTHER;
 }
 
 void bs_truth_image_free(bs_truth_image *img) {
-    if (!img)
-        return;
+    if (!img) return;
     free(img->key);
     free(img->cells);
     memset(img, 0, sizeof *img);
 }
 
 void bs_truth_free(bs_truth *t) {
-    if (!t)
-        return;
-    for (size_t i = 0; i < t->n; i++)
-        bs_truth_image_free(&t->images[i]);
+    if (!t) return;
+    for (size_t i = 0; i < t->n; i++) bs_truth_image_free(&t->images[i]);
     free(t->images);
     memset(t, 0, sizeof *t);
 }
@@ -64,8 +58,7 @@ static int push_cell(bs_truth_image *img, const bs_truth_cell *c) {
     if (img->n == img->cap) {
         size_t cap = img->cap ? 2 * img->cap : 8;
         bs_truth_cell *v = bs_realloc(img->cells, cap * sizeof *v);
-        if (!v)
-            return -1;
+        if (!v) return -1;
         img->cells = v;
         img->cap = cap;
     }
@@ -77,8 +70,7 @@ static int push_cell(bs_truth_image *img, const bs_truth_cell *c) {
 static int parse_coord(const char *s, const char *name, size_t row, const char *col, double *out) {
     char *end;
     double v = strtod(s, &end);
-    while (end != s && isspace((unsigned char)*end))
-        end++;
+    while (end != s && isspace((unsigned char)*end)) end++;
     if (end == s || *end || !isfinite(v) || fabs(v) > TRUTH_MAX_COORD)
         return bs_error("%s: row %zu: %s '%.40s' is not a coordinate", name, row, col, s);
     *out = v;
@@ -89,15 +81,13 @@ static int parse_coord(const char *s, const char *name, size_t row, const char *
  * (relative to the CSV's folder) and resolved when it exists. */
 static char *image_key(const char *image, const char *csv_name, int *bare) {
     *bare = strchr(image, '/') == NULL;
-    if (*bare)
-        return bs_strdup(image);
+    if (*bare) return bs_strdup(image);
     char *joined;
     if (image[0] == '/') {
         joined = bs_strdup(image);
     } else {
         char *dir = bs_strdup(csv_name);
-        if (!dir)
-            return NULL;
+        if (!dir) return NULL;
         char *slash = strrchr(dir, '/');
         if (slash)
             slash[1] = '\0';
@@ -106,8 +96,7 @@ static char *image_key(const char *image, const char *csv_name, int *bare) {
         joined = bs_path_join(dir, image);
         free(dir);
     }
-    if (!joined)
-        return NULL;
+    if (!joined) return NULL;
     char *real = realpath(joined, NULL);
     if (real) {
         free(joined);
@@ -122,8 +111,7 @@ static bs_truth_image *image_for(bs_truth *t, GHashTable *index, const char *ima
                                  const char *name) {
     int bare;
     char *key = image_key(image, name, &bare);
-    if (!key)
-        return NULL;
+    if (!key) return NULL;
     gpointer pos;
     if (g_hash_table_lookup_extended(index, key, NULL, &pos)) {
         free(key);
@@ -167,13 +155,11 @@ static int find_columns(const bs_csv *csv, const char *name, columns *c) {
     return 0;
 }
 
-static int parse_row(bs_truth *t, GHashTable *index, char **row, const columns *c,
-                     const char *name, size_t r) {
-    if (!row[c->image][0])
-        return bs_error("%s: row %zu: empty image name", name, r);
+static int parse_row(bs_truth *t, GHashTable *index, char **row, const columns *c, const char *name,
+                     size_t r) {
+    if (!row[c->image][0]) return bs_error("%s: row %zu: empty image name", name, r);
     bs_truth_image *img = image_for(t, index, row[c->image], name);
-    if (!img)
-        return -1;
+    if (!img) return -1;
     bs_truth_kind kind = bs_truth_class_kind(c->cls >= 0 ? row[c->cls] : "");
     bs_truth_cell cell = {c->boxes, 0, 0, 0, 0, -1};
     if (parse_coord(row[c->x0], name, r, c->boxes ? "xmin" : "x", &cell.x0) ||
@@ -195,8 +181,7 @@ static int parse_row(bs_truth *t, GHashTable *index, char **row, const columns *
 int bs_truth_parse(const char *text, size_t len, const char *name, bs_truth *out) {
     memset(out, 0, sizeof *out);
     bs_csv csv;
-    if (bs_csv_parse(text, len, name, &csv))
-        return -1;
+    if (bs_csv_parse(text, len, name, &csv)) return -1;
     columns c;
     int rc = find_columns(&csv, name, &c);
     out->all_white = 1;
@@ -205,10 +190,8 @@ int bs_truth_parse(const char *text, size_t len, const char *name, bs_truth *out
         rc = parse_row(out, index, csv.rows[r], &c, name, r + 2); /* line numbers: header is 1 */
     g_hash_table_destroy(index);
     bs_csv_free(&csv);
-    if (rc == 0 && out->n == 0)
-        rc = bs_error("%s: no annotated image", name);
-    if (rc)
-        bs_truth_free(out);
+    if (rc == 0 && out->n == 0) rc = bs_error("%s: no annotated image", name);
+    if (rc) bs_truth_free(out);
     return rc;
 }
 
@@ -221,8 +204,7 @@ int bs_truth_read(const char *path, bs_truth *out) {
     }
     unsigned char *buf;
     size_t len;
-    if (bs_read_file(path, TRUTH_MAX_BYTES, &buf, &len))
-        return -1;
+    if (bs_read_file(path, TRUTH_MAX_BYTES, &buf, &len)) return -1;
     int rc = bs_truth_parse((const char *)buf, len, path, out);
     free(buf);
     return rc;
@@ -233,8 +215,7 @@ int bs_truth_parse_xyc(const char *text, size_t len, const char *name, bs_truth_
     size_t line = 0;
     for (size_t p = 0; p < len;) {
         size_t e = p;
-        while (e < len && text[e] != '\n')
-            e++;
+        while (e < len && text[e] != '\n') e++;
         line++;
         char buf[128];
         size_t linelen = e - p;
@@ -243,25 +224,18 @@ int bs_truth_parse_xyc(const char *text, size_t len, const char *name, bs_truth_
         memcpy(buf, text + p, n);
         buf[n] = '\0';
         p = e + 1;
-        if (linelen >= sizeof buf - 1 || has_nul)
-            goto bad;
+        if (linelen >= sizeof buf - 1 || has_nul) goto bad;
         char *s = buf;
-        while (*s && isspace((unsigned char)*s))
-            s++;
-        if (!*s)
-            continue;
-        if (out->n >= XYC_MAX_POINTS)
-            goto bad;
+        while (*s && isspace((unsigned char)*s)) s++;
+        if (!*s) continue;
+        if (out->n >= XYC_MAX_POINTS) goto bad;
         char *end;
         double x = strtod(s, &end);
-        if (end == s)
-            goto bad;
+        if (end == s) goto bad;
         s = end;
         double y = strtod(s, &end);
-        if (end == s)
-            goto bad;
-        while (*end && isspace((unsigned char)*end))
-            end++;
+        if (end == s) goto bad;
+        while (*end && isspace((unsigned char)*end)) end++;
         if (*end || !isfinite(x) || !isfinite(y) || fabs(x) > TRUTH_MAX_COORD ||
             fabs(y) > TRUTH_MAX_COORD)
             goto bad;
@@ -283,8 +257,7 @@ static int lookup_xyc(const char *image_path, bs_truth_image *scratch, int *foun
     const char *ext = bs_path_ext(image_path);
     size_t stem = strlen(image_path) - strlen(ext);
     char *path = bs_strfmt("%.*s.xyc", (int)(stem < INT_MAX ? stem : INT_MAX), image_path);
-    if (!path)
-        return -1;
+    if (!path) return -1;
     if (!bs_file_exists(path)) {
         free(path);
         *found = 0;
@@ -307,8 +280,7 @@ int bs_truth_lookup(const bs_truth *t, const char *image_path, bs_truth_image *s
     *img = NULL;
     *found = 0;
     if (t->xyc) {
-        if (lookup_xyc(image_path, scratch, found))
-            return -1;
+        if (lookup_xyc(image_path, scratch, found)) return -1;
         *img = *found ? scratch : NULL;
         return 0;
     }

@@ -34,22 +34,22 @@ typedef enum {
 bs_truth_kind bs_truth_class_kind(const char *class_name);
 
 typedef struct bs_truth_cell {
-    int is_box;                 /* 1: box x0..x1 × y0..y1 (inclusive, as annotated); 0: point */
-    double x0, y0, x1, y1;      /* a point has x0 == x1, y0 == y1 */
-    int blast;                  /* 1 blast, 0 not a blast, -1 unknown */
+    int is_box;            /* 1: box x0..x1 × y0..y1 (inclusive, as annotated); 0: point */
+    double x0, y0, x1, y1; /* a point has x0 == x1, y0 == y1 */
+    int blast;             /* 1 blast, 0 not a blast, -1 unknown */
 } bs_truth_cell;
 
 typedef struct bs_truth_image {
-    char *key;      /* resolved path (absolute when it was found), or a bare file name */
-    int bare;       /* 1: key is a bare file name */
+    char *key; /* resolved path (absolute when it was found), or a bare file name */
+    int bare;  /* 1: key is a bare file name */
     bs_truth_cell *cells;
     size_t n, cap;
 } bs_truth_image;
 
 typedef struct bs_truth {
-    int xyc;              /* 1: no table; STEM.xyc beside each image */
-    int all_white;        /* 1: every white cell is annotated (detection precision is defined) */
-    int knows_blasts;     /* 1: some record says blast or not (blast metrics are defined) */
+    int xyc;          /* 1: no table; STEM.xyc beside each image */
+    int all_white;    /* 1: every white cell is annotated (detection precision is defined) */
+    int knows_blasts; /* 1: some record says blast or not (blast metrics are defined) */
     bs_truth_image *images;
     size_t n;
 } bs_truth;

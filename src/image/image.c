@@ -12,14 +12,17 @@
 /* libvips logs recoverable oddities as GLib warnings on stderr. With fail_on=error every
  * problem that matters becomes an error we report with the file name, so the warnings
  * are noise unless someone is debugging. */
-static void quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user) {
+static void quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                      gpointer user) {
     (void)level, (void)user;
     if (getenv("BLASTSCAN_DEBUG")) fprintf(stderr, "%s: %s\n", domain ? domain : "log", message);
 }
 
 int bs_image_init(const char *argv0, int threads) {
-    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, quiet_log, NULL);
-    if (VIPS_INIT(argv0 ? argv0 : "blastscan")) return bs_error("cannot start libvips: %s", vips_error_buffer());
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO,
+                      quiet_log, NULL);
+    if (VIPS_INIT(argv0 ? argv0 : "blastscan"))
+        return bs_error("cannot start libvips: %s", vips_error_buffer());
     if (threads > 0) vips_concurrency_set(threads);
     /* Every file is opened once; an operation cache would only hold memory. */
     vips_cache_set_max(0);
@@ -27,9 +30,10 @@ int bs_image_init(const char *argv0, int threads) {
      * HEIF, FITS, matrix, vips, ... which parse far more than we need) is blocked for the
      * whole process, so no path through libvips can reach one. */
     vips_operation_block_set("VipsForeignLoad", TRUE);
-    static const char *const allowed[] = {"VipsForeignLoadJpeg", "VipsForeignLoadTiff", "VipsForeignLoadPng",
-                                          "VipsForeignLoadMagick"};
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) vips_operation_block_set(allowed[i], FALSE);
+    static const char *const allowed[] = {"VipsForeignLoadJpeg", "VipsForeignLoadTiff",
+                                          "VipsForeignLoadPng", "VipsForeignLoadMagick"};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        vips_operation_block_set(allowed[i], FALSE);
     return 0;
 }
 
@@ -73,8 +77,8 @@ static int is_bmp(const char *path) {
 static VipsImage *check_size(const char *name, VipsImage *im) {
     int64_t w = vips_image_get_width(im), h = vips_image_get_height(im);
     if (w <= 0 || h <= 0 || w * h > BS_IMAGE_MAX_PIXELS) {
-        bs_error("%s: image is %lldx%lld pixels, more than the %lld allowed (decompression bomb?)", name,
-                 (long long)w, (long long)h, (long long)BS_IMAGE_MAX_PIXELS);
+        bs_error("%s: image is %lldx%lld pixels, more than the %lld allowed (decompression bomb?)",
+                 name, (long long)w, (long long)h, (long long)BS_IMAGE_MAX_PIXELS);
         g_object_unref(im);
         return NULL;
     }
@@ -90,14 +94,16 @@ static VipsImage *open_checked(const char *path) {
         bs_error("%s: not a readable image (JPEG, TIFF, PNG or BMP expected)", path);
         return NULL;
     }
-    int allowed = strcmp(loader, "VipsForeignLoadJpegFile") == 0 || strcmp(loader, "VipsForeignLoadTiffFile") == 0 ||
+    int allowed = strcmp(loader, "VipsForeignLoadJpegFile") == 0 ||
+                  strcmp(loader, "VipsForeignLoadTiffFile") == 0 ||
                   strcmp(loader, "VipsForeignLoadPngFile") == 0 ||
                   (strcmp(loader, "VipsForeignLoadMagickFile") == 0 && is_bmp(path));
     if (!allowed) {
         bs_error("%s: unsupported image format (JPEG, TIFF, PNG or BMP expected)", path);
         return NULL;
     }
-    VipsImage *im = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+    VipsImage *im = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                             VIPS_FAIL_ON_ERROR, NULL);
     if (!im) {
         bs_error("%s: cannot decode: %s", path, vips_message());
         return NULL;
@@ -115,15 +121,17 @@ static VipsImage *open_checked_buffer(const void *buf, size_t len, const char *n
         return NULL;
     }
     const unsigned char *b = buf;
-    int allowed = strcmp(loader, "VipsForeignLoadJpegBuffer") == 0 || strcmp(loader, "VipsForeignLoadTiffBuffer") == 0 ||
+    int allowed = strcmp(loader, "VipsForeignLoadJpegBuffer") == 0 ||
+                  strcmp(loader, "VipsForeignLoadTiffBuffer") == 0 ||
                   strcmp(loader, "VipsForeignLoadPngBuffer") == 0 ||
-                  (strcmp(loader, "VipsForeignLoadMagickBuffer") == 0 && len >= 2 && b[0] == 'B' && b[1] == 'M');
+                  (strcmp(loader, "VipsForeignLoadMagickBuffer") == 0 && len >= 2 && b[0] == 'B' &&
+                   b[1] == 'M');
     if (!allowed) {
         bs_error("%s: unsupported image format (JPEG, TIFF, PNG or BMP expected)", name);
         return NULL;
     }
-    VipsImage *im = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                               VIPS_FAIL_ON_ERROR, NULL);
+    VipsImage *im = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
+                                               "fail_on", VIPS_FAIL_ON_ERROR, NULL);
     if (!im) {
         bs_error("%s: cannot decode: %s", name, vips_message());
         return NULL;
@@ -243,8 +251,8 @@ int bs_image_load_resized(const char *path, int size, bs_image *out) {
 int bs_image_resize(const bs_image *in, int size, bs_image *out) {
     memset(out, 0, sizeof *out);
     if (size <= 0 || size > 16384) return bs_error("resize target %d out of range", size);
-    VipsImage *im = vips_image_new_from_memory(in->rgb, (size_t)in->width * in->height * 3, in->width,
-                                               in->height, 3, VIPS_FORMAT_UCHAR);
+    VipsImage *im = vips_image_new_from_memory(in->rgb, (size_t)in->width * in->height * 3,
+                                               in->width, in->height, 3, VIPS_FORMAT_UCHAR);
     if (!im) return bs_error("cannot wrap image: %s", vips_message());
     VipsImage *small;
     int rc = resize_vips("image", im, size, &small);
@@ -260,7 +268,8 @@ int bs_image_load_buffer(const void *buf, size_t len, const char *name, bs_image
     return materialise(name, im, out);
 }
 
-int bs_image_load_buffer_resized(const void *buf, size_t len, const char *name, int size, bs_image *out) {
+int bs_image_load_buffer_resized(const void *buf, size_t len, const char *name, int size,
+                                 bs_image *out) {
     memset(out, 0, sizeof *out);
     if (size <= 0 || size > 16384) return bs_error("%s: resize target %d out of range", name, size);
     VipsImage *im = open_checked_buffer(buf, len, name);
@@ -304,16 +313,20 @@ void bs_image_pixel_sha256(const bs_image *img, char hex[BS_SHA256_HEX_LEN]) {
 
 const char *bs_view_name(bs_view v) {
     switch (v) {
-    case BS_VIEW_HMIRROR: return "hmirror";
-    case BS_VIEW_VMIRROR: return "vmirror";
-    default: return "original";
+        case BS_VIEW_HMIRROR: return "hmirror";
+        case BS_VIEW_VMIRROR: return "vmirror";
+        default: return "original";
     }
 }
 
 int bs_view_parse(const char *s, bs_view *out) {
-    if (!strcmp(s, "original") || !strcmp(s, "none")) *out = BS_VIEW_ORIGINAL;
-    else if (!strcmp(s, "hmirror") || !strcmp(s, "h")) *out = BS_VIEW_HMIRROR;
-    else if (!strcmp(s, "vmirror") || !strcmp(s, "v")) *out = BS_VIEW_VMIRROR;
-    else return -1;
+    if (!strcmp(s, "original") || !strcmp(s, "none"))
+        *out = BS_VIEW_ORIGINAL;
+    else if (!strcmp(s, "hmirror") || !strcmp(s, "h"))
+        *out = BS_VIEW_HMIRROR;
+    else if (!strcmp(s, "vmirror") || !strcmp(s, "v"))
+        *out = BS_VIEW_VMIRROR;
+    else
+        return -1;
     return 0;
 }

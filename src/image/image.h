@@ -34,7 +34,8 @@ int bs_image_load_resized(const char *path, int size, bs_image *out);
 /* The same two from an in-memory file (same formats, same size check); `name` is used in
  * messages. */
 int bs_image_load_buffer(const void *buf, size_t len, const char *name, bs_image *out);
-int bs_image_load_buffer_resized(const void *buf, size_t len, const char *name, int size, bs_image *out);
+int bs_image_load_buffer_resized(const void *buf, size_t len, const char *name, int size,
+                                 bs_image *out);
 /* Resize an RGB image to size×size (antialiased bilinear, aspect ratio ignored). */
 int bs_image_resize(const bs_image *in, int size, bs_image *out);
 void bs_image_free(bs_image *img);

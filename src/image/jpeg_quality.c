@@ -7,11 +7,11 @@
 #include "core/error.h"
 
 /* ITU T.81 Annex K.1, the table libjpeg scales: natural (row-major) order. */
-static const int std_luminance[64] = {
-    16, 11, 10, 16, 24,  40,  51,  61,  12, 12, 14, 19, 26,  58,  60,  55,
-    14, 13, 16, 24, 40,  57,  69,  56,  14, 17, 22, 29, 51,  87,  80,  62,
-    18, 22, 37, 56, 68,  109, 103, 77,  24, 35, 55, 64, 81,  104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99};
+static const int std_luminance[64] = {16,  11,  10,  16,  24, 40, 51,  61,  12,  12,  14,  19,  26,
+                                      58,  60,  55,  14,  13, 16, 24,  40,  57,  69,  56,  14,  17,
+                                      22,  29,  51,  87,  80, 62, 18,  22,  37,  56,  68,  109, 103,
+                                      77,  24,  35,  55,  64, 81, 104, 113, 92,  49,  64,  78,  87,
+                                      103, 121, 120, 101, 72, 92, 95,  98,  112, 100, 103, 99};
 
 /* DQT stores coefficients in zigzag order: zigzag[k] is the natural index of the k-th. */
 static const int zigzag[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,
@@ -27,7 +27,8 @@ static int ijg_entry(int q, int i) {
 }
 
 /* Parse one DQT segment's payload [p, end); keep table 0 (natural order) in lum. */
-static int parse_dqt(const unsigned char *b, size_t p, size_t end, const char *name, int lum[64], int *found) {
+static int parse_dqt(const unsigned char *b, size_t p, size_t end, const char *name, int lum[64],
+                     int *found) {
     while (p < end) {
         int precision = b[p] >> 4, id = b[p] & 15;
         p++;
@@ -45,7 +46,8 @@ static int parse_dqt(const unsigned char *b, size_t p, size_t end, const char *n
 }
 
 /* Walk the markers up to the first scan; table 0 into lum. */
-static int find_luminance(const unsigned char *b, size_t len, const char *name, int lum[64], int *found) {
+static int find_luminance(const unsigned char *b, size_t len, const char *name, int lum[64],
+                          int *found) {
     size_t pos = 2;
     while (pos + 2 <= len) {
         if (b[pos] != 0xFF) return bs_error("%s: JPEG marker expected at byte %zu", name, pos);
@@ -56,17 +58,20 @@ static int find_luminance(const unsigned char *b, size_t len, const char *name, 
         }
         pos += 2;
         if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue; /* no length */
-        if (marker == 0xD9 || marker == 0xDA) return 0; /* end of image, or the scan: tables come before */
+        if (marker == 0xD9 || marker == 0xDA)
+            return 0; /* end of image, or the scan: tables come before */
         if (len - pos < 2) break;
         size_t seglen = ((size_t)b[pos] << 8) | b[pos + 1];
-        if (seglen < 2 || seglen > len - pos) return bs_error("%s: JPEG segment at byte %zu runs past the file", name, pos - 2);
+        if (seglen < 2 || seglen > len - pos)
+            return bs_error("%s: JPEG segment at byte %zu runs past the file", name, pos - 2);
         if (marker == 0xDB && parse_dqt(b, pos + 2, pos + seglen, name, lum, found)) return -1;
         pos += seglen;
     }
     return bs_error("%s: JPEG ends before its first scan", name);
 }
 
-int bs_jpeg_quality(const unsigned char *buf, size_t len, const char *name, int *quality, int *distance) {
+int bs_jpeg_quality(const unsigned char *buf, size_t len, const char *name, int *quality,
+                    int *distance) {
     if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8 || buf[2] != 0xFF) return 1;
     int lum[64], found = 0;
     if (find_luminance(buf, len, name, lum, &found)) return -1;

@@ -18,6 +18,7 @@
  * -1: a JPEG whose markers run past the buffer or are malformed (bs_error names `name`).
  * *distance (may be NULL) gets the sum of absolute differences to the chosen IJG table:
  * 0 for a table libjpeg made. */
-int bs_jpeg_quality(const unsigned char *buf, size_t len, const char *name, int *quality, int *distance);
+int bs_jpeg_quality(const unsigned char *buf, size_t len, const char *name, int *quality,
+                    int *distance);
 
 #endif

@@ -88,22 +88,27 @@ int64_t bs_engine_input_size(const bs_engine *e) {
     return 0;
 }
 
-const char *bs_engine_meta(const bs_engine *e, const char *key) { return bs_onnx_meta(e->model, key); }
+const char *bs_engine_meta(const bs_engine *e, const char *key) {
+    return bs_onnx_meta(e->model, key);
+}
 size_t bs_engine_output_count(const bs_engine *e) { return e->n_outputs; }
-const char *bs_engine_output_name(const bs_engine *e, size_t i) { return i < e->n_outputs ? e->output_names[i] : NULL; }
+const char *bs_engine_output_name(const bs_engine *e, size_t i) {
+    return i < e->n_outputs ? e->output_names[i] : NULL;
+}
 
 int bs_engine_run(bs_engine *e, const float *input, int ndim, const int64_t *shape) {
     const bs_onnx_value *decl = &e->model->inputs[0];
     const char *path = e->model->path;
     if (ndim < 1 || ndim > 6) return bs_error("%s: input of rank %d not supported", path, ndim);
     if (decl->ndim >= 0 && decl->ndim != ndim)
-        return bs_error("%s: input '%s' must have rank %d, got %d", path, decl->name, decl->ndim, ndim);
+        return bs_error("%s: input '%s' must have rank %d, got %d", path, decl->name, decl->ndim,
+                        ndim);
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 1 || shape[i] > ((int64_t)1 << 31))
             return bs_error("%s: input dimension %d is %lld", path, i, (long long)shape[i]);
         if (decl->ndim >= 0 && decl->dims[i] >= 0 && decl->dims[i] != shape[i])
-            return bs_error("%s: input '%s' dimension %d must be %lld, got %lld", path, decl->name, i,
-                            (long long)decl->dims[i], (long long)shape[i]);
+            return bs_error("%s: input '%s' dimension %d must be %lld, got %lld", path, decl->name,
+                            i, (long long)decl->dims[i], (long long)shape[i]);
     }
     /* oneDNN (OpenMP runtime) uses the calling thread's OpenMP team size: the project budget */
     int threads = bs_threads_get();
@@ -138,13 +143,15 @@ int bs_engine_run(bs_engine *e, const float *input, int ndim, const int64_t *sha
     return 0;
 }
 
-const float *bs_engine_output(const bs_engine *e, const char *name, int *ndim, int64_t shape[BS_ONNX_MAX_DIMS]) {
+const float *bs_engine_output(const bs_engine *e, const char *name, int *ndim,
+                              int64_t shape[BS_ONNX_MAX_DIMS]) {
     if (!e->current) {
         bs_error("%s: no completed run", e->model->path);
         return NULL;
     }
     for (size_t i = 0; i < e->n_outputs; i++)
-        if (strcmp(e->output_names[i], name) == 0) return bs_nn_plan_output(e->current, i, ndim, shape);
+        if (strcmp(e->output_names[i], name) == 0)
+            return bs_nn_plan_output(e->current, i, ndim, shape);
     bs_error("%s: '%s' is not a computed output", e->model->path, name);
     return NULL;
 }

@@ -41,7 +41,8 @@ const char *bs_engine_output_name(const bs_engine *e, size_t i);
 int bs_engine_run(bs_engine *e, const float *input, int ndim, const int64_t *shape);
 /* After a run: the output's data (C order, plain) and shape; NULL (with bs_error) if `name` is
  * not a computed output. Borrowed: valid until the next run. */
-const float *bs_engine_output(const bs_engine *e, const char *name, int *ndim, int64_t shape[BS_ONNX_MAX_DIMS]);
+const float *bs_engine_output(const bs_engine *e, const char *name, int *ndim,
+                              int64_t shape[BS_ONNX_MAX_DIMS]);
 /* Copy an output into a newly allocated array. */
 int bs_engine_output_array(const bs_engine *e, const char *name, bs_array *out);
 

@@ -99,7 +99,8 @@ static int attr_int(const bs_onnx_node *n, const char *name, int64_t def, int64_
         return 0;
     }
     if (a->type != BS_ONNX_ATTR_INT)
-        return bs_error("node '%s' (%s): attribute '%s' must be an integer", n->name, n->op_type, name);
+        return bs_error("node '%s' (%s): attribute '%s' must be an integer", n->name, n->op_type,
+                        name);
     *out = a->i;
     return 0;
 }
@@ -111,22 +112,26 @@ static int attr_float(const bs_onnx_node *n, const char *name, float def, float 
         return 0;
     }
     if (a->type != BS_ONNX_ATTR_FLOAT)
-        return bs_error("node '%s' (%s): attribute '%s' must be a float", n->name, n->op_type, name);
-    if (!isfinite(a->f)) return bs_error("node '%s' (%s): attribute '%s' is not finite", n->name, n->op_type, name);
+        return bs_error("node '%s' (%s): attribute '%s' must be a float", n->name, n->op_type,
+                        name);
+    if (!isfinite(a->f))
+        return bs_error("node '%s' (%s): attribute '%s' is not finite", n->name, n->op_type, name);
     *out = a->f;
     return 0;
 }
 
 /* An INTS attribute with exactly `count` entries (or absent: `*present` = 0). */
-static int attr_ints(const bs_onnx_node *n, const char *name, size_t count, int64_t *out, int *present) {
+static int attr_ints(const bs_onnx_node *n, const char *name, size_t count, int64_t *out,
+                     int *present) {
     const bs_onnx_attr *a = bs_onnx_attr_find(n, name);
     *present = 0;
     if (!a) return 0;
     if (a->type != BS_ONNX_ATTR_INTS)
-        return bs_error("node '%s' (%s): attribute '%s' must be a list of integers", n->name, n->op_type, name);
+        return bs_error("node '%s' (%s): attribute '%s' must be a list of integers", n->name,
+                        n->op_type, name);
     if (a->n != count)
-        return bs_error("node '%s' (%s): attribute '%s' has %zu values, expected %zu", n->name, n->op_type, name,
-                        a->n, count);
+        return bs_error("node '%s' (%s): attribute '%s' has %zu values, expected %zu", n->name,
+                        n->op_type, name, a->n, count);
     for (size_t i = 0; i < count; i++) out[i] = a->ints[i];
     *present = 1;
     return 0;
@@ -142,10 +147,12 @@ static int parse_window(nn_op *op, int need_kernel) {
     op->dil[0] = op->dil[1] = 1;
     const bs_onnx_attr *ks = bs_onnx_attr_find(n, "kernel_shape");
     if (ks && (ks->type != BS_ONNX_ATTR_INTS || ks->n != 2))
-        return bs_error("node '%s' (%s): only 2-D kernels are supported (kernel_shape must have 2 values)", n->name,
-                        n->op_type);
+        return bs_error(
+            "node '%s' (%s): only 2-D kernels are supported (kernel_shape must have 2 values)",
+            n->name, n->op_type);
     if (attr_ints(n, "kernel_shape", 2, op->kernel, &present)) return -1;
-    if (need_kernel && !present) return bs_error("node '%s' (%s): kernel_shape is required", n->name, n->op_type);
+    if (need_kernel && !present)
+        return bs_error("node '%s' (%s): kernel_shape is required", n->name, n->op_type);
     if (attr_ints(n, "strides", 2, op->stride, &present)) return -1;
     if (attr_ints(n, "dilations", 2, op->dil, &present)) return -1;
     if (attr_ints(n, "pads", 4, pads, &present)) return -1;
@@ -157,20 +164,27 @@ static int parse_window(nn_op *op, int need_kernel) {
         if (op->kernel[i] < 0 || op->kernel[i] > 4096 || (present && 0) || op->stride[i] < 1 ||
             op->stride[i] > 4096 || op->dil[i] < 1 || op->dil[i] > 4096 || op->pad_l[i] < 0 ||
             op->pad_l[i] > 4096 || op->pad_r[i] < 0 || op->pad_r[i] > 4096)
-            return bs_error("node '%s' (%s): kernel/stride/dilation/pad values out of range", n->name, n->op_type);
+            return bs_error("node '%s' (%s): kernel/stride/dilation/pad values out of range",
+                            n->name, n->op_type);
         if (need_kernel && op->kernel[i] < 1)
-            return bs_error("node '%s' (%s): kernel_shape values must be >= 1", n->name, n->op_type);
+            return bs_error("node '%s' (%s): kernel_shape values must be >= 1", n->name,
+                            n->op_type);
     }
     const bs_onnx_attr *ap = bs_onnx_attr_find(n, "auto_pad");
     op->auto_pad = 0;
     if (ap) {
         if (ap->type != BS_ONNX_ATTR_STRING)
             return bs_error("node '%s' (%s): auto_pad must be a string", n->name, n->op_type);
-        if (strcmp(ap->s, "NOTSET") == 0) op->auto_pad = 0;
-        else if (strcmp(ap->s, "SAME_UPPER") == 0) op->auto_pad = 1;
-        else if (strcmp(ap->s, "SAME_LOWER") == 0) op->auto_pad = 2;
-        else if (strcmp(ap->s, "VALID") == 0) op->auto_pad = 3;
-        else return bs_error("node '%s' (%s): unknown auto_pad '%s'", n->name, n->op_type, ap->s);
+        if (strcmp(ap->s, "NOTSET") == 0)
+            op->auto_pad = 0;
+        else if (strcmp(ap->s, "SAME_UPPER") == 0)
+            op->auto_pad = 1;
+        else if (strcmp(ap->s, "SAME_LOWER") == 0)
+            op->auto_pad = 2;
+        else if (strcmp(ap->s, "VALID") == 0)
+            op->auto_pad = 3;
+        else
+            return bs_error("node '%s' (%s): unknown auto_pad '%s'", n->name, n->op_type, ap->s);
     }
     return 0;
 }
@@ -183,10 +197,11 @@ static int need_const_float(const bs_engine *e, const nn_op *op, int idx, const 
                             const bs_onnx_tensor **out) {
     const bs_onnx_tensor *c = const_of(e, op->in[idx]);
     if (!c)
-        return bs_error("node '%s' (%s): %s must be a constant initializer", op->node->name, op->node->op_type,
-                        what);
+        return bs_error("node '%s' (%s): %s must be a constant initializer", op->node->name,
+                        op->node->op_type, what);
     if (c->dtype != BS_ONNX_FLOAT)
-        return bs_error("node '%s' (%s): %s must be float32", op->node->name, op->node->op_type, what);
+        return bs_error("node '%s' (%s): %s must be float32", op->node->name, op->node->op_type,
+                        what);
     *out = c;
     return 0;
 }
@@ -200,11 +215,13 @@ static int parse_conv(bs_engine *e, nn_op *op) {
     if (attr_int(n, "group", 1, &op->group)) return -1;
     const bs_onnx_tensor *w;
     if (need_const_float(e, op, 1, "the weight W", &w)) return -1;
-    if (w->ndim != 4) return bs_error("node '%s' (Conv): only 2-D convolutions are supported (W has rank %d)", n->name, w->ndim);
+    if (w->ndim != 4)
+        return bs_error("node '%s' (Conv): only 2-D convolutions are supported (W has rank %d)",
+                        n->name, w->ndim);
     if (w->count == 0) return bs_error("node '%s' (Conv): empty weight", n->name);
     if (op->group < 1 || op->group > w->dims[0] || w->dims[0] % op->group)
-        return bs_error("node '%s' (Conv): group %lld does not divide the %lld output channels", n->name,
-                        (long long)op->group, (long long)w->dims[0]);
+        return bs_error("node '%s' (Conv): group %lld does not divide the %lld output channels",
+                        n->name, (long long)op->group, (long long)w->dims[0]);
     int present;
     int64_t ks[2];
     if (attr_ints(n, "kernel_shape", 2, ks, &present)) return -1;
@@ -217,8 +234,8 @@ static int parse_conv(bs_engine *e, nn_op *op) {
         const bs_onnx_tensor *b;
         if (need_const_float(e, op, 2, "the bias B", &b)) return -1;
         if (b->count != (size_t)w->dims[0])
-            return bs_error("node '%s' (Conv): bias has %zu values for %lld output channels", n->name, b->count,
-                            (long long)w->dims[0]);
+            return bs_error("node '%s' (Conv): bias has %zu values for %lld output channels",
+                            n->name, b->count, (long long)w->dims[0]);
         op->b = b;
     }
     return 0;
@@ -247,13 +264,14 @@ static int parse_gemm(bs_engine *e, nn_op *op) {
     if (op->nin < 2) return bs_error("node '%s' (Gemm): needs inputs A and B", n->name);
     int64_t ta = 0, tb = 0;
     float alpha, beta;
-    if (attr_int(n, "transA", 0, &ta) || attr_int(n, "transB", 0, &tb) || attr_float(n, "alpha", 1.f, &alpha) ||
-        attr_float(n, "beta", 1.f, &beta))
+    if (attr_int(n, "transA", 0, &ta) || attr_int(n, "transB", 0, &tb) ||
+        attr_float(n, "alpha", 1.f, &alpha) || attr_float(n, "beta", 1.f, &beta))
         return -1;
     if (ta) return bs_error("node '%s' (Gemm): transA=1 is not supported", n->name);
     const bs_onnx_tensor *B;
     if (need_const_float(e, op, 1, "B", &B)) return -1;
-    if (B->ndim != 2 || B->count == 0) return bs_error("node '%s' (Gemm): B must be a non-empty matrix", n->name);
+    if (B->ndim != 2 || B->count == 0)
+        return bs_error("node '%s' (Gemm): B must be a non-empty matrix", n->name);
     int64_t O = tb ? B->dims[0] : B->dims[1], K = tb ? B->dims[1] : B->dims[0];
     int64_t wd[2] = {O, K};
     bs_onnx_tensor *w = bs_nn_owned_tensor(e, 2, wd, B->name);
@@ -262,12 +280,14 @@ static int parse_gemm(bs_engine *e, nn_op *op) {
     const float *src = B->data;
     float *dw = w->data, *db = b->data;
     for (int64_t o = 0; o < O; o++)
-        for (int64_t k = 0; k < K; k++) dw[o * K + k] = alpha * (tb ? src[o * K + k] : src[k * O + o]);
+        for (int64_t k = 0; k < K; k++)
+            dw[o * K + k] = alpha * (tb ? src[o * K + k] : src[k * O + o]);
     if (op->nin > 2 && op->in[2] >= 0) {
         const bs_onnx_tensor *C;
         if (need_const_float(e, op, 2, "C", &C)) return -1;
         /* C broadcast over rows: [O], [1,O], or a scalar */
-        int ok = (C->count == 1) || (C->count == (size_t)O && (C->ndim == 1 || (C->ndim == 2 && C->dims[0] == 1)));
+        int ok = (C->count == 1) ||
+                 (C->count == (size_t)O && (C->ndim == 1 || (C->ndim == 2 && C->dims[0] == 1)));
         if (!ok) return bs_error("node '%s' (Gemm): C must be a scalar, [O] or [1,O]", n->name);
         const float *c = C->data;
         for (int64_t o = 0; o < O; o++) db[o] = beta * c[C->count == 1 ? 0 : o];
@@ -289,7 +309,8 @@ static int parse_pad(bs_engine *e, bs_onnx_model *m, nn_op *op) {
     const int64_t *pv;
     if (m->opset < 11) {
         const bs_onnx_attr *a = bs_onnx_attr_find(n, "pads");
-        if (!a || a->type != BS_ONNX_ATTR_INTS) return bs_error("node '%s' (Pad): attribute 'pads' is required", n->name);
+        if (!a || a->type != BS_ONNX_ATTR_INTS)
+            return bs_error("node '%s' (Pad): attribute 'pads' is required", n->name);
         np = a->n;
         pv = a->ints;
         if (attr_float(n, "value", 0.f, &op->pad_value)) return -1;
@@ -302,14 +323,18 @@ static int parse_pad(bs_engine *e, bs_onnx_model *m, nn_op *op) {
         if (op->nin > 2 && op->in[2] >= 0) {
             const bs_onnx_tensor *v = const_of(e, op->in[2]);
             if (!v || v->dtype != BS_ONNX_FLOAT || v->count != 1)
-                return bs_error("node '%s' (Pad): constant_value must be a constant float scalar", n->name);
+                return bs_error("node '%s' (Pad): constant_value must be a constant float scalar",
+                                n->name);
             op->pad_value = *(const float *)v->data;
         }
     }
-    if (np % 2 || np == 0 || np > 2 * MAXD) return bs_error("node '%s' (Pad): bad number of pads (%zu)", n->name, np);
+    if (np % 2 || np == 0 || np > 2 * MAXD)
+        return bs_error("node '%s' (Pad): bad number of pads (%zu)", n->name, np);
     for (size_t i = 0; i < np; i++) {
-        if (pv[i] < 0) return bs_error("node '%s' (Pad): negative pads (cropping) are not supported", n->name);
-        if (pv[i] > 1 << 20) return bs_error("node '%s' (Pad): pad %lld too large", n->name, (long long)pv[i]);
+        if (pv[i] < 0)
+            return bs_error("node '%s' (Pad): negative pads (cropping) are not supported", n->name);
+        if (pv[i] > 1 << 20)
+            return bs_error("node '%s' (Pad): pad %lld too large", n->name, (long long)pv[i]);
         op->pads[i] = pv[i];
     }
     op->size = (int64_t)(np / 2); /* rank the pads describe */
@@ -319,7 +344,8 @@ static int parse_pad(bs_engine *e, bs_onnx_model *m, nn_op *op) {
 
 /* Constant node -> a T_CONST tensor. */
 static int make_constant(bs_engine *e, const bs_onnx_node *n, const char *out_name) {
-    if (n->n_attrs != 1) return bs_error("node '%s' (Constant): needs exactly one value attribute", n->name);
+    if (n->n_attrs != 1)
+        return bs_error("node '%s' (Constant): needs exactly one value attribute", n->name);
     const bs_onnx_attr *a = &n->attrs[0];
     const bs_onnx_tensor *src = NULL;
     bs_onnx_tensor *t = NULL;
@@ -344,8 +370,10 @@ static int make_constant(bs_engine *e, const bs_onnx_node *n, const char *out_na
         t->dtype = BS_ONNX_INT64;
         t->data = bs_calloc(d ? (size_t)d : 1, sizeof(int64_t));
         if (!t->data) return -1;
-        if (scalar) *(int64_t *)t->data = a->i;
-        else if (a->n) memcpy(t->data, a->ints, a->n * sizeof(int64_t));
+        if (scalar)
+            *(int64_t *)t->data = a->i;
+        else if (a->n)
+            memcpy(t->data, a->ints, a->n * sizeof(int64_t));
     } else {
         return bs_error("node '%s' (Constant): attribute '%s' is not supported", n->name, a->name);
     }
@@ -374,8 +402,9 @@ static const struct {
                 {"BatchNormalization", OP_BN},
                 {"Pad", OP_PAD}};
 
-#define SUPPORTED                                                                                                  \
-    "Conv, Relu, MaxPool, AveragePool, GlobalAveragePool, LRN, Concat, Flatten, Gemm, Softmax, Add, Sub, Mul, "    \
+#define SUPPORTED                                                                                  \
+    "Conv, Relu, MaxPool, AveragePool, GlobalAveragePool, LRN, Concat, Flatten, Gemm, Softmax, "   \
+    "Add, Sub, Mul, "                                                                              \
     "BatchNormalization, Pad, Identity, Dropout, Constant"
 
 /* Identity and Dropout outputs: other names of their inputs. */
@@ -399,33 +428,36 @@ static const char *resolve(const alias_table *a, const char *name) {
 static int parse_op(bs_engine *e, nn_op *op) {
     const bs_onnx_node *n = op->node;
     switch (op->kind) {
-    case OP_CONV: return parse_conv(e, op);
-    case OP_MAXPOOL: return parse_pool(op, 1);
-    case OP_AVGPOOL: return parse_pool(op, 0);
-    case OP_GAP:
-    case OP_RELU: return 0;
-    case OP_LRN:
-        if (attr_int(n, "size", 0, &op->size) || attr_float(n, "alpha", 1e-4f, &op->alpha) ||
-            attr_float(n, "beta", 0.75f, &op->beta) || attr_float(n, "bias", 1.f, &op->bias))
-            return -1;
-        if (op->size < 1 || op->size > 1024) return bs_error("node '%s' (LRN): size must be in [1, 1024]", n->name);
-        return 0;
-    case OP_CONCAT:
-        if (!bs_onnx_attr_find(n, "axis")) return bs_error("node '%s' (Concat): attribute 'axis' is required", n->name);
-        return attr_int(n, "axis", 1, &op->axis);
-    case OP_FLATTEN: return attr_int(n, "axis", 1, &op->axis);
-    case OP_SOFTMAX:
-        op->softmax_2d = e->model->opset < 13;
-        return attr_int(n, "axis", op->softmax_2d ? 1 : -1, &op->axis);
-    case OP_GEMM: return parse_gemm(e, op);
-    case OP_ADD:
-    case OP_SUB:
-    case OP_MUL:
-        if (op->nin != 2) return bs_error("node '%s' (%s): needs 2 inputs", n->name, n->op_type);
-        if (e->model->opset < 7 && bs_onnx_attr_find(n, "broadcast"))
-            return bs_error("node '%s' (%s): legacy broadcast attribute", n->name, n->op_type);
-        return 0;
-    case OP_PAD: return parse_pad(e, e->model, op);
+        case OP_CONV: return parse_conv(e, op);
+        case OP_MAXPOOL: return parse_pool(op, 1);
+        case OP_AVGPOOL: return parse_pool(op, 0);
+        case OP_GAP:
+        case OP_RELU: return 0;
+        case OP_LRN:
+            if (attr_int(n, "size", 0, &op->size) || attr_float(n, "alpha", 1e-4f, &op->alpha) ||
+                attr_float(n, "beta", 0.75f, &op->beta) || attr_float(n, "bias", 1.f, &op->bias))
+                return -1;
+            if (op->size < 1 || op->size > 1024)
+                return bs_error("node '%s' (LRN): size must be in [1, 1024]", n->name);
+            return 0;
+        case OP_CONCAT:
+            if (!bs_onnx_attr_find(n, "axis"))
+                return bs_error("node '%s' (Concat): attribute 'axis' is required", n->name);
+            return attr_int(n, "axis", 1, &op->axis);
+        case OP_FLATTEN: return attr_int(n, "axis", 1, &op->axis);
+        case OP_SOFTMAX:
+            op->softmax_2d = e->model->opset < 13;
+            return attr_int(n, "axis", op->softmax_2d ? 1 : -1, &op->axis);
+        case OP_GEMM: return parse_gemm(e, op);
+        case OP_ADD:
+        case OP_SUB:
+        case OP_MUL:
+            if (op->nin != 2)
+                return bs_error("node '%s' (%s): needs 2 inputs", n->name, n->op_type);
+            if (e->model->opset < 7 && bs_onnx_attr_find(n, "broadcast"))
+                return bs_error("node '%s' (%s): legacy broadcast attribute", n->name, n->op_type);
+            return 0;
+        case OP_PAD: return parse_pad(e, e->model, op);
     }
     return bs_error("internal: unknown op kind");
 }
@@ -468,7 +500,8 @@ static int fold_bn(bs_engine *e, nn_op *conv, nn_op *bn) {
     for (int64_t o = 0; o < O; o++) {
         double s = (double)ss[o] / sqrt((double)var[o] + (double)bn->eps);
         for (size_t k = 0; k < per; k++)
-            ((float *)w2->data)[o * per + k] = (float)((double)((const float *)W->data)[o * per + k] * s);
+            ((float *)w2->data)[o * per + k] =
+                (float)((double)((const float *)W->data)[o * per + k] * s);
         double b = conv->b ? ((const float *)conv->b->data)[o] : 0.0;
         ((float *)b2->data)[o] = (float)((b - (double)mean[o]) * s + (double)ss[O + o]);
     }
@@ -488,8 +521,8 @@ static int optimise(bs_engine *e) {
         nn_op *op = &e->ops[i];
         if (op->dead) continue;
         /* zero constant Pad on H, W only, feeding a Conv: add to the Conv's pads */
-        if (op->kind == OP_PAD && op->pad_value == 0.f && op->size == 4 && !op->pads[0] && !op->pads[1] &&
-            !op->pads[4] && !op->pads[5]) {
+        if (op->kind == OP_PAD && op->pad_value == 0.f && op->size == 4 && !op->pads[0] &&
+            !op->pads[1] && !op->pads[4] && !op->pads[5]) {
             nn_op *c = sole_consumer(e, op->out);
             if (c && c->kind == OP_CONV && c->in[0] == op->out && c->auto_pad == 0) {
                 c->pad_l[0] += op->pads[2];
@@ -498,7 +531,8 @@ static int optimise(bs_engine *e) {
                 c->pad_r[1] += op->pads[7];
                 c->in[0] = op->in[0];
                 op->dead = 1;
-                if (e->tensors[c->in[0]].consumer == (int)i) e->tensors[c->in[0]].consumer = (int)(c - e->ops);
+                if (e->tensors[c->in[0]].consumer == (int)i)
+                    e->tensors[c->in[0]].consumer = (int)(c - e->ops);
                 continue;
             }
         }
@@ -548,8 +582,8 @@ static void prune(bs_engine *e) {
 static int add_input_and_constants(bs_engine *e) {
     bs_onnx_model *m = e->model;
     if (m->n_inputs != 1)
-        return bs_error("%s: the graph has %zu inputs; exactly one (the image batch) is supported", m->path,
-                        m->n_inputs);
+        return bs_error("%s: the graph has %zu inputs; exactly one (the image batch) is supported",
+                        m->path, m->n_inputs);
     e->input = add_tensor(e, m->inputs[0].name, T_INPUT);
     if (e->input < 0) return -1;
     if (m->inputs[0].dtype && m->inputs[0].dtype != BS_ONNX_FLOAT)
@@ -595,7 +629,9 @@ static int bind_inputs(bs_engine *e, nn_op *op, const alias_table *a, int bn_in[
         int t = -1;
         if (*n->inputs[j]) {
             t = bs_nn_tensor_find(e, resolve(a, n->inputs[j]));
-            if (t < 0) return bs_error("node '%s' (%s): input '%s' is not available", n->name, n->op_type, n->inputs[j]);
+            if (t < 0)
+                return bs_error("node '%s' (%s): input '%s' is not available", n->name, n->op_type,
+                                n->inputs[j]);
         }
         if (op->kind == OP_CONCAT) {
             if (t < 0) return bs_error("node '%s' (Concat): empty input name", n->name);
@@ -619,15 +655,21 @@ static int parse_bn(bs_engine *e, nn_op *op, const int bn_in[5]) {
     for (int q = 0; q < 4; q++) {
         c[q] = const_of(e, bn_in[q + 1]);
         if (!c[q] || c[q]->dtype != BS_ONNX_FLOAT)
-            return bs_error("node '%s' (BatchNormalization): scale, B, mean and var must be float constants", n->name);
+            return bs_error(
+                "node '%s' (BatchNormalization): scale, B, mean and var must be float constants",
+                n->name);
     }
     if (attr_float(n, "epsilon", 1e-5f, &op->eps)) return -1;
     int64_t training = 0;
     if (attr_int(n, "training_mode", 0, &training)) return -1;
-    if (training) return bs_error("node '%s' (BatchNormalization): training_mode=1 is not supported", n->name);
+    if (training)
+        return bs_error("node '%s' (BatchNormalization): training_mode=1 is not supported",
+                        n->name);
     size_t C = c[0]->count;
     if (!C || c[1]->count != C || c[2]->count != C || c[3]->count != C)
-        return bs_error("node '%s' (BatchNormalization): scale, B, mean and var must have the same length", n->name);
+        return bs_error(
+            "node '%s' (BatchNormalization): scale, B, mean and var must have the same length",
+            n->name);
     int64_t d2[2] = {2, (int64_t)C};
     bs_onnx_tensor *ss = bs_nn_owned_tensor(e, 2, d2, "bn scaleshift");
     if (!ss) return -1;
@@ -649,8 +691,8 @@ static int add_op(bs_engine *e, const bs_onnx_node *n, const alias_table *a) {
     for (size_t k = 0; k < sizeof op_table / sizeof op_table[0]; k++)
         if (strcmp(n->op_type, op_table[k].name) == 0) kind = op_table[k].kind;
     if (kind < 0)
-        return bs_error("%s: operator %s (node '%s') is not supported; blastscan runs " SUPPORTED, e->model->path,
-                        n->op_type, n->name);
+        return bs_error("%s: operator %s (node '%s') is not supported; blastscan runs " SUPPORTED,
+                        e->model->path, n->op_type, n->name);
     nn_op *op = &e->ops[e->n_ops];
     memset(op, 0, sizeof *op);
     op->kind = kind;
@@ -664,7 +706,8 @@ static int add_op(bs_engine *e, const bs_onnx_node *n, const alias_table *a) {
         op->in[1] = bn_in[1];
         op->in[2] = bn_in[2];
         /* in[] has no slot for Pad's 4th input (axes, opset 18+): refuse it here. */
-        if (kind == OP_PAD && bn_in[3] >= 0) return bs_error("node '%s' (Pad): the 'axes' input is not supported", n->name);
+        if (kind == OP_PAD && bn_in[3] >= 0)
+            return bs_error("node '%s' (Pad): the 'axes' input is not supported", n->name);
         if (kind == OP_BN && parse_bn(e, op, bn_in)) return -1;
     }
     if (kind != OP_BN) {
@@ -672,7 +715,8 @@ static int add_op(bs_engine *e, const bs_onnx_node *n, const alias_table *a) {
             return bs_error("node '%s' (%s): missing first input", n->name, n->op_type);
         if (parse_op(e, op)) return -1;
     }
-    if (n->n_outputs < 1 || !*n->outputs[0]) return bs_error("node '%s' (%s): no output", n->name, n->op_type);
+    if (n->n_outputs < 1 || !*n->outputs[0])
+        return bs_error("node '%s' (%s): no output", n->name, n->op_type);
     op->out = add_tensor(e, n->outputs[0], T_VALUE);
     if (op->out < 0) return -1;
     e->tensors[op->out].producer = (int)e->n_ops;
@@ -687,7 +731,8 @@ static int add_nodes(bs_engine *e, alias_table *a) {
         const bs_onnx_node *n = &m->nodes[i];
         int rc;
         if (strcmp(n->op_type, "Constant") == 0) {
-            if (n->n_outputs != 1 || !*n->outputs[0]) return bs_error("node '%s' (Constant): needs one output", n->name);
+            if (n->n_outputs != 1 || !*n->outputs[0])
+                return bs_error("node '%s' (Constant): needs one output", n->name);
             rc = make_constant(e, n, n->outputs[0]);
         } else if (strcmp(n->op_type, "Identity") == 0 || strcmp(n->op_type, "Dropout") == 0) {
             rc = add_alias(e, n, a);
@@ -700,7 +745,8 @@ static int add_nodes(bs_engine *e, alias_table *a) {
 }
 
 /* The outputs asked for (none: the graph's own), which must be computed tensors. */
-static int bind_outputs(bs_engine *e, const char *const *outputs, size_t n_outputs, const alias_table *a) {
+static int bind_outputs(bs_engine *e, const char *const *outputs, size_t n_outputs,
+                        const alias_table *a) {
     const bs_onnx_model *m = e->model;
     size_t want = n_outputs ? n_outputs : m->n_outputs;
     e->outputs = bs_calloc(want, sizeof(int));
@@ -725,7 +771,8 @@ static int bind_outputs(bs_engine *e, const char *const *outputs, size_t n_outpu
 int bs_nn_graph_prepare(bs_engine *e, const char *const *outputs, size_t n_outputs) {
     bs_onnx_model *m = e->model;
     if (add_input_and_constants(e)) return -1;
-    alias_table a = {bs_calloc(m->n_nodes + 1, sizeof(char *)), bs_calloc(m->n_nodes + 1, sizeof(char *)), 0};
+    alias_table a = {bs_calloc(m->n_nodes + 1, sizeof(char *)),
+                     bs_calloc(m->n_nodes + 1, sizeof(char *)), 0};
     e->ops = bs_calloc(m->n_nodes + 1, sizeof *e->ops);
     int rc = (a.from && a.to && e->ops) ? 0 : -1;
     if (rc == 0) rc = add_nodes(e, &a);

@@ -13,28 +13,41 @@
 #define MAXD BS_ONNX_MAX_DIMS
 
 enum op_kind {
-    OP_CONV, OP_RELU, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_LRN, OP_CONCAT, OP_FLATTEN, OP_GEMM,
-    OP_SOFTMAX, OP_ADD, OP_SUB, OP_MUL, OP_BN, OP_PAD
+    OP_CONV,
+    OP_RELU,
+    OP_MAXPOOL,
+    OP_AVGPOOL,
+    OP_GAP,
+    OP_LRN,
+    OP_CONCAT,
+    OP_FLATTEN,
+    OP_GEMM,
+    OP_SOFTMAX,
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_BN,
+    OP_PAD
 };
 
 enum { T_INPUT, T_CONST, T_VALUE };
 
 typedef struct nn_tensor {
-    const char *name; /* borrowed from the model */
-    int kind;         /* T_INPUT, T_CONST, T_VALUE */
+    const char *name;           /* borrowed from the model */
+    int kind;                   /* T_INPUT, T_CONST, T_VALUE */
     const bs_onnx_tensor *cval; /* T_CONST */
-    int producer;     /* op index for T_VALUE */
-    int consumers;    /* live ops reading it */
-    int consumer;     /* the last such op (the only one when consumers == 1) */
-    int requested;    /* a requested output */
+    int producer;               /* op index for T_VALUE */
+    int consumers;              /* live ops reading it */
+    int consumer;               /* the last such op (the only one when consumers == 1) */
+    int requested;              /* a requested output */
 } nn_tensor;
 
 typedef struct nn_op {
     int kind;
     const bs_onnx_node *node;
-    int in[3];   /* tensor ids, -1 when absent */
+    int in[3]; /* tensor ids, -1 when absent */
     int nin;
-    int *cin;    /* OP_CONCAT: all inputs */
+    int *cin; /* OP_CONCAT: all inputs */
     int out;
     int dead;
     /* Conv / pools */

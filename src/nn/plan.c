@@ -85,13 +85,14 @@ typedef struct nn_plan {
 
 static int dnnl_fail(dnnl_status_t s, const char *what, const bs_onnx_node *n) {
     if (n)
-        return bs_error("node '%s' (%s): oneDNN cannot %s (%s)", n->name, n->op_type, what, dnnl_status2str(s));
+        return bs_error("node '%s' (%s): oneDNN cannot %s (%s)", n->name, n->op_type, what,
+                        dnnl_status2str(s));
     return bs_error("oneDNN cannot %s (%s)", what, dnnl_status2str(s));
 }
-#define DN(call, what, node)                                                                                       \
-    do {                                                                                                           \
-        dnnl_status_t s_ = (call);                                                                                 \
-        if (s_ != dnnl_success) return dnnl_fail(s_, what, node);                                                 \
+#define DN(call, what, node)                                                                       \
+    do {                                                                                           \
+        dnnl_status_t s_ = (call);                                                                 \
+        if (s_ != dnnl_success) return dnnl_fail(s_, what, node);                                  \
     } while (0)
 
 /* The plan's attributes, plus a fused ReLU post-op when the node absorbed one (Conv, Gemm).
@@ -117,7 +118,8 @@ static int fused_relu_attr(dnnl_primitive_attr_t p_attr, int relu, dnnl_primitiv
 }
 
 static dnnl_format_tag_t plain_tag(int ndim) {
-    static const dnnl_format_tag_t tags[] = {dnnl_a, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde, dnnl_abcdef};
+    static const dnnl_format_tag_t tags[] = {dnnl_a,    dnnl_a,     dnnl_ab,    dnnl_abc,
+                                             dnnl_abcd, dnnl_abcde, dnnl_abcdef};
     return ndim >= 0 && ndim <= 6 ? tags[ndim] : dnnl_format_tag_undef;
 }
 
@@ -133,7 +135,8 @@ static int md_plain(dnnl_memory_desc_t *md, int ndim, const int64_t *dims) {
 static int md_any(dnnl_memory_desc_t *md, int ndim, const int64_t *dims) {
     dnnl_dims_t d;
     for (int i = 0; i < ndim; i++) d[i] = dims[i];
-    DN(dnnl_memory_desc_init_by_tag(md, ndim, d, dnnl_f32, dnnl_format_tag_any), "describe a tensor", NULL);
+    DN(dnnl_memory_desc_init_by_tag(md, ndim, d, dnnl_f32, dnnl_format_tag_any),
+       "describe a tensor", NULL);
     return 0;
 }
 
@@ -158,14 +161,19 @@ static int define(nn_plan *p, int t, int ndim, const int64_t *dims, const dnnl_m
     pt *x = &p->t[t];
     size_t n = 4;
     for (int i = 0; i < ndim; i++) {
-        if (dims[i] < 1) return bs_error("tensor '%s' would have an empty dimension", t < (int)p->e->n_tensors ? p->e->tensors[t].name : "(internal)");
+        if (dims[i] < 1)
+            return bs_error("tensor '%s' would have an empty dimension",
+                            t < (int)p->e->n_tensors ? p->e->tensors[t].name : "(internal)");
         if (bs_mul_size(n, (size_t)dims[i], &n) || n > MAX_TENSOR_BYTES)
-            return bs_error("tensor '%s' would be too large", t < (int)p->e->n_tensors ? p->e->tensors[t].name : "(internal)");
+            return bs_error("tensor '%s' would be too large",
+                            t < (int)p->e->n_tensors ? p->e->tensors[t].name : "(internal)");
     }
     x->ndim = ndim;
     for (int i = 0; i < ndim; i++) x->dims[i] = dims[i];
-    if (md) x->md = *md;
-    else if (md_plain(&x->md, ndim, dims)) return -1;
+    if (md)
+        x->md = *md;
+    else if (md_plain(&x->md, ndim, dims))
+        return -1;
     x->defined = 1;
     return 0;
 }
@@ -254,7 +262,8 @@ static int const_layout(bs_engine *e, const void *src, const dnnl_memory_desc_t 
     dnnl_primitive_t r = NULL;
     dnnl_status_t st = dnnl_memory_create(&ms, src_md, e->eng, (void *)src);
     if (st == dnnl_success) st = dnnl_memory_create(&md_, md, e->eng, data);
-    if (st == dnnl_success) st = dnnl_reorder_primitive_desc_create(&pd, src_md, e->eng, md, e->eng, NULL);
+    if (st == dnnl_success)
+        st = dnnl_reorder_primitive_desc_create(&pd, src_md, e->eng, md, e->eng, NULL);
     if (st == dnnl_success) st = dnnl_primitive_create(&r, pd);
     if (st == dnnl_success) {
         dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md_}};
@@ -311,8 +320,8 @@ static int as_layout(nn_plan *p, int t, const dnnl_memory_desc_t *md, int *out) 
     if (c < 0) return -1;
     if (define(p, c, p->t[t].ndim, p->t[t].dims, md)) return -1;
     dnnl_primitive_desc_t pd;
-    DN(dnnl_reorder_primitive_desc_create(&pd, &p->t[t].md, p->e->eng, md, p->e->eng, p->attr), "reorder a tensor",
-       NULL);
+    DN(dnnl_reorder_primitive_desc_create(&pd, &p->t[t].md, p->e->eng, md, p->e->eng, p->attr),
+       "reorder a tensor", NULL);
     step *s = add_step(p, STEP_PRIM, 3);
     if (!s) {
         dnnl_primitive_desc_destroy(pd);
@@ -336,14 +345,14 @@ static const char *tname(const nn_plan *p, int t) { return p->e->tensors[t].name
 
 /* ---- operators ---- */
 
-static int pad_into(nn_plan *p, int src, const int64_t *begin, const int64_t *end, float value, int out,
-                    const bs_onnx_node *n, int *result);
+static int pad_into(nn_plan *p, int src, const int64_t *begin, const int64_t *end, float value,
+                    int out, const bs_onnx_node *n, int *result);
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Output size and effective pads of a 2-D window along one axis. */
-static int window_out(const nn_op *op, int ax, int64_t in, int ceil_mode, int64_t *out, int64_t *pl, int64_t *pr,
-                      int64_t *pr_declared) {
+static int window_out(const nn_op *op, int ax, int64_t in, int ceil_mode, int64_t *out, int64_t *pl,
+                      int64_t *pr, int64_t *pr_declared) {
     int64_t k = op->kernel[ax], s = op->stride[ax], d = op->dil[ax];
     int64_t eff = (k - 1) * d + 1;
     *pl = op->pad_l[ax];
@@ -358,8 +367,9 @@ static int window_out(const nn_op *op, int ax, int64_t in, int ceil_mode, int64_
     }
     int64_t span = in + *pl + *pr - eff;
     if (span < 0)
-        return bs_error("node '%s' (%s): the window (%lld) is larger than the padded input (%lld)", op->node->name,
-                        op->node->op_type, (long long)eff, (long long)(in + *pl + *pr));
+        return bs_error("node '%s' (%s): the window (%lld) is larger than the padded input (%lld)",
+                        op->node->name, op->node->op_type, (long long)eff,
+                        (long long)(in + *pl + *pr));
     *out = (ceil_mode ? ceil_div(span, s) : span / s) + 1;
     if (pr_declared) *pr_declared = *pr;
     /* ceil mode: extend the right padding so oneDNN sees a consistent shape */
@@ -373,11 +383,12 @@ static int build_conv(nn_plan *p, nn_op *op) {
     pt *x = &p->t[op->in[0]];
     const bs_onnx_tensor *W = op->w;
     const bs_onnx_node *n = op->node;
-    if (x->ndim != 4) return bs_error("node '%s' (Conv): input has rank %d, expected 4", n->name, x->ndim);
+    if (x->ndim != 4)
+        return bs_error("node '%s' (Conv): input has rank %d, expected 4", n->name, x->ndim);
     int64_t N = x->dims[0], C = x->dims[1], O = W->dims[0], g = op->group;
     if (C != W->dims[1] * g)
-        return bs_error("node '%s' (Conv): input has %lld channels, weights expect %lld", n->name, (long long)C,
-                        (long long)(W->dims[1] * g));
+        return bs_error("node '%s' (Conv): input has %lld channels, weights expect %lld", n->name,
+                        (long long)C, (long long)(W->dims[1] * g));
     int64_t oh, ow, pl[2], pr[2];
     if (window_out(op, 0, x->dims[2], 0, &oh, &pl[0], &pr[0], NULL) ||
         window_out(op, 1, x->dims[3], 0, &ow, &pl[1], &pr[1], NULL))
@@ -397,13 +408,14 @@ static int build_conv(nn_plan *p, nn_op *op) {
         wdims[4] = W->dims[3];
     }
     dnnl_memory_desc_t s_any, w_any, d_any, b_md, w_plain;
-    if (md_any(&s_any, 4, sdims) || md_any(&w_any, wnd, wdims) || md_any(&d_any, 4, ddims) || md_plain(&b_md, 1, &O) ||
-        md_plain(&w_plain, wnd, wdims))
+    if (md_any(&s_any, 4, sdims) || md_any(&w_any, wnd, wdims) || md_any(&d_any, 4, ddims) ||
+        md_plain(&b_md, 1, &O) || md_plain(&w_plain, wnd, wdims))
         return -1;
-    dnnl_dims_t st = {op->stride[0], op->stride[1]}, dl = {op->dil[0] - 1, op->dil[1] - 1}, l = {pl[0], pl[1]},
-                r = {pr[0], pr[1]};
+    dnnl_dims_t st = {op->stride[0], op->stride[1]}, dl = {op->dil[0] - 1, op->dil[1] - 1},
+                l = {pl[0], pl[1]}, r = {pr[0], pr[1]};
     dnnl_convolution_desc_t cd;
-    DN(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &s_any, &w_any,
+    DN(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
+                                                  dnnl_convolution_direct, &s_any, &w_any,
                                                   op->b ? &b_md : NULL, &d_any, st, dl, l, r),
        "set up this convolution", n);
     dnnl_primitive_attr_t attr;
@@ -437,7 +449,9 @@ static int build_conv(nn_plan *p, nn_op *op) {
 static int build_pool(nn_plan *p, nn_op *op) {
     pt *x = &p->t[op->in[0]];
     const bs_onnx_node *n = op->node;
-    if (x->ndim != 4) return bs_error("node '%s' (%s): input has rank %d, expected 4", n->name, n->op_type, x->ndim);
+    if (x->ndim != 4)
+        return bs_error("node '%s' (%s): input has rank %d, expected 4", n->name, n->op_type,
+                        x->ndim);
     nn_op w = *op;
     if (op->kind == OP_GAP) {
         memset(w.pad_l, 0, sizeof w.pad_l);
@@ -469,13 +483,15 @@ static int build_pool(nn_plan *p, nn_op *op) {
     int64_t ddims[4] = {x->dims[0], x->dims[1], oh, ow};
     dnnl_memory_desc_t d_any;
     if (md_any(&d_any, 4, ddims)) return -1;
-    dnnl_alg_kind_t alg = op->kind == OP_MAXPOOL        ? dnnl_pooling_max
-                          : (w.count_include_pad && op->kind == OP_AVGPOOL) ? dnnl_pooling_avg_include_padding
-                                                                             : dnnl_pooling_avg_exclude_padding;
-    dnnl_dims_t st = {w.stride[0], w.stride[1]}, k = {w.kernel[0], w.kernel[1]}, dl = {w.dil[0] - 1, w.dil[1] - 1},
-                l = {pl[0], pl[1]}, r = {pr[0], pr[1]};
+    dnnl_alg_kind_t alg = op->kind == OP_MAXPOOL ? dnnl_pooling_max
+                          : (w.count_include_pad && op->kind == OP_AVGPOOL)
+                              ? dnnl_pooling_avg_include_padding
+                              : dnnl_pooling_avg_exclude_padding;
+    dnnl_dims_t st = {w.stride[0], w.stride[1]}, k = {w.kernel[0], w.kernel[1]},
+                dl = {w.dil[0] - 1, w.dil[1] - 1}, l = {pl[0], pl[1]}, r = {pr[0], pr[1]};
     dnnl_pooling_v2_desc_t pdsc;
-    DN(dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &x->md, &d_any, st, k, dl, l, r),
+    DN(dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &x->md, &d_any, st, k,
+                                         dl, l, r),
        "set up this pooling", n);
     dnnl_primitive_desc_t pd;
     DN(dnnl_primitive_desc_create(&pd, &pdsc, p->attr, p->e->eng, NULL), "set up this pooling", n);
@@ -500,24 +516,27 @@ static int build_same_shape(nn_plan *p, nn_op *op) {
     if (op->kind == OP_LRN) {
         if (x->ndim < 3) return bs_error("node '%s' (LRN): input must have rank >= 3", n->name);
         dnnl_lrn_desc_t d;
-        DN(dnnl_lrn_forward_desc_init(&d, dnnl_forward_inference, dnnl_lrn_across_channels, &xmd, op->size, op->alpha,
-                                      op->beta, op->bias),
+        DN(dnnl_lrn_forward_desc_init(&d, dnnl_forward_inference, dnnl_lrn_across_channels, &xmd,
+                                      op->size, op->alpha, op->beta, op->bias),
            "set up this LRN", n);
         DN(dnnl_primitive_desc_create(&pd, &d, p->attr, p->e->eng, NULL), "set up this LRN", n);
     } else if (op->kind == OP_RELU) {
         dnnl_eltwise_desc_t d;
-        DN(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, dnnl_eltwise_relu, &xmd, 0.f, 0.f),
+        DN(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, dnnl_eltwise_relu, &xmd, 0.f,
+                                          0.f),
            "set up this Relu", n);
         DN(dnnl_primitive_desc_create(&pd, &d, p->attr, p->e->eng, NULL), "set up this Relu", n);
     } else {
         if (x->ndim < 2 || x->dims[1] != (int64_t)op->mean->count)
-            return bs_error("node '%s' (BatchNormalization): input has %lld channels, parameters %zu", n->name,
-                            (long long)(x->ndim >= 2 ? x->dims[1] : 0), op->mean->count);
+            return bs_error(
+                "node '%s' (BatchNormalization): input has %lld channels, parameters %zu", n->name,
+                (long long)(x->ndim >= 2 ? x->dims[1] : 0), op->mean->count);
         dnnl_batch_normalization_desc_t d;
         DN(dnnl_batch_normalization_forward_desc_init(&d, dnnl_forward_inference, &xmd, op->eps,
                                                       dnnl_use_global_stats | dnnl_use_scaleshift),
            "set up this BatchNormalization", n);
-        DN(dnnl_primitive_desc_create(&pd, &d, p->attr, p->e->eng, NULL), "set up this BatchNormalization", n);
+        DN(dnnl_primitive_desc_create(&pd, &d, p->attr, p->e->eng, NULL),
+           "set up this BatchNormalization", n);
     }
     dnnl_memory_desc_t dmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     step *s;
@@ -546,7 +565,8 @@ static int build_concat(nn_plan *p, nn_op *op) {
     pt *x0 = &p->t[op->cin[0]];
     int r = x0->ndim;
     int64_t axis = op->axis < 0 ? op->axis + r : op->axis;
-    if (axis < 0 || axis >= r) return bs_error("node '%s' (Concat): axis %lld out of range", n->name, (long long)op->axis);
+    if (axis < 0 || axis >= r)
+        return bs_error("node '%s' (Concat): axis %lld out of range", n->name, (long long)op->axis);
     int64_t dims[MAXD];
     memcpy(dims, x0->dims, sizeof dims);
     dims[axis] = 0;
@@ -559,7 +579,8 @@ static int build_concat(nn_plan *p, nn_op *op) {
             if (k != axis && x->dims[k] != x0->dims[k]) bad = 1;
         if (bad) {
             free(mds);
-            return bs_error("node '%s' (Concat): input '%s' has a mismatched shape", n->name, tname(p, op->cin[i]));
+            return bs_error("node '%s' (Concat): input '%s' has a mismatched shape", n->name,
+                            tname(p, op->cin[i]));
         }
         if (dims[axis] > ((int64_t)1 << 40)) {
             free(mds);
@@ -569,7 +590,8 @@ static int build_concat(nn_plan *p, nn_op *op) {
         mds[i] = x->md;
     }
     dnnl_primitive_desc_t pd;
-    dnnl_status_t st = dnnl_concat_primitive_desc_create(&pd, NULL, op->nin, (int)axis, mds, p->attr, p->e->eng);
+    dnnl_status_t st =
+        dnnl_concat_primitive_desc_create(&pd, NULL, op->nin, (int)axis, mds, p->attr, p->e->eng);
     if (st != dnnl_success) {
         free(mds);
         return dnnl_fail(st, "set up this concat", n);
@@ -592,13 +614,15 @@ static int build_flatten(nn_plan *p, nn_op *op) {
     int r = x->ndim;
     int64_t axis = op->axis < 0 ? op->axis + r : op->axis;
     if (axis < 0 || axis > r)
-        return bs_error("node '%s' (Flatten): axis %lld out of range", op->node->name, (long long)op->axis);
+        return bs_error("node '%s' (Flatten): axis %lld out of range", op->node->name,
+                        (long long)op->axis);
     int64_t d[2] = {1, 1};
     for (int i = 0; i < r; i++) d[i >= axis] *= x->dims[i];
     dnnl_memory_desc_t plain_x;
     if (md_plain(&plain_x, r, x->dims) || define(p, op->out, 2, d, NULL)) return -1;
     dnnl_primitive_desc_t pd;
-    DN(dnnl_reorder_primitive_desc_create(&pd, &x->md, p->e->eng, &plain_x, p->e->eng, p->attr), "flatten", op->node);
+    DN(dnnl_reorder_primitive_desc_create(&pd, &x->md, p->e->eng, &plain_x, p->e->eng, p->attr),
+       "flatten", op->node);
     step *s = add_step(p, STEP_PRIM, 3);
     if (!s) {
         dnnl_primitive_desc_destroy(pd);
@@ -613,18 +637,22 @@ static int build_gemm(nn_plan *p, nn_op *op) {
     const bs_onnx_node *n = op->node;
     int src;
     if (p->t[op->in[0]].ndim != 2)
-        return bs_error("node '%s' (Gemm): input A has rank %d, expected 2", n->name, p->t[op->in[0]].ndim);
+        return bs_error("node '%s' (Gemm): input A has rank %d, expected 2", n->name,
+                        p->t[op->in[0]].ndim);
     if (to_plain(p, op->in[0], &src)) return -1;
     pt *x = &p->t[src];
     int64_t M = x->dims[0], K = x->dims[1], O = op->w->dims[0];
     if (K != op->w->dims[1])
-        return bs_error("node '%s' (Gemm): A has %lld columns, B expects %lld", n->name, (long long)K,
-                        (long long)op->w->dims[1]);
+        return bs_error("node '%s' (Gemm): A has %lld columns, B expects %lld", n->name,
+                        (long long)K, (long long)op->w->dims[1]);
     int64_t wd[2] = {O, K}, dd[2] = {M, O};
     dnnl_memory_desc_t w_any, w_plain, b_md, d_md;
-    if (md_any(&w_any, 2, wd) || md_plain(&w_plain, 2, wd) || md_plain(&b_md, 1, &O) || md_plain(&d_md, 2, dd)) return -1;
+    if (md_any(&w_any, 2, wd) || md_plain(&w_plain, 2, wd) || md_plain(&b_md, 1, &O) ||
+        md_plain(&d_md, 2, dd))
+        return -1;
     dnnl_inner_product_desc_t d;
-    DN(dnnl_inner_product_forward_desc_init(&d, dnnl_forward_inference, &x->md, &w_any, &b_md, &d_md),
+    DN(dnnl_inner_product_forward_desc_init(&d, dnnl_forward_inference, &x->md, &w_any, &b_md,
+                                            &d_md),
        "set up this Gemm", n);
     dnnl_primitive_attr_t attr;
     if (fused_relu_attr(p->attr, op->relu, &attr, n)) return -1;
@@ -635,8 +663,8 @@ static int build_gemm(nn_plan *p, nn_op *op) {
     dnnl_memory_desc_t wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const void *wdata;
     step *s;
-    if (const_layout(p->e, op->w->data, &w_plain, &wmd, &wdata) || define(p, op->out, 2, dd, &d_md) ||
-        !(s = add_step(p, STEP_PRIM, 5))) {
+    if (const_layout(p->e, op->w->data, &w_plain, &wmd, &wdata) ||
+        define(p, op->out, 2, dd, &d_md) || !(s = add_step(p, STEP_PRIM, 5))) {
         dnnl_primitive_desc_destroy(pd);
         return -1;
     }
@@ -654,7 +682,8 @@ static int build_softmax(nn_plan *p, nn_op *op) {
     int r = x->ndim;
     int64_t axis = op->axis < 0 ? op->axis + r : op->axis;
     if (r == 0 || axis < 0 || axis >= r)
-        return bs_error("node '%s' (Softmax): axis %lld out of range", op->node->name, (long long)op->axis);
+        return bs_error("node '%s' (Softmax): axis %lld out of range", op->node->name,
+                        (long long)op->axis);
     dnnl_memory_desc_t md;
     int sm_axis = (int)axis;
     if (op->softmax_2d) {
@@ -667,9 +696,11 @@ static int build_softmax(nn_plan *p, nn_op *op) {
     }
     if (define(p, op->out, r, x->dims, NULL)) return -1;
     dnnl_softmax_desc_t d;
-    DN(dnnl_softmax_forward_desc_init(&d, dnnl_forward_inference, &md, sm_axis), "set up this Softmax", op->node);
+    DN(dnnl_softmax_forward_desc_init(&d, dnnl_forward_inference, &md, sm_axis),
+       "set up this Softmax", op->node);
     dnnl_primitive_desc_t pd;
-    DN(dnnl_primitive_desc_create(&pd, &d, p->attr, p->e->eng, NULL), "set up this Softmax", op->node);
+    DN(dnnl_primitive_desc_create(&pd, &d, p->attr, p->e->eng, NULL), "set up this Softmax",
+       op->node);
     step *s = add_step(p, STEP_PRIM, 3);
     if (!s) {
         dnnl_primitive_desc_destroy(pd);
@@ -691,8 +722,8 @@ static int build_binary(nn_plan *p, nn_op *op) {
         a[i] = i < r - ra ? 1 : p->t[A].dims[i - (r - ra)];
         b[i] = i < r - rb ? 1 : p->t[B].dims[i - (r - rb)];
         if (a[i] != b[i] && a[i] != 1 && b[i] != 1)
-            return bs_error("node '%s' (%s): shapes of '%s' and '%s' do not broadcast", n->name, n->op_type,
-                            tname(p, A), tname(p, B));
+            return bs_error("node '%s' (%s): shapes of '%s' and '%s' do not broadcast", n->name,
+                            n->op_type, tname(p, A), tname(p, B));
         o[i] = a[i] > b[i] ? a[i] : b[i];
     }
     if (r == 0) { /* scalar op scalar */
@@ -709,7 +740,8 @@ static int build_binary(nn_plan *p, nn_op *op) {
     int64_t *d1 = b;
     if (!a_full) {
         if (!b_full)
-            return bs_error("node '%s' (%s): both inputs broadcast; not supported", n->name, n->op_type);
+            return bs_error("node '%s' (%s): both inputs broadcast; not supported", n->name,
+                            n->op_type);
         swapped = 1;
         s0 = B;
         s1 = A;
@@ -729,15 +761,20 @@ static int build_binary(nn_plan *p, nn_op *op) {
     }
     int s1_full = 1;
     for (int i = 0; i < r; i++) s1_full &= d1[i] == o[i];
-    if (s1_full && !p->t[s1].is_const && p->t[s1].ndim == r && p->t[src0].ndim == r && !p->t[s0].is_const) {
+    if (s1_full && !p->t[s1].is_const && p->t[s1].ndim == r && p->t[src0].ndim == r &&
+        !p->t[s0].is_const) {
         if (as_layout(p, s1, &m0, &src1)) return -1;
         m1 = m0;
     } else {
-        if (p->t[s1].is_const) src1 = s1;
-        else if (to_plain(p, s1, &src1)) return -1;
+        if (p->t[s1].is_const)
+            src1 = s1;
+        else if (to_plain(p, s1, &src1))
+            return -1;
         if (md_plain(&m1, r, d1)) return -1;
     }
-    dnnl_alg_kind_t alg = op->kind == OP_ADD ? dnnl_binary_add : op->kind == OP_SUB ? dnnl_binary_sub : dnnl_binary_mul;
+    dnnl_alg_kind_t alg = op->kind == OP_ADD   ? dnnl_binary_add
+                          : op->kind == OP_SUB ? dnnl_binary_sub
+                                               : dnnl_binary_mul;
     dnnl_memory_desc_t dmd = m0;
     if (p->t[s0].is_const) dmd = m0;
     dnnl_binary_desc_t bd;
@@ -760,18 +797,22 @@ static int build_binary(nn_plan *p, nn_op *op) {
         dnnl_primitive_desc_destroy(pd);
         return -1;
     }
-    if (p->t[s0].is_const) set_const_arg(s, DNNL_ARG_SRC_0, p->t[s0].cdata, &m0);
-    else set_arg(s, DNNL_ARG_SRC_0, src0, &m0, 0);
-    if (p->t[src1].is_const) set_const_arg(s, DNNL_ARG_SRC_1, p->t[src1].cdata, &m1);
-    else set_arg(s, DNNL_ARG_SRC_1, src1, &m1, 0);
+    if (p->t[s0].is_const)
+        set_const_arg(s, DNNL_ARG_SRC_0, p->t[s0].cdata, &m0);
+    else
+        set_arg(s, DNNL_ARG_SRC_0, src0, &m0, 0);
+    if (p->t[src1].is_const)
+        set_const_arg(s, DNNL_ARG_SRC_1, p->t[src1].cdata, &m1);
+    else
+        set_arg(s, DNNL_ARG_SRC_1, src1, &m1, 0);
     set_arg(s, DNNL_ARG_DST, op->out, &dmd, 1);
     return finish_prim(p, s, pd, n);
 }
 
 /* A new plain tensor: tensor `src` (plain) with `begin`/`end` elements of `value` around it on each
  * axis; a fill step and a reorder into the interior. `out` < 0 creates a hidden tensor. */
-static int pad_into(nn_plan *p, int src, const int64_t *begin, const int64_t *end, float value, int out,
-                    const bs_onnx_node *n, int *result) {
+static int pad_into(nn_plan *p, int src, const int64_t *begin, const int64_t *end, float value,
+                    int out, const bs_onnx_node *n, int *result) {
     int r = p->t[src].ndim;
     int64_t o[MAXD];
     dnnl_dims_t xd, off;
@@ -783,14 +824,16 @@ static int pad_into(nn_plan *p, int src, const int64_t *begin, const int64_t *en
     if (out < 0 && (out = add_t(p)) < 0) return -1;
     if (define(p, out, r, o, NULL)) return -1;
     dnnl_memory_desc_t sub;
-    DN(dnnl_memory_desc_init_submemory(&sub, &p->t[out].md, xd, off), "describe the padded region", n);
+    DN(dnnl_memory_desc_init_submemory(&sub, &p->t[out].md, xd, off), "describe the padded region",
+       n);
     step *f = add_step(p, STEP_FILL, 1);
     if (!f) return -1;
     f->fill = value;
     f->fill_t = out;
     set_arg(f, DNNL_ARG_DST, out, &p->t[out].md, 1);
     dnnl_primitive_desc_t pd;
-    DN(dnnl_reorder_primitive_desc_create(&pd, &p->t[src].md, p->e->eng, &sub, p->e->eng, p->attr), "pad", n);
+    DN(dnnl_reorder_primitive_desc_create(&pd, &p->t[src].md, p->e->eng, &sub, p->e->eng, p->attr),
+       "pad", n);
     step *s = add_step(p, STEP_PRIM, 3);
     if (!s) {
         dnnl_primitive_desc_destroy(pd);
@@ -808,7 +851,8 @@ static int build_pad(nn_plan *p, nn_op *op) {
     if (to_plain(p, op->in[0], &src)) return -1;
     int r = p->t[src].ndim;
     if (op->size != r)
-        return bs_error("node '%s' (Pad): %lld pads pairs for a rank-%d input", n->name, (long long)op->size, r);
+        return bs_error("node '%s' (Pad): %lld pads pairs for a rank-%d input", n->name,
+                        (long long)op->size, r);
     return pad_into(p, src, op->pads, op->pads + r, op->pad_value, op->out, n, &res);
 }
 
@@ -837,7 +881,8 @@ static int assign_buffers(nn_plan *p) {
             int best = -1, largest = -1;
             for (size_t b = 0; b < p->nb; b++) {
                 if (p->bufs[b].users) continue;
-                if (p->bufs[b].size >= need && (best < 0 || p->bufs[b].size < p->bufs[best].size)) best = (int)b;
+                if (p->bufs[b].size >= need && (best < 0 || p->bufs[b].size < p->bufs[best].size))
+                    best = (int)b;
                 if (largest < 0 || p->bufs[b].size > p->bufs[largest].size) largest = (int)b;
             }
             if (best < 0) best = largest;
@@ -851,7 +896,8 @@ static int assign_buffers(nn_plan *p) {
     }
     for (size_t b = 0; b < p->nb; b++) {
         p->bufs[b].ptr = aligned_alloc(64, (p->bufs[b].size + 63) / 64 * 64 + 64);
-        if (!p->bufs[b].ptr) return bs_error("out of memory for activations (%zu bytes)", p->bufs[b].size);
+        if (!p->bufs[b].ptr)
+            return bs_error("out of memory for activations (%zu bytes)", p->bufs[b].size);
     }
     if (p->scratch_size) {
         p->scratch = aligned_alloc(64, (p->scratch_size + 63) / 64 * 64);
@@ -872,13 +918,17 @@ static int create_memories(nn_plan *p) {
             parg *a = &st->args[i];
             void *ptr;
             int input = 0;
-            if (a->t == ARG_CONST) ptr = (void *)a->cdata;
-            else if (a->t == ARG_SCRATCH) ptr = p->scratch;
-            else if (p->t[a->t].is_const) ptr = (void *)p->t[a->t].cdata;
+            if (a->t == ARG_CONST)
+                ptr = (void *)a->cdata;
+            else if (a->t == ARG_SCRATCH)
+                ptr = p->scratch;
+            else if (p->t[a->t].is_const)
+                ptr = (void *)p->t[a->t].cdata;
             else if (p->t[a->t].is_input) {
                 ptr = DNNL_MEMORY_NONE;
                 input = 1;
-            } else ptr = p->bufs[p->t[a->t].buf].ptr;
+            } else
+                ptr = p->bufs[p->t[a->t].buf].ptr;
             dnnl_memory_t m;
             DN(dnnl_memory_create(&m, &a->md, p->e->eng, ptr), "create a memory object", NULL);
             p->mems[p->nmems++] = m;
@@ -912,21 +962,21 @@ void bs_nn_plan_free(nn_plan *p) {
 
 static int build_op(nn_plan *p, nn_op *op) {
     switch (op->kind) {
-    case OP_CONV: return build_conv(p, op);
-    case OP_MAXPOOL:
-    case OP_AVGPOOL:
-    case OP_GAP: return build_pool(p, op);
-    case OP_LRN:
-    case OP_RELU:
-    case OP_BN: return build_same_shape(p, op);
-    case OP_CONCAT: return build_concat(p, op);
-    case OP_FLATTEN: return build_flatten(p, op);
-    case OP_GEMM: return build_gemm(p, op);
-    case OP_SOFTMAX: return build_softmax(p, op);
-    case OP_ADD:
-    case OP_SUB:
-    case OP_MUL: return build_binary(p, op);
-    case OP_PAD: return build_pad(p, op);
+        case OP_CONV: return build_conv(p, op);
+        case OP_MAXPOOL:
+        case OP_AVGPOOL:
+        case OP_GAP: return build_pool(p, op);
+        case OP_LRN:
+        case OP_RELU:
+        case OP_BN: return build_same_shape(p, op);
+        case OP_CONCAT: return build_concat(p, op);
+        case OP_FLATTEN: return build_flatten(p, op);
+        case OP_GEMM: return build_gemm(p, op);
+        case OP_SOFTMAX: return build_softmax(p, op);
+        case OP_ADD:
+        case OP_SUB:
+        case OP_MUL: return build_binary(p, op);
+        case OP_PAD: return build_pad(p, op);
     }
     return bs_error("internal: unknown op");
 }
@@ -939,7 +989,8 @@ nn_plan *bs_nn_plan_build(bs_engine *e, int ndim, const int64_t *shape, int thre
     p->threads = threads;
     memcpy(p->shape, shape, (size_t)ndim * sizeof *shape);
     if (dnnl_primitive_attr_create(&p->attr) != dnnl_success ||
-        dnnl_primitive_attr_set_scratchpad_mode(p->attr, dnnl_scratchpad_mode_user) != dnnl_success) {
+        dnnl_primitive_attr_set_scratchpad_mode(p->attr, dnnl_scratchpad_mode_user) !=
+            dnnl_success) {
         bs_error("oneDNN cannot create attributes");
         goto fail;
     }
@@ -952,7 +1003,8 @@ nn_plan *bs_nn_plan_build(bs_engine *e, int ndim, const int64_t *shape, int thre
             if (define(p, (int)i, ndim, shape, NULL)) goto fail;
             x->is_input = 1;
         } else if (t->kind == T_CONST) {
-            if (t->cval->dtype != BS_ONNX_FLOAT || t->cval->ndim > 6) continue; /* int64 shape-likes: load-time only */
+            if (t->cval->dtype != BS_ONNX_FLOAT || t->cval->ndim > 6)
+                continue; /* int64 shape-likes: load-time only */
             int64_t one = 1;
             int nd = t->cval->ndim;
             if (nd == 0) { /* scalar -> [1] */
@@ -976,13 +1028,15 @@ nn_plan *bs_nn_plan_build(bs_engine *e, int ndim, const int64_t *shape, int thre
         for (int j = 0; j < nin; j++) {
             int t = op->kind == OP_CONCAT ? op->cin[j] : op->in[j];
             if (t >= 0 && !p->t[t].defined) {
-                bs_error("node '%s' (%s): input '%s' has no usable value (empty or non-float constant)",
-                         op->node->name, op->node->op_type, e->tensors[t].name);
+                bs_error(
+                    "node '%s' (%s): input '%s' has no usable value (empty or non-float constant)",
+                    op->node->name, op->node->op_type, e->tensors[t].name);
                 goto fail;
             }
-            if (j == 0 && op->kind != OP_CONCAT && t >= 0 && p->t[t].is_const && op->kind != OP_ADD &&
-                op->kind != OP_SUB && op->kind != OP_MUL) {
-                bs_error("node '%s' (%s): a constant data input is not supported", op->node->name, op->node->op_type);
+            if (j == 0 && op->kind != OP_CONCAT && t >= 0 && p->t[t].is_const &&
+                op->kind != OP_ADD && op->kind != OP_SUB && op->kind != OP_MUL) {
+                bs_error("node '%s' (%s): a constant data input is not supported", op->node->name,
+                         op->node->op_type);
                 goto fail;
             }
         }
@@ -1025,7 +1079,8 @@ int bs_nn_plan_run(bs_engine *e, nn_plan *p, const float *input) {
             for (size_t i = 0; i < n; i++) d[i] = st->fill;
             continue;
         }
-        DN(dnnl_primitive_execute(st->prim, e->stream, st->nargs, st->exec), "run a primitive", NULL);
+        DN(dnnl_primitive_execute(st->prim, e->stream, st->nargs, st->exec), "run a primitive",
+           NULL);
     }
     DN(dnnl_stream_wait(e->stream), "finish the run", NULL);
     return 0;

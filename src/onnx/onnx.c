@@ -17,22 +17,42 @@
 
 /* ---- a schema-aware nesting check on the raw wire format, run before protobuf-c ---- */
 
-enum { M_NONE, M_MODEL, M_GRAPH, M_NODE, M_ATTR, M_VALUEINFO, M_TYPE, M_TYPE_ELEM, M_TYPE_MAP, M_FUNC, M_TRAIN };
+enum {
+    M_NONE,
+    M_MODEL,
+    M_GRAPH,
+    M_NODE,
+    M_ATTR,
+    M_VALUEINFO,
+    M_TYPE,
+    M_TYPE_ELEM,
+    M_TYPE_MAP,
+    M_FUNC,
+    M_TRAIN
+};
 
 /* Which fields of which message lead (possibly) back into a recursive message. */
 static int child_kind(int kind, uint64_t field) {
     switch (kind) {
-    case M_MODEL: return field == 7 ? M_GRAPH : field == 20 ? M_TRAIN : field == 25 ? M_FUNC : M_NONE;
-    case M_TRAIN: return (field == 1 || field == 3) ? M_GRAPH : M_NONE;
-    case M_GRAPH: return field == 1 ? M_NODE : (field == 11 || field == 12 || field == 13) ? M_VALUEINFO : M_NONE;
-    case M_FUNC: return field == 7 ? M_NODE : M_NONE;
-    case M_NODE: return field == 5 ? M_ATTR : M_NONE;
-    case M_ATTR: return (field == 6 || field == 11) ? M_GRAPH : (field == 14 || field == 15) ? M_TYPE : M_NONE;
-    case M_VALUEINFO: return field == 2 ? M_TYPE : M_NONE;
-    case M_TYPE: return (field == 4 || field == 9) ? M_TYPE_ELEM : field == 5 ? M_TYPE_MAP : M_NONE;
-    case M_TYPE_ELEM: return field == 1 ? M_TYPE : M_NONE;
-    case M_TYPE_MAP: return field == 2 ? M_TYPE : M_NONE;
-    default: return M_NONE;
+        case M_MODEL:
+            return field == 7 ? M_GRAPH : field == 20 ? M_TRAIN : field == 25 ? M_FUNC : M_NONE;
+        case M_TRAIN: return (field == 1 || field == 3) ? M_GRAPH : M_NONE;
+        case M_GRAPH:
+            return field == 1                                    ? M_NODE
+                   : (field == 11 || field == 12 || field == 13) ? M_VALUEINFO
+                                                                 : M_NONE;
+        case M_FUNC: return field == 7 ? M_NODE : M_NONE;
+        case M_NODE: return field == 5 ? M_ATTR : M_NONE;
+        case M_ATTR:
+            return (field == 6 || field == 11)    ? M_GRAPH
+                   : (field == 14 || field == 15) ? M_TYPE
+                                                  : M_NONE;
+        case M_VALUEINFO: return field == 2 ? M_TYPE : M_NONE;
+        case M_TYPE:
+            return (field == 4 || field == 9) ? M_TYPE_ELEM : field == 5 ? M_TYPE_MAP : M_NONE;
+        case M_TYPE_ELEM: return field == 1 ? M_TYPE : M_NONE;
+        case M_TYPE_MAP: return field == 2 ? M_TYPE : M_NONE;
+        default: return M_NONE;
     }
 }
 
@@ -58,25 +78,26 @@ static int check_nesting(const unsigned char *p, size_t len, int kind, int depth
         uint64_t key, v;
         if (read_varint(p, len, &pos, &key)) return 0;
         switch (key & 7) {
-        case 0:
-            if (read_varint(p, len, &pos, &v)) return 0;
-            break;
-        case 1:
-            if (len - pos < 8) return 0;
-            pos += 8;
-            break;
-        case 5:
-            if (len - pos < 4) return 0;
-            pos += 4;
-            break;
-        case 2: {
-            if (read_varint(p, len, &pos, &v) || v > len - pos) return 0;
-            int child = child_kind(kind, key >> 3);
-            if (child != M_NONE && check_nesting(p + pos, (size_t)v, child, depth + 1)) return -1;
-            pos += (size_t)v;
-            break;
-        }
-        default: return 0;
+            case 0:
+                if (read_varint(p, len, &pos, &v)) return 0;
+                break;
+            case 1:
+                if (len - pos < 8) return 0;
+                pos += 8;
+                break;
+            case 5:
+                if (len - pos < 4) return 0;
+                pos += 4;
+                break;
+            case 2: {
+                if (read_varint(p, len, &pos, &v) || v > len - pos) return 0;
+                int child = child_kind(kind, key >> 3);
+                if (child != M_NONE && check_nesting(p + pos, (size_t)v, child, depth + 1))
+                    return -1;
+                pos += (size_t)v;
+                break;
+            }
+            default: return 0;
         }
     }
     return 0;
@@ -159,9 +180,10 @@ bs_onnx_tensor *bs_onnx_init_find(const bs_onnx_model *m, const char *name) {
 /* ---- tensors ---- */
 
 static const char *dtype_name(int32_t t) {
-    static const char *names[] = {"UNDEFINED", "FLOAT", "UINT8",  "INT8",   "UINT16",    "INT16",
-                                  "INT32",     "INT64", "STRING", "BOOL",   "FLOAT16",   "DOUBLE",
-                                  "UINT32",    "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16"};
+    static const char *names[] = {"UNDEFINED",  "FLOAT",   "UINT8",  "INT8",   "UINT16",
+                                  "INT16",      "INT32",   "INT64",  "STRING", "BOOL",
+                                  "FLOAT16",    "DOUBLE",  "UINT32", "UINT64", "COMPLEX64",
+                                  "COMPLEX128", "BFLOAT16"};
     return (t >= 0 && t < (int32_t)(sizeof names / sizeof names[0])) ? names[t] : "unknown";
 }
 
@@ -174,7 +196,8 @@ static int check_payload(const char *what, const char *tname, size_t count, size
     size_t bytes;
     if (bs_mul_size(count, esz, &bytes)) return bs_error("%s '%s' is too large", what, tname);
     if (has_raw && raw_len != bytes)
-        return bs_error("%s '%s' has %zu bytes of raw_data, dims say %zu", what, tname, raw_len, bytes);
+        return bs_error("%s '%s' has %zu bytes of raw_data, dims say %zu", what, tname, raw_len,
+                        bytes);
     if (!has_raw && typed != count)
         return bs_error("%s '%s' has %zu values, dims say %zu", what, tname, typed, count);
     return 0;
@@ -183,20 +206,23 @@ static int check_payload(const char *what, const char *tname, size_t count, size
 static int convert_tensor(Onnx__TensorProto *tp, const char *what, bs_onnx_tensor *out) {
     memset(out, 0, sizeof *out);
     const char *tname = tp->name ? tp->name : "";
-    if ((tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
+    if ((tp->has_data_location &&
+         tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
         tp->n_external_data > 0)
-        return bs_error("%s '%s' keeps its data in an external file; blastscan reads self-contained "
-                        "models only (re-save with onnx.save_model(m, path, save_as_external_data=False))",
-                        what, tname);
+        return bs_error(
+            "%s '%s' keeps its data in an external file; blastscan reads self-contained "
+            "models only (re-save with onnx.save_model(m, path, save_as_external_data=False))",
+            what, tname);
     if (tp->segment) return bs_error("%s '%s' is segmented, which is not supported", what, tname);
     if (tp->n_dims > BS_ONNX_MAX_DIMS)
-        return bs_error("%s '%s' has %zu dimensions (at most %d supported)", what, tname, tp->n_dims,
-                        BS_ONNX_MAX_DIMS);
+        return bs_error("%s '%s' has %zu dimensions (at most %d supported)", what, tname,
+                        tp->n_dims, BS_ONNX_MAX_DIMS);
     int32_t dt = tp->has_data_type ? tp->data_type : 0;
     size_t count = 1;
     for (size_t i = 0; i < tp->n_dims; i++) {
         if (tp->dims[i] < 0 || tp->dims[i] > MAX_DIM)
-            return bs_error("%s '%s' has invalid dimension %lld", what, tname, (long long)tp->dims[i]);
+            return bs_error("%s '%s' has invalid dimension %lld", what, tname,
+                            (long long)tp->dims[i]);
         if (bs_mul_size(count, (size_t)tp->dims[i], &count))
             return bs_error("%s '%s' has too many elements", what, tname);
         out->dims[i] = tp->dims[i];
@@ -221,11 +247,14 @@ static int convert_tensor(Onnx__TensorProto *tp, const char *what, bs_onnx_tenso
                 float *f = bs_malloc(count * sizeof(float));
                 if (!f) return -1;
                 for (size_t i = 0; i < count; i++) {
-                    if (dt == 1) f[i] = tp->float_data[i];
+                    if (dt == 1)
+                        f[i] = tp->float_data[i];
                     else {
                         double d;
-                        if (has_raw) memcpy(&d, tp->raw_data.data + 8 * i, 8);
-                        else d = tp->double_data[i];
+                        if (has_raw)
+                            memcpy(&d, tp->raw_data.data + 8 * i, 8);
+                        else
+                            d = tp->double_data[i];
                         f[i] = (float)d;
                     }
                 }
@@ -241,18 +270,21 @@ static int convert_tensor(Onnx__TensorProto *tp, const char *what, bs_onnx_tenso
             int64_t *v = bs_malloc(count * sizeof(int64_t));
             if (!v) return -1;
             for (size_t i = 0; i < count; i++) {
-                if (has_raw && dt == 7) memcpy(&v[i], tp->raw_data.data + 8 * i, 8);
+                if (has_raw && dt == 7)
+                    memcpy(&v[i], tp->raw_data.data + 8 * i, 8);
                 else if (has_raw) {
                     int32_t x;
                     memcpy(&x, tp->raw_data.data + 4 * i, 4);
                     v[i] = x;
-                } else v[i] = dt == 7 ? tp->int64_data[i] : tp->int32_data[i];
+                } else
+                    v[i] = dt == 7 ? tp->int64_data[i] : tp->int32_data[i];
             }
             out->data = v;
         }
     } else {
-        return bs_error("%s '%s' has element type %s (%d); only float32/float64/int32/int64 are supported",
-                        what, tname, dtype_name(dt), (int)dt);
+        return bs_error(
+            "%s '%s' has element type %s (%d); only float32/float64/int32/int64 are supported",
+            what, tname, dtype_name(dt), (int)dt);
     }
     out->name = dup_str(tname);
     if (!out->name) {
@@ -287,8 +319,9 @@ static int convert_value(const Onnx__ValueInfoProto *vi, const char *what, bs_on
             }
         }
     } else if (tp && tp->value_case != ONNX__TYPE_PROTO__VALUE__NOT_SET) {
-        return bs_error("%s '%s' is not a tensor (sequence, map and optional values are not supported)", what,
-                        vi->name);
+        return bs_error(
+            "%s '%s' is not a tensor (sequence, map and optional values are not supported)", what,
+            vi->name);
     }
     out->name = bs_strdup(vi->name);
     return out->name ? 0 : -1;
@@ -303,55 +336,65 @@ static int convert_attr(const Onnx__AttributeProto *ap, const char *node, bs_onn
     if (!out->name) return -1;
     int type = ap->has_type ? (int)ap->type : 0;
     if (type == 0) { /* IR < 0.0.2 heuristics: infer from which field is present */
-        if (ap->has_f) type = BS_ONNX_ATTR_FLOAT;
-        else if (ap->has_i) type = BS_ONNX_ATTR_INT;
-        else if (ap->has_s) type = BS_ONNX_ATTR_STRING;
-        else if (ap->t) type = BS_ONNX_ATTR_TENSOR;
-        else if (ap->n_floats) type = BS_ONNX_ATTR_FLOATS;
-        else if (ap->n_ints) type = BS_ONNX_ATTR_INTS;
-        else if (ap->n_strings) type = BS_ONNX_ATTR_STRINGS;
+        if (ap->has_f)
+            type = BS_ONNX_ATTR_FLOAT;
+        else if (ap->has_i)
+            type = BS_ONNX_ATTR_INT;
+        else if (ap->has_s)
+            type = BS_ONNX_ATTR_STRING;
+        else if (ap->t)
+            type = BS_ONNX_ATTR_TENSOR;
+        else if (ap->n_floats)
+            type = BS_ONNX_ATTR_FLOATS;
+        else if (ap->n_ints)
+            type = BS_ONNX_ATTR_INTS;
+        else if (ap->n_strings)
+            type = BS_ONNX_ATTR_STRINGS;
     }
     out->type = type;
     switch (type) {
-    case BS_ONNX_ATTR_FLOAT: out->f = ap->f; break;
-    case BS_ONNX_ATTR_INT: out->i = ap->i; break;
-    case BS_ONNX_ATTR_STRING: {
-        out->s = bs_malloc(ap->s.len + 1);
-        if (!out->s) return -1;
-        if (ap->s.len) memcpy(out->s, ap->s.data, ap->s.len);
-        out->s[ap->s.len] = 0;
-        if (strlen(out->s) != ap->s.len)
-            return bs_error("node '%s' attribute '%s' contains a NUL byte", node, ap->name);
-        break;
-    }
-    case BS_ONNX_ATTR_TENSOR:
-        if (!ap->t) return bs_error("node '%s' attribute '%s' has type TENSOR but no tensor", node, ap->name);
-        out->t = bs_calloc(1, sizeof *out->t);
-        if (!out->t) return -1;
-        if (convert_tensor(ap->t, "attribute tensor", out->t))
-            return bs_error_prefix("node '%s' attribute '%s': ", node, ap->name);
-        break;
-    case BS_ONNX_ATTR_FLOATS:
-        out->n = ap->n_floats;
-        if (out->n) {
-            out->floats = bs_malloc(out->n * sizeof(float));
-            if (!out->floats) return -1;
-            memcpy(out->floats, ap->floats, out->n * sizeof(float));
+        case BS_ONNX_ATTR_FLOAT: out->f = ap->f; break;
+        case BS_ONNX_ATTR_INT: out->i = ap->i; break;
+        case BS_ONNX_ATTR_STRING: {
+            out->s = bs_malloc(ap->s.len + 1);
+            if (!out->s) return -1;
+            if (ap->s.len) memcpy(out->s, ap->s.data, ap->s.len);
+            out->s[ap->s.len] = 0;
+            if (strlen(out->s) != ap->s.len)
+                return bs_error("node '%s' attribute '%s' contains a NUL byte", node, ap->name);
+            break;
         }
-        break;
-    case BS_ONNX_ATTR_INTS:
-        out->n = ap->n_ints;
-        if (out->n) {
-            out->ints = bs_malloc(out->n * sizeof(int64_t));
-            if (!out->ints) return -1;
-            memcpy(out->ints, ap->ints, out->n * sizeof(int64_t));
-        }
-        break;
-    case BS_ONNX_ATTR_STRINGS: out->n = 0; break; /* kept as a type marker only */
-    default:
-        return bs_error("node '%s' attribute '%s' has type %d (graphs, sparse tensors and type protos are "
-                        "not supported)",
-                        node, ap->name, type);
+        case BS_ONNX_ATTR_TENSOR:
+            if (!ap->t)
+                return bs_error("node '%s' attribute '%s' has type TENSOR but no tensor", node,
+                                ap->name);
+            out->t = bs_calloc(1, sizeof *out->t);
+            if (!out->t) return -1;
+            if (convert_tensor(ap->t, "attribute tensor", out->t))
+                return bs_error_prefix("node '%s' attribute '%s': ", node, ap->name);
+            break;
+        case BS_ONNX_ATTR_FLOATS:
+            out->n = ap->n_floats;
+            if (out->n) {
+                out->floats = bs_malloc(out->n * sizeof(float));
+                if (!out->floats) return -1;
+                memcpy(out->floats, ap->floats, out->n * sizeof(float));
+            }
+            break;
+        case BS_ONNX_ATTR_INTS:
+            out->n = ap->n_ints;
+            if (out->n) {
+                out->ints = bs_malloc(out->n * sizeof(int64_t));
+                if (!out->ints) return -1;
+                memcpy(out->ints, ap->ints, out->n * sizeof(int64_t));
+            }
+            break;
+        case BS_ONNX_ATTR_STRINGS: out->n = 0; break; /* kept as a type marker only */
+        default:
+            return bs_error(
+                "node '%s' attribute '%s' has type %d (graphs, sparse tensors and type protos are "
+                "not supported)",
+                node, ap->name, type);
     }
     return 0;
 }
@@ -415,8 +458,8 @@ static int convert_opset(const Onnx__ModelProto *mp, bs_onnx_model *m) {
         m->opset = 1; /* IR version 2 and earlier had no opset_import */
     }
     if (m->opset < BS_ONNX_OPSET_MIN || m->opset > BS_ONNX_OPSET_MAX)
-        return bs_error("opset %lld is not supported (blastscan reads opsets %d-%d)", (long long)m->opset,
-                        BS_ONNX_OPSET_MIN, BS_ONNX_OPSET_MAX);
+        return bs_error("opset %lld is not supported (blastscan reads opsets %d-%d)",
+                        (long long)m->opset, BS_ONNX_OPSET_MIN, BS_ONNX_OPSET_MAX);
     return 0;
 }
 
@@ -442,7 +485,8 @@ static int convert_initializers(const Onnx__GraphProto *g, bs_onnx_model *m) {
         if (!m->inits) return -1;
     }
     for (size_t i = 0; i < g->n_initializer; i++) {
-        if (!g->initializer[i]->name || !*g->initializer[i]->name) return bs_error("initializer %zu has no name", i);
+        if (!g->initializer[i]->name || !*g->initializer[i]->name)
+            return bs_error("initializer %zu has no name", i);
         if (convert_tensor(g->initializer[i], "initializer", &m->inits[i])) return -1;
         m->n_inits++;
     }
@@ -490,12 +534,15 @@ static int convert_node(const Onnx__NodeProto *np, size_t i, bs_onnx_node *n) {
     if (!n->name || !n->op_type) return -1;
     if (!*n->op_type) return bs_error("node '%s' has no op_type", n->name);
     if (np->domain && *np->domain && strcmp(np->domain, "ai.onnx") != 0)
-        return bs_error("node '%s' uses operator %s from domain '%s'; only the default ONNX domain is supported",
+        return bs_error("node '%s' uses operator %s from domain '%s'; only the default ONNX domain "
+                        "is supported",
                         n->name, n->op_type, np->domain);
     if (np->n_input) n->inputs = bs_calloc(np->n_input, sizeof(char *));
     if (np->n_output) n->outputs = bs_calloc(np->n_output, sizeof(char *));
     if (np->n_attribute) n->attrs = bs_calloc(np->n_attribute, sizeof *n->attrs);
-    if ((np->n_input && !n->inputs) || (np->n_output && !n->outputs) || (np->n_attribute && !n->attrs)) return -1;
+    if ((np->n_input && !n->inputs) || (np->n_output && !n->outputs) ||
+        (np->n_attribute && !n->attrs))
+        return -1;
     for (size_t j = 0; j < np->n_input; j++, n->n_inputs++)
         if (!(n->inputs[j] = dup_str(np->input[j]))) return -1;
     for (size_t j = 0; j < np->n_output; j++, n->n_outputs++)
@@ -516,7 +563,8 @@ static int register_outputs(name_map *map, const bs_onnx_node *n, size_t i) {
         if (!*n->outputs[j]) continue;
         size_t s = map_slot(map, n->outputs[j]);
         if (map->keys[s])
-            return bs_error("tensor '%s' is produced twice (node '%s' and %s)", n->outputs[j], n->name,
+            return bs_error("tensor '%s' is produced twice (node '%s' and %s)", n->outputs[j],
+                            n->name,
                             map->vals[s] >= 0    ? "another node"
                             : map->vals[s] == -1 ? "an initializer"
                                                  : "a graph input");
@@ -534,15 +582,16 @@ static int convert_nodes(const Onnx__GraphProto *g, name_map *map, bs_onnx_model
     if (!m->nodes) return -1;
     m->n_nodes = g->n_node;
     for (size_t i = 0; i < g->n_node; i++)
-        if (convert_node(g->node[i], i, &m->nodes[i]) || register_outputs(map, &m->nodes[i], i)) return -1;
+        if (convert_node(g->node[i], i, &m->nodes[i]) || register_outputs(map, &m->nodes[i], i))
+            return -1;
     return 0;
 }
 
 /* Edges producer node -> consumer node in compressed rows: the consumers of node p are
  * edges[edge_start[p] .. edge_start[p + 1]); indeg counts each node's producers. Inputs that
  * nothing provides are errors. */
-static int build_edges(const bs_onnx_node *nodes, size_t nn, const name_map *map, size_t *edge_start,
-                       size_t **edges_out, int *indeg) {
+static int build_edges(const bs_onnx_node *nodes, size_t nn, const name_map *map,
+                       size_t *edge_start, size_t **edges_out, int *indeg) {
     size_t n_edges = 0;
     for (size_t i = 0; i < nn; i++) {
         for (size_t j = 0; j < nodes[i].n_inputs; j++) {
@@ -550,7 +599,8 @@ static int build_edges(const bs_onnx_node *nodes, size_t nn, const name_map *map
             if (!*in) continue;
             int p;
             if (map_get(map, in, &p))
-                return bs_error("node '%s' (%s) reads tensor '%s', which no node, initializer or graph input provides",
+                return bs_error("node '%s' (%s) reads tensor '%s', which no node, initializer or "
+                                "graph input provides",
                                 nodes[i].name, nodes[i].op_type, in);
             if (p >= 0) {
                 edge_start[p + 1]++;
@@ -580,7 +630,8 @@ static int build_edges(const bs_onnx_node *nodes, size_t nn, const name_map *map
 
 /* order: the nodes in a topological order, by Kahn's algorithm, stable (file order among
  * ready nodes). A cycle is an error. */
-static int topological_order(const bs_onnx_node *nodes, size_t nn, const name_map *map, int *order) {
+static int topological_order(const bs_onnx_node *nodes, size_t nn, const name_map *map,
+                             int *order) {
     int *indeg = bs_calloc(nn + 1, sizeof *indeg);
     size_t *edge_start = bs_calloc(nn + 2, sizeof *edge_start), *edges = NULL;
     int rc = (indeg && edge_start) ? build_edges(nodes, nn, map, edge_start, &edges, indeg) : -1;
@@ -596,7 +647,8 @@ static int topological_order(const bs_onnx_node *nodes, size_t nn, const name_ma
     }
     for (size_t i = 0; rc == 0 && tail != nn && i < nn; i++)
         if (indeg[i])
-            rc = bs_error("the graph has a cycle (node '%s', %s, is on or after it)", nodes[i].name, nodes[i].op_type);
+            rc = bs_error("the graph has a cycle (node '%s', %s, is on or after it)", nodes[i].name,
+                          nodes[i].op_type);
     free(indeg);
     free(edge_start);
     free(edges);
@@ -651,7 +703,8 @@ static int convert_model(Onnx__ModelProto *mp, bs_onnx_model *m) {
     if (g->n_sparse_initializer) return bs_error("sparse initializers are not supported");
     if (convert_metadata(mp, m) || convert_initializers(g, m)) return -1;
     if (g->n_node > BS_ONNX_MAX_NODES)
-        return bs_error("the graph has %zu nodes (at most %d supported)", g->n_node, BS_ONNX_MAX_NODES);
+        return bs_error("the graph has %zu nodes (at most %d supported)", g->n_node,
+                        BS_ONNX_MAX_NODES);
 
     size_t total_names = g->n_initializer + g->n_input;
     for (size_t i = 0; i < g->n_node; i++) total_names += g->node[i]->n_output;
@@ -678,9 +731,10 @@ int bs_onnx_parse(const unsigned char *buf, size_t len, const char *name, bs_onn
         return bs_error("%s: nesting deeper than %d levels, refused", name, MAX_NESTING);
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
     if (!mp)
-        return bs_error("%s: not a valid ONNX model (protobuf parse failed: truncated or corrupt file, "
-                        "or a field of the wrong type)",
-                        name);
+        return bs_error(
+            "%s: not a valid ONNX model (protobuf parse failed: truncated or corrupt file, "
+            "or a field of the wrong type)",
+            name);
     bs_onnx_model *m = bs_calloc(1, sizeof *m);
     if (!m) {
         onnx__model_proto__free_unpacked(mp, NULL);

@@ -25,8 +25,15 @@
 enum { BS_ONNX_FLOAT = 1, BS_ONNX_INT64 = 7 };
 
 /* Attribute kinds (ONNX AttributeProto.AttributeType codes). */
-enum { BS_ONNX_ATTR_FLOAT = 1, BS_ONNX_ATTR_INT = 2, BS_ONNX_ATTR_STRING = 3, BS_ONNX_ATTR_TENSOR = 4,
-       BS_ONNX_ATTR_FLOATS = 6, BS_ONNX_ATTR_INTS = 7, BS_ONNX_ATTR_STRINGS = 8 };
+enum {
+    BS_ONNX_ATTR_FLOAT = 1,
+    BS_ONNX_ATTR_INT = 2,
+    BS_ONNX_ATTR_STRING = 3,
+    BS_ONNX_ATTR_TENSOR = 4,
+    BS_ONNX_ATTR_FLOATS = 6,
+    BS_ONNX_ATTR_INTS = 7,
+    BS_ONNX_ATTR_STRINGS = 8
+};
 
 typedef struct bs_onnx_tensor {
     char *name;
@@ -39,13 +46,13 @@ typedef struct bs_onnx_tensor {
 
 typedef struct bs_onnx_attr {
     char *name;
-    int type;       /* BS_ONNX_ATTR_* */
-    float f;        /* FLOAT */
-    int64_t i;      /* INT */
-    char *s;        /* STRING (NUL-terminated) */
-    size_t n;       /* element count of FLOATS / INTS / STRINGS */
-    float *floats;  /* FLOATS */
-    int64_t *ints;  /* INTS */
+    int type;          /* BS_ONNX_ATTR_* */
+    float f;           /* FLOAT */
+    int64_t i;         /* INT */
+    char *s;           /* STRING (NUL-terminated) */
+    size_t n;          /* element count of FLOATS / INTS / STRINGS */
+    float *floats;     /* FLOATS */
+    int64_t *ints;     /* INTS */
     bs_onnx_tensor *t; /* TENSOR */
 } bs_onnx_attr;
 

@@ -33,13 +33,11 @@ blastscan *blastscan_open(const char *pipeline_path, const char *backbone_dir) {
         return NULL;
     }
     if (!vips_started) {
-        if (bs_image_init("blastscan", 0))
-            return NULL;
+        if (bs_image_init("blastscan", 0)) return NULL;
         vips_started = 1;
     }
     blastscan *bs = bs_calloc(1, sizeof *bs);
-    if (!bs)
-        return NULL;
+    if (!bs) return NULL;
     if (bs_pipeline_load(pipeline_path, &bs->p) ||
         !(bs->rt = bs_pipeline_runtime_open(&bs->p, backbone_dir)) ||
         !(bs->row = bs_malloc(sizeof(float) * (size_t)bs->p.n_features))) {
@@ -50,8 +48,7 @@ blastscan *blastscan_open(const char *pipeline_path, const char *backbone_dir) {
 }
 
 void blastscan_close(blastscan *bs) {
-    if (!bs)
-        return;
+    if (!bs) return;
     bs_pipeline_runtime_free(bs->rt);
     bs_pipeline_free(&bs->p);
     free(bs->row);
@@ -80,8 +77,7 @@ static int classify(blastscan *bs, const bs_image *img, blastscan_result *out) {
 int blastscan_classify_rgb(blastscan *bs, const unsigned char *rgb, int width, int height,
                            blastscan_result *out) {
     bs_error_clear();
-    if (!bs || !rgb || !out)
-        return bs_error("blastscan_classify_rgb: NULL argument");
+    if (!bs || !rgb || !out) return bs_error("blastscan_classify_rgb: NULL argument");
     if (width < 1 || height < 1 || (int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("blastscan_classify_rgb: image size %dx%d out of range (1 to 2^28 pixels)",
                         width, height);
@@ -91,14 +87,11 @@ int blastscan_classify_rgb(blastscan *bs, const unsigned char *rgb, int width, i
 
 int blastscan_classify_file(blastscan *bs, const char *path, blastscan_result *out) {
     bs_error_clear();
-    if (!bs || !path || !out)
-        return bs_error("blastscan_classify_file: NULL argument");
+    if (!bs || !path || !out) return bs_error("blastscan_classify_file: NULL argument");
     bs_image img;
-    if (bs_image_load(path, &img))
-        return -1;
+    if (bs_image_load(path, &img)) return -1;
     int rc = classify(bs, &img, out);
-    if (rc)
-        bs_error_prefix("%s: ", path);
+    if (rc) bs_error_prefix("%s: ", path);
     bs_image_free(&img);
     return rc;
 }
@@ -111,8 +104,7 @@ void blastscan_cells_options_default(blastscan_cells_options *opt) {
 }
 
 void blastscan_field_free(blastscan_field *field) {
-    if (!field)
-        return;
+    if (!field) return;
     free(field->cells);
     memset(field, 0, sizeof *field);
 }
@@ -158,26 +150,22 @@ static int field_results(blastscan *bs, const bs_image *img, const bs_cells *cel
 int blastscan_cells_rgb(blastscan *bs, const unsigned char *rgb, int width, int height,
                         const blastscan_cells_options *opt, blastscan_field *out) {
     bs_error_clear();
-    if (!bs || !rgb || !out)
-        return bs_error("blastscan_cells_rgb: NULL argument");
+    if (!bs || !rgb || !out) return bs_error("blastscan_cells_rgb: NULL argument");
     memset(out, 0, sizeof *out);
     if (width < 1 || height < 1 || (int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("blastscan_cells_rgb: image size %dx%d out of range (1 to 2^28 pixels)",
                         width, height);
     blastscan_cells_options o;
     blastscan_cells_options_default(&o);
-    if (opt)
-        o = *opt;
+    if (opt) o = *opt;
     bs_cells_params params;
     bs_cells_params_default(&params);
     params.cell_size = o.cell_size;
     bs_cells cells = {0};
     bs_image img = {width, height, (unsigned char *)rgb}; /* read only */
     int rc = bs_cells_detect(rgb, width, height, &params, &cells);
-    if (rc == 0)
-        rc = field_results(bs, &img, &cells, &o, out);
-    if (rc)
-        blastscan_field_free(out);
+    if (rc == 0) rc = field_results(bs, &img, &cells, &o, out);
+    if (rc) blastscan_field_free(out);
     bs_cells_free(&cells);
     return rc;
 }
@@ -185,15 +173,12 @@ int blastscan_cells_rgb(blastscan *bs, const unsigned char *rgb, int width, int 
 int blastscan_cells_file(blastscan *bs, const char *path, const blastscan_cells_options *opt,
                          blastscan_field *out) {
     bs_error_clear();
-    if (!bs || !path || !out)
-        return bs_error("blastscan_cells_file: NULL argument");
+    if (!bs || !path || !out) return bs_error("blastscan_cells_file: NULL argument");
     memset(out, 0, sizeof *out);
     bs_image img;
-    if (bs_image_load(path, &img))
-        return -1;
+    if (bs_image_load(path, &img)) return -1;
     int rc = blastscan_cells_rgb(bs, img.rgb, img.width, img.height, opt, out);
-    if (rc)
-        bs_error_prefix("%s: ", path);
+    if (rc) bs_error_prefix("%s: ", path);
     bs_image_free(&img);
     return rc;
 }

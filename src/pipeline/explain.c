@@ -39,21 +39,18 @@ static void mean_colour(const bs_image *img, unsigned char rgb[3]) {
     double sum[3] = {0, 0, 0};
     const size_t n = (size_t)img->width * (size_t)img->height;
     for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++)
-            sum[c] += img->rgb[3 * i + c];
-    for (int c = 0; c < 3; c++)
-        rgb[c] = (unsigned char)lround(n ? sum[c] / (double)n : 0);
+        for (int c = 0; c < 3; c++) sum[c] += img->rgb[3 * i + c];
+    for (int c = 0; c < 3; c++) rgb[c] = (unsigned char)lround(n ? sum[c] / (double)n : 0);
 }
 
 /* copy = img with cell `pos` (row-major; -1: none) filled with `fill`. */
 static void occlude(const bs_image *img, const bs_explain_options *o, int pos,
                     const unsigned char fill[3], bs_image *copy) {
     memcpy(copy->rgb, img->rgb, (size_t)img->width * (size_t)img->height * 3);
-    if (pos < 0)
-        return;
+    if (pos < 0) return;
     int x0, y0, pw, ph;
-    bs_explain_patch_rect(img->width, img->height, o->grid, o->patch, pos / o->grid,
-                          pos % o->grid, &x0, &y0, &pw, &ph);
+    bs_explain_patch_rect(img->width, img->height, o->grid, o->patch, pos / o->grid, pos % o->grid,
+                          &x0, &y0, &pw, &ph);
     for (int y = y0; y < y0 + ph; y++)
         for (int x = x0; x < x0 + pw; x++)
             memcpy(copy->rgb + 3 * ((size_t)y * (size_t)img->width + (size_t)x), fill, 3);
@@ -64,22 +61,19 @@ static int check_options(const bs_image *img, const bs_explain_options *o) {
         return bs_error("occlusion grid %d: must be 1..%d", o->grid, BS_EXPLAIN_MAX_GRID);
     if (!(o->patch > 0 && o->patch <= 1))
         return bs_error("occlusion patch %g: must be a fraction in (0, 1]", o->patch);
-    if (!img->rgb || img->width < 1 || img->height < 1)
-        return bs_error("occlusion: empty image");
+    if (!img->rgb || img->width < 1 || img->height < 1) return bs_error("occlusion: empty image");
     return 0;
 }
 
 static void free_copies(bs_image *copies, size_t n) {
-    for (size_t i = 0; copies && i < n; i++)
-        free(copies[i].rgb);
+    for (size_t i = 0; copies && i < n; i++) free(copies[i].rgb);
     free(copies);
 }
 
 int bs_explain_occlusion(const bs_image *img, const bs_explain_options *o, bs_explain_scorer score,
                          void *user, bs_explain_map *out) {
     memset(out, 0, sizeof *out);
-    if (check_options(img, o))
-        return -1;
+    if (check_options(img, o)) return -1;
     const int cells = o->grid * o->grid, total = cells + 1; /* position -1: the image itself */
     const size_t batch = o->batch < 1 ? 1 : o->batch > (size_t)total ? (size_t)total : o->batch;
     const size_t bytes = (size_t)img->width * (size_t)img->height * 3;
@@ -89,27 +83,22 @@ int bs_explain_occlusion(const bs_image *img, const bs_explain_options *o, bs_ex
     int rc = copies && dec && out->drop ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < batch; i++) {
         copies[i] = (bs_image){img->width, img->height, bs_malloc(bytes)};
-        if (!copies[i].rgb)
-            rc = -1;
+        if (!copies[i].rgb) rc = -1;
     }
     unsigned char fill[3];
     mean_colour(img, fill);
     for (int p0 = 0; rc == 0 && p0 < total; p0 += (int)batch) {
         size_t m = (size_t)(total - p0) < batch ? (size_t)(total - p0) : batch;
-        for (size_t i = 0; i < m; i++)
-            occlude(img, o, p0 + (int)i - 1, fill, &copies[i]);
-        if (score(user, copies, m, dec + p0))
-            rc = bs_error_prefix("occlusion: ");
+        for (size_t i = 0; i < m; i++) occlude(img, o, p0 + (int)i - 1, fill, &copies[i]);
+        if (score(user, copies, m, dec + p0)) rc = bs_error_prefix("occlusion: ");
     }
     for (int k = 0; rc == 0 && k < total; k++)
-        if (!isfinite(dec[k]))
-            rc = bs_error("occlusion: the scorer gave a non-finite decision");
+        if (!isfinite(dec[k])) rc = bs_error("occlusion: the scorer gave a non-finite decision");
     if (rc == 0) {
         out->grid = o->grid;
         out->patch = o->patch;
         out->base = dec[0];
-        for (int k = 0; k < cells; k++)
-            out->drop[k] = dec[0] - dec[k + 1];
+        for (int k = 0; k < cells; k++) out->drop[k] = dec[0] - dec[k + 1];
     } else {
         bs_explain_map_free(out);
     }
@@ -128,13 +117,11 @@ typedef struct {
 
 static int score_pipeline(void *user, const bs_image *images, size_t n, double *decision) {
     pipeline_scorer *s = user;
-    if (n > s->batch)
-        return bs_error("occlusion: %zu images in a batch of %zu", n, s->batch);
+    if (n > s->batch) return bs_error("occlusion: %zu images in a batch of %zu", n, s->batch);
     if (bs_pipeline_runtime_features(s->rt, images, n, s->batch, s->rows) ||
         bs_pipeline_predict(s->p, s->rows, (int64_t)n, s->p->n_features, NULL, (int64_t)n, s->res))
         return -1;
-    for (size_t i = 0; i < n; i++)
-        decision[i] = s->res[i].decision;
+    for (size_t i = 0; i < n; i++) decision[i] = s->res[i].decision;
     return 0;
 }
 
@@ -143,8 +130,7 @@ int bs_pipeline_explain(const bs_pipeline *p, bs_pipeline_runtime *rt, const bs_
     memset(out, 0, sizeof *out);
     pipeline_scorer s = {p, rt, o->batch < 1 ? 1 : o->batch, NULL, NULL};
     size_t len;
-    if (bs_mul_size(s.batch * sizeof(float), (size_t)p->n_features, &len))
-        return -1;
+    if (bs_mul_size(s.batch * sizeof(float), (size_t)p->n_features, &len)) return -1;
     s.rows = bs_malloc(len);
     s.res = bs_calloc(s.batch, sizeof *s.res);
     int rc = s.rows && s.res ? bs_explain_occlusion(img, o, score_pipeline, &s, out) : -1;
@@ -156,8 +142,7 @@ int bs_pipeline_explain(const bs_pipeline *p, bs_pipeline_runtime *rt, const bs_
 int bs_explain_heat(const bs_explain_map *m, int width, int height, float *heat) {
     const size_t n = (size_t)width * (size_t)height;
     unsigned short *count = bs_calloc(n, sizeof *count);
-    if (!count)
-        return -1;
+    if (!count) return -1;
     memset(heat, 0, n * sizeof *heat);
     for (int r = 0; r < m->grid; r++)
         for (int c = 0; c < m->grid; c++) {
@@ -170,8 +155,7 @@ int bs_explain_heat(const bs_explain_map *m, int width, int height, float *heat)
                     count[(size_t)y * width + x]++;
                 }
         }
-    for (size_t i = 0; i < n; i++)
-        heat[i] = count[i] ? heat[i] / count[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) heat[i] = count[i] ? heat[i] / count[i] : 0.0f;
     free(count);
     return 0;
 }
@@ -187,8 +171,7 @@ int bs_explain_overlay(const bs_image *img, const bs_explain_map *m, bs_image *o
         return -1;
     }
     float top = 0;
-    for (size_t i = 0; i < n; i++)
-        top = fabsf(heat[i]) > top ? fabsf(heat[i]) : top;
+    for (size_t i = 0; i < n; i++) top = fabsf(heat[i]) > top ? fabsf(heat[i]) : top;
     static const float towards_pos[3] = {215, 25, 28}, towards_neg[3] = {44, 123, 182};
     for (size_t i = 0; i < n; i++) {
         const float v = top > 0 ? heat[i] / top : 0, a = 0.7f * fabsf(v);
@@ -207,8 +190,7 @@ static int write_png(const bs_image *img, const char *path) {
     void *buf = NULL;
     size_t len = 0;
     int failed = !im || vips_pngsave_buffer(im, &buf, &len, NULL);
-    if (im)
-        g_object_unref(im);
+    if (im) g_object_unref(im);
     if (failed) {
         bs_error("%s: cannot encode PNG: %s", path, vips_error_buffer());
         vips_error_clear();
@@ -223,24 +205,19 @@ int bs_explain_write(const bs_image *img, const bs_explain_map *m, const char *p
                      const char *npy_path) {
     if (png_path) {
         bs_image ov;
-        if (bs_explain_overlay(img, m, &ov))
-            return -1;
+        if (bs_explain_overlay(img, m, &ov)) return -1;
         int rc = write_png(&ov, png_path);
         free(ov.rgb);
-        if (rc)
-            return -1;
+        if (rc) return -1;
     }
     if (npy_path) {
         bs_array a;
         const int64_t shape[2] = {m->grid, m->grid};
-        if (bs_array_alloc(&a, 2, shape))
-            return -1;
-        for (int k = 0; k < m->grid * m->grid; k++)
-            a.data[k] = (float)m->drop[k];
+        if (bs_array_alloc(&a, 2, shape)) return -1;
+        for (int k = 0; k < m->grid * m->grid; k++) a.data[k] = (float)m->drop[k];
         int rc = bs_npy_write(npy_path, &a);
         bs_array_free(&a);
-        if (rc)
-            return -1;
+        if (rc) return -1;
     }
     return 0;
 }

@@ -8,14 +8,12 @@
 #include "core/io.h"
 #include "field/field.h"
 
-int bs_pipeline_classify_cells(bs_pipeline_runtime *rt, const bs_pipeline *p,
-                               const bs_image *field, const bs_cell *cells, int64_t n,
-                               int normalise, size_t batch, bs_pipeline_result *out) {
-    if (n <= 0)
-        return 0;
+int bs_pipeline_classify_cells(bs_pipeline_runtime *rt, const bs_pipeline *p, const bs_image *field,
+                               const bs_cell *cells, int64_t n, int normalise, size_t batch,
+                               bs_pipeline_result *out) {
+    if (n <= 0) return 0;
     size_t rows_len;
-    if (bs_mul_size((size_t)n, sizeof(float) * (size_t)p->n_features, &rows_len))
-        return -1;
+    if (bs_mul_size((size_t)n, sizeof(float) * (size_t)p->n_features, &rows_len)) return -1;
     bs_image *crops = bs_calloc((size_t)n, sizeof *crops);
     float *rows = crops ? bs_malloc(rows_len) : NULL;
     int rc = -1;
@@ -24,8 +22,7 @@ int bs_pipeline_classify_cells(bs_pipeline_runtime *rt, const bs_pipeline *p,
                      bs_pipeline_predict(p, rows, n, p->n_features, NULL, n, out)
                  ? -1
                  : 0;
-        for (int64_t i = 0; i < n; i++)
-            bs_image_free(&crops[i]);
+        for (int64_t i = 0; i < n; i++) bs_image_free(&crops[i]);
     }
     free(crops);
     free(rows);

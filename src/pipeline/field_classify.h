@@ -11,8 +11,8 @@
 
 /* out[i] for cells[i] of field; batch = crops per network run. normalise: 1 to normalise the
  * field's colour first (the setting the cell model was trained with: docs/cells.md). */
-int bs_pipeline_classify_cells(bs_pipeline_runtime *rt, const bs_pipeline *p,
-                               const bs_image *field, const bs_cell *cells, int64_t n,
-                               int normalise, size_t batch, bs_pipeline_result *out);
+int bs_pipeline_classify_cells(bs_pipeline_runtime *rt, const bs_pipeline *p, const bs_image *field,
+                               const bs_cell *cells, int64_t n, int normalise, size_t batch,
+                               bs_pipeline_result *out);
 
 #endif

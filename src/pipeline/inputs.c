@@ -20,21 +20,18 @@ int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info,
                               size_t rows, size_t *order, float **x, int64_t *width) {
     char **names = NULL;
     size_t nsets = 0;
-    if (bs_featdir_read_joined(featdir, rows, x, width, &names, &nsets))
-        return -1;
-    int rc = nsets == nb ? 0
-                         : bs_error("%s: %zu feature sets for %zu backbones", featdir, nsets, nb);
+    if (bs_featdir_read_joined(featdir, rows, x, width, &names, &nsets)) return -1;
+    int rc =
+        nsets == nb ? 0 : bs_error("%s: %zu feature sets for %zu backbones", featdir, nsets, nb);
     for (size_t k = 0; k < nsets && rc == 0; k++) {
         size_t i = 0;
-        while (i < nb && strcmp(info[i].name, names[k]) != 0)
-            i++;
+        while (i < nb && strcmp(info[i].name, names[k]) != 0) i++;
         if (i == nb)
             rc = bs_error("%s: feature set '%s' is no backbone's", featdir, names[k]);
         else
             order[k] = i;
     }
-    for (size_t k = 0; k < nsets; k++)
-        free(names[k]);
+    for (size_t k = 0; k < nsets; k++) free(names[k]);
     free(names);
     if (rc) {
         free(*x);

@@ -29,8 +29,7 @@ void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o) {
 }
 
 void bs_pipeline_free(bs_pipeline *p) {
-    if (!p)
-        return;
+    if (!p) return;
     free(p->classes);
     free(p->backbones);
     bs_sae_free(p->ae);
@@ -47,8 +46,7 @@ static int cmp_double(const void *x, const void *y) {
 static double quantile(const double *v, int64_t n, double q) {
     double pos = q * (double)(n - 1);
     int64_t i = (int64_t)floor(pos);
-    if (i >= n - 1)
-        return v[n - 1];
+    if (i >= n - 1) return v[n - 1];
     return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
 }
 
@@ -66,8 +64,7 @@ static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k)
         sum += err[i];
     }
     double mean = sum / (double)n;
-    for (int64_t i = 0; i < n; i++)
-        sum2 += (err[i] - mean) * (err[i] - mean);
+    for (int64_t i = 0; i < n; i++) sum2 += (err[i] - mean) * (err[i] - mean);
     qsort(s, (size_t)n, sizeof *s, cmp_double);
     qsort(lg, (size_t)n, sizeof *lg, cmp_double);
     o->available = 1;
@@ -95,18 +92,15 @@ static int cmp_i64(const void *x, const void *y) {
 /* Distinct groups among the rows of each label. */
 static int count_groups(const int32_t *labels, const int64_t *group, int64_t n, int64_t groups[2]) {
     int64_t *ids = bs_malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
-    if (!ids)
-        return -1;
+    if (!ids) return -1;
     for (int c = 0; c < 2; c++) {
         int64_t m = 0;
         for (int64_t i = 0; i < n; i++)
-            if (labels[i] == c)
-                ids[m++] = group[i];
+            if (labels[i] == c) ids[m++] = group[i];
         qsort(ids, (size_t)m, sizeof *ids, cmp_i64);
         groups[c] = 0;
         for (int64_t i = 0; i < m; i++)
-            if (i == 0 || ids[i] != ids[i - 1])
-                groups[c]++;
+            if (i == 0 || ids[i] != ids[i - 1]) groups[c]++;
     }
     free(ids);
     return 0;
@@ -137,20 +131,17 @@ static int gather_rows(fit_rows *fr, int64_t n, const int32_t *labels, const int
     fr->fold = bs_malloc(sizeof(int32_t) * (size_t)m);
     fr->grp = bs_malloc(sizeof(int64_t) * (size_t)m);
     fr->iota = bs_malloc(sizeof(int64_t) * (size_t)m);
-    if (!fr->lab || !fr->fold || !fr->grp || !fr->iota)
-        return -1;
+    if (!fr->lab || !fr->fold || !fr->grp || !fr->iota) return -1;
     for (int64_t i = 0; i < m; i++) {
         int64_t r = rows ? rows[i] : i;
-        if (r < 0 || r >= n)
-            return bs_error("row index %lld out of range", (long long)r);
+        if (r < 0 || r >= n) return bs_error("row index %lld out of range", (long long)r);
         if (labels[r] != 0 && labels[r] != 1)
             return bs_error("row %lld: label %d is not 0 or 1", (long long)r, labels[r]);
         fr->iota[i] = i;
         fr->lab[i] = labels[r];
         fr->grp[i] = group ? group[r] : r;
     }
-    if (count_groups(fr->lab, fr->grp, m, fr->groups))
-        return -1;
+    if (count_groups(fr->lab, fr->grp, m, fr->groups)) return -1;
     if (fr->groups[0] == 0 || fr->groups[1] == 0)
         return bs_error("training needs images of both classes");
     return 0;
@@ -178,8 +169,7 @@ static int fit_autoencoder(bs_pipeline *p, const float *x, int64_t n, int64_t d,
     bs_sae_fit_info info;
     p->ae = bs_sae_fit(x, n, d, rows, fr->m, &ae, &info);
     *latent = p->ae ? bs_malloc(sizeof(float) * (size_t)fr->m * (size_t)o->hidden) : NULL;
-    if (!*latent || bs_sae_encode(p->ae, x, n, d, rows, fr->m, *latent))
-        return -1;
+    if (!*latent || bs_sae_encode(p->ae, x, n, d, rows, fr->m, *latent)) return -1;
     if (o->verbose)
         bs_log("train: autoencoder done: %d epochs (%s), perf %.6g, %.1f s", info.epochs,
                bs_sae_stop_name(info.stop), info.perf, bs_now() - t0);
@@ -193,8 +183,7 @@ static int fit_svm(bs_pipeline *p, const svm_input *in, int64_t m,
     bs_rng_seed(&rng, o->svm_seed);
     double t0 = bs_now();
     p->svm = bs_svm_fit(in->x, in->n, in->width, in->labels, in->rows, m, &o->svm, &rng);
-    if (!p->svm)
-        return -1;
+    if (!p->svm) return -1;
     if (o->verbose)
         bs_log("train: SVM on %lld x %lld in %.1f s", (long long)m, (long long)in->width,
                bs_now() - t0);
@@ -208,10 +197,8 @@ static int fit_calibration(bs_pipeline *p, const svm_input *in, fit_rows *fr,
     int64_t m = fr->m, w = in->width;
     int k = o->calibration_folds;
     int64_t fewest = fr->groups[0] < fr->groups[1] ? fr->groups[0] : fr->groups[1];
-    if (k > fewest)
-        k = (int)fewest;
-    if (k < 2)
-        return bs_error("calibration needs at least 2 groups (images) of each class");
+    if (k > fewest) k = (int)fewest;
+    if (k < 2) return bs_error("calibration needs at least 2 groups (images) of each class");
     /* cross-validation takes a plain m × w matrix: copy the rows unless x is one already */
     int compact = in->n == m && in->rows == fr->iota;
     float *cx = compact ? NULL : bs_malloc(sizeof(float) * (size_t)m * (size_t)w);
@@ -221,12 +208,11 @@ static int fit_calibration(bs_pipeline *p, const svm_input *in, fit_rows *fr,
         memcpy(cx + i * w, in->x + in->rows[i] * w, sizeof(float) * (size_t)w);
     bs_rng rng;
     bs_rng_seed(&rng, o->calibration_seed);
-    if (rc == 0)
-        rc = bs_folds_grouped(fr->lab, fr->grp, m, k, &rng, fr->fold);
+    if (rc == 0) rc = bs_folds_grouped(fr->lab, fr->grp, m, k, &rng, fr->fold);
     double t0 = bs_now();
     if (rc == 0)
-        rc = bs_svm_cross_validate(cx ? cx : in->x, m, w, fr->lab, fr->fold, k, &o->svm, &rng,
-                                   dec, NULL);
+        rc = bs_svm_cross_validate(cx ? cx : in->x, m, w, fr->lab, fr->fold, k, &o->svm, &rng, dec,
+                                   NULL);
     if (rc == 0)
         /* Fitted on decisions clipped to Tukey's far-out fences (eval/calibration.h): without an
          * autoencoder one far-out decision of the wrong sign (-1306 on an Aria sample) flattened
@@ -266,8 +252,7 @@ static int validation_errors(const float *x, int64_t n, int64_t d, const int64_t
     ae.seed = o->ae.seed ^ 0x5bd1e9955bd1e995ULL;
     ae.progress = 0;
     bs_sae *val = rc == 0 ? bs_sae_fit(x, n, d, trows, ntr, &ae, NULL) : NULL;
-    if (!val || bs_sae_reconstruction_error(val, x, n, d, vrows, *nval, err))
-        rc = -1;
+    if (!val || bs_sae_reconstruction_error(val, x, n, d, vrows, *nval, err)) rc = -1;
     bs_sae_free(val);
     free(vrows);
     free(trows);
@@ -282,14 +267,11 @@ static int fit_ood(bs_pipeline *p, const float *x, int64_t n, int64_t d, const i
     int64_t nval = 0, m = fr->m;
     double *err = bs_malloc(sizeof(double) * (size_t)m);
     int rc = err ? validation_errors(x, n, d, rows, fr, o, err, &nval) : -1;
-    if (rc == 0)
-        rc = ood_stats(&p->ood, err, nval, o->ood_k);
+    if (rc == 0) rc = ood_stats(&p->ood, err, nval, o->ood_k);
     p->ood.n_validation = nval;
     bs_pipeline_ood tr;
-    if (rc == 0)
-        rc = bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err);
-    if (rc == 0)
-        rc = ood_stats(&tr, err, m, o->ood_k);
+    if (rc == 0) rc = bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err);
+    if (rc == 0) rc = ood_stats(&tr, err, m, o->ood_k);
     if (rc == 0) {
         p->ood.train_median = tr.median;
         p->ood.train_q99 = tr.q99;
@@ -322,12 +304,9 @@ int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const 
         rc = fit_autoencoder(p, x, n, d, rows, &fr, o, &latent);
         in = (svm_input){latent, m, o->hidden, fr.iota, fr.lab};
     }
-    if (rc == 0)
-        rc = fit_svm(p, &in, m, o);
-    if (rc == 0)
-        rc = fit_calibration(p, &in, &fr, o);
-    if (rc == 0 && p->ae)
-        rc = fit_ood(p, x, n, d, rows, &fr, o);
+    if (rc == 0) rc = fit_svm(p, &in, m, o);
+    if (rc == 0) rc = fit_calibration(p, &in, &fr, o);
+    if (rc == 0 && p->ae) rc = fit_ood(p, x, n, d, rows, &fr, o);
     fit_rows_free(&fr);
     free(latent);
     if (rc) {
@@ -345,24 +324,21 @@ int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t
         return bs_error("the pipeline expects %lld features, got %lld", (long long)p->n_features,
                         (long long)d);
     int64_t m = rows ? n_rows : n;
-    if (m <= 0)
-        return 0;
+    if (m <= 0) return 0;
     double *dec = bs_malloc(sizeof(double) * (size_t)m),
            *err = bs_malloc(sizeof(double) * (size_t)m);
     int32_t *pred = bs_malloc(sizeof(int32_t) * (size_t)m);
     int64_t *iota = bs_malloc(sizeof(int64_t) * (size_t)m);
     float *latent = NULL;
     int rc = (dec && err && pred && iota) ? 0 : -1;
-    for (int64_t i = 0; i < m && rc == 0; i++)
-        iota[i] = i;
+    for (int64_t i = 0; i < m && rc == 0; i++) iota[i] = i;
     if (rc == 0 && p->ae) {
         int64_t h = bs_sae_hidden(p->ae);
         latent = bs_malloc(sizeof(float) * (size_t)m * (size_t)h);
         if (!latent || bs_sae_encode(p->ae, x, n, d, rows, m, latent) ||
             bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err))
             rc = -1;
-        if (rc == 0)
-            rc = bs_svm_predict(p->svm, latent, m, h, iota, m, dec, pred);
+        if (rc == 0) rc = bs_svm_predict(p->svm, latent, m, h, iota, m, dec, pred);
     } else if (rc == 0) {
         rc = bs_svm_predict(p->svm, x, n, d, rows ? rows : iota, m, dec, pred);
     }

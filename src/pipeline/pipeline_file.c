@@ -66,8 +66,7 @@ static void write_classes(bs_cwriter *w, const bs_pipeline *p) {
 
 /* The autoencoder as its own file format (docs/autoencoder-format.md); empty without one. */
 static void write_ae(bs_cwriter *w, const bs_pipeline *p) {
-    if (!p->ae || w->failed)
-        return;
+    if (!p->ae || w->failed) return;
     unsigned char *ae;
     size_t len;
     if (bs_sae_serialize(p->ae, "autoencoder", &ae, &len)) {
@@ -84,10 +83,8 @@ static void write_svm(bs_cwriter *w, const bs_pipeline *p) {
     bs_cwriter_u64(w, (uint64_t)sp.n_features);
     bs_cwriter_f64(w, sp.kernel_scale);
     bs_cwriter_u32(w, (uint32_t)sp.n_classes);
-    for (int c = 0; c < sp.n_classes; c++)
-        bs_cwriter_u32(w, (uint32_t)sp.classes[c]);
-    for (int c = 0; c < sp.n_classes; c++)
-        bs_cwriter_u32(w, (uint32_t)sp.n_sv_class[c]);
+    for (int c = 0; c < sp.n_classes; c++) bs_cwriter_u32(w, (uint32_t)sp.classes[c]);
+    for (int c = 0; c < sp.n_classes; c++) bs_cwriter_u32(w, (uint32_t)sp.n_sv_class[c]);
     bs_cwriter_u64(w, (uint64_t)sp.n_sv);
     bs_cwriter_f64s(w, sp.mean, (size_t)sp.n_features);
     bs_cwriter_f64s(w, sp.scale, (size_t)sp.n_features);
@@ -116,20 +113,18 @@ static void write_ood(bs_cwriter *w, const bs_pipeline *p) {
 static const struct {
     const char *tag;
     void (*write)(bs_cwriter *w, const bs_pipeline *p);
-} writers[] = {{"META", write_meta},   {"BKBN", write_backbones}, {"CLAS", write_classes},
-               {"AENC", write_ae},     {"SVM ", write_svm},       {"PLAT", write_platt},
+} writers[] = {{"META", write_meta}, {"BKBN", write_backbones}, {"CLAS", write_classes},
+               {"AENC", write_ae},   {"SVM ", write_svm},       {"PLAT", write_platt},
                {"OOD ", write_ood}};
 
 static int is_hex64(const char *s) {
     for (int i = 0; i < 64; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
     return s[64] == '\0';
 }
 
 int bs_pipeline_save(const bs_pipeline *p, const char *path) {
-    if (!p->svm)
-        return bs_error("%s: the pipeline has no SVM", path);
+    if (!p->svm) return bs_error("%s: the pipeline has no SVM", path);
     if (p->n_backbones < 1 || p->n_backbones > BS_PIPELINE_MAX_BACKBONES)
         return bs_error("%s: %zu backbones (1..%d allowed)", path, p->n_backbones,
                         BS_PIPELINE_MAX_BACKBONES);
@@ -158,19 +153,16 @@ static int read_meta(bs_creader *s, bs_pipeline *p) {
     p->latent_fraction = bs_creader_f64_finite(s);
     p->kernel_scale_option = bs_creader_f64_finite(s);
     uint64_t images = bs_creader_u64(s), nrows = bs_creader_u64(s), im[2], ro[2];
-    if (images > INT64_MAX || nrows > INT64_MAX)
-        bs_creader_fail(s, "counts out of range");
+    if (images > INT64_MAX || nrows > INT64_MAX) bs_creader_fail(s, "counts out of range");
     for (int c = 0; c < 2; c++) {
         bs_creader_str(s, p->label_names[c], BS_PIPELINE_NAME_MAX, 0);
         im[c] = bs_creader_u64(s);
         ro[c] = bs_creader_u64(s);
-        if (im[c] > images || ro[c] > nrows)
-            bs_creader_fail(s, "class counts exceed the totals");
+        if (im[c] > images || ro[c] > nrows) bs_creader_fail(s, "class counts exceed the totals");
         p->images_per_label[c] = (int64_t)im[c];
         p->rows_per_label[c] = (int64_t)ro[c];
     }
-    if (bs_creader_done(s))
-        return -1;
+    if (bs_creader_done(s)) return -1;
     if (augment > 1 || epochs > INT32_MAX || !(p->latent_fraction >= 0) ||
         !(p->kernel_scale_option >= 0) || im[0] + im[1] != images || ro[0] + ro[1] != nrows)
         return bs_creader_fail(s, "values out of range");
@@ -185,13 +177,11 @@ static void read_backbone(bs_creader *s, bs_pipeline_backbone *k) {
     bs_creader_str(s, k->name, BS_PIPELINE_NAME_MAX, 0);
     bs_creader_str(s, k->file, BS_PIPELINE_NAME_MAX, 0);
     const unsigned char *sha = bs_creader_bytes(s, 32);
-    for (int j = 0; sha && j < 32; j++)
-        snprintf(k->sha256 + 2 * j, 3, "%02x", sha[j]);
+    for (int j = 0; sha && j < 32; j++) snprintf(k->sha256 + 2 * j, 3, "%02x", sha[j]);
     uint32_t size = bs_creader_u32(s);
     bs_creader_str(s, k->tap, BS_PIPELINE_NAME_MAX, 0);
     uint64_t dim = bs_creader_u64(s);
-    if (s->failed)
-        return;
+    if (s->failed) return;
     if (strchr(k->file, '/') || !strcmp(k->file, ".") || !strcmp(k->file, ".."))
         bs_creader_fail(s, "a backbone file name holds a folder");
     if (size < 1 || size > 16384 || dim < 1 || dim > PIPE_MAX_DIM)
@@ -203,12 +193,10 @@ static void read_backbone(bs_creader *s, bs_pipeline_backbone *k) {
 static int read_backbones(bs_creader *s, bs_pipeline *p) {
     uint32_t nb = bs_creader_u32(s);
     uint64_t width = bs_creader_u64(s);
-    if (s->failed)
-        return -1;
+    if (s->failed) return -1;
     if (nb < 1 || nb > BS_PIPELINE_MAX_BACKBONES || width < 1 || width > PIPE_MAX_DIM)
         return bs_creader_fail(s, "backbone count or feature width out of range");
-    if (!(p->backbones = bs_calloc(nb, sizeof *p->backbones)))
-        return -1;
+    if (!(p->backbones = bs_calloc(nb, sizeof *p->backbones))) return -1;
     p->n_backbones = nb;
     p->n_features = (int64_t)width;
     uint64_t sum = 0;
@@ -216,8 +204,7 @@ static int read_backbones(bs_creader *s, bs_pipeline *p) {
         read_backbone(s, &p->backbones[i]);
         sum += (uint64_t)p->backbones[i].dim;
     }
-    if (bs_creader_done(s))
-        return -1;
+    if (bs_creader_done(s)) return -1;
     if (sum != width)
         return bs_creader_fail(s, "backbone widths do not add up to the feature width");
     return 0;
@@ -227,8 +214,7 @@ static int read_classes(bs_creader *s, bs_pipeline *p) {
     uint32_t nc = bs_creader_u32(s);
     if (s->failed || nc > BS_PIPELINE_MAX_CLASSES || bs_creader_count_fits(s, nc, 16))
         return bs_creader_fail(s, "class count out of range");
-    if (nc && !(p->classes = bs_calloc(nc, sizeof *p->classes)))
-        return -1;
+    if (nc && !(p->classes = bs_calloc(nc, sizeof *p->classes))) return -1;
     p->n_classes = nc;
     for (uint32_t i = 0; i < nc && !s->failed; i++) {
         bs_creader_str(s, p->classes[i].name, BS_PIPELINE_NAME_MAX, 0);
@@ -244,13 +230,11 @@ static int read_classes(bs_creader *s, bs_pipeline *p) {
 
 /* An embedded AE file, validated by its own parser; empty without autoencoder. */
 static int read_ae(bs_creader *s, bs_pipeline *p) {
-    if (s->len == 0)
-        return 0;
+    if (s->len == 0) return 0;
     char *ae_name = bs_strfmt("%s (autoencoder section)", s->name);
     p->ae = ae_name ? bs_sae_parse(s->p, s->len, ae_name) : NULL;
     free(ae_name);
-    if (!p->ae)
-        return -1;
+    if (!p->ae) return -1;
     if (bs_sae_features(p->ae) != p->n_features)
         return bs_error(
             "%s: corrupt file: the autoencoder takes %lld features, the backbones give %lld",
@@ -264,23 +248,19 @@ static int read_svm(bs_creader *s, bs_pipeline *p) {
     uint64_t d = bs_creader_u64(s), nsv_total = 0;
     double kscale = bs_creader_f64_finite(s);
     uint32_t k = bs_creader_u32(s);
-    if (s->failed)
-        return -1;
+    if (s->failed) return -1;
     if (k != 2 || d != (uint64_t)(p->ae ? bs_sae_hidden(p->ae) : p->n_features))
         return bs_creader_fail(s, "class count or width does not match the model");
     int32_t classes[2], nsvc[2];
-    for (int c = 0; c < 2; c++)
-        classes[c] = (int32_t)bs_creader_u32(s);
+    for (int c = 0; c < 2; c++) classes[c] = (int32_t)bs_creader_u32(s);
     for (int c = 0; c < 2; c++) {
         uint32_t v = bs_creader_u32(s);
-        if (v > INT32_MAX)
-            bs_creader_fail(s, "support-vector count out of range");
+        if (v > INT32_MAX) bs_creader_fail(s, "support-vector count out of range");
         nsvc[c] = (int32_t)v;
         nsv_total += v;
     }
     uint64_t nsv = bs_creader_u64(s);
-    if (s->failed)
-        return -1;
+    if (s->failed) return -1;
     if (classes[0] != 0 || classes[1] != 1 || nsv != nsv_total)
         return bs_creader_fail(s, "classes or support-vector counts inconsistent");
     if (bs_creader_count_fits(s, d, 16) || (nsv && bs_creader_count_fits(s, nsv, 4 * d + 8)))
@@ -289,20 +269,15 @@ static int read_svm(bs_creader *s, bs_pipeline *p) {
            *coef = bs_malloc(sizeof(double) * (nsv ? nsv : 1)), rho[1];
     float *sv = bs_malloc(sizeof(float) * (nsv ? nsv : 1) * d);
     int rc = mean && scale && coef && sv ? 0 : -1;
-    for (uint64_t j = 0; j < d && rc == 0; j++)
-        mean[j] = bs_creader_f64_finite(s);
-    for (uint64_t j = 0; j < d && rc == 0; j++)
-        scale[j] = bs_creader_f64_finite(s);
+    for (uint64_t j = 0; j < d && rc == 0; j++) mean[j] = bs_creader_f64_finite(s);
+    for (uint64_t j = 0; j < d && rc == 0; j++) scale[j] = bs_creader_f64_finite(s);
     for (uint64_t j = 0; j < nsv * d && rc == 0 && !s->failed; j++)
-        if (!isfinite(sv[j] = bs_creader_f32(s)))
-            bs_creader_fail(s, "non-finite support vector");
-    for (uint64_t j = 0; j < nsv && rc == 0; j++)
-        coef[j] = bs_creader_f64_finite(s);
+        if (!isfinite(sv[j] = bs_creader_f32(s))) bs_creader_fail(s, "non-finite support vector");
+    for (uint64_t j = 0; j < nsv && rc == 0; j++) coef[j] = bs_creader_f64_finite(s);
     rho[0] = bs_creader_f64_finite(s);
-    if (rc == 0)
-        rc = bs_creader_done(s);
-    bs_svm_parts parts = {(int64_t)d, mean, scale, kscale, 2, classes, nsvc, (int64_t)nsv,
-                          sv,         coef, rho};
+    if (rc == 0) rc = bs_creader_done(s);
+    bs_svm_parts parts = {(int64_t)d, mean,         scale, kscale, 2,  classes,
+                          nsvc,       (int64_t)nsv, sv,    coef,   rho};
     if (rc == 0 && !(p->svm = bs_svm_from_parts(&parts)))
         rc = bs_error_prefix("%s: corrupt SVM section: ", s->name);
     free(mean);
@@ -317,10 +292,8 @@ static int read_platt(bs_creader *s, bs_pipeline *p) {
     p->platt_b = bs_creader_f64_finite(s);
     uint32_t folds = bs_creader_u32(s);
     uint64_t crow = bs_creader_u64(s);
-    if (bs_creader_done(s))
-        return -1;
-    if (folds > 1000000 || crow > INT64_MAX)
-        return bs_creader_fail(s, "values out of range");
+    if (bs_creader_done(s)) return -1;
+    if (folds > 1000000 || crow > INT64_MAX) return bs_creader_fail(s, "values out of range");
     p->calibration_folds = (int)folds;
     p->calibration_rows = (int64_t)crow;
     return 0;
@@ -333,10 +306,8 @@ static int read_ood(bs_creader *s, bs_pipeline *p) {
     double *f[] = {&o->k,        &o->threshold, &o->mean, &o->sd,  &o->q25,          &o->median,
                    &o->q75,      &o->q95,       &o->q99,  &o->max, &o->train_median, &o->train_q99,
                    &o->train_max};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        *f[i] = bs_creader_f64_finite(s);
-    if (bs_creader_done(s))
-        return -1;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) *f[i] = bs_creader_f64_finite(s);
+    if (bs_creader_done(s)) return -1;
     if (avail > 1 || (avail && !p->ae) || (avail && !(o->threshold > 0)) || nval > INT64_MAX)
         return bs_creader_fail(s, "values out of range");
     o->available = (int)avail;
@@ -355,11 +326,9 @@ static const struct {
 int bs_pipeline_parse(const unsigned char *data, size_t len, const char *name, bs_pipeline *p) {
     memset(p, 0, sizeof *p);
     bs_creader hr, body, s;
-    if (bs_container_open(&pipe_format, data, len, name, &hr, &body))
-        return -1;
+    if (bs_container_open(&pipe_format, data, len, name, &hr, &body)) return -1;
     uint64_t payload = bs_creader_u64(&hr), reserved = bs_creader_u64(&hr);
-    if (reserved != 0)
-        return bs_error("%s: corrupt header", name);
+    if (reserved != 0) return bs_error("%s: corrupt header", name);
     uint64_t extra = pipe_format.header_size + BS_CONTAINER_DIGEST;
     uint64_t want = payload <= UINT64_MAX - extra ? payload + extra : UINT64_MAX;
     if (bs_container_expect_length(name, len, want, "the header announces") ||
@@ -382,8 +351,7 @@ int bs_pipeline_load(const char *path, bs_pipeline *p) {
     memset(p, 0, sizeof *p);
     unsigned char *data;
     size_t len;
-    if (bs_read_file(path, PIPE_MAX_FILE, &data, &len))
-        return -1;
+    if (bs_read_file(path, PIPE_MAX_FILE, &data, &len)) return -1;
     int rc = bs_pipeline_parse(data, len, path, p);
     free(data);
     return rc;

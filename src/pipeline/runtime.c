@@ -21,10 +21,8 @@ struct bs_pipeline_runtime {
 };
 
 void bs_pipeline_runtime_free(bs_pipeline_runtime *rt) {
-    if (!rt)
-        return;
-    for (size_t i = 0; rt->engines && i < rt->p->n_backbones; i++)
-        bs_engine_free(rt->engines[i]);
+    if (!rt) return;
+    for (size_t i = 0; rt->engines && i < rt->p->n_backbones; i++) bs_engine_free(rt->engines[i]);
     free(rt->engines);
     free(rt->tensor);
     free(rt);
@@ -32,16 +30,13 @@ void bs_pipeline_runtime_free(bs_pipeline_runtime *rt) {
 
 bs_pipeline_runtime *bs_pipeline_runtime_open(const bs_pipeline *p, const char *dir) {
     bs_pipeline_runtime *rt = bs_calloc(1, sizeof *rt);
-    if (!rt)
-        return NULL;
+    if (!rt) return NULL;
     rt->p = p;
-    if (!(rt->engines = bs_calloc(p->n_backbones, sizeof *rt->engines)))
-        goto fail;
+    if (!(rt->engines = bs_calloc(p->n_backbones, sizeof *rt->engines))) goto fail;
     for (size_t i = 0; i < p->n_backbones; i++) {
         const bs_pipeline_backbone *b = &p->backbones[i];
         char *path = bs_path_join(dir, b->file);
-        if (!path)
-            goto fail;
+        if (!path) goto fail;
         char sha[BS_SHA256_HEX];
         if (!bs_file_exists(path)) {
             bs_error("backbone '%s' not found: %s does not exist (give --backbone-dir DIR holding "
@@ -80,23 +75,18 @@ fail:
 int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images, size_t n,
                                  size_t batch, float *rows) {
     const bs_pipeline *p = rt->p;
-    if (batch < 1)
-        batch = 1;
-    if (batch > n)
-        batch = n;
-    if (n == 0)
-        return 0;
+    if (batch < 1) batch = 1;
+    if (batch > n) batch = n;
+    if (n == 0) return 0;
     int64_t off = 0;
     for (size_t bi = 0; bi < p->n_backbones; bi++) {
         const bs_pipeline_backbone *b = &p->backbones[bi];
         const size_t per = (size_t)3 * b->input_size * b->input_size;
         size_t need;
-        if (bs_mul_size(per, batch * sizeof(float), &need))
-            return -1;
+        if (bs_mul_size(per, batch * sizeof(float), &need)) return -1;
         if (need > rt->tensor_len) {
             float *t = bs_realloc(rt->tensor, need);
-            if (!t)
-                return -1;
+            if (!t) return -1;
             rt->tensor = t;
             rt->tensor_len = need;
         }
@@ -123,11 +113,9 @@ int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images
             int ndim;
             int64_t oshape[BS_ONNX_MAX_DIMS];
             const float *out = bs_engine_output(rt->engines[bi], b->tap, &ndim, oshape);
-            if (!out)
-                return bs_error_prefix("backbone '%s': ", b->name);
+            if (!out) return bs_error_prefix("backbone '%s': ", b->name);
             int64_t count = 1;
-            for (int k = 0; k < ndim; k++)
-                count *= oshape[k];
+            for (int k = 0; k < ndim; k++) count *= oshape[k];
             if (ndim < 1 || oshape[0] != (int64_t)batch || count != (int64_t)batch * b->dim)
                 return bs_error("backbone '%s': output '%s' does not have %lld features per image",
                                 b->name, b->tap, (long long)b->dim);

@@ -29,8 +29,7 @@ static json_t *load_results(const char *dir) {
 /* A fraction as a percentage; a value above 1 is taken as a percentage already. Objects
  * with a "value" (our metric form) are unwrapped. */
 static void pct_cell(FILE *fp, json_t *v) {
-    if (json_is_object(v))
-        v = json_object_get(v, "value");
+    if (json_is_object(v)) v = json_object_get(v, "value");
     if (!json_is_number(v)) {
         fputs("<td>—</td>", fp);
         return;
@@ -53,8 +52,7 @@ static void text_of(FILE *fp, json_t *v) {
         size_t i;
         json_t *x;
         json_array_foreach(v, i, x) {
-            if (i)
-                fputs(", ", fp);
+            if (i) fputs(", ", fp);
             text_of(fp, x);
         }
     } else if (json_is_true(v))
@@ -64,11 +62,14 @@ static void text_of(FILE *fp, json_t *v) {
 }
 
 static void shortcuts_table(FILE *fp, json_t *list, const char *protocol) {
-    fprintf(fp, "<h3>Shortcut audit, %s protocol</h3>\n<p class=\"note\">Baselines on features a "
-                "diagnosis must not depend on, on the same folds; a high AC or AUC means the labels can "
-                "be read off the acquisition, not the cells.</p>\n<table><tr><th class=\"l\">baseline</th>"
-                "<th class=\"l\">features</th><th>AC %%</th><th>AUC %%</th><th class=\"l\">warning</th></tr>\n",
-            protocol);
+    fprintf(
+        fp,
+        "<h3>Shortcut audit, %s protocol</h3>\n<p class=\"note\">Baselines on features a "
+        "diagnosis must not depend on, on the same folds; a high AC or AUC means the labels can "
+        "be read off the acquisition, not the cells.</p>\n<table><tr><th class=\"l\">baseline</th>"
+        "<th class=\"l\">features</th><th>AC %%</th><th>AUC %%</th><th "
+        "class=\"l\">warning</th></tr>\n",
+        protocol);
     size_t i;
     json_t *s;
     json_array_foreach(list, i, s) {
@@ -80,7 +81,8 @@ static void shortcuts_table(FILE *fp, json_t *list, const char *protocol) {
         pct_cell(fp, json_object_get(s, "ac"));
         pct_cell(fp, json_object_get(s, "auc"));
         json_t *w = json_object_get(s, "warning");
-        fprintf(fp, "<td class=\"l\"%s>", json_is_string(w) || json_is_true(w) ? " style=\"color:#D55E00\"" : "");
+        fprintf(fp, "<td class=\"l\"%s>",
+                json_is_string(w) || json_is_true(w) ? " style=\"color:#D55E00\"" : "");
         text_of(fp, w);
         fputs("</td></tr>\n", fp);
     }
@@ -93,15 +95,11 @@ static void coverage_text(FILE *fp, json_t *cov) {
     json_array_foreach(cov, i, c) {
         json_t *p = json_object_get(c, "abstain"), *n = json_object_get(c, "set_aside");
         json_t *cv = json_object_get(c, "coverage"), *a = json_object_get(c, "accuracy");
-        if (!json_is_number(p))
-            continue;
+        if (!json_is_number(p)) continue;
         fprintf(fp, "%sP %.2f: ", i ? "; " : "", json_number_value(p));
-        if (json_is_number(n))
-            fprintf(fp, "%g set aside", json_number_value(n));
-        if (json_is_number(cv))
-            fprintf(fp, ", coverage %.1f %%", 100 * json_number_value(cv));
-        if (json_is_number(a))
-            fprintf(fp, ", accuracy %.2f %%", 100 * json_number_value(a));
+        if (json_is_number(n)) fprintf(fp, "%g set aside", json_number_value(n));
+        if (json_is_number(cv)) fprintf(fp, ", coverage %.1f %%", 100 * json_number_value(cv));
+        if (json_is_number(a)) fprintf(fp, ", accuracy %.2f %%", 100 * json_number_value(a));
     }
 }
 
@@ -112,8 +110,7 @@ static int calibration_rows(FILE *fp, json_t *root) {
     json_t *x;
     json_array_foreach(json_object_get(root, "experiments"), i, x) {
         json_t *c = json_object_get(x, "calibration");
-        if (!json_is_object(c))
-            continue;
+        if (!json_is_object(c)) continue;
         rows++;
         fputs("<tr><td class=\"l\">", fp);
         text_of(fp, json_object_get(x, "name"));
@@ -131,18 +128,20 @@ static int calibration_table(FILE *fp, json_t *root, const char *protocol) {
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
-        return bs_error("out of memory");
+    if (!mem) return bs_error("out of memory");
     int rows = calibration_rows(mem, root);
     fclose(mem);
     if (rows) {
-        fprintf(fp, "<h3>Calibration, %s protocol</h3>\n<p class=\"note\">Platt probabilities fitted on "
-                    "out-of-fold decisions: Brier score and expected calibration error (10 bins), lower is "
-                    "better; abstaining when the probability lies in [P, 1 − P] sets images aside and "
-                    "leaves this accuracy on the rest. The reliability and coverage figures are above.</p>\n"
-                    "<table><tr><th class=\"l\">model</th><th>Brier</th><th>ECE</th>"
-                    "<th class=\"l\">abstention</th></tr>\n",
-                protocol);
+        fprintf(
+            fp,
+            "<h3>Calibration, %s protocol</h3>\n<p class=\"note\">Platt probabilities fitted on "
+            "out-of-fold decisions: Brier score and expected calibration error (10 bins), lower is "
+            "better; abstaining when the probability lies in [P, 1 − P] sets images aside and "
+            "leaves this accuracy on the rest. The reliability and coverage figures are "
+            "above.</p>\n"
+            "<table><tr><th class=\"l\">model</th><th>Brier</th><th>ECE</th>"
+            "<th class=\"l\">abstention</th></tr>\n",
+            protocol);
         fwrite(buf, 1, len, fp);
         fputs("</table>\n", fp);
     }
@@ -154,11 +153,9 @@ int bs_html_audit(FILE *fp, const bs_html_input *in) {
     fputs("<section id=\"audit\"><h2>Calibration and shortcut audit</h2>\n", fp);
     int shown = 0;
     for (int p = 0; p < 2; p++) {
-        if (!in->study[p])
-            continue;
+        if (!in->study[p]) continue;
         json_t *root = load_results(in->study_dir[p]);
-        if (!root)
-            continue;
+        if (!root) continue;
         const char *name = bs_protocol_name((bs_protocol)p);
         int rows = calibration_table(fp, root, name);
         if (rows < 0) {
@@ -174,7 +171,9 @@ int bs_html_audit(FILE *fp, const bs_html_input *in) {
         json_decref(root);
     }
     if (!shown)
-        fputs("<p class=\"note\">results.json holds no calibration or shortcut-audit numbers.</p>\n", fp);
+        fputs(
+            "<p class=\"note\">results.json holds no calibration or shortcut-audit numbers.</p>\n",
+            fp);
     fputs("</section>\n", fp);
     return 0;
 }

@@ -16,8 +16,10 @@
 
 void bs_report_json_calibration(FILE *fp, const bs_experiment *x) {
     fputs(",\n      \"calibration\": ", fp);
-    if (x->calibrated) bs_calibration_write_json(fp, &x->calibration);
-    else fputs("null", fp);
+    if (x->calibrated)
+        bs_calibration_write_json(fp, &x->calibration);
+    else
+        fputs("null", fp);
 }
 
 static void json_shortcuts(FILE *fp, const bs_study *s) {
@@ -48,8 +50,10 @@ static void json_sources(FILE *fp, const bs_study *s) {
     if (s->nsources < 2 || !s->source_rows) return;
     fputs(",\n  \"sources\": [", fp);
     for (int k = 0; k < s->nsources; k++) {
-        fprintf(fp, "%s\n    {\"source\": %d, \"images\": %lld, \"positives\": %lld, \"experiments\": [", k ? "," : "",
-                k, (long long)s->source_rows[k], (long long)s->source_positives[k]);
+        fprintf(
+            fp,
+            "%s\n    {\"source\": %d, \"images\": %lld, \"positives\": %lld, \"experiments\": [",
+            k ? "," : "", k, (long long)s->source_rows[k], (long long)s->source_positives[k]);
         for (size_t e = 0; e < s->nexperiments; e++) {
             fputs(e ? ", {\"name\": " : "{\"name\": ", fp);
             bs_json_string(fp, s->experiments[e].name);
@@ -67,8 +71,8 @@ static void json_groups(FILE *fp, const bs_study *s) {
     /* "groups" already holds the study's group count: the per-group results are "per_group". */
     fputs(",\n  \"per_group\": {\"rule\": ", fp);
     bs_json_string(fp, BS_STUDY_GROUP_RULE);
-    fprintf(fp, ", \"count\": %lld, \"mixed_label_groups\": %lld, \"experiments\": [", (long long)s->group_count,
-            (long long)s->group_mixed);
+    fprintf(fp, ", \"count\": %lld, \"mixed_label_groups\": %lld, \"experiments\": [",
+            (long long)s->group_count, (long long)s->group_mixed);
     for (size_t e = 0; e < s->nexperiments; e++) {
         fputs(e ? ",\n    {\"name\": " : "\n    {\"name\": ", fp);
         bs_json_string(fp, s->experiments[e].name);
@@ -90,23 +94,26 @@ void bs_report_json_evidence(FILE *fp, const bs_study *s) {
 
 typedef int (*writer_fn)(FILE *fp, const bs_study *s, const bs_feature_index *idx);
 
-static int write_svg(const char *dir, const char *name, writer_fn fn, const bs_study *s, const bs_feature_index *idx) {
+static int write_svg(const char *dir, const char *name, writer_fn fn, const bs_study *s,
+                     const bs_feature_index *idx) {
     char *path = bs_path_join(dir, name);
     if (!path) return -1;
     bs_atomic_file af;
     int rc = bs_atomic_open(&af, path);
     if (rc == 0) {
         rc = fn(af.fp, s, idx);
-        if (rc == 0) rc = bs_atomic_commit(&af);
-        else bs_atomic_abort(&af);
+        if (rc == 0)
+            rc = bs_atomic_commit(&af);
+        else
+            bs_atomic_abort(&af);
     }
     free(path);
     return rc;
 }
 
 /* A square unit plot at (left, top) of side size: frame, diagonal (optional), ticks. */
-static void unit_axes(FILE *fp, double left, double top, double size, int diagonal, const char *xlab,
-                      const char *ylab, double ylo) {
+static void unit_axes(FILE *fp, double left, double top, double size, int diagonal,
+                      const char *xlab, const char *ylab, double ylo) {
     bs_svg_rect(fp, left, top, size, size, "#fafafa", NULL);
     if (diagonal) bs_svg_line(fp, left, top + size, left + size, top, "#aaa", 1, 1);
     for (int t = 0; t <= 4; t++) {
@@ -131,7 +138,8 @@ static int reliability_svg(FILE *fp, const bs_study *s, const bs_feature_index *
     (void)idx;
     const double left = 60, top = 50, size = 360;
     char title[128];
-    snprintf(title, sizeof title, "Reliability of Platt probabilities (%s protocol)", bs_protocol_name(s->protocol));
+    snprintf(title, sizeof title, "Reliability of Platt probabilities (%s protocol)",
+             bs_protocol_name(s->protocol));
     bs_svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
     bs_svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
     unit_axes(fp, left, top, size, 1, "mean predicted P(ALL) in the bin", "fraction ALL", 0);
@@ -142,16 +150,19 @@ static int reliability_svg(FILE *fp, const bs_study *s, const bs_feature_index *
         for (int b = 0; b < BS_CALIBRATION_BINS; b++)
             if (x->calibration.bins[b].n)
                 bs_svg_polyline_point(fp, left + x->calibration.bins[b].mean_probability * size,
-                                   top + size - x->calibration.bins[b].fraction_positive * size);
+                                      top + size - x->calibration.bins[b].fraction_positive * size);
         bs_svg_polyline_end(fp);
         for (int b = 0; b < BS_CALIBRATION_BINS; b++) {
             const bs_reliability_bin *bin = &x->calibration.bins[b];
             if (!bin->n) continue;
             char tip[160];
-            snprintf(tip, sizeof tip, "%s: %lld images with P in [%.1f, %.1f): mean P %.3f, ALL %.3f", x->name,
-                     (long long)bin->n, bin->lo, bin->hi, bin->mean_probability, bin->fraction_positive);
-            bs_svg_rect(fp, left + bin->mean_probability * size - 3, top + size - bin->fraction_positive * size - 3, 6, 6,
-                     bs_svg_palette((int)e), tip);
+            snprintf(tip, sizeof tip,
+                     "%s: %lld images with P in [%.1f, %.1f): mean P %.3f, ALL %.3f", x->name,
+                     (long long)bin->n, bin->lo, bin->hi, bin->mean_probability,
+                     bin->fraction_positive);
+            bs_svg_rect(fp, left + bin->mean_probability * size - 3,
+                        top + size - bin->fraction_positive * size - 3, 6, 6,
+                        bs_svg_palette((int)e), tip);
         }
         char lab[128];
         snprintf(lab, sizeof lab, "%s (ECE %.3f)", x->name, x->calibration.ece);
@@ -162,25 +173,28 @@ static int reliability_svg(FILE *fp, const bs_study *s, const bs_feature_index *
 }
 
 /* The original views' probabilities, labels and predictions of experiment x (n rows). */
-static int64_t originals(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx, double *p,
-                         int32_t *lab, int32_t *pred) {
+static int64_t originals(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx,
+                         double *p, int32_t *lab, int32_t *pred) {
     int64_t m = 0;
     for (size_t r = 0; r < s->n; r++)
-        if (idx->rows[r].view == BS_VIEW_ORIGINAL) p[m] = x->probability[r], lab[m] = s->labels[r], pred[m++] = x->predicted[r];
+        if (idx->rows[r].view == BS_VIEW_ORIGINAL)
+            p[m] = x->probability[r], lab[m] = s->labels[r], pred[m++] = x->predicted[r];
     return m;
 }
 
 #define CURVE_STEPS 100 /* P = k / 200, k = 1 … 99 */
 
 /* The lowest accuracy any curve reaches, floored to a tenth (at most 0.9): the y axis' start. */
-static double curve_floor(const bs_study *s, const bs_feature_index *idx, double *p, int32_t *lab, int32_t *pred) {
+static double curve_floor(const bs_study *s, const bs_feature_index *idx, double *p, int32_t *lab,
+                          int32_t *pred) {
     double lo = 1;
     for (size_t e = 0; e < s->nexperiments; e++) {
         if (!s->experiments[e].calibrated) continue;
         int64_t m = originals(s, &s->experiments[e], idx, p, lab, pred);
         for (int k = 1; k < CURVE_STEPS; k++) {
             bs_coverage_point c;
-            if (bs_coverage(p, lab, pred, m, k / 200.0, &c) == 0 && c.kept > 0 && c.accuracy < lo) lo = c.accuracy;
+            if (bs_coverage(p, lab, pred, m, k / 200.0, &c) == 0 && c.kept > 0 && c.accuracy < lo)
+                lo = c.accuracy;
         }
     }
     lo = floor(lo * 10) / 10;
@@ -192,14 +206,17 @@ static double curve_floor(const bs_study *s, const bs_feature_index *idx, double
 static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx) {
     const double left = 60, top = 50, size = 360;
     char title[128];
-    snprintf(title, sizeof title, "Accuracy against coverage when abstaining (%s protocol)", bs_protocol_name(s->protocol));
+    snprintf(title, sizeof title, "Accuracy against coverage when abstaining (%s protocol)",
+             bs_protocol_name(s->protocol));
     bs_svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
     bs_svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
     double *p = bs_malloc(sizeof *p * (s->n ? s->n : 1));
-    int32_t *lab = bs_malloc(sizeof *lab * (s->n ? s->n : 1)), *pred = bs_malloc(sizeof *pred * (s->n ? s->n : 1));
+    int32_t *lab = bs_malloc(sizeof *lab * (s->n ? s->n : 1)),
+            *pred = bs_malloc(sizeof *pred * (s->n ? s->n : 1));
     int rc = p && lab && pred ? 0 : -1;
     const double ylo = rc == 0 ? curve_floor(s, idx, p, lab, pred) : 0;
-    unit_axes(fp, left, top, size, 0, "coverage (share of images not set aside)", "accuracy on the rest", ylo);
+    unit_axes(fp, left, top, size, 0, "coverage (share of images not set aside)",
+              "accuracy on the rest", ylo);
     for (size_t e = 0; e < s->nexperiments && rc == 0; e++) {
         const bs_experiment *x = &s->experiments[e];
         if (!x->calibrated) continue;
@@ -209,7 +226,9 @@ static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx
             bs_coverage_point c;
             rc = bs_coverage(p, lab, pred, m, k / 200.0, &c);
             if (rc == 0 && c.kept > 0)
-                bs_svg_polyline_point(fp, left + c.coverage * size, top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size);
+                bs_svg_polyline_point(fp, left + c.coverage * size,
+                                      top + size -
+                                          (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size);
         }
         bs_svg_polyline_end(fp);
         for (int k = 1; k <= 3 && rc == 0; k++) {
@@ -217,15 +236,19 @@ static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx
             rc = bs_coverage(p, lab, pred, m, k / 10.0, &c);
             if (rc || c.kept == 0) continue;
             char tip[160];
-            snprintf(tip, sizeof tip, "%s, P = %.1f: %lld of %lld images set aside, accuracy %.3f on the rest", x->name,
-                     k / 10.0, (long long)c.set_aside, (long long)m, c.accuracy);
-            bs_svg_rect(fp, left + c.coverage * size - 3, top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size - 3,
-                     6, 6, bs_svg_palette((int)e), tip);
+            snprintf(tip, sizeof tip,
+                     "%s, P = %.1f: %lld of %lld images set aside, accuracy %.3f on the rest",
+                     x->name, k / 10.0, (long long)c.set_aside, (long long)m, c.accuracy);
+            bs_svg_rect(fp, left + c.coverage * size - 3,
+                        top + size - (fmax(c.accuracy, ylo) - ylo) / (1 - ylo) * size - 3, 6, 6,
+                        bs_svg_palette((int)e), tip);
         }
         legend(fp, left + size + 15, top + 10, (int)e, x->name);
     }
-    bs_svg_text(fp, left + size + 15, top + size - 24, "start", 11, "#444", "squares: abstaining at");
-    bs_svg_text(fp, left + size + 15, top + size - 10, "start", 11, "#444", "P = 0.3, 0.2, 0.1 (left to right)");
+    bs_svg_text(fp, left + size + 15, top + size - 24, "start", 11, "#444",
+                "squares: abstaining at");
+    bs_svg_text(fp, left + size + 15, top + size - 10, "start", 11, "#444",
+                "P = 0.3, 0.2, 0.1 (left to right)");
     free(p), free(lab), free(pred);
     bs_svg_end(fp);
     return rc;
@@ -234,19 +257,25 @@ static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx
 /* ---------------- Markdown ---------------- */
 
 static void md_number(FILE *fp, double v, const char *fmt) {
-    if (isfinite(v)) fprintf(fp, fmt, v);
-    else fputs("—", fp);
+    if (isfinite(v))
+        fprintf(fp, fmt, v);
+    else
+        fputs("—", fp);
 }
 
 static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) {
     fprintf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
-    fputs("P(ALL) of a test image comes from Platt's sigmoid fitted, for each fold, on the out-of-fold SVM "
-          "decisions of the other folds (clipped to Tukey's far-out fences): it never saw the image's label nor its "
+    fputs("P(ALL) of a test image comes from Platt's sigmoid fitted, for each fold, on the "
+          "out-of-fold SVM "
+          "decisions of the other folds (clipped to Tukey's far-out fences): it never saw the "
+          "image's label nor its "
           "fold. Brier score and expected "
-          "calibration error (10 equal-width bins) over the original images; abstaining at P sets aside the "
+          "calibration error (10 equal-width bins) over the original images; abstaining at P sets "
+          "aside the "
           "images whose probability lies in [P, 1 − P] (`predict --abstain P`).\n\n",
           fp);
-    fputs("| Model | Brier | ECE | P = 0.1: set aside | accuracy on the rest | P = 0.2: set aside | accuracy | "
+    fputs("| Model | Brier | ECE | P = 0.1: set aside | accuracy on the rest | P = 0.2: set aside "
+          "| accuracy | "
           "P = 0.3: set aside | accuracy |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
           fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
@@ -263,7 +292,8 @@ static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) 
         }
         fputs(" |\n", fp);
     }
-    fprintf(fp, "\n![reliability](%sreliability.svg) ![accuracy-coverage](%scoverage.svg)\n\n", fig_prefix, fig_prefix);
+    fprintf(fp, "\n![reliability](%sreliability.svg) ![accuracy-coverage](%scoverage.svg)\n\n",
+            fig_prefix, fig_prefix);
 }
 
 static void md_shortcuts(FILE *fp, const bs_study *s) {
@@ -272,8 +302,10 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
         fputs("Not run: the images could not be read again (see the warning of the run).\n\n", fp);
         return;
     }
-    fputs("The same cubic SVM on the same folds, but fed only features a diagnosis must not depend on. "
-          "A baseline is flagged when its AUC reaches 0.80 or its AC comes within 5 points of the best deep "
+    fputs("The same cubic SVM on the same folds, but fed only features a diagnosis must not depend "
+          "on. "
+          "A baseline is flagged when its AUC reaches 0.80 or its AC comes within 5 points of the "
+          "best deep "
           "model's.\n\n| Baseline | Features | AC | AUC | |\n|---|---|---:|---:|---|\n",
           fp);
     int warned = 0;
@@ -283,68 +315,92 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
         md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
         fputs(" | ", fp);
         md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
-        fprintf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "", sc->constant ? "the same for every image" : "");
+        fprintf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "",
+                sc->constant ? "the same for every image" : "");
         warned += sc->warning;
     }
     int64_t pos = 0;
     for (size_t r = 0; r < s->n; r++) pos += s->labels[r] == 1;
-    fprintf(fp, "\nFor scale: calling every row %s scores %.1f %%.\n\n", 2 * pos >= (int64_t)s->n ? "ALL" : "healthy",
-            s->n ? 100.0 * (double)(2 * pos >= (int64_t)s->n ? pos : (int64_t)s->n - pos) / (double)s->n : 0.0);
+    fprintf(fp, "\nFor scale: calling every row %s scores %.1f %%.\n\n",
+            2 * pos >= (int64_t)s->n ? "ALL" : "healthy",
+            s->n ? 100.0 * (double)(2 * pos >= (int64_t)s->n ? pos : (int64_t)s->n - pos) /
+                       (double)s->n
+                 : 0.0);
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
         if (!sc->warning) continue;
-        fprintf(fp, "**Warning: possible shortcut.** A classifier that sees only the %s reaches AC %.1f %% and AUC ",
+        fprintf(fp,
+                "**Warning: possible shortcut.** A classifier that sees only the %s reaches AC "
+                "%.1f %% and AUC ",
                 sc->features, 100 * sc->pooled.ac.value);
         md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
-        fprintf(fp, ", against %.1f %% for the best deep model. Part of what the deep models score may come from how "
-                    "the images were acquired, stained or stored rather than from the cells' morphology: check that "
-                    "both classes share microscopes, cameras, stains, file formats and sources before trusting the "
-                    "numbers above.\n\n",
+        fprintf(fp,
+                ", against %.1f %% for the best deep model. Part of what the deep models score may "
+                "come from how "
+                "the images were acquired, stained or stored rather than from the cells' "
+                "morphology: check that "
+                "both classes share microscopes, cameras, stains, file formats and sources before "
+                "trusting the "
+                "numbers above.\n\n",
                 100 * s->best_deep_ac);
     }
     if (!warned)
-        fprintf(fp, "No baseline reaches AUC 0.80 or comes within 5 points of the best deep model's AC (%.1f %%).\n\n",
+        fprintf(fp,
+                "No baseline reaches AUC 0.80 or comes within 5 points of the best deep model's AC "
+                "(%.1f %%).\n\n",
                 100 * s->best_deep_ac);
 }
 
 static void md_sources(FILE *fp, const bs_study *s) {
     if (s->nsources < 2 || !s->source_rows) return;
-    fprintf(fp, "## Per source (%s protocol)\n\nOriginal images of each `--data`, in the order given.\n\n| Model",
+    fprintf(fp,
+            "## Per source (%s protocol)\n\nOriginal images of each `--data`, in the order "
+            "given.\n\n| Model",
             bs_protocol_name(s->protocol));
     for (int k = 0; k < s->nsources; k++) fprintf(fp, " | source %d AC | AUC", k);
     fputs(" |\n|---", fp);
     for (int k = 0; k < s->nsources; k++) fputs("|---:|---:", fp);
     fputs("|\n| images (ALL)", fp);
     for (int k = 0; k < s->nsources; k++)
-        fprintf(fp, " | %lld (%lld) | ", (long long)s->source_rows[k], (long long)s->source_positives[k]);
+        fprintf(fp, " | %lld (%lld) | ", (long long)s->source_rows[k],
+                (long long)s->source_positives[k]);
     fputs(" |\n", fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
         fprintf(fp, "| %s", x->name);
         for (int k = 0; k < s->nsources; k++) {
             fputs(" | ", fp);
-            md_number(fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN, "%.2f");
+            md_number(fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN,
+                      "%.2f");
             fputs(" | ", fp);
             md_number(fp, x->per_source[k].auc.defined ? x->per_source[k].auc.value : NAN, "%.3f");
         }
         fputs(" |\n", fp);
     }
-    fputs("\nA source holding one class only has no AUC; a source whose labels differ from the others' is itself "
-          "a shortcut (see the `source` baseline).\n\n", fp);
+    fputs("\nA source holding one class only has no AUC; a source whose labels differ from the "
+          "others' is itself "
+          "a shortcut (see the `source` baseline).\n\n",
+          fp);
 }
 
 static void md_groups(FILE *fp, const bs_study *s) {
     if (s->group_count <= 0) return;
-    fprintf(fp, "## Per group (%s protocol)\n\n%lld groups named by the manifest (%lld hold images of both labels). "
-                "Rule: %s.\n\n| Model | groups | SN | SP | AC | AUC |\n|---|---:|---:|---:|---:|---:|\n",
-            bs_protocol_name(s->protocol), (long long)s->group_count, (long long)s->group_mixed, BS_STUDY_GROUP_RULE);
+    fprintf(
+        fp,
+        "## Per group (%s protocol)\n\n%lld groups named by the manifest (%lld hold images of both "
+        "labels). "
+        "Rule: %s.\n\n| Model | groups | SN | SP | AC | AUC |\n|---|---:|---:|---:|---:|---:|\n",
+        bs_protocol_name(s->protocol), (long long)s->group_count, (long long)s->group_mixed,
+        BS_STUDY_GROUP_RULE);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_metrics *m = &s->experiments[e].groups;
-        fprintf(fp, "| %s | %lld", s->experiments[e].name, (long long)(m->tp + m->fn + m->tn + m->fp));
+        fprintf(fp, "| %s | %lld", s->experiments[e].name,
+                (long long)(m->tp + m->fn + m->tn + m->fp));
         const bs_metric *v[4] = {&m->sn, &m->sp, &m->ac, &m->auc};
         for (int i = 0; i < 4; i++) {
             fputs(" | ", fp);
-            md_number(fp, v[i]->defined ? (i < 3 ? 100 * v[i]->value : v[i]->value) : NAN, i < 3 ? "%.2f" : "%.3f");
+            md_number(fp, v[i]->defined ? (i < 3 ? 100 * v[i]->value : v[i]->value) : NAN,
+                      i < 3 ? "%.2f" : "%.3f");
         }
         fputs(" |\n", fp);
     }

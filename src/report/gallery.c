@@ -23,7 +23,8 @@ typedef struct {
 static const bs_feature_index *g_idx; /* qsort has no context argument in C11 */
 
 static int by_path_view(const void *a, const void *b) {
-    const bs_feature_row *x = &g_idx->rows[*(const size_t *)a], *y = &g_idx->rows[*(const size_t *)b];
+    const bs_feature_row *x = &g_idx->rows[*(const size_t *)a],
+                         *y = &g_idx->rows[*(const size_t *)b];
     int c = strcmp(x->path, y->path);
     return c ? c : (int)x->view - (int)y->view;
 }
@@ -35,11 +36,10 @@ static int by_conf(const void *a, const void *b) {
 
 /* probability[e * n + row] from dir/predictions.csv's `probability` column; NaN when absent. */
 static double *read_probabilities(const char *dir, const bs_study *s) {
-    double *prob = bs_malloc(sizeof(double) * (s->nexperiments ? s->nexperiments : 1) * (s->n ? s->n : 1));
-    if (!prob)
-        return NULL;
-    for (size_t i = 0; i < s->nexperiments * s->n; i++)
-        prob[i] = NAN;
+    double *prob =
+        bs_malloc(sizeof(double) * (s->nexperiments ? s->nexperiments : 1) * (s->n ? s->n : 1));
+    if (!prob) return NULL;
+    for (size_t i = 0; i < s->nexperiments * s->n; i++) prob[i] = NAN;
     char *path = bs_path_join(dir, "predictions.csv");
     bs_csv csv;
     if (!path || !bs_file_exists(path) || bs_csv_read(path, &csv)) {
@@ -51,8 +51,7 @@ static double *read_probabilities(const char *dir, const bs_study *s) {
     for (size_t r = 0; ci >= 0 && ce >= 0 && cp >= 0 && r < csv.nrows; r++) {
         char *end;
         long id = strtol(csv.rows[r][ci], &end, 10);
-        if (*end || id < 0 || (size_t)id >= s->n || !csv.rows[r][cp][0])
-            continue;
+        if (*end || id < 0 || (size_t)id >= s->n || !csv.rows[r][cp][0]) continue;
         for (size_t e = 0; e < s->nexperiments; e++)
             if (strcmp(s->experiments[e].name, csv.rows[r][ce]) == 0)
                 prob[e * s->n + (size_t)id] = strtod(csv.rows[r][cp], NULL);
@@ -76,14 +75,12 @@ static void view_line(FILE *fp, const bs_study *s, const bs_experiment *x, const
     const int wrong = x->predicted[r] != s->labels[r];
     fprintf(fp, "<br><span class=\"%s\">%s</span> %s · fold %d", wrong ? "bad" : "ok",
             wrong ? "✗" : "✓", bs_view_name(row->view), s->fold[r] + 1);
-    if (isfinite(x->decision[r]))
-        fprintf(fp, " · d %+.3f", x->decision[r]);
-    if (isfinite(prob[r]))
-        fprintf(fp, " · P %.3f", prob[r]);
+    if (isfinite(x->decision[r])) fprintf(fp, " · d %+.3f", x->decision[r]);
+    if (isfinite(prob[r])) fprintf(fp, " · P %.3f", prob[r]);
 }
 
-static int write_card(FILE *fp, const bs_html_input *in, bs_protocol p, size_t e, const double *prob,
-                      const size_t *order, const card *c, bs_thumbs *thumbs) {
+static int write_card(FILE *fp, const bs_html_input *in, bs_protocol p, size_t e,
+                      const double *prob, const size_t *order, const card *c, bs_thumbs *thumbs) {
     const bs_study *s = in->study[p];
     const bs_experiment *x = &s->experiments[e];
     const bs_feature_row *row = &in->idx->rows[order[c->first]];
@@ -94,13 +91,16 @@ static int write_card(FILE *fp, const bs_html_input *in, bs_protocol p, size_t e
     int id = bs_thumbs_file(thumbs, row->path);
     const bs_html_map *map = find_map(in, p, x->name, row->path);
     int mid = map ? bs_thumbs_jpeg(thumbs, map->jpeg, map->len) : -2;
-    if (id < 0 || mid == -1)
-        return -1;
-    fprintf(fp, "<figure class=\"card\"><div class=\"th t%d\" role=\"img\" aria-label=\"image\"></div>", id);
+    if (id < 0 || mid == -1) return -1;
+    fprintf(fp,
+            "<figure class=\"card\"><div class=\"th t%d\" role=\"img\" aria-label=\"image\"></div>",
+            id);
     if (map)
-        fprintf(fp, "<div class=\"th t%d\" role=\"img\" aria-label=\"occlusion map\" title=\"occlusion "
-                    "map: red regions pushed towards ALL, blue towards healthy (decision %+.3f)\"></div>",
-                mid, map->base);
+        fprintf(
+            fp,
+            "<div class=\"th t%d\" role=\"img\" aria-label=\"occlusion map\" title=\"occlusion "
+            "map: red regions pushed towards ALL, blue towards healthy (decision %+.3f)\"></div>",
+            mid, map->base);
     fputs("<figcaption><b title=\"", fp);
     bs_html_text(fp, row->path);
     fputs("\">", fp);
@@ -128,19 +128,16 @@ static card *wrong_images(const bs_study *s, const bs_experiment *x, const bs_fe
         int wrong = 0;
         for (b = a; b < s->n && !strcmp(idx->rows[order[b]].path, idx->rows[order[a]].path); b++) {
             size_t r = order[b];
-            if (x->predicted[r] == s->labels[r])
-                continue;
+            if (x->predicted[r] == s->labels[r]) continue;
             wrong = 1;
             (*nrows_wrong)++;
             if (isfinite(x->decision[r]) && fabs(x->decision[r]) > c.conf)
                 c.conf = fabs(x->decision[r]);
         }
         c.nrows = b - a;
-        if (wrong)
-            cards[(*ncards)++] = c;
+        if (wrong) cards[(*ncards)++] = c;
     }
-    if (cards)
-        qsort(cards, *ncards, sizeof *cards, by_conf);
+    if (cards) qsort(cards, *ncards, sizeof *cards, by_conf);
     return cards;
 }
 
@@ -161,14 +158,13 @@ static int experiment_gallery(FILE *fp, const bs_html_input *in, bs_protocol p, 
             nc == 1 ? "" : "s", nw, s->n);
     static const double lo[3] = {1.0, 0.5, 0.0};
     static const char *const band[3] = {"|decision| ≥ 1: beyond the margin, confidently wrong",
-                                        "0.5 ≤ |decision| < 1", "|decision| < 0.5: near the boundary"};
+                                        "0.5 ≤ |decision| < 1",
+                                        "|decision| < 0.5: near the boundary"};
     int rc = 0;
     for (size_t k = 0, b = 0; b < 3 && rc == 0; b++) {
         size_t k0 = k;
-        while (k < nc && (cards[k].conf >= lo[b] || b == 2 || s->task != BS_TASK_BINARY))
-            k++;
-        if (k == k0)
-            continue;
+        while (k < nc && (cards[k].conf >= lo[b] || b == 2 || s->task != BS_TASK_BINARY)) k++;
+        if (k == k0) continue;
         fprintf(fp, "<h4>%s (%zu)</h4><div class=\"cards\">\n",
                 s->task == BS_TASK_BINARY ? band[b] : "every wrong image", k - k0);
         for (size_t j = k0; j < k && rc == 0; j++)
@@ -187,22 +183,23 @@ static int open_first(const bs_html_input *in, bs_protocol p, size_t e) {
     const bs_study *s = in->study[p];
     if (in->nmaps)
         return in->maps[0].protocol == p && !strcmp(in->maps[0].experiment, s->experiments[e].name);
-    return (p == BS_PROTOCOL_GROUPED || !in->study[BS_PROTOCOL_GROUPED]) && e + 1 == s->nexperiments;
+    return (p == BS_PROTOCOL_GROUPED || !in->study[BS_PROTOCOL_GROUPED]) &&
+           e + 1 == s->nexperiments;
 }
 
 int bs_html_gallery(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     const bs_feature_index *idx = in->idx;
     size_t *order = bs_calloc(idx->n ? idx->n : 1, sizeof *order);
-    if (!order)
-        return -1;
-    for (size_t r = 0; r < idx->n; r++)
-        order[r] = r;
+    if (!order) return -1;
+    for (size_t r = 0; r < idx->n; r++) order[r] = r;
     g_idx = idx;
     qsort(order, idx->n, sizeof *order, by_path_view);
     fputs("<section id=\"gallery\"><h2>Misclassified test images</h2>\n<p class=\"note\">Every "
           "image with at least one wrong test view, per protocol and model, most confident errors "
-          "first. Per view: ✗ wrong / ✓ right, the fold it was tested in, the SVM decision d (&gt; 0: "
-          "ALL) and, when predictions.csv has it, the calibrated probability P of ALL.", fp);
+          "first. Per view: ✗ wrong / ✓ right, the fold it was tested in, the SVM decision d (&gt; "
+          "0: "
+          "ALL) and, when predictions.csv has it, the calibrated probability P of ALL.",
+          fp);
     if (in->maps_note) {
         fputs(" ", fp);
         bs_html_text(fp, in->maps_note);
@@ -211,11 +208,11 @@ int bs_html_gallery(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     int rc = 0;
     for (int p = 0; p < 2 && rc == 0; p++) {
         const bs_study *s = in->study[p];
-        if (!s)
-            continue;
+        if (!s) continue;
         fprintf(fp, "<h3>%s protocol</h3>\n", bs_protocol_name((bs_protocol)p));
         for (size_t e = 0; e < s->nexperiments && rc == 0; e++)
-            rc = experiment_gallery(fp, in, (bs_protocol)p, e, order, thumbs, open_first(in, (bs_protocol)p, e));
+            rc = experiment_gallery(fp, in, (bs_protocol)p, e, order, thumbs,
+                                    open_first(in, (bs_protocol)p, e));
     }
     fputs("</section>\n", fp);
     free(order);
@@ -232,17 +229,21 @@ static int by_score(const void *a, const void *b) {
     return x->score < y->score ? -1 : x->score > y->score ? 1 : x->row < y->row ? -1 : 1;
 }
 
-static int truthy(const char *s) { return !strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes"); }
+static int truthy(const char *s) {
+    return !strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes");
+}
 
-static int pair_cards(FILE *fp, const bs_csv *csv, const pair *v, size_t n, int ca, int cb, bs_thumbs *thumbs) {
+static int pair_cards(FILE *fp, const bs_csv *csv, const pair *v, size_t n, int ca, int cb,
+                      bs_thumbs *thumbs) {
     fputs("<div class=\"cards\">\n", fp);
     for (size_t i = 0; i < n; i++) {
         const char *a = csv->rows[v[i].row][ca], *b = csv->rows[v[i].row][cb];
         int ia = bs_thumbs_file(thumbs, a), ib = bs_thumbs_file(thumbs, b);
-        if (ia < 0 || ib < 0)
-            return -1;
-        fprintf(fp, "<figure class=\"card\"><div class=\"th t%d\"></div><div class=\"th t%d\"></div>"
-                    "<figcaption>score <b>%.3f</b><br>", ia, ib, v[i].score);
+        if (ia < 0 || ib < 0) return -1;
+        fprintf(fp,
+                "<figure class=\"card\"><div class=\"th t%d\"></div><div class=\"th t%d\"></div>"
+                "<figcaption>score <b>%.3f</b><br>",
+                ia, ib, v[i].score);
         bs_html_text(fp, bs_html_basename(a));
         fputs("<br>", fp);
         bs_html_text(fp, bs_html_basename(b));
@@ -257,7 +258,8 @@ int bs_html_near_duplicates(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs
     char *path = in->featdir ? bs_path_join(in->featdir, "near_duplicates.csv") : NULL;
     bs_csv csv;
     if (!path || !bs_file_exists(path) || bs_csv_read(path, &csv)) {
-        fputs("<p class=\"note\">No near_duplicates.csv in the feature folder.</p></section>\n", fp);
+        fputs("<p class=\"note\">No near_duplicates.csv in the feature folder.</p></section>\n",
+              fp);
         free(path);
         return 0;
     }
@@ -267,13 +269,14 @@ int bs_html_near_duplicates(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs
     pair *v = bs_calloc(csv.nrows ? csv.nrows : 1, sizeof *v);
     size_t n = 0;
     for (size_t r = 0; v && ca >= 0 && cb >= 0 && cs >= 0 && r < csv.nrows; r++)
-        if (cj < 0 || truthy(csv.rows[r][cj]))
-            v[n++] = (pair){r, strtod(csv.rows[r][cs], NULL)};
+        if (cj < 0 || truthy(csv.rows[r][cj])) v[n++] = (pair){r, strtod(csv.rows[r][cs], NULL)};
     int rc = v ? 0 : -1;
     if (v) {
         qsort(v, n, sizeof *v, by_score);
-        fprintf(fp, "<p class=\"note\">%zu pairs, weakest first: each pair was put in one group so no "
-                    "split separates them. Judge whether they show the same field or cell.</p>\n", n);
+        fprintf(fp,
+                "<p class=\"note\">%zu pairs, weakest first: each pair was put in one group so no "
+                "split separates them. Judge whether they show the same field or cell.</p>\n",
+                n);
         rc = pair_cards(fp, &csv, v, n, ca, cb, thumbs);
     }
     fputs("</section>\n", fp);

@@ -21,11 +21,11 @@ static const char *const protocol_title[2] = {"paper protocol (leaky, as publish
 void bs_html_text(FILE *fp, const char *s) {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", fp); break;
-        case '<': fputs("&lt;", fp); break;
-        case '>': fputs("&gt;", fp); break;
-        case '"': fputs("&quot;", fp); break;
-        default: fputc(*s, fp);
+            case '&': fputs("&amp;", fp); break;
+            case '<': fputs("&lt;", fp); break;
+            case '>': fputs("&gt;", fp); break;
+            case '"': fputs("&quot;", fp); break;
+            default: fputc(*s, fp);
         }
     }
 }
@@ -53,10 +53,15 @@ static const char css[] =
     "summary{cursor:pointer;font-weight:600;margin:6px 0}\n";
 
 static void table1_cells(FILE *fp, const bs_study *s, const bs_experiment *x) {
-    const bs_metric *m[7] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac,
+    const bs_metric *m[7] = {&x->pooled.sn, &x->pooled.sp,  &x->pooled.pr, &x->pooled.ac,
                              &x->pooled.f1, &x->pooled.mcc, &x->pooled.auc};
-    const bs_metric *c[7] = {&x->cpooled.accuracy, &x->cpooled.macro_sn, &x->cpooled.macro_pr,
-                             &x->cpooled.macro_f1, &x->cpooled.balanced_accuracy, NULL, NULL};
+    const bs_metric *c[7] = {&x->cpooled.accuracy,
+                             &x->cpooled.macro_sn,
+                             &x->cpooled.macro_pr,
+                             &x->cpooled.macro_f1,
+                             &x->cpooled.balanced_accuracy,
+                             NULL,
+                             NULL};
     for (int i = 0; i < 7; i++) {
         const bs_metric *v = s->task == BS_TASK_BINARY ? m[i] : c[i];
         if (!v || !v->defined) {
@@ -70,8 +75,7 @@ static void table1_cells(FILE *fp, const bs_study *s, const bs_experiment *x) {
 
 static const bs_experiment *find_exp(const bs_study *s, const char *name) {
     for (size_t e = 0; s && e < s->nexperiments; e++)
-        if (strcmp(s->experiments[e].name, name) == 0)
-            return &s->experiments[e];
+        if (strcmp(s->experiments[e].name, name) == 0) return &s->experiments[e];
     return NULL;
 }
 
@@ -82,10 +86,10 @@ static void section_table1(FILE *fp, const bs_html_input *in) {
     static const char *const sub[7] = {"Acc.", "mSN", "mPR", "mF1", "bal. acc.", "", ""};
     fputs("<section id=\"table1\"><h2>Table 1, both protocols side by side</h2>\n"
           "<p class=\"note\">Pooled over every test row, in %; hover a number for its 95 % "
-          "interval.</p>\n<table><tr><th class=\"l\" rowspan=\"2\">Model</th>", fp);
+          "interval.</p>\n<table><tr><th class=\"l\" rowspan=\"2\">Model</th>",
+          fp);
     for (int p = 0; p < 2; p++)
-        if (in->study[p])
-            fprintf(fp, "<th colspan=\"7\">%s</th>", protocol_title[p]);
+        if (in->study[p]) fprintf(fp, "<th colspan=\"7\">%s</th>", protocol_title[p]);
     fputs("</tr><tr>", fp);
     for (int p = 0; p < 2; p++)
         for (int i = 0; in->study[p] && i < 7; i++)
@@ -96,7 +100,8 @@ static void section_table1(FILE *fp, const bs_html_input *in) {
         bs_html_text(fp, any->experiments[e].name);
         fputs("</td>", fp);
         for (int p = 0; p < 2; p++) {
-            const bs_experiment *x = in->study[p] ? find_exp(in->study[p], any->experiments[e].name) : NULL;
+            const bs_experiment *x =
+                in->study[p] ? find_exp(in->study[p], any->experiments[e].name) : NULL;
             if (x)
                 table1_cells(fp, in->study[p], x);
             else if (in->study[p])
@@ -132,8 +137,7 @@ static void inline_svg(FILE *fp, const char *dir, const char *name) {
     size_t len = 0;
     if (path && bs_file_exists(path) && bs_read_file(path, 64u << 20, &data, &len) == 0) {
         const char *s = strstr((const char *)data, "<svg");
-        if (s)
-            fputs(s, fp);
+        if (s) fputs(s, fp);
     } else {
         fputs("<p class=\"note\">—</p>", fp);
     }
@@ -160,29 +164,22 @@ static void section_figures(FILE *fp, const bs_html_input *in) {
         const char *a = i[0] < n[0] ? names[0][i[0]]->d_name : NULL;
         const char *b = i[1] < n[1] ? names[1][i[1]]->d_name : NULL;
         int cmp = !a ? 1 : !b ? -1 : strcmp(a, b);
-        if (both)
-            fputs("<div class=\"figs\">", fp);
+        if (both) fputs("<div class=\"figs\">", fp);
         for (int p = 0; p < 2; p++) {
             const char *name = p == 0 ? a : b;
             int here = p == 0 ? cmp <= 0 : cmp >= 0;
-            if (!in->study[p])
-                continue;
+            if (!in->study[p]) continue;
             fputs("<div>", fp);
-            if (here && name)
-                inline_svg(fp, in->study_dir[p], name);
+            if (here && name) inline_svg(fp, in->study_dir[p], name);
             fputs("</div>", fp);
         }
-        if (both)
-            fputs("</div>\n", fp);
-        if (cmp <= 0)
-            i[0]++;
-        if (cmp >= 0)
-            i[1]++;
+        if (both) fputs("</div>\n", fp);
+        if (cmp <= 0) i[0]++;
+        if (cmp >= 0) i[1]++;
     }
     fputs(both ? "</section>\n" : "</div></section>\n", fp);
     for (int p = 0; p < 2; p++) {
-        for (int k = 0; k < n[p]; k++)
-            free(names[p][k]);
+        for (int k = 0; k < n[p]; k++) free(names[p][k]);
         free(names[p]);
     }
 }
@@ -201,25 +198,24 @@ static int by_group_path(const void *a, const void *b) {
 static int section_groups(FILE *fp, const bs_html_input *in) {
     const bs_feature_index *idx = in->idx;
     size_t *order = bs_calloc(idx->n ? idx->n : 1, sizeof *order), flagged = 0;
-    if (!order)
-        return -1;
-    for (size_t r = 0; r < idx->n; r++)
-        order[r] = r;
+    if (!order) return -1;
+    for (size_t r = 0; r < idx->n; r++) order[r] = r;
     g_sort_idx = idx;
     qsort(order, idx->n, sizeof *order, by_group_path);
     for (size_t a = 0, b; a < idx->n; a = b) {
         size_t images = 0, per_label[2] = {0, 0};
-        for (b = a; b < idx->n && !strcmp(idx->rows[order[b]].group, idx->rows[order[a]].group); b++)
+        for (b = a; b < idx->n && !strcmp(idx->rows[order[b]].group, idx->rows[order[a]].group);
+             b++)
             if (b == a || strcmp(idx->rows[order[b]].path, idx->rows[order[b - 1]].path)) {
                 images++;
                 per_label[idx->rows[order[b]].label ? 1 : 0]++;
             }
-        if (!(per_label[0] && per_label[1]) && images <= 8)
-            continue;
+        if (!(per_label[0] && per_label[1]) && images <= 8) continue;
         if (!flagged++)
             fputs("<div class=\"warn\" id=\"groups\"><b>Groups to check</b> (index.csv): a group "
                   "holding both labels is almost surely a false merge; one of more than 8 images "
-                  "unbalances the folds.<ul>\n", fp);
+                  "unbalances the folds.<ul>\n",
+                  fp);
         fputs("<li>group <code>", fp);
         bs_html_text(fp, idx->rows[order[a]].group);
         fprintf(fp, "</code>: %zu images (%zu ALL, %zu healthy)%s, e.g. ", images, per_label[1],
@@ -227,8 +223,7 @@ static int section_groups(FILE *fp, const bs_html_input *in) {
         bs_html_text(fp, bs_html_basename(idx->rows[order[a]].path));
         fputs("</li>\n", fp);
     }
-    if (flagged)
-        fputs("</ul></div>\n", fp);
+    if (flagged) fputs("</ul></div>\n", fp);
     free(order);
     return 0;
 }
@@ -245,9 +240,11 @@ static void section_run(FILE *fp, const bs_html_input *in) {
         bs_html_text(fp, in->ctx->augment);
         fputs(". ", fp);
     }
-    fprintf(fp, "%zu rows, %lld groups, %d-fold cross-validation, seed %llu, autoencoder %d "
-            "epochs, %s task.", any->n, (long long)any->groups, any->folds,
-            (unsigned long long)any->seed, any->epochs, bs_task_name(any->task));
+    fprintf(fp,
+            "%zu rows, %lld groups, %d-fold cross-validation, seed %llu, autoencoder %d "
+            "epochs, %s task.",
+            any->n, (long long)any->groups, any->folds, (unsigned long long)any->seed, any->epochs,
+            bs_task_name(any->task));
     if (in->ctx) {
         fprintf(fp, " Time: extraction %.0f s, total %.0f s; blastscan ", in->ctx->extract_seconds,
                 in->ctx->total_seconds);
@@ -256,33 +253,32 @@ static void section_run(FILE *fp, const bs_html_input *in) {
     }
     fputs("</p>\n<nav><a href=\"#table1\">Table 1</a><a href=\"#figures\">Figures</a>"
           "<a href=\"#audit\">Calibration and shortcuts</a><a href=\"#gallery\">Misclassified "
-          "images</a><a href=\"#neardup\">Near duplicates</a></nav>\n", fp);
+          "images</a><a href=\"#neardup\">Near duplicates</a></nav>\n",
+          fp);
 }
 
 static int write_body(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     section_run(fp, in);
-    if (section_groups(fp, in))
-        return -1;
+    if (section_groups(fp, in)) return -1;
     section_table1(fp, in);
     section_figures(fp, in);
     if (bs_html_audit(fp, in) || bs_html_gallery(fp, in, thumbs) ||
         bs_html_near_duplicates(fp, in, thumbs))
         return -1;
     fputs("<p class=\"note\">Written by blastscan; this page fetches nothing: figures are "
-          "inline SVG, thumbnails JPEG data URIs.</p>\n", fp);
+          "inline SVG, thumbnails JPEG data URIs.</p>\n",
+          fp);
     return 0;
 }
 
 int bs_report_write_html(const bs_html_input *in, const char *outdir) {
-    if (!in->study[0] && !in->study[1])
-        return bs_error("report.html: no study to report");
+    if (!in->study[0] && !in->study[1]) return bs_error("report.html: no study to report");
     char *body = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&body, &len);
     bs_thumbs *thumbs = bs_thumbs_new();
     if (!mem || !thumbs) {
-        if (mem)
-            fclose(mem);
+        if (mem) fclose(mem);
         free(body);
         bs_thumbs_free(thumbs);
         return bs_error("report.html: out of memory");
@@ -291,15 +287,14 @@ int bs_report_write_html(const bs_html_input *in, const char *outdir) {
     fclose(mem);
     char *path = rc ? NULL : bs_path_join(outdir, "report.html");
     bs_atomic_file af;
-    if (!path || bs_atomic_open(&af, path))
-        rc = -1;
+    if (!path || bs_atomic_open(&af, path)) rc = -1;
     if (rc == 0) {
         fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
               "<meta name=\"viewport\" content=\"width=device-width\">\n"
-              "<title>blastscan report</title>\n<style>\n", af.fp);
+              "<title>blastscan report</title>\n<style>\n",
+              af.fp);
         fputs(css, af.fp);
-        if (bs_thumbs_write_css(thumbs, af.fp) < 0)
-            rc = -1;
+        if (bs_thumbs_write_css(thumbs, af.fp) < 0) rc = -1;
         fputs("</style></head><body>\n", af.fp);
         fwrite(body, 1, len, af.fp);
         fputs("</body></html>\n", af.fp);

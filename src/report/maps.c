@@ -25,8 +25,7 @@ void bs_report_maps_options_init(bs_report_maps_options *o) {
 }
 
 void bs_report_maps_free(bs_html_map *maps, size_t n) {
-    for (size_t i = 0; maps && i < n; i++)
-        free((void *)maps[i].jpeg);
+    for (size_t i = 0; maps && i < n; i++) free((void *)maps[i].jpeg);
     free(maps);
 }
 
@@ -55,8 +54,7 @@ static float *load_features(const char *featdir, const bs_experiment *x, size_t 
             for (size_t i = 0, off = 0; i < x->nfeatures; off += (size_t)sets[i].shape[1], i++)
                 memcpy(out + r * (size_t)*w + off, sets[i].data + r * (size_t)sets[i].shape[1],
                        sizeof(float) * (size_t)sets[i].shape[1]);
-    for (size_t i = 0; sets && i < x->nfeatures; i++)
-        bs_array_free(&sets[i]);
+    for (size_t i = 0; sets && i < x->nfeatures; i++) bs_array_free(&sets[i]);
     free(sets);
     return out;
 }
@@ -73,15 +71,15 @@ static int recorded_backbone(json_t *list, const char *name, const char *given_d
         const char *sha = json_string_value(json_object_get(v, "sha256"));
         const char *tap = json_string_value(json_object_get(v, "tap"));
         json_t *size = json_object_get(v, "input_size"), *dim = json_object_get(v, "dim");
-        if (!n || strcmp(n, name) != 0)
-            continue;
-        if (!path || !sha || strlen(sha) != 64 || !tap || !json_is_integer(size) || !json_is_integer(dim))
+        if (!n || strcmp(n, name) != 0) continue;
+        if (!path || !sha || strlen(sha) != 64 || !tap || !json_is_integer(size) ||
+            !json_is_integer(dim))
             return bs_error("extract.json: backbone '%s' is incomplete", name);
         const char *slash = strrchr(path, '/');
         char *d = given_dir ? bs_strdup(given_dir)
-                            : slash ? bs_strfmt("%.*s", (int)(slash - path), path) : bs_strdup(".");
-        if (!d)
-            return -1;
+                  : slash   ? bs_strfmt("%.*s", (int)(slash - path), path)
+                            : bs_strdup(".");
+        if (!d) return -1;
         if (*dir && strcmp(*dir, d) != 0) {
             free(d);
             return bs_error("the backbones are in different folders: give one folder holding them");
@@ -112,7 +110,8 @@ static int read_backbones(const char *featdir, const bs_experiment *x, const cha
     if (rc == 0 && !(root = json_loadb((const char *)data, len, 0, NULL)))
         rc = bs_error("%s: not valid JSON", path);
     for (size_t i = 0; rc == 0 && i < x->nfeatures; i++)
-        rc = recorded_backbone(json_object_get(root, "backbones"), x->features[i], given_dir, &b[i], dir);
+        rc = recorded_backbone(json_object_get(root, "backbones"), x->features[i], given_dir, &b[i],
+                               dir);
     json_decref(root);
     free(data);
     free(path);
@@ -123,14 +122,11 @@ static int read_backbones(const char *featdir, const bs_experiment *x, const cha
 static int make_pipeline(bs_pipeline *p, const bs_study *s, const bs_experiment *x, int64_t w,
                          const char *featdir, const bs_report_maps_options *o, char **dir) {
     memset(p, 0, sizeof *p);
-    if (!(p->backbones = bs_calloc(x->nfeatures, sizeof *p->backbones)))
-        return -1;
+    if (!(p->backbones = bs_calloc(x->nfeatures, sizeof *p->backbones))) return -1;
     p->n_backbones = x->nfeatures;
-    if (read_backbones(featdir, x, o->backbone_dir, p->backbones, dir))
-        return -1;
+    if (read_backbones(featdir, x, o->backbone_dir, p->backbones, dir)) return -1;
     int64_t sum = 0;
-    for (size_t i = 0; i < x->nfeatures; i++)
-        sum += p->backbones[i].dim;
+    for (size_t i = 0; i < x->nfeatures; i++) sum += p->backbones[i].dim;
     if (sum != w)
         return bs_error("the backbones give %lld features, the feature folder %lld", (long long)sum,
                         (long long)w);
@@ -167,13 +163,10 @@ static int explain_row(const bs_pipeline *p, bs_pipeline_runtime *rt, const char
     bs_explain_map m = {0};
     void *jpeg = NULL;
     size_t len = 0;
-    if (bs_image_load(path, &img))
-        return -1;
+    if (bs_image_load(path, &img)) return -1;
     int rc = bs_pipeline_explain(p, rt, &img, eo, &m);
-    if (rc == 0)
-        rc = bs_explain_overlay(&img, &m, &ov);
-    if (rc == 0)
-        rc = bs_thumb_jpeg(&ov, BS_THUMB_SIZE, 80, &jpeg, &len);
+    if (rc == 0) rc = bs_explain_overlay(&img, &m, &ov);
+    if (rc == 0) rc = bs_thumb_jpeg(&ov, BS_THUMB_SIZE, 80, &jpeg, &len);
     if (rc == 0 && (out->jpeg = bs_malloc(len))) {
         memcpy((void *)out->jpeg, jpeg, len);
         out->len = len;
@@ -189,21 +182,19 @@ static int explain_row(const bs_pipeline *p, bs_pipeline_runtime *rt, const char
 
 /* Explain rows[0..k) fold by fold, each through its fold's refitted SVM. */
 static int explain_all(bs_pipeline *p, bs_pipeline_runtime *rt, const bs_study *s, size_t e,
-                       const float *feat, int64_t w, const bs_feature_index *idx, const size_t *rows,
-                       size_t k, const bs_report_maps_options *o, bs_html_map *maps) {
+                       const float *feat, int64_t w, const bs_feature_index *idx,
+                       const size_t *rows, size_t k, const bs_report_maps_options *o,
+                       bs_html_map *maps) {
     int rc = 0;
     for (int f = 0; f < s->folds && rc == 0; f++) {
         size_t here = 0;
-        for (size_t i = 0; i < k; i++)
-            here += s->fold[rows[i]] == f;
-        if (!here)
-            continue;
-        if (!(p->svm = bs_study_refit_svm(s, e, f, feat, w, o->kernel_scale)))
-            return -1;
+        for (size_t i = 0; i < k; i++) here += s->fold[rows[i]] == f;
+        if (!here) continue;
+        if (!(p->svm = bs_study_refit_svm(s, e, f, feat, w, o->kernel_scale))) return -1;
         for (size_t i = 0; i < k && rc == 0; i++) {
-            if (s->fold[rows[i]] != f)
-                continue;
-            maps[i] = (bs_html_map){s->protocol, s->experiments[e].name, idx->rows[rows[i]].path, NULL, 0, 0};
+            if (s->fold[rows[i]] != f) continue;
+            maps[i] = (bs_html_map){
+                s->protocol, s->experiments[e].name, idx->rows[rows[i]].path, NULL, 0, 0};
             rc = explain_row(p, rt, idx->rows[rows[i]].path, &o->explain, &maps[i]);
         }
         bs_svm_free(p->svm);
@@ -222,12 +213,14 @@ int bs_report_occlusion_maps(const bs_study *s, const bs_feature_index *idx, con
     long e = pick_experiment(s);
     if (e < 0) {
         *note = bs_strdup(s->task != BS_TASK_BINARY
-                              ? "No occlusion maps: they explain one decision value, and a K-class task has several."
+                              ? "No occlusion maps: they explain one decision value, and a K-class "
+                                "task has several."
                               : "No occlusion maps: every experiment has an autoencoder.");
         return *note ? 0 : -1;
     }
     const bs_experiment *x = &s->experiments[e];
-    size_t *rows = bs_calloc(s->n ? s->n : 1, sizeof *rows), k = rows ? candidates(s, x, idx, o->max_images, rows) : 0;
+    size_t *rows = bs_calloc(s->n ? s->n : 1, sizeof *rows),
+           k = rows ? candidates(s, x, idx, o->max_images, rows) : 0;
     int64_t w = 0;
     float *feat = rows && k ? load_features(featdir, x, s->n, &w) : NULL;
     bs_pipeline p = {0};
@@ -235,22 +228,24 @@ int bs_report_occlusion_maps(const bs_study *s, const bs_feature_index *idx, con
     bs_html_map *out = k ? bs_calloc(k, sizeof *out) : NULL;
     int rc = !rows || (k && (!feat || !out)) ? -1 : 0;
     char *dir = NULL;
-    if (rc == 0 && k && (make_pipeline(&p, s, x, w, featdir, o, &dir) || !(rt = bs_pipeline_runtime_open(&p, dir))))
+    if (rc == 0 && k &&
+        (make_pipeline(&p, s, x, w, featdir, o, &dir) || !(rt = bs_pipeline_runtime_open(&p, dir))))
         rc = -1;
     free(dir);
-    if (rc == 0 && k)
-        rc = explain_all(&p, rt, s, (size_t)e, feat, w, idx, rows, k, o, out);
+    if (rc == 0 && k) rc = explain_all(&p, rt, s, (size_t)e, feat, w, idx, rows, k, o, out);
     if (rc == 0 && k == 0) {
-        *note = bs_strfmt("No occlusion maps: the %s protocol's %s model got every original view right.",
-                          bs_protocol_name(s->protocol), x->name);
+        *note = bs_strfmt(
+            "No occlusion maps: the %s protocol's %s model got every original view right.",
+            bs_protocol_name(s->protocol), x->name);
         rc = *note ? 0 : -1;
     } else if (rc == 0) {
-        *note = bs_strfmt("Occlusion maps (second picture; red: the region pushed the decision towards %s, "
-                          "blue: towards %s) of the %zu most confident errors on original views of the %s "
-                          "protocol's %s model, each through its fold's model refitted as the study fitted it; "
-                          "%dx%d grid, patch %g of the image side (docs/explain.md).",
-                          s->class_names[1], s->class_names[0], k, bs_protocol_name(s->protocol), x->name,
-                          o->explain.grid, o->explain.grid, o->explain.patch);
+        *note = bs_strfmt(
+            "Occlusion maps (second picture; red: the region pushed the decision towards %s, "
+            "blue: towards %s) of the %zu most confident errors on original views of the %s "
+            "protocol's %s model, each through its fold's model refitted as the study fitted it; "
+            "%dx%d grid, patch %g of the image side (docs/explain.md).",
+            s->class_names[1], s->class_names[0], k, bs_protocol_name(s->protocol), x->name,
+            o->explain.grid, o->explain.grid, o->explain.patch);
         bs_log("report: occlusion maps of %zu images (%d forward passes each) in %.1f s", k,
                o->explain.grid * o->explain.grid + 1, bs_now() - t0);
         *maps = out;

@@ -17,15 +17,18 @@
 typedef int (*writer_fn)(FILE *fp, const void *a, const void *b);
 
 /* Write outdir/name atomically through fn. */
-static int write_file(const char *outdir, const char *name, writer_fn fn, const void *a, const void *b) {
+static int write_file(const char *outdir, const char *name, writer_fn fn, const void *a,
+                      const void *b) {
     char *path = bs_path_join(outdir, name);
     if (!path) return -1;
     bs_atomic_file af;
     int rc = bs_atomic_open(&af, path);
     if (rc == 0) {
         rc = fn(af.fp, a, b);
-        if (rc == 0) rc = bs_atomic_commit(&af);
-        else bs_atomic_abort(&af);
+        if (rc == 0)
+            rc = bs_atomic_commit(&af);
+        else
+            bs_atomic_abort(&af);
     }
     free(path);
     return rc;
@@ -46,10 +49,14 @@ static int write_results(FILE *fp, const void *a, const void *b) {
         bs_json_string(fp, s->class_names[c]);
     }
     fputs("]", fp);
-    fprintf(fp, ",\n  \"folds\": %d,\n  \"seed\": %llu,\n  \"epochs\": %d,\n  \"rows\": %zu,\n  \"groups\": %lld,\n",
+    fprintf(fp,
+            ",\n  \"folds\": %d,\n  \"seed\": %llu,\n  \"epochs\": %d,\n  \"rows\": %zu,\n  "
+            "\"groups\": %lld,\n",
             s->folds, (unsigned long long)s->seed, s->epochs, s->n, (long long)s->groups);
-    fprintf(fp, "  \"leaked_test_rows\": %lld,\n  \"leaked_per_fold\": [", (long long)s->leaked_test_rows);
-    for (int f = 0; f < s->folds; f++) fprintf(fp, "%s%lld", f ? ", " : "", (long long)s->leaked_per_fold[f]);
+    fprintf(fp, "  \"leaked_test_rows\": %lld,\n  \"leaked_per_fold\": [",
+            (long long)s->leaked_test_rows);
+    for (int f = 0; f < s->folds; f++)
+        fprintf(fp, "%s%lld", f ? ", " : "", (long long)s->leaked_per_fold[f]);
     fputs("],\n  \"experiments\": [\n", fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
@@ -61,22 +68,30 @@ static int write_results(FILE *fp, const void *a, const void *b) {
             bs_json_string(fp, x->features[i]);
         }
         fputs("],\n      \"latent\": ", fp);
-        if (x->latent > 0) fprintf(fp, "%lld", (long long)x->latent);
-        else fputs("null", fp);
+        if (x->latent > 0)
+            fprintf(fp, "%lld", (long long)x->latent);
+        else
+            fputs("null", fp);
         /* No timings here: the same seed must give a byte-identical file. */
         const char *const *names = (const char *const *)s->class_names;
         int binary = s->task == BS_TASK_BINARY;
         fprintf(fp, ",\n      \"width\": %lld,\n      \"pooled\": ", (long long)x->width);
-        if (binary) bs_metrics_write_json(fp, &x->pooled);
-        else bs_confusion_write_json(fp, &x->cpooled, names);
+        if (binary)
+            bs_metrics_write_json(fp, &x->pooled);
+        else
+            bs_confusion_write_json(fp, &x->cpooled, names);
         fputs(",\n      \"pooled_original\": ", fp);
-        if (binary) bs_metrics_write_json(fp, &x->pooled_original);
-        else bs_confusion_write_json(fp, &x->cpooled_original, names);
+        if (binary)
+            bs_metrics_write_json(fp, &x->pooled_original);
+        else
+            bs_confusion_write_json(fp, &x->cpooled_original, names);
         fputs(",\n      \"per_fold\": [\n", fp);
         for (int f = 0; f < s->folds; f++) {
             fputs("        ", fp);
-            if (binary) bs_metrics_write_json(fp, &x->per_fold[f]);
-            else bs_confusion_write_json(fp, &x->cper_fold[f], names);
+            if (binary)
+                bs_metrics_write_json(fp, &x->per_fold[f]);
+            else
+                bs_confusion_write_json(fp, &x->cper_fold[f], names);
             fputs(f + 1 < s->folds ? ",\n" : "\n", fp);
         }
         fputs("      ]", fp);
@@ -94,7 +109,8 @@ static int write_results(FILE *fp, const void *a, const void *b) {
 static int write_predictions(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     const bs_feature_index *idx = b;
-    static const char *const header[] = {"id", "experiment", "fold", "label", "decision", "predicted", "probability"};
+    static const char *const header[] = {"id",       "experiment", "fold",       "label",
+                                         "decision", "predicted",  "probability"};
     bs_csv_put_row(fp, header, 7);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
@@ -103,11 +119,14 @@ static int write_predictions(FILE *fp, const void *a, const void *b) {
             snprintf(id, sizeof id, "%ld", idx->rows[r].id);
             snprintf(fold, sizeof fold, "%d", s->fold[r] + 1);
             snprintf(label, sizeof label, "%d", s->labels[r]);
-            if (isfinite(x->decision[r])) snprintf(dec, sizeof dec, "%.9g", x->decision[r]);
-            else dec[0] = '\0'; /* K-class: one-vs-one gives no single decision value */
+            if (isfinite(x->decision[r]))
+                snprintf(dec, sizeof dec, "%.9g", x->decision[r]);
+            else
+                dec[0] = '\0'; /* K-class: one-vs-one gives no single decision value */
             snprintf(pred, sizeof pred, "%d", x->predicted[r]);
             /* Platt P(ALL) fitted on the other folds (study/calibrate.c); empty when there is none */
-            if (x->probability && isfinite(x->probability[r])) snprintf(prob, sizeof prob, "%.9g", x->probability[r]);
+            if (x->probability && isfinite(x->probability[r]))
+                snprintf(prob, sizeof prob, "%.9g", x->probability[r]);
             const char *f[7] = {id, x->name, fold, label, dec, pred, prob};
             bs_csv_put_row(fp, f, 7);
         }
@@ -121,24 +140,28 @@ static int write_predictions(FILE *fp, const void *a, const void *b) {
 
 /* The metrics a table or chart shows: SN SP PR AC F1 MCC AUC for two classes; accuracy and
  * macro averages for subtypes. */
-static int headline(const bs_study *s, const bs_experiment *x, const bs_metric **m, const char **names) {
+static int headline(const bs_study *s, const bs_experiment *x, const bs_metric **m,
+                    const char **names) {
     if (s->task == BS_TASK_BINARY) {
-        const bs_metric *v[] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac,
+        const bs_metric *v[] = {&x->pooled.sn, &x->pooled.sp,  &x->pooled.pr, &x->pooled.ac,
                                 &x->pooled.f1, &x->pooled.mcc, &x->pooled.auc};
         static const char *const n[] = {"SN", "SP", "PR", "AC", "F1", "MCC", "AUC"};
         for (int i = 0; i < 7; i++) m[i] = v[i], names[i] = n[i];
         return 7;
     }
-    const bs_metric *v[] = {&x->cpooled.accuracy, &x->cpooled.macro_sn, &x->cpooled.macro_pr, &x->cpooled.macro_f1,
-                            &x->cpooled.balanced_accuracy};
-    static const char *const n[] = {"Accuracy", "macro SN", "macro PR", "macro F1", "balanced acc."};
+    const bs_metric *v[] = {&x->cpooled.accuracy, &x->cpooled.macro_sn, &x->cpooled.macro_pr,
+                            &x->cpooled.macro_f1, &x->cpooled.balanced_accuracy};
+    static const char *const n[] = {"Accuracy", "macro SN", "macro PR", "macro F1",
+                                    "balanced acc."};
     for (int i = 0; i < 5; i++) m[i] = v[i], names[i] = n[i];
     return 5;
 }
 
 static void pct(FILE *fp, const bs_metric *m) {
-    if (m->defined) fprintf(fp, "%.2f", 100 * m->value);
-    else fputs("—", fp);
+    if (m->defined)
+        fprintf(fp, "%.2f", 100 * m->value);
+    else
+        fputs("—", fp);
 }
 
 static void frac(FILE *fp, const bs_metric *m) {
@@ -158,7 +181,8 @@ static int write_table_md(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
     fprintf(fp, "# Table 1 — %s protocol, %s task, %d-fold cross-validation, seed %llu\n\n",
-            bs_protocol_name(s->protocol), bs_task_name(s->task), s->folds, (unsigned long long)s->seed);
+            bs_protocol_name(s->protocol), bs_task_name(s->task), s->folds,
+            (unsigned long long)s->seed);
     fprintf(fp, "Pooled over all %zu test rows (%%; 95 %% intervals in results.json).\n\n", s->n);
     const bs_metric *m[MAX_HEADLINE];
     const char *names[MAX_HEADLINE];
@@ -182,7 +206,8 @@ static int write_table_md(FILE *fp, const void *a, const void *b) {
         fputs(" |\n", fp);
     }
     if (s->protocol == BS_PROTOCOL_PAPER)
-        fprintf(fp, "\nLeak: %lld of %zu test rows had a mirror view of the same image in training.\n",
+        fprintf(fp,
+                "\nLeak: %lld of %zu test rows had a mirror view of the same image in training.\n",
                 (long long)s->leaked_test_rows, s->n);
     return 0;
 }
@@ -208,8 +233,14 @@ static int write_table_csv(FILE *fp, const void *a, const void *b) {
         free(feat);
         fputc(',', fp);
         if (x->latent > 0) fprintf(fp, "%lld", (long long)x->latent);
-        const bs_metric *m[8] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac, &x->pooled.f1,
-                                 &x->pooled.mcc, &x->pooled.balanced_accuracy, &x->pooled.auc};
+        const bs_metric *m[8] = {&x->pooled.sn,
+                                 &x->pooled.sp,
+                                 &x->pooled.pr,
+                                 &x->pooled.ac,
+                                 &x->pooled.f1,
+                                 &x->pooled.mcc,
+                                 &x->pooled.balanced_accuracy,
+                                 &x->pooled.auc};
         const bs_metric *c[5] = {&x->cpooled.accuracy, &x->cpooled.macro_sn, &x->cpooled.macro_pr,
                                  &x->cpooled.macro_f1, &x->cpooled.balanced_accuracy};
         for (int i = 0; i < (binary ? 8 : 5); i++) {
@@ -261,8 +292,8 @@ static int write_metrics_svg(FILE *fp, const void *a, const void *b) {
             double v = m[k]->value < lo ? lo : m[k]->value;
             double y = top + plot_h * (1 - (v - lo) / (1 - lo));
             char tip[128];
-            snprintf(tip, sizeof tip, "%s %s = %.2f%% [%.2f, %.2f]", x->name, names[k], 100 * m[k]->value,
-                     100 * m[k]->lo, 100 * m[k]->hi);
+            snprintf(tip, sizeof tip, "%s %s = %.2f%% [%.2f, %.2f]", x->name, names[k],
+                     100 * m[k]->value, 100 * m[k]->lo, 100 * m[k]->hi);
             bs_svg_rect(fp, gx + k * 40, y, 34, top + plot_h - y, bs_svg_palette(k), tip);
             if (isfinite(m[k]->lo) && isfinite(m[k]->hi)) {
                 double ylo = top + plot_h * (1 - ((m[k]->lo < lo ? lo : m[k]->lo) - lo) / (1 - lo));
@@ -287,10 +318,12 @@ static int write_confusion_svg(FILE *fp, const void *a, const void *b) {
     (void)b;
     const int k = s->nclasses, ne = (int)s->nexperiments, cell = k > 2 ? 50 : 70;
     const int panel = k * cell + 100, per_row = k > 2 ? 3 : 4;
-    const int width = panel * (ne < per_row ? ne : per_row) + 20, rows = (ne + per_row - 1) / per_row;
+    const int width = panel * (ne < per_row ? ne : per_row) + 20,
+              rows = (ne + per_row - 1) / per_row;
     const int height = rows * (panel + 20) + 50;
     char title[128];
-    snprintf(title, sizeof title, "Confusion matrices, pooled (%s protocol)", bs_protocol_name(s->protocol));
+    snprintf(title, sizeof title, "Confusion matrices, pooled (%s protocol)",
+             bs_protocol_name(s->protocol));
     bs_svg_begin(fp, width < 500 ? 500 : width, height, title);
     bs_svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
     int64_t *cnt = bs_calloc((size_t)k * (size_t)k, sizeof *cnt);
@@ -298,7 +331,8 @@ static int write_confusion_svg(FILE *fp, const void *a, const void *b) {
     for (int e = 0; e < ne; e++) {
         const bs_experiment *x = &s->experiments[e];
         if (s->task == BS_TASK_BINARY) {
-            cnt[0] = x->pooled.tn, cnt[1] = x->pooled.fp, cnt[2] = x->pooled.fn, cnt[3] = x->pooled.tp;
+            cnt[0] = x->pooled.tn, cnt[1] = x->pooled.fp, cnt[2] = x->pooled.fn,
+            cnt[3] = x->pooled.tp;
         } else {
             memcpy(cnt, x->cpooled.counts, sizeof *cnt * (size_t)k * (size_t)k);
         }
@@ -314,11 +348,13 @@ static int write_confusion_svg(FILE *fp, const void *a, const void *b) {
                 snprintf(fill, sizeof fill, t == p ? "#%02x%02xff" : "#ff%02x%02x", shade, shade);
                 snprintf(txt, sizeof txt, "%lld", (long long)cnt[t * k + p]);
                 bs_svg_rect(fp, ox + p * cell, oy + t * cell, cell - 2, cell - 2, fill, NULL);
-                bs_svg_text(fp, ox + p * cell + cell / 2.0, oy + t * cell + cell / 2.0 + 5, "middle", k > 2 ? 12 : 15,
-                         "#111", txt);
+                bs_svg_text(fp, ox + p * cell + cell / 2.0, oy + t * cell + cell / 2.0 + 5,
+                            "middle", k > 2 ? 12 : 15, "#111", txt);
             }
-            bs_svg_text(fp, ox - 6, oy + t * cell + cell / 2.0 + 4, "end", 11, "#444", s->class_names[t]);
-            bs_svg_text(fp, ox + t * cell + cell / 2.0, oy + k * cell + 14, "middle", 10, "#444", s->class_names[t]);
+            bs_svg_text(fp, ox - 6, oy + t * cell + cell / 2.0 + 4, "end", 11, "#444",
+                        s->class_names[t]);
+            bs_svg_text(fp, ox + t * cell + cell / 2.0, oy + k * cell + 14, "middle", 10, "#444",
+                        s->class_names[t]);
         }
     }
     free(cnt);
@@ -332,7 +368,8 @@ static int write_roc_svg(FILE *fp, const void *a, const void *b) {
     const double left = 60, top = 50, size = 360;
     const int width = (int)(left + size + 230), height = (int)(top + size + 60);
     char title[128];
-    snprintf(title, sizeof title, "ROC curves, pooled (%s protocol)", bs_protocol_name(s->protocol));
+    snprintf(title, sizeof title, "ROC curves, pooled (%s protocol)",
+             bs_protocol_name(s->protocol));
     bs_svg_begin(fp, width, height, title);
     bs_svg_text(fp, width / 2.0, 24, "middle", 16, "#222", title);
     bs_svg_rect(fp, left, top, size, size, "#fafafa", NULL);
@@ -343,7 +380,8 @@ static int write_roc_svg(FILE *fp, const void *a, const void *b) {
         bs_svg_text(fp, left - 6, top + size - t * size / 4 + 4, "end", 11, "#444", lab);
         bs_svg_text(fp, left + t * size / 4, top + size + 16, "middle", 11, "#444", lab);
     }
-    bs_svg_text(fp, left + size / 2, top + size + 36, "middle", 12, "#222", "false positive rate (1 - SP)");
+    bs_svg_text(fp, left + size / 2, top + size + 36, "middle", 12, "#222",
+                "false positive rate (1 - SP)");
     bs_svg_text(fp, 16, top + size / 2, "middle", 12, "#222", "TPR");
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
@@ -351,15 +389,18 @@ static int write_roc_svg(FILE *fp, const void *a, const void *b) {
         int64_t np = 0;
         if (bs_metrics_roc(s->labels, x->decision, (int64_t)s->n, &pts, &np)) return -1;
         bs_svg_polyline_begin(fp, bs_svg_palette((int)e), 2);
-        for (int64_t i = 0; i < np; i++) bs_svg_polyline_point(fp, left + pts[i].fpr * size, top + size - pts[i].tpr * size);
+        for (int64_t i = 0; i < np; i++)
+            bs_svg_polyline_point(fp, left + pts[i].fpr * size, top + size - pts[i].tpr * size);
         bs_svg_polyline_point(fp, left + size, top);
         bs_svg_polyline_end(fp);
         free(pts);
         char lab[128];
-        if (x->pooled.auc.defined) snprintf(lab, sizeof lab, "%s (AUC %.4f)", x->name, x->pooled.auc.value);
-        else snprintf(lab, sizeof lab, "%s", x->name);
-        bs_svg_line(fp, left + size + 15, top + 10 + 20 * (double)e, left + size + 35, top + 10 + 20 * (double)e,
-                 bs_svg_palette((int)e), 3, 0);
+        if (x->pooled.auc.defined)
+            snprintf(lab, sizeof lab, "%s (AUC %.4f)", x->name, x->pooled.auc.value);
+        else
+            snprintf(lab, sizeof lab, "%s", x->name);
+        bs_svg_line(fp, left + size + 15, top + 10 + 20 * (double)e, left + size + 35,
+                    top + 10 + 20 * (double)e, bs_svg_palette((int)e), 3, 0);
         bs_svg_text(fp, left + size + 40, top + 14 + 20 * (double)e, "start", 12, "#222", lab);
     }
     bs_svg_end(fp);
@@ -376,7 +417,8 @@ int bs_report_write(const bs_study *s, const bs_feature_index *idx, const char *
     if (rc == 0) rc = write_file(fig, "metrics.svg", write_metrics_svg, s, NULL);
     if (rc == 0) rc = write_file(fig, "confusion.svg", write_confusion_svg, s, NULL);
     /* ROC curves need one decision value per row: two classes only. */
-    if (rc == 0 && s->task == BS_TASK_BINARY) rc = write_file(fig, "roc.svg", write_roc_svg, s, NULL);
+    if (rc == 0 && s->task == BS_TASK_BINARY)
+        rc = write_file(fig, "roc.svg", write_roc_svg, s, NULL);
     if (rc == 0) rc = bs_report_write_evidence(s, idx, outdir);
     free(fig);
     return rc;
@@ -395,7 +437,8 @@ static void cell(FILE *fp, const bs_experiment *x) {
         fputs(" | — | — | — | — | —", fp);
         return;
     }
-    const bs_metric *m[5] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac, &x->pooled.auc};
+    const bs_metric *m[5] = {&x->pooled.sn, &x->pooled.sp, &x->pooled.pr, &x->pooled.ac,
+                             &x->pooled.auc};
     for (int i = 0; i < 5; i++) {
         fputs(" | ", fp);
         pct(fp, m[i]);
@@ -408,15 +451,16 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
     const bs_report_context *ctx = b;
     const bs_study *any = paper ? paper : grouped;
     fputs("# blastscan reproduce — Atteia (2023), re-run and audited\n\n", fp);
-    fprintf(fp, "- data: %s\n- backbones: %s\n- augmentation: %s\n- rows: %zu, groups: %lld\n", ctx->data,
-            ctx->backbones, ctx->augment, any->n, (long long)any->groups);
+    fprintf(fp, "- data: %s\n- backbones: %s\n- augmentation: %s\n- rows: %zu, groups: %lld\n",
+            ctx->data, ctx->backbones, ctx->augment, any->n, (long long)any->groups);
     fprintf(fp, "- %d-fold cross-validation, seed %llu, autoencoder %d epochs\n", any->folds,
             (unsigned long long)any->seed, any->epochs);
     fprintf(fp, "- time: extraction %.0f s, total %.0f s; blastscan %s\n\n", ctx->extract_seconds,
             ctx->total_seconds, ctx->version);
     fputs("## Table 1, both protocols side by side\n\nPooled over all test rows, in %.\n\n", fp);
     fputs("| Model | paper SN | SP | PR | AC | AUC | grouped SN | SP | PR | AC | AUC |\n"
-          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", fp);
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+          fp);
     for (size_t e = 0; e < any->nexperiments; e++) {
         const char *name = any->experiments[e].name;
         fprintf(fp, "| %s", name);
@@ -424,41 +468,55 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
         cell(fp, find_experiment(grouped, name));
         fputs(" |\n", fp);
     }
-    fputs("\nThe paper reports (ALL-IDB1+2, its own protocol): ESet AC 99.8, SP 99.6, PR 99.8, SN 100; "
-          "Case 1 (latent 25 %) 100 on all four; GSet lowest.\n\n", fp);
+    fputs("\nThe paper reports (ALL-IDB1+2, its own protocol): ESet AC 99.8, SP 99.6, PR 99.8, SN "
+          "100; "
+          "Case 1 (latent 25 %) 100 on all four; GSet lowest.\n\n",
+          fp);
     fputs("## What the paper protocol leaks\n\n", fp);
     if (paper) {
         fprintf(fp,
-                "- **Mirrors across folds.** The paper augments first and splits the views at random, so an "
-                "image's horizontal or vertical mirror is in training while the image itself is tested. Here "
+                "- **Mirrors across folds.** The paper augments first and splits the views at "
+                "random, so an "
+                "image's horizontal or vertical mirror is in training while the image itself is "
+                "tested. Here "
                 "%lld of %zu test rows (%.1f %%) had such a sibling in the training folds.\n",
                 (long long)paper->leaked_test_rows, paper->n,
                 paper->n ? 100.0 * (double)paper->leaked_test_rows / (double)paper->n : 0.0);
     } else {
         fputs("- (the paper protocol did not run)\n", fp);
     }
-    fputs("- **The autoencoder sees the test rows.** It is fitted once on every row, test folds included, "
-          "before cross-validation; so are its mapminmax scaling limits.\n"
-          "- **Duplicates.** Byte-identical images (and, in ALL-IDB2, the same cell photographed twice) "
-          "can fall on both sides of a split.\n\n"
-          "The grouped protocol deals whole groups (an image, its mirrors, its exact duplicates, the "
-          "manifest's patients or slides) into folds and fits every step — scaling, autoencoder, "
-          "standardisation, kernel scale, SVM — on training folds only. Its numbers are the ones to quote.\n\n",
-          fp);
+    fputs(
+        "- **The autoencoder sees the test rows.** It is fitted once on every row, test folds "
+        "included, "
+        "before cross-validation; so are its mapminmax scaling limits.\n"
+        "- **Duplicates.** Byte-identical images (and, in ALL-IDB2, the same cell photographed "
+        "twice) "
+        "can fall on both sides of a split.\n\n"
+        "The grouped protocol deals whole groups (an image, its mirrors, its exact duplicates, the "
+        "manifest's patients or slides) into folds and fits every step — scaling, autoencoder, "
+        "standardisation, kernel scale, SVM — on training folds only. Its numbers are the ones to "
+        "quote.\n\n",
+        fp);
     if (paper && grouped) {
         fputs("| Model | AC paper − grouped (points) |\n|---|---:|\n", fp);
         for (size_t e = 0; e < paper->nexperiments; e++) {
             const bs_experiment *p = &paper->experiments[e], *g = find_experiment(grouped, p->name);
             if (g && p->pooled.ac.defined && g->pooled.ac.defined)
-                fprintf(fp, "| %s | %+.2f |\n", p->name, 100 * (p->pooled.ac.value - g->pooled.ac.value));
+                fprintf(fp, "| %s | %+.2f |\n", p->name,
+                        100 * (p->pooled.ac.value - g->pooled.ac.value));
         }
         fputs("\n", fp);
     }
     if (paper) bs_report_evidence_md(fp, paper, "paper/figures/");
     if (grouped) bs_report_evidence_md(fp, grouped, "grouped/figures/");
-    fputs("## Files\n\n- `report.html`: this report on one self-contained page, with the figures, every "
-          "misclassified image and the near-duplicate pairs that were joined\n", fp);
-    if (paper) fputs("- `paper/`: results.json, predictions.csv, table1.md/.csv, evidence.md, figures/*.svg\n", fp);
+    fputs("## Files\n\n- `report.html`: this report on one self-contained page, with the figures, "
+          "every "
+          "misclassified image and the near-duplicate pairs that were joined\n",
+          fp);
+    if (paper)
+        fputs("- `paper/`: results.json, predictions.csv, table1.md/.csv, evidence.md, "
+              "figures/*.svg\n",
+              fp);
     if (grouped) fputs("- `grouped/`: the same for the grouped protocol\n", fp);
     fputs("\nFigures: ", fp);
     if (paper) fputs("![paper](paper/figures/metrics.svg) ", fp);
@@ -467,8 +525,8 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
     return 0;
 }
 
-int bs_report_write_summary(const bs_study *paper, const bs_study *grouped, const bs_report_context *ctx,
-                            const char *outdir) {
+int bs_report_write_summary(const bs_study *paper, const bs_study *grouped,
+                            const bs_report_context *ctx, const char *outdir) {
     if (!paper && !grouped) return bs_error("no study to report");
     if (bs_mkdir_p(outdir)) return -1;
     const bs_study *st[2] = {paper, grouped};

@@ -12,9 +12,9 @@
 int bs_report_write(const bs_study *s, const bs_feature_index *idx, const char *outdir);
 
 typedef struct bs_report_context {
-    const char *data;        /* what was studied, e.g. the dataset folders */
-    const char *backbones;   /* e.g. "googlenet-bvlc, inception-v3-nsfwjs" */
-    const char *augment;     /* none | flip */
+    const char *data;      /* what was studied, e.g. the dataset folders */
+    const char *backbones; /* e.g. "googlenet-bvlc, inception-v3-nsfwjs" */
+    const char *augment;   /* none | flip */
     double extract_seconds;
     double total_seconds;
     const char *version;
@@ -22,7 +22,7 @@ typedef struct bs_report_context {
 
 /* report.md comparing the protocols that ran (either may be NULL), with what the paper
  * protocol leaks; subfolders paper/ and grouped/ hold each study's files. */
-int bs_report_write_summary(const bs_study *paper, const bs_study *grouped, const bs_report_context *ctx,
-                            const char *outdir);
+int bs_report_write_summary(const bs_study *paper, const bs_study *grouped,
+                            const bs_report_context *ctx, const char *outdir);
 
 #endif

@@ -18,10 +18,8 @@ int bs_thumb_jpeg(const bs_image *img, int size, int quality, void **jpeg, size_
     VipsImage *small = NULL;
     int failed = !im || vips_thumbnail_image(im, &small, size, "height", size, NULL) ||
                  vips_jpegsave_buffer(small, jpeg, len, "Q", quality, "strip", TRUE, NULL);
-    if (small)
-        g_object_unref(small);
-    if (im)
-        g_object_unref(im);
+    if (small) g_object_unref(small);
+    if (im) g_object_unref(im);
     if (failed) {
         bs_error("cannot make a thumbnail: %s", vips_error_buffer());
         vips_error_clear();
@@ -49,8 +47,8 @@ void bs_base64(FILE *fp, const unsigned char *d, size_t len) {
 }
 
 typedef struct {
-    char *path;           /* NULL for ready-made bytes */
-    unsigned char *jpeg;  /* ready-made bytes, or NULL */
+    char *path;          /* NULL for ready-made bytes */
+    unsigned char *jpeg; /* ready-made bytes, or NULL */
     size_t len;
 } entry;
 
@@ -62,8 +60,7 @@ struct bs_thumbs {
 bs_thumbs *bs_thumbs_new(void) { return bs_calloc(1, sizeof(bs_thumbs)); }
 
 void bs_thumbs_free(bs_thumbs *t) {
-    if (!t)
-        return;
+    if (!t) return;
     for (size_t i = 0; i < t->n; i++) {
         free(t->v[i].path);
         free(t->v[i].jpeg);
@@ -78,8 +75,7 @@ static entry *push(bs_thumbs *t) {
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 64;
         entry *v = bs_realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return NULL;
+        if (!v) return NULL;
         t->v = v;
         t->cap = cap;
     }
@@ -89,12 +85,10 @@ static entry *push(bs_thumbs *t) {
 
 int bs_thumbs_file(bs_thumbs *t, const char *path) {
     for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].path && strcmp(t->v[i].path, path) == 0)
-            return (int)i;
+        if (t->v[i].path && strcmp(t->v[i].path, path) == 0) return (int)i;
     entry *e = push(t);
     if (!e || !(e->path = bs_strdup(path))) {
-        if (e)
-            t->n--;
+        if (e) t->n--;
         return -1;
     }
     return (int)(t->n - 1);
@@ -103,8 +97,7 @@ int bs_thumbs_file(bs_thumbs *t, const char *path) {
 int bs_thumbs_jpeg(bs_thumbs *t, const void *jpeg, size_t len) {
     entry *e = push(t);
     if (!e || !(e->jpeg = bs_malloc(len ? len : 1))) {
-        if (e)
-            t->n--;
+        if (e) t->n--;
         return -1;
     }
     memcpy(e->jpeg, jpeg, len);
@@ -131,11 +124,9 @@ long bs_thumbs_write_css(bs_thumbs *t, FILE *fp) {
         if (bs_image_load(t->v[i].path, &img) == 0) {
             int rc = bs_thumb_jpeg(&img, BS_THUMB_SIZE, 75, &jpeg, &len);
             bs_image_free(&img);
-            if (rc == 0)
-                css_rule(fp, i, jpeg, len);
+            if (rc == 0) css_rule(fp, i, jpeg, len);
             g_free(jpeg);
-            if (rc == 0)
-                continue;
+            if (rc == 0) continue;
         }
         bs_warn("report.html: no thumbnail of %s: %s", t->v[i].path, bs_error_message());
         missing++;

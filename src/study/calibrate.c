@@ -36,7 +36,8 @@ int bs_study_calibrate(const bs_study *s, bs_experiment *x, const bs_feature_ind
     for (size_t r = 0; r < s->n; r++) x->probability[r] = NAN;
     if (s->task != BS_TASK_BINARY) return 0;
     double *dec = bs_malloc(sizeof *dec * (s->n ? s->n : 1));
-    int32_t *lab = bs_malloc(sizeof *lab * (s->n ? s->n : 1)), *pred = bs_malloc(sizeof *pred * (s->n ? s->n : 1));
+    int32_t *lab = bs_malloc(sizeof *lab * (s->n ? s->n : 1)),
+            *pred = bs_malloc(sizeof *pred * (s->n ? s->n : 1));
     if (!dec || !lab || !pred) {
         free(dec), free(lab), free(pred);
         return -1;

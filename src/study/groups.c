@@ -23,7 +23,9 @@ static int cmp_named(const void *a, const void *b) {
     return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_cstr(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* A manifest names its groups; blastscan names the groups it makes after a member's path. */
 static int manifest_named(const char *group, char **paths, size_t npaths) {
@@ -43,7 +45,8 @@ static int manifest_rows(const bs_feature_index *idx, named_row **rows, size_t *
     qsort(paths, idx->n, sizeof *paths, cmp_cstr);
     size_t k = 0;
     for (size_t r = 0; r < idx->n; r++)
-        if (idx->rows[r].view == BS_VIEW_ORIGINAL && manifest_named(idx->rows[r].group, paths, idx->n))
+        if (idx->rows[r].view == BS_VIEW_ORIGINAL &&
+            manifest_named(idx->rows[r].group, paths, idx->n))
             v[k++] = (named_row){idx->rows[r].group, r};
     qsort(v, k, sizeof *v, cmp_named);
     free(paths);
@@ -53,8 +56,8 @@ static int manifest_rows(const bs_feature_index *idx, named_row **rows, size_t *
 }
 
 /* One experiment's group-level metrics over the sorted rows v[0..m) (g groups). */
-static int group_metrics(const bs_study *s, bs_experiment *x, const named_row *v, size_t m, int64_t g,
-                         int32_t *glab, int32_t *gpred, double *gscore) {
+static int group_metrics(const bs_study *s, bs_experiment *x, const named_row *v, size_t m,
+                         int64_t g, int32_t *glab, int32_t *gpred, double *gscore) {
     int64_t gi = 0;
     for (size_t i = 0, j; i < m; i = j, gi++) { /* v[i..j) is group gi */
         int64_t n = 0, pos = 0, called = 0;
@@ -86,7 +89,8 @@ int bs_study_groups(bs_study *s, const bs_feature_index *idx) {
         g++;
         s->group_mixed += has[0] && has[1];
     }
-    int32_t *glab = bs_calloc((size_t)(g ? g : 1), sizeof *glab), *gpred = bs_calloc((size_t)(g ? g : 1), sizeof *gpred);
+    int32_t *glab = bs_calloc((size_t)(g ? g : 1), sizeof *glab),
+            *gpred = bs_calloc((size_t)(g ? g : 1), sizeof *gpred);
     double *gscore = bs_calloc((size_t)(g ? g : 1), sizeof *gscore);
     int rc = glab && gpred && gscore ? 0 : -1;
     for (size_t e = 0; e < s->nexperiments && rc == 0 && g > 0; e++)
@@ -97,8 +101,8 @@ int bs_study_groups(bs_study *s, const bs_feature_index *idx) {
 }
 
 /* Metrics of the original views of source k for experiment x. */
-static int source_metrics(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx, int k,
-                          int32_t *lab, int32_t *pred, double *dec, bs_metrics *out) {
+static int source_metrics(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx,
+                          int k, int32_t *lab, int32_t *pred, double *dec, bs_metrics *out) {
     int64_t m = 0;
     for (size_t r = 0; r < s->n; r++) {
         if (idx->rows[r].source != k || idx->rows[r].view != BS_VIEW_ORIGINAL) continue;
@@ -127,7 +131,8 @@ int bs_study_sources(bs_study *s, const bs_feature_index *idx) {
     for (size_t e = 0; e < s->nexperiments && rc == 0; e++) {
         bs_experiment *x = &s->experiments[e];
         if (!(x->per_source = bs_calloc((size_t)k, sizeof *x->per_source))) rc = -1;
-        for (int j = 0; j < k && rc == 0; j++) rc = source_metrics(s, x, idx, j, lab, pred, dec, &x->per_source[j]);
+        for (int j = 0; j < k && rc == 0; j++)
+            rc = source_metrics(s, x, idx, j, lab, pred, dec, &x->per_source[j]);
     }
     free(lab), free(pred), free(dec);
     return rc;

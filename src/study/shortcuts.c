@@ -59,7 +59,8 @@ static int measure(const char *path, image_facts *f) {
     for (size_t i = 0; i < npx; i++) {
         const unsigned char *p = img.rgb + 3 * i;
         for (int c = 0; c < 3; c++) f->mean[c] += p[c];
-        f->hist[(p[0] * HIST / 256) * HIST * HIST + (p[1] * HIST / 256) * HIST + p[2] * HIST / 256] += 1;
+        f->hist[(p[0] * HIST / 256) * HIST * HIST + (p[1] * HIST / 256) * HIST +
+                p[2] * HIST / 256] += 1;
     }
     for (int c = 0; c < 3; c++) f->mean[c] /= (double)npx;
     for (int b = 0; b < NHIST; b++) f->hist[b] /= (double)npx;
@@ -84,24 +85,33 @@ static int measure_rows(const bs_feature_index *idx, image_facts *facts) {
     for (size_t r = 0; r < idx->n && !failed; r++) {
         if (idx->rows[r].view == BS_VIEW_ORIGINAL) continue;
         size_t o = r; /* extraction writes an image's views together, original first */
-        while (o > 0 && (idx->rows[o].view != BS_VIEW_ORIGINAL || strcmp(idx->rows[o].path, idx->rows[r].path) != 0)) o--;
-        if (strcmp(idx->rows[o].path, idx->rows[r].path) != 0 || idx->rows[o].view != BS_VIEW_ORIGINAL) {
+        while (o > 0 && (idx->rows[o].view != BS_VIEW_ORIGINAL ||
+                         strcmp(idx->rows[o].path, idx->rows[r].path) != 0))
+            o--;
+        if (strcmp(idx->rows[o].path, idx->rows[r].path) != 0 ||
+            idx->rows[o].view != BS_VIEW_ORIGINAL) {
             failed = 1;
-            first_error = bs_strfmt("%s: a mirror row without its original view", idx->rows[r].path);
-        } else facts[r] = facts[o];
+            first_error =
+                bs_strfmt("%s: a mirror row without its original view", idx->rows[r].path);
+        } else
+            facts[r] = facts[o];
     }
     if (failed && bs_dist_rank() == 0)
-        bs_warn("shortcut audit skipped: %s", first_error ? first_error : "an image cannot be read");
+        bs_warn("shortcut audit skipped: %s",
+                first_error ? first_error : "an image cannot be read");
     free(first_error);
     return failed ? 1 : 0;
 }
 
 enum { B_SIZE, B_BPP, B_QUALITY, B_MEAN, B_HIST, B_SOURCE, NBASE };
-static const char *const base_name[NBASE] = {"size", "bytes_per_pixel", "jpeg_quality", "mean_rgb",
-                                             "colour_histogram", "source"};
-static const char *const base_words[NBASE] = {
-    "image width and height", "file size per pixel", "JPEG quality of the luminance table (0: not JPEG)",
-    "mean R, G, B", "4x4x4 RGB histogram", "--data source index (one-hot)"};
+static const char *const base_name[NBASE] = {"size",     "bytes_per_pixel",  "jpeg_quality",
+                                             "mean_rgb", "colour_histogram", "source"};
+static const char *const base_words[NBASE] = {"image width and height",
+                                              "file size per pixel",
+                                              "JPEG quality of the luminance table (0: not JPEG)",
+                                              "mean R, G, B",
+                                              "4x4x4 RGB histogram",
+                                              "--data source index (one-hot)"};
 
 static int64_t base_width(int b, int nsources) {
     static const int64_t w[NBASE] = {2, 1, 1, 3, NHIST, 0};
@@ -111,12 +121,17 @@ static int64_t base_width(int b, int nsources) {
 /* Row r's columns for baseline b into x. */
 static void base_row(int b, const image_facts *f, int source, int nsources, float *x) {
     switch (b) {
-    case B_SIZE: x[0] = (float)f->width, x[1] = (float)f->height; break;
-    case B_BPP: x[0] = (float)f->bytes_per_pixel; break;
-    case B_QUALITY: x[0] = (float)f->quality; break;
-    case B_MEAN: for (int c = 0; c < 3; c++) x[c] = (float)f->mean[c]; break;
-    case B_HIST: for (int i = 0; i < NHIST; i++) x[i] = (float)f->hist[i]; break;
-    default: for (int k = 0; k < nsources; k++) x[k] = (float)(k == source);
+        case B_SIZE: x[0] = (float)f->width, x[1] = (float)f->height; break;
+        case B_BPP: x[0] = (float)f->bytes_per_pixel; break;
+        case B_QUALITY: x[0] = (float)f->quality; break;
+        case B_MEAN:
+            for (int c = 0; c < 3; c++) x[c] = (float)f->mean[c];
+            break;
+        case B_HIST:
+            for (int i = 0; i < NHIST; i++) x[i] = (float)f->hist[i];
+            break;
+        default:
+            for (int k = 0; k < nsources; k++) x[k] = (float)(k == source);
     }
 }
 
@@ -143,7 +158,8 @@ static void constant_baseline(const bs_study *s, double *dec, int32_t *pred) {
  * kernel scale is fixed at √w: on standardised columns xᵀy/w stays of order 1. MATLAB's 'auto'
  * (a median nearest-neighbour distance) collapses on a column with few distinct values, such as
  * file sizes, and libsvm then stops at its iteration limit with a meaningless model. */
-static int cross_validate(const bs_study *s, const float *x, int64_t w, int constant, bs_rng *rng, bs_metrics *out) {
+static int cross_validate(const bs_study *s, const float *x, int64_t w, int constant, bs_rng *rng,
+                          bs_metrics *out) {
     bs_svm_params sp;
     bs_svm_params_default(&sp);
     sp.n_classes = 2;
@@ -151,19 +167,24 @@ static int cross_validate(const bs_study *s, const float *x, int64_t w, int cons
     double *dec = bs_calloc(s->n, sizeof *dec);
     int32_t *pred = bs_calloc(s->n, sizeof *pred);
     int rc = dec && pred ? 0 : -1;
-    if (rc == 0 && constant) constant_baseline(s, dec, pred);
-    else if (rc == 0) rc = bs_svm_cross_validate(x, (int64_t)s->n, w, s->labels, s->fold, s->folds, &sp, rng, dec, pred);
+    if (rc == 0 && constant)
+        constant_baseline(s, dec, pred);
+    else if (rc == 0)
+        rc = bs_svm_cross_validate(x, (int64_t)s->n, w, s->labels, s->fold, s->folds, &sp, rng, dec,
+                                   pred);
     if (rc == 0) rc = bs_metrics_binary(s->labels, pred, dec, (int64_t)s->n, out);
     free(dec);
     free(pred);
     return rc;
 }
 
-static int run_baseline(bs_study *s, const bs_feature_index *idx, const image_facts *facts, int b, bs_rng *rng) {
+static int run_baseline(bs_study *s, const bs_feature_index *idx, const image_facts *facts, int b,
+                        bs_rng *rng) {
     const int64_t w = base_width(b, s->nsources);
     float *x = bs_malloc(sizeof *x * s->n * (size_t)w);
     if (!x) return -1;
-    for (size_t r = 0; r < s->n; r++) base_row(b, &facts[r], idx->rows[r].source, s->nsources, x + r * (size_t)w);
+    for (size_t r = 0; r < s->n; r++)
+        base_row(b, &facts[r], idx->rows[r].source, s->nsources, x + r * (size_t)w);
     bs_shortcut *sc = &s->shortcuts[s->nshortcuts];
     memset(sc, 0, sizeof *sc);
     snprintf(sc->name, sizeof sc->name, "%s", base_name[b]);
@@ -174,8 +195,10 @@ static int run_baseline(bs_study *s, const bs_feature_index *idx, const image_fa
     free(x);
     if (rc) return bs_error_prefix("shortcut baseline %s: ", base_name[b]), -1;
     const bs_metrics *m = &sc->pooled;
-    sc->warning = !sc->constant && ((m->auc.defined && m->auc.value >= 0.80) ||
-                  (m->ac.defined && isfinite(s->best_deep_ac) && m->ac.value >= s->best_deep_ac - 0.05));
+    sc->warning =
+        !sc->constant &&
+        ((m->auc.defined && m->auc.value >= 0.80) ||
+         (m->ac.defined && isfinite(s->best_deep_ac) && m->ac.value >= s->best_deep_ac - 0.05));
     s->nshortcuts++;
     return 0;
 }
@@ -208,9 +231,11 @@ int bs_study_shortcuts(bs_study *s, const bs_feature_index *idx, uint64_t seed) 
     for (size_t i = 0; i < s->nshortcuts && rc == 0 && bs_dist_rank() == 0; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
         if (sc->warning)
-            bs_warn("shortcut audit (%s protocol): %s (%s) alone reaches AC %.1f %%, AUC %.3f; the best deep model's "
-                    "AC is %.1f %%", bs_protocol_name(s->protocol), sc->name, sc->features, 100 * sc->pooled.ac.value,
-                    sc->pooled.auc.value, 100 * s->best_deep_ac);
+            bs_warn("shortcut audit (%s protocol): %s (%s) alone reaches AC %.1f %%, AUC %.3f; the "
+                    "best deep model's "
+                    "AC is %.1f %%",
+                    bs_protocol_name(s->protocol), sc->name, sc->features,
+                    100 * sc->pooled.ac.value, sc->pooled.auc.value, 100 * s->best_deep_ac);
     }
     return rc;
 }

@@ -32,18 +32,24 @@ void bs_study_options_init(bs_study_options *opt) {
 const char *bs_task_name(bs_task t) { return t == BS_TASK_SUBTYPE ? "subtype" : "binary"; }
 
 int bs_task_parse(const char *s, bs_task *out) {
-    if (!strcmp(s, "binary")) *out = BS_TASK_BINARY;
-    else if (!strcmp(s, "subtype")) *out = BS_TASK_SUBTYPE;
-    else return -1;
+    if (!strcmp(s, "binary"))
+        *out = BS_TASK_BINARY;
+    else if (!strcmp(s, "subtype"))
+        *out = BS_TASK_SUBTYPE;
+    else
+        return -1;
     return 0;
 }
 
 const char *bs_protocol_name(bs_protocol p) { return p == BS_PROTOCOL_PAPER ? "paper" : "grouped"; }
 
 int bs_protocol_parse(const char *s, bs_protocol *out) {
-    if (!strcmp(s, "paper")) *out = BS_PROTOCOL_PAPER;
-    else if (!strcmp(s, "grouped")) *out = BS_PROTOCOL_GROUPED;
-    else return -1;
+    if (!strcmp(s, "paper"))
+        *out = BS_PROTOCOL_PAPER;
+    else if (!strcmp(s, "grouped"))
+        *out = BS_PROTOCOL_GROUPED;
+    else
+        return -1;
     return 0;
 }
 
@@ -55,7 +61,8 @@ enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3, SEED_SHORTCUTS = 4 };
 static int64_t string_ids(const bs_feature_index *idx, int use_group, int64_t *ids) {
     const char **keys = bs_calloc(idx->n ? idx->n : 1, sizeof *keys);
     if (!keys) return -1;
-    for (size_t i = 0; i < idx->n; i++) keys[i] = use_group ? idx->rows[i].group : idx->rows[i].path;
+    for (size_t i = 0; i < idx->n; i++)
+        keys[i] = use_group ? idx->rows[i].group : idx->rows[i].path;
     int64_t count = bs_dense_ids(keys, idx->n, ids);
     free(keys);
     return count;
@@ -91,8 +98,8 @@ void bs_study_free(bs_study *s) {
 
 /* Metrics of the test rows of `fold` (-1: all), optionally original views only; binary
  * tasks fill `out`, subtype tasks `cout`. */
-static int metrics_of(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx, int fold,
-                      int originals_only, bs_metrics *out, bs_confusion *cout) {
+static int metrics_of(const bs_study *s, const bs_experiment *x, const bs_feature_index *idx,
+                      int fold, int originals_only, bs_metrics *out, bs_confusion *cout) {
     int32_t *lab = bs_calloc(s->n, sizeof *lab), *pred = bs_calloc(s->n, sizeof *pred);
     double *dec = bs_calloc(s->n, sizeof *dec);
     int rc = (lab && pred && dec) ? 0 : -1;
@@ -120,8 +127,8 @@ static int metrics_of(const bs_study *s, const bs_experiment *x, const bs_featur
  * the least-loaded rank; every rank computes the same plan from the same inputs. */
 typedef struct {
     size_t e;
-    int fold;     /* -1: every fold */
-    double cost;  /* rough flops, only to order and balance */
+    int fold;    /* -1: every fold */
+    double cost; /* rough flops, only to order and balance */
     int owner;
 } work_unit;
 
@@ -160,12 +167,14 @@ static int plan_work(const bs_study *s, const int64_t *widths, const int64_t *hi
     for (size_t e = 0; e < nexp; e++) {
         double width = (double)(hidden[e] > 0 ? hidden[e] : widths[e]);
         double svm = ntrain * n * width; /* the kernel GEMMs */
-        double ae = hidden[e] > 0 ? 12.0 * (opt->epochs + 1) * (double)widths[e] * (double)hidden[e] : 0;
+        double ae =
+            hidden[e] > 0 ? 12.0 * (opt->epochs + 1) * (double)widths[e] * (double)hidden[e] : 0;
         if (hidden[e] > 0 && s->protocol == BS_PROTOCOL_PAPER && !plan->shared_ae_dist)
             plan->u[plan->n++] = (work_unit){e, -1, ae * n + s->folds * svm, 0};
         else
             for (int f = 0; f < s->folds; f++)
-                plan->u[plan->n++] = (work_unit){e, f, (s->protocol == BS_PROTOCOL_GROUPED ? ae * ntrain : 0) + svm, 0};
+                plan->u[plan->n++] = (work_unit){
+                    e, f, (s->protocol == BS_PROTOCOL_GROUPED ? ae * ntrain : 0) + svm, 0};
     }
     qsort(plan->u, plan->n, sizeof *plan->u, cmp_cost);
     for (size_t i = 0; i < plan->n; i++) {
@@ -184,7 +193,8 @@ static int plan_work(const bs_study *s, const int64_t *widths, const int64_t *hi
 static int mine(const work_plan *plan, size_t e, int f) {
     const int rank = bs_dist_rank();
     for (size_t i = 0; i < plan->n; i++)
-        if (plan->u[i].e == e && (plan->u[i].fold == f || plan->u[i].fold == -1)) return plan->u[i].owner == rank;
+        if (plan->u[i].e == e && (plan->u[i].fold == f || plan->u[i].fold == -1))
+            return plan->u[i].owner == rank;
     return 0; /* f = -1 with per-fold units: the autoencoder is fitted by every rank (data-parallel) */
 }
 
@@ -203,7 +213,8 @@ static int share_results(bs_study *s, const work_plan *plan) {
             if (u->fold >= 0 && s->fold[r] != u->fold) continue;
             if (rank == u->owner) {
                 memcpy(buf + m * sizeof(double), &ex->decision[r], sizeof(double));
-                memcpy(buf + s->n * sizeof(double) + m * sizeof(int32_t), &ex->predicted[r], sizeof(int32_t));
+                memcpy(buf + s->n * sizeof(double) + m * sizeof(int32_t), &ex->predicted[r],
+                       sizeof(int32_t));
             }
             m++;
         }
@@ -214,7 +225,8 @@ static int share_results(bs_study *s, const work_plan *plan) {
         for (size_t r = 0; r < s->n; r++) {
             if (u->fold >= 0 && s->fold[r] != u->fold) continue;
             memcpy(&ex->decision[r], buf + m * sizeof(double), sizeof(double));
-            memcpy(&ex->predicted[r], buf + s->n * sizeof(double) + m * sizeof(int32_t), sizeof(int32_t));
+            memcpy(&ex->predicted[r], buf + s->n * sizeof(double) + m * sizeof(int32_t),
+                   sizeof(int32_t));
             m++;
         }
     }
@@ -324,21 +336,23 @@ static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int6
 }
 
 /* Metrics of an experiment whose decisions are all in (after share_results under a job). */
-static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx, const bs_study_options *opt) {
+static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx,
+                            const bs_study_options *opt) {
     bs_experiment *ex = &s->experiments[e];
     int rc = 0;
-    for (int f = 0; f < s->folds && rc == 0; f++) rc = metrics_of(s, ex, idx, f, 0, &ex->per_fold[f], &ex->cper_fold[f]);
+    for (int f = 0; f < s->folds && rc == 0; f++)
+        rc = metrics_of(s, ex, idx, f, 0, &ex->per_fold[f], &ex->cper_fold[f]);
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 0, &ex->pooled, &ex->cpooled);
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original, &ex->cpooled_original);
     if (bs_dist_rank() != 0) return rc;
     if (rc == 0 && opt->verbose && s->task == BS_TASK_SUBTYPE)
-        bs_log("  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)", ex->name,
-                (long long)ex->width, ex->cpooled.accuracy.value, ex->cpooled.macro_f1.value,
-                ex->cpooled.balanced_accuracy.value, ex->seconds);
+        bs_log("  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)",
+               ex->name, (long long)ex->width, ex->cpooled.accuracy.value,
+               ex->cpooled.macro_f1.value, ex->cpooled.balanced_accuracy.value, ex->seconds);
     else if (rc == 0 && opt->verbose)
         bs_log("  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)", ex->name,
-                (long long)ex->width, ex->pooled.ac.value, ex->pooled.sn.value, ex->pooled.sp.value,
-                ex->pooled.auc.value, ex->seconds);
+               (long long)ex->width, ex->pooled.ac.value, ex->pooled.sn.value, ex->pooled.sp.value,
+               ex->pooled.auc.value, ex->seconds);
     return rc;
 }
 
@@ -349,7 +363,8 @@ static void log_calibration(const bs_study *s) {
         const bs_experiment *x = &s->experiments[e];
         if (!x->calibrated) continue;
         const bs_coverage_point *c = &x->calibration.coverage[3]; /* P = 0.2 */
-        bs_log("  %-22s Brier %.4f  ECE %.4f  abstain at P=0.2: %lld of %lld images set aside, accuracy %.4f on the rest",
+        bs_log("  %-22s Brier %.4f  ECE %.4f  abstain at P=0.2: %lld of %lld images set aside, "
+               "accuracy %.4f on the rest",
                x->name, x->calibration.brier, x->calibration.ece, (long long)c->set_aside,
                (long long)x->calibration.n, c->accuracy);
     }
@@ -359,15 +374,17 @@ static void log_calibration(const bs_study *s) {
  * calibration, per-group and per-source metrics, and the shortcut audit. */
 static int add_evidence(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt) {
     int rc = 0;
-    for (size_t e = 0; e < s->nexperiments && rc == 0; e++) rc = bs_study_calibrate(s, &s->experiments[e], idx);
+    for (size_t e = 0; e < s->nexperiments && rc == 0; e++)
+        rc = bs_study_calibrate(s, &s->experiments[e], idx);
     if (rc == 0) rc = bs_study_groups(s, idx);
     if (rc == 0) rc = bs_study_sources(s, idx);
     if (rc == 0 && s->task == BS_TASK_BINARY)
         rc = bs_study_shortcuts(s, idx, bs_rng_derive_at(s->seed, SEED_SHORTCUTS, 0, 0));
     if (rc == 0 && opt->verbose && bs_dist_rank() == 0) log_calibration(s);
     for (size_t i = 0; rc == 0 && opt->verbose && bs_dist_rank() == 0 && i < s->nshortcuts; i++)
-        bs_log("  shortcut %-16s AC %.4f  AUC %.4f%s", s->shortcuts[i].name, s->shortcuts[i].pooled.ac.value,
-               s->shortcuts[i].pooled.auc.value, s->shortcuts[i].warning ? "  (warning)" : "");
+        bs_log("  shortcut %-16s AC %.4f  AUC %.4f%s", s->shortcuts[i].name,
+               s->shortcuts[i].pooled.ac.value, s->shortcuts[i].pooled.auc.value,
+               s->shortcuts[i].warning ? "  (warning)" : "");
     return rc;
 }
 
@@ -386,7 +403,8 @@ static int assign_labels(bs_study *s, const bs_feature_index *idx) {
     if (s->task == BS_TASK_BINARY) {
         s->nclasses = 2;
         s->class_names = bs_calloc(2, sizeof *s->class_names);
-        if (!s->class_names || !(s->class_names[0] = bs_strdup("healthy")) || !(s->class_names[1] = bs_strdup("ALL")))
+        if (!s->class_names || !(s->class_names[0] = bs_strdup("healthy")) ||
+            !(s->class_names[1] = bs_strdup("ALL")))
             return -1;
         for (size_t r = 0; r < idx->n; r++) s->labels[r] = idx->rows[r].label;
         return 0;
@@ -406,7 +424,8 @@ static int assign_labels(bs_study *s, const bs_feature_index *idx) {
     }
     free(names);
     free(ids);
-    if (rc == 0 && k < 3) rc = bs_error("--task subtype needs at least 3 classes; the index has %d", k);
+    if (rc == 0 && k < 3)
+        rc = bs_error("--task subtype needs at least 3 classes; the index has %d", k);
     return rc;
 }
 
@@ -442,36 +461,44 @@ static int study_begin(bs_study *s, const bs_feature_index *idx, const bs_study_
     s->seed = opt->seed;
     s->epochs = opt->epochs;
     s->n = idx->n;
-    int64_t *image_id = bs_calloc(idx->n, sizeof *image_id), *group_id = bs_calloc(idx->n, sizeof *group_id);
+    int64_t *image_id = bs_calloc(idx->n, sizeof *image_id),
+            *group_id = bs_calloc(idx->n, sizeof *group_id);
     s->labels = bs_calloc(idx->n, sizeof *s->labels);
     s->fold = bs_calloc(idx->n, sizeof *s->fold);
-    s->leaked_per_fold = bs_calloc((size_t)(opt->folds > 0 ? opt->folds : 1), sizeof *s->leaked_per_fold);
+    s->leaked_per_fold =
+        bs_calloc((size_t)(opt->folds > 0 ? opt->folds : 1), sizeof *s->leaked_per_fold);
     int rc = (image_id && group_id && s->labels && s->fold && s->leaked_per_fold) ? 0 : -1;
     if (rc == 0 && (opt->folds < 2 || (size_t)opt->folds > idx->n))
         rc = bs_error("--folds %d: need 2 <= k <= rows (%zu)", opt->folds, idx->n);
     if (rc == 0) rc = assign_labels(s, idx);
-    if (rc == 0 && (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, group_id)) < 0)) rc = -1;
+    if (rc == 0 &&
+        (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, group_id)) < 0))
+        rc = -1;
     if (rc == 0) {
         bs_rng rng;
         bs_rng_seed(&rng, bs_rng_derive_at(opt->seed, SEED_FOLDS, 0, 0));
-        rc = opt->protocol == BS_PROTOCOL_PAPER
-                 ? bs_folds_stratified(s->labels, (int64_t)idx->n, opt->folds, &rng, s->fold)
-                 : bs_folds_grouped(s->labels, group_id, (int64_t)idx->n, opt->folds, &rng, s->fold);
+        rc =
+            opt->protocol == BS_PROTOCOL_PAPER
+                ? bs_folds_stratified(s->labels, (int64_t)idx->n, opt->folds, &rng, s->fold)
+                : bs_folds_grouped(s->labels, group_id, (int64_t)idx->n, opt->folds, &rng, s->fold);
     }
     if (rc == 0)
-        rc = bs_folds_count_leaked(image_id, s->fold, (int64_t)idx->n, opt->folds, &s->leaked_test_rows,
-                                   s->leaked_per_fold);
+        rc = bs_folds_count_leaked(image_id, s->fold, (int64_t)idx->n, opt->folds,
+                                   &s->leaked_test_rows, s->leaked_per_fold);
     free(image_id);
     free(group_id);
     return rc;
 }
 
 /* Read every feature set of dir, fuse them (several sets) and size every experiment. */
-static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, study_inputs *in) {
+static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_study_options *opt,
+                       study_inputs *in) {
     int rc = bs_featdir_list_sets(dir, &in->sets, &in->nsets);
-    if (rc == 0 && in->nsets == 0) rc = bs_error("%s: no feature sets (NAME.npy) in the folder", dir);
+    if (rc == 0 && in->nsets == 0)
+        rc = bs_error("%s: no feature sets (NAME.npy) in the folder", dir);
     if (rc == 0 && !(in->data = bs_calloc(in->nsets, sizeof *in->data))) rc = -1;
-    for (size_t i = 0; i < in->nsets && rc == 0; i++) rc = bs_featdir_read_set(dir, in->sets[i], idx->n, &in->data[i]);
+    for (size_t i = 0; i < in->nsets && rc == 0; i++)
+        rc = bs_featdir_read_set(dir, in->sets[i], idx->n, &in->data[i]);
     if (rc) return rc;
     const size_t nsets = in->nsets;
     for (size_t i = 0; i < nsets; i++) in->total += in->data[i].shape[1];
@@ -480,7 +507,8 @@ static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_st
         for (size_t r = 0; r < idx->n; r++) {
             int64_t off = 0;
             for (size_t i = 0; i < nsets; i++) {
-                memcpy(in->fused + r * (size_t)in->total + off, in->data[i].data + r * (size_t)in->data[i].shape[1],
+                memcpy(in->fused + r * (size_t)in->total + off,
+                       in->data[i].data + r * (size_t)in->data[i].shape[1],
                        sizeof(float) * (size_t)in->data[i].shape[1]);
                 off += in->data[i].shape[1];
             }
@@ -492,8 +520,10 @@ static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_st
     in->hiddens = bs_calloc(in->nexp, sizeof *in->hiddens);
     if (!in->widths || !in->hiddens) return -1;
     for (size_t i = 0, e = 0; e < in->nexp; e++) {
-        if (e < nsets) in->widths[e] = in->data[e].shape[1], in->hiddens[e] = -1;
-        else if (nsets > 1 && e == nsets) in->widths[e] = in->total, in->hiddens[e] = -1;
+        if (e < nsets)
+            in->widths[e] = in->data[e].shape[1], in->hiddens[e] = -1;
+        else if (nsets > 1 && e == nsets)
+            in->widths[e] = in->total, in->hiddens[e] = -1;
         else {
             int64_t hidden = (int64_t)llround(opt->latent[i++] * (double)in->total);
             in->widths[e] = in->total;
@@ -504,8 +534,9 @@ static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_st
 }
 
 /* Name and run experiment s->nexperiments on x (n × w); one process scores it right away. */
-static int run_next(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt, const work_plan *plan,
-                    const char *name, char **sets, size_t nsets, const float *x, int64_t w, int64_t hidden) {
+static int run_next(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt,
+                    const work_plan *plan, const char *name, char **sets, size_t nsets,
+                    const float *x, int64_t w, int64_t hidden) {
     int rc = set_features(&s->experiments[s->nexperiments], name, sets, nsets);
     if (rc == 0) rc = run_experiment(s, s->nexperiments, x, w, hidden, opt, plan);
     if (rc == 0 && bs_dist_size() == 1) rc = score_experiment(s, s->nexperiments, idx, opt);
@@ -515,38 +546,44 @@ static int run_next(bs_study *s, const bs_feature_index *idx, const bs_study_opt
 
 /* Exp 1 per set, Exp 2 on the fusion, Exp 3 per latent fraction; under a job the owners then
  * share their rows and every rank scores every experiment. */
-static int run_all(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt, const study_inputs *in,
-                   const work_plan *plan) {
+static int run_all(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt,
+                   const study_inputs *in, const work_plan *plan) {
     int rc = 0;
     for (size_t i = 0; i < in->nsets && rc == 0; i++)
-        rc = run_next(s, idx, opt, plan, in->sets[i], &in->sets[i], 1, in->data[i].data, in->data[i].shape[1], -1);
+        rc = run_next(s, idx, opt, plan, in->sets[i], &in->sets[i], 1, in->data[i].data,
+                      in->data[i].shape[1], -1);
     if (in->nsets > 1 && rc == 0)
         rc = run_next(s, idx, opt, plan, "fused", in->sets, in->nsets, in->fused, in->total, -1);
     const float *all = in->nsets > 1 ? in->fused : in->data[0].data;
     for (size_t l = 0; l < opt->nlatent && rc == 0; l++) {
         char name[64];
         snprintf(name, sizeof name, "latent-%g%%", opt->latent[l] * 100);
-        rc = run_next(s, idx, opt, plan, name, in->sets, in->nsets, all, in->total, in->hiddens[s->nexperiments]);
+        rc = run_next(s, idx, opt, plan, name, in->sets, in->nsets, all, in->total,
+                      in->hiddens[s->nexperiments]);
     }
     const int job = bs_dist_size() > 1;
     if (rc == 0 && job) rc = share_results(s, plan);
-    for (size_t e = 0; rc == 0 && job && e < s->nexperiments; e++) rc = score_experiment(s, e, idx, opt);
+    for (size_t e = 0; rc == 0 && job && e < s->nexperiments; e++)
+        rc = score_experiment(s, e, idx, opt);
     return rc;
 }
 
-int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, bs_study *s) {
+int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt,
+                 bs_study *s) {
     double t0 = bs_now();
     memset(s, 0, sizeof *s);
     for (size_t i = 0; i < opt->nlatent; i++)
-        if (!(opt->latent[i] > 0 && opt->latent[i] <= 4)) return bs_error("latent fraction %g out of (0, 4]", opt->latent[i]);
+        if (!(opt->latent[i] > 0 && opt->latent[i] <= 4))
+            return bs_error("latent fraction %g out of (0, 4]", opt->latent[i]);
     study_inputs in = {0};
     work_plan plan = {0};
     int rc = study_begin(s, idx, opt);
     if (rc == 0) rc = load_inputs(dir, idx, opt, &in);
     if (rc == 0 && !(s->experiments = bs_calloc(in.nexp, sizeof *s->experiments))) rc = -1;
     if (rc == 0 && opt->verbose && bs_dist_rank() == 0)
-        bs_log("study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s", bs_protocol_name(opt->protocol),
-               idx->n, (long long)s->groups, opt->folds, (unsigned long long)opt->seed,
+        bs_log("study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s",
+               bs_protocol_name(opt->protocol), idx->n, (long long)s->groups, opt->folds,
+               (unsigned long long)opt->seed,
                opt->protocol == BS_PROTOCOL_PAPER ? " (leaky, as published)" : "");
     if (rc == 0) rc = plan_work(s, in.widths, in.hiddens, in.nexp, opt, &plan);
     if (rc == 0) rc = run_all(s, idx, opt, &in, &plan);
@@ -558,13 +595,15 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     return rc;
 }
 
-bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, int64_t w, double kernel_scale) {
+bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, int64_t w,
+                           double kernel_scale) {
     if (e >= s->nexperiments || f < 0 || f >= s->folds) {
         bs_error("refit: no experiment %zu, fold %d", e, f + 1);
         return NULL;
     }
     if (s->experiments[e].latent > 0) {
-        bs_error("%s: refitting an experiment with an autoencoder is not supported", s->experiments[e].name);
+        bs_error("%s: refitting an experiment with an autoencoder is not supported",
+                 s->experiments[e].name);
         return NULL;
     }
     int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;

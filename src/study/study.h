@@ -36,15 +36,15 @@ typedef enum { BS_TASK_BINARY = 0, BS_TASK_SUBTYPE = 1 } bs_task;
 typedef struct bs_study_options {
     bs_protocol protocol;
     bs_task task;
-    int folds;              /* k, default 5 */
+    int folds; /* k, default 5 */
     uint64_t seed;
-    const double *latent;   /* hidden fractions of the fused width, e.g. 0.25, 0.5, 0.75 */
+    const double *latent; /* hidden fractions of the fused width, e.g. 0.25, 0.5, 0.75 */
     size_t nlatent;
-    int epochs;             /* autoencoder MaxEpochs, default 750 */
+    int epochs;                      /* autoencoder MaxEpochs, default 750 */
     double l2, sparsity, proportion; /* autoencoder regularisation (SPEC §4 defaults) */
-    double kernel_scale;    /* 0: MATLAB 'auto'; > 0: fixed */
-    int progress;           /* progress bars on a terminal */
-    int verbose;            /* a line per experiment on stderr */
+    double kernel_scale;             /* 0: MATLAB 'auto'; > 0: fixed */
+    int progress;                    /* progress bars on a terminal */
+    int verbose;                     /* a line per experiment on stderr */
     /* Under an MPI job, paper protocol: fit each experiment's shared autoencoder data-parallel
      * over every rank (autoencoder.h `distributed`) and deal its folds out, instead of one
      * rank fitting it alone. Faster with one latent size; the float32 sums then differ from a
@@ -53,13 +53,13 @@ typedef struct bs_study_options {
 } bs_study_options;
 
 typedef struct bs_experiment {
-    char *name;             /* "googlenet-bvlc", "fused", "latent-25%" ... */
-    char **features;        /* feature-set names it uses */
+    char *name;      /* "googlenet-bvlc", "fused", "latent-25%" ... */
+    char **features; /* feature-set names it uses */
     size_t nfeatures;
-    int64_t width;          /* columns the SVM saw */
-    int64_t latent;         /* hidden units, or -1 when no autoencoder */
-    double *decision;       /* per row: SVM decision value when the row was tested (binary) */
-    int32_t *predicted;     /* per row: the predicted label */
+    int64_t width;      /* columns the SVM saw */
+    int64_t latent;     /* hidden units, or -1 when no autoencoder */
+    double *decision;   /* per row: SVM decision value when the row was tested (binary) */
+    int32_t *predicted; /* per row: the predicted label */
     /* binary task */
     bs_metrics pooled;          /* over every test row (all views) */
     bs_metrics pooled_original; /* over original views only (one per image) */
@@ -81,12 +81,12 @@ typedef struct bs_experiment {
  * on (image size, bytes per pixel, JPEG quality, mean colour, colour histogram, source), on the
  * study's folds. */
 typedef struct bs_shortcut {
-    char name[32];          /* "size", "bytes_per_pixel", "jpeg_quality", ... */
-    char features[96];      /* what the columns are, in words */
-    int64_t width;          /* columns */
-    int constant;           /* every image alike: no SVM, each fold called its training majority */
-    bs_metrics pooled;      /* over every test row; ac and auc are the headline */
-    int warning;            /* AUC ≥ 0.80, or AC within 5 points of the best deep model's */
+    char name[32];     /* "size", "bytes_per_pixel", "jpeg_quality", ... */
+    char features[96]; /* what the columns are, in words */
+    int64_t width;     /* columns */
+    int constant;      /* every image alike: no SVM, each fold called its training majority */
+    bs_metrics pooled; /* over every test row; ac and auc are the headline */
+    int warning;       /* AUC ≥ 0.80, or AC within 5 points of the best deep model's */
 } bs_shortcut;
 
 typedef struct bs_study {
@@ -95,24 +95,24 @@ typedef struct bs_study {
     int folds;
     uint64_t seed;
     int epochs;
-    size_t n;               /* rows */
-    int32_t *labels;        /* per row: 0/1 (binary) or class index (subtype) */
-    int nclasses;           /* 2 for binary */
-    char **class_names;     /* nclasses: healthy, ALL (binary) or the sorted class names */
-    int32_t *fold;          /* per row: the fold it is tested in */
-    int64_t leaked_test_rows;   /* test rows whose sibling view is in training */
-    int64_t *leaked_per_fold;   /* k */
-    int64_t groups;         /* distinct groups */
+    size_t n;                 /* rows */
+    int32_t *labels;          /* per row: 0/1 (binary) or class index (subtype) */
+    int nclasses;             /* 2 for binary */
+    char **class_names;       /* nclasses: healthy, ALL (binary) or the sorted class names */
+    int32_t *fold;            /* per row: the fold it is tested in */
+    int64_t leaked_test_rows; /* test rows whose sibling view is in training */
+    int64_t *leaked_per_fold; /* k */
+    int64_t groups;           /* distinct groups */
     bs_experiment *experiments;
     size_t nexperiments;
     /* binary task only */
     bs_shortcut *shortcuts; /* the shortcut audit; NULL when it could not run (images unreadable) */
     size_t nshortcuts;
-    double best_deep_ac;    /* the best experiment's pooled AC, what the baselines are held to */
-    int nsources;           /* distinct --data sources in the index (index.csv `source`) */
+    double best_deep_ac; /* the best experiment's pooled AC, what the baselines are held to */
+    int nsources;        /* distinct --data sources in the index (index.csv `source`) */
     int64_t *source_rows, *source_positives; /* nsources: original views per source */
-    int64_t group_count;    /* manifest groups (bs_study_groups); 0: no per-group metrics */
-    int64_t group_mixed;    /* of those, groups holding images of both labels */
+    int64_t group_count; /* manifest groups (bs_study_groups); 0: no per-group metrics */
+    int64_t group_mixed; /* of those, groups holding images of both labels */
     double seconds;
 } bs_study;
 
@@ -124,7 +124,8 @@ typedef struct bs_study {
  * called ALL both ways (a clinician refers a patient whose smears disagree); its score for the
  * AUC is the mean probability of its images (the mean decision when uncalibrated). */
 #define BS_STUDY_GROUP_RULE                                                                        \
-    "majority of the group's images (original views); a tie counts as ALL; AUC on the mean probability"
+    "majority of the group's images (original views); a tie counts as ALL; AUC on the mean "       \
+    "probability"
 
 void bs_study_options_init(bs_study_options *opt);
 const char *bs_protocol_name(bs_protocol p);
@@ -133,12 +134,14 @@ int bs_task_parse(const char *s, bs_task *out);
 int bs_protocol_parse(const char *s, bs_protocol *out);
 
 /* Run every experiment on the feature folder `dir` (index already read into idx). */
-int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt, bs_study *out);
+int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_options *opt,
+                 bs_study *out);
 void bs_study_free(bs_study *s);
 
 /* The SVM of experiment e, fold f, refitted exactly as bs_study_run fitted it (the same
  * training rows, parameters and seed) on that experiment's features x (n × w), e.g. to explain
  * the decisions it made. Experiments without an autoencoder only. NULL on error. */
-bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, int64_t w, double kernel_scale);
+bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, int64_t w,
+                           double kernel_scale);
 
 #endif

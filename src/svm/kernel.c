@@ -104,7 +104,8 @@ int bs_svm_cubic_kernel(const float *a, int64_t m, const float *b, int64_t n, in
         }
     }
     free(scratch);
-    if (failed) return bs_error("cubic kernel: dnnl_sgemm failed (%lld×%lld×%lld)", (long long)m,
-                                (long long)n, (long long)d);
+    if (failed)
+        return bs_error("cubic kernel: dnnl_sgemm failed (%lld×%lld×%lld)", (long long)m,
+                        (long long)n, (long long)d);
     return 0;
 }

@@ -14,7 +14,7 @@ int bs_svm_standardise_apply(const float *x, int64_t d, const int64_t *rows, int
                              const double *mean, const double *scale, float *z);
 /* k (m×n, row-major, double) = (1 + a·bᵀ / s²)³ where a is m×D and b is n×D (float32).
  * One GEMM; see kernel.c for the precision argument. */
-int bs_svm_cubic_kernel(const float *a, int64_t m, const float *b, int64_t n, int64_t d,
-                        double s, double *k);
+int bs_svm_cubic_kernel(const float *a, int64_t m, const float *b, int64_t n, int64_t d, double s,
+                        double *k);
 
 #endif

@@ -91,8 +91,10 @@ int bs_svm_auto_kernel_scale(const float *z, int64_t n_rows, int64_t d, const ui
     }
     int64_t np = 0, nn = 0;
     for (int64_t i = 0; i < n_rows; i++) {
-        if (is_pos[i]) pos[np++] = i;
-        else neg[nn++] = i;
+        if (is_pos[i])
+            pos[np++] = i;
+        else
+            neg[nn++] = i;
     }
     if (np == 0 || nn == 0) {
         free(pos), free(neg), free(dist);
@@ -163,7 +165,8 @@ typedef struct {
 } fit_scratch;
 
 static void fit_scratch_free(fit_scratch *s) {
-    free(s->rows), free(s->y), free(s->present), free(s->z), free(s->kmat), free(s->nodes), free(s->xs);
+    free(s->rows), free(s->y), free(s->present), free(s->z), free(s->kmat), free(s->nodes),
+        free(s->xs);
     free(s->yd), free(s->is_pos);
     if (s->model) svm_free_and_destroy_model(&s->model);
 }
@@ -192,31 +195,36 @@ static int fit_auto_scale(fit_scratch *s, int64_t nr, int64_t d, const int32_t *
     return 0;
 }
 
-static int check_fit_args(const float *x, int64_t n, int64_t d, const int32_t *labels, const int64_t *rows_in,
-                          int64_t nr, const bs_svm_params *p) {
+static int check_fit_args(const float *x, int64_t n, int64_t d, const int32_t *labels,
+                          const int64_t *rows_in, int64_t nr, const bs_svm_params *p) {
     if (!x || !labels || !rows_in || !p || n <= 0 || d <= 0)
         return bs_error("svm fit: empty feature matrix or missing argument");
-    if (p->n_classes < 2) return bs_error("svm fit: n_classes must be at least 2 (got %d)", p->n_classes);
-    if (!(p->box_constraint > 0) || !(p->tolerance > 0) || !(p->kernel_scale >= 0) || !isfinite(p->kernel_scale))
-        return bs_error("svm fit: invalid parameters (C %g, tolerance %g, kernel scale %g)", p->box_constraint,
-                        p->tolerance, p->kernel_scale);
+    if (p->n_classes < 2)
+        return bs_error("svm fit: n_classes must be at least 2 (got %d)", p->n_classes);
+    if (!(p->box_constraint > 0) || !(p->tolerance > 0) || !(p->kernel_scale >= 0) ||
+        !isfinite(p->kernel_scale))
+        return bs_error("svm fit: invalid parameters (C %g, tolerance %g, kernel scale %g)",
+                        p->box_constraint, p->tolerance, p->kernel_scale);
     /* libsvm indexes the precomputed kernel with int serial numbers. */
     if (nr < 2 || nr > INT32_MAX - 2)
-        return bs_error("svm fit: %lld training rows (need at least 2, and fewer than 2^31)", (long long)nr);
+        return bs_error("svm fit: %lld training rows (need at least 2, and fewer than 2^31)",
+                        (long long)nr);
     return 0;
 }
 
 /* Counts the training rows per class (count[K]); each row and label is checked. kr gets
  * (label, position) per row, to sort by. */
-static int count_classes(int64_t n, const int32_t *labels, const int64_t *rows_in, int64_t nr, int K,
-                         int64_t *count, keyed_row *kr) {
+static int count_classes(int64_t n, const int32_t *labels, const int64_t *rows_in, int64_t nr,
+                         int K, int64_t *count, keyed_row *kr) {
     for (int64_t i = 0; i < nr; i++) {
         int64_t r = rows_in[i];
         if (r < 0 || r >= n)
-            return bs_error("svm fit: training row %lld is outside 0..%lld", (long long)r, (long long)(n - 1));
+            return bs_error("svm fit: training row %lld is outside 0..%lld", (long long)r,
+                            (long long)(n - 1));
         int32_t c = labels[r];
         if (c < 0 || c >= K)
-            return bs_error("svm fit: row %lld has label %d, outside 0..%d", (long long)r, (int)c, K - 1);
+            return bs_error("svm fit: row %lld has label %d, outside 0..%d", (long long)r, (int)c,
+                            K - 1);
         count[c]++;
         kr[i].label = c;
         kr[i].pos = i;
@@ -226,7 +234,8 @@ static int count_classes(int64_t n, const int32_t *labels, const int64_t *rows_i
 
 /* The classes present (s->present, s->kp); a missing class is an error for two classes or
  * when the parameters say so. */
-static int present_classes(fit_scratch *s, const int64_t *count, int64_t nr, const bs_svm_params *p) {
+static int present_classes(fit_scratch *s, const int64_t *count, int64_t nr,
+                           const bs_svm_params *p) {
     int K = p->n_classes, kp = 0;
     for (int c = 0; c < K; c++) {
         if (count[c] > 0) {
@@ -234,9 +243,10 @@ static int present_classes(fit_scratch *s, const int64_t *count, int64_t nr, con
             continue;
         }
         if (p->missing == BS_SVM_MISSING_ERROR || K == 2)
-            return bs_error("svm fit: class %d has no training rows (of %lld); a two-class SVM needs "
-                            "both classes%s",
-                            c, (long long)nr, K > 2 ? ", and missing classes were not allowed" : "");
+            return bs_error(
+                "svm fit: class %d has no training rows (of %lld); a two-class SVM needs "
+                "both classes%s",
+                c, (long long)nr, K > 2 ? ", and missing classes were not allowed" : "");
     }
     if (kp < 2) return bs_error("svm fit: only %d class present in the training rows", kp);
     s->present = bs_malloc(sizeof *s->present * (size_t)kp);
@@ -249,8 +259,8 @@ static int present_classes(fit_scratch *s, const int64_t *count, int64_t nr, con
 
 /* s->rows and s->y: the training rows sorted by label, stable, so that libsvm meets the
  * classes in ascending order. */
-static int sort_training_rows(fit_scratch *s, int64_t n, const int32_t *labels, const int64_t *rows_in,
-                              int64_t nr, const bs_svm_params *p) {
+static int sort_training_rows(fit_scratch *s, int64_t n, const int32_t *labels,
+                              const int64_t *rows_in, int64_t nr, const bs_svm_params *p) {
     int64_t *count = bs_calloc((size_t)p->n_classes, sizeof *count);
     keyed_row *kr = bs_malloc(sizeof *kr * (size_t)nr);
     int rc = (count && kr) ? 0 : -1;
@@ -292,14 +302,15 @@ static int kernel_rows(fit_scratch *s, int64_t nr, int64_t d, double kernel_scal
     if (bs_mul_size((size_t)nr * (size_t)nr, sizeof(double), &kbytes)) return -1;
     if (bs_mul_size((size_t)nr * (size_t)(nr + 2), sizeof(struct svm_node), &nbytes)) return -1;
     s->kmat = bs_malloc(kbytes);
-    if (!s->kmat) return bs_error_prefix("svm fit: the kernel of %lld training rows: ", (long long)nr);
+    if (!s->kmat)
+        return bs_error_prefix("svm fit: the kernel of %lld training rows: ", (long long)nr);
     if (bs_svm_cubic_kernel(s->z, nr, s->z, nr, d, kernel_scale, s->kmat)) return -1;
     s->nodes = bs_malloc(nbytes);
     s->xs = bs_malloc(sizeof *s->xs * (size_t)nr);
     s->yd = bs_malloc(sizeof *s->yd * (size_t)nr);
     if (!s->nodes || !s->xs || !s->yd)
-        return bs_error_prefix("svm fit: the precomputed kernel of %lld training rows (%zu MB): ", (long long)nr,
-                               nbytes >> 20);
+        return bs_error_prefix("svm fit: the precomputed kernel of %lld training rows (%zu MB): ",
+                               (long long)nr, nbytes >> 20);
     for (int64_t i = 0; i < nr; i++) {
         struct svm_node *row = s->nodes + i * (nr + 2);
         row[0].index = 0;
@@ -341,7 +352,8 @@ static int train_libsvm(fit_scratch *s, int64_t nr, const bs_svm_params *p) {
 static int copy_model(bs_svm *m, const fit_scratch *s, int64_t nr, int64_t d) {
     (void)nr; /* only the asserts read it */
     const struct svm_model *lm = s->model;
-    if (lm->nr_class != s->kp) return bs_error("svm fit: libsvm found %d classes, expected %d", lm->nr_class, s->kp);
+    if (lm->nr_class != s->kp)
+        return bs_error("svm fit: libsvm found %d classes, expected %d", lm->nr_class, s->kp);
     int k = s->kp;
     m->k = k;
     m->n_sv = lm->l;
@@ -377,8 +389,10 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
     if (rc == 0) rc = (m = bs_calloc(1, sizeof *m)) ? 0 : -1;
     if (rc == 0) rc = standardise_rows(&s, m, x, d, nr);
     if (rc == 0) {
-        if (p->kernel_scale > 0) m->kernel_scale = p->kernel_scale;
-        else rc = fit_auto_scale(&s, nr, d, s.present, s.kp, rng, &m->kernel_scale);
+        if (p->kernel_scale > 0)
+            m->kernel_scale = p->kernel_scale;
+        else
+            rc = fit_auto_scale(&s, nr, d, s.present, s.kp, rng, &m->kernel_scale);
     }
     if (rc == 0) rc = kernel_rows(&s, nr, d, m->kernel_scale);
     if (rc == 0) rc = train_libsvm(&s, nr, p);
@@ -446,7 +460,8 @@ int bs_svm_predict(const bs_svm *m, const float *x, int64_t n, int64_t d, const 
                 if (votes[c] > votes[best]) best = c;
             int64_t o = i0 + i;
             if (decision) {
-                if (k == 2) decision[o] = -dec[0]; /* classes[1] (larger label) is positive */
+                if (k == 2)
+                    decision[o] = -dec[0]; /* classes[1] (larger label) is positive */
                 else
                     for (int q = 0; q < nd; q++) decision[o * nd + q] = dec[q];
             }
@@ -477,8 +492,10 @@ int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *l
     for (int f = 0; f < k; f++) {
         int64_t ntr = 0, nte = 0;
         for (int64_t i = 0; i < n; i++) {
-            if (fold[i] == f) test[nte++] = i;
-            else train[ntr++] = i;
+            if (fold[i] == f)
+                test[nte++] = i;
+            else
+                train[ntr++] = i;
         }
         if (nte == 0) continue;
         bs_svm *m = bs_svm_fit(x, n, d, labels, train, ntr, p, rng);

@@ -48,8 +48,8 @@ void bs_svm_params_default(bs_svm_params *p);
  * class of row r. rng is used only for the 'auto' kernel scale (may be NULL when the scale is
  * fixed). Non-finite features in a training row are an error. Memory: about 16·n_rows² bytes
  * for the precomputed kernel handed to libsvm. Returns NULL with a bs_error on failure. */
-bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
-                   const int64_t *rows, int64_t n_rows, const bs_svm_params *p, bs_rng *rng);
+bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels, const int64_t *rows,
+                   int64_t n_rows, const bs_svm_params *p, bs_rng *rng);
 void bs_svm_free(bs_svm *m);
 
 /* Number of decision values per row: 1 for two classes, K(K-1)/2 for one-vs-one (pair order
@@ -94,17 +94,17 @@ int bs_svm_auto_kernel_scale(const float *z, int64_t n_rows, int64_t d, const ui
  * negated, because classes[0] is the smaller (negative) label; this is also how scikit-learn's
  * SVC.decision_function reports two classes. */
 typedef struct bs_svm_parts {
-    int64_t n_features;         /* D */
-    const double *mean;         /* D: training mean */
-    const double *scale;        /* D: training population std, 1 for zero-variance features */
-    double kernel_scale;        /* s */
-    int n_classes;              /* classes in the model (≥ 2) */
-    const int32_t *classes;     /* n_classes labels, ascending */
-    const int32_t *n_sv_class;  /* n_classes: support vectors per class */
-    int64_t n_sv;               /* total support vectors */
-    const float *sv;            /* n_sv × D standardised support vectors, grouped by class */
-    const double *coef;         /* (n_classes − 1) × n_sv dual coefficients (libsvm sv_coef) */
-    const double *rho;          /* n_classes(n_classes − 1)/2 */
+    int64_t n_features;        /* D */
+    const double *mean;        /* D: training mean */
+    const double *scale;       /* D: training population std, 1 for zero-variance features */
+    double kernel_scale;       /* s */
+    int n_classes;             /* classes in the model (≥ 2) */
+    const int32_t *classes;    /* n_classes labels, ascending */
+    const int32_t *n_sv_class; /* n_classes: support vectors per class */
+    int64_t n_sv;              /* total support vectors */
+    const float *sv;           /* n_sv × D standardised support vectors, grouped by class */
+    const double *coef;        /* (n_classes − 1) × n_sv dual coefficients (libsvm sv_coef) */
+    const double *rho;         /* n_classes(n_classes − 1)/2 */
 } bs_svm_parts;
 
 void bs_svm_get_parts(const bs_svm *m, bs_svm_parts *out);

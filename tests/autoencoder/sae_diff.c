@@ -10,7 +10,9 @@
 #include "autoencoder/autoencoder_test.h"
 #include "core/error.h"
 
-static double rel(const double *num_den) { return num_den[1] > 0 ? num_den[0] / num_den[1] : num_den[0]; }
+static double rel(const double *num_den) {
+    return num_den[1] > 0 ? num_den[0] / num_den[1] : num_den[0];
+}
 
 int main(int argc, char **argv) {
     if (argc < 3 || argc > 4) {
@@ -24,8 +26,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (a->d != b->d || a->h != b->h) {
-        fprintf(stderr, "sae_diff: shapes differ (%lld×%lld vs %lld×%lld)\n", (long long)a->d, (long long)a->h,
-                (long long)b->d, (long long)b->h);
+        fprintf(stderr, "sae_diff: shapes differ (%lld×%lld vs %lld×%lld)\n", (long long)a->d,
+                (long long)a->h, (long long)b->d, (long long)b->h);
         return 1;
     }
     double w[2] = {0, 0}, mm[2] = {0, 0};
@@ -35,13 +37,14 @@ int main(int argc, char **argv) {
     }
     for (int64_t j = 0; j < a->d; j++) {
         mm[0] = fmax(mm[0], fabs(a->mm.gain[j] - b->mm.gain[j]) / fabs(a->mm.gain[j]));
-        mm[0] = fmax(mm[0], fabs(a->mm.xoffset[j] - b->mm.xoffset[j]) / fmax(fabs(a->mm.xoffset[j]), 1e-30));
+        mm[0] = fmax(mm[0], fabs(a->mm.xoffset[j] - b->mm.xoffset[j]) /
+                                fmax(fabs(a->mm.xoffset[j]), 1e-30));
     }
     mm[1] = 1;
     printf("weights: max|a-b|/max|a| = %.3e; mapminmax: max relative difference = %.3e; "
            "epochs %d / %d, accepted %d / %d, perf %.9g / %.9g\n",
-           rel(w), rel(mm), a->info.epochs, b->info.epochs, a->info.accepted, b->info.accepted, a->info.perf,
-           b->info.perf);
+           rel(w), rel(mm), a->info.epochs, b->info.epochs, a->info.accepted, b->info.accepted,
+           a->info.perf, b->info.perf);
     int bad = !(rel(w) <= bound) || !(rel(mm) <= bound) || a->n_train != b->n_train;
     bs_sae_free(a);
     bs_sae_free(b);

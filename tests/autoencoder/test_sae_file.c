@@ -90,8 +90,10 @@ static void test_round_trip(void **s) {
     DIR *dd = opendir(dir);
     int count = 0;
     for (struct dirent *e; (e = readdir(dd));)
-        if (e->d_name[0] != '.') count++;
-        else if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) count += 100; /* a leftover temp file */
+        if (e->d_name[0] != '.')
+            count++;
+        else if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            count += 100; /* a leftover temp file */
     closedir(dd);
     assert_int_equal(count, 2);
     /* an unwritable destination is an error, not a crash */
@@ -130,7 +132,7 @@ static void test_encode_formula(void **s) {
     memcpy(W1, buf + 128 + 16 * D, sizeof W1);
     memcpy(b1, buf + 128 + 16 * D + 4 * H * D, sizeof b1);
     assert_true(gain[2] == 1 && xoff[2] == 0); /* the constant feature */
-    float nx[2 * D]; /* new data, partly far outside the training range */
+    float nx[2 * D];                           /* new data, partly far outside the training range */
     for (int j = 0; j < D; j++) {
         nx[j] = x[3 * D + j];
         nx[D + j] = (float)(100 - 30 * j);
@@ -176,7 +178,9 @@ static void test_row_subsets(void **s) {
     /* the same rows encoded in a different batch: sgemm may pick another kernel for another
      * row count, so equal to float rounding rather than bit for bit */
     for (int i = 0; i < 3; i++)
-        for (int k = 0; k < H; k++) assert_true(fabsf(za[i * H + k] - zc[other[i] * H + k]) <= 1e-6f * zc[other[i] * H + k]);
+        for (int k = 0; k < H; k++)
+            assert_true(fabsf(za[i * H + k] - zc[other[i] * H + k]) <=
+                        1e-6f * zc[other[i] * H + k]);
 
     /* bad inputs */
     const int64_t bad_rows[2] = {0, N};

@@ -75,10 +75,22 @@ static void check_term(unsigned terms, const char *name) {
     assert_true(err < 1e-6);
 }
 
-static void test_grad_mse(void **s) { (void)s; check_term(SAE_TERM_MSE, "mse"); }
-static void test_grad_l2(void **s) { (void)s; check_term(SAE_TERM_L2, "l2"); }
-static void test_grad_sparsity(void **s) { (void)s; check_term(SAE_TERM_SPARSITY, "sparsity"); }
-static void test_grad_all(void **s) { (void)s; check_term(SAE_TERM_ALL, "all"); }
+static void test_grad_mse(void **s) {
+    (void)s;
+    check_term(SAE_TERM_MSE, "mse");
+}
+static void test_grad_l2(void **s) {
+    (void)s;
+    check_term(SAE_TERM_L2, "l2");
+}
+static void test_grad_sparsity(void **s) {
+    (void)s;
+    check_term(SAE_TERM_SPARSITY, "sparsity");
+}
+static void test_grad_all(void **s) {
+    (void)s;
+    check_term(SAE_TERM_ALL, "all");
+}
 
 /* The loss value against a direct transcription of SPEC §4 (errors after mapping the output
  * back through the inverse of mapminmax). */
@@ -117,7 +129,8 @@ static void test_loss_value(void **s) {
         for (int j = 0; j < D; j++) sse += (x[i * D + j] - xhat[j]) * (x[i * D + j] - xhat[j]);
     }
     for (int i = 0; i < H * D; i++) sw += W1[i] * W1[i] + W2[i] * W2[i];
-    for (int k = 0; k < H; k++) kl += rho * log(rho / rhohat[k]) + (1 - rho) * log((1 - rho) / (1 - rhohat[k]));
+    for (int k = 0; k < H; k++)
+        kl += rho * log(rho / rhohat[k]) + (1 - rho) * log((1 - rho) / (1 - rhohat[k]));
     double want = sse / (N * D) + l2 * sw / D + 2 * beta * kl / D;
     fprintf(stderr, "loss %.17g, direct transcription %.17g\n", f, want);
     assert_true(fabs(f - want) <= 1e-12 * fabs(want));
@@ -157,7 +170,8 @@ static void test_float_matches_double(void **s) {
         maxerr = fmax(maxerr, fabs(gf[i] - gd[i]));
         maxg = fmax(maxg, fabs(gd[i]));
     }
-    fprintf(stderr, "float32 vs float64: perf %.9g vs %.9g, gradient max error %.2e of %.2e\n", ff, fd, maxerr, maxg);
+    fprintf(stderr, "float32 vs float64: perf %.9g vs %.9g, gradient max error %.2e of %.2e\n", ff,
+            fd, maxerr, maxg);
     assert_true(fabs(ff - fd) < 1e-6 * fabs(fd));
     assert_true(maxerr < 1e-5 * maxg);
     /* w + t·p is evaluated, not w */
@@ -237,14 +251,10 @@ static void test_mapminmax_refuses_nonfinite(void **s) {
 
 int main(void) {
     const struct CMUnitTest t[] = {
-        cmocka_unit_test(test_grad_mse),
-        cmocka_unit_test(test_grad_l2),
-        cmocka_unit_test(test_grad_sparsity),
-        cmocka_unit_test(test_grad_all),
-        cmocka_unit_test(test_loss_value),
-        cmocka_unit_test(test_float_matches_double),
-        cmocka_unit_test(test_mapminmax),
-        cmocka_unit_test(test_mapminmax_refuses_nonfinite),
+        cmocka_unit_test(test_grad_mse),      cmocka_unit_test(test_grad_l2),
+        cmocka_unit_test(test_grad_sparsity), cmocka_unit_test(test_grad_all),
+        cmocka_unit_test(test_loss_value),    cmocka_unit_test(test_float_matches_double),
+        cmocka_unit_test(test_mapminmax),     cmocka_unit_test(test_mapminmax_refuses_nonfinite),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -18,8 +18,7 @@ static void recon_error_is_the_loss_error_term(void **state) {
     float x[N * D];
     bs_rng r;
     bs_rng_seed(&r, 9);
-    for (int i = 0; i < N * D; i++)
-        x[i] = (float)(10 * bs_rng_uniform(&r) * (1 + i % D));
+    for (int i = 0; i < N * D; i++) x[i] = (float)(10 * bs_rng_uniform(&r) * (1 + i % D));
     bs_sae_options o;
     bs_sae_options_default(&o);
     o.hidden = H;
@@ -39,24 +38,20 @@ static void recon_error_is_the_loss_error_term(void **state) {
     assert_non_null(obj);
     int64_t np = sae_nparams(D, H);
     double *w = malloc(sizeof(double) * (size_t)np), perf;
-    for (int64_t i = 0; i < np; i++)
-        w[i] = m->w[i];
+    for (int64_t i = 0; i < np; i++) w[i] = m->w[i];
     assert_int_equal(bs_sae_objective_eval(obj, w, NULL, 0, &perf, NULL), 0);
     assert_true(fabs(mean - perf) <= 1e-5 * perf);
     /* rows: the same values, selected */
     int64_t rows[3] = {7, 0, 39};
     double sel[3];
     assert_int_equal(bs_sae_reconstruction_error(m, x, N, D, rows, 3, sel), 0);
-    for (int i = 0; i < 3; i++)
-        assert_true(fabs(sel[i] - err[rows[i]]) <= 1e-6 * err[rows[i]]);
+    for (int i = 0; i < 3; i++) assert_true(fabs(sel[i] - err[rows[i]]) <= 1e-6 * err[rows[i]]);
     /* a row far from the data reconstructs worse than every training row */
     float odd[D];
-    for (int j = 0; j < D; j++)
-        odd[j] = (float)(j % 2 ? 0 : 30 * (1 + j));
+    for (int j = 0; j < D; j++) odd[j] = (float)(j % 2 ? 0 : 30 * (1 + j));
     double e_odd;
     assert_int_equal(bs_sae_reconstruction_error(m, odd, 1, D, NULL, 1, &e_odd), 0);
-    for (int i = 0; i < N; i++)
-        assert_true(e_odd > err[i]);
+    for (int i = 0; i < N; i++) assert_true(e_odd > err[i]);
     /* checks */
     assert_int_equal(bs_sae_reconstruction_error(m, x, N, D - 1, NULL, N, err), -1);
     int64_t bad = N;

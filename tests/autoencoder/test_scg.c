@@ -21,7 +21,8 @@ typedef struct {
     int evals;
 } quad;
 
-static int quad_eval(void *ctx, const double *w, const double *p, double t, double *perf, double *grad) {
+static int quad_eval(void *ctx, const double *w, const double *p, double t, double *perf,
+                     double *grad) {
     quad *q = ctx;
     int n = q->n;
     double x[64], f = 0;
@@ -103,24 +104,36 @@ static void run_quadratic(int n, uint64_t seed) {
         err = fmax(err, fabs(w[i] - wstar[i]));
         nrm = fmax(nrm, fabs(wstar[i]));
     }
-    fprintf(stderr, "quadratic n=%d: %d epochs, %d accepted, |grad| %.2e, max|w − w*|/max|w*| %.2e\n", n,
+    fprintf(stderr,
+            "quadratic n=%d: %d epochs, %d accepted, |grad| %.2e, max|w − w*|/max|w*| %.2e\n", n,
             info.epochs, info.accepted, info.grad_norm, err / nrm);
     assert_int_equal(info.stop, BS_SAE_STOP_MIN_GRAD);
     assert_int_equal(info.accepted, c.accepted);
     assert_true(info.accepted <= n + 2);
     assert_true(err < 1e-6 * nrm);
-    assert_true(q.evals <= 2 * info.epochs + info.accepted + 1); /* σ-step + trial (+ gradient) per epoch */
+    assert_true(q.evals <=
+                2 * info.epochs + info.accepted + 1); /* σ-step + trial (+ gradient) per epoch */
     free(q.A);
     free(q.b);
 }
 
-static void test_quadratic_small(void **s) { (void)s; run_quadratic(5, 1); }
-static void test_quadratic_10(void **s) { (void)s; run_quadratic(10, 2); }
-static void test_quadratic_40(void **s) { (void)s; run_quadratic(40, 3); }
+static void test_quadratic_small(void **s) {
+    (void)s;
+    run_quadratic(5, 1);
+}
+static void test_quadratic_10(void **s) {
+    (void)s;
+    run_quadratic(10, 2);
+}
+static void test_quadratic_40(void **s) {
+    (void)s;
+    run_quadratic(40, 3);
+}
 
 /* ---------------------------------------------------------------- Rosenbrock */
 
-static int rosen_eval(void *ctx, const double *w, const double *p, double t, double *perf, double *grad) {
+static int rosen_eval(void *ctx, const double *w, const double *p, double t, double *perf,
+                      double *grad) {
     (void)ctx;
     double x = w[0] + t * p[0], y = w[1] + t * p[1];
     *perf = 100 * (y - x * x) * (y - x * x) + (1 - x) * (1 - x);
@@ -150,8 +163,9 @@ static void test_rosenbrock(void **s) {
     bs_scg_objective obj = {rosen_eval, NULL, NULL};
     bs_sae_fit_info info;
     assert_int_equal(bs_scg_minimize(2, w, &obj, &o, &info), 0);
-    fprintf(stderr, "rosenbrock: %d epochs (%d accepted, %d rejected), w = (%.9f, %.9f), stop: %s\n", info.epochs,
-            info.accepted, rejected, w[0], w[1], bs_sae_stop_name(info.stop));
+    fprintf(stderr,
+            "rosenbrock: %d epochs (%d accepted, %d rejected), w = (%.9f, %.9f), stop: %s\n",
+            info.epochs, info.accepted, rejected, w[0], w[1], bs_sae_stop_name(info.stop));
     assert_true(info.stop == BS_SAE_STOP_MIN_GRAD || info.stop == BS_SAE_STOP_GOAL);
     assert_true(fabs(w[0] - 1) < 1e-6 && fabs(w[1] - 1) < 1e-6);
     assert_true(rejected > 0); /* the rejection branch was exercised */
@@ -253,7 +267,9 @@ static double dot(const double *a, const double *b) {
 /* A loss for ref_scg: perf at w, and ∇perf when grad != NULL. */
 typedef double (*ref_loss)(void *ctx, const double *w, double *grad);
 
-static double ref_loss_plain(void *ctx, const double *w, double *grad) { return ref_perf(ctx, w, grad); }
+static double ref_loss_plain(void *ctx, const double *w, double *grad) {
+    return ref_perf(ctx, w, grad);
+}
 
 static double ref_loss_library(void *ctx, const double *w, double *grad) {
     double f;
@@ -332,7 +348,8 @@ static void small_problem(float *x) {
     bs_rng r;
     bs_rng_seed(&r, 42);
     for (int i = 0; i < RN; i++)
-        for (int j = 0; j < RD; j++) x[i * RD + j] = (float)((j + 1) * bs_rng_uniform(&r) - (j % 4));
+        for (int j = 0; j < RD; j++)
+            x[i * RD + j] = (float)((j + 1) * bs_rng_uniform(&r) - (j % 4));
     for (int i = 0; i < RN; i++) x[i * RD + 6] = 2.25f; /* a constant feature */
 }
 
@@ -358,7 +375,8 @@ static void init_weights(double *w) {
 
 static double trace_diff(const bs_sae_epoch *a, const bs_sae_epoch *b) {
     if (a->epoch != b->epoch || a->accepted != b->accepted) return INFINITY;
-    return fmax(rel(a->perf, b->perf), fmax(rel(a->grad_norm, b->grad_norm), rel(a->lambda, b->lambda)));
+    return fmax(rel(a->perf, b->perf),
+                fmax(rel(a->grad_norm, b->grad_norm), rel(a->lambda, b->lambda)));
 }
 
 /* bs_sae_fit's per-epoch trace (float64 path) against the line-by-line transcription of the
@@ -386,13 +404,17 @@ static void test_trace_matches_reference(void **s) {
     for (int k = 0; k < 51; k++) {
         double e = trace_diff(&tb.e[k], &ref[k]);
         if (e >= 1e-6)
-            fprintf(stderr, "epoch %d: perf %.17g vs %.17g, |g| %.17g vs %.17g, lambda %.17g vs %.17g\n", k,
-                    tb.e[k].perf, ref[k].perf, tb.e[k].grad_norm, ref[k].grad_norm, tb.e[k].lambda, ref[k].lambda);
+            fprintf(stderr,
+                    "epoch %d: perf %.17g vs %.17g, |g| %.17g vs %.17g, lambda %.17g vs %.17g\n", k,
+                    tb.e[k].perf, ref[k].perf, tb.e[k].grad_norm, ref[k].grad_norm, tb.e[k].lambda,
+                    ref[k].lambda);
         assert_true(e < 1e-6);
         worst = fmax(worst, e);
         rejected += k > 0 && !ref[k].accepted;
     }
-    fprintf(stderr, "trace vs SPEC transcription, 50 epochs: worst relative difference %.2e; perf %.6g -> %.6g, %d rejected\n",
+    fprintf(stderr,
+            "trace vs SPEC transcription, 50 epochs: worst relative difference %.2e; perf %.6g -> "
+            "%.6g, %d rejected\n",
             worst, ref[0].perf, ref[50].perf, rejected);
     assert_true(ref[50].perf < 0.5 * ref[0].perf); /* it trained */
     assert_true(rejected > 0);                     /* and went through the rejection branch */
@@ -427,7 +449,8 @@ static void test_trace_independent_reference(void **s) {
         if (k <= 25) worst25 = fmax(worst25, e);
         worst50 = fmax(worst50, e);
     }
-    fprintf(stderr, "trace vs independent reference: worst %.2e over 25 epochs, %.2e over 50\n", worst25, worst50);
+    fprintf(stderr, "trace vs independent reference: worst %.2e over 25 epochs, %.2e over 50\n",
+            worst25, worst50);
     assert_true(worst25 < 1e-6);
     assert_true(worst50 < 1e-3);
 
@@ -443,7 +466,8 @@ static void test_trace_independent_reference(void **s) {
         gerr = fmax(gerr, fabs(g1[i] - g2[i]));
         gmax = fmax(gmax, fabs(g1[i]));
     }
-    fprintf(stderr, "loss at epoch 50: %.17g vs %.17g, gradient max difference %.2e of %.2e\n", f1, f2, gerr, gmax);
+    fprintf(stderr, "loss at epoch 50: %.17g vs %.17g, gradient max difference %.2e of %.2e\n", f1,
+            f2, gerr, gmax);
     assert_true(rel(f1, f2) < 1e-13);
     assert_true(gerr < 1e-12 * gmax);
     bs_sae_objective_free(obj);
@@ -460,7 +484,9 @@ static void test_float_trace_close(void **s) {
     fit_trace(BS_SAE_FLOAT32, x, &tf, 50);
     fit_trace(BS_SAE_FLOAT64, x, &td, 50);
     assert_int_equal(tf.n, 51);
-    fprintf(stderr, "float32 vs float64: epoch 0 perf %.9g vs %.9g; epoch 1 %.9g vs %.9g; epoch 50 %.9g vs %.9g\n",
+    fprintf(stderr,
+            "float32 vs float64: epoch 0 perf %.9g vs %.9g; epoch 1 %.9g vs %.9g; epoch 50 %.9g vs "
+            "%.9g\n",
             tf.e[0].perf, td.e[0].perf, tf.e[1].perf, td.e[1].perf, tf.e[50].perf, td.e[50].perf);
     assert_true(rel(tf.e[0].perf, td.e[0].perf) < 1e-6);
     assert_true(rel(tf.e[0].grad_norm, td.e[0].grad_norm) < 1e-5);

@@ -115,9 +115,12 @@ static void markers_split_two_discs_not_one(void **state) {
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             int i = y * w + x;
-            if (!m[i]) assert_int_equal(lab[i], 0);
-            else if (x < 58) assert_int_equal(lab[i], left);
-            else if (x > 62) assert_int_equal(lab[i], right);
+            if (!m[i])
+                assert_int_equal(lab[i], 0);
+            else if (x < 58)
+                assert_int_equal(lab[i], left);
+            else if (x > 62)
+                assert_int_equal(lab[i], right);
         }
     /* One disc (and a disc with a bump): one marker. */
     draw_two_discs(m, w, h, 20, 0);
@@ -145,7 +148,7 @@ static void otsu_splits_two_modes(void **state) {
 typedef struct field {
     int w, h;
     unsigned char *rgb;
-    int n;             /* white cells drawn */
+    int n; /* white cells drawn */
     double x[400], y[400], r[400];
 } field;
 
@@ -205,8 +208,8 @@ static int matched(const field *f, const bs_cells *d) {
     for (int i = 0; i < f->n; i++)
         for (int64_t j = 0; j < d->n; j++) {
             const bs_cell *c = &d->cells[j];
-            if (used[j] || fabs(c->x - f->x[i]) > f->r[i] || fabs(c->y - f->y[i]) > f->r[i] || f->x[i] < c->x0 ||
-                f->x[i] >= c->x1 || f->y[i] < c->y0 || f->y[i] >= c->y1)
+            if (used[j] || fabs(c->x - f->x[i]) > f->r[i] || fabs(c->y - f->y[i]) > f->r[i] ||
+                f->x[i] < c->x0 || f->x[i] >= c->x1 || f->y[i] < c->y0 || f->y[i] >= c->y1)
                 continue;
             used[j] = 1, tp++;
             break;
@@ -246,7 +249,8 @@ static void synthetic_fields_at_several_scales(void **state) {
             assert_int_equal(d.cells[i].edge, 0);
             /* The nucleus area is the drawn disc's, within 35 %. */
             double area = 3.14159 * pow(0.35 * 2 * f.r[0], 2);
-            assert_true(d.cells[i].nucleus_area > 0.5 * area && d.cells[i].nucleus_area < 1.8 * area);
+            assert_true(d.cells[i].nucleus_area > 0.5 * area &&
+                        d.cells[i].nucleus_area < 1.8 * area);
         }
         bs_cells_free(&d);
         free(f.rgb);
@@ -310,7 +314,8 @@ static void edge_flag_and_given_size(void **state) {
     assert_int_equal(edges, 1);
     for (int i = 0; i < 2; i++) {
         const bs_cell *c = &d.cells[i];
-        assert_true(c->x0 >= 0 && c->y0 >= 0 && c->x1 <= 400 && c->y1 <= 300 && c->x0 < c->x1 && c->y0 < c->y1);
+        assert_true(c->x0 >= 0 && c->y0 >= 0 && c->x1 <= 400 && c->y1 <= 300 && c->x0 < c->x1 &&
+                    c->y0 < c->y1);
         if (c->edge) assert_int_equal(c->x0, 0);
     }
     bs_cells_free(&d);
@@ -336,7 +341,9 @@ static void three_hundred_cells(void **state) {
 /* --- bad input --------------------------------------------------------------------- */
 
 static void uniform(unsigned char *rgb, size_t npx, int r, int g, int b) {
-    for (size_t i = 0; i < npx; i++) rgb[3 * i] = (unsigned char)r, rgb[3 * i + 1] = (unsigned char)g, rgb[3 * i + 2] = (unsigned char)b;
+    for (size_t i = 0; i < npx; i++)
+        rgb[3 * i] = (unsigned char)r, rgb[3 * i + 1] = (unsigned char)g,
+                rgb[3 * i + 2] = (unsigned char)b;
 }
 
 static void bad_input_is_an_error_or_zero_cells(void **state) {
@@ -364,7 +371,8 @@ static void bad_input_is_an_error_or_zero_cells(void **state) {
     int w = 300, h = 200;
     size_t npx = (size_t)w * h;
     unsigned char *rgb = malloc(npx * 3);
-    const int colours[][3] = {{255, 255, 255}, {0, 0, 0}, {128, 128, 128}, {205, 140, 145}, {120, 60, 200}};
+    const int colours[][3] = {
+        {255, 255, 255}, {0, 0, 0}, {128, 128, 128}, {205, 140, 145}, {120, 60, 200}};
     for (size_t k = 0; k < sizeof colours / sizeof colours[0]; k++) {
         uniform(rgb, npx, colours[k][0], colours[k][1], colours[k][2]);
         assert_int_equal(bs_cells_detect(rgb, w, h, NULL, &d), 0);
@@ -454,8 +462,8 @@ static void bccd_subset(void **state) {
             const bs_cell *c = &d.cells[j];
             for (int t = 0; t < nt; t++) {
                 double tx = (bx[t][0] + bx[t][2]) / 2, ty = (bx[t][1] + bx[t][3]) / 2;
-                if (used[t] || c->x < bx[t][0] || c->x >= bx[t][2] || c->y < bx[t][1] || c->y >= bx[t][3] ||
-                    tx < c->x0 || tx >= c->x1 || ty < c->y0 || ty >= c->y1)
+                if (used[t] || c->x < bx[t][0] || c->x >= bx[t][2] || c->y < bx[t][1] ||
+                    c->y >= bx[t][3] || tx < c->x0 || tx >= c->x1 || ty < c->y0 || ty >= c->y1)
                     continue;
                 used[t] = 1, m++;
                 break;
@@ -467,8 +475,8 @@ static void bccd_subset(void **state) {
         bs_image_free(&img);
     }
     double recall = (double)tp / (tp + fn), precision = (double)tp / (tp + fp);
-    printf("BCCD subset: %d images, tp %d fp %d fn %d, recall %.3f precision %.3f\n", nimg, tp, fp, fn, recall,
-           precision);
+    printf("BCCD subset: %d images, tp %d fp %d fn %d, recall %.3f precision %.3f\n", nimg, tp, fp,
+           fn, recall, precision);
     assert_int_equal(nimg, 31);
     assert_true(recall >= 0.96);
     assert_true(precision >= 0.93);

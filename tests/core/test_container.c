@@ -85,8 +85,8 @@ static void header_checks_name_the_reason(void **state) {
     memcpy(copy, buf, len);
     copy[8] = 4;
     assert_int_equal(bs_container_open(&fmt, copy, len, "t", &h, &b), -1);
-    assert_non_null(
-        strstr(bs_error_message(), "unsupported test format version 4 (this build reads version 3)"));
+    assert_non_null(strstr(bs_error_message(),
+                           "unsupported test format version 4 (this build reads version 3)"));
     memcpy(copy, buf, len);
     copy[12] = 41;
     assert_int_equal(bs_container_open(&fmt, copy, len, "t", &h, &b), -1);

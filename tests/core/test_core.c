@@ -46,7 +46,8 @@ static void npy_round_trip(void **state) {
 }
 
 /* Build a .npy image with a given header dict and payload. */
-static size_t make_npy(unsigned char *buf, int major, const char *dict, const void *data, size_t dlen) {
+static size_t make_npy(unsigned char *buf, int major, const char *dict, const void *data,
+                       size_t dlen) {
     size_t pre = major == 1 ? 10 : 12, hl = strlen(dict);
     memcpy(buf, "\x93NUMPY", 6);
     buf[6] = (unsigned char)major;
@@ -67,7 +68,8 @@ static void npy_versions_and_dtypes(void **state) {
     unsigned char buf[512];
     bs_array a;
     float f[2] = {1.5f, -2.0f};
-    size_t n = make_npy(buf, 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", f, sizeof f);
+    size_t n = make_npy(buf, 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", f,
+                        sizeof f);
     assert_int_equal(bs_npy_parse(buf, n, "v2", &a), 0);
     assert_true(a.data[0] == 1.5f && a.data[1] == -2.0f);
     bs_array_free(&a);
@@ -96,7 +98,8 @@ static void npy_rejects_bad_headers(void **state) {
         {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,)}", 8, "data is 8 bytes"},
         {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", 8, "data is 8 bytes"},
         {"{'descr': '<f4', 'fortran_order': False, 'shape': (-2,)}", 8, "shape"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999)}", 8, "too large"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999)}", 8,
+         "too large"},
         {"{'descr': '<f4', 'fortran_order': False}", 8, "lacks"},
         {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", 8, "repeated"},
         {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 1}", 8, "unexpected"},
@@ -111,18 +114,23 @@ static void npy_rejects_bad_headers(void **state) {
         bs_error_clear();
         assert_int_equal(bs_npy_parse(buf, n, "bad.npy", &a), -1);
         assert_non_null(strstr(bs_error_message(), "bad.npy"));
-        if (!strstr(bs_error_message(), cases[i].expect)) fail_msg("case %zu: '%s'", i, bs_error_message());
+        if (!strstr(bs_error_message(), cases[i].expect))
+            fail_msg("case %zu: '%s'", i, bs_error_message());
         assert_null(a.data);
     }
     bs_array a;
-    assert_int_equal(bs_npy_parse((const unsigned char *)"\x93NUMPX\x01\x00\x00\x00", 10, "m", &a), -1);
-    assert_int_equal(bs_npy_parse((const unsigned char *)"\x93NUMPY\x01\x00\xff\x00{", 11, "t", &a), -1);
+    assert_int_equal(bs_npy_parse((const unsigned char *)"\x93NUMPX\x01\x00\x00\x00", 10, "m", &a),
+                     -1);
+    assert_int_equal(bs_npy_parse((const unsigned char *)"\x93NUMPY\x01\x00\xff\x00{", 11, "t", &a),
+                     -1);
     assert_non_null(strstr(bs_error_message(), "truncated"));
-    assert_int_equal(bs_npy_parse((const unsigned char *)"\x93NUMPY\x04\x00\x00\x00", 10, "v", &a), -1);
+    assert_int_equal(bs_npy_parse((const unsigned char *)"\x93NUMPY\x04\x00\x00\x00", 10, "v", &a),
+                     -1);
     assert_non_null(strstr(bs_error_message(), "version"));
     /* Every truncation of a valid file is refused, none crashes. */
     float f[3] = {1, 2, 3};
-    size_t n = make_npy(buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", f, sizeof f);
+    size_t n =
+        make_npy(buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", f, sizeof f);
     for (size_t cut = 0; cut < n; cut++) {
         assert_int_equal(bs_npy_parse(buf, cut, "cut", &a), -1);
     }
@@ -185,7 +193,8 @@ static void atomic_write_keeps_old_file_on_abort(void **state) {
 
 static void csv_parse_and_quote(void **state) {
     (void)state;
-    const char *text = "\xEF\xBB\xBFpath,label,class\r\n\"a,b.jpg\",1,\"say \"\"hi\"\"\"\n\nc.jpg,0,\n";
+    const char *text =
+        "\xEF\xBB\xBFpath,label,class\r\n\"a,b.jpg\",1,\"say \"\"hi\"\"\"\n\nc.jpg,0,\n";
     bs_csv csv;
     assert_int_equal(bs_csv_parse(text, strlen(text), "t.csv", &csv), 0);
     assert_int_equal(csv.ncols, 3);
@@ -201,7 +210,8 @@ static void csv_parse_and_quote(void **state) {
     size_t blen = 0;
     FILE *fp = open_memstream(&buf, &blen);
     bs_csv_put_row(fp, (const char *const *)csv.header, csv.ncols);
-    for (size_t r = 0; r < csv.nrows; r++) bs_csv_put_row(fp, (const char *const *)csv.rows[r], csv.ncols);
+    for (size_t r = 0; r < csv.nrows; r++)
+        bs_csv_put_row(fp, (const char *const *)csv.rows[r], csv.ncols);
     fclose(fp);
     bs_csv again;
     assert_int_equal(bs_csv_parse(buf, blen, "again", &again), 0);
@@ -295,12 +305,17 @@ static void check_finite_names_first_bad_value(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(npy_round_trip),          cmocka_unit_test(npy_versions_and_dtypes),
-        cmocka_unit_test(npy_rejects_bad_headers), cmocka_unit_test(npy_streaming_writer),
-        cmocka_unit_test(atomic_write_keeps_old_file_on_abort), cmocka_unit_test(csv_parse_and_quote),
+        cmocka_unit_test(npy_round_trip),
+        cmocka_unit_test(npy_versions_and_dtypes),
+        cmocka_unit_test(npy_rejects_bad_headers),
+        cmocka_unit_test(npy_streaming_writer),
+        cmocka_unit_test(atomic_write_keeps_old_file_on_abort),
+        cmocka_unit_test(csv_parse_and_quote),
         cmocka_unit_test(rng_is_seeded_and_uniform),
-        cmocka_unit_test(split_list_trims_and_drops_empty), cmocka_unit_test(dense_ids_follow_string_order),
-        cmocka_unit_test(union_find_roots_are_smallest_items), cmocka_unit_test(check_finite_names_first_bad_value),
+        cmocka_unit_test(split_list_trims_and_drops_empty),
+        cmocka_unit_test(dense_ids_follow_string_order),
+        cmocka_unit_test(union_find_roots_are_smallest_items),
+        cmocka_unit_test(check_finite_names_first_bad_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

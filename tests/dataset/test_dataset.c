@@ -140,7 +140,8 @@ static void manifest_groups_and_fusion(void **state) {
     write_image(dir, "img/b.png", 22);
     write_image(dir, "img/c.png", 23);
     char *csv = bs_path_join(dir, "m.csv");
-    const char *text = "path,label,class,group\nimg/a.png,1,Pre,patient7\nimg/b.png,0,,patient7\nimg/c.png,1,,\n";
+    const char *text =
+        "path,label,class,group\nimg/a.png,1,Pre,patient7\nimg/b.png,0,,patient7\nimg/c.png,1,,\n";
     bs_test_write(csv, text, strlen(text));
     char *allidb = bs_path_join(tmp, "allidb2");
     write_image(allidb, "Im010_1.jpg", 31);
@@ -203,11 +204,12 @@ static void symlink_loops_are_listed_once(void **state) {
     write_image(outside, "Early/e1.png", 53);
     char *benign = bs_path_join(dir, "Benign"), *pro = bs_path_join(dir, "Pro");
     char *early = bs_path_join(outside, "Early");
-    make_link("..", pro, "loop");           /* Pro/loop -> the dataset itself */
-    make_link(".", benign, "self");         /* Benign/self -> Benign */
-    make_link("../Pro", benign, "again");   /* walked before the real Pro/, but Pro/ keeps its images */
-    make_link(early, dir, "Early");         /* a class folder that lives elsewhere: followed */
-    make_link("..", early, "back");         /* ... with a loop of its own */
+    make_link("..", pro, "loop");   /* Pro/loop -> the dataset itself */
+    make_link(".", benign, "self"); /* Benign/self -> Benign */
+    make_link("../Pro", benign,
+              "again");             /* walked before the real Pro/, but Pro/ keeps its images */
+    make_link(early, dir, "Early"); /* a class folder that lives elsewhere: followed */
+    make_link("..", early, "back"); /* ... with a loop of its own */
     const char *src[] = {dir};
     for (int skip = 0; skip < 2; skip++) {
         bs_dataset_options opt;
@@ -267,7 +269,8 @@ static void unreadable_entries_stop_or_skip(void **state) {
         assert_non_null(strstr(bs_error_message(), "cannot read folder"));
         chmod(dir, 0755);
     } else {
-        print_message("note: running as root, unreadable-folder case covered by the missing folder\n");
+        print_message(
+            "note: running as root, unreadable-folder case covered by the missing folder\n");
     }
     free(empty);
     free(bad);
@@ -285,11 +288,14 @@ static void near_duplicates_join_groups(void **state) {
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
             for (int c = 0; c < 3; c++) {
-                double v = 128 + 60 * sin(x * 0.11 + c) * cos(y * 0.07) + 40 * sin((x + 2 * y) * 0.031);
+                double v =
+                    128 + 60 * sin(x * 0.11 + c) * cos(y * 0.07) + 40 * sin((x + 2 * y) * 0.031);
                 field[(y * W + x) * 3 + c] = (unsigned char)(v + (double)bs_rng_below(&rng, 20));
             }
-    VipsImage *im = vips_image_new_from_memory(field, W * H * 3, W, H, 3, VIPS_FORMAT_UCHAR), *a, *b;
-    char *dir = bs_path_join(tmp, "near/Benign"), *pa = bs_path_join(dir, "a.png"), *pb = bs_path_join(dir, "b.png");
+    VipsImage *im = vips_image_new_from_memory(field, W * H * 3, W, H, 3, VIPS_FORMAT_UCHAR), *a,
+              *b;
+    char *dir = bs_path_join(tmp, "near/Benign"), *pa = bs_path_join(dir, "a.png"),
+         *pb = bs_path_join(dir, "b.png");
     assert_int_equal(bs_mkdir_p(dir), 0);
     assert_int_equal(vips_crop(im, &a, 10, 10, C, C, NULL), 0);
     assert_int_equal(vips_crop(im, &b, 15, 13, C, C, NULL), 0);
@@ -347,7 +353,8 @@ static void sample_keeps_class_proportions(void **state) {
     assert_int_equal(pre, 6);    /* 12 * 15/30 */
     assert_int_equal(bs_dataset_open(src, 1, NULL, &again), 0);
     assert_int_equal(bs_dataset_sample(&again, 12, 3), 0); /* same seed, same sample */
-    for (size_t i = 0; i < ds.n; i++) assert_string_equal(ds.samples[i].path, again.samples[i].path);
+    for (size_t i = 0; i < ds.n; i++)
+        assert_string_equal(ds.samples[i].path, again.samples[i].path);
     bs_dataset_free(&again);
     bs_dataset_free(&ds);
     free(dir);

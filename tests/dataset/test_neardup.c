@@ -96,8 +96,10 @@ static void test_shifted_crops_match(void **state) {
         }
         free(f);
     }
-    fprintf(stderr, "shifted crops (3–8 px, new noise, brightness change): lowest score %.3f, verified %.3f\n",
-            worst, worst_fine);
+    fprintf(
+        stderr,
+        "shifted crops (3–8 px, new noise, brightness change): lowest score %.3f, verified %.3f\n",
+        worst, worst_fine);
 }
 
 static void test_different_images_do_not_match(void **state) {
@@ -192,9 +194,10 @@ static void test_thumbnail_sizes(void **state) {
 static void test_link(void **state) {
     (void)state;
     bs_neardup_pair p[] = {
-        {.a = 0, .b = 1, .fine = 0.95}, {.a = 2, .b = 3, .fine = 0.90}, {.a = 1, .b = 2, .fine = 0.60},
-        {.a = 4, .b = 5, .fine = 0.90}, {.a = 5, .b = 6, .fine = 0.80},
-        {.a = 7, .b = 8, .fine = 0.90}, {.a = 9, .b = 10, .fine = 0.90}, {.a = 7, .b = 9, .fine = 0.70},
+        {.a = 0, .b = 1, .fine = 0.95},  {.a = 2, .b = 3, .fine = 0.90},
+        {.a = 1, .b = 2, .fine = 0.60},  {.a = 4, .b = 5, .fine = 0.90},
+        {.a = 5, .b = 6, .fine = 0.80},  {.a = 7, .b = 8, .fine = 0.90},
+        {.a = 9, .b = 10, .fine = 0.90}, {.a = 7, .b = 9, .fine = 0.70},
         {.a = 8, .b = 10, .fine = 0.65},
     };
     int64_t np = sizeof p / sizeof p[0];
@@ -203,7 +206,8 @@ static void test_link(void **state) {
         if (i) assert_true(p[i - 1].fine >= p[i].fine); /* by descending score */
         int want = !(p[i].a == 1 && p[i].b == 2);
         if (p[i].linked != want)
-            fail_msg("pair %lld-%lld linked %d, want %d", (long long)p[i].a, (long long)p[i].b, p[i].linked, want);
+            fail_msg("pair %lld-%lld linked %d, want %d", (long long)p[i].a, (long long)p[i].b,
+                     p[i].linked, want);
     }
 }
 

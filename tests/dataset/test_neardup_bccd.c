@@ -45,8 +45,8 @@ static int teardown(void **state) {
 }
 
 static void write_png(const bs_image *img, const char *path) {
-    VipsImage *im = vips_image_new_from_memory_copy(img->rgb, (size_t)img->width * img->height * 3, img->width,
-                                                    img->height, 3, VIPS_FORMAT_UCHAR);
+    VipsImage *im = vips_image_new_from_memory_copy(img->rgb, (size_t)img->width * img->height * 3,
+                                                    img->width, img->height, 3, VIPS_FORMAT_UCHAR);
     assert_non_null(im);
     assert_int_equal(vips_image_write_to_file(im, path, NULL), 0);
     g_object_unref(im);
@@ -65,7 +65,8 @@ static void crop(const bs_image *field, int cx2, int cy2, int s, int sx, int sy,
     bs_image sq = {s, s, g_malloc((size_t)s * s * 3)};
     assert_non_null(sq.rgb);
     for (int y = 0; y < s; y++)
-        memcpy(sq.rgb + (size_t)y * s * 3, field->rgb + ((size_t)(t + y) * field->width + l) * 3, (size_t)s * 3);
+        memcpy(sq.rgb + (size_t)y * s * 3, field->rgb + ((size_t)(t + y) * field->width + l) * 3,
+               (size_t)s * 3);
     assert_int_equal(bs_image_resize(&sq, SIDE, out), 0);
     bs_image_free(&sq);
 }
@@ -99,8 +100,9 @@ static char *make_crops(const char *bccd) {
     char *boxes = bs_path_join(bccd, "boxes.csv");
     bs_csv csv;
     assert_int_equal(bs_csv_read(boxes, &csv), 0);
-    int ci = bs_csv_column(&csv, "image"), cc = bs_csv_column(&csv, "class"), cx0 = bs_csv_column(&csv, "xmin"),
-        cy0 = bs_csv_column(&csv, "ymin"), cx1 = bs_csv_column(&csv, "xmax"), cy1 = bs_csv_column(&csv, "ymax");
+    int ci = bs_csv_column(&csv, "image"), cc = bs_csv_column(&csv, "class"),
+        cx0 = bs_csv_column(&csv, "xmin"), cy0 = bs_csv_column(&csv, "ymin"),
+        cx1 = bs_csv_column(&csv, "xmax"), cy1 = bs_csv_column(&csv, "ymax");
     assert_true(ci >= 0 && cc >= 0 && cx0 >= 0 && cy0 >= 0 && cx1 >= 0 && cy1 >= 0);
     char *manifest = bs_path_join(tmp, "crops.csv");
     FILE *fp = fopen(manifest, "w");
@@ -162,7 +164,8 @@ static size_t find(const bs_dataset *ds, const char *name) {
 static void single_cell_crops(void **state) {
     (void)state;
     char *bccd = bs_test_asset("data/bccd");
-    if (!bccd) BS_SKIP("data/bccd absent: the single-cell crop test needs the BCCD fields and boxes");
+    if (!bccd)
+        BS_SKIP("data/bccd absent: the single-cell crop test needs the BCCD fields and boxes");
     char *manifest = make_crops(bccd);
     bs_dataset ds;
     assert_int_equal(bs_dataset_open((const char *const[]){manifest}, 1, NULL, &ds), 0);

@@ -184,10 +184,8 @@ static void platt_clipped_at_the_fences(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(brier_and_ece_by_hand),
-        cmocka_unit_test(abstention_counts_by_hand),
-        cmocka_unit_test(bins_edges_and_bad_input),
-        cmocka_unit_test(platt_symmetric_case),
+        cmocka_unit_test(brier_and_ece_by_hand),       cmocka_unit_test(abstention_counts_by_hand),
+        cmocka_unit_test(bins_edges_and_bad_input),    cmocka_unit_test(platt_symmetric_case),
         cmocka_unit_test(platt_clipped_at_the_fences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -189,7 +189,9 @@ static void test_confusion(void **state) {
     assert_non_null(strstr(buf, "\"classes\":[\"Benign\",\"Early\",\"Pre\"]"));
     /* Pre has no rows: its sensitivity is undefined, printed as nulls and listed by name, and
      * the per-class list closes before the overall metrics. */
-    assert_non_null(strstr(buf, "{\"tp\":0,\"fn\":0,\"tn\":11,\"fp\":1,\"sn\":{\"value\":null,\"lo\":null,\"hi\":null},"));
+    assert_non_null(strstr(
+        buf,
+        "{\"tp\":0,\"fn\":0,\"tn\":11,\"fp\":1,\"sn\":{\"value\":null,\"lo\":null,\"hi\":null},"));
     assert_non_null(strstr(buf, ",\"undefined\":[\"sn\"]}],\"accuracy\":{\"value\":"));
     assert_non_null(strstr(buf, ",\"undefined\":[]},{\"tp\":3,"));
     assert_non_null(strstr(buf, "},\"macro_f1\":{\"value\":"));

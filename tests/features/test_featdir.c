@@ -72,12 +72,12 @@ static void index_round_trip(void **state) {
 static void index_validation(void **state) {
     (void)state;
     static const char *const bad[] = {
-        "id,path,label,class,group\n0,a,1,c,g\n",                  /* missing view */
-        "id,path,label,class,group,view\n1,a,1,c,g,original\n",    /* id out of order */
-        "id,path,label,class,group,view\n0,a,2,c,g,original\n",    /* bad label */
-        "id,path,label,class,group,view\n0,a,1,c,g,sideways\n",    /* bad view */
-        "id,path,label,class,group,view\n0,a,1,c,g,h\n",           /* abbreviations not allowed */
-        "id,path,label,class,group,view\n",                        /* empty */
+        "id,path,label,class,group\n0,a,1,c,g\n",               /* missing view */
+        "id,path,label,class,group,view\n1,a,1,c,g,original\n", /* id out of order */
+        "id,path,label,class,group,view\n0,a,2,c,g,original\n", /* bad label */
+        "id,path,label,class,group,view\n0,a,1,c,g,sideways\n", /* bad view */
+        "id,path,label,class,group,view\n0,a,1,c,g,h\n",        /* abbreviations not allowed */
+        "id,path,label,class,group,view\n",                     /* empty */
         "id,path,label,class,group,view,source\n0,a,1,c,g,original,-1\n", /* bad source */
         "id,path,label,class,group,view,source\n0,a,1,c,g,original,\n",   /* empty source */
     };
@@ -131,7 +131,8 @@ static void index_without_source(void **state) {
     static const char old[] = "id,path,label,class,group,view\n0,a.jpg,1,ALL,a.jpg,original\n"
                               "1,a.jpg,1,ALL,a.jpg,hmirror\n";
     bs_feature_index idx;
-    if (bs_featdir_parse_index(old, sizeof old - 1, "old/index.csv", &idx)) fail_msg("%s", bs_error_message());
+    if (bs_featdir_parse_index(old, sizeof old - 1, "old/index.csv", &idx))
+        fail_msg("%s", bs_error_message());
     assert_int_equal(idx.n, 2);
     assert_int_equal(idx.rows[0].source, 0);
     assert_int_equal(idx.rows[1].source, 0);
@@ -140,8 +141,8 @@ static void index_without_source(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(index_round_trip), cmocka_unit_test(index_validation),
-                                       cmocka_unit_test(near_duplicates_csv),
-                                       cmocka_unit_test(index_without_source)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(index_round_trip), cmocka_unit_test(index_validation),
+        cmocka_unit_test(near_duplicates_csv), cmocka_unit_test(index_without_source)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,8 +44,7 @@ static void test_class_kinds(void **state) {
 static bs_truth parse_ok(const char *text, const char *name) {
     bs_truth t;
     int rc = bs_truth_parse(text, strlen(text), name, &t);
-    if (rc)
-        fprintf(stderr, "%s\n", bs_error_message());
+    if (rc) fprintf(stderr, "%s\n", bs_error_message());
     assert_int_equal(rc, 0);
     return t;
 }
@@ -105,7 +104,8 @@ static void test_points(void **state) {
     assert_false(t.images[0].cells[0].is_box);
     assert_true(t.images[0].cells[0].x0 == 10.5 && t.images[0].cells[0].x1 == 10.5);
     bs_truth_free(&t);
-    t = parse_ok("image,x,y,class\nf.jpg,1,2,blast\nf.jpg,3,4,lymphocyte\nf.jpg,5,6,rbc\n", "p.csv");
+    t = parse_ok("image,x,y,class\nf.jpg,1,2,blast\nf.jpg,3,4,lymphocyte\nf.jpg,5,6,rbc\n",
+                 "p.csv");
     assert_int_equal(t.images[0].n, 2);
     assert_true(t.knows_blasts);
     assert_int_equal(t.images[0].cells[0].blast, 1);
@@ -183,8 +183,9 @@ static void test_match(void **state) {
     /* two touching cells detected as one merged box: one pair, one miss */
     bs_cell merged = cell_box(0, 0, 200, 100);
     bs_truth_cell two[2] = {truth_box(0, 0, 98, 99), truth_box(101, 0, 199, 99)};
-    assert_int_equal(bs_truth_match(&merged, 1, two, 2, md, mt), 0); /* merged centre lies in neither */
-    bs_cell wide = cell_box(0, 0, 180, 100);                         /* centre (90, 50): in the first */
+    assert_int_equal(bs_truth_match(&merged, 1, two, 2, md, mt),
+                     0);                     /* merged centre lies in neither */
+    bs_cell wide = cell_box(0, 0, 180, 100); /* centre (90, 50): in the first */
     assert_int_equal(bs_truth_match(&wide, 1, two, 2, md, mt), 1);
     assert_int_equal(md[0], 0);
     assert_int_equal(mt[1], -1);
@@ -294,10 +295,14 @@ static void test_wilson_and_call(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_class_kinds), cmocka_unit_test(test_boxes_and_lookup),
-        cmocka_unit_test(test_points),      cmocka_unit_test(test_bad_truth),
-        cmocka_unit_test(test_xyc),         cmocka_unit_test(test_match),
-        cmocka_unit_test(test_crop),        cmocka_unit_test(test_normalise),
+        cmocka_unit_test(test_class_kinds),
+        cmocka_unit_test(test_boxes_and_lookup),
+        cmocka_unit_test(test_points),
+        cmocka_unit_test(test_bad_truth),
+        cmocka_unit_test(test_xyc),
+        cmocka_unit_test(test_match),
+        cmocka_unit_test(test_crop),
+        cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_wilson_and_call),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

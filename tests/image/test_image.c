@@ -30,7 +30,8 @@ static int teardown(void **state) {
 }
 
 /* Mean and max absolute difference between our tensor of an image and a reference input. */
-static void compare_to_reference(const char *image, const char *ref, int size, double *mean, double *max) {
+static void compare_to_reference(const char *image, const char *ref, int size, double *mean,
+                                 double *max) {
     bs_image img;
     assert_int_equal(bs_image_load_resized(image, size, &img), 0);
     assert_int_equal(img.width, size);
@@ -78,7 +79,8 @@ static void resize_matches_reference_inputs(void **state) {
             }
             double mean, max;
             compare_to_reference(image, ref, models[m].size, &mean, &max);
-            print_message("%s %d: mean abs %.3f, max %.0f grey levels\n", stem, models[m].size, mean, max);
+            print_message("%s %d: mean abs %.3f, max %.0f grey levels\n", stem, models[m].size,
+                          mean, max);
             assert_true(mean <= 0.5);
             assert_true(max <= 12);
             free(image);
@@ -112,7 +114,8 @@ static void decodes_every_supported_format(void **state) {
     const char *lossless[] = {"card.png", "card.tif", "card.bmp"};
     for (size_t i = 0; i < 3; i++) {
         char *p = fixture(lossless[i]);
-        int rc = strstr(p, ".bmp") ? vips_magicksave(rgb, p, "format", "bmp", NULL) : vips_image_write_to_file(rgb, p, NULL);
+        int rc = strstr(p, ".bmp") ? vips_magicksave(rgb, p, "format", "bmp", NULL)
+                                   : vips_image_write_to_file(rgb, p, NULL);
         assert_int_equal(rc, 0);
         bs_image img;
         if (bs_image_load(p, &img)) fail_msg("%s", bs_error_message());
@@ -186,8 +189,9 @@ static void decodes_every_supported_format(void **state) {
  * fuzzer (PNG, JPEG, TIFF 8/16-bit, BMP), and the same refusals. */
 static void buffer_loads_match_files(void **state) {
     (void)state;
-    static const char *const names[] = {"rgb.png", "grey.png", "rgba.png", "rgb.jpg", "prog.jpg", "rgb.tif",
-                                        "rgb16.tif", "lzw.tif", "tiled.tif", "rgb.bmp", "pal.bmp"};
+    static const char *const names[] = {"rgb.png",   "grey.png", "rgba.png",  "rgb.jpg",
+                                        "prog.jpg",  "rgb.tif",  "rgb16.tif", "lzw.tif",
+                                        "tiled.tif", "rgb.bmp",  "pal.bmp"};
     const char *src = getenv("BLASTSCAN_SOURCE_DIR");
     if (!src) BS_SKIP("BLASTSCAN_SOURCE_DIR unset");
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -309,7 +313,8 @@ static void refuses_corrupt_and_hostile_files(void **state) {
         bs_error_clear();
         assert_int_equal(bs_image_load(p, &img), -1);
         assert_null(img.rgb);
-        if (!strstr(bs_error_message(), p)) fail_msg("%s: message does not name the file: %s", cases[i].name, bs_error_message());
+        if (!strstr(bs_error_message(), p))
+            fail_msg("%s: message does not name the file: %s", cases[i].name, bs_error_message());
         if (cases[i].expect && !strstr(bs_error_message(), cases[i].expect))
             fail_msg("%s: %s", cases[i].name, bs_error_message());
         assert_int_equal(bs_image_load_resized(p, 224, &img), -1);

@@ -65,7 +65,8 @@ static void not_a_jpeg(void **state) {
     /* A JPEG whose only table is a chrominance one (id 1): no estimate. */
     unsigned char c[4 + 2 + 2 + 1 + 64 + 2];
     size_t n = 0;
-    c[n++] = 0xFF, c[n++] = 0xD8, c[n++] = 0xFF, c[n++] = 0xDB, c[n++] = 0, c[n++] = 67, c[n++] = 0x01;
+    c[n++] = 0xFF, c[n++] = 0xD8, c[n++] = 0xFF, c[n++] = 0xDB, c[n++] = 0, c[n++] = 67,
+    c[n++] = 0x01;
     for (int i = 0; i < 64; i++) c[n++] = 1;
     c[n++] = 0xFF, c[n++] = 0xDA;
     assert_int_equal(bs_jpeg_quality(c, n, "chroma", &q, NULL), 1);
@@ -75,15 +76,17 @@ static void not_a_jpeg(void **state) {
  * IJG's quality-60 luminance table (scale 80: (s·80 + 50)/100), then SOS. */
 static void sixteen_bit_table(void **state) {
     (void)state;
-    static const int std_zigzag[64] = {16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40,
-                                       26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58, 51, 61, 60, 57, 51,
-                                       56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87,
-                                       95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99};
+    static const int std_zigzag[64] = {16,  11, 12, 14,  12,  10,  16,  14,  13, 14,  18,  17,  16,
+                                       19,  24, 40, 26,  24,  22,  22,  24,  49, 35,  37,  29,  40,
+                                       58,  51, 61, 60,  57,  51,  56,  55,  64, 72,  92,  78,  64,
+                                       68,  87, 69, 55,  56,  80,  109, 81,  87, 95,  98,  103, 104,
+                                       103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99};
     unsigned char b[2 + 1 + 6 + 4 + 1 + 128 + 2];
     size_t n = 0;
-    b[n++] = 0xFF, b[n++] = 0xD8, b[n++] = 0xFF;                      /* SOI, fill */
+    b[n++] = 0xFF, b[n++] = 0xD8, b[n++] = 0xFF; /* SOI, fill */
     b[n++] = 0xFF, b[n++] = 0xE0, b[n++] = 0, b[n++] = 4, b[n++] = 'x', b[n++] = 'y'; /* APP0 */
-    b[n++] = 0xFF, b[n++] = 0xDB, b[n++] = 0, b[n++] = 2 + 1 + 128, b[n++] = 0x10; /* 16-bit, id 0 */
+    b[n++] = 0xFF, b[n++] = 0xDB, b[n++] = 0, b[n++] = 2 + 1 + 128,
+    b[n++] = 0x10; /* 16-bit, id 0 */
     for (int k = 0; k < 64; k++) {
         int v = (std_zigzag[k] * 80 + 50) / 100;
         b[n++] = (unsigned char)(v >> 8), b[n++] = (unsigned char)v;

@@ -30,7 +30,9 @@ int main(int argc, char **argv) {
     bs_dist_bcast(msg, sizeof msg, size - 1);
     check(strcmp(msg, "from the last rank") == 0, "bcast");
     bs_dist_barrier();
-    if (rank == 0) printf("test_dist: %d rank(s), MPI %s: ok\n", size, bs_dist_built() ? "built" : "not built");
+    if (rank == 0)
+        printf("test_dist: %d rank(s), MPI %s: ok\n", size,
+               bs_dist_built() ? "built" : "not built");
     bs_dist_finalize();
     return 0;
 }

@@ -50,24 +50,51 @@ static void load_npy(const char *path, bs_array *a) {
 
 /* ---- known answers ---- */
 
-static const char *cases[] = {"conv_pads", "conv_group_relu", "conv_chain_same", "relu", "maxpool_ceil",
-                              "maxpool_pads", "avgpool_exclude", "avgpool_include", "avgpool_ceil_include", "avgpool_ceil_exclude", "gap", "lrn", "concat",
-                              "flatten", "flatten_axis2", "gemm_transb", "gemm_alpha_beta", "gemm_relu", "softmax",
-                              "softmax_opset11", "sub_mean", "mul_scalar_sub", "sub_const_first", "add_two",
-                              "bn_folded", "bn_standalone", "pad_value", "pad_conv", "pad_opset7",
-                              "identity_dropout_constant", "float_data"};
+static const char *cases[] = {"conv_pads",
+                              "conv_group_relu",
+                              "conv_chain_same",
+                              "relu",
+                              "maxpool_ceil",
+                              "maxpool_pads",
+                              "avgpool_exclude",
+                              "avgpool_include",
+                              "avgpool_ceil_include",
+                              "avgpool_ceil_exclude",
+                              "gap",
+                              "lrn",
+                              "concat",
+                              "flatten",
+                              "flatten_axis2",
+                              "gemm_transb",
+                              "gemm_alpha_beta",
+                              "gemm_relu",
+                              "softmax",
+                              "softmax_opset11",
+                              "sub_mean",
+                              "mul_scalar_sub",
+                              "sub_const_first",
+                              "add_two",
+                              "bn_folded",
+                              "bn_standalone",
+                              "pad_value",
+                              "pad_conv",
+                              "pad_opset7",
+                              "identity_dropout_constant",
+                              "float_data"};
 
 static void test_operators(void **state) {
     (void)state;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char *base = fixture(cases[c]);
-        char *mp = bs_strfmt("%s.onnx", base), *ip = bs_strfmt("%s_in.npy", base), *op = bs_strfmt("%s_out.npy", base);
+        char *mp = bs_strfmt("%s.onnx", base), *ip = bs_strfmt("%s_in.npy", base),
+             *op = bs_strfmt("%s_out.npy", base);
         bs_array x, y, want;
         load_npy(ip, &x);
         load_npy(op, &want);
         bs_engine *e = bs_engine_load(mp, NULL, 0);
         if (!e) fail_msg("%s: %s", cases[c], bs_error_message());
-        if (bs_engine_run(e, x.data, x.ndim, x.shape)) fail_msg("%s: %s", cases[c], bs_error_message());
+        if (bs_engine_run(e, x.data, x.ndim, x.shape))
+            fail_msg("%s: %s", cases[c], bs_error_message());
         assert_int_equal(bs_engine_output_array(e, "y", &y), 0);
         assert_int_equal(y.ndim, want.ndim);
         for (int i = 0; i < y.ndim; i++) assert_int_equal(y.shape[i], want.shape[i]);
@@ -124,14 +151,15 @@ static void parity(const char *model) {
             assert_int_equal(bs_engine_output_array(e, outs[k], &y), 0);
             assert_int_equal(bs_array_count(&y), bs_array_count(&ref[i][k]));
             diff d = compare(y.data, ref[i][k].data, (size_t)bs_array_count(&y));
-            printf("  %s %-9s %-13s max|diff| %.2e  relL2 %.2e\n", model, images[i], outs[k], d.max_abs, d.rel_l2);
+            printf("  %s %-9s %-13s max|diff| %.2e  relL2 %.2e\n", model, images[i], outs[k],
+                   d.max_abs, d.rel_l2);
             if (d.max_abs > worst[k]) worst[k] = d.max_abs;
             if (d.rel_l2 > worst_l2[k]) worst_l2[k] = d.rel_l2;
             bs_array_free(&y);
         }
     }
-    assert_true(worst[0] <= 1e-4);     /* features */
-    assert_true(worst[1] <= 1e-5);     /* probabilities */
+    assert_true(worst[0] <= 1e-4); /* features */
+    assert_true(worst[1] <= 1e-5); /* probabilities */
     assert_true(worst_l2[0] <= 1e-4);
     assert_true(worst_l2[1] <= 1e-4);
 
@@ -284,7 +312,8 @@ static void test_malformed(void **state) {
         assert_null(e);
         const char *msg = bs_error_message();
         printf("  %-30s %s\n", bad[i].file, msg);
-        if (!strstr(msg, bad[i].expect)) fail_msg("%s: message lacks '%s'", bad[i].file, bad[i].expect);
+        if (!strstr(msg, bad[i].expect))
+            fail_msg("%s: message lacks '%s'", bad[i].file, bad[i].expect);
         assert_non_null(strstr(msg, bad[i].file));
         free(p);
     }
@@ -318,7 +347,8 @@ static void expect_refusal(const char *name, const char *stage) {
     const char *msg = bs_error_message();
     size_t n = strlen(name);
     if (strncmp(msg, name, n) || strncmp(msg + n, ": ", 2) || strlen(msg + n + 2) < 8)
-        fail_msg("%s refused '%s' without a message naming it and saying why: \"%s\"", stage, name, msg);
+        fail_msg("%s refused '%s' without a message naming it and saying why: \"%s\"", stage, name,
+                 msg);
 }
 
 /* Run on a few thousand values at most; 0 when it ran, -1 when refused, 1 when not tried. */
@@ -398,7 +428,8 @@ static void test_corruptions(void **state) {
             damaged_model(buf, at, "cut", &cut);
             if (cut.ran == ran) continue;
             if (cut.out_n != whole.out_n || memcmp(cut.out, whole.out, whole.out_n * sizeof(float)))
-                fail_msg("%s cut to %zu of %zu bytes loads but computes something else", names[f], at, len);
+                fail_msg("%s cut to %zu of %zu bytes loads but computes something else", names[f],
+                         at, len);
         }
         /* a prefix is refused by the parser or is a whole model that runs as above */
         assert_int_equal(cut.refused_parse + cut.ran, len);
@@ -421,10 +452,11 @@ static void test_corruptions(void **state) {
         size_t refused = bad.refused_parse + bad.refused_engine + bad.refused_run;
         assert_int_equal(bad.tried, (size_t)iters);
         assert_true(refused > 0 && refused + bad.ran <= bad.tried);
-        printf("  %-20s %zu cuts: %zu refused, %zu whole; %d corruptions: %zu refused (parse %zu, engine "
+        printf("  %-20s %zu cuts: %zu refused, %zu whole; %d corruptions: %zu refused (parse %zu, "
+               "engine "
                "%zu, run %zu), %zu ran\n",
-               names[f], len, cut.refused_parse, cut.ran, iters, refused, bad.refused_parse, bad.refused_engine,
-               bad.refused_run, bad.ran);
+               names[f], len, cut.refused_parse, cut.ran, iters, refused, bad.refused_parse,
+               bad.refused_engine, bad.refused_run, bad.ran);
         free(whole.out), free(cut.out), free(bad.out);
         free(copy);
         free(buf);
@@ -436,8 +468,9 @@ int main(int argc, char **argv) {
     (void)argc;
     bs_threads_init_env(argv);
     bs_threads_set(2);
-    const struct CMUnitTest t[] = {cmocka_unit_test(test_operators),      cmocka_unit_test(test_malformed),
-                                   cmocka_unit_test(test_corruptions),    cmocka_unit_test(test_api),
-                                   cmocka_unit_test(test_parity_googlenet), cmocka_unit_test(test_parity_inception)};
+    const struct CMUnitTest t[] = {
+        cmocka_unit_test(test_operators),        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_corruptions),      cmocka_unit_test(test_api),
+        cmocka_unit_test(test_parity_googlenet), cmocka_unit_test(test_parity_inception)};
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -43,8 +43,7 @@ static double darkness(const bs_image *img, const region *r) {
 static int score(void *user, const bs_image *images, size_t n, double *decision) {
     scorer_state *s = user;
     s->calls++;
-    if (n > s->largest)
-        s->largest = n;
+    if (n > s->largest) s->largest = n;
     if (s->fail_at && s->calls == s->fail_at) {
         return -1;
     }
@@ -106,9 +105,8 @@ static void map_peaks_on_the_region_the_decision_depends_on(void **state) {
         if (!overlaps(&s.r[0], x0, y0, pw, ph))
             assert_true(m.drop[k] == 0.0); /* the decision ignores every other pixel */
         else
-            assert_true(m.drop[k] > 0);     /* covering the dark blob lowers the decision */
-        if (m.drop[k] > m.drop[best])
-            best = k;
+            assert_true(m.drop[k] > 0); /* covering the dark blob lowers the decision */
+        if (m.drop[k] > m.drop[best]) best = k;
     }
     int x0, y0, pw, ph;
     bs_explain_patch_rect(W, H, 7, 0.25, best / 7, best % 7, &x0, &y0, &pw, &ph);
@@ -223,8 +221,7 @@ static void overlay_and_map_files(void **state) {
     assert_int_equal(a.ndim, 2);
     assert_int_equal(a.shape[0], 7);
     assert_int_equal(a.shape[1], 7);
-    for (int k = 0; k < 49; k++)
-        assert_true(a.data[k] == (float)m.drop[k]);
+    for (int k = 0; k < 49; k++) assert_true(a.data[k] == (float)m.drop[k]);
     bs_array_free(&a);
     free(png);
     free(npy);
@@ -235,8 +232,7 @@ static void overlay_and_map_files(void **state) {
 }
 
 int main(void) {
-    if (bs_image_init("test_explain", 1))
-        return 1;
+    if (bs_image_init("test_explain", 1)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(patches_cover_edge_to_edge),
         cmocka_unit_test(map_peaks_on_the_region_the_decision_depends_on),

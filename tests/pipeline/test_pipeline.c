@@ -82,8 +82,7 @@ static void fit(bs_pipeline *p, const float *x, const int32_t *labels, const int
 
 static unsigned char *save_to_buffer(const bs_pipeline *p, const char *dir, size_t *len) {
     char *path = bs_path_join(dir, "m.blastscan");
-    if (bs_pipeline_save(p, path))
-        fail_msg("save: %s", bs_error_message());
+    if (bs_pipeline_save(p, path)) fail_msg("save: %s", bs_error_message());
     unsigned char *buf;
     assert_int_equal(bs_read_file(path, 1 << 30, &buf, len), 0);
     free(path);
@@ -106,8 +105,7 @@ static void platt_recovers_a_known_sigmoid(void **state) {
     assert_true(fabs(a + 2.0) < 0.1);
     assert_true(fabs(b - 0.5) < 0.1);
     /* one class only: an error, not a degenerate sigmoid */
-    for (int i = 0; i < M; i++)
-        y[i] = 1;
+    for (int i = 0; i < M; i++) y[i] = 1;
     assert_int_equal(bs_platt_fit(f, y, M, &a, &b), -1);
     /* no overflow at extreme decisions */
     assert_true(bs_platt(-2, 0, 1e6) == 1.0);
@@ -128,8 +126,7 @@ static void check_round_trip(int64_t hidden) {
     char *dir = bs_test_tmpdir();
     size_t len;
     unsigned char *buf = save_to_buffer(&p, dir, &len);
-    if (bs_pipeline_parse(buf, len, "m", &q))
-        fail_msg("parse: %s", bs_error_message());
+    if (bs_pipeline_parse(buf, len, "m", &q)) fail_msg("parse: %s", bs_error_message());
     bs_pipeline_result a[N], b[N];
     assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, a), 0);
     assert_int_equal(bs_pipeline_predict(&q, x, N, D, NULL, N, b), 0);
@@ -140,8 +137,7 @@ static void check_round_trip(int64_t hidden) {
         assert_memory_equal(&a[i].probability, &b[i].probability, sizeof(double));
         assert_int_equal(a[i].label, b[i].label);
         assert_int_equal(a[i].ood, b[i].ood);
-        if (hidden)
-            assert_memory_equal(&a[i].recon_error, &b[i].recon_error, sizeof(double));
+        if (hidden) assert_memory_equal(&a[i].recon_error, &b[i].recon_error, sizeof(double));
         correct += a[i].label == labels[i];
         assert_true(a[i].probability > 0 && a[i].probability < 1);
         assert_int_equal(a[i].label, a[i].decision >= 0);
@@ -183,8 +179,7 @@ static void round_trip_without_autoencoder(void **state) {
 static void files_from_an_earlier_build_load(void **state) {
     (void)state;
     const char *src = getenv("BLASTSCAN_SOURCE_DIR");
-    if (!src)
-        fail_msg("BLASTSCAN_SOURCE_DIR is not set (run through ctest)");
+    if (!src) fail_msg("BLASTSCAN_SOURCE_DIR is not set (run through ctest)");
     const char *names[2] = {"v1-autoencoder.blastscan", "v1-no-autoencoder.blastscan"};
     float x[N * D];
     int32_t labels[N];
@@ -196,8 +191,7 @@ static void files_from_an_earlier_build_load(void **state) {
         size_t len, len2;
         assert_int_equal(bs_read_file(path, 1 << 24, &want, &len), 0);
         bs_pipeline p;
-        if (bs_pipeline_load(path, &p))
-            fail_msg("%s", bs_error_message());
+        if (bs_pipeline_load(path, &p)) fail_msg("%s", bs_error_message());
         assert_int_equal(p.ae != NULL, f == 0);
         assert_int_equal(p.n_features, D);
         char *dir = bs_test_tmpdir();
@@ -207,8 +201,7 @@ static void files_from_an_earlier_build_load(void **state) {
         bs_pipeline_result r[N];
         assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
         int correct = 0;
-        for (int i = 0; i < N; i++)
-            correct += r[i].label == labels[i];
+        for (int i = 0; i < N; i++) correct += r[i].label == labels[i];
         assert_true(correct >= N * 9 / 10);
         bs_pipeline_free(&p);
         bs_test_rmtree(dir);
@@ -306,17 +299,14 @@ static void out_of_distribution_rows_are_flagged(void **state) {
     bs_pipeline_result r[N];
     assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
     int flagged = 0;
-    for (int i = 0; i < N; i++)
-        flagged += r[i].ood;
+    for (int i = 0; i < N; i++) flagged += r[i].ood;
     assert_true(flagged <= N / 50); /* the training rows themselves: (almost) none */
     /* another kind of input: a different feature profile, every column reordered */
     for (int i = 0; i < N; i++)
-        for (int j = 0; j < D; j++)
-            far[i * D + j] = x[i * D + (D - 1 - j)] * 2.5f;
+        for (int j = 0; j < D; j++) far[i * D + j] = x[i * D + (D - 1 - j)] * 2.5f;
     assert_int_equal(bs_pipeline_predict(&p, far, N, D, NULL, N, r), 0);
     flagged = 0;
-    for (int i = 0; i < N; i++)
-        flagged += r[i].ood;
+    for (int i = 0; i < N; i++) flagged += r[i].ood;
     assert_int_equal(flagged, N);
     bs_pipeline_free(&p);
 }
@@ -334,11 +324,9 @@ static void probability_follows_the_decision(void **state) {
     int32_t labels[N];
     int64_t group[N];
     make_data(x, labels, group, 9);
-    for (int i = 0; i < N; i++)
-        x[i * D + D - 1] = 0;
+    for (int i = 0; i < N; i++) x[i * D + D - 1] = 0;
     for (int g = 0; g < 8; g += 2) /* healthy groups 0, 2, 4, 6 */
-        for (int v = 0; v < 3; v++)
-            x[(g * 3 + v) * D + D - 1] = 0.01f;
+        for (int v = 0; v < 3; v++) x[(g * 3 + v) * D + D - 1] = 0.01f;
     for (int v = 0; v < 3; v++) /* ALL group 9 */
         x[(27 + v) * D + D - 1] = 40.0f;
     const int64_t hidden[2] = {6, 0};
@@ -348,8 +336,7 @@ static void probability_follows_the_decision(void **state) {
         bs_pipeline_result r[N];
         assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
         int order[N];
-        for (int i = 0; i < N; i++)
-            order[i] = i;
+        for (int i = 0; i < N; i++) order[i] = i;
         for (int i = 1; i < N; i++) /* insertion sort by decision */
             for (int j = i; j > 0 && r[order[j - 1]].decision > r[order[j]].decision; j--) {
                 int t = order[j];
@@ -400,8 +387,7 @@ static void held_out_rows_agree_with_the_study(void **state) {
     so.seed = 21;
     so.protocol = BS_PROTOCOL_GROUPED;
     bs_study st;
-    if (bs_study_run(dir, &idx, &so, &st))
-        fail_msg("study: %s", bs_error_message());
+    if (bs_study_run(dir, &idx, &so, &st)) fail_msg("study: %s", bs_error_message());
     assert_int_equal(st.nexperiments, 2); /* net0, latent-25% */
     double worst = 0;
     for (int f = 0; f < so.folds; f++) {
@@ -429,8 +415,7 @@ static void held_out_rows_agree_with_the_study(void **state) {
             for (int64_t i = 0; i < nte; i++) {
                 double want = st.experiments[e].decision[test[i]];
                 double diff = fabs(r[i].decision - want) / (1 + fabs(want));
-                if (diff > worst)
-                    worst = diff;
+                if (diff > worst) worst = diff;
                 assert_int_equal(r[i].label, st.experiments[e].predicted[test[i]]);
             }
             bs_pipeline_free(&p);
@@ -450,10 +435,8 @@ static void features_are_joined_in_name_order(void **state) {
     enum { R = 4 };
     char *dir = bs_test_tmpdir();
     float zeta[R * 2], alpha[R * 3];
-    for (int i = 0; i < R * 2; i++)
-        zeta[i] = (float)(100 + i);
-    for (int i = 0; i < R * 3; i++)
-        alpha[i] = (float)(200 + i);
+    for (int i = 0; i < R * 2; i++) zeta[i] = (float)(100 + i);
+    for (int i = 0; i < R * 3; i++) alpha[i] = (float)(200 + i);
     bs_array za = {.ndim = 2, .shape = {R, 2}, .data = zeta};
     bs_array aa = {.ndim = 2, .shape = {R, 3}, .data = alpha};
     char *zp = bs_featdir_set_path(dir, "zeta"), *ap = bs_featdir_set_path(dir, "alpha");

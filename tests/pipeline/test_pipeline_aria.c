@@ -27,13 +27,11 @@ static void link_first(const char *aria, const char *cls, int from, int to, cons
     while (fp && fgets(name, sizeof name, fp)) {
         name[strcspn(name, "\n")] = 0;
         char *a = bs_strfmt("%s/%s", src, name), *b = bs_strfmt("%s/%s", dir, name);
-        if (symlink(a, b))
-            fail_msg("symlink %s", b);
+        if (symlink(a, b)) fail_msg("symlink %s", b);
         free(a);
         free(b);
     }
-    if (fp)
-        pclose(fp);
+    if (fp) pclose(fp);
     free(cmd);
     free(src);
 }
@@ -62,8 +60,7 @@ static void round_trip_on_aria_images(void **state) {
     bs_dataset_options dopt;
     bs_dataset_options_init(&dopt);
     const char *src[1] = {data};
-    if (bs_dataset_open(src, 1, &dopt, &ds))
-        fail_msg("%s", bs_error_message());
+    if (bs_dataset_open(src, 1, &dopt, &ds)) fail_msg("%s", bs_error_message());
     assert_int_equal(ds.n, 24);
     bs_backbone_spec spec = {model, 0, NULL};
     bs_backbone_info info;
@@ -74,8 +71,7 @@ static void round_trip_on_aria_images(void **state) {
     xo.quiet = 1;
     xo.info = &info;
     bs_extract_stats st;
-    if (bs_extract(&ds, &spec, 1, &xo, feat, &st))
-        fail_msg("%s", bs_error_message());
+    if (bs_extract(&ds, &spec, 1, &xo, feat, &st)) fail_msg("%s", bs_error_message());
     assert_string_equal(info.name, "googlenet-bvlc");
     assert_int_equal(info.dim, 1024);
     bs_array x;
@@ -111,13 +107,11 @@ static void round_trip_on_aria_images(void **state) {
         fail_msg("%s", bs_error_message());
     char *path = bs_path_join(dir, "m.blastscan");
     assert_int_equal(bs_pipeline_save(&p, path), 0);
-    if (bs_pipeline_load(path, &q))
-        fail_msg("%s", bs_error_message());
+    if (bs_pipeline_load(path, &q)) fail_msg("%s", bs_error_message());
 
     char *models = bs_test_asset("models");
     bs_pipeline_runtime *rt = bs_pipeline_runtime_open(&q, models);
-    if (!rt)
-        fail_msg("%s", bs_error_message());
+    if (!rt) fail_msg("%s", bs_error_message());
     /* held-out images, and the training images (original views) for the feature check */
     bs_image imgs[30];
     const char *names[30];
@@ -129,20 +123,17 @@ static void round_trip_on_aria_images(void **state) {
     while (fp && fgets(line, sizeof line, fp) && ni < 6) {
         line[strcspn(line, "\n")] = 0;
         char *f = bs_path_join(held, line);
-        if (bs_image_load(f, &imgs[ni]))
-            fail_msg("%s", bs_error_message());
+        if (bs_image_load(f, &imgs[ni])) fail_msg("%s", bs_error_message());
         names[ni++] = f;
     }
     pclose(fp);
     assert_int_equal(ni, 6);
     for (int i = 0; i < 24; i++) {
-        if (bs_image_load(ds.samples[i].path, &imgs[ni]))
-            fail_msg("%s", bs_error_message());
+        if (bs_image_load(ds.samples[i].path, &imgs[ni])) fail_msg("%s", bs_error_message());
         names[ni++] = ds.samples[i].path;
     }
     float *rows = malloc(sizeof(float) * 30 * 1024);
-    if (bs_pipeline_runtime_features(rt, imgs, 30, 8, rows))
-        fail_msg("%s", bs_error_message());
+    if (bs_pipeline_runtime_features(rt, imgs, 30, 8, rows)) fail_msg("%s", bs_error_message());
     bs_pipeline_result a[30], b[30];
     assert_int_equal(bs_pipeline_predict(&p, rows, 30, 1024, NULL, 30, a), 0);
     assert_int_equal(bs_pipeline_predict(&q, rows, 30, 1024, NULL, 30, b), 0);
@@ -161,15 +152,12 @@ static void round_trip_on_aria_images(void **state) {
         for (int k = 0; k < 1024; k++) {
             double d = fabs(rows[(6 + i) * 1024 + k] - x.data[i * 1024 + k]) /
                        (1 + fabs(x.data[i * 1024 + k]));
-            if (d > worst)
-                worst = d;
+            if (d > worst) worst = d;
         }
     fprintf(stderr, "  runtime features vs extraction: largest relative difference %.3g\n", worst);
     assert_true(worst <= 1e-4);
-    for (int i = 0; i < 30; i++)
-        bs_image_free(&imgs[i]);
-    for (int i = 0; i < 6; i++)
-        free((char *)names[i]);
+    for (int i = 0; i < 30; i++) bs_image_free(&imgs[i]);
+    for (int i = 0; i < 6; i++) free((char *)names[i]);
     free(rows);
     bs_pipeline_runtime_free(rt);
     bs_pipeline_free(&p);

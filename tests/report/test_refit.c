@@ -17,7 +17,8 @@
 
 #define N 480 /* 160 images × 3 views: over 100 training rows per class, so the seed matters */
 
-static void write_set(const char *dir, const char *name, int d, uint64_t seed, const int32_t *labels) {
+static void write_set(const char *dir, const char *name, int d, uint64_t seed,
+                      const int32_t *labels) {
     float *x = malloc(sizeof(float) * N * (size_t)d);
     bs_rng r;
     bs_rng_seed(&r, seed);
@@ -40,7 +41,8 @@ static void refit_gives_the_study_decisions(void **state) {
     for (int i = 0; i < N; i++) {
         labels[i] = (i / 3) % 2;
         snprintf(names[i], sizeof names[i], "img%03d.png", i / 3);
-        rows[i] = (bs_feature_row){i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3), 0};
+        rows[i] = (bs_feature_row){
+            i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3), 0};
     }
     bs_feature_index idx = {N, rows};
     assert_int_equal(bs_featdir_write_index(dir, &idx), 0);
@@ -57,8 +59,7 @@ static void refit_gives_the_study_decisions(void **state) {
     so.protocol = BS_PROTOCOL_GROUPED;
     so.verbose = 0;
     bs_study st;
-    if (bs_study_run(dir, &idx, &so, &st))
-        fail_msg("study: %s", bs_error_message());
+    if (bs_study_run(dir, &idx, &so, &st)) fail_msg("study: %s", bs_error_message());
     assert_int_equal(st.nexperiments, 4); /* net0, net1, fused, latent-25% */
     /* the fused rows, as the study concatenates them */
     bs_array a0, a1;
@@ -77,8 +78,7 @@ static void refit_gives_the_study_decisions(void **state) {
             assert_non_null(svm);
             int64_t test[N], nt = 0;
             for (int i = 0; i < N; i++)
-                if (st.fold[i] == f)
-                    test[nt++] = i;
+                if (st.fold[i] == f) test[nt++] = i;
             double dec[N];
             int32_t pred[N];
             assert_int_equal(bs_svm_predict(svm, xs[e], N, ws[e], test, nt, dec, pred), 0);

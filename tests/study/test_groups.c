@@ -22,9 +22,11 @@
 
 static void groups_by_hand(void **state) {
     (void)state;
-    static const char *const group[R] = {"p1", "p1", "p1", "p1", "p2", "p2", "p3", "p3", "p4", "a/x.jpg", "a/x.jpg"};
-    static const char *const path[R] = {"p1a.png", "p1b.png", "p1c.png", "p1a.png", "p2a.png", "p2b.png",
-                                        "p3a.png", "p3b.png", "p4a.png", "a/x.jpg", "a/y.jpg"};
+    static const char *const group[R] = {"p1", "p1", "p1", "p1",      "p2",     "p2",
+                                         "p3", "p3", "p4", "a/x.jpg", "a/x.jpg"};
+    static const char *const path[R] = {"p1a.png", "p1b.png", "p1c.png", "p1a.png",
+                                        "p2a.png", "p2b.png", "p3a.png", "p3b.png",
+                                        "p4a.png", "a/x.jpg", "a/y.jpg"};
     static const bs_view view[R] = {0, 0, 0, BS_VIEW_HMIRROR, 0, 0, 0, 0, 0, 0, 0};
     int32_t labels[R] = {1, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1};
     int32_t pred[R] = {1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1};
@@ -33,13 +35,21 @@ static void groups_by_hand(void **state) {
     int32_t fold[R] = {0};
     bs_feature_row rows[R];
     for (int r = 0; r < R; r++) {
-        rows[r] = (bs_feature_row){r, (char *)path[r], labels[r], "c", (char *)group[r], view[r], r >= 6};
+        rows[r] =
+            (bs_feature_row){r, (char *)path[r], labels[r], "c", (char *)group[r], view[r], r >= 6};
         dec[r] = prob[r] - 0.5;
     }
     bs_feature_index idx = {R, rows};
-    bs_experiment x = {.name = "e", .decision = dec, .predicted = pred, .probability = prob, .calibrated = 1};
-    bs_study s = {.task = BS_TASK_BINARY, .folds = 1, .n = R, .labels = labels, .nclasses = 2, .fold = fold,
-                  .experiments = &x, .nexperiments = 1};
+    bs_experiment x = {
+        .name = "e", .decision = dec, .predicted = pred, .probability = prob, .calibrated = 1};
+    bs_study s = {.task = BS_TASK_BINARY,
+                  .folds = 1,
+                  .n = R,
+                  .labels = labels,
+                  .nclasses = 2,
+                  .fold = fold,
+                  .experiments = &x,
+                  .nexperiments = 1};
     assert_int_equal(bs_study_groups(&s, &idx), 0);
     assert_int_equal(s.group_count, 4);
     assert_int_equal(s.group_mixed, 2);
@@ -69,13 +79,20 @@ static void groups_by_hand(void **state) {
 /* Without manifest groups (every group named after an image's path) there are no group results. */
 static void no_manifest_groups(void **state) {
     (void)state;
-    bs_feature_row rows[2] = {{0, "a.png", 1, "c", "a.png", 0, 0}, {1, "b.png", 0, "c", "a.png", 0, 0}};
+    bs_feature_row rows[2] = {{0, "a.png", 1, "c", "a.png", 0, 0},
+                              {1, "b.png", 0, "c", "a.png", 0, 0}};
     bs_feature_index idx = {2, rows};
     int32_t labels[2] = {1, 0}, pred[2] = {1, 0}, fold[2] = {0, 1};
     double dec[2] = {1, -1};
     bs_experiment x = {.name = "e", .decision = dec, .predicted = pred};
-    bs_study s = {.task = BS_TASK_BINARY, .folds = 2, .n = 2, .labels = labels, .nclasses = 2, .fold = fold,
-                  .experiments = &x, .nexperiments = 1};
+    bs_study s = {.task = BS_TASK_BINARY,
+                  .folds = 2,
+                  .n = 2,
+                  .labels = labels,
+                  .nclasses = 2,
+                  .fold = fold,
+                  .experiments = &x,
+                  .nexperiments = 1};
     assert_int_equal(bs_study_groups(&s, &idx), 0);
     assert_int_equal(s.group_count, 0);
     assert_int_equal(bs_study_sources(&s, &idx), 0);
@@ -84,6 +101,7 @@ static void no_manifest_groups(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(groups_by_hand), cmocka_unit_test(no_manifest_groups)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(groups_by_hand),
+                                       cmocka_unit_test(no_manifest_groups)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

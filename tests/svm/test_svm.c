@@ -19,7 +19,8 @@
 static void load(const char *name, bs_array *a) {
     const char *dir = getenv("BS_SVM_FIXTURES");
     char *p;
-    if (dir && *dir) p = bs_strfmt("%s/%s", dir, name);
+    if (dir && *dir)
+        p = bs_strfmt("%s/%s", dir, name);
     else {
         const char *src = getenv("BLASTSCAN_SOURCE_DIR");
         assert_non_null(src);
