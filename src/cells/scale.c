@@ -9,6 +9,7 @@
 
 #include "cells_internal.h"
 #include "core/error.h"
+#include "core/stats.h"
 
 int bs_cells_otsu(const double *hist, int n) {
     double total = 0, sum = 0;
@@ -122,11 +123,6 @@ done:
     return result;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The width of each component of mask: the diameter of its largest inscribed disc, which
  * two touching nuclei do not widen (their area does). Components touching the border are
  * left out when whole ones of comparable size exist (not when those are only platelets).
@@ -157,7 +153,7 @@ static int widths(const unsigned char *mask, int w, int h, double **d) {
         if (!border[c] && area[c] > inner_max) inner_max = area[c];
     for (int c = 1; c <= n; c++)
         if (!border[c] || inner_max < 0.5 * area[c]) (*d)[m++] = 2 * peak[c];
-    qsort(*d, (size_t)m, sizeof **d, cmp_double);
+    qsort(*d, (size_t)m, sizeof **d, bs_cmp_double);
     for (int a = 0, b = m - 1; a < b; a++, b--) {
         double t = (*d)[a];
         (*d)[a] = (*d)[b], (*d)[b] = t;
@@ -193,7 +189,7 @@ static double typical_piece(const unsigned char *mask, int w, int h) {
         int n = bs_cells_components(mask, w, h, comp, stack);
         if ((area = calloc((size_t)n + 1, sizeof *area))) {
             for (size_t i = 0; i < npx; i++) area[comp[i]] += comp[i] > 0;
-            qsort(area + 1, (size_t)n, sizeof *area, cmp_double);
+            qsort(area + 1, (size_t)n, sizeof *area, bs_cmp_double);
             int k = n;
             while (k > 1 && area[k - 1] >= 0.25 * area[n]) k--;
             /* area[k..n] are the large ones, ascending: the upper median. */

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "core/stats.h"
 
 double bs_platt(double a, double b, double f) {
     double t = a * f + b; /* P = 1/(1 + e^t), written so e^x never overflows */
@@ -84,18 +85,6 @@ int bs_platt_fit(const double *dec, const int32_t *labels, int64_t n, double *a,
     return 0;
 }
 
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-/* Quantile q of sorted v (n ≥ 1), linear interpolation between order statistics. */
-static double quantile(const double *v, int64_t n, double q) {
-    double pos = q * (double)(n - 1);
-    int64_t i = (int64_t)pos;
-    return i + 1 < n ? v[i] + (pos - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
-}
-
 int bs_platt_fit_clipped(const double *dec, const int32_t *labels, int64_t n, double k, double *a,
                          double *b) {
     if (n < 1) return bs_error("calibration needs both classes");
@@ -105,8 +94,9 @@ int bs_platt_fit_clipped(const double *dec, const int32_t *labels, int64_t n, do
         return -1;
     }
     memcpy(s, dec, sizeof *s * (size_t)n);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    double q25 = quantile(s, n, 0.25), q75 = quantile(s, n, 0.75), iqr = q75 - q25;
+    qsort(s, (size_t)n, sizeof *s, bs_cmp_double);
+    double q25 = bs_quantile_sorted(s, n, 0.25), q75 = bs_quantile_sorted(s, n, 0.75),
+           iqr = q75 - q25;
     double lo = q25 - k * iqr, hi = q75 + k * iqr;
     for (int64_t i = 0; i < n; i++)
         c[i] = !(iqr > 0) ? dec[i] : dec[i] < lo ? lo : dec[i] > hi ? hi : dec[i];

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/log.h"
+#include "core/stats.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "eval/calibration.h"
@@ -37,19 +38,6 @@ void bs_pipeline_free(bs_pipeline *p) {
     memset(p, 0, sizeof *p);
 }
 
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-/* Quantile of sorted v (n ≥ 1), linear interpolation (NumPy's default). */
-static double quantile(const double *v, int64_t n, double q) {
-    double pos = q * (double)(n - 1);
-    int64_t i = (int64_t)floor(pos);
-    if (i >= n - 1) return v[n - 1];
-    return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
-}
-
 static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k) {
     double *s = bs_malloc(sizeof(double) * (size_t)n), *lg = bs_malloc(sizeof(double) * (size_t)n);
     if (!s || !lg) {
@@ -65,19 +53,19 @@ static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k)
     }
     double mean = sum / (double)n;
     for (int64_t i = 0; i < n; i++) sum2 += (err[i] - mean) * (err[i] - mean);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    qsort(lg, (size_t)n, sizeof *lg, cmp_double);
+    qsort(s, (size_t)n, sizeof *s, bs_cmp_double);
+    qsort(lg, (size_t)n, sizeof *lg, bs_cmp_double);
     o->available = 1;
     o->k = k;
     o->mean = mean;
     o->sd = sqrt(sum2 / (double)n);
-    o->q25 = quantile(s, n, 0.25);
-    o->median = quantile(s, n, 0.5);
-    o->q75 = quantile(s, n, 0.75);
-    o->q95 = quantile(s, n, 0.95);
-    o->q99 = quantile(s, n, 0.99);
+    o->q25 = bs_quantile_sorted(s, n, 0.25);
+    o->median = bs_quantile_sorted(s, n, 0.5);
+    o->q75 = bs_quantile_sorted(s, n, 0.75);
+    o->q95 = bs_quantile_sorted(s, n, 0.95);
+    o->q99 = bs_quantile_sorted(s, n, 0.99);
     o->max = s[n - 1];
-    double l25 = quantile(lg, n, 0.25), l75 = quantile(lg, n, 0.75);
+    double l25 = bs_quantile_sorted(lg, n, 0.25), l75 = bs_quantile_sorted(lg, n, 0.75);
     o->threshold = exp(l75 + k * (l75 - l25));
     free(s);
     free(lg);

@@ -14,7 +14,7 @@
 #include "core/io.h"
 #include "html_internal.h"
 
-static json_t *load_results(const char *dir) {
+json_t *bs_html_load_results(const char *dir) {
     char *path = bs_path_join(dir, "results.json");
     unsigned char *data = NULL;
     size_t len = 0;
@@ -154,7 +154,7 @@ int bs_html_audit(FILE *fp, const bs_html_input *in) {
     int shown = 0;
     for (int p = 0; p < 2; p++) {
         if (!in->study[p]) continue;
-        json_t *root = load_results(in->study_dir[p]);
+        json_t *root = bs_html_load_results(in->study_dir[p]);
         if (!root) continue;
         const char *name = bs_protocol_name((bs_protocol)p);
         int rows = calibration_table(fp, root, name);

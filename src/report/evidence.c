@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "report_internal.h"
 #include "svg.h"
 
 /* ---------------- results.json ---------------- */
@@ -92,23 +93,17 @@ void bs_report_json_evidence(FILE *fp, const bs_study *s) {
 
 /* ---------------- figures ---------------- */
 
-typedef int (*writer_fn)(FILE *fp, const bs_study *s, const bs_feature_index *idx);
+/* Both figures: a unit square of side FIG_SIZE at (FIG_LEFT, FIG_TOP), a legend to its right. */
+#define FIG_LEFT 60.0
+#define FIG_TOP 50.0
+#define FIG_SIZE 360.0
 
-static int write_svg(const char *dir, const char *name, writer_fn fn, const bs_study *s,
-                     const bs_feature_index *idx) {
-    char *path = bs_path_join(dir, name);
-    if (!path) return -1;
-    bs_atomic_file af;
-    int rc = bs_atomic_open(&af, path);
-    if (rc == 0) {
-        rc = fn(af.fp, s, idx);
-        if (rc == 0)
-            rc = bs_atomic_commit(&af);
-        else
-            bs_atomic_abort(&af);
-    }
-    free(path);
-    return rc;
+/* The SVG header and the centred title "what (protocol protocol)". */
+static void figure_begin(FILE *fp, const char *what, const bs_study *s) {
+    char title[128];
+    snprintf(title, sizeof title, "%s (%s protocol)", what, bs_protocol_name(s->protocol));
+    bs_svg_begin(fp, (int)(FIG_LEFT + FIG_SIZE + 260), (int)(FIG_TOP + FIG_SIZE + 60), title);
+    bs_svg_text(fp, (FIG_LEFT + FIG_SIZE + 260) / 2, 24, "middle", 16, "#222", title);
 }
 
 /* A square unit plot at (left, top) of side size: frame, diagonal (optional), ticks. */
@@ -134,14 +129,11 @@ static void legend(FILE *fp, double x, double y, int e, const char *text) {
 
 /* Reliability diagram: per experiment, fraction of ALL against mean probability in each of
  * the 10 bins that holds an image; the diagonal is perfect calibration. */
-static int reliability_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx) {
-    (void)idx;
-    const double left = 60, top = 50, size = 360;
-    char title[128];
-    snprintf(title, sizeof title, "Reliability of Platt probabilities (%s protocol)",
-             bs_protocol_name(s->protocol));
-    bs_svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
-    bs_svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
+static int reliability_svg(FILE *fp, const void *study, const void *unused) {
+    (void)unused;
+    const bs_study *s = study;
+    const double left = FIG_LEFT, top = FIG_TOP, size = FIG_SIZE;
+    figure_begin(fp, "Reliability of Platt probabilities", s);
     unit_axes(fp, left, top, size, 1, "mean predicted P(ALL) in the bin", "fraction ALL", 0);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
@@ -203,13 +195,11 @@ static double curve_floor(const bs_study *s, const bs_feature_index *idx, double
 
 /* Accuracy on the images kept against the share kept, as the abstention threshold P goes from
  * 0.005 to 0.495; marks at P = 0.1, 0.2, 0.3. */
-static int coverage_svg(FILE *fp, const bs_study *s, const bs_feature_index *idx) {
-    const double left = 60, top = 50, size = 360;
-    char title[128];
-    snprintf(title, sizeof title, "Accuracy against coverage when abstaining (%s protocol)",
-             bs_protocol_name(s->protocol));
-    bs_svg_begin(fp, (int)(left + size + 260), (int)(top + size + 60), title);
-    bs_svg_text(fp, (left + size + 260) / 2, 24, "middle", 16, "#222", title);
+static int coverage_svg(FILE *fp, const void *study, const void *index) {
+    const bs_study *s = study;
+    const bs_feature_index *idx = index;
+    const double left = FIG_LEFT, top = FIG_TOP, size = FIG_SIZE;
+    figure_begin(fp, "Accuracy against coverage when abstaining", s);
     double *p = bs_malloc(sizeof *p * (s->n ? s->n : 1));
     int32_t *lab = bs_malloc(sizeof *lab * (s->n ? s->n : 1)),
             *pred = bs_malloc(sizeof *pred * (s->n ? s->n : 1));
@@ -415,8 +405,9 @@ void bs_report_evidence_md(FILE *fp, const bs_study *s, const char *fig_prefix) 
     md_groups(fp, s);
 }
 
-static int evidence_md(FILE *fp, const bs_study *s, const bs_feature_index *idx) {
-    (void)idx;
+static int evidence_md(FILE *fp, const void *study, const void *unused) {
+    (void)unused;
+    const bs_study *s = study;
     fprintf(fp, "# Evidence — %s protocol\n\n", bs_protocol_name(s->protocol));
     bs_report_evidence_md(fp, s, "figures/");
     return 0;
@@ -426,9 +417,9 @@ int bs_report_write_evidence(const bs_study *s, const bs_feature_index *idx, con
     if (s->task != BS_TASK_BINARY) return 0;
     char *fig = bs_path_join(outdir, "figures");
     int rc = fig ? 0 : -1;
-    if (rc == 0) rc = write_svg(fig, "reliability.svg", reliability_svg, s, idx);
-    if (rc == 0) rc = write_svg(fig, "coverage.svg", coverage_svg, s, idx);
-    if (rc == 0) rc = write_svg(outdir, "evidence.md", evidence_md, s, idx);
+    if (rc == 0) rc = bs_report_write_file(fig, "reliability.svg", reliability_svg, s, idx);
+    if (rc == 0) rc = bs_report_write_file(fig, "coverage.svg", coverage_svg, s, idx);
+    if (rc == 0) rc = bs_report_write_file(outdir, "evidence.md", evidence_md, s, idx);
     free(fig);
     return rc;
 }

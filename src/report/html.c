@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "html_internal.h"
+#include "report_internal.h"
 
 static const char *const protocol_title[2] = {"paper protocol (leaky, as published)",
                                               "grouped protocol (honest)"};
@@ -112,15 +113,16 @@ static void section_table1(FILE *fp, const bs_html_input *in) {
     fputs("</table>\n", fp);
     const bs_study *paper = in->study[BS_PROTOCOL_PAPER];
     if (paper) {
+        char leak[96];
+        bs_report_leak_phrase(leak, sizeof leak, paper);
         fprintf(fp,
                 "<div class=\"warn\"><b>What the paper protocol leaks.</b> It augments first and "
-                "splits the views at random: <b>%lld of %zu test rows (%.1f %%)</b> had a mirror "
+                "splits the views at random: <b>%s</b> had a mirror "
                 "of the same image in the training folds (<code>leaked_test_rows</code>). Its "
                 "autoencoder is also fitted once on every row, test folds included. The grouped "
                 "protocol deals whole groups into folds and fits every step on training folds "
                 "only: its numbers are the ones to quote.</div>\n",
-                (long long)paper->leaked_test_rows, paper->n,
-                paper->n ? 100.0 * (double)paper->leaked_test_rows / (double)paper->n : 0.0);
+                leak);
     }
     fputs("</section>\n", fp);
 }
@@ -262,7 +264,7 @@ static int write_body(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     if (section_groups(fp, in)) return -1;
     section_table1(fp, in);
     section_figures(fp, in);
-    if (bs_html_audit(fp, in) || bs_html_gallery(fp, in, thumbs) ||
+    if (bs_html_audit(fp, in) || bs_html_breakdown(fp, in) || bs_html_gallery(fp, in, thumbs) ||
         bs_html_near_duplicates(fp, in, thumbs))
         return -1;
     fputs("<p class=\"note\">Written by blastscan; this page fetches nothing: figures are "

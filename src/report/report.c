@@ -12,14 +12,12 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "evidence.h"
+#include "report_internal.h"
 #include "svg.h"
 
-typedef int (*writer_fn)(FILE *fp, const void *a, const void *b);
-
-/* Write outdir/name atomically through fn. */
-static int write_file(const char *outdir, const char *name, writer_fn fn, const void *a,
-                      const void *b) {
-    char *path = bs_path_join(outdir, name);
+int bs_report_write_file(const char *dir, const char *name, bs_report_writer fn, const void *a,
+                         const void *b) {
+    char *path = bs_path_join(dir, name);
     if (!path) return -1;
     bs_atomic_file af;
     int rc = bs_atomic_open(&af, path);
@@ -32,6 +30,11 @@ static int write_file(const char *outdir, const char *name, writer_fn fn, const 
     }
     free(path);
     return rc;
+}
+
+void bs_report_leak_phrase(char *buf, size_t size, const bs_study *paper) {
+    snprintf(buf, size, "%lld of %zu test rows (%.1f %%)", (long long)paper->leaked_test_rows,
+             paper->n, paper->n ? 100.0 * (double)paper->leaked_test_rows / (double)paper->n : 0.0);
 }
 
 /* ---------------- results.json ---------------- */
@@ -410,15 +413,15 @@ static int write_roc_svg(FILE *fp, const void *a, const void *b) {
 int bs_report_write(const bs_study *s, const bs_feature_index *idx, const char *outdir) {
     char *fig = bs_path_join(outdir, "figures");
     int rc = fig ? bs_mkdir_p(fig) : -1;
-    if (rc == 0) rc = write_file(outdir, "results.json", write_results, s, NULL);
-    if (rc == 0) rc = write_file(outdir, "predictions.csv", write_predictions, s, idx);
-    if (rc == 0) rc = write_file(outdir, "table1.md", write_table_md, s, NULL);
-    if (rc == 0) rc = write_file(outdir, "table1.csv", write_table_csv, s, NULL);
-    if (rc == 0) rc = write_file(fig, "metrics.svg", write_metrics_svg, s, NULL);
-    if (rc == 0) rc = write_file(fig, "confusion.svg", write_confusion_svg, s, NULL);
+    if (rc == 0) rc = bs_report_write_file(outdir, "results.json", write_results, s, NULL);
+    if (rc == 0) rc = bs_report_write_file(outdir, "predictions.csv", write_predictions, s, idx);
+    if (rc == 0) rc = bs_report_write_file(outdir, "table1.md", write_table_md, s, NULL);
+    if (rc == 0) rc = bs_report_write_file(outdir, "table1.csv", write_table_csv, s, NULL);
+    if (rc == 0) rc = bs_report_write_file(fig, "metrics.svg", write_metrics_svg, s, NULL);
+    if (rc == 0) rc = bs_report_write_file(fig, "confusion.svg", write_confusion_svg, s, NULL);
     /* ROC curves need one decision value per row: two classes only. */
     if (rc == 0 && s->task == BS_TASK_BINARY)
-        rc = write_file(fig, "roc.svg", write_roc_svg, s, NULL);
+        rc = bs_report_write_file(fig, "roc.svg", write_roc_svg, s, NULL);
     if (rc == 0) rc = bs_report_write_evidence(s, idx, outdir);
     free(fig);
     return rc;
@@ -474,14 +477,15 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
           fp);
     fputs("## What the paper protocol leaks\n\n", fp);
     if (paper) {
+        char leak[96];
+        bs_report_leak_phrase(leak, sizeof leak, paper);
         fprintf(fp,
                 "- **Mirrors across folds.** The paper augments first and splits the views at "
                 "random, so an "
                 "image's horizontal or vertical mirror is in training while the image itself is "
                 "tested. Here "
-                "%lld of %zu test rows (%.1f %%) had such a sibling in the training folds.\n",
-                (long long)paper->leaked_test_rows, paper->n,
-                paper->n ? 100.0 * (double)paper->leaked_test_rows / (double)paper->n : 0.0);
+                "%s had such a sibling in the training folds.\n",
+                leak);
     } else {
         fputs("- (the paper protocol did not run)\n", fp);
     }
@@ -530,5 +534,5 @@ int bs_report_write_summary(const bs_study *paper, const bs_study *grouped,
     if (!paper && !grouped) return bs_error("no study to report");
     if (bs_mkdir_p(outdir)) return -1;
     const bs_study *st[2] = {paper, grouped};
-    return write_file(outdir, "report.md", write_summary, st, ctx);
+    return bs_report_write_file(outdir, "report.md", write_summary, st, ctx);
 }

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/stats.h"
 #include "svm/kernel.h"
 
 struct bs_svm {
@@ -54,17 +55,6 @@ void bs_svm_free(bs_svm *m) {
 int bs_svm_n_decisions(const bs_svm *m) { return m->k == 2 ? 1 : m->k * (m->k - 1) / 2; }
 
 /* ---- kernel scale 'auto' ------------------------------------------------------------------ */
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* MATLAB median: mean of the two middle values for an even count. Sorts v. */
-static double median(double *v, int64_t n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 #define AUTO_SAMPLE 100
 
@@ -122,7 +112,7 @@ int bs_svm_auto_kernel_scale(const float *z, int64_t n_rows, int64_t d, const ui
         }
         dist[a] = sqrt(best);
     }
-    double s = median(dist, np);
+    double s = bs_median(dist, np);
     *scale = (isfinite(s) && s > 0.0) ? s : 1.0;
     free(pos), free(neg), free(dist);
     return 0;
@@ -190,7 +180,7 @@ static int fit_auto_scale(fit_scratch *s, int64_t nr, int64_t d, const int32_t *
             return -1;
         }
     }
-    *out = median(vals, kp);
+    *out = bs_median(vals, kp);
     if (vals != v) free(vals);
     return 0;
 }

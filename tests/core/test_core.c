@@ -14,6 +14,7 @@
 #include "core/io.h"
 #include "core/npy.h"
 #include "core/rng.h"
+#include "core/stats.h"
 #include "core/strings.h"
 #include "core/unionfind.h"
 #include "test_support.h"
@@ -303,6 +304,22 @@ static void check_finite_names_first_bad_value(void **state) {
     assert_int_equal(bs_check_finite(x, 2, rows + 1, 1), 0);
 }
 
+/* NumPy's default quantile (linear interpolation) and MATLAB's median, by hand:
+ * np.quantile([1, 2, 4, 8], [0, .25, .5, .9, 1]) = 1, 1.75, 3, 6.8, 8. */
+static void quantiles_and_median_by_hand(void **state) {
+    (void)state;
+    double v[4] = {8, 1, 4, 2};
+    qsort(v, 4, sizeof *v, bs_cmp_double);
+    assert_true(v[0] == 1 && v[1] == 2 && v[2] == 4 && v[3] == 8);
+    const double q[5] = {0, 0.25, 0.5, 0.9, 1}, want[5] = {1, 1.75, 3, 6.8, 8};
+    for (int i = 0; i < 5; i++) assert_true(fabs(bs_quantile_sorted(v, 4, q[i]) - want[i]) < 1e-12);
+    assert_true(bs_quantile_sorted(v, 1, 0.7) == 1);
+    double even[4] = {8, 1, 4, 2}, odd[5] = {5, -1, 3, 9, 0};
+    assert_true(bs_median(even, 4) == 3);
+    assert_true(bs_median(odd, 5) == 3);
+    assert_true(odd[0] == -1 && odd[4] == 9); /* sorted in place */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(npy_round_trip),
@@ -316,6 +333,7 @@ int main(void) {
         cmocka_unit_test(dense_ids_follow_string_order),
         cmocka_unit_test(union_find_roots_are_smallest_items),
         cmocka_unit_test(check_finite_names_first_bad_value),
+        cmocka_unit_test(quantiles_and_median_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
 # report.html end to end: `reproduce` on 24 Aria 2021 images (GoogLeNet, a short autoencoder)
 # and `experiment` both write it; it references nothing outside itself (only #anchors and
 # data: URIs; the check is shown to catch an outside reference); it embeds the misclassified
-# gallery with occlusion maps; and headless Chromium renders it to a PNG that is not blank.
+# gallery with occlusion maps; per-source and per-group results appear when present; and headless Chromium renders it to a PNG that is not blank.
 . "$(dirname "$0")/../cli/lib.sh"
 
 MODEL="$ASSETS/models/googlenet-bvlc.onnx"
@@ -58,6 +58,27 @@ if grep -q 'aria-label="occlusion map"' "$WORK/g/report.html"; then
         --protocol grouped --folds 3 --latent none --explain-errors 1 --backbone-dir "$WORK/none" --report "$WORK/g2"
     stderr_has "googlenet-bvlc.onnx does not exist" "the missing backbone is named"
 fi
+
+# Two --data fused, one a manifest naming patients: the per-source and per-group tables of
+# results.json appear in report.html too; a run with neither (above) shows no such section.
+{
+    echo "path,label,class,group"
+    for c in Benign Pre; do
+        ls "$ARIA/$c" | sed -n 60,67p | awk -v a="$ARIA/$c" -v c="$c" -v l=$([ $c = Pre ] && echo 1 || echo 0) \
+            '{print a "/" $0 "," l "," c ",p" c int((NR - 1) / 2)}'
+    done
+} >"$WORK/manifest.csv"
+expect 0 "extract two sources" -- "$BIN" extract --backbone "$MODEL" --data "$WORK/data" --data "$WORK/manifest.csv" \
+    --cache "$WORK/cache" --out "$WORK/f2"
+expect 0 "experiment on two sources" -- "$BIN" --seed 7 experiment --features "$WORK/f2" --protocol grouped \
+    --folds 3 --latent none --report "$WORK/s"
+S="$WORK/s/report.html"
+grep -q '"sources"' "$WORK/s/results.json" && grep -q '"per_group"' "$WORK/s/results.json" && ok \
+    || fail "results.json has sources and per_group"
+grep -q '<h3 id="sources-grouped">Per source, grouped protocol' "$S" \
+    && grep -q "source 1 AC %<br>16 images (8 ALL)" "$S" && ok || fail "report.html shows the per-source table"
+grep -qE "<p class=\"note\">8 groups named by the manifest" "$S" && ok || fail "report.html shows the per-group table"
+grep -q 'id="breakdown"' "$WORK/e/report.html" && fail "a per-source section with one --data and no manifest" || ok
 
 if [ -z "$CHROMIUM" ]; then
     echo "SKIP: chromium absent: report.html not rendered (Debian package chromium)"
