@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stddef.h>
 
+#include "cli.h"
 #include "features/extract.h"
 
 #define BS_OPT_BACKBONE 2001
@@ -17,26 +18,28 @@
 #define BS_OPT_INPUT_SIZE 2006
 #define BS_OPT_TAP 2007
 
-#define BS_EXTRACT_LONG_OPTIONS                                                                    \
-    {"backbone", required_argument, 0, BS_OPT_BACKBONE},                                           \
-        {"augment", required_argument, 0, BS_OPT_AUGMENT},                                         \
-        {"batch", required_argument, 0, BS_OPT_BATCH},                                             \
-        {"cache", required_argument, 0, BS_OPT_CACHE},                                             \
-        {"no-cache", no_argument, 0, BS_OPT_NO_CACHE},                                             \
-        {"input-size", required_argument, 0, BS_OPT_INPUT_SIZE}, {                                 \
-        "tap", required_argument, 0, BS_OPT_TAP                                                    \
-    }
+/* X(name, has_arg, code, help) for each extraction option, L for the last (cli.h); --augment's
+ * help is each command's own (its default differs). */
+#define BS_EXTRACT_OPTIONS(X, L)                                                                   \
+    X("backbone", required_argument, BS_OPT_BACKBONE,                                              \
+      "  --backbone M     an ONNX model with input [N,3,S,S] RGB 0..255; repeat for several\n"     \
+      "                   (default: the shipped googlenet-bvlc and inception-v3-nsfwjs)\n")        \
+    X("augment", required_argument, BS_OPT_AUGMENT, "")                                            \
+    X("batch", required_argument, BS_OPT_BATCH,                                                    \
+      "  --batch N        images per network run (default 16)\n")                                  \
+    X("cache", required_argument, BS_OPT_CACHE,                                                    \
+      "  --cache DIR      row cache (default $BLASTSCAN_CACHE, $XDG_CACHE_HOME/blastscan or\n"     \
+      "                   ~/.cache/blastscan): a re-run computes only new rows and an\n"           \
+      "                   interrupted run resumes\n")                                              \
+    X("no-cache", no_argument, BS_OPT_NO_CACHE, "  --no-cache       keep no rows between runs\n")  \
+    X("input-size", required_argument, BS_OPT_INPUT_SIZE,                                          \
+      "  --input-size S   input side for models without input_size metadata\n")                    \
+    L("tap", required_argument, BS_OPT_TAP,                                                        \
+      "  --tap NAME       output to take for models without feature_output metadata\n")
 
-#define BS_EXTRACT_OPTIONS_HELP                                                                    \
-    "  --backbone M     an ONNX model with input [N,3,S,S] RGB 0..255; repeat for several\n"       \
-    "                   (default: the shipped googlenet-bvlc and inception-v3-nsfwjs)\n"           \
-    "  --batch N        images per network run (default 16)\n"                                     \
-    "  --cache DIR      row cache (default $BLASTSCAN_CACHE, $XDG_CACHE_HOME/blastscan or\n"       \
-    "                   ~/.cache/blastscan): a re-run computes only new rows and an\n"             \
-    "                   interrupted run resumes\n"                                                 \
-    "  --no-cache       keep no rows between runs\n"                                               \
-    "  --input-size S   input side for models without input_size metadata\n"                       \
-    "  --tap NAME       output to take for models without feature_output metadata\n"
+/* struct option rows (comma-separated), and the help lines */
+#define BS_EXTRACT_LONG_OPTIONS BS_EXTRACT_OPTIONS(BS_CLI_LONG_OPTION, BS_CLI_LAST_OPTION)
+#define BS_EXTRACT_OPTIONS_HELP BS_EXTRACT_OPTIONS(BS_CLI_OPTION_HELP, BS_CLI_OPTION_HELP)
 
 typedef struct bs_cli_extract {
     bs_extract_options opt; /* augment, batch, cache (resolved by _finish) */

@@ -15,29 +15,33 @@
 #define BS_OPT_TASK 3006
 #define BS_OPT_AE_DATA_PARALLEL 3007
 
-#define BS_STUDY_LONG_OPTIONS                                                                      \
-    {"protocol", required_argument, 0, BS_OPT_PROTOCOL},                                           \
-        {"folds", required_argument, 0, BS_OPT_FOLDS},                                             \
-        {"latent", required_argument, 0, BS_OPT_LATENT},                                           \
-        {"epochs", required_argument, 0, BS_OPT_EPOCHS},                                           \
-        {"kernel-scale", required_argument, 0, BS_OPT_KERNEL_SCALE},                               \
-        {"task", required_argument, 0, BS_OPT_TASK}, {                                             \
-        "ae-data-parallel", no_argument, 0, BS_OPT_AE_DATA_PARALLEL                                \
-    }
+/* X(name, has_arg, code, help) for each study option, L for the last (cli.h); LATENT_DEFAULT is
+ * the command's own --latent default, said once. */
+#define BS_STUDY_OPTIONS(X, L, LATENT_DEFAULT)                                                     \
+    X("protocol", required_argument, BS_OPT_PROTOCOL,                                              \
+      "  --protocol P     paper (as published: leaky) or grouped (honest: whole groups per "       \
+      "fold,\n"                                                                                    \
+      "                   every step fitted on training folds only)\n")                            \
+    X("folds", required_argument, BS_OPT_FOLDS,                                                    \
+      "  --folds K        cross-validation folds (default 5)\n")                                   \
+    X("latent", required_argument, BS_OPT_LATENT,                                                  \
+      "  --latent F,...   autoencoder hidden sizes as fractions of the fused width\n"              \
+      "                   (default " LATENT_DEFAULT "; 'none' skips Exp 3)\n")                     \
+    X("epochs", required_argument, BS_OPT_EPOCHS,                                                  \
+      "  --epochs N       autoencoder MaxEpochs (default 750)\n")                                  \
+    X("kernel-scale", required_argument, BS_OPT_KERNEL_SCALE,                                      \
+      "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n")          \
+    X("task", required_argument, BS_OPT_TASK,                                                      \
+      "  --task T         binary (ALL vs healthy; default) or subtype (one class per class\n"      \
+      "                   folder, e.g. Benign/Early/Pre/Pro; one-vs-one SVMs)\n")                  \
+    L("ae-data-parallel", no_argument, BS_OPT_AE_DATA_PARALLEL,                                    \
+      "  --ae-data-parallel  under mpirun: fit the paper protocol's shared autoencoder on all\n"   \
+      "                   ranks at once (float sums change: results not bit-identical)\n")
 
-/* The options' help; LATENT_DEFAULT is the command's own --latent default, said once. */
+/* struct option rows (comma-separated), and the help lines with the command's --latent default */
+#define BS_STUDY_LONG_OPTIONS BS_STUDY_OPTIONS(BS_CLI_LONG_OPTION, BS_CLI_LAST_OPTION, "")
 #define BS_STUDY_OPTIONS_HELP(LATENT_DEFAULT)                                                      \
-    "  --protocol P     paper (as published: leaky) or grouped (honest: whole groups per fold,\n"  \
-    "                   every step fitted on training folds only)\n"                               \
-    "  --folds K        cross-validation folds (default 5)\n"                                      \
-    "  --latent F,...   autoencoder hidden sizes as fractions of the fused width\n"                \
-    "                   (default " LATENT_DEFAULT "; 'none' skips Exp 3)\n"                        \
-    "  --epochs N       autoencoder MaxEpochs (default 750)\n"                                     \
-    "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"             \
-    "  --task T         binary (ALL vs healthy; default) or subtype (one class per class\n"        \
-    "                   folder, e.g. Benign/Early/Pre/Pro; one-vs-one SVMs)\n"                     \
-    "  --ae-data-parallel  under mpirun: fit the paper protocol's shared autoencoder on all\n"     \
-    "                   ranks at once (float sums change: results not bit-identical)\n"
+    BS_STUDY_OPTIONS(BS_CLI_OPTION_HELP, BS_CLI_OPTION_HELP, LATENT_DEFAULT)
 
 typedef struct bs_cli_study {
     bs_study_options opt;

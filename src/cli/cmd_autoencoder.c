@@ -70,7 +70,82 @@ static int write_trace(void *user, const bs_sae_epoch *e) {
     return 0;
 }
 
-static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
+/* What `autoencoder fit` was asked: the files, and the training options as parsed. */
+typedef struct {
+    const char *features, *hidden, *trace, *out;
+    bs_sae_options o;
+    double hfrac;    /* --hidden as a fraction of D, when is_fraction */
+    int is_fraction; /* --hidden held a '.': resolved once D is known */
+} fit_args;
+
+/* A real-valued option that must be >= 0 and finite (--l2, --sparsity). */
+static int parse_nonnegative(const char *opt, const char *arg, double *out) {
+    if (bs_cli_parse_double("autoencoder fit", opt, arg, out)) return BS_EXIT_USAGE;
+    if (!(*out >= 0) || !isfinite(*out))
+        return bs_cli_usage("autoencoder fit", "%s must be >= 0", opt);
+    return 0;
+}
+
+/* One option of fit into a: 0 when taken, else the exit code (usage errors, --help). */
+static int fit_option(fit_args *a, int c) {
+    bs_sae_options *o = &a->o;
+    long v;
+    switch (c) {
+        case 'f': a->features = optarg; return 0;
+        case 'H': a->hidden = optarg; return 0;
+        case 'e':
+            if (bs_cli_parse_int("autoencoder fit", "--epochs", optarg, 0, 1000000000, &v))
+                return BS_EXIT_USAGE;
+            o->max_epochs = (int)v;
+            return 0;
+        case 'l': return parse_nonnegative("--l2", optarg, &o->l2);
+        case 's': return parse_nonnegative("--sparsity", optarg, &o->sparsity);
+        case 'p':
+            if (bs_cli_parse_double("autoencoder fit", "--proportion", optarg, &o->proportion))
+                return BS_EXIT_USAGE;
+            if (!(o->proportion > 0 && o->proportion < 1))
+                return bs_cli_usage("autoencoder fit", "--proportion must be in (0, 1)");
+            return 0;
+        case 'g':
+            if (bs_cli_parse_double("autoencoder fit", "--min-grad", optarg, &o->min_grad))
+                return BS_EXIT_USAGE;
+            if (!(o->min_grad >= 0))
+                return bs_cli_usage("autoencoder fit", "--min-grad must be >= 0");
+            return 0;
+        case 't': a->trace = optarg; return 0;
+        case 'P':
+            if (!strcmp(optarg, "float32"))
+                o->precision = BS_SAE_FLOAT32;
+            else if (!strcmp(optarg, "float64"))
+                o->precision = BS_SAE_FLOAT64;
+            else
+                return bs_cli_usage("autoencoder fit", "--precision must be float32 or float64");
+            return 0;
+        case 'o': a->out = optarg; return 0;
+        case 'h': usage(stdout); return BS_EXIT_OK;
+        default: return bs_cli_usage("autoencoder fit", "unknown option");
+    }
+}
+
+/* --hidden: an integer count, or (with a '.') a fraction of D resolved after loading. */
+static int parse_hidden(fit_args *a) {
+    long v;
+    a->is_fraction = strchr(a->hidden, '.') != NULL;
+    if (a->is_fraction) {
+        if (bs_cli_parse_double("autoencoder fit", "--hidden", a->hidden, &a->hfrac))
+            return BS_EXIT_USAGE;
+        if (!(a->hfrac > 0 && a->hfrac <= 1))
+            return bs_cli_usage("autoencoder fit", "--hidden as a fraction must be in (0, 1]");
+        return 0;
+    }
+    if (bs_cli_parse_int("autoencoder fit", "--hidden", a->hidden, 1, 1L << 24, &v))
+        return BS_EXIT_USAGE;
+    a->o.hidden = v;
+    return 0;
+}
+
+/* The command line of fit into a: -1 to go on and train, else the exit code. */
+static int parse_fit(int argc, char **argv, const bs_cli *cli, fit_args *a) {
     static const struct option opts[] = {{"features", required_argument, 0, 'f'},
                                          {"hidden", required_argument, 0, 'H'},
                                          {"epochs", required_argument, 0, 'e'},
@@ -83,131 +158,86 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
                                          {"out", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *features = NULL, *hidden = NULL, *trace = NULL, *out = NULL;
-    bs_sae_options o;
-    bs_sae_options_default(&o);
-    o.seed = cli->seed;
-    long v;
-    int c;
+    memset(a, 0, sizeof *a);
+    bs_sae_options_default(&a->o);
+    a->o.seed = cli->seed;
+    int c, rc;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-            case 'f': features = optarg; break;
-            case 'H': hidden = optarg; break;
-            case 'e':
-                if (bs_cli_parse_int("autoencoder fit", "--epochs", optarg, 0, 1000000000, &v))
-                    return BS_EXIT_USAGE;
-                o.max_epochs = (int)v;
-                break;
-            case 'l':
-                if (bs_cli_parse_double("autoencoder fit", "--l2", optarg, &o.l2))
-                    return BS_EXIT_USAGE;
-                if (!(o.l2 >= 0) || !isfinite(o.l2))
-                    return bs_cli_usage("autoencoder fit", "--l2 must be >= 0");
-                break;
-            case 's':
-                if (bs_cli_parse_double("autoencoder fit", "--sparsity", optarg, &o.sparsity))
-                    return BS_EXIT_USAGE;
-                if (!(o.sparsity >= 0) || !isfinite(o.sparsity))
-                    return bs_cli_usage("autoencoder fit", "--sparsity must be >= 0");
-                break;
-            case 'p':
-                if (bs_cli_parse_double("autoencoder fit", "--proportion", optarg, &o.proportion))
-                    return BS_EXIT_USAGE;
-                if (!(o.proportion > 0 && o.proportion < 1))
-                    return bs_cli_usage("autoencoder fit", "--proportion must be in (0, 1)");
-                break;
-            case 'g':
-                if (bs_cli_parse_double("autoencoder fit", "--min-grad", optarg, &o.min_grad))
-                    return BS_EXIT_USAGE;
-                if (!(o.min_grad >= 0))
-                    return bs_cli_usage("autoencoder fit", "--min-grad must be >= 0");
-                break;
-            case 't': trace = optarg; break;
-            case 'P':
-                if (!strcmp(optarg, "float32"))
-                    o.precision = BS_SAE_FLOAT32;
-                else if (!strcmp(optarg, "float64"))
-                    o.precision = BS_SAE_FLOAT64;
-                else
-                    return bs_cli_usage("autoencoder fit",
-                                        "--precision must be float32 or float64");
-                break;
-            case 'o': out = optarg; break;
-            case 'h': usage(stdout); return BS_EXIT_OK;
-            default: return bs_cli_usage("autoencoder fit", "unknown option");
-        }
-    }
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+        if ((rc = fit_option(a, c)) != 0 || c == 'h') return rc;
     if (optind != argc)
         return bs_cli_usage("autoencoder fit", "unexpected argument '%s'", argv[optind]);
-    if (!features) return bs_cli_usage("autoencoder fit", "--features is required");
-    if (!hidden) return bs_cli_usage("autoencoder fit", "--hidden is required");
-    if (!out) return bs_cli_usage("autoencoder fit", "--out is required");
-    double hfrac = 0;
-    int is_fraction = strchr(hidden, '.') != NULL;
-    if (is_fraction) {
-        if (bs_cli_parse_double("autoencoder fit", "--hidden", hidden, &hfrac))
-            return BS_EXIT_USAGE;
-        if (!(hfrac > 0 && hfrac <= 1))
-            return bs_cli_usage("autoencoder fit", "--hidden as a fraction must be in (0, 1]");
-    } else {
-        if (bs_cli_parse_int("autoencoder fit", "--hidden", hidden, 1, 1L << 24, &v))
-            return BS_EXIT_USAGE;
-        o.hidden = v;
-    }
+    if (!a->features) return bs_cli_usage("autoencoder fit", "--features is required");
+    if (!a->hidden) return bs_cli_usage("autoencoder fit", "--hidden is required");
+    if (!a->out) return bs_cli_usage("autoencoder fit", "--out is required");
+    return (rc = parse_hidden(a)) != 0 ? rc : -1;
+}
 
-    bs_array x;
-    if (load_matrix(features, &x)) return bs_cli_fail("autoencoder fit");
-    int64_t n = x.shape[0], d = x.shape[1];
-    if (is_fraction) {
-        o.hidden = (int64_t)llround(hfrac * (double)d);
-        if (o.hidden < 1) o.hidden = 1;
-    }
-    /* Under an MPI job of P ranks: data-parallel training, each rank on a contiguous shard of
-     * the rows; rank 0 writes the model and the trace. */
+/* Under an MPI job of P ranks: data-parallel training, each rank on a contiguous shard of the
+ * rows (*shard NULL and *nshard = n alone). */
+static int shard_rows(const char *features, int64_t n, bs_sae_options *o, int64_t **shard,
+                      int64_t *nshard) {
     const int rank = bs_dist_rank(), size = bs_dist_size();
-    int64_t *shard = NULL, nshard = n;
-    if (size > 1) {
-        if (n < size) {
-            bs_array_free(&x);
-            bs_error("%s: %lld samples cannot be shared by %d ranks (at least one each)", features,
-                     (long long)n, size);
-            return bs_cli_fail("autoencoder fit");
-        }
-        int64_t lo = n * rank / size, hi = n * (rank + 1) / size;
-        nshard = hi - lo;
-        if (!(shard = bs_calloc((size_t)nshard, sizeof *shard))) {
-            bs_array_free(&x);
-            return bs_cli_fail("autoencoder fit");
-        }
-        for (int64_t i = 0; i < nshard; i++) shard[i] = lo + i;
-        o.distributed = 1;
+    *shard = NULL;
+    *nshard = n;
+    if (size <= 1) return 0;
+    if (n < size)
+        return bs_error("%s: %lld samples cannot be shared by %d ranks (at least one each)",
+                        features, (long long)n, size);
+    int64_t lo = n * rank / size, hi = n * (rank + 1) / size;
+    *nshard = hi - lo;
+    if (!(*shard = bs_calloc((size_t)*nshard, sizeof **shard))) return -1;
+    for (int64_t i = 0; i < *nshard; i++) (*shard)[i] = lo + i;
+    o->distributed = 1;
+    return 0;
+}
+
+/* Open the per-epoch trace (atomically) and hook it into o's epoch callback. */
+static int open_trace(const char *trace, bs_atomic_file *taf, trace_sink *sink, bs_sae_options *o) {
+    if (bs_atomic_open(taf, trace)) return -1;
+    sink->fp = taf->fp;
+    /* "gradient" as in MATLAB's tr and docs/autoencoder.md (earlier builds wrote grad_norm) */
+    fputs("epoch,perf,gradient,lambda,accepted\n", sink->fp);
+    o->on_epoch = write_trace;
+    o->user = sink;
+    return 0;
+}
+
+static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
+    fit_args a;
+    int rc = parse_fit(argc, argv, cli, &a);
+    if (rc >= 0) return rc;
+    bs_sae_options *o = &a.o;
+    bs_array x;
+    if (load_matrix(a.features, &x)) return bs_cli_fail("autoencoder fit");
+    int64_t n = x.shape[0], d = x.shape[1];
+    if (a.is_fraction) {
+        o->hidden = (int64_t)llround(a.hfrac * (double)d);
+        if (o->hidden < 1) o->hidden = 1;
     }
-    if (rank != 0) trace = NULL;
+    /* rank 0 alone writes the model and the trace */
+    const int rank = bs_dist_rank();
+    int64_t *shard = NULL, nshard = n;
+    const char *trace = rank == 0 ? a.trace : NULL;
     trace_sink sink = {NULL};
     bs_atomic_file taf = {0};
-    if (trace) {
-        if (bs_atomic_open(&taf, trace)) {
-            bs_array_free(&x);
-            return bs_cli_fail("autoencoder fit");
-        }
-        sink.fp = taf.fp;
-        /* "gradient" as in MATLAB's tr and docs/autoencoder.md (earlier builds wrote grad_norm) */
-        fputs("epoch,perf,gradient,lambda,accepted\n", sink.fp);
-        o.on_epoch = write_trace;
-        o.user = &sink;
+    if (shard_rows(a.features, n, o, &shard, &nshard) ||
+        (trace && open_trace(trace, &taf, &sink, o))) {
+        bs_array_free(&x);
+        free(shard);
+        return bs_cli_fail("autoencoder fit");
     }
-    o.progress = rank == 0;
+    o->progress = rank == 0;
     bs_sae_fit_info info;
-    bs_sae *m = bs_sae_fit(x.data, n, d, shard, nshard, &o, &info);
+    bs_sae *m = bs_sae_fit(x.data, n, d, shard, nshard, o, &info);
     bs_array_free(&x);
     free(shard);
     if (!m) {
-        bs_error_prefix("%s: ", features);
+        bs_error_prefix("%s: ", a.features);
         if (trace) bs_atomic_abort(&taf);
         return bs_cli_fail("autoencoder fit");
     }
-    int rc = rank == 0 ? bs_sae_save(m, out) : 0;
+    rc = rank == 0 ? bs_sae_save(m, a.out) : 0;
     if (!rc && trace)
         rc = bs_atomic_commit(&taf);
     else if (trace)
@@ -218,7 +248,7 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
     printf("autoencoder: %lld samples x %lld features -> %lld hidden; %d epochs (%d accepted), "
            "perf %.6g, "
            "|grad| %.3g, %s, %.1f s\n",
-           (long long)n, (long long)d, (long long)o.hidden, info.epochs, info.accepted, info.perf,
+           (long long)n, (long long)d, (long long)o->hidden, info.epochs, info.accepted, info.perf,
            info.grad_norm, bs_sae_stop_name(info.stop), info.seconds);
     return BS_EXIT_OK;
 }

@@ -3,7 +3,6 @@
  * field with a Wilson interval and a call (field.h); optionally draws overlays and compares
  * with annotations (truth.h). `--crops` hands over to cli_cells_crops.c. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 
 #include "cli_cells.h"
+#include "cli_files.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/io.h"
@@ -91,53 +91,6 @@ enum {
 };
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
-typedef struct {
-    char **v;
-    size_t n, cap;
-} list;
-
-static int list_add(list *l, const char *s) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **v = bs_realloc(l->v, cap * sizeof *v);
-        if (!v) return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    if (!(l->v[l->n] = bs_strdup(s))) return -1;
-    l->n++;
-    return 0;
-}
-
-static void list_free(list *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-}
-
-static int walk(const char *dir, list *out, int depth) {
-    if (depth > 64) return bs_error("%s: folders nested too deep", dir);
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0) return bs_error("%s: cannot read folder", dir);
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        const char *name = ents[i]->d_name;
-        if (rc == 0 && name[0] != '.') {
-            char *p = bs_path_join(dir, name);
-            if (!p)
-                rc = -1;
-            else if (bs_is_dir(p))
-                rc = walk(p, out, depth + 1);
-            else if (bs_image_has_image_ext(p))
-                rc = list_add(out, p);
-            free(p);
-        }
-        free(ents[i]);
-    }
-    free(ents);
-    return rc;
-}
-
 /* Everything one run keeps between images. */
 typedef struct {
     const bs_cells_opts *o;
@@ -146,7 +99,7 @@ typedef struct {
     bs_truth truth;
     bs_truth_eval eval;
     int have_truth;
-    list overlays; /* overlay names written, to keep them apart */
+    bs_cli_list overlays; /* overlay names written, to keep them apart */
     int64_t images, cells, suspected, unannotated;
 } run;
 
@@ -277,7 +230,7 @@ static int overlay_path(run *r, const char *image, char **out) {
         name = bs_strfmt("%s-%d.png", stem, k);
     }
     free(stem);
-    int rc = name ? list_add(&r->overlays, name) : -1;
+    int rc = name ? bs_cli_list_add(&r->overlays, name) : -1;
     *out = rc ? NULL : bs_path_join(r->o->overlay, name);
     free(name);
     return *out ? 0 : -1;
@@ -396,16 +349,15 @@ static void close_run(run *r) {
     if (r->o->model) bs_pipeline_free(&r->p);
     bs_truth_eval_free(&r->eval);
     bs_truth_free(&r->truth);
-    list_free(&r->overlays);
+    bs_cli_list_free(&r->overlays);
 }
 
 static int run_images(const bs_cells_opts *o, int argc, char **argv) {
-    list files = {0};
-    for (int i = 0; i < argc; i++)
-        if (bs_is_dir(argv[i]) ? walk(argv[i], &files, 0) : list_add(&files, argv[i])) {
-            list_free(&files);
-            return bs_cli_fail("cells");
-        }
+    bs_cli_list files = {0};
+    if (bs_cli_image_files(argc, argv, &files)) {
+        bs_cli_list_free(&files);
+        return bs_cli_fail("cells");
+    }
     run r;
     char *default_dir = NULL;
     int rc = BS_EXIT_OK, unreadable = 0;
@@ -439,7 +391,7 @@ static int run_images(const bs_cells_opts *o, int argc, char **argv) {
 out:
     close_run(&r);
     free(default_dir);
-    list_free(&files);
+    bs_cli_list_free(&files);
     return rc;
 }
 

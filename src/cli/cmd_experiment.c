@@ -48,7 +48,15 @@ static void usage(FILE *fp) {
                                                     "ranks (faster, not bit-identical).\n");
 }
 
-int bs_cmd_experiment(int argc, char **argv, const bs_cli *cli) {
+/* What `experiment` was asked, as parsed. */
+typedef struct {
+    bs_cli_study st;
+    const char *features, *report, *backbone_dir;
+    long explain_errors;
+} experiment_args;
+
+/* The command line into a: -1 to go on, else the exit code. */
+static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment_args *a) {
     static const struct option opts[] = {BS_STUDY_LONG_OPTIONS,
                                          {"features", required_argument, 0, 'f'},
                                          {"report", required_argument, 0, 'r'},
@@ -56,70 +64,82 @@ int bs_cmd_experiment(int argc, char **argv, const bs_cli *cli) {
                                          {"backbone-dir", required_argument, 0, 'b'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    bs_cli_study st;
-    bs_cli_study_init(&st, cli);
-    const char *features = NULL, *report = NULL, *backbone_dir = NULL;
-    long explain_errors = 0;
+    bs_cli_study_init(&a->st, cli);
+    a->features = a->report = a->backbone_dir = NULL;
+    a->explain_errors = 0;
     int c, protocol_given = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_study_option(&st, "experiment", c, optarg);
+        int d = bs_cli_study_option(&a->st, "experiment", c, optarg);
         if (d > 0) return BS_EXIT_USAGE;
         if (d == 0) {
             protocol_given |= c == BS_OPT_PROTOCOL;
             continue;
         }
         switch (c) {
-            case 'f': features = optarg; break;
-            case 'r': report = optarg; break;
+            case 'f': a->features = optarg; break;
+            case 'r': a->report = optarg; break;
             case 'x':
                 if (bs_cli_parse_int("experiment", "--explain-errors", optarg, 0, 10000,
-                                     &explain_errors))
+                                     &a->explain_errors))
                     return BS_EXIT_USAGE;
                 break;
-            case 'b': backbone_dir = optarg; break;
+            case 'b': a->backbone_dir = optarg; break;
             case 'h': usage(stdout); return BS_EXIT_OK;
             default: return bs_cli_usage("experiment", "unknown option");
         }
     }
     if (optind != argc) return bs_cli_usage("experiment", "unexpected argument '%s'", argv[optind]);
-    if (!features || !report)
+    if (!a->features || !a->report)
         return bs_cli_usage("experiment", "--features and --report are required");
     if (!protocol_given) return bs_cli_usage("experiment", "--protocol paper|grouped is required");
-    if (st.both)
+    if (a->st.both)
         return bs_cli_usage("experiment", "--protocol both is for reproduce; run experiment twice");
+    return -1;
+}
+
+/* The study's report: results, tables and figures, then report.html with occlusion maps of the
+ * most confident errors when asked. */
+static int write_reports(const experiment_args *a, const bs_study *s, const bs_feature_index *idx) {
+    int rc = bs_report_write(s, idx, a->report);
+    bs_html_input h = {.idx = idx, .featdir = a->features};
+    h.study[s->protocol] = s;
+    h.study_dir[s->protocol] = a->report;
+    bs_html_map *maps = NULL;
+    char *note = NULL;
+    if (rc == 0 && a->explain_errors > 0) {
+        bs_report_maps_options o;
+        bs_report_maps_options_init(&o);
+        o.max_images = (size_t)a->explain_errors;
+        o.kernel_scale = a->st.opt.kernel_scale;
+        o.backbone_dir = a->backbone_dir;
+        rc = bs_report_occlusion_maps(s, idx, a->features, &o, &maps, &h.nmaps, &note);
+        h.maps = maps;
+        h.maps_note = note;
+    }
+    if (rc == 0) rc = bs_report_write_html(&h, a->report);
+    bs_report_maps_free(maps, h.nmaps);
+    free(note);
+    return rc;
+}
+
+int bs_cmd_experiment(int argc, char **argv, const bs_cli *cli) {
+    experiment_args a;
+    int rc = parse_experiment(argc, argv, cli, &a);
+    if (rc >= 0) return rc;
     bs_feature_index idx;
-    if (bs_featdir_read_index(features, &idx)) return bs_cli_fail("experiment");
+    if (bs_featdir_read_index(a.features, &idx)) return bs_cli_fail("experiment");
     bs_study s;
-    int rc = bs_study_run(features, &idx, &st.opt, &s);
+    rc = bs_study_run(a.features, &idx, &a.st.opt, &s);
+    const int ran = rc == 0;
     /* Under an MPI job every rank holds the whole study; rank 0 writes the report. */
-    if (rc == 0 && bs_dist_rank() != 0) {
-        bs_study_free(&s);
-    } else if (rc == 0) {
-        rc = bs_report_write(&s, &idx, report);
-        bs_html_input h = {.idx = &idx, .featdir = features};
-        h.study[s.protocol] = &s;
-        h.study_dir[s.protocol] = report;
-        bs_html_map *maps = NULL;
-        char *note = NULL;
-        if (rc == 0 && explain_errors > 0) {
-            bs_report_maps_options o;
-            bs_report_maps_options_init(&o);
-            o.max_images = (size_t)explain_errors;
-            o.kernel_scale = st.opt.kernel_scale;
-            o.backbone_dir = backbone_dir;
-            rc = bs_report_occlusion_maps(&s, &idx, features, &o, &maps, &h.nmaps, &note);
-            h.maps = maps;
-            h.maps_note = note;
-        }
-        if (rc == 0) rc = bs_report_write_html(&h, report);
-        bs_report_maps_free(maps, h.nmaps);
-        free(note);
+    if (ran && bs_dist_rank() == 0) {
+        rc = write_reports(&a, &s, &idx);
         if (rc == 0)
             fprintf(stderr, "experiment: %zu experiments in %.1f s -> %s\n", s.nexperiments,
-                    s.seconds, report);
-        bs_study_free(&s);
+                    s.seconds, a.report);
     }
+    if (ran) bs_study_free(&s);
     bs_feature_index_free(&idx);
     return rc ? bs_cli_fail("experiment") : BS_EXIT_OK;
 }

@@ -24,6 +24,50 @@ static void usage(FILE *fp) {
             "  --format F       table (default), csv (header path,label,class,group) or json\n");
 }
 
+/* header path,label,class,group; one row a sample */
+static void print_csv(const bs_dataset *d) {
+    static const char *const header[] = {"path", "label", "class", "group"};
+    bs_csv_put_row(stdout, header, 4);
+    for (size_t i = 0; i < d->n; i++) {
+        const bs_sample *s = &d->samples[i];
+        const char *f[4] = {s->path, s->label ? "1" : "0", s->class_name, s->group};
+        bs_csv_put_row(stdout, f, 4);
+    }
+}
+
+static void print_json(const bs_dataset *d) {
+    fputs("[\n", stdout);
+    for (size_t i = 0; i < d->n; i++) {
+        const bs_sample *s = &d->samples[i];
+        fputs("  {\"path\": ", stdout);
+        bs_json_string(stdout, s->path);
+        printf(", \"label\": %d, \"class\": ", s->label);
+        bs_json_string(stdout, s->class_name);
+        fputs(", \"group\": ", stdout);
+        bs_json_string(stdout, s->group);
+        printf("}%s\n", i + 1 < d->n ? "," : "");
+    }
+    fputs("]\n", stdout);
+}
+
+/* aligned columns, a group shown as "(own)" when a sample is alone in it, then the counts */
+static void print_table(const bs_dataset *d) {
+    int wpath = 4, wclass = 5;
+    for (size_t i = 0; i < d->n; i++) {
+        int lp = (int)strlen(d->samples[i].path), lc = (int)strlen(d->samples[i].class_name);
+        if (lp > wpath) wpath = lp;
+        if (lc > wclass) wclass = lc;
+    }
+    printf("%-*s  label  %-*s  group\n", wpath, "path", wclass, "class");
+    for (size_t i = 0; i < d->n; i++) {
+        const bs_sample *s = &d->samples[i];
+        printf("%-*s  %5d  %-*s  %s\n", wpath, s->path, s->label, wclass, s->class_name,
+               strcmp(s->group, s->path) ? s->group : "(own)");
+    }
+    printf("\n%zu samples: %zu ALL (label 1), %zu healthy (label 0); %zu groups\n", d->n,
+           bs_dataset_count_label(d, 1), bs_dataset_count_label(d, 0), bs_dataset_count_groups(d));
+}
+
 int bs_cmd_list(int argc, char **argv, const bs_cli *cli) {
     static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
                                          {"format", required_argument, 0, 'f'},
@@ -65,44 +109,12 @@ int bs_cmd_list(int argc, char **argv, const bs_cli *cli) {
         bs_cli_data_free(&data);
         return bs_cli_fail("list");
     }
-    if (!strcmp(format, "csv")) {
-        static const char *const header[] = {"path", "label", "class", "group"};
-        bs_csv_put_row(stdout, header, 4);
-        for (size_t i = 0; i < ds.n; i++) {
-            const bs_sample *s = &ds.samples[i];
-            const char *f[4] = {s->path, s->label ? "1" : "0", s->class_name, s->group};
-            bs_csv_put_row(stdout, f, 4);
-        }
-    } else if (!strcmp(format, "json")) {
-        fputs("[\n", stdout);
-        for (size_t i = 0; i < ds.n; i++) {
-            const bs_sample *s = &ds.samples[i];
-            fputs("  {\"path\": ", stdout);
-            bs_json_string(stdout, s->path);
-            printf(", \"label\": %d, \"class\": ", s->label);
-            bs_json_string(stdout, s->class_name);
-            fputs(", \"group\": ", stdout);
-            bs_json_string(stdout, s->group);
-            printf("}%s\n", i + 1 < ds.n ? "," : "");
-        }
-        fputs("]\n", stdout);
-    } else {
-        int wpath = 4, wclass = 5;
-        for (size_t i = 0; i < ds.n; i++) {
-            int lp = (int)strlen(ds.samples[i].path), lc = (int)strlen(ds.samples[i].class_name);
-            if (lp > wpath) wpath = lp;
-            if (lc > wclass) wclass = lc;
-        }
-        printf("%-*s  label  %-*s  group\n", wpath, "path", wclass, "class");
-        for (size_t i = 0; i < ds.n; i++) {
-            const bs_sample *s = &ds.samples[i];
-            printf("%-*s  %5d  %-*s  %s\n", wpath, s->path, s->label, wclass, s->class_name,
-                   strcmp(s->group, s->path) ? s->group : "(own)");
-        }
-        printf("\n%zu samples: %zu ALL (label 1), %zu healthy (label 0); %zu groups\n", ds.n,
-               bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0),
-               bs_dataset_count_groups(&ds));
-    }
+    if (!strcmp(format, "csv"))
+        print_csv(&ds);
+    else if (!strcmp(format, "json"))
+        print_json(&ds);
+    else
+        print_table(&ds);
     int failed = fflush(stdout) != 0 || ferror(stdout);
     bs_dataset_free(&ds);
     bs_cli_data_free(&data);

@@ -2,7 +2,6 @@
  * class, SVM decision, calibrated probability and out-of-distribution flag per image. The class
  * shown is gated: "unknown" for an out-of-distribution image, "uncertain" under --abstain. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_files.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -70,54 +70,12 @@ enum {
 };
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
-typedef struct {
-    char **v;
-    size_t n, cap;
-} list;
-
-static int list_add(list *l, const char *s) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **v = bs_realloc(l->v, cap * sizeof *v);
-        if (!v) return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    if (!(l->v[l->n] = bs_strdup(s))) return -1;
-    l->n++;
-    return 0;
-}
-
-static int walk(const char *dir, list *out, int depth) {
-    if (depth > 64) return bs_error("%s: folders nested too deep", dir);
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0) return bs_error("%s: cannot read folder", dir);
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        const char *name = ents[i]->d_name;
-        if (rc == 0 && name[0] != '.') {
-            char *p = bs_path_join(dir, name);
-            if (!p)
-                rc = -1;
-            else if (bs_is_dir(p))
-                rc = walk(p, out, depth + 1);
-            else if (bs_image_has_image_ext(p))
-                rc = list_add(out, p);
-            free(p);
-        }
-        free(ents[i]);
-    }
-    free(ents);
-    return rc;
-}
-
 /* --explain: occlusion maps written beside each other in one folder, one file stem per image
  * (a repeated stem gets -2, -3, ...). */
 typedef struct {
     const char *dir; /* NULL: no maps */
     bs_explain_options opt;
-    list used;
+    bs_cli_list used;
     size_t images;
     double seconds;
 } explainer;
@@ -127,7 +85,7 @@ static char *unique_stem(explainer *e, const char *path) {
     for (int k = 2; stem; k++) {
         int taken = 0;
         for (size_t i = 0; i < e->used.n && !taken; i++) taken = !strcmp(e->used.v[i], stem);
-        if (!taken) return list_add(&e->used, stem) ? (free(stem), NULL) : stem;
+        if (!taken) return bs_cli_list_add(&e->used, stem) ? (free(stem), NULL) : stem;
         free(stem);
         char *base = bs_path_stem(path);
         stem = base ? bs_strfmt("%s-%d", base, k) : NULL;
@@ -293,7 +251,7 @@ static int parse_options(int argc, char **argv, predict_options *o) {
 
 /* Classify every file, batch by batch, printing as it goes. An unreadable image is reported
  * and skipped (the status becomes BS_EXIT_FAIL at the end); a failure of the model stops. */
-static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const list *files,
+static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const bs_cli_list *files,
                           predict_options *o) {
     size_t b = (size_t)o->batch;
     bs_image *imgs = bs_calloc(b, sizeof *imgs);
@@ -361,13 +319,11 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
     predict_options o;
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) return rc;
-    list files = {0};
+    bs_cli_list files = {0};
     rc = BS_EXIT_OK;
     if (o.ex.dir && bs_mkdir_p(o.ex.dir)) rc = bs_cli_fail("predict");
-    for (int i = optind; i < argc && rc == BS_EXIT_OK; i++) {
-        int r = bs_is_dir(argv[i]) ? walk(argv[i], &files, 0) : list_add(&files, argv[i]);
-        if (r) rc = bs_cli_fail("predict");
-    }
+    if (rc == BS_EXIT_OK && bs_cli_image_files(argc - optind, argv + optind, &files))
+        rc = bs_cli_fail("predict");
     bs_pipeline p;
     char *default_dir = o.bdir ? NULL : bs_path_join(bs_cli_assets(), "models");
     bs_pipeline_runtime *rt = NULL;
@@ -382,9 +338,7 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
         bs_pipeline_free(&p);
     }
     free(default_dir);
-    for (size_t i = 0; i < files.n; i++) free(files.v[i]);
-    free(files.v);
-    for (size_t i = 0; i < o.ex.used.n; i++) free(o.ex.used.v[i]);
-    free(o.ex.used.v);
+    bs_cli_list_free(&files);
+    bs_cli_list_free(&o.ex.used);
     return rc;
 }

@@ -108,7 +108,43 @@ static void gallery_maps(const bs_study *s, const bs_feature_index *idx, const c
                 bs_error_message());
 }
 
-int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
+/* What `reproduce` was asked, as parsed. */
+typedef struct {
+    bs_cli_data data;
+    bs_cli_study st;
+    bs_cli_extract xc;
+    long sample, explain_errors;
+    const char *report;
+    char *default_data; /* the assets' dataset, when no --data */
+} repro_args;
+
+static void repro_args_free(repro_args *a) {
+    bs_cli_extract_free(&a->xc);
+    free(a->default_data);
+    bs_cli_data_free(&a->data);
+}
+
+/* One option that is reproduce's own: 0 when taken, else the exit code (--help: BS_EXIT_OK). */
+static int repro_option(repro_args *a, int c) {
+    switch (c) {
+        case OPT_SAMPLE:
+            return bs_cli_parse_int("reproduce", "--sample", optarg, 0, 100000000, &a->sample)
+                       ? BS_EXIT_USAGE
+                       : 0;
+        case OPT_REPORT: a->report = optarg; return 0;
+        case OPT_EXPLAIN_ERRORS:
+            return bs_cli_parse_int("reproduce", "--explain-errors", optarg, 0, 10000,
+                                    &a->explain_errors)
+                       ? BS_EXIT_USAGE
+                       : 0;
+        case 'h': usage(stdout); return BS_EXIT_OK;
+        default: return bs_cli_usage("reproduce", "unknown option");
+    }
+}
+
+/* The command line into a (initialised here, freed by the caller either way): -1 to go on,
+ * else the exit code. */
+static int parse_reproduce(int argc, char **argv, const bs_cli *cli, repro_args *a) {
     static const struct option opts[] = {
         BS_DATA_LONG_OPTIONS,
         BS_STUDY_LONG_OPTIONS,
@@ -118,174 +154,188 @@ int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
         {"explain-errors", required_argument, 0, OPT_EXPLAIN_ERRORS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    double t0 = bs_now();
-    bs_cli_data data;
-    bs_cli_data_init(&data);
-    bs_cli_study st;
-    bs_cli_study_init(&st, cli);
-    st.both = 1;
-    st.latent[0] = 0.25;
-    st.opt.nlatent = 1;
-    st.opt.epochs = DEFAULT_EPOCHS;
-    bs_cli_extract xc;
-    bs_cli_extract_init(&xc, 1);
-    const bs_extract_options *xo = &xc.opt;
-    long sample = -1, explain_errors = 8;
-    int c, rc = BS_EXIT_USAGE;
-    const char *report = NULL;
-    char *default_data = NULL, *featdir = NULL, *sub = NULL;
+    bs_cli_data_init(&a->data);
+    bs_cli_study_init(&a->st, cli);
+    a->st.both = 1;
+    a->st.latent[0] = 0.25;
+    a->st.opt.nlatent = 1;
+    a->st.opt.epochs = DEFAULT_EPOCHS;
+    bs_cli_extract_init(&a->xc, 1);
+    a->sample = -1;
+    a->explain_errors = 8;
+    a->report = NULL;
+    a->default_data = NULL;
+    int c, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_data_option(&data, "reproduce", c, optarg);
-        if (d < 0) d = bs_cli_study_option(&st, "reproduce", c, optarg);
-        if (d < 0) d = bs_cli_extract_option(&xc, "reproduce", c, optarg);
-        if (d > 0) goto done;
+        int d = bs_cli_data_option(&a->data, "reproduce", c, optarg);
+        if (d < 0) d = bs_cli_study_option(&a->st, "reproduce", c, optarg);
+        if (d < 0) d = bs_cli_extract_option(&a->xc, "reproduce", c, optarg);
+        if (d > 0) return BS_EXIT_USAGE;
         if (d == 0) continue;
-        switch (c) {
-            case OPT_SAMPLE:
-                if (bs_cli_parse_int("reproduce", "--sample", optarg, 0, 100000000, &sample))
-                    goto done;
-                break;
-            case OPT_REPORT: report = optarg; break;
-            case OPT_EXPLAIN_ERRORS:
-                if (bs_cli_parse_int("reproduce", "--explain-errors", optarg, 0, 10000,
-                                     &explain_errors))
-                    goto done;
-                break;
-            case 'h':
-                usage(stdout);
-                rc = BS_EXIT_OK;
-                goto done;
-            default: bs_cli_usage("reproduce", "unknown option"); goto done;
-        }
+        if ((rc = repro_option(a, c)) != 0 || c == 'h') return rc;
     }
-    if (optind != argc) {
-        bs_cli_usage("reproduce", "unexpected argument '%s'", argv[optind]);
-        goto done;
-    }
-    if (!report) {
-        bs_cli_usage("reproduce", "--report OUTDIR is required");
-        goto done;
-    }
-    if (st.opt.task != BS_TASK_BINARY) {
-        bs_cli_usage("reproduce",
-                     "reproduce runs the paper's binary task; use experiment --task subtype");
-        goto done;
-    }
-    if ((rc = bs_cli_extract_finish(&xc, "reproduce")) != 0) goto done;
-    rc = BS_EXIT_FAIL;
-    if (!data.nsources) {
-        default_data = bs_path_join(bs_cli_assets(), "data/aria2021");
-        if (!default_data || !bs_is_dir(default_data)) {
+    if (optind != argc) return bs_cli_usage("reproduce", "unexpected argument '%s'", argv[optind]);
+    if (!a->report) return bs_cli_usage("reproduce", "--report OUTDIR is required");
+    if (a->st.opt.task != BS_TASK_BINARY)
+        return bs_cli_usage(
+            "reproduce", "reproduce runs the paper's binary task; use experiment --task subtype");
+    if ((rc = bs_cli_extract_finish(&a->xc, "reproduce")) != 0) return rc;
+    return -1;
+}
+
+/* No --data: the Aria 2021 dataset of the assets, its ALL classes, the paper's sample size.
+ * Then the sample: -1 (not given) means all. */
+static int resolve_dataset(repro_args *a) {
+    if (!a->data.nsources) {
+        a->default_data = bs_path_join(bs_cli_assets(), "data/aria2021");
+        if (!a->default_data || !bs_is_dir(a->default_data)) {
             fprintf(stderr,
                     "blastscan reproduce: error: %s: default dataset not found; give --data or set "
                     "BLASTSCAN_ASSETS\n",
-                    default_data ? default_data : "data/aria2021");
-            goto done;
+                    a->default_data ? a->default_data : "data/aria2021");
+            return -1;
         }
-        bs_cli_data_option(&data, "reproduce", BS_OPT_DATA, default_data);
-        if (!data.npositive)
-            bs_cli_data_option(&data, "reproduce", BS_OPT_POSITIVE, "Early,Pre,Pro");
-        if (sample < 0) sample = DEFAULT_SAMPLE;
+        bs_cli_data_option(&a->data, "reproduce", BS_OPT_DATA, a->default_data);
+        if (!a->data.npositive)
+            bs_cli_data_option(&a->data, "reproduce", BS_OPT_POSITIVE, "Early,Pre,Pro");
+        if (a->sample < 0) a->sample = DEFAULT_SAMPLE;
     }
-    if (sample < 0) sample = 0;
+    if (a->sample < 0) a->sample = 0;
+    return 0;
+}
 
+/* Open the datasets and extract (with the cache) into featdir; the names of the datasets and
+ * backbones for the report. Under an MPI job every rank extracts its share; root alone talks. */
+static int extract_features(const repro_args *a, const bs_cli *cli, int root, const char *featdir,
+                            bs_extract_stats *xs, char **datadesc, char **backbones) {
+    const bs_cli_extract *xc = &a->xc;
     bs_dataset ds;
-    if (bs_cli_data_open(&data, (size_t)sample, cli->seed, &ds)) {
-        rc = bs_cli_fail("reproduce");
-        goto done;
-    }
-    /* Under an MPI job every rank extracts and studies its share; rank 0 alone talks and writes. */
-    const int root = bs_dist_rank() == 0;
+    if (bs_cli_data_open(&a->data, (size_t)a->sample, cli->seed, &ds)) return -1;
     if (root)
         fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s\n",
-                ds.n, bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), xc.nmodels,
-                xo->augment ? "flip" : "none");
-    featdir = bs_path_join(report, "features");
-    bs_backbone_spec *specs = bs_cli_extract_specs(&xc);
-    bs_extract_stats xs = {0};
-    int failed = !featdir || !specs || bs_extract(&ds, specs, xc.nmodels, xo, featdir, &xs);
+                ds.n, bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), xc->nmodels,
+                xc->opt.augment ? "flip" : "none");
+    bs_backbone_spec *specs = bs_cli_extract_specs(xc);
+    int failed = !featdir || !specs || bs_extract(&ds, specs, xc->nmodels, &xc->opt, featdir, xs);
     free(specs);
     if (!failed && root)
         fprintf(stderr, "reproduce: features in %.1f s (%zu computed, %zu from cache)\n",
-                xs.seconds, xs.computed, xs.cached);
-    char *backbones = NULL;
-    char *datadesc = failed ? NULL : join_names(&ds, &data, xc.models, xc.nmodels, &backbones);
+                xs->seconds, xs->computed, xs->cached);
+    if (!failed) *datadesc = join_names(&ds, &a->data, xc->models, xc->nmodels, backbones);
     bs_dataset_free(&ds);
+    return failed ? -1 : 0;
+}
+
+/* The study under each protocol asked for (paper first), each with its report in
+ * REPORT/<protocol>/ (root writes). ran[p] says which studies hold results to free. */
+static int run_protocols(const repro_args *a, const char *featdir, const bs_feature_index *idx,
+                         int root, bs_study studies[2], int ran[2]) {
+    static const bs_protocol order[2] = {BS_PROTOCOL_PAPER, BS_PROTOCOL_GROUPED};
+    for (int p = 0; p < 2; p++) {
+        if (!a->st.both && a->st.opt.protocol != order[p]) continue;
+        bs_study_options o = a->st.opt;
+        o.protocol = order[p];
+        char *sub = bs_path_join(a->report, bs_protocol_name(order[p]));
+        int failed = !sub || bs_study_run(featdir, idx, &o, &studies[p]);
+        if (!failed) {
+            ran[p] = 1;
+            failed = root && bs_report_write(&studies[p], idx, sub);
+        }
+        free(sub);
+        if (failed) return -1;
+    }
+    return 0;
+}
+
+/* REPORT/report.md with both protocols side by side, and report.html with figures and the
+ * grouped protocol's most confident errors (occlusion maps). */
+static int write_summary(const repro_args *a, const bs_study studies[2], const int ran[2],
+                         const bs_feature_index *idx, const char *featdir,
+                         const bs_report_context *ctx) {
+    if (bs_report_write_summary(ran[0] ? &studies[0] : NULL, ran[1] ? &studies[1] : NULL, ctx,
+                                a->report))
+        return -1;
+    char *dirs[2] = {bs_path_join(a->report, "paper"), bs_path_join(a->report, "grouped")};
+    bs_html_input h = {.idx = idx, .featdir = featdir, .ctx = ctx};
+    bs_html_map *maps = NULL;
+    char *maps_note = NULL;
+    if (ran[1] && a->explain_errors > 0)
+        gallery_maps(&studies[1], idx, featdir, &a->st.opt, (size_t)a->explain_errors, &maps,
+                     &h.nmaps, &maps_note);
+    h.maps = maps;
+    h.maps_note = maps_note;
+    for (int p = 0; p < 2; p++) {
+        h.study[p] = ran[p] ? &studies[p] : NULL;
+        h.study_dir[p] = dirs[p];
+    }
+    int failed = !dirs[0] || !dirs[1] || bs_report_write_html(&h, a->report);
+    free(dirs[0]);
+    free(dirs[1]);
+    bs_report_maps_free(maps, h.nmaps);
+    free(maps_note);
+    return failed ? -1 : 0;
+}
+
+/* Everything after parsing: extract, both protocols, the reports. 0; 1 (bs_error) when the
+ * features could not be had; 2 (bs_error) when a study or a report failed. */
+static int reproduce(const repro_args *a, const bs_cli *cli, double t0) {
+    /* Under an MPI job every rank extracts and studies its share; rank 0 alone talks and writes. */
+    const int root = bs_dist_rank() == 0;
+    char *featdir = bs_path_join(a->report, "features");
+    char *datadesc = NULL, *backbones = NULL;
+    bs_extract_stats xs = {0};
     bs_feature_index idx;
-    if (failed || bs_featdir_read_index(featdir, &idx)) {
+    if (extract_features(a, cli, root, featdir, &xs, &datadesc, &backbones) ||
+        bs_featdir_read_index(featdir, &idx)) {
+        free(featdir);
         free(datadesc);
         free(backbones);
-        rc = bs_cli_fail("reproduce");
-        goto done;
+        return 1;
     }
     bs_study studies[2];
     int ran[2] = {0, 0};
-    static const bs_protocol order[2] = {BS_PROTOCOL_PAPER, BS_PROTOCOL_GROUPED};
-    failed = 0;
-    for (int p = 0; p < 2 && !failed; p++) {
-        if (!st.both && st.opt.protocol != order[p]) continue;
-        bs_study_options o = st.opt;
-        o.protocol = order[p];
-        free(sub);
-        sub = bs_path_join(report, bs_protocol_name(order[p]));
-        if (!sub || bs_study_run(featdir, &idx, &o, &studies[p]) ||
-            (root && bs_report_write(&studies[p], &idx, sub))) {
-            failed = 1;
-            break;
-        }
-        ran[p] = 1;
-    }
+    int failed = run_protocols(a, featdir, &idx, root, studies, ran);
     if (!failed && root) {
         char sample_note[256];
         snprintf(sample_note, sizeof sample_note, "%s%s", datadesc ? datadesc : "?",
-                 sample > 0 ? " (stratified random sample)" : "");
+                 a->sample > 0 ? " (stratified random sample)" : "");
         bs_report_context ctx = {sample_note,
                                  backbones ? backbones : "?",
-                                 xo->augment ? "flip (original + hmirror + vmirror)" : "none",
+                                 a->xc.opt.augment ? "flip (original + hmirror + vmirror)" : "none",
                                  xs.seconds,
                                  bs_now() - t0,
                                  BLASTSCAN_VERSION};
-        failed = bs_report_write_summary(ran[0] ? &studies[0] : NULL, ran[1] ? &studies[1] : NULL,
-                                         &ctx, report);
-        char *dirs[2] = {bs_path_join(report, "paper"), bs_path_join(report, "grouped")};
-        bs_html_input h = {.idx = &idx, .featdir = featdir, .ctx = &ctx};
-        bs_html_map *maps = NULL;
-        char *maps_note = NULL;
-        if (!failed && ran[1] && explain_errors > 0)
-            gallery_maps(&studies[1], &idx, featdir, &st.opt, (size_t)explain_errors, &maps,
-                         &h.nmaps, &maps_note);
-        h.maps = maps;
-        h.maps_note = maps_note;
-        for (int p = 0; p < 2; p++) {
-            h.study[p] = ran[p] ? &studies[p] : NULL;
-            h.study_dir[p] = dirs[p];
-        }
-        if (!failed) failed = !dirs[0] || !dirs[1] || bs_report_write_html(&h, report);
-        free(dirs[0]);
-        free(dirs[1]);
-        bs_report_maps_free(maps, h.nmaps);
-        free(maps_note);
+        failed = write_summary(a, studies, ran, &idx, featdir, &ctx);
     }
     for (int p = 0; p < 2; p++)
         if (ran[p]) bs_study_free(&studies[p]);
     bs_feature_index_free(&idx);
+    free(featdir);
     free(datadesc);
     free(backbones);
+    return failed ? 2 : 0;
+}
+
+int bs_cmd_reproduce(int argc, char **argv, const bs_cli *cli) {
+    double t0 = bs_now();
+    repro_args a;
+    int rc = parse_reproduce(argc, argv, cli, &a);
+    if (rc < 0) rc = resolve_dataset(&a) ? BS_EXIT_FAIL : -1;
+    if (rc >= 0) {
+        repro_args_free(&a);
+        return rc;
+    }
+    int failed = reproduce(&a, cli, t0);
     rc = failed ? bs_cli_fail("reproduce") : BS_EXIT_OK;
-    if (root) {
+    if (failed != 1 && bs_dist_rank() == 0) { /* the wall time, once the studies have run */
         char took[64];
         format_duration(bs_now() - t0, took, sizeof took);
         if (failed)
             fprintf(stderr, "reproduce: failed after %s\n", took);
         else
-            fprintf(stderr, "reproduce: done in %s -> %s/report.md\n", took, report);
+            fprintf(stderr, "reproduce: done in %s -> %s/report.md\n", took, a.report);
     }
-done:
-    bs_cli_extract_free(&xc);
-    free(default_data);
-    free(featdir);
-    free(sub);
-    bs_cli_data_free(&data);
+    repro_args_free(&a);
     return rc;
 }
