@@ -290,9 +290,10 @@ static int fit_ood(bs_pipeline *p, const float *x, int64_t n, int64_t d, const i
     if (rc == 0 && o->verbose)
         bs_log("train: reconstruction error: training rows median %.4g, max %.4g; %lld unseen "
                "rows (validation autoencoder) median %.4g, q99 %.4g, max %.4g; "
-               "out-of-distribution above %.4g (%.1f s)",
+               "out-of-distribution above %.4g (%s %.3g; %.1f s)",
                tr.median, tr.max, (long long)nval, p->ood.median, p->ood.q99, p->ood.max,
-               p->ood.threshold, bs_now() - t0);
+               p->ood.threshold, o->ood_quantile > 0 ? "quantile" : "fence k",
+               o->ood_quantile > 0 ? o->ood_quantile : o->ood_k, bs_now() - t0);
     free(err);
     return rc;
 }

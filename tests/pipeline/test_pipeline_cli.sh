@@ -34,6 +34,7 @@ expect 0 "train" -- "$BIN" --seed 5 "${TRAIN[@]}" --out "$WORK/m.blastscan"
 stderr_has "train: 24 images (12 ALL, 12 healthy), 1 backbone, augment none" "train summary"
 stderr_has "Platt scaling from 4-fold grouped CV" "calibration reported"
 stderr_has "out-of-distribution above" "OOD threshold reported"
+stderr_has "(fence k 3;" "the default rule reported"
 [ -s "$WORK/m.blastscan" ] && ok || fail "pipeline file written"
 head -c 8 "$WORK/m.blastscan" | od -c | grep -q "B   S   P   I   P  \\\\r  \\\\n 032" && ok || fail "magic"
 # Same seed, same bytes (the features come from the cache the first run filled).
@@ -73,6 +74,8 @@ t3=$(threshold "$WORK/pred.json")
 for opt in "--ood-k 1" "--ood-quantile 0.5"; do
     # shellcheck disable=SC2086 # $opt is an option and its value
     expect 0 "train $opt" -- "$BIN" --seed 5 "${TRAIN[@]}" $opt --out "$WORK/ood.blastscan"
+    case $opt in --ood-k*) rule="fence k 1;" ;; *) rule="quantile 0.5;" ;; esac
+    stderr_has "$rule" "$opt reported"
     expect 0 "predict with $opt" -- "$BIN" predict --model "$WORK/ood.blastscan" --backbone-dir "$WORK/models" \
         --format json "$REF/rocket.jpg"
     t=$(threshold "$WORK/out")
