@@ -29,6 +29,7 @@ static void usage(FILE *fp) {
         "Usage: blastscan train --data D [--data ...] [--positive C,...] [--backbone M.onnx ...]\n"
         "                       [--augment none|flip] [--latent F|none] [--epochs N]\n"
         "                       [--kernel-scale auto|S] [--calibration-folds K]\n"
+        "                       [--ood-k K | --ood-quantile Q]\n"
         "                       [--cache DIR | --no-cache] [--batch N] --out MODEL.blastscan\n\n"
         "Fit the paper's standard model on all the given images and save it as one pipeline\n"
         "file for `blastscan predict` and the C library: features of every image (and its two\n"
@@ -45,10 +46,16 @@ static void usage(FILE *fp) {
         "  --epochs N       autoencoder MaxEpochs (default 750)\n"
         "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"
         "  --calibration-folds K  folds of the internal CV for Platt scaling (default 5)\n"
+        "  --ood-k K        out-of-distribution threshold: Tukey's far-out fence of the log\n"
+        "                   validation errors, exp(q75 + K (q75 - q25)) (default 3; wide: it\n"
+        "                   flags pictures that are not smears, not another microscope)\n"
+        "  --ood-quantile Q the threshold at the Q-quantile of the validation errors instead,\n"
+        "                   Q in (0, 1]: about 1 - Q of cells like the training cells are\n"
+        "                   flagged (0.95 for cell models, docs/cells.md)\n"
         "  --out FILE       the pipeline file to write\n");
 }
 
-enum { OPT_LATENT = 5001, OPT_EPOCHS, OPT_KSCALE, OPT_CALIB, OPT_OUT };
+enum { OPT_LATENT = 5001, OPT_EPOCHS, OPT_KSCALE, OPT_CALIB, OPT_OODK, OPT_OODQ, OPT_OUT };
 
 /* Per sample: dense ids of equal strings (group names or class names). Returns the count. */
 static int64_t dense_ids(const bs_dataset *ds, int classes, int64_t *ids) {
@@ -126,6 +133,7 @@ typedef struct train_args {
     bs_cli_extract xc;
     bs_pipeline_fit_options fo;
     double latent; /* 0: --latent none */
+    int ood_set;   /* bit 0: --ood-k given, bit 1: --ood-quantile given */
     const char *out;
 } train_args;
 
@@ -158,6 +166,19 @@ static int parse_option(train_args *a, int c, const char *arg) {
                 return BS_EXIT_USAGE;
             a->fo.calibration_folds = (int)v;
             return -1;
+        case OPT_OODK:
+            if (bs_cli_parse_double("train", "--ood-k", arg, &a->fo.ood_k)) return BS_EXIT_USAGE;
+            if (!(a->fo.ood_k >= 0 && a->fo.ood_k <= 100))
+                return bs_cli_usage("train", "--ood-k expects a number in [0, 100]");
+            a->ood_set |= 1;
+            return -1;
+        case OPT_OODQ:
+            if (bs_cli_parse_double("train", "--ood-quantile", arg, &a->fo.ood_quantile))
+                return BS_EXIT_USAGE;
+            if (!(a->fo.ood_quantile > 0 && a->fo.ood_quantile <= 1))
+                return bs_cli_usage("train", "--ood-quantile expects a number in (0, 1]");
+            a->ood_set |= 2;
+            return -1;
         case OPT_OUT: a->out = arg; return -1;
         case 'h': usage(stdout); return BS_EXIT_OK;
         default: return bs_cli_usage("train", "unknown option");
@@ -172,6 +193,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
                                          {"epochs", required_argument, 0, OPT_EPOCHS},
                                          {"kernel-scale", required_argument, 0, OPT_KSCALE},
                                          {"calibration-folds", required_argument, 0, OPT_CALIB},
+                                         {"ood-k", required_argument, 0, OPT_OODK},
+                                         {"ood-quantile", required_argument, 0, OPT_OODQ},
                                          {"out", required_argument, 0, OPT_OUT},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -186,6 +209,11 @@ static int parse_args(int argc, char **argv, train_args *a) {
     if (optind != argc) return bs_cli_usage("train", "unexpected argument '%s'", argv[optind]);
     if (!a->data.nsources || !a->out) return bs_cli_usage("train", "--data and --out are required");
     if ((rc = bs_cli_extract_finish(&a->xc, "train")) != 0) return rc;
+    if (a->ood_set == 3)
+        return bs_cli_usage("train", "--ood-k and --ood-quantile exclude each other");
+    if (a->ood_set && a->latent == 0)
+        return bs_cli_usage("train",
+                            "--ood-k and --ood-quantile need an autoencoder (not --latent none)");
     return -1;
 }
 

@@ -38,7 +38,13 @@ void bs_pipeline_free(bs_pipeline *p) {
     memset(p, 0, sizeof *p);
 }
 
-static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k) {
+/* Statistics of n errors and the threshold: Tukey's far-out fence on the log scale,
+ * exp(q75 + k·(q75 − q25)), or, when 0 < at ≤ 1, the at-quantile of the errors themselves.
+ * A quantile states the false-alarm rate on rows like the validation rows (1 − at);
+ * the fence only says "far beyond the spread", which for cell models is 8-14 × the median
+ * (docs/cells.md). k is stored either way: with a quantile, the k whose fence gives that
+ * threshold, so threshold = exp(q75 + k·(q75 − q25)) holds in every file (0 if q75 = q25). */
+static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k, double at) {
     double *s = bs_malloc(sizeof(double) * (size_t)n), *lg = bs_malloc(sizeof(double) * (size_t)n);
     if (!s || !lg) {
         free(s);
@@ -67,6 +73,10 @@ static int ood_stats(bs_pipeline_ood *o, const double *err, int64_t n, double k)
     o->max = s[n - 1];
     double l25 = bs_quantile_sorted(lg, n, 0.25), l75 = bs_quantile_sorted(lg, n, 0.75);
     o->threshold = exp(l75 + k * (l75 - l25));
+    if (at > 0) {
+        o->threshold = fmax(bs_quantile_sorted(s, n, at), 1e-300);
+        o->k = l75 > l25 ? (log(o->threshold) - l75) / (l75 - l25) : 0;
+    }
     free(s);
     free(lg);
     return 0;
@@ -255,11 +265,11 @@ static int fit_ood(bs_pipeline *p, const float *x, int64_t n, int64_t d, const i
     int64_t nval = 0, m = fr->m;
     double *err = bs_malloc(sizeof(double) * (size_t)m);
     int rc = err ? validation_errors(x, n, d, rows, fr, o, err, &nval) : -1;
-    if (rc == 0) rc = ood_stats(&p->ood, err, nval, o->ood_k);
+    if (rc == 0) rc = ood_stats(&p->ood, err, nval, o->ood_k, o->ood_quantile);
     p->ood.n_validation = nval;
     bs_pipeline_ood tr;
     if (rc == 0) rc = bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err);
-    if (rc == 0) rc = ood_stats(&tr, err, m, o->ood_k);
+    if (rc == 0) rc = ood_stats(&tr, err, m, o->ood_k, 0);
     if (rc == 0) {
         p->ood.train_median = tr.median;
         p->ood.train_q99 = tr.q99;
@@ -268,9 +278,10 @@ static int fit_ood(bs_pipeline *p, const float *x, int64_t n, int64_t d, const i
     if (rc == 0 && o->verbose)
         bs_log("train: reconstruction error: training rows median %.4g, max %.4g; %lld unseen "
                "rows (validation autoencoder) median %.4g, q99 %.4g, max %.4g; "
-               "out-of-distribution above %.4g (%.1f s)",
+               "out-of-distribution above %.4g (%s %.3g; %.1f s)",
                tr.median, tr.max, (long long)nval, p->ood.median, p->ood.q99, p->ood.max,
-               p->ood.threshold, bs_now() - t0);
+               p->ood.threshold, o->ood_quantile > 0 ? "quantile" : "fence k",
+               o->ood_quantile > 0 ? o->ood_quantile : o->ood_k, bs_now() - t0);
     free(err);
     return rc;
 }

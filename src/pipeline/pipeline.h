@@ -43,7 +43,8 @@ typedef struct bs_pipeline_class { /* a class of the training data (folder, mani
  * error, original feature units) of rows it was trained on is optimistic, so the threshold comes
  * from rows it has not seen: a validation autoencoder, fitted like the final one on the groups
  * outside calibration fold 0, measures the errors of the fold-0 rows; the threshold is
- * exp(q75 + k·(q75 − q25)) of their log errors (Tukey's far-out fence on the log scale, k = 3),
+ * exp(q75 + k·(q75 − q25)) of their log errors (Tukey's far-out fence on the log scale, k = 3
+ * unless asked otherwise), or a quantile of those errors (--ood-quantile),
  * docs/pipeline-format.md. The final autoencoder's errors on its own training rows are kept
  * for reference. */
 typedef struct bs_pipeline_ood {
@@ -88,8 +89,10 @@ typedef struct bs_pipeline_fit_options {
     uint64_t svm_seed;     /* rng for the 'auto' kernel scale of the final SVM */
     int calibration_folds; /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
-    double ood_k; /* fence multiplier (default 3) */
-    int verbose;  /* a line per step through bs_log (core/log.h) */
+    double ood_k;        /* fence multiplier (default 3) */
+    double ood_quantile; /* in (0, 1]: threshold at this quantile of the validation errors
+                            instead of the fence (e.g. 0.95 for cell models); 0: the fence */
+    int verbose;         /* a line per step through bs_log (core/log.h) */
 } bs_pipeline_fit_options;
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);

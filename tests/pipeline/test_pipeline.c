@@ -64,10 +64,13 @@ static void fill_meta(bs_pipeline *p) {
     }
 }
 
-static void fit(bs_pipeline *p, const float *x, const int32_t *labels, const int64_t *group,
-                int64_t hidden) {
+/* ood_k < 0: the default fence; ood_quantile 0: no quantile. */
+static void fit_ood(bs_pipeline *p, const float *x, const int32_t *labels, const int64_t *group,
+                    int64_t hidden, double ood_k, double ood_quantile) {
     bs_pipeline_fit_options o;
     bs_pipeline_fit_options_init(&o);
+    if (ood_k >= 0) o.ood_k = ood_k;
+    o.ood_quantile = ood_quantile;
     o.hidden = hidden;
     o.ae.max_epochs = 40;
     o.ae.seed = 11;
@@ -78,6 +81,11 @@ static void fit(bs_pipeline *p, const float *x, const int32_t *labels, const int
     p->latent_fraction = hidden ? (double)hidden / D : 0;
     if (bs_pipeline_fit(p, x, N, D, labels, group, NULL, N, &o))
         fail_msg("fit: %s", bs_error_message());
+}
+
+static void fit(bs_pipeline *p, const float *x, const int32_t *labels, const int64_t *group,
+                int64_t hidden) {
+    fit_ood(p, x, labels, group, hidden, -1, 0);
 }
 
 static unsigned char *save_to_buffer(const bs_pipeline *p, const char *dir, size_t *len) {
@@ -311,6 +319,53 @@ static void out_of_distribution_rows_are_flagged(void **state) {
     bs_pipeline_free(&p);
 }
 
+/* --ood-k and --ood-quantile (train): the same seeds give the same validation errors, so only
+ * the threshold moves: a smaller k gives a lower threshold and flags more of the training rows;
+ * a quantile puts the threshold on that quantile of the validation errors (q95 and max are
+ * stored beside it) and stores the k whose fence would give it. Both survive save and load. */
+static void ood_threshold_follows_k_and_quantile(void **state) {
+    (void)state;
+    float x[N * D];
+    int32_t labels[N];
+    int64_t group[N];
+    make_data(x, labels, group, 6);
+    bs_pipeline p3, p1, p0, q95, q1;
+    fit(&p3, x, labels, group, 6);
+    fit_ood(&p1, x, labels, group, 6, 1, 0);
+    fit_ood(&p0, x, labels, group, 6, 0, 0);
+    fit_ood(&q95, x, labels, group, 6, -1, 0.95);
+    fit_ood(&q1, x, labels, group, 6, -1, 1);
+    assert_true(p3.ood.k == 3 && p1.ood.k == 1 && p0.ood.k == 0);
+    assert_true(p1.ood.median == p3.ood.median && p1.ood.q75 == p3.ood.q75); /* same errors */
+    assert_true(p0.ood.threshold < p1.ood.threshold && p1.ood.threshold < p3.ood.threshold);
+    /* k = 0: the fence is the upper quartile (of the log errors) */
+    assert_true(p0.ood.threshold > p0.ood.q25 && p0.ood.threshold < p0.ood.q95);
+    assert_true(q95.ood.threshold == q95.ood.q95 && q1.ood.threshold == q1.ood.max);
+    assert_true(q95.ood.k > 0 && q95.ood.k < 3);
+    bs_pipeline_result r[N];
+    int flagged[2] = {0, 0};
+    assert_int_equal(bs_pipeline_predict(&p3, x, N, D, NULL, N, r), 0);
+    for (int i = 0; i < N; i++) flagged[0] += r[i].ood;
+    assert_int_equal(bs_pipeline_predict(&p0, x, N, D, NULL, N, r), 0);
+    for (int i = 0; i < N; i++) flagged[1] += r[i].ood;
+    assert_true(flagged[1] >= flagged[0]);
+    char *dir = bs_test_tmpdir();
+    size_t len;
+    unsigned char *buf = save_to_buffer(&q95, dir, &len);
+    bs_pipeline back;
+    assert_int_equal(bs_pipeline_parse(buf, len, "m", &back), 0);
+    assert_true(back.ood.threshold == q95.ood.threshold && back.ood.k == q95.ood.k);
+    bs_pipeline_free(&back);
+    free(buf);
+    bs_test_rmtree(dir);
+    free(dir);
+    bs_pipeline_free(&p3);
+    bs_pipeline_free(&p1);
+    bs_pipeline_free(&p0);
+    bs_pipeline_free(&q95);
+    bs_pipeline_free(&q1);
+}
+
 /* Probability follows the decision, for every kind of pipeline (with an autoencoder and with
  * --latent none; the pipeline is binary only): sorted by decision, probabilities never fall, and
  * they span most of (0, 1) rather than sitting at the training prior. The data hold what broke
@@ -493,6 +548,7 @@ int main(void) {
         cmocka_unit_test(damaged_files_are_refused),
         cmocka_unit_test(files_from_an_earlier_build_load),
         cmocka_unit_test(out_of_distribution_rows_are_flagged),
+        cmocka_unit_test(ood_threshold_follows_k_and_quantile),
         cmocka_unit_test(probability_follows_the_decision),
         cmocka_unit_test(held_out_rows_agree_with_the_study),
         cmocka_unit_test(features_are_joined_in_name_order),

@@ -34,6 +34,7 @@ expect 0 "train" -- "$BIN" --seed 5 "${TRAIN[@]}" --out "$WORK/m.blastscan"
 stderr_has "train: 24 images (12 ALL, 12 healthy), 1 backbone, augment none" "train summary"
 stderr_has "Platt scaling from 4-fold grouped CV" "calibration reported"
 stderr_has "out-of-distribution above" "OOD threshold reported"
+stderr_has "(fence k 3;" "the default rule reported"
 [ -s "$WORK/m.blastscan" ] && ok || fail "pipeline file written"
 head -c 8 "$WORK/m.blastscan" | od -c | grep -q "B   S   P   I   P  \\\\r  \\\\n 032" && ok || fail "magic"
 # Same seed, same bytes (the features come from the cache the first run filled).
@@ -61,6 +62,26 @@ grep -F "$WORK/held/" "$WORK/pred.json" | grep -c '"out_of_distribution": false'
 right=$(( $(grep -F "WBC-Benign" "$WORK/pred.json" | grep -c '"label": 0') + $(grep -F "WBC-Malignant" "$WORK/pred.json" | grep -c '"label": 1') ))
 [ "$right" -ge 4 ] && ok || fail "held-out images classified ($right of 6 right)"
 grep -q '"probability": 0\.[0-9]' "$WORK/pred.json" && ok || fail "probabilities in (0, 1)"
+
+# --ood-k / --ood-quantile: the same seed gives the same autoencoders and validation errors, so
+# only the stored threshold moves: below the default fence (k = 3) with k = 1 and at the median.
+expect 2 "train with a bad --ood-k" -- "$BIN" train --data "$WORK/data" --ood-k -1 --out "$WORK/x"
+expect 2 "train with a bad --ood-quantile" -- "$BIN" train --data "$WORK/data" --ood-quantile 1.5 --out "$WORK/x"
+expect 2 "--ood-k with --ood-quantile" -- "$BIN" train --data "$WORK/data" --ood-k 1 --ood-quantile 0.9 --out "$WORK/x"
+expect 2 "--ood-k with --latent none" -- "$BIN" train --data "$WORK/data" --latent none --ood-k 1 --out "$WORK/x"
+threshold() { sed -n 's/.*"ood_threshold": \([0-9.e+-]*\),.*/\1/p' "$1" | head -1; }
+t3=$(threshold "$WORK/pred.json")
+for opt in "--ood-k 1" "--ood-quantile 0.5"; do
+    # shellcheck disable=SC2086 # $opt is an option and its value
+    expect 0 "train $opt" -- "$BIN" --seed 5 "${TRAIN[@]}" $opt --out "$WORK/ood.blastscan"
+    case $opt in --ood-k*) rule="fence k 1;" ;; *) rule="quantile 0.5;" ;; esac
+    stderr_has "$rule" "$opt reported"
+    expect 0 "predict with $opt" -- "$BIN" predict --model "$WORK/ood.blastscan" --backbone-dir "$WORK/models" \
+        --format json "$REF/rocket.jpg"
+    t=$(threshold "$WORK/out")
+    awk -v a="$t" -v b="$t3" 'BEGIN { exit !(a > 0 && a < b) }' && ok \
+        || fail "$opt: threshold $t below the default fence's $t3"
+done
 
 # CSV and table; the library (examples/classify) gives the CLI's numbers bit for bit at batch 1.
 expect 0 "predict csv" -- "$BIN" predict --model "$WORK/m.blastscan" --backbone-dir "$WORK/models" --format csv \
