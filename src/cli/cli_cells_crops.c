@@ -55,7 +55,7 @@ static int crop_sample(const bs_cells_opts *o, size_t index, const bs_sample *s,
         char *rel = bs_strfmt("%s/%05zu_%s_c%03lld.%s", folder, index, stem, (long long)i,
                               o->crop_jpeg ? "jpg" : "png");
         char *path = rel ? bs_path_join(o->crops, rel) : NULL;
-        if (!path || bs_field_write_image(&crops[i], path, o->crop_jpeg)) {
+        if (!path || bs_image_save(&crops[i], path, o->crop_jpeg ? 95 : 0)) {
             rc = -1;
         } else {
             const char *row[4] = {rel, s->label ? "1" : "0", s->class_name, s->group};

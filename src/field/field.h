@@ -85,7 +85,4 @@ const char *bs_field_call_name(const bs_field_summary *s);
 int bs_field_overlay(const bs_image *img, const bs_cell *cells, int64_t n,
                      const bs_field_call *calls, const char *png_path);
 
-/* Write an RGB image as PNG (jpeg = 0) or JPEG quality 95, atomically. */
-int bs_field_write_image(const bs_image *img, const char *path, int jpeg);
-
 #endif

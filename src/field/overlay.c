@@ -90,18 +90,3 @@ int bs_field_overlay(const bs_image *img, const bs_cell *cells, int64_t n,
     g_free(buf);
     return rc;
 }
-
-int bs_field_write_image(const bs_image *img, const char *path, int jpeg) {
-    VipsImage *im = vips_image_new_from_memory(img->rgb, (size_t)img->width * img->height * 3,
-                                               img->width, img->height, 3, VIPS_FORMAT_UCHAR);
-    if (!im) return vips_fail("writing", path);
-    void *buf = NULL;
-    size_t len = 0;
-    int rc = jpeg ? vips_jpegsave_buffer(im, &buf, &len, "Q", 95, NULL)
-                  : vips_pngsave_buffer(im, &buf, &len, "compression", 6, NULL);
-    g_object_unref(im);
-    if (rc) return vips_fail("writing", path);
-    rc = bs_write_file_atomic(path, buf, len);
-    g_free(buf);
-    return rc;
-}

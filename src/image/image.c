@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/io.h"
 
 /* libvips logs recoverable oddities as GLib warnings on stderr. With fail_on=error every
  * problem that matters becomes an error we report with the file name, so the warnings
@@ -329,4 +330,26 @@ int bs_view_parse(const char *s, bs_view *out) {
     else
         return -1;
     return 0;
+}
+
+int bs_image_save(const bs_image *img, const char *path, int jpeg_quality) {
+    if (jpeg_quality < 0 || jpeg_quality > 100)
+        return bs_error("%s: JPEG quality %d is outside 1..100", path, jpeg_quality);
+    VipsImage *im = vips_image_new_from_memory(img->rgb, (size_t)img->width * img->height * 3,
+                                               img->width, img->height, 3, VIPS_FORMAT_UCHAR);
+    void *buf = NULL;
+    size_t len = 0;
+    int failed =
+        !im || (jpeg_quality ? vips_jpegsave_buffer(im, &buf, &len, "Q", jpeg_quality, NULL)
+                             : vips_pngsave_buffer(im, &buf, &len, NULL));
+    if (im) g_object_unref(im);
+    if (failed) {
+        bs_error("%s: cannot encode %s: %s", path, jpeg_quality ? "JPEG" : "PNG",
+                 vips_error_buffer());
+        vips_error_clear();
+        return -1;
+    }
+    int rc = bs_write_file_atomic(path, buf, len);
+    g_free(buf);
+    return rc;
 }

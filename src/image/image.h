@@ -51,6 +51,10 @@ const char *bs_view_name(bs_view v);
 /* Accepts original|hmirror|vmirror (and none|h|v). Returns -1 if unknown. */
 int bs_view_parse(const char *s, bs_view *out);
 
+/* Write an RGB image to path atomically (temp + rename): PNG when jpeg_quality is 0, else JPEG
+ * at that quality (1..100). Encoded by libvips, like every image blastscan writes. */
+int bs_image_save(const bs_image *img, const char *path, int jpeg_quality);
+
 /* True if the file name has an extension blastscan reads (.jpg .jpeg .tif .tiff .png .bmp). */
 int bs_image_has_image_ext(const char *path);
 

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <vips/vips.h>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -184,29 +183,12 @@ int bs_explain_overlay(const bs_image *img, const bs_explain_map *m, bs_image *o
     return 0;
 }
 
-static int write_png(const bs_image *img, const char *path) {
-    VipsImage *im = vips_image_new_from_memory(img->rgb, (size_t)img->width * img->height * 3,
-                                               img->width, img->height, 3, VIPS_FORMAT_UCHAR);
-    void *buf = NULL;
-    size_t len = 0;
-    int failed = !im || vips_pngsave_buffer(im, &buf, &len, NULL);
-    if (im) g_object_unref(im);
-    if (failed) {
-        bs_error("%s: cannot encode PNG: %s", path, vips_error_buffer());
-        vips_error_clear();
-        return -1;
-    }
-    int rc = bs_write_file_atomic(path, buf, len);
-    g_free(buf);
-    return rc;
-}
-
 int bs_explain_write(const bs_image *img, const bs_explain_map *m, const char *png_path,
                      const char *npy_path) {
     if (png_path) {
         bs_image ov;
         if (bs_explain_overlay(img, m, &ov)) return -1;
-        int rc = write_png(&ov, png_path);
+        int rc = bs_image_save(&ov, png_path, 0);
         free(ov.rgb);
         if (rc) return -1;
     }

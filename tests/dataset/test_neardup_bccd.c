@@ -44,14 +44,6 @@ static int teardown(void **state) {
     return 0;
 }
 
-static void write_png(const bs_image *img, const char *path) {
-    VipsImage *im = vips_image_new_from_memory_copy(img->rgb, (size_t)img->width * img->height * 3,
-                                                    img->width, img->height, 3, VIPS_FORMAT_UCHAR);
-    assert_non_null(im);
-    assert_int_equal(vips_image_write_to_file(im, path, NULL), 0);
-    g_object_unref(im);
-}
-
 /* The square of side s around the box centre (cx2/2, cy2/2), moved by (sx, sy) and kept inside
  * the field, resized to SIDE×SIDE. */
 static void crop(const bs_image *field, int cx2, int cy2, int s, int sx, int sy, bs_image *out) {
@@ -124,7 +116,7 @@ static char *make_crops(const char *bccd) {
         snprintf(name, sizeof name, "c%02d.png", made);
         char *p = bs_path_join(tmp, name);
         crop(&field, x0 + x1, y0 + y1, s, 0, 0, &out);
-        write_png(&out, p);
+        assert_int_equal(bs_image_save(&out, p, 0), 0);
         fprintf(fp, "%s,%d\n", name, made % 2);
         bs_image_free(&out);
         free(p);
@@ -135,7 +127,7 @@ static char *make_crops(const char *bccd) {
             degrade(&out, &rng);
             snprintf(name, sizeof name, "r%02d.png", made);
             p = bs_path_join(tmp, name);
-            write_png(&out, p);
+            assert_int_equal(bs_image_save(&out, p, 0), 0);
             fprintf(fp, "%s,%d\n", name, made == 7 ? 1 - made % 2 : made % 2);
             bs_image_free(&out);
             free(p);

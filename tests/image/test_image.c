@@ -328,6 +328,36 @@ static void refuses_corrupt_and_hostile_files(void **state) {
     free(good);
 }
 
+/* bs_image_save: a PNG reads back bit-exact, a JPEG close (lossy), both written in place of
+ * an older file; a quality outside 1..100 and an unwritable folder are refused with the path. */
+static void save_round_trips(void **state) {
+    (void)state;
+    enum { W = 37, H = 23 };
+    unsigned char px[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++) px[i] = (unsigned char)((i / 3 % W) * 6 + (i % 3) * 40);
+    bs_image img = {W, H, px}, back = {0};
+    char *png = fixture("saved.png"), *jpg = fixture("saved.jpg");
+    bs_test_write(png, "old", 3);
+    assert_int_equal(bs_image_save(&img, png, 0), 0);
+    assert_int_equal(bs_image_load(png, &back), 0);
+    assert_int_equal(back.width, W);
+    assert_int_equal(back.height, H);
+    assert_memory_equal(back.rgb, px, sizeof px);
+    bs_image_free(&back);
+    assert_int_equal(bs_image_save(&img, jpg, 95), 0);
+    assert_int_equal(bs_image_load(jpg, &back), 0);
+    double err = 0;
+    for (int i = 0; i < W * H * 3; i++) err += abs((int)back.rgb[i] - (int)px[i]);
+    assert_true(err / (W * H * 3) < 4.0);
+    bs_image_free(&back);
+    assert_int_equal(bs_image_save(&img, jpg, 101), -1);
+    assert_non_null(strstr(bs_error_message(), "saved.jpg: JPEG quality 101"));
+    assert_int_equal(bs_image_save(&img, "/nonexistent-dir/x.png", 0), -1);
+    assert_non_null(strstr(bs_error_message(), "/nonexistent-dir/x.png"));
+    free(png);
+    free(jpg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resize_matches_reference_inputs),
@@ -335,6 +365,7 @@ int main(void) {
         cmocka_unit_test(buffer_loads_match_files),
         cmocka_unit_test(mirrors_and_layout),
         cmocka_unit_test(refuses_corrupt_and_hostile_files),
+        cmocka_unit_test(save_round_trips),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
