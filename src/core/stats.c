@@ -1,6 +1,7 @@
-/* stats.c — order statistics of double arrays (see stats.h). */
+/* stats.c — statistics shared by the stages (see stats.h). */
 #include "stats.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 int bs_cmp_double(const void *x, const void *y) {
@@ -19,4 +20,18 @@ double bs_quantile_sorted(const double *v, int64_t n, double q) {
 double bs_median(double *v, int64_t n) {
     qsort(v, (size_t)n, sizeof *v, bs_cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+void bs_wilson95(int64_t k, int64_t n, double *lo, double *hi) {
+    const double z = 1.959963984540054; /* the 97.5 % normal quantile */
+    if (n <= 0) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double nn = (double)n, p = (double)k / nn, z2 = z * z;
+    double den = 1.0 + z2 / nn;
+    double centre = (p + z2 / (2 * nn)) / den;
+    double half = z / den * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+    *lo = fmax(0.0, centre - half);
+    *hi = fmin(1.0, centre + half);
 }

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "core/stats.h"
 
 void bs_confusion_free(bs_confusion *c) {
     free(c->counts);
@@ -64,7 +65,7 @@ int bs_confusion_build(const int32_t *labels, const int32_t *predicted, int64_t 
     }
     if (n > 0) {
         o->accuracy = (bs_metric){(double)correct / (double)n, 0, 0, 1};
-        bs_metrics_wilson(correct, n, &o->accuracy.lo, &o->accuracy.hi);
+        bs_wilson95(correct, n, &o->accuracy.lo, &o->accuracy.hi);
     } else
         o->accuracy = (bs_metric){NAN, NAN, NAN, 0};
     o->macro_sn = macro(o->per_class, k, offsetof(bs_class_metrics, sn));

@@ -86,9 +86,6 @@ int bs_metrics_binary(const int32_t *labels, const int32_t *predicted, const dou
 /* The same from counts alone (AUC undefined). */
 void bs_metrics_from_counts(int64_t tp, int64_t fn, int64_t tn, int64_t fp, bs_metrics *out);
 
-/* Wilson 95 % interval of x successes in m trials (m > 0). */
-void bs_metrics_wilson(int64_t x, int64_t m, double *lo, double *hi);
-
 /* ROC AUC = P(decision of a positive > that of a negative) + ½ P(tie): the Mann–Whitney
  * statistic with average ranks for ties. Returns NaN when a class is absent. */
 double bs_metrics_auc(const int32_t *labels, const double *decision, int64_t n);

@@ -9,28 +9,16 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "core/stats.h"
 
 #define Z95 1.959963984540054
-
-void bs_metrics_wilson(int64_t x, int64_t m, double *lo, double *hi) {
-    if (m <= 0) {
-        *lo = *hi = NAN;
-        return;
-    }
-    double nn = (double)m, p = (double)x / nn, z2 = Z95 * Z95;
-    double den = 1.0 + z2 / nn;
-    double centre = (p + z2 / (2 * nn)) / den;
-    double half = Z95 / den * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
-    *lo = fmax(0.0, centre - half);
-    *hi = fmin(1.0, centre + half);
-}
 
 static bs_metric undefined(void) { return (bs_metric){NAN, NAN, NAN, 0}; }
 
 static bs_metric proportion(int64_t x, int64_t m) {
     if (m <= 0) return undefined();
     bs_metric r = {(double)x / (double)m, 0, 0, 1};
-    bs_metrics_wilson(x, m, &r.lo, &r.hi);
+    bs_wilson95(x, m, &r.lo, &r.hi);
     return r;
 }
 

@@ -1,5 +1,6 @@
-/* field.c — per-field colour normalisation, reflection-padded cell crops, the Wilson interval
- * and the field call (field.h). Not for: drawing (overlay.c) or truth files (truth.c). */
+/* field.c — per-field colour normalisation, reflection-padded cell crops, the blast count with
+ * its Wilson interval (core/stats.h) and the field call (field.h). Not for: drawing (overlay.c)
+ * or truth files (truth.c). */
 #include "field.h"
 
 #include <math.h>
@@ -8,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/stats.h"
 
 /* Typical of a well-stained May-Grünwald-Giemsa smear under white light: a near-white
  * background and dark-violet nuclei (roughly the middle of Aria 2021's and BCCD's fields). */
@@ -180,21 +182,6 @@ int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int n
     return rc;
 }
 
-void bs_field_wilson(int64_t k, int64_t n, double *lo, double *hi) {
-    if (n <= 0) {
-        *lo = 0;
-        *hi = 1;
-        return;
-    }
-    const double z = 1.959963984540054;
-    double nn = (double)n, p = (double)k / nn, z2 = z * z;
-    double denom = 1 + z2 / nn;
-    double centre = (p + z2 / (2 * nn)) / denom;
-    double half = z * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
-    *lo = centre - half < 0 ? 0 : centre - half;
-    *hi = centre + half > 1 ? 1 : centre + half;
-}
-
 void bs_field_rule_default(bs_field_rule *r) {
     r->min_blasts = 1;
     r->min_probability = 0.9;
@@ -212,7 +199,7 @@ void bs_field_summarise(const bs_field_call *calls, int64_t n, const bs_field_ru
     }
     if (n > 0) {
         double lo, hi;
-        bs_field_wilson(out->blasts, n, &lo, &hi);
+        bs_wilson95(out->blasts, n, &lo, &hi);
         out->blast_percent = 100.0 * (double)out->blasts / (double)n;
         out->blast_percent_lo = 100 * lo;
         out->blast_percent_hi = 100 * hi;

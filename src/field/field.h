@@ -48,9 +48,6 @@ int bs_field_crop_side(const bs_cell *cell);
 int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int normalise,
                    bs_image *crops);
 
-/* Wilson score interval of k successes in n trials at 95 %; [0, 1] when n == 0. */
-void bs_field_wilson(int64_t k, int64_t n, double *lo, double *hi);
-
 /* The rule that calls a field: `ALL suspected` when at least min_blasts cells are confident
  * blasts (positive class, probability >= min_probability, not out of distribution).
  * Defaults: 1 blast, probability 0.9. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/stats.h"
 #include "eval/eval.h"
 
 #define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-9)
@@ -38,9 +39,9 @@ static void test_counts(void **state) {
 
     /* Wilson edge values: 0/5 and 5/5. */
     double lo, hi;
-    bs_metrics_wilson(0, 5, &lo, &hi);
+    bs_wilson95(0, 5, &lo, &hi);
     NEAR(lo, 0.0), NEAR(hi, 0.43448246478317476);
-    bs_metrics_wilson(5, 5, &lo, &hi);
+    bs_wilson95(5, 5, &lo, &hi);
     NEAR(lo, 0.5655175352168251), NEAR(hi, 1.0);
 }
 

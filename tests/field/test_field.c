@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/stats.h"
 #include "field/field.h"
 #include "field/truth.h"
 #include "test_support.h"
@@ -271,9 +272,9 @@ static void test_normalise(void **state) {
 static void test_wilson_and_call(void **state) {
     (void)state;
     double lo, hi;
-    bs_field_wilson(5, 10, &lo, &hi); /* textbook values */
+    bs_wilson95(5, 10, &lo, &hi); /* textbook values */
     assert_true(fabs(lo - 0.2366) < 1e-4 && fabs(hi - 0.7634) < 1e-4);
-    bs_field_wilson(0, 10, &lo, &hi);
+    bs_wilson95(0, 10, &lo, &hi);
     assert_true(lo == 0 && fabs(hi - 0.2775) < 1e-4);
     bs_field_rule rule;
     bs_field_rule_default(&rule);
