@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cli_files.h"
+#include "core/csv.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -154,16 +155,7 @@ static void print_result(int fmt, const bs_pipeline *p, const char *path,
         printf(", \"out_of_distribution\": %s}\n",
                p->ood.available ? (r->ood ? "true" : "false") : "null");
     } else if (fmt == FMT_CSV) {
-        /* the path is quoted when it holds a comma, quote or newline (RFC 4180) */
-        if (strpbrk(path, ",\"\n\r")) {
-            putchar('"');
-            for (const char *s = path; *s; s++) {
-                if (*s == '"') putchar('"');
-                putchar(*s);
-            }
-            putchar('"');
-        } else
-            fputs(path, stdout);
+        bs_csv_put_field(stdout, path); /* quoted when it holds , " or a newline (RFC 4180) */
         printf(",%s,%d,%.17g,%.17g,", cls, r->label, r->decision, r->probability);
         if (p->ood.available)
             printf("%.17g,%d\n", r->recon_error, r->ood);
