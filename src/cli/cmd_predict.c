@@ -278,8 +278,7 @@ static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const b
             }
             names[k++] = files->v[i0 + i];
         }
-        if (k && (bs_pipeline_runtime_features(rt, imgs, k, b, rows) ||
-                  bs_pipeline_predict(p, rows, (int64_t)k, p->n_features, NULL, (int64_t)k, res))) {
+        if (k && bs_pipeline_runtime_classify(rt, imgs, k, b, rows, res)) {
             rc = bs_cli_fail("predict");
         }
         for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)

@@ -67,9 +67,7 @@ static void fill_result(blastscan *bs, const bs_pipeline_result *rp, blastscan_r
 
 static int classify(blastscan *bs, const bs_image *img, blastscan_result *out) {
     bs_pipeline_result r;
-    if (bs_pipeline_runtime_features(bs->rt, img, 1, 1, bs->row) ||
-        bs_pipeline_predict(&bs->p, bs->row, 1, bs->p.n_features, NULL, 1, &r))
-        return -1;
+    if (bs_pipeline_runtime_classify(bs->rt, img, 1, 1, bs->row, &r)) return -1;
     fill_result(bs, &r, out);
     return 0;
 }

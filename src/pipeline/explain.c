@@ -107,7 +107,6 @@ int bs_explain_occlusion(const bs_image *img, const bs_explain_options *o, bs_ex
 }
 
 typedef struct {
-    const bs_pipeline *p;
     bs_pipeline_runtime *rt;
     size_t batch;
     float *rows;
@@ -117,9 +116,7 @@ typedef struct {
 static int score_pipeline(void *user, const bs_image *images, size_t n, double *decision) {
     pipeline_scorer *s = user;
     if (n > s->batch) return bs_error("occlusion: %zu images in a batch of %zu", n, s->batch);
-    if (bs_pipeline_runtime_features(s->rt, images, n, s->batch, s->rows) ||
-        bs_pipeline_predict(s->p, s->rows, (int64_t)n, s->p->n_features, NULL, (int64_t)n, s->res))
-        return -1;
+    if (bs_pipeline_runtime_classify(s->rt, images, n, s->batch, s->rows, s->res)) return -1;
     for (size_t i = 0; i < n; i++) decision[i] = s->res[i].decision;
     return 0;
 }
@@ -127,7 +124,7 @@ static int score_pipeline(void *user, const bs_image *images, size_t n, double *
 int bs_pipeline_explain(const bs_pipeline *p, bs_pipeline_runtime *rt, const bs_image *img,
                         const bs_explain_options *o, bs_explain_map *out) {
     memset(out, 0, sizeof *out);
-    pipeline_scorer s = {p, rt, o->batch < 1 ? 1 : o->batch, NULL, NULL};
+    pipeline_scorer s = {rt, o->batch < 1 ? 1 : o->batch, NULL, NULL};
     size_t len;
     if (bs_mul_size(s.batch * sizeof(float), (size_t)p->n_features, &len)) return -1;
     s.rows = bs_malloc(len);

@@ -18,10 +18,7 @@ int bs_pipeline_classify_cells(bs_pipeline_runtime *rt, const bs_pipeline *p, co
     float *rows = crops ? bs_malloc(rows_len) : NULL;
     int rc = -1;
     if (rows && bs_field_crops(field, cells, n, normalise, crops) == 0) {
-        rc = bs_pipeline_runtime_features(rt, crops, (size_t)n, batch, rows) ||
-                     bs_pipeline_predict(p, rows, n, p->n_features, NULL, n, out)
-                 ? -1
-                 : 0;
+        rc = bs_pipeline_runtime_classify(rt, crops, (size_t)n, batch, rows, out);
         for (int64_t i = 0; i < n; i++) bs_image_free(&crops[i]);
     }
     free(crops);

@@ -149,5 +149,9 @@ void bs_pipeline_runtime_free(bs_pipeline_runtime *rt);
  * (runs are padded to a fixed batch so one plan serves them all). */
 int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images, size_t n,
                                  size_t batch, float *rows);
+/* The runtime's pipeline applied to n RGB images: their fused rows (into the caller's scratch
+ * `rows`, n × n_features) and then bs_pipeline_predict, out[i] for images[i]. */
+int bs_pipeline_runtime_classify(bs_pipeline_runtime *rt, const bs_image *images, size_t n,
+                                 size_t batch, float *rows, bs_pipeline_result *out);
 
 #endif
