@@ -24,7 +24,7 @@
 #include <time.h>
 #include <vips/vips.h>
 
-#include "cells/cells.h"
+#include "detect/detect.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "image/image.h"
@@ -153,12 +153,12 @@ static int bench_bccd(const char *dir, double f, const char *ovl, int limit, int
         bs_image img;
         if (bs_image_load(path, &img)) die(path);
         resize(&img, f);
-        bs_cells_params p;
-        bs_cells_params_default(&p);
+        bs_detect_params p;
+        bs_detect_params_default(&p);
         if (cell_size > 0) p.cell_size = cell_size * f;
         bs_cells d;
         double t0 = now();
-        if (bs_cells_detect(img.rgb, img.width, img.height, &p, &d)) die(path);
+        if (bs_detect_cells(img.rgb, img.width, img.height, &p, &d)) die(path);
         t_det += now() - t0;
         mpx += img.width * (double)img.height / 1e6;
         int m = match(t, nt, &d);
@@ -171,7 +171,7 @@ static int bench_bccd(const char *dir, double f, const char *ovl, int limit, int
             snprintf(path, sizeof path, "%s/%s.png", ovl, base ? base + 1 : name);
             overlay(&img, t, nt, &d, path);
         }
-        bs_cells_free(&d);
+        bs_detect_free(&d);
         bs_image_free(&img);
         nimg++;
     }
@@ -203,7 +203,7 @@ static int bench_aria(const char *dir, const char *ovl, int limit, int list) {
             bs_image img;
             if (bs_image_load(path, &img)) die(path);
             bs_cells d;
-            if (bs_cells_detect(img.rgb, img.width, img.height, NULL, &d)) die(path);
+            if (bs_detect_cells(img.rgb, img.width, img.height, NULL, &d)) die(path);
             n++, with += d.n > 0, cells += d.n;
             if (ovl && (d.n == 0 || limit > 0)) {
                 char o[4096];
@@ -214,7 +214,7 @@ static int bench_aria(const char *dir, const char *ovl, int limit, int list) {
             if (list)
                 printf("  %s/%s: %lld cells, cell_size %.1f\n", classes[k], nm, (long long)d.n,
                        d.cell_size);
-            bs_cells_free(&d);
+            bs_detect_free(&d);
             bs_image_free(&img);
             free(ents[e]);
         }
@@ -258,11 +258,11 @@ static int bench_time(const char *image, double f, int repeat, int tw, int th, c
     for (int i = 0; i < repeat; i++) {
         bs_cells d;
         double t0 = now();
-        if (bs_cells_detect(img.rgb, img.width, img.height, NULL, &d)) die(image);
+        if (bs_detect_cells(img.rgb, img.width, img.height, NULL, &d)) die(image);
         t[i] = now() - t0;
         n = d.n;
         if (ovl && i == 0) overlay(&img, NULL, 0, &d, ovl);
-        bs_cells_free(&d);
+        bs_detect_free(&d);
     }
     getrusage(RUSAGE_SELF, &r1);
     qsort(t, (size_t)repeat, sizeof *t, cmp_d);
@@ -291,11 +291,11 @@ static int bench_limit(const char *image, double cell_size) {
     tile(&img, side, side);
     unsigned char *big = img.rgb;
     bs_cells d;
-    bs_cells_params p;
-    bs_cells_params_default(&p);
+    bs_detect_params p;
+    bs_detect_params_default(&p);
     p.cell_size = cell_size;
     double t0 = now();
-    if (bs_cells_detect(big, side, side, &p, &d)) die("limit");
+    if (bs_detect_cells(big, side, side, &p, &d)) die("limit");
     double t = now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -303,8 +303,8 @@ static int bench_limit(const char *image, double cell_size) {
            "%.0f MB\n",
            side, side, side * (double)side / 1e6, side * (double)side * 3 / 1e6, (long long)d.n,
            d.cell_size, t, ru.ru_maxrss / 1024.0);
-    bs_cells_free(&d);
-    int rc = bs_cells_detect(big, side, side + 1, NULL, &d);
+    bs_detect_free(&d);
+    int rc = bs_detect_cells(big, side, side + 1, NULL, &d);
     printf("limit %dx%d: %s\n", side, side + 1, rc ? bs_error_message() : "accepted (wrong)");
     bs_image_free(&img);
     return rc ? 0 : 1;

@@ -3,7 +3,7 @@
 #ifndef BS_CLI_CELLS_H
 #define BS_CLI_CELLS_H
 
-#include "cells/cells.h"
+#include "detect/detect.h"
 #include "cli.h"
 #include "cli_data.h"
 #include "field/field.h"
@@ -11,7 +11,7 @@
 typedef struct bs_cells_opts {
     const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops;
     int format; /* 0 table, 1 json, 2 csv */
-    bs_cells_params detect;
+    bs_detect_params detect;
     long batch;
     int normalise;
     int crop_jpeg;

@@ -40,7 +40,7 @@ static int crop_sample(const bs_cells_opts *o, size_t index, const bs_sample *s,
     char *folder = folder_name(s->class_name), *dir = NULL, *stem = bs_path_stem(s->path);
     int rc = -1;
     if (!folder || !stem || !(dir = bs_path_join(o->crops, folder)) || bs_mkdir_p(dir) ||
-        bs_cells_detect(img.rgb, img.width, img.height, &o->detect, &cells))
+        bs_detect_cells(img.rgb, img.width, img.height, &o->detect, &cells))
         goto out;
     if (cells.n == 0) {
         st->images_without_cells++;
@@ -69,7 +69,7 @@ static int crop_sample(const bs_cells_opts *o, size_t index, const bs_sample *s,
 out:
     if (rc) bs_error_prefix("%s: ", s->path);
     free(crops);
-    bs_cells_free(&cells);
+    bs_detect_free(&cells);
     bs_image_free(&img);
     free(folder);
     free(dir);

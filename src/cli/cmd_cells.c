@@ -1,4 +1,4 @@
-/* cmd_cells.c — `blastscan cells`: field mode. Finds every white cell of each image (cells.h),
+/* cmd_cells.c — `blastscan cells`: field mode. Finds every white cell of each image (detect/detect.h),
  * and with a pipeline file classifies each one (field_classify.h) and counts the blasts of the
  * field with a Wilson interval and a call (field.h); optionally draws overlays and compares
  * with annotations (truth.h). `--crops` hands over to cli_cells_crops.c. */
@@ -266,7 +266,7 @@ static int process(run *r, const char *path, const bs_image *img) {
     bs_field_call *calls = NULL;
     char *png = NULL;
     int rc = -1;
-    if (bs_cells_detect(img->rgb, img->width, img->height, &o->detect, &cells)) goto out;
+    if (bs_detect_cells(img->rgb, img->width, img->height, &o->detect, &cells)) goto out;
     size_t n = (size_t)cells.n;
     if (!(calls = bs_calloc(n + 1, sizeof *calls))) goto out;
     if (r->rt) {
@@ -297,7 +297,7 @@ out:
     free(png);
     free(calls);
     free(res);
-    bs_cells_free(&cells);
+    bs_detect_free(&cells);
     return rc;
 }
 
@@ -480,7 +480,7 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
                                          {0, 0, 0, 0}};
     bs_cells_opts o;
     memset(&o, 0, sizeof o);
-    bs_cells_params_default(&o.detect);
+    bs_detect_params_default(&o.detect);
     bs_field_rule_default(&o.rule);
     bs_cli_data_init(&o.data);
     o.batch = 8;

@@ -11,14 +11,14 @@
  *   2. bs_field_crop — a square of BS_FIELD_CROP_SCALE × the larger side of the cell's box,
  *      centred on the box, padded by reflection at the borders; the backbone's resize then
  *      makes a cell fill the same fraction of the network's view on every microscope.
- * Not for: detection (cells.h), classification (pipeline.h) or truth files (truth.h). */
+ * Not for: detection (detect/detect.h), classification (pipeline.h) or truth files (truth.h). */
 #ifndef BS_FIELD_H
 #define BS_FIELD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cells/cells.h"
+#include "detect/detect.h"
 #include "image/image.h"
 
 #define BS_FIELD_CROP_SCALE 1.25 /* crop side / larger box side: the cell and a rim around it */

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cells/cells.h"
+#include "detect/detect.h"
 
 /* A class name's kind: not a white cell, a white cell of unknown type, a non-blast white cell,
  * or a blast. */

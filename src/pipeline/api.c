@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "image/image.h"
-#include "cells/cells.h"
+#include "detect/detect.h"
 #include "field/field.h"
 #include "field_classify.h"
 #include "pipeline.h"
@@ -156,15 +156,15 @@ int blastscan_cells_rgb(blastscan *bs, const unsigned char *rgb, int width, int 
     blastscan_cells_options o;
     blastscan_cells_options_default(&o);
     if (opt) o = *opt;
-    bs_cells_params params;
-    bs_cells_params_default(&params);
+    bs_detect_params params;
+    bs_detect_params_default(&params);
     params.cell_size = o.cell_size;
     bs_cells cells = {0};
     bs_image img = {width, height, (unsigned char *)rgb}; /* read only */
-    int rc = bs_cells_detect(rgb, width, height, &params, &cells);
+    int rc = bs_detect_cells(rgb, width, height, &params, &cells);
     if (rc == 0) rc = field_results(bs, &img, &cells, &o, out);
     if (rc) blastscan_field_free(out);
-    bs_cells_free(&cells);
+    bs_detect_free(&cells);
     return rc;
 }
 

@@ -2,11 +2,11 @@
  * (field.h: normalised colour, square crop sized from the cell), run through the pipeline's
  * backbones in batches and classified like a whole image (class, decision, calibrated
  * probability, out-of-distribution flag). Shared by `blastscan cells` and the C API.
- * Not for: detection (cells.h) or the per-field summary (field.h). */
+ * Not for: detection (detect/detect.h) or the per-field summary (field.h). */
 #ifndef BS_PIPELINE_FIELD_CLASSIFY_H
 #define BS_PIPELINE_FIELD_CLASSIFY_H
 
-#include "cells/cells.h"
+#include "detect/detect.h"
 #include "pipeline.h"
 
 /* out[i] for cells[i] of field; batch = crops per network run. normalise: 1 to normalise the

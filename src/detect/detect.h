@@ -1,4 +1,4 @@
-/* cells.h — white-cell (leukocyte) detection in a stained blood-smear field.
+/* detect.h — white-cell (leukocyte) detection in a stained blood-smear field.
  *
  * Finds the stained white cells (dark-violet nuclei, pale cytoplasm) in an 8-bit RGB field at
  * any magnification: the scale (a white cell's diameter in pixels) is estimated from the image
@@ -6,8 +6,8 @@
  * are not cells. Not for: cropping, classification or truth files (see the cells command).
  *
  * Coordinates are pixels of the input image; boxes are half-open: x0 <= x < x1, y0 <= y < y1. */
-#ifndef BS_CELLS_H
-#define BS_CELLS_H
+#ifndef BS_DETECT_H
+#define BS_DETECT_H
 
 #include <stdint.h>
 
@@ -18,9 +18,9 @@ typedef struct bs_cell {
     int edge;             /* 1 when the cell is cut by the image border */
 } bs_cell;
 
-typedef struct bs_cells_params {
+typedef struct bs_detect_params {
     double cell_size; /* expected white-cell diameter in pixels; <= 0: estimate from the image */
-} bs_cells_params;
+} bs_detect_params;
 
 typedef struct bs_cells {
     bs_cell *cells; /* n records, ordered top to bottom, then left to right; owned */
@@ -28,11 +28,11 @@ typedef struct bs_cells {
     double cell_size; /* the diameter used (estimated or given) */
 } bs_cells;
 
-void bs_cells_params_default(bs_cells_params *p);
+void bs_detect_params_default(bs_detect_params *p);
 /* Detect the white cells of an RGB image (height × width × 3, row-major). Zero cells is a
  * result, not an error. Returns -1 with a bs_error only for invalid arguments or no memory. */
-int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_cells_params *p,
+int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_detect_params *p,
                     bs_cells *out);
-void bs_cells_free(bs_cells *c);
+void bs_detect_free(bs_cells *c);
 
 #endif

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "cells_internal.h"
+#include "detect_internal.h"
 #include "core/error.h"
 
 /* Lower envelope of the parabolas (q - i)^2 + f[i]: d[q] = min_i of them. v, z: scratch of
@@ -38,7 +38,7 @@ static void dt1d(const float *f, int n, float *d, int *v, float *z) {
     }
 }
 
-int bs_cells_edt(const unsigned char *mask, int w, int h, float *dist) {
+int bs_detect_edt(const unsigned char *mask, int w, int h, float *dist) {
     int n = w > h ? w : h;
     /* A finite "infinity" keeps the parabola intersections finite; (w + h)^2 exceeds every
      * real squared distance. */

@@ -1,4 +1,4 @@
-/* cells.c — white-cell detection (see cells.h): the steps, in order.
+/* detect.c — white-cell detection (see detect.h): the steps, in order.
  *
  * 1. Scale (scale.c, on a thumbnail of at most 320 px): the typical width of the nucleus
  *    groups (lobes joined by a closing; the largest inscribed disc, which two touching nuclei
@@ -17,14 +17,14 @@
  * 5. Platelets and specks: regions whose nucleus is small for the scale are dropped. The box
  *    is the region's, grown to at least 0.85 white cells around it.
  * Not for: cropping or classifying cells (the cells command). */
-#include "cells.h"
+#include "detect.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vips/vips.h>
 
-#include "cells_internal.h"
+#include "detect_internal.h"
 #include "core/error.h"
 #include "image/image.h"
 
@@ -49,9 +49,9 @@
 /* Pieces whose joined box is at most this wide are one cell (the lobes of a neutrophil). */
 #define MERGE 1.2
 
-void bs_cells_params_default(bs_cells_params *p) { p->cell_size = 0; }
+void bs_detect_params_default(bs_detect_params *p) { p->cell_size = 0; }
 
-void bs_cells_free(bs_cells *c) {
+void bs_detect_free(bs_cells *c) {
     if (!c) return;
     free(c->cells);
     c->cells = NULL;
@@ -101,7 +101,7 @@ static int violet_threshold(const unsigned char *rgb, size_t npx, short *v) {
             median = i - 255;
             break;
         }
-    int t = bs_cells_otsu3(hist + lo, hi - lo + 1) + lo - 255;
+    int t = bs_detect_otsu3(hist + lo, hi - lo + 1) + lo - 255;
     return t > median + VIOLET_MARGIN ? t : median + VIOLET_MARGIN;
 }
 
@@ -110,7 +110,7 @@ static int violet_threshold(const unsigned char *rgb, size_t npx, short *v) {
 static double red_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h,
                            int side) {
     double f = fmin(1.0, (double)side / (w > h ? w : h));
-    if (f == 1) return bs_cells_red_cell_diameter(rgb, violet, w, h);
+    if (f == 1) return bs_detect_red_cell_diameter(rgb, violet, w, h);
     int sw = 0, sh = 0;
     unsigned char *s = resize_rgb(rgb, w, h, f, 1, &sw, &sh), *sv = malloc((size_t)sw * sh);
     double d = 0;
@@ -118,7 +118,7 @@ static double red_diameter(const unsigned char *rgb, const unsigned char *violet
         for (int y = 0; y < sh; y++)
             for (int x = 0; x < sw; x++)
                 sv[(size_t)y * sw + x] = violet[(size_t)(int)(y / f) * w + (int)(x / f)];
-        d = bs_cells_red_cell_diameter(s, sv, sw, sh) / f;
+        d = bs_detect_red_cell_diameter(s, sv, sw, sh) / f;
     }
     free(s), free(sv);
     return d;
@@ -140,7 +140,7 @@ static double estimate_at(const unsigned char *rgb, int w, int h, int side) {
     }
     int thr = violet_threshold(t, npx, v);
     for (size_t i = 0; i < npx; i++) violet[i] = v[i] >= thr ? 255 : 0;
-    double nucleus = bs_cells_nucleus_size(violet, tw, th) / ft;
+    double nucleus = bs_detect_nucleus_size(violet, tw, th) / ft;
     double red = red_diameter(t, violet, tw, th, side * RED_SIDE / THUMB_SIDE) / ft;
     size = CELL_PER_NUCLEUS * nucleus;
     /* A "nucleus" smaller than a red cell is a platelet: the field has no white cell to
@@ -200,18 +200,18 @@ static int segment(work *k) {
     int thr = violet_threshold(k->rgb, npx, k->v);
     for (size_t i = 0; i < npx; i++) nv += (k->nuc[i] = k->v[i] >= thr ? 255 : 0) != 0;
     if (nv > MAX_VIOLET * npx) return 0;
-    if (bs_cells_open(k->nuc, k->w, k->h, (int)lround(0.04 * k->cell)) ||
-        bs_cells_fill_holes(k->nuc, k->w, k->h))
+    if (bs_detect_open(k->nuc, k->w, k->h, (int)lround(0.04 * k->cell)) ||
+        bs_detect_fill_holes(k->nuc, k->w, k->h))
         return -1;
     memcpy(k->grp, k->nuc, npx);
-    if (bs_cells_close(k->grp, k->w, k->h, (int)lround(JOIN * k->cell)) ||
-        bs_cells_fill_holes(k->grp, k->w, k->h) || bs_cells_edt(k->grp, k->w, k->h, k->dt))
+    if (bs_detect_close(k->grp, k->w, k->h, (int)lround(JOIN * k->cell)) ||
+        bs_detect_fill_holes(k->grp, k->w, k->h) || bs_detect_edt(k->grp, k->w, k->h, k->dt))
         return -1;
-    int n = bs_cells_markers(k->dt, k->grp, k->w, k->h, SPLIT_DYNAMIC * k->cell,
-                             SPLIT_HEIGHT * k->cell, SPLIT_SEP * k->cell, k->lab);
+    int n = bs_detect_markers(k->dt, k->grp, k->w, k->h, SPLIT_DYNAMIC * k->cell,
+                              SPLIT_HEIGHT * k->cell, SPLIT_SEP * k->cell, k->lab);
     if (n <= 0) return n;
     for (size_t i = 0; i < npx; i++) k->dt[i] = -k->dt[i];
-    if (bs_cells_watershed(k->dt, k->grp, k->w, k->h, k->lab)) return -1;
+    if (bs_detect_watershed(k->dt, k->grp, k->w, k->h, k->lab)) return -1;
     return n;
 }
 
@@ -308,7 +308,7 @@ static int collect(const work *k, int n, int width, int height, bs_cells *out) {
     return 0;
 }
 
-int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_cells_params *p,
+int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_detect_params *p,
                     bs_cells *out) {
     if (!out) return bs_error("cells: no output");
     memset(out, 0, sizeof *out);
@@ -341,6 +341,6 @@ int bs_cells_detect(const unsigned char *rgb, int width, int height, const bs_ce
     }
     int n = segment(&k), rc = n < 0 ? -1 : n == 0 ? 0 : collect(&k, n, width, height, out);
     work_free(&k);
-    if (rc) bs_cells_free(out);
+    if (rc) bs_detect_free(out);
     return rc;
 }

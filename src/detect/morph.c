@@ -6,7 +6,7 @@
 #include <string.h>
 #include <vips/vips.h>
 
-#include "cells_internal.h"
+#include "detect_internal.h"
 #include "core/error.h"
 
 static int vips_fail(const char *what) {
@@ -55,7 +55,7 @@ static int morph2(unsigned char *mask, int w, int h, int r, VipsOperationMorphol
     return rc ? vips_fail("morphology") : 0;
 }
 
-int bs_cells_open(unsigned char *mask, int w, int h, int r) {
+int bs_detect_open(unsigned char *mask, int w, int h, int r) {
     return morph2(mask, w, h, r, VIPS_OPERATION_MORPHOLOGY_ERODE, VIPS_OPERATION_MORPHOLOGY_DILATE);
 }
 
@@ -67,10 +67,10 @@ static int close_by_edt(unsigned char *mask, int w, int h, int r) {
     if (!d) return bs_error("cells: out of memory (closing)");
     float lim = sqrtf((float)r * r + r); /* the same disc as the vips_morph masks */
     for (size_t i = 0; i < npx; i++) mask[i] = mask[i] ? 0 : 255;
-    int rc = bs_cells_edt(mask, w, h, d); /* distance to the nearest mask pixel */
+    int rc = bs_detect_edt(mask, w, h, d); /* distance to the nearest mask pixel */
     if (!rc) {
         for (size_t i = 0; i < npx; i++) mask[i] = d[i] <= lim ? 255 : 0;
-        rc = bs_cells_edt(mask, w, h, d); /* depth inside the dilated mask */
+        rc = bs_detect_edt(mask, w, h, d); /* depth inside the dilated mask */
     }
     if (!rc)
         for (size_t i = 0; i < npx; i++) mask[i] = d[i] > lim ? 255 : 0;
@@ -78,12 +78,12 @@ static int close_by_edt(unsigned char *mask, int w, int h, int r) {
     return rc;
 }
 
-int bs_cells_close(unsigned char *mask, int w, int h, int r) {
+int bs_detect_close(unsigned char *mask, int w, int h, int r) {
     if (r > 3) return close_by_edt(mask, w, h, r);
     return morph2(mask, w, h, r, VIPS_OPERATION_MORPHOLOGY_DILATE, VIPS_OPERATION_MORPHOLOGY_ERODE);
 }
 
-int bs_cells_fill_holes(unsigned char *mask, int w, int h) {
+int bs_detect_fill_holes(unsigned char *mask, int w, int h) {
     size_t npx = (size_t)w * h;
     VipsImage *ctx = vips_image_new();
     VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(ctx), 3);

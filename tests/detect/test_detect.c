@@ -1,4 +1,4 @@
-/* test_cells.c — the white-cell detector: distance transform and watershed against known
+/* test_detect.c — the white-cell detector: distance transform and watershed against known
  * answers and a brute-force oracle; synthetic smears (drawn red and white cells at known
  * places) at several magnifications, touching white cells that must be split; bad inputs;
  * and a BCCD subset against its hand-drawn boxes (skipped without the assets). */
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cells/cells.h"
-#include "cells/cells_internal.h"
+#include "detect/detect.h"
+#include "detect/detect_internal.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "image/image.h"
@@ -17,7 +17,7 @@
 
 static int setup(void **state) {
     (void)state;
-    return bs_image_init("test_cells", 2);
+    return bs_image_init("test_detect", 2);
 }
 
 /* --- distance transform ------------------------------------------------------------ */
@@ -29,7 +29,7 @@ static void edt_single_background_pixel(void **state) {
     float d[35];
     memset(m, 255, sizeof m);
     m[2 * w + 3] = 0;
-    assert_int_equal(bs_cells_edt(m, w, h, d), 0);
+    assert_int_equal(bs_detect_edt(m, w, h, d), 0);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) assert_float_equal(d[y * w + x], hypot(x - 3, y - 2), 1e-5);
 }
@@ -39,14 +39,14 @@ static void edt_degenerate_masks(void **state) {
     unsigned char m[12];
     float d[12];
     memset(m, 0, sizeof m);
-    assert_int_equal(bs_cells_edt(m, 4, 3, d), 0);
+    assert_int_equal(bs_detect_edt(m, 4, 3, d), 0);
     for (int i = 0; i < 12; i++) assert_float_equal(d[i], 0, 0);
     memset(m, 1, sizeof m); /* no background: documented as w + h everywhere */
-    assert_int_equal(bs_cells_edt(m, 4, 3, d), 0);
+    assert_int_equal(bs_detect_edt(m, 4, 3, d), 0);
     for (int i = 0; i < 12; i++) assert_float_equal(d[i], 7, 0);
     unsigned char one = 0;
     float d1 = -1;
-    assert_int_equal(bs_cells_edt(&one, 1, 1, &d1), 0);
+    assert_int_equal(bs_detect_edt(&one, 1, 1, &d1), 0);
     assert_float_equal(d1, 0, 0);
 }
 
@@ -61,7 +61,7 @@ static void edt_matches_brute_force(void **state) {
         int density = 2 + rand() % 60;
         for (int i = 0; i < w * h; i++) m[i] = rand() % 100 < density ? 0 : 255;
         m[rand() % (w * h)] = 0;
-        assert_int_equal(bs_cells_edt(m, w, h, d), 0);
+        assert_int_equal(bs_detect_edt(m, w, h, d), 0);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 double best = INFINITY;
@@ -83,7 +83,7 @@ static void watershed_two_basins(void **state) {
     int32_t lab[9] = {1, 0, 0, 0, 0, 0, 0, 0, 2};
     memset(m, 1, sizeof m);
     m[6] = 0; /* outside the mask: stays unlabelled, and cuts the right basin off */
-    assert_int_equal(bs_cells_watershed(e, m, 9, 1, lab), 0);
+    assert_int_equal(bs_detect_watershed(e, m, 9, 1, lab), 0);
     for (int i = 0; i <= 5; i++) assert_int_equal(lab[i], 1);
     assert_int_equal(lab[6], 0);
     assert_int_equal(lab[7], 2);
@@ -106,10 +106,10 @@ static void markers_split_two_discs_not_one(void **state) {
     float d[120 * 60];
     int32_t lab[120 * 60];
     draw_two_discs(m, w, h, 20, 34);
-    assert_int_equal(bs_cells_edt(m, w, h, d), 0);
-    assert_int_equal(bs_cells_markers(d, m, w, h, 2, 8, 15, lab), 2);
+    assert_int_equal(bs_detect_edt(m, w, h, d), 0);
+    assert_int_equal(bs_detect_markers(d, m, w, h, 2, 8, 15, lab), 2);
     for (int i = 0; i < w * h; i++) d[i] = -d[i];
-    assert_int_equal(bs_cells_watershed(d, m, w, h, lab), 0);
+    assert_int_equal(bs_detect_watershed(d, m, w, h, lab), 0);
     int left = lab[30 * w + 30], right = lab[30 * w + 90];
     assert_true(left > 0 && right > 0 && left != right);
     for (int y = 0; y < h; y++)
@@ -124,11 +124,11 @@ static void markers_split_two_discs_not_one(void **state) {
         }
     /* One disc (and a disc with a bump): one marker. */
     draw_two_discs(m, w, h, 20, 0);
-    assert_int_equal(bs_cells_edt(m, w, h, d), 0);
-    assert_int_equal(bs_cells_markers(d, m, w, h, 2, 8, 15, lab), 1);
+    assert_int_equal(bs_detect_edt(m, w, h, d), 0);
+    assert_int_equal(bs_detect_markers(d, m, w, h, 2, 8, 15, lab), 1);
     draw_two_discs(m, w, h, 20, 12);
-    assert_int_equal(bs_cells_edt(m, w, h, d), 0);
-    assert_int_equal(bs_cells_markers(d, m, w, h, 2, 8, 15, lab), 1);
+    assert_int_equal(bs_detect_edt(m, w, h, d), 0);
+    assert_int_equal(bs_detect_markers(d, m, w, h, 2, 8, 15, lab), 1);
 }
 
 static void otsu_splits_two_modes(void **state) {
@@ -136,10 +136,10 @@ static void otsu_splits_two_modes(void **state) {
     double hist[256] = {0};
     for (int i = 40; i < 60; i++) hist[i] = 100;
     for (int i = 180; i < 200; i++) hist[i] = 30;
-    int t = bs_cells_otsu(hist, 256);
+    int t = bs_detect_otsu(hist, 256);
     assert_true(t > 59 && t <= 180);
     for (int i = 110; i < 120; i++) hist[i] = 60;
-    t = bs_cells_otsu3(hist, 256);
+    t = bs_detect_otsu3(hist, 256);
     assert_true(t > 119 && t <= 180);
 }
 
@@ -219,10 +219,10 @@ static int matched(const field *f, const bs_cells *d) {
 }
 
 static void detect_field(field *f, double cell_size, bs_cells *d) {
-    bs_cells_params p;
-    bs_cells_params_default(&p);
+    bs_detect_params p;
+    bs_detect_params_default(&p);
     p.cell_size = cell_size;
-    assert_int_equal(bs_cells_detect(f->rgb, f->w, f->h, &p, d), 0);
+    assert_int_equal(bs_detect_cells(f->rgb, f->w, f->h, &p, d), 0);
 }
 
 /* Four white cells among red cells, at four magnifications: all found, nothing else, the
@@ -252,7 +252,7 @@ static void synthetic_fields_at_several_scales(void **state) {
             assert_true(d.cells[i].nucleus_area > 0.5 * area &&
                         d.cells[i].nucleus_area < 1.8 * area);
         }
-        bs_cells_free(&d);
+        bs_detect_free(&d);
         free(f.rgb);
     }
 }
@@ -271,7 +271,7 @@ static void small_cells_on_a_large_field(void **state) {
     assert_true(d.cell_size > dw / 1.6 && d.cell_size < dw * 1.6);
     assert_int_equal(matched(&f, &d), 12);
     assert_int_equal(d.n, 12);
-    bs_cells_free(&d);
+    bs_detect_free(&d);
     free(f.rgb);
 }
 
@@ -291,7 +291,7 @@ static void touching_cells_are_split(void **state) {
         detect_field(&f, 0, &d);
         assert_int_equal(d.n, 3);
         assert_int_equal(matched(&f, &d), 3);
-        bs_cells_free(&d);
+        bs_detect_free(&d);
         free(f.rgb);
     }
 }
@@ -318,7 +318,7 @@ static void edge_flag_and_given_size(void **state) {
                     c->y0 < c->y1);
         if (c->edge) assert_int_equal(c->x0, 0);
     }
-    bs_cells_free(&d);
+    bs_detect_free(&d);
     free(f.rgb);
 }
 
@@ -334,7 +334,7 @@ static void three_hundred_cells(void **state) {
     detect_field(&f, 0, &d);
     assert_true(d.n >= 294 && d.n <= 300);
     assert_true(matched(&f, &d) >= 294);
-    bs_cells_free(&d);
+    bs_detect_free(&d);
     free(f.rgb);
 }
 
@@ -350,23 +350,23 @@ static void bad_input_is_an_error_or_zero_cells(void **state) {
     (void)state;
     bs_cells d;
     unsigned char px[3] = {120, 60, 200};
-    assert_int_equal(bs_cells_detect(NULL, 10, 10, NULL, &d), -1);
+    assert_int_equal(bs_detect_cells(NULL, 10, 10, NULL, &d), -1);
     assert_non_null(strstr(bs_error_message(), "invalid image"));
-    assert_int_equal(bs_cells_detect(px, 0, 10, NULL, &d), -1);
-    assert_int_equal(bs_cells_detect(px, 10, -1, NULL, &d), -1);
-    assert_int_equal(bs_cells_detect(px, 1, 1, NULL, NULL), -1);
+    assert_int_equal(bs_detect_cells(px, 0, 10, NULL, &d), -1);
+    assert_int_equal(bs_detect_cells(px, 10, -1, NULL, &d), -1);
+    assert_int_equal(bs_detect_cells(px, 1, 1, NULL, NULL), -1);
     /* Over the pixel limit: refused before a pixel is read (px is 1 pixel). */
-    assert_int_equal(bs_cells_detect(px, 1 << 15, 1 << 14, NULL, &d), -1);
+    assert_int_equal(bs_detect_cells(px, 1 << 15, 1 << 14, NULL, &d), -1);
     assert_non_null(strstr(bs_error_message(), "more than"));
-    bs_cells_params p = {NAN};
-    assert_int_equal(bs_cells_detect(px, 1, 1, &p, &d), -1);
+    bs_detect_params p = {NAN};
+    assert_int_equal(bs_detect_cells(px, 1, 1, &p, &d), -1);
     p.cell_size = INFINITY;
-    assert_int_equal(bs_cells_detect(px, 1, 1, &p, &d), -1);
+    assert_int_equal(bs_detect_cells(px, 1, 1, &p, &d), -1);
     assert_non_null(strstr(bs_error_message(), "finite"));
     /* 1×1 violet pixel: no cell can be resolved. */
-    assert_int_equal(bs_cells_detect(px, 1, 1, NULL, &d), 0);
+    assert_int_equal(bs_detect_cells(px, 1, 1, NULL, &d), 0);
     assert_int_equal(d.n, 0);
-    bs_cells_free(&d);
+    bs_detect_free(&d);
 
     int w = 300, h = 200;
     size_t npx = (size_t)w * h;
@@ -375,13 +375,13 @@ static void bad_input_is_an_error_or_zero_cells(void **state) {
         {255, 255, 255}, {0, 0, 0}, {128, 128, 128}, {205, 140, 145}, {120, 60, 200}};
     for (size_t k = 0; k < sizeof colours / sizeof colours[0]; k++) {
         uniform(rgb, npx, colours[k][0], colours[k][1], colours[k][2]);
-        assert_int_equal(bs_cells_detect(rgb, w, h, NULL, &d), 0);
+        assert_int_equal(bs_detect_cells(rgb, w, h, NULL, &d), 0);
         assert_int_equal(d.n, 0);
-        bs_cells_free(&d);
+        bs_detect_free(&d);
         p.cell_size = 40; /* and with the size given */
-        assert_int_equal(bs_cells_detect(rgb, w, h, &p, &d), 0);
+        assert_int_equal(bs_detect_cells(rgb, w, h, &p, &d), 0);
         assert_int_equal(d.n, 0);
-        bs_cells_free(&d);
+        bs_detect_free(&d);
     }
     /* A grey ramp and grey noise: no colour, no cell. */
     srand(1);
@@ -390,26 +390,26 @@ static void bad_input_is_an_error_or_zero_cells(void **state) {
         v = v < 0 ? 0 : v > 255 ? 255 : v;
         rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = (unsigned char)v;
     }
-    assert_int_equal(bs_cells_detect(rgb, w, h, NULL, &d), 0);
+    assert_int_equal(bs_detect_cells(rgb, w, h, NULL, &d), 0);
     assert_int_equal(d.n, 0);
-    bs_cells_free(&d);
+    bs_detect_free(&d);
     /* Violet everywhere but for a few pale spots: not a smear, zero cells. */
     uniform(rgb, npx, 120, 60, 200);
     for (int k = 0; k < 20; k++) rgb[3 * (size_t)(rand() % npx) + 1] = 250;
-    assert_int_equal(bs_cells_detect(rgb, w, h, NULL, &d), 0);
+    assert_int_equal(bs_detect_cells(rgb, w, h, NULL, &d), 0);
     assert_int_equal(d.n, 0);
-    bs_cells_free(&d);
+    bs_detect_free(&d);
     /* A given cell size far larger than the field: no whole cell fits, zero cells. */
     field f;
     field_init(&f, 200, 150, 20, 2);
     white_cell(&f, 100, 75, 36);
     p.cell_size = 1e9;
-    assert_int_equal(bs_cells_detect(f.rgb, f.w, f.h, &p, &d), 0);
+    assert_int_equal(bs_detect_cells(f.rgb, f.w, f.h, &p, &d), 0);
     assert_int_equal(d.n, 0);
-    bs_cells_free(&d);
+    bs_detect_free(&d);
     free(f.rgb);
     free(rgb);
-    bs_cells_free(NULL);
+    bs_detect_free(NULL);
 }
 
 /* A large blank field (64 MP at one byte short of 200 MB would be too slow under the
@@ -421,9 +421,9 @@ static void large_blank_field(void **state) {
     assert_non_null(rgb);
     uniform(rgb, (size_t)w * h, 230, 228, 215);
     bs_cells d;
-    assert_int_equal(bs_cells_detect(rgb, w, h, NULL, &d), 0);
+    assert_int_equal(bs_detect_cells(rgb, w, h, NULL, &d), 0);
     assert_int_equal(d.n, 0);
-    bs_cells_free(&d);
+    bs_detect_free(&d);
     free(rgb);
 }
 
@@ -455,7 +455,7 @@ static void bccd_subset(void **state) {
         bs_image img;
         assert_int_equal(bs_image_load(path, &img), 0);
         bs_cells d;
-        assert_int_equal(bs_cells_detect(img.rgb, img.width, img.height, NULL, &d), 0);
+        assert_int_equal(bs_detect_cells(img.rgb, img.width, img.height, NULL, &d), 0);
         char used[8] = {0};
         int m = 0;
         for (int64_t j = 0; j < d.n; j++) {
@@ -471,7 +471,7 @@ static void bccd_subset(void **state) {
         }
         tp += m, fp += (int)d.n - m, fn += nt - m;
         nimg++;
-        bs_cells_free(&d);
+        bs_detect_free(&d);
         bs_image_free(&img);
     }
     double recall = (double)tp / (tp + fn), precision = (double)tp / (tp + fp);

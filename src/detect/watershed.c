@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cells_internal.h"
+#include "detect_internal.h"
 #include "core/error.h"
 
 typedef struct item {
@@ -43,8 +43,8 @@ static item pop(item *h, size_t *n) {
     return top;
 }
 
-int bs_cells_watershed(const float *elev, const unsigned char *mask, int w, int h,
-                       int32_t *labels) {
+int bs_detect_watershed(const float *elev, const unsigned char *mask, int w, int h,
+                        int32_t *labels) {
     size_t npx = (size_t)w * h, n = 0;
     uint32_t seq = 0;
     /* Every pixel enters the queue at most once: when it is labelled. */
@@ -80,7 +80,7 @@ static int by_height(const void *a, const void *b) {
     return (p->i > q->i) - (p->i < q->i);
 }
 
-int bs_cells_components(const unsigned char *mask, int w, int h, int32_t *comp, int32_t *stack) {
+int bs_detect_components(const unsigned char *mask, int w, int h, int32_t *comp, int32_t *stack) {
     size_t npx = (size_t)w * h;
     int n = 0;
     memset(comp, 0, sizeof *comp * npx);
@@ -149,8 +149,8 @@ static int dynamics(const float *dist, int w, int h, const peak *px, size_t np, 
     return nm;
 }
 
-int bs_cells_markers(const float *dist, const unsigned char *mask, int w, int h, double hdyn,
-                     double min_dist, double sep, int32_t *markers) {
+int bs_detect_markers(const float *dist, const unsigned char *mask, int w, int h, double hdyn,
+                      double min_dist, double sep, int32_t *markers) {
     size_t npx = (size_t)w * h, np = 0;
     int32_t *parent = malloc(sizeof *parent * (npx ? npx : 1)),
             *top = malloc(sizeof *top * (npx ? npx : 1));

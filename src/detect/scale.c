@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cells_internal.h"
+#include "detect_internal.h"
 #include "core/error.h"
 #include "core/stats.h"
 
-int bs_cells_otsu(const double *hist, int n) {
+int bs_detect_otsu(const double *hist, int n) {
     double total = 0, sum = 0;
     for (int i = 0; i < n; i++) total += hist[i], sum += i * hist[i];
     double w0 = 0, s0 = 0, best = -1;
@@ -28,12 +28,12 @@ int bs_cells_otsu(const double *hist, int n) {
     return t_best;
 }
 
-int bs_cells_otsu3(const double *hist, int n) {
+int bs_detect_otsu3(const double *hist, int n) {
     /* Cumulative weight and first moment: class [a, b) has weight P[b] - P[a]. */
     double *P = malloc(sizeof *P * (n + 1)), *S = malloc(sizeof *S * (n + 1));
     if (!P || !S) {
         free(P), free(S);
-        return bs_cells_otsu(hist, n);
+        return bs_detect_otsu(hist, n);
     }
     P[0] = S[0] = 0;
     for (int i = 0; i < n; i++) P[i + 1] = P[i] + hist[i], S[i + 1] = S[i] + i * hist[i];
@@ -62,7 +62,7 @@ static int red_mask(const unsigned char *rgb, const unsigned char *violet, int w
     size_t npx = (size_t)w * h;
     double hist[256] = {0};
     for (size_t i = 0; i < npx; i++) hist[rgb[3 * i + 1]]++;
-    int t = bs_cells_otsu(hist, 256);
+    int t = bs_detect_otsu(hist, 256);
     double n0 = 0, s0 = 0, n1 = 0, s1 = 0;
     for (int i = 0; i < 256; i++) {
         if (i < t)
@@ -76,8 +76,8 @@ static int red_mask(const unsigned char *rgb, const unsigned char *violet, int w
     return 1;
 }
 
-double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w,
-                                  int h) {
+double bs_detect_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w,
+                                   int h) {
     if (w < 16 || h < 16) return 0;
     size_t npx = (size_t)w * h;
     unsigned char *m = malloc(npx), *s = malloc(npx);
@@ -86,7 +86,7 @@ double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char 
     if (!m || !s || !dt || !ds) goto done;
     if (!red_mask(rgb, violet, w, h, m)) goto done;
     /* Small specks (noise, platelets) would peak the spectrum at r = 1: open them away. */
-    if (bs_cells_fill_holes(m, w, h) || bs_cells_open(m, w, h, 1) || bs_cells_edt(m, w, h, dt))
+    if (bs_detect_fill_holes(m, w, h) || bs_detect_open(m, w, h, 1) || bs_detect_edt(m, w, h, dt))
         goto done;
     float dmax = 0;
     for (size_t i = 0; i < npx; i++) dmax = dt[i] > dmax ? dt[i] : dmax;
@@ -103,7 +103,7 @@ double bs_cells_red_cell_diameter(const unsigned char *rgb, const unsigned char 
     for (int k = 0; k < nr; k++) {
         int r = radii[k];
         for (size_t i = 0; i < npx; i++) s[i] = dt[i] >= r ? 0 : 255;
-        if (bs_cells_edt(s, w, h, ds)) goto done;
+        if (bs_detect_edt(s, w, h, ds)) goto done;
         double a = 0;
         for (size_t i = 0; i < npx; i++) a += ds[i] <= r;
         area[k] = a;
@@ -134,8 +134,8 @@ static int widths(const unsigned char *mask, int w, int h, double **d) {
     double *area = NULL, *peak = NULL;
     int *border = NULL, n = -1, m = 0;
     *d = NULL;
-    if (!comp || !stack || !dt || bs_cells_edt(mask, w, h, dt)) goto done;
-    n = bs_cells_components(mask, w, h, comp, stack);
+    if (!comp || !stack || !dt || bs_detect_edt(mask, w, h, dt)) goto done;
+    n = bs_detect_components(mask, w, h, comp, stack);
     area = calloc((size_t)n + 1, sizeof *area), peak = calloc((size_t)n + 1, sizeof *peak);
     border = calloc((size_t)n + 1, sizeof *border), *d = calloc((size_t)n + 1, sizeof **d);
     if (!area || !peak || !border || !*d) {
@@ -186,7 +186,7 @@ static double typical_piece(const unsigned char *mask, int w, int h) {
     int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
     double *area = NULL, best = -1;
     if (comp && stack) {
-        int n = bs_cells_components(mask, w, h, comp, stack);
+        int n = bs_detect_components(mask, w, h, comp, stack);
         if ((area = calloc((size_t)n + 1, sizeof *area))) {
             for (size_t i = 0; i < npx; i++) area[comp[i]] += comp[i] > 0;
             qsort(area + 1, (size_t)n, sizeof *area, bs_cmp_double);
@@ -200,18 +200,18 @@ static double typical_piece(const unsigned char *mask, int w, int h) {
     return best;
 }
 
-double bs_cells_nucleus_size(const unsigned char *violet, int w, int h) {
+double bs_detect_nucleus_size(const unsigned char *violet, int w, int h) {
     size_t npx = (size_t)w * h;
     unsigned char *m = malloc(npx);
     double result = 0;
     if (!m) return 0;
     memcpy(m, violet, npx);
-    if (bs_cells_open(m, w, h, 1)) goto done;
+    if (bs_detect_open(m, w, h, 1)) goto done;
     double piece = typical_piece(m, w, h);
     if (piece <= 0) goto done;
     /* Join the lobes of one nucleus: a closing a fifth of a large piece's equivalent
      * diameter; then the width of the joined groups. */
-    if (bs_cells_close(m, w, h, (int)lround(0.2 * piece)) || bs_cells_fill_holes(m, w, h))
+    if (bs_detect_close(m, w, h, (int)lround(0.2 * piece)) || bs_detect_fill_holes(m, w, h))
         goto done;
     result = typical_width(m, w, h);
     if (result < 0) result = 0;
