@@ -13,18 +13,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "html_internal.h"
-
-json_t *bs_html_load_results(const char *dir) {
-    char *path = bs_path_join(dir, "results.json");
-    unsigned char *data = NULL;
-    size_t len = 0;
-    json_t *root = NULL;
-    if (path && bs_file_exists(path) && bs_read_file(path, 256u << 20, &data, &len) == 0)
-        root = json_loadb((const char *)data, len, 0, NULL);
-    free(data);
-    free(path);
-    return root;
-}
+#include "html_util.h"
 
 /* A fraction as a percentage; a value above 1 is taken as a percentage already. Objects
  * with a "value" (our metric form) are unwrapped. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "html_internal.h"
+#include "html_util.h"
 
 /* A metric of a metrics object ({"value": ..} or absent): a percentage, or AUC to 3 digits. */
 static void metric_cell(FILE *fp, json_t *metrics, const char *key, int percent) {

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
-#include "report_internal.h"
+#include "report_util.h"
 #include "svg.h"
 
 /* ---------------- results.json ---------------- */

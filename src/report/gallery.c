@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "html_internal.h"
+#include "html_util.h"
 
 typedef struct {
     size_t first, nrows; /* rows order[first .. first + nrows) are the views of one image */

@@ -14,27 +14,11 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "html_internal.h"
-#include "report_internal.h"
+#include "html_util.h"
+#include "report_util.h"
 
 static const char *const protocol_title[2] = {"paper protocol (leaky, as published)",
                                               "grouped protocol (honest)"};
-
-void bs_html_text(FILE *fp, const char *s) {
-    for (; s && *s; s++) {
-        switch (*s) {
-            case '&': fputs("&amp;", fp); break;
-            case '<': fputs("&lt;", fp); break;
-            case '>': fputs("&gt;", fp); break;
-            case '"': fputs("&quot;", fp); break;
-            default: fputc(*s, fp);
-        }
-    }
-}
-
-const char *bs_html_basename(const char *path) {
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
 
 static const char css[] =
     "body{font-family:system-ui,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1180px;"
