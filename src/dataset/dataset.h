@@ -50,9 +50,6 @@ typedef struct bs_dataset_options {
     size_t npositive;
     bs_on_error on_error;
     int decode; /* decode every image: validates it and joins exact duplicates (default on) */
-    /* Called for every skipped file; NULL prints "blastscan: warning: ..." on stderr. */
-    void (*warn)(const char *message, void *user);
-    void *user;
 } bs_dataset_options;
 
 void bs_dataset_options_init(bs_dataset_options *opt);
