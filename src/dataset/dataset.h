@@ -48,7 +48,7 @@ typedef enum { BS_ON_ERROR_STOP = 0, BS_ON_ERROR_SKIP = 1 } bs_on_error;
 typedef struct bs_dataset_options {
     const char *const *positive; /* class names with label 1 (class-folder layout) */
     size_t npositive;
-    bs_on_error on_error;
+    bs_on_error on_error; /* SKIP: each file left out is a warning through core/log.h (bs_warn) */
     int decode; /* decode every image: validates it and joins exact duplicates (default on) */
 } bs_dataset_options;
 
