@@ -48,11 +48,8 @@ typedef enum { BS_ON_ERROR_STOP = 0, BS_ON_ERROR_SKIP = 1 } bs_on_error;
 typedef struct bs_dataset_options {
     const char *const *positive; /* class names with label 1 (class-folder layout) */
     size_t npositive;
-    bs_on_error on_error;
+    bs_on_error on_error; /* SKIP: each file left out is a warning through core/log.h (bs_warn) */
     int decode; /* decode every image: validates it and joins exact duplicates (default on) */
-    /* Called for every skipped file; NULL prints "blastscan: warning: ..." on stderr. */
-    void (*warn)(const char *message, void *user);
-    void *user;
 } bs_dataset_options;
 
 void bs_dataset_options_init(bs_dataset_options *opt);

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
-#include "report_internal.h"
+#include "report_util.h"
 #include "svg.h"
 
 /* ---------------- results.json ---------------- */
@@ -248,13 +248,13 @@ static int coverage_svg(FILE *fp, const void *study, const void *index) {
 
 static void md_number(FILE *fp, double v, const char *fmt) {
     if (isfinite(v))
-        fprintf(fp, fmt, v);
+        bs_putf(fp, fmt, v);
     else
         fputs("—", fp);
 }
 
 static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) {
-    fprintf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
+    bs_putf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
     fputs("P(ALL) of a test image comes from Platt's sigmoid fitted, for each fold, on the "
           "out-of-fold SVM "
           "decisions of the other folds (clipped to Tukey's far-out fences): it never saw the "
@@ -271,23 +271,23 @@ static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) 
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
         if (!x->calibrated) {
-            fprintf(fp, "| %s | — | — | — | — | — | — | — | — |\n", x->name);
+            bs_putf(fp, "| %s | — | — | — | — | — | — | — | — |\n", x->name);
             continue;
         }
-        fprintf(fp, "| %s | %.4f | %.4f", x->name, x->calibration.brier, x->calibration.ece);
+        bs_putf(fp, "| %s | %.4f | %.4f", x->name, x->calibration.brier, x->calibration.ece);
         for (int k = 1; k <= 5; k += 2) { /* coverage[1], [3], [5]: P = 0.1, 0.2, 0.3 */
             const bs_coverage_point *c = &x->calibration.coverage[k];
-            fprintf(fp, " | %lld of %lld | ", (long long)c->set_aside, (long long)x->calibration.n);
+            bs_putf(fp, " | %lld of %lld | ", (long long)c->set_aside, (long long)x->calibration.n);
             md_number(fp, 100 * c->accuracy, "%.2f %%");
         }
         fputs(" |\n", fp);
     }
-    fprintf(fp, "\n![reliability](%sreliability.svg) ![accuracy-coverage](%scoverage.svg)\n\n",
+    bs_putf(fp, "\n![reliability](%sreliability.svg) ![accuracy-coverage](%scoverage.svg)\n\n",
             fig_prefix, fig_prefix);
 }
 
 static void md_shortcuts(FILE *fp, const bs_study *s) {
-    fprintf(fp, "## Shortcut audit (%s protocol)\n\n", bs_protocol_name(s->protocol));
+    bs_putf(fp, "## Shortcut audit (%s protocol)\n\n", bs_protocol_name(s->protocol));
     if (!s->shortcuts) {
         fputs("Not run: the images could not be read again (see the warning of the run).\n\n", fp);
         return;
@@ -301,17 +301,17 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
     int warned = 0;
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
-        fprintf(fp, "| %s | %s | ", sc->name, sc->features);
+        bs_putf(fp, "| %s | %s | ", sc->name, sc->features);
         md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
         fputs(" | ", fp);
         md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
-        fprintf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "",
+        bs_putf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "",
                 sc->constant ? "the same for every image" : "");
         warned += sc->warning;
     }
     int64_t pos = 0;
     for (size_t r = 0; r < s->n; r++) pos += s->labels[r] == 1;
-    fprintf(fp, "\nFor scale: calling every row %s scores %.1f %%.\n\n",
+    bs_putf(fp, "\nFor scale: calling every row %s scores %.1f %%.\n\n",
             2 * pos >= (int64_t)s->n ? "ALL" : "healthy",
             s->n ? 100.0 * (double)(2 * pos >= (int64_t)s->n ? pos : (int64_t)s->n - pos) /
                        (double)s->n
@@ -319,12 +319,12 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
         if (!sc->warning) continue;
-        fprintf(fp,
+        bs_putf(fp,
                 "**Warning: possible shortcut.** A classifier that sees only the %s reaches AC "
                 "%.1f %% and AUC ",
                 sc->features, 100 * sc->pooled.ac.value);
         md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
-        fprintf(fp,
+        bs_putf(fp,
                 ", against %.1f %% for the best deep model. Part of what the deep models score may "
                 "come from how "
                 "the images were acquired, stained or stored rather than from the cells' "
@@ -335,7 +335,7 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
                 100 * s->best_deep_ac);
     }
     if (!warned)
-        fprintf(fp,
+        bs_putf(fp,
                 "No baseline reaches AUC 0.80 or comes within 5 points of the best deep model's AC "
                 "(%.1f %%).\n\n",
                 100 * s->best_deep_ac);
@@ -343,21 +343,21 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
 
 static void md_sources(FILE *fp, const bs_study *s) {
     if (s->nsources < 2 || !s->source_rows) return;
-    fprintf(fp,
+    bs_putf(fp,
             "## Per source (%s protocol)\n\nOriginal images of each `--data`, in the order "
             "given.\n\n| Model",
             bs_protocol_name(s->protocol));
-    for (int k = 0; k < s->nsources; k++) fprintf(fp, " | source %d AC | AUC", k);
+    for (int k = 0; k < s->nsources; k++) bs_putf(fp, " | source %d AC | AUC", k);
     fputs(" |\n|---", fp);
     for (int k = 0; k < s->nsources; k++) fputs("|---:|---:", fp);
     fputs("|\n| images (ALL)", fp);
     for (int k = 0; k < s->nsources; k++)
-        fprintf(fp, " | %lld (%lld) | ", (long long)s->source_rows[k],
+        bs_putf(fp, " | %lld (%lld) | ", (long long)s->source_rows[k],
                 (long long)s->source_positives[k]);
     fputs(" |\n", fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
-        fprintf(fp, "| %s", x->name);
+        bs_putf(fp, "| %s", x->name);
         for (int k = 0; k < s->nsources; k++) {
             fputs(" | ", fp);
             md_number(fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN,
@@ -375,7 +375,7 @@ static void md_sources(FILE *fp, const bs_study *s) {
 
 static void md_groups(FILE *fp, const bs_study *s) {
     if (s->group_count <= 0) return;
-    fprintf(
+    bs_putf(
         fp,
         "## Per group (%s protocol)\n\n%lld groups named by the manifest (%lld hold images of both "
         "labels). "
@@ -384,7 +384,7 @@ static void md_groups(FILE *fp, const bs_study *s) {
         BS_STUDY_GROUP_RULE);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_metrics *m = &s->experiments[e].groups;
-        fprintf(fp, "| %s | %lld", s->experiments[e].name,
+        bs_putf(fp, "| %s | %lld", s->experiments[e].name,
                 (long long)(m->tp + m->fn + m->tn + m->fp));
         const bs_metric *v[4] = {&m->sn, &m->sp, &m->ac, &m->auc};
         for (int i = 0; i < 4; i++) {
@@ -408,7 +408,7 @@ void bs_report_evidence_md(FILE *fp, const bs_study *s, const char *fig_prefix) 
 static int evidence_md(FILE *fp, const void *study, const void *unused) {
     (void)unused;
     const bs_study *s = study;
-    fprintf(fp, "# Evidence — %s protocol\n\n", bs_protocol_name(s->protocol));
+    bs_putf(fp, "# Evidence — %s protocol\n\n", bs_protocol_name(s->protocol));
     bs_report_evidence_md(fp, s, "figures/");
     return 0;
 }

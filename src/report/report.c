@@ -12,30 +12,8 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "evidence.h"
-#include "report_internal.h"
+#include "report_util.h"
 #include "svg.h"
-
-int bs_report_write_file(const char *dir, const char *name, bs_report_writer fn, const void *a,
-                         const void *b) {
-    char *path = bs_path_join(dir, name);
-    if (!path) return -1;
-    bs_atomic_file af;
-    int rc = bs_atomic_open(&af, path);
-    if (rc == 0) {
-        rc = fn(af.fp, a, b);
-        if (rc == 0)
-            rc = bs_atomic_commit(&af);
-        else
-            bs_atomic_abort(&af);
-    }
-    free(path);
-    return rc;
-}
-
-void bs_report_leak_phrase(char *buf, size_t size, const bs_study *paper) {
-    snprintf(buf, size, "%lld of %zu test rows (%.1f %%)", (long long)paper->leaked_test_rows,
-             paper->n, paper->n ? 100.0 * (double)paper->leaked_test_rows / (double)paper->n : 0.0);
-}
 
 /* ---------------- results.json ---------------- */
 
@@ -162,17 +140,17 @@ static int headline(const bs_study *s, const bs_experiment *x, const bs_metric *
 
 static void pct(FILE *fp, const bs_metric *m) {
     if (m->defined)
-        fprintf(fp, "%.2f", 100 * m->value);
+        bs_putf(fp, "%.2f", 100 * m->value);
     else
         fputs("—", fp);
 }
 
 static void frac(FILE *fp, const bs_metric *m) {
-    if (m->defined) fprintf(fp, "%.6f", m->value);
+    if (m->defined) bs_putf(fp, "%.6f", m->value);
 }
 
 static void features_label(FILE *fp, const bs_experiment *x) {
-    for (size_t i = 0; i < x->nfeatures; i++) fprintf(fp, "%s%s", i ? " + " : "", x->features[i]);
+    for (size_t i = 0; i < x->nfeatures; i++) bs_putf(fp, "%s%s", i ? " + " : "", x->features[i]);
 }
 
 static const char *experiment_kind(const bs_experiment *x) {
@@ -183,22 +161,22 @@ static const char *experiment_kind(const bs_experiment *x) {
 static int write_table_md(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
-    fprintf(fp, "# Table 1 — %s protocol, %s task, %d-fold cross-validation, seed %llu\n\n",
+    bs_putf(fp, "# Table 1 — %s protocol, %s task, %d-fold cross-validation, seed %llu\n\n",
             bs_protocol_name(s->protocol), bs_task_name(s->task), s->folds,
             (unsigned long long)s->seed);
-    fprintf(fp, "Pooled over all %zu test rows (%%; 95 %% intervals in results.json).\n\n", s->n);
+    bs_putf(fp, "Pooled over all %zu test rows (%%; 95 %% intervals in results.json).\n\n", s->n);
     const bs_metric *m[MAX_HEADLINE];
     const char *names[MAX_HEADLINE];
     int nm = s->nexperiments ? headline(s, &s->experiments[0], m, names) : 0;
     fputs("| | Model | Features", fp);
-    for (int i = 0; i < nm; i++) fprintf(fp, " | %s", names[i]);
+    for (int i = 0; i < nm; i++) bs_putf(fp, " | %s", names[i]);
     fputs(" |\n|---|---|---", fp);
     for (int i = 0; i < nm; i++) fputs("|---:", fp);
     fputs("|\n", fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
-        fprintf(fp, "| %s | %s", experiment_kind(x), x->name);
-        if (x->latent > 0) fprintf(fp, " (%lld)", (long long)x->latent);
+        bs_putf(fp, "| %s | %s", experiment_kind(x), x->name);
+        if (x->latent > 0) bs_putf(fp, " (%lld)", (long long)x->latent);
         fputs(" | ", fp);
         features_label(fp, x);
         headline(s, x, m, names);
@@ -209,7 +187,7 @@ static int write_table_md(FILE *fp, const void *a, const void *b) {
         fputs(" |\n", fp);
     }
     if (s->protocol == BS_PROTOCOL_PAPER)
-        fprintf(fp,
+        bs_putf(fp,
                 "\nLeak: %lld of %zu test rows had a mirror view of the same image in training.\n",
                 (long long)s->leaked_test_rows, s->n);
     return 0;
@@ -235,7 +213,7 @@ static int write_table_csv(FILE *fp, const void *a, const void *b) {
         bs_csv_put_field(fp, feat);
         free(feat);
         fputc(',', fp);
-        if (x->latent > 0) fprintf(fp, "%lld", (long long)x->latent);
+        if (x->latent > 0) bs_putf(fp, "%lld", (long long)x->latent);
         const bs_metric *m[8] = {&x->pooled.sn,
                                  &x->pooled.sp,
                                  &x->pooled.pr,
@@ -454,11 +432,11 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
     const bs_report_context *ctx = b;
     const bs_study *any = paper ? paper : grouped;
     fputs("# blastscan reproduce — Atteia (2023), re-run and audited\n\n", fp);
-    fprintf(fp, "- data: %s\n- backbones: %s\n- augmentation: %s\n- rows: %zu, groups: %lld\n",
+    bs_putf(fp, "- data: %s\n- backbones: %s\n- augmentation: %s\n- rows: %zu, groups: %lld\n",
             ctx->data, ctx->backbones, ctx->augment, any->n, (long long)any->groups);
-    fprintf(fp, "- %d-fold cross-validation, seed %llu, autoencoder %d epochs\n", any->folds,
+    bs_putf(fp, "- %d-fold cross-validation, seed %llu, autoencoder %d epochs\n", any->folds,
             (unsigned long long)any->seed, any->epochs);
-    fprintf(fp, "- time: extraction %.0f s, total %.0f s; blastscan %s\n\n", ctx->extract_seconds,
+    bs_putf(fp, "- time: extraction %.0f s, total %.0f s; blastscan %s\n\n", ctx->extract_seconds,
             ctx->total_seconds, ctx->version);
     fputs("## Table 1, both protocols side by side\n\nPooled over all test rows, in %.\n\n", fp);
     fputs("| Model | paper SN | SP | PR | AC | AUC | grouped SN | SP | PR | AC | AUC |\n"
@@ -466,7 +444,7 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
           fp);
     for (size_t e = 0; e < any->nexperiments; e++) {
         const char *name = any->experiments[e].name;
-        fprintf(fp, "| %s", name);
+        bs_putf(fp, "| %s", name);
         cell(fp, find_experiment(paper, name));
         cell(fp, find_experiment(grouped, name));
         fputs(" |\n", fp);
@@ -479,7 +457,7 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
     if (paper) {
         char leak[96];
         bs_report_leak_phrase(leak, sizeof leak, paper);
-        fprintf(fp,
+        bs_putf(fp,
                 "- **Mirrors across folds.** The paper augments first and splits the views at "
                 "random, so an "
                 "image's horizontal or vertical mirror is in training while the image itself is "
@@ -506,7 +484,7 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
         for (size_t e = 0; e < paper->nexperiments; e++) {
             const bs_experiment *p = &paper->experiments[e], *g = find_experiment(grouped, p->name);
             if (g && p->pooled.ac.defined && g->pooled.ac.defined)
-                fprintf(fp, "| %s | %+.2f |\n", p->name,
+                bs_putf(fp, "| %s | %+.2f |\n", p->name,
                         100 * (p->pooled.ac.value - g->pooled.ac.value));
         }
         fputs("\n", fp);

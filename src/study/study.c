@@ -29,30 +29,6 @@ void bs_study_options_init(bs_study_options *opt) {
     opt->proportion = 0.05;
 }
 
-const char *bs_task_name(bs_task t) { return t == BS_TASK_SUBTYPE ? "subtype" : "binary"; }
-
-int bs_task_parse(const char *s, bs_task *out) {
-    if (!strcmp(s, "binary"))
-        *out = BS_TASK_BINARY;
-    else if (!strcmp(s, "subtype"))
-        *out = BS_TASK_SUBTYPE;
-    else
-        return -1;
-    return 0;
-}
-
-const char *bs_protocol_name(bs_protocol p) { return p == BS_PROTOCOL_PAPER ? "paper" : "grouped"; }
-
-int bs_protocol_parse(const char *s, bs_protocol *out) {
-    if (!strcmp(s, "paper"))
-        *out = BS_PROTOCOL_PAPER;
-    else if (!strcmp(s, "grouped"))
-        *out = BS_PROTOCOL_GROUPED;
-    else
-        return -1;
-    return 0;
-}
-
 /* Seeds per (purpose, experiment, fold): bs_rng_derive_at (core/rng.h). */
 
 enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3, SEED_SHORTCUTS = 4 };
