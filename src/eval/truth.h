@@ -1,5 +1,6 @@
-/* truth.h — annotations of white cells to compare a detector and a cell classifier against:
- * reading them, finding an image's records, one-to-one matching, and the counts.
+/* truth.h — evaluation of field mode: annotations of white cells to compare a detector and a
+ * cell classifier against: reading them, finding an image's records, one-to-one matching, and
+ * the detection and blast counts over many images (the evaluation JSON).
  *
  * Three sources:
  *   boxes CSV   image,class,xmin,ymin,xmax,ymax (BCCD's boxes.csv); only white-cell classes
@@ -14,9 +15,11 @@
  *
  * Matching is one-to-one (a maximum bipartite matching, closest centres tried first): a
  * detection matches a box when each one's centre lies inside the other, a point when the point
- * lies inside the detection's box. Not for: detection or classification themselves. */
-#ifndef BS_FIELD_TRUTH_H
-#define BS_FIELD_TRUTH_H
+ * lies inside the detection's box. Detections are detect.h's bs_cell records (the type only:
+ * eval does not run the detector). Not for: detection (detect/detect.h) or classification of
+ * a field's cells (field/field.h). */
+#ifndef BS_EVAL_TRUTH_H
+#define BS_EVAL_TRUTH_H
 
 #include <stddef.h>
 #include <stdint.h>
