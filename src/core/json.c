@@ -16,9 +16,11 @@ void bs_json_string(FILE *fp, const char *s) {
             case '\r': fputs("\\r", fp); break;
             case '\t': fputs("\\t", fp); break;
             default:
-                if (*p < 0x20)
-                    fprintf(fp, "\\u%04x", *p);
-                else
+                if (*p < 0x20) {
+                    char u[8];
+                    snprintf(u, sizeof u, "\\u%04x", *p);
+                    fputs(u, fp);
+                } else
                     fputc(*p, fp);
         }
     }
@@ -111,13 +113,17 @@ void bs_json_put_number(bs_json_writer *w, const char *key, double v) {
 }
 
 void bs_json_put_int(bs_json_writer *w, const char *key, int64_t v) {
+    char text[24];
+    snprintf(text, sizeof text, "%" PRId64, v);
     before_value(w, key);
-    fprintf(w->fp, "%" PRId64, v);
+    fputs(text, w->fp);
 }
 
 void bs_json_put_uint(bs_json_writer *w, const char *key, uint64_t v) {
+    char text[24];
+    snprintf(text, sizeof text, "%" PRIu64, v);
     before_value(w, key);
-    fprintf(w->fp, "%" PRIu64, v);
+    fputs(text, w->fp);
 }
 
 void bs_json_put_bool(bs_json_writer *w, const char *key, int v) {
