@@ -15,80 +15,76 @@
 
 /* ---------------- results.json ---------------- */
 
-void bs_report_json_calibration(FILE *fp, const bs_experiment *x) {
-    fputs(",\n      \"calibration\": ", fp);
+void bs_report_json_calibration(bs_json_writer *w, const bs_experiment *x) {
     if (x->calibrated)
-        bs_calibration_write_json(fp, &x->calibration);
+        bs_calibration_write_json(w, "calibration", &x->calibration);
     else
-        fputs("null", fp);
+        bs_json_put_null(w, "calibration");
 }
 
-static void json_shortcuts(FILE *fp, const bs_study *s) {
-    fputs(",\n  \"shortcuts\": [", fp);
+static void json_shortcuts(bs_json_writer *w, const bs_study *s) {
+    bs_json_begin_array(w, "shortcuts", BS_JSON_LINES);
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
-        fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", fp);
-        bs_json_string(fp, sc->name);
-        fputs(", \"features\": ", fp);
-        bs_json_string(fp, sc->features);
-        fprintf(fp, ", \"width\": %lld, \"constant\": %s, \"ac\": ", (long long)sc->width,
-                sc->constant ? "true" : "false");
-        bs_json_number(fp, sc->pooled.ac.defined ? sc->pooled.ac.value : NAN);
-        fputs(", \"auc\": ", fp);
-        bs_json_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN);
-        fprintf(fp, ", \"warning\": %s, \"metrics\": ", sc->warning ? "true" : "false");
-        bs_metrics_write_json(fp, &sc->pooled);
-        fputs("}", fp);
+        bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+        bs_json_put_string(w, "name", sc->name);
+        bs_json_put_string(w, "features", sc->features);
+        bs_json_put_int(w, "width", sc->width);
+        bs_json_put_bool(w, "constant", sc->constant);
+        bs_json_put_number(w, "ac", sc->pooled.ac.defined ? sc->pooled.ac.value : NAN);
+        bs_json_put_number(w, "auc", sc->pooled.auc.defined ? sc->pooled.auc.value : NAN);
+        bs_json_put_bool(w, "warning", sc->warning);
+        bs_metrics_write_json(w, "metrics", &sc->pooled);
+        bs_json_end(w);
     }
-    fputs(s->nshortcuts ? "\n  ]" : "]", fp);
-    if (s->shortcuts) {
-        fputs(",\n  \"shortcut_reference_ac\": ", fp);
-        bs_json_number(fp, s->best_deep_ac);
-    }
+    bs_json_end(w);
+    if (s->shortcuts) bs_json_put_number(w, "shortcut_reference_ac", s->best_deep_ac);
 }
 
-static void json_sources(FILE *fp, const bs_study *s) {
+/* {"name": experiment, "metrics": {…}}: one experiment's metrics on a source or the groups. */
+static void json_named_metrics(bs_json_writer *w, const char *name, const bs_metrics *m) {
+    bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+    bs_json_put_string(w, "name", name);
+    bs_metrics_write_json(w, "metrics", m);
+    bs_json_end(w);
+}
+
+static void json_sources(bs_json_writer *w, const bs_study *s) {
     if (s->nsources < 2 || !s->source_rows) return;
-    fputs(",\n  \"sources\": [", fp);
+    bs_json_begin_array(w, "sources", BS_JSON_LINES);
     for (int k = 0; k < s->nsources; k++) {
-        fprintf(
-            fp,
-            "%s\n    {\"source\": %d, \"images\": %lld, \"positives\": %lld, \"experiments\": [",
-            k ? "," : "", k, (long long)s->source_rows[k], (long long)s->source_positives[k]);
-        for (size_t e = 0; e < s->nexperiments; e++) {
-            fputs(e ? ", {\"name\": " : "{\"name\": ", fp);
-            bs_json_string(fp, s->experiments[e].name);
-            fputs(", \"metrics\": ", fp);
-            bs_metrics_write_json(fp, &s->experiments[e].per_source[k]);
-            fputs("}", fp);
-        }
-        fputs("]}", fp);
+        bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+        bs_json_put_int(w, "source", k);
+        bs_json_put_int(w, "images", s->source_rows[k]);
+        bs_json_put_int(w, "positives", s->source_positives[k]);
+        bs_json_begin_array(w, "experiments", BS_JSON_INLINE);
+        for (size_t e = 0; e < s->nexperiments; e++)
+            json_named_metrics(w, s->experiments[e].name, &s->experiments[e].per_source[k]);
+        bs_json_end(w);
+        bs_json_end(w);
     }
-    fputs("\n  ]", fp);
+    bs_json_end(w);
 }
 
-static void json_groups(FILE *fp, const bs_study *s) {
+static void json_groups(bs_json_writer *w, const bs_study *s) {
     if (s->group_count <= 0) return;
     /* "groups" already holds the study's group count: the per-group results are "per_group". */
-    fputs(",\n  \"per_group\": {\"rule\": ", fp);
-    bs_json_string(fp, BS_STUDY_GROUP_RULE);
-    fprintf(fp, ", \"count\": %lld, \"mixed_label_groups\": %lld, \"experiments\": [",
-            (long long)s->group_count, (long long)s->group_mixed);
-    for (size_t e = 0; e < s->nexperiments; e++) {
-        fputs(e ? ",\n    {\"name\": " : "\n    {\"name\": ", fp);
-        bs_json_string(fp, s->experiments[e].name);
-        fputs(", \"metrics\": ", fp);
-        bs_metrics_write_json(fp, &s->experiments[e].groups);
-        fputs("}", fp);
-    }
-    fputs("\n  ]}", fp);
+    bs_json_begin_object(w, "per_group", BS_JSON_INLINE);
+    bs_json_put_string(w, "rule", BS_STUDY_GROUP_RULE);
+    bs_json_put_int(w, "count", s->group_count);
+    bs_json_put_int(w, "mixed_label_groups", s->group_mixed);
+    bs_json_begin_array(w, "experiments", BS_JSON_LINES);
+    for (size_t e = 0; e < s->nexperiments; e++)
+        json_named_metrics(w, s->experiments[e].name, &s->experiments[e].groups);
+    bs_json_end(w);
+    bs_json_end(w);
 }
 
-void bs_report_json_evidence(FILE *fp, const bs_study *s) {
+void bs_report_json_evidence(bs_json_writer *w, const bs_study *s) {
     if (s->task != BS_TASK_BINARY) return;
-    json_shortcuts(fp, s);
-    json_sources(fp, s);
-    json_groups(fp, s);
+    json_shortcuts(w, s);
+    json_sources(w, s);
+    json_groups(w, s);
 }
 
 /* ---------------- figures ---------------- */

@@ -17,71 +17,65 @@
 
 /* ---------------- results.json ---------------- */
 
+/* One experiment's object: its name, features and size, its pooled and per-fold metrics. */
+static void write_experiment(bs_json_writer *w, const bs_study *s, const bs_experiment *x) {
+    bs_json_begin_object(w, NULL, BS_JSON_LINES);
+    bs_json_put_string(w, "name", x->name);
+    bs_json_begin_array(w, "features", BS_JSON_INLINE);
+    for (size_t i = 0; i < x->nfeatures; i++) bs_json_put_string(w, NULL, x->features[i]);
+    bs_json_end(w);
+    if (x->latent > 0)
+        bs_json_put_int(w, "latent", x->latent);
+    else
+        bs_json_put_null(w, "latent");
+    /* No timings here: the same seed must give a byte-identical file. */
+    const char *const *names = (const char *const *)s->class_names;
+    int binary = s->task == BS_TASK_BINARY;
+    bs_json_put_int(w, "width", x->width);
+    if (binary) {
+        bs_metrics_write_json(w, "pooled", &x->pooled);
+        bs_metrics_write_json(w, "pooled_original", &x->pooled_original);
+    } else {
+        bs_confusion_write_json(w, "pooled", &x->cpooled, names);
+        bs_confusion_write_json(w, "pooled_original", &x->cpooled_original, names);
+    }
+    bs_json_begin_array(w, "per_fold", BS_JSON_LINES);
+    for (int f = 0; f < s->folds; f++)
+        if (binary)
+            bs_metrics_write_json(w, NULL, &x->per_fold[f]);
+        else
+            bs_confusion_write_json(w, NULL, &x->cper_fold[f], names);
+    bs_json_end(w);
+    if (binary) bs_report_json_calibration(w, x);
+    bs_json_end(w);
+}
+
 static int write_results(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
-    fputs("{\n  \"protocol\": ", fp);
-    bs_json_string(fp, bs_protocol_name(s->protocol));
-    fputs(",\n  \"task\": ", fp);
-    bs_json_string(fp, bs_task_name(s->task));
-    fputs(",\n  \"classes\": [", fp);
-    for (int c = 0; c < s->nclasses; c++) {
-        if (c) fputs(", ", fp);
-        bs_json_string(fp, s->class_names[c]);
-    }
-    fputs("]", fp);
-    fprintf(fp,
-            ",\n  \"folds\": %d,\n  \"seed\": %llu,\n  \"epochs\": %d,\n  \"rows\": %zu,\n  "
-            "\"groups\": %lld,\n",
-            s->folds, (unsigned long long)s->seed, s->epochs, s->n, (long long)s->groups);
-    fprintf(fp, "  \"leaked_test_rows\": %lld,\n  \"leaked_per_fold\": [",
-            (long long)s->leaked_test_rows);
-    for (int f = 0; f < s->folds; f++)
-        fprintf(fp, "%s%lld", f ? ", " : "", (long long)s->leaked_per_fold[f]);
-    fputs("],\n  \"experiments\": [\n", fp);
-    for (size_t e = 0; e < s->nexperiments; e++) {
-        const bs_experiment *x = &s->experiments[e];
-        fputs("    {\n      \"name\": ", fp);
-        bs_json_string(fp, x->name);
-        fputs(",\n      \"features\": [", fp);
-        for (size_t i = 0; i < x->nfeatures; i++) {
-            if (i) fputs(", ", fp);
-            bs_json_string(fp, x->features[i]);
-        }
-        fputs("],\n      \"latent\": ", fp);
-        if (x->latent > 0)
-            fprintf(fp, "%lld", (long long)x->latent);
-        else
-            fputs("null", fp);
-        /* No timings here: the same seed must give a byte-identical file. */
-        const char *const *names = (const char *const *)s->class_names;
-        int binary = s->task == BS_TASK_BINARY;
-        fprintf(fp, ",\n      \"width\": %lld,\n      \"pooled\": ", (long long)x->width);
-        if (binary)
-            bs_metrics_write_json(fp, &x->pooled);
-        else
-            bs_confusion_write_json(fp, &x->cpooled, names);
-        fputs(",\n      \"pooled_original\": ", fp);
-        if (binary)
-            bs_metrics_write_json(fp, &x->pooled_original);
-        else
-            bs_confusion_write_json(fp, &x->cpooled_original, names);
-        fputs(",\n      \"per_fold\": [\n", fp);
-        for (int f = 0; f < s->folds; f++) {
-            fputs("        ", fp);
-            if (binary)
-                bs_metrics_write_json(fp, &x->per_fold[f]);
-            else
-                bs_confusion_write_json(fp, &x->cper_fold[f], names);
-            fputs(f + 1 < s->folds ? ",\n" : "\n", fp);
-        }
-        fputs("      ]", fp);
-        if (binary) bs_report_json_calibration(fp, x);
-        fprintf(fp, "\n    }%s\n", e + 1 < s->nexperiments ? "," : "");
-    }
-    fputs("  ]", fp);
-    bs_report_json_evidence(fp, s);
-    fputs("\n}\n", fp);
+    bs_json_writer w;
+    bs_json_writer_init(&w, fp);
+    bs_json_begin_object(&w, NULL, BS_JSON_LINES);
+    bs_json_put_string(&w, "protocol", bs_protocol_name(s->protocol));
+    bs_json_put_string(&w, "task", bs_task_name(s->task));
+    bs_json_begin_array(&w, "classes", BS_JSON_INLINE);
+    for (int c = 0; c < s->nclasses; c++) bs_json_put_string(&w, NULL, s->class_names[c]);
+    bs_json_end(&w);
+    bs_json_put_int(&w, "folds", s->folds);
+    bs_json_put_uint(&w, "seed", s->seed);
+    bs_json_put_int(&w, "epochs", s->epochs);
+    bs_json_put_uint(&w, "rows", s->n);
+    bs_json_put_int(&w, "groups", s->groups);
+    bs_json_put_int(&w, "leaked_test_rows", s->leaked_test_rows);
+    bs_json_begin_array(&w, "leaked_per_fold", BS_JSON_INLINE);
+    for (int f = 0; f < s->folds; f++) bs_json_put_int(&w, NULL, s->leaked_per_fold[f]);
+    bs_json_end(&w);
+    bs_json_begin_array(&w, "experiments", BS_JSON_LINES);
+    for (size_t e = 0; e < s->nexperiments; e++) write_experiment(&w, s, &s->experiments[e]);
+    bs_json_end(&w);
+    bs_report_json_evidence(&w, s);
+    bs_json_end(&w);
+    bs_json_finish(&w);
     return 0;
 }
 
