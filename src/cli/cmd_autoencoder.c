@@ -229,7 +229,7 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
     }
     o->progress = rank == 0;
     bs_sae_fit_info info;
-    bs_sae *m = bs_sae_fit(x.data, n, d, shard, nshard, o, &info);
+    bs_sae *m = bs_sae_fit(bs_matrix_of(x.data, n, d), shard, nshard, o, &info);
     bs_array_free(&x);
     free(shard);
     if (!m) {
@@ -287,7 +287,8 @@ static int cmd_encode(int argc, char **argv, const bs_cli *cli) {
     int64_t shape[2] = {x.shape[0], bs_sae_hidden(m)};
     int rc = bs_array_alloc(&z, 2, shape);
     if (!rc) {
-        rc = bs_sae_encode(m, x.data, x.shape[0], x.shape[1], NULL, x.shape[0], z.data);
+        rc = bs_sae_encode(m, bs_matrix_of(x.data, x.shape[0], x.shape[1]), NULL, x.shape[0],
+                           bs_matrix_mut_of(z.data, x.shape[0], bs_sae_hidden(m)));
         if (rc) bs_error_prefix("%s: ", features);
         if (!rc) rc = bs_npy_write(out, &z);
         bs_array_free(&z);

@@ -305,8 +305,8 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
                              t->order, a->xc.nmodels);
     p.n_features = t->width;
     if (rc == 0)
-        rc = bs_pipeline_fit(&p, t->x, (int64_t)t->n, t->width, t->labels, t->group, NULL,
-                             (int64_t)t->n, &fo);
+        rc = bs_pipeline_fit(&p, bs_matrix_of(t->x, (int64_t)t->n, t->width), t->labels, t->group,
+                             NULL, (int64_t)t->n, &fo);
     if (rc == 0) rc = bs_pipeline_save(&p, a->out);
     if (rc == 0) {
         bs_svm_parts parts;

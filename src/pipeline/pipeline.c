@@ -3,6 +3,7 @@
  * Not for: the file (pipeline_file.c) or images and backbones (runtime.c). */
 #include "pipeline.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,9 +166,11 @@ static int fit_autoencoder(bs_pipeline *p, const float *x, int64_t n, int64_t d,
         bs_log("train: autoencoder %lld -> %lld units, %d epochs on %lld rows", (long long)d,
                (long long)o->hidden, ae.max_epochs, (long long)fr->m);
     bs_sae_fit_info info;
-    p->ae = bs_sae_fit(x, n, d, rows, fr->m, &ae, &info);
+    p->ae = bs_sae_fit(bs_matrix_of(x, n, d), rows, fr->m, &ae, &info);
     *latent = p->ae ? bs_malloc(sizeof(float) * (size_t)fr->m * (size_t)o->hidden) : NULL;
-    if (!*latent || bs_sae_encode(p->ae, x, n, d, rows, fr->m, *latent)) return -1;
+    if (!*latent || bs_sae_encode(p->ae, bs_matrix_of(x, n, d), rows, fr->m,
+                                  bs_matrix_mut_of(*latent, fr->m, bs_sae_hidden(p->ae))))
+        return -1;
     if (o->verbose)
         bs_log("train: autoencoder done: %d epochs (%s), perf %.6g, %.1f s", info.epochs,
                bs_sae_stop_name(info.stop), info.perf, bs_now() - t0);
@@ -180,7 +183,8 @@ static int fit_svm(bs_pipeline *p, const svm_input *in, int64_t m,
     bs_rng rng;
     bs_rng_seed(&rng, o->svm_seed);
     double t0 = bs_now();
-    p->svm = bs_svm_fit(in->x, in->n, in->width, in->labels, in->rows, m, &o->svm, &rng);
+    p->svm =
+        bs_svm_fit(bs_matrix_of(in->x, in->n, in->width), in->labels, in->rows, m, &o->svm, &rng);
     if (!p->svm) return -1;
     if (o->verbose)
         bs_log("train: SVM on %lld x %lld in %.1f s", (long long)m, (long long)in->width,
@@ -209,8 +213,8 @@ static int fit_calibration(bs_pipeline *p, const svm_input *in, fit_rows *fr,
     if (rc == 0) rc = bs_folds_grouped(fr->lab, fr->grp, m, k, &rng, fr->fold);
     double t0 = bs_now();
     if (rc == 0)
-        rc = bs_svm_cross_validate(cx ? cx : in->x, m, w, fr->lab, fr->fold, k, &o->svm, &rng, dec,
-                                   NULL);
+        rc = bs_svm_cross_validate(bs_matrix_of(cx ? cx : in->x, m, w), fr->lab, fr->fold, k,
+                                   &o->svm, &rng, dec, NULL);
     if (rc == 0)
         /* Fitted on decisions clipped to Tukey's far-out fences (eval/calibration.h): without an
          * autoencoder one far-out decision of the wrong sign (-1306 on an Aria sample) flattened
@@ -249,8 +253,8 @@ static int validation_errors(const float *x, int64_t n, int64_t d, const int64_t
     ae.hidden = o->hidden;
     ae.seed = o->ae.seed ^ 0x5bd1e9955bd1e995ULL;
     ae.progress = 0;
-    bs_sae *val = rc == 0 ? bs_sae_fit(x, n, d, trows, ntr, &ae, NULL) : NULL;
-    if (!val || bs_sae_reconstruction_error(val, x, n, d, vrows, *nval, err)) rc = -1;
+    bs_sae *val = rc == 0 ? bs_sae_fit(bs_matrix_of(x, n, d), trows, ntr, &ae, NULL) : NULL;
+    if (!val || bs_sae_reconstruction_error(val, bs_matrix_of(x, n, d), vrows, *nval, err)) rc = -1;
     bs_sae_free(val);
     free(vrows);
     free(trows);
@@ -268,7 +272,7 @@ static int fit_ood(bs_pipeline *p, const float *x, int64_t n, int64_t d, const i
     if (rc == 0) rc = ood_stats(&p->ood, err, nval, o->ood_k, o->ood_quantile);
     p->ood.n_validation = nval;
     bs_pipeline_ood tr;
-    if (rc == 0) rc = bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err);
+    if (rc == 0) rc = bs_sae_reconstruction_error(p->ae, bs_matrix_of(x, n, d), rows, m, err);
     if (rc == 0) rc = ood_stats(&tr, err, m, o->ood_k, 0);
     if (rc == 0) {
         p->ood.train_median = tr.median;
@@ -286,9 +290,11 @@ static int fit_ood(bs_pipeline *p, const float *x, int64_t n, int64_t d, const i
     return rc;
 }
 
-int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const int32_t *labels,
-                    const int64_t *group, const int64_t *rows, int64_t n_rows,
-                    const bs_pipeline_fit_options *o) {
+int bs_pipeline_fit(bs_pipeline *p, bs_matrix xm, const int32_t *labels, const int64_t *group,
+                    const int64_t *rows, int64_t n_rows, const bs_pipeline_fit_options *o) {
+    assert(p && o && bs_matrix_ok(xm) && labels);
+    const float *x = xm.data;
+    int64_t n = xm.rows, d = xm.cols;
     int64_t m = rows ? n_rows : n;
     if (m < 2 || d < 1)
         return bs_error("nothing to train on (%lld rows x %lld features)", (long long)m,
@@ -317,8 +323,11 @@ int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const 
     return rc;
 }
 
-int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t d,
-                        const int64_t *rows, int64_t n_rows, bs_pipeline_result *out) {
+int bs_pipeline_predict(const bs_pipeline *p, bs_matrix xm, const int64_t *rows, int64_t n_rows,
+                        bs_pipeline_result *out) {
+    assert(p && p->svm && bs_matrix_ok(xm));
+    const float *x = xm.data;
+    int64_t n = xm.rows, d = xm.cols;
     if (d != p->n_features)
         return bs_error("the pipeline expects %lld features, got %lld", (long long)p->n_features,
                         (long long)d);
@@ -334,12 +343,14 @@ int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t
     if (rc == 0 && p->ae) {
         int64_t h = bs_sae_hidden(p->ae);
         latent = bs_malloc(sizeof(float) * (size_t)m * (size_t)h);
-        if (!latent || bs_sae_encode(p->ae, x, n, d, rows, m, latent) ||
-            bs_sae_reconstruction_error(p->ae, x, n, d, rows, m, err))
+        if (!latent ||
+            bs_sae_encode(p->ae, bs_matrix_of(x, n, d), rows, m,
+                          bs_matrix_mut_of(latent, m, bs_sae_hidden(p->ae))) ||
+            bs_sae_reconstruction_error(p->ae, bs_matrix_of(x, n, d), rows, m, err))
             rc = -1;
-        if (rc == 0) rc = bs_svm_predict(p->svm, latent, m, h, iota, m, dec, pred);
+        if (rc == 0) rc = bs_svm_predict(p->svm, bs_matrix_of(latent, m, h), iota, m, dec, pred);
     } else if (rc == 0) {
-        rc = bs_svm_predict(p->svm, x, n, d, rows ? rows : iota, m, dec, pred);
+        rc = bs_svm_predict(p->svm, bs_matrix_of(x, n, d), rows ? rows : iota, m, dec, pred);
     }
     for (int64_t i = 0; i < m && rc == 0; i++) {
         out[i].label = pred[i];

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "autoencoder/autoencoder.h"
+#include "core/matrix.h"
 #include "features/extract.h"
 #include "image/image.h"
 #include "svm/svm.h"
@@ -109,15 +110,14 @@ void bs_pipeline_fit_options_seed(bs_pipeline_fit_options *o, uint64_t seed);
 int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info, size_t nb,
                               size_t rows, size_t *order, float **x, int64_t *width);
 
-/* Fit on rows[0..n_rows) (NULL: all n) of x (n × d): mapminmax + autoencoder on those rows,
+/* Fit on rows[0..n_rows) (NULL: all x.rows) of x: mapminmax + autoencoder on those rows,
  * then the SVM on their latent (or on x), then Platt's sigmoid on out-of-fold decisions of a
  * grouped k-fold CV of the SVM (standardisation, kernel scale and SVM refitted per fold, the
  * autoencoder kept: it never sees labels), then the OOD statistics. labels[r] ∈ {0, 1};
  * group[r] ties rows that must share a calibration fold (an image and its mirrors). Fills the
  * model fields of *p; provenance and backbones are the caller's. */
-int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const int32_t *labels,
-                    const int64_t *group, const int64_t *rows, int64_t n_rows,
-                    const bs_pipeline_fit_options *o);
+int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const int64_t *group,
+                    const int64_t *rows, int64_t n_rows, const bs_pipeline_fit_options *o);
 
 /* One prediction. */
 typedef struct bs_pipeline_result {
@@ -128,9 +128,9 @@ typedef struct bs_pipeline_result {
     int ood;            /* 1: recon_error > threshold; 0 otherwise or unavailable */
 } bs_pipeline_result;
 
-/* Predict rows[0..n_rows) (NULL: all n) of fused features x (n × d, d = n_features). */
-int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t d,
-                        const int64_t *rows, int64_t n_rows, bs_pipeline_result *out);
+/* Predict rows[0..n_rows) (NULL: all x.rows) of fused features x (x.cols = n_features). */
+int bs_pipeline_predict(const bs_pipeline *p, bs_matrix x, const int64_t *rows, int64_t n_rows,
+                        bs_pipeline_result *out);
 /* Platt's sigmoid (fit and apply) lives in eval/calibration.h: bs_platt_fit, bs_platt. */
 
 /* The file: bs_pipeline_save writes atomically; bs_pipeline_parse reads an in-memory image as

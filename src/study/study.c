@@ -274,16 +274,21 @@ static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int6
         ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, 0);
         ae.distributed = 1;
         ae.progress = opt->progress && rank == 0;
-        bs_sae *model = hi > lo ? bs_sae_fit(x, n, w, shard, hi - lo, &ae, NULL) : NULL;
+        bs_sae *model =
+            hi > lo ? bs_sae_fit(bs_matrix_of(x, n, w), shard, hi - lo, &ae, NULL) : NULL;
         if (hi <= lo) bs_error("%lld rows cannot be shared by %d ranks", (long long)n, size);
-        if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
+        if (!model || bs_sae_encode(model, bs_matrix_of(x, n, w), NULL, n,
+                                    bs_matrix_mut_of(latent, n, bs_sae_hidden(model))))
+            rc = -1;
         bs_sae_free(model);
         free(shard);
         ae.distributed = 0;
     } else if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER && mine(plan, e, -1)) {
         ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, 0);
-        bs_sae *model = bs_sae_fit(x, n, w, NULL, n, &ae, NULL);
-        if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
+        bs_sae *model = bs_sae_fit(bs_matrix_of(x, n, w), NULL, n, &ae, NULL);
+        if (!model || bs_sae_encode(model, bs_matrix_of(x, n, w), NULL, n,
+                                    bs_matrix_mut_of(latent, n, bs_sae_hidden(model))))
+            rc = -1;
         bs_sae_free(model);
     }
     bs_svm_params sp;
@@ -303,8 +308,10 @@ static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int6
             if (s->protocol == BS_PROTOCOL_GROUPED) {
                 /* Honest: the autoencoder (and its mapminmax) sees the training folds only. */
                 ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, (uint64_t)f);
-                bs_sae *model = bs_sae_fit(x, n, w, train, ntrain, &ae, NULL);
-                if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
+                bs_sae *model = bs_sae_fit(bs_matrix_of(x, n, w), train, ntrain, &ae, NULL);
+                if (!model || bs_sae_encode(model, bs_matrix_of(x, n, w), NULL, n,
+                                            bs_matrix_mut_of(latent, n, bs_sae_hidden(model))))
+                    rc = -1;
                 bs_sae_free(model);
             }
             feat = latent;
@@ -312,13 +319,15 @@ static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int6
         }
         bs_rng rng;
         bs_rng_seed(&rng, bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f));
-        bs_svm *svm = rc ? NULL : bs_svm_fit(feat, n, width, s->labels, train, ntrain, &sp, &rng);
+        bs_svm *svm =
+            rc ? NULL
+               : bs_svm_fit(bs_matrix_of(feat, n, width), s->labels, train, ntrain, &sp, &rng);
         /* One-vs-one gives K(K-1)/2 decisions per row; only binary tasks keep them. */
         int ndec = svm ? bs_svm_n_decisions(svm) : 1;
         double *dec = bs_calloc((size_t)(ntest ? ntest : 1) * (size_t)ndec, sizeof *dec);
         int32_t *pred = bs_calloc((size_t)(ntest ? ntest : 1), sizeof *pred);
         if (!svm || !dec || !pred) rc = -1;
-        if (rc == 0) rc = bs_svm_predict(svm, feat, n, width, test, ntest, dec, pred);
+        if (rc == 0) rc = bs_svm_predict(svm, bs_matrix_of(feat, n, width), test, ntest, dec, pred);
         for (int64_t i = 0; i < ntest && rc == 0; i++) {
             ex->decision[test[i]] = ndec == 1 ? dec[i] : NAN;
             ex->predicted[test[i]] = pred[i];
@@ -615,7 +624,8 @@ bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, i
     sp.n_classes = s->nclasses;
     bs_rng rng;
     bs_rng_seed(&rng, bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f));
-    bs_svm *svm = bs_svm_fit(x, (int64_t)s->n, w, s->labels, train, ntrain, &sp, &rng);
+    bs_svm *svm =
+        bs_svm_fit(bs_matrix_of(x, (int64_t)s->n, w), s->labels, train, ntrain, &sp, &rng);
     free(train);
     free(test);
     return svm;

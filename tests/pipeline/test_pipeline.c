@@ -79,7 +79,7 @@ static void fit_ood(bs_pipeline *p, const float *x, const int32_t *labels, const
     memset(p, 0, sizeof *p);
     fill_meta(p);
     p->latent_fraction = hidden ? (double)hidden / D : 0;
-    if (bs_pipeline_fit(p, x, N, D, labels, group, NULL, N, &o))
+    if (bs_pipeline_fit(p, bs_matrix_of(x, N, D), labels, group, NULL, N, &o))
         fail_msg("fit: %s", bs_error_message());
 }
 
@@ -136,8 +136,8 @@ static void check_round_trip(int64_t hidden) {
     unsigned char *buf = save_to_buffer(&p, dir, &len);
     if (bs_pipeline_parse(buf, len, "m", &q)) fail_msg("parse: %s", bs_error_message());
     bs_pipeline_result a[N], b[N];
-    assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, a), 0);
-    assert_int_equal(bs_pipeline_predict(&q, x, N, D, NULL, N, b), 0);
+    assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, a), 0);
+    assert_int_equal(bs_pipeline_predict(&q, bs_matrix_of(x, N, D), NULL, N, b), 0);
     int correct = 0;
     for (int i = 0; i < N; i++) {
         /* bit-identical, not merely close */
@@ -207,7 +207,7 @@ static void files_from_an_earlier_build_load(void **state) {
         assert_int_equal(len2, len);
         assert_memory_equal(got, want, len);
         bs_pipeline_result r[N];
-        assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+        assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, r), 0);
         int correct = 0;
         for (int i = 0; i < N; i++) correct += r[i].label == labels[i];
         assert_true(correct >= N * 9 / 10);
@@ -305,14 +305,14 @@ static void out_of_distribution_rows_are_flagged(void **state) {
     assert_true(p.ood.q25 <= p.ood.median && p.ood.median <= p.ood.q75 && p.ood.q99 <= p.ood.max);
     assert_true(p.ood.n_validation > 0 && p.ood.n_validation < N && p.ood.train_median > 0);
     bs_pipeline_result r[N];
-    assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+    assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, r), 0);
     int flagged = 0;
     for (int i = 0; i < N; i++) flagged += r[i].ood;
     assert_true(flagged <= N / 50); /* the training rows themselves: (almost) none */
     /* another kind of input: a different feature profile, every column reordered */
     for (int i = 0; i < N; i++)
         for (int j = 0; j < D; j++) far[i * D + j] = x[i * D + (D - 1 - j)] * 2.5f;
-    assert_int_equal(bs_pipeline_predict(&p, far, N, D, NULL, N, r), 0);
+    assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(far, N, D), NULL, N, r), 0);
     flagged = 0;
     for (int i = 0; i < N; i++) flagged += r[i].ood;
     assert_int_equal(flagged, N);
@@ -344,9 +344,9 @@ static void ood_threshold_follows_k_and_quantile(void **state) {
     assert_true(q95.ood.k > 0 && q95.ood.k < 3);
     bs_pipeline_result r[N];
     int flagged[2] = {0, 0};
-    assert_int_equal(bs_pipeline_predict(&p3, x, N, D, NULL, N, r), 0);
+    assert_int_equal(bs_pipeline_predict(&p3, bs_matrix_of(x, N, D), NULL, N, r), 0);
     for (int i = 0; i < N; i++) flagged[0] += r[i].ood;
-    assert_int_equal(bs_pipeline_predict(&p0, x, N, D, NULL, N, r), 0);
+    assert_int_equal(bs_pipeline_predict(&p0, bs_matrix_of(x, N, D), NULL, N, r), 0);
     for (int i = 0; i < N; i++) flagged[1] += r[i].ood;
     assert_true(flagged[1] >= flagged[0]);
     char *dir = bs_test_tmpdir();
@@ -389,7 +389,7 @@ static void probability_follows_the_decision(void **state) {
         bs_pipeline p;
         fit(&p, x, labels, group, hidden[h]);
         bs_pipeline_result r[N];
-        assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+        assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, r), 0);
         int order[N];
         for (int i = 0; i < N; i++) order[i] = i;
         for (int i = 1; i < N; i++) /* insertion sort by decision */
@@ -463,10 +463,10 @@ static void held_out_rows_agree_with_the_study(void **state) {
             o.calibration_folds = 3;
             bs_pipeline p;
             memset(&p, 0, sizeof p);
-            if (bs_pipeline_fit(&p, x, N, D, labels, group, train, ntr, &o))
+            if (bs_pipeline_fit(&p, bs_matrix_of(x, N, D), labels, group, train, ntr, &o))
                 fail_msg("fit: %s", bs_error_message());
             bs_pipeline_result r[N];
-            assert_int_equal(bs_pipeline_predict(&p, x, N, D, test, nte, r), 0);
+            assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), test, nte, r), 0);
             for (int64_t i = 0; i < nte; i++) {
                 double want = st.experiments[e].decision[test[i]];
                 double diff = fabs(r[i].decision - want) / (1 + fabs(want));
