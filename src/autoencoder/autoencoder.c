@@ -110,6 +110,18 @@ static int obj_eval(void *ctx, const double *w, const double *p, double t, doubl
 
 static int obj_grad_last(void *ctx, double *grad) { return bs_sae_objective_grad_last(ctx, grad); }
 
+/* Data-parallel training: every rank took the same steps, so every rank holds the same weights
+ * (a weighted sum's max and min over the ranks agree); else an error. */
+static int ranks_agree(const double *w, int64_t np) {
+    double sum[2] = {0, 0};
+    for (int64_t i = 0; i < np; i++) sum[0] += w[i] * (double)(1 + i % 7);
+    sum[1] = -sum[0];
+    bs_dist_max_d(sum, 2);
+    if (sum[0] != -sum[1])
+        return bs_error("autoencoder: the ranks' weights diverged during data-parallel training");
+    return 0;
+}
+
 bs_sae *bs_sae_fit(bs_matrix xm, const int64_t *rows, int64_t n_rows, const bs_sae_options *opt,
                    bs_sae_fit_info *info) {
     assert(bs_matrix_ok(xm) && opt);
@@ -166,16 +178,7 @@ bs_sae *bs_sae_fit(bs_matrix xm, const int64_t *rows, int64_t n_rows, const bs_s
     int rc = bs_scg_minimize(np, w, &o, &so, &m->info);
     if (opt->progress) bs_progress_finish(&fw.bar);
     if (rc) goto fail;
-    if (dist) { /* every rank took the same steps, so every rank holds the same weights */
-        double sum[2] = {0, 0};
-        for (int64_t i = 0; i < np; i++) sum[0] += w[i] * (double)(1 + i % 7);
-        sum[1] = -sum[0];
-        bs_dist_max_d(sum, 2);
-        if (sum[0] != -sum[1]) {
-            bs_error("autoencoder: the ranks' weights diverged during data-parallel training");
-            goto fail;
-        }
-    }
+    if (dist && ranks_agree(w, np)) goto fail;
     for (int64_t i = 0; i < np; i++) m->w[i] = (float)w[i];
     m->info.seconds = bs_now() - t0;
     m->n_train = n_global;

@@ -293,17 +293,12 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     bs_pipeline p;
     memset(&p, 0, sizeof p);
     bs_pipeline_fit_options fo = a->fo;
-    fo.hidden = a->latent > 0 ? (int64_t)llround(a->latent * (double)t->width) : 0;
-    if (a->latent > 0 && fo.hidden < 1) fo.hidden = 1;
+    fo.latent_fraction = a->latent;
     bs_pipeline_fit_options_seed(&fo, cli->seed);
     fo.ae.progress = 1;
     fo.verbose = 1;
-    p.latent_fraction = a->latent;
-    p.epochs = a->latent > 0 ? fo.ae.max_epochs : 0;
-    p.kernel_scale_option = fo.svm.kernel_scale;
     int rc = fill_provenance(&p, &t->ds, a->xc.opt.augment, cli->seed, t->info, a->xc.models,
                              t->order, a->xc.nmodels);
-    p.n_features = t->width;
     if (rc == 0)
         rc = bs_pipeline_fit(&p, bs_matrix_of(t->x, (int64_t)t->n, t->width), t->labels, t->group,
                              NULL, (int64_t)t->n, &fo);

@@ -84,11 +84,12 @@ typedef struct bs_pipeline {
 } bs_pipeline;
 
 typedef struct bs_pipeline_fit_options {
-    int64_t hidden;        /* autoencoder hidden units; 0 = none */
-    bs_sae_options ae;     /* epochs, regularisation, seed (hidden is set from above) */
-    bs_svm_params svm;     /* kernel scale (0 = auto), C ... */
-    uint64_t svm_seed;     /* rng for the 'auto' kernel scale of the final SVM */
-    int calibration_folds; /* k of the internal grouped CV for Platt scaling (default 5) */
+    double latent_fraction; /* hidden units as a fraction of the width (bs_fit_hidden_units,
+                               fit/fit.h); 0 = no autoencoder */
+    bs_sae_options ae;      /* epochs, regularisation, seed (hidden from the fraction) */
+    bs_svm_params svm;      /* kernel scale (0 = auto), C ... */
+    uint64_t svm_seed;      /* rng for the 'auto' kernel scale of the final SVM */
+    int calibration_folds;  /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
     double ood_k;        /* fence multiplier (default 3) */
     double ood_quantile; /* in (0, 1]: threshold at this quantile of the validation errors
@@ -115,7 +116,8 @@ int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info,
  * grouped k-fold CV of the SVM (standardisation, kernel scale and SVM refitted per fold, the
  * autoencoder kept: it never sees labels), then the OOD statistics. labels[r] ∈ {0, 1};
  * group[r] ties rows that must share a calibration fold (an image and its mirrors). Fills the
- * model fields of *p; provenance and backbones are the caller's. */
+ * model fields of *p, and of its provenance the options it was fitted with (latent fraction,
+ * epochs, kernel scale option); the rest of the provenance and the backbones are the caller's. */
 int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const int64_t *group,
                     const int64_t *rows, int64_t n_rows, const bs_pipeline_fit_options *o);
 

@@ -71,14 +71,13 @@ static void fit_ood(bs_pipeline *p, const float *x, const int32_t *labels, const
     bs_pipeline_fit_options_init(&o);
     if (ood_k >= 0) o.ood_k = ood_k;
     o.ood_quantile = ood_quantile;
-    o.hidden = hidden;
+    o.latent_fraction = hidden ? (double)hidden / D : 0;
     o.ae.max_epochs = 40;
     o.ae.seed = 11;
     o.svm_seed = 12;
     o.calibration_seed = 13;
     memset(p, 0, sizeof *p);
     fill_meta(p);
-    p->latent_fraction = hidden ? (double)hidden / D : 0;
     if (bs_pipeline_fit(p, bs_matrix_of(x, N, D), labels, group, NULL, N, &o))
         fail_msg("fit: %s", bs_error_message());
 }
@@ -456,7 +455,7 @@ static void held_out_rows_agree_with_the_study(void **state) {
         for (int e = 0; e < 2; e++) {
             bs_pipeline_fit_options o;
             bs_pipeline_fit_options_init(&o);
-            o.hidden = e == 1 ? (int64_t)llround(0.25 * D) : 0;
+            o.latent_fraction = e == 1 ? 0.25 : 0;
             o.ae.max_epochs = so.epochs;
             o.ae.seed = bs_rng_derive_at(so.seed, 2, (uint64_t)e, (uint64_t)f);
             o.svm_seed = bs_rng_derive_at(so.seed, 3, (uint64_t)e, (uint64_t)f);

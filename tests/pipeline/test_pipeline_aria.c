@@ -100,7 +100,7 @@ static void round_trip_on_aria_images(void **state) {
     p.backbones[0].dim = info.dim;
     bs_pipeline_fit_options o;
     bs_pipeline_fit_options_init(&o);
-    o.hidden = 256;
+    o.latent_fraction = 0.25; /* 256 of 1024 */
     o.ae.max_epochs = 30;
     o.calibration_folds = 4;
     if (bs_pipeline_fit(&p, bs_matrix_of(x.data, 24, 1024), labels, group, NULL, 24, &o))
