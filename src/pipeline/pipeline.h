@@ -111,13 +111,22 @@ void bs_pipeline_fit_options_seed(bs_pipeline_fit_options *o, uint64_t seed);
 int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info, size_t nb,
                               size_t rows, size_t *order, float **x, int64_t *width);
 
+/* The provenance of a pipeline trained on ds with --seed seed: version, seed, views (augment:
+ * each image and its h/v mirrors), images and rows per label, the classes with their label and
+ * images, and the backbones in column order: the k-th is info[order[k]], read from the ONNX file
+ * paths[order[k]] (order from bs_pipeline_read_features). An over-long class or file name is an
+ * error. bs_pipeline_fit records the options it fits with. */
+int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, uint64_t seed,
+                               const bs_backbone_info *info, const char *const *paths,
+                               const size_t *order, size_t nb);
+
 /* Fit on rows[0..n_rows) (NULL: all x.rows) of x: mapminmax + autoencoder on those rows,
  * then the SVM on their latent (or on x), then Platt's sigmoid on out-of-fold decisions of a
  * grouped k-fold CV of the SVM (standardisation, kernel scale and SVM refitted per fold, the
  * autoencoder kept: it never sees labels), then the OOD statistics. labels[r] ∈ {0, 1};
  * group[r] ties rows that must share a calibration fold (an image and its mirrors). Fills the
  * model fields of *p, and of its provenance the options it was fitted with (latent fraction,
- * epochs, kernel scale option); the rest of the provenance and the backbones are the caller's. */
+ * epochs, kernel scale option); bs_pipeline_set_provenance fills the rest. */
 int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const int64_t *group,
                     const int64_t *rows, int64_t n_rows, const bs_pipeline_fit_options *o);
 

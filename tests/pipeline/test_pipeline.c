@@ -539,6 +539,55 @@ static void seeds_follow_the_user_seed(void **state) {
     assert_true(a.ae.seed != b.ae.seed && a.svm_seed != b.svm_seed);
 }
 
+/* The provenance train records, built by the library from the dataset and the backbones: views,
+ * counts per label, classes in name order with their images, backbones in column order with
+ * the file's base name; an over-long class name is refused. */
+static void provenance_describes_the_training_data(void **state) {
+    (void)state;
+    char *cls[4] = {"Pro", "Benign", "Pro", "Early"}, *grp[4] = {"a", "b", "c", "d"};
+    const int lab[4] = {1, 0, 1, 1};
+    bs_sample samples[4];
+    memset(samples, 0, sizeof samples);
+    for (int i = 0; i < 4; i++) {
+        samples[i].label = lab[i];
+        samples[i].class_name = cls[i];
+        samples[i].group = grp[i];
+    }
+    bs_dataset ds = {4, samples, NULL, 0};
+    bs_backbone_info info[2] = {{"zeta", "", 299, "pool", 2048}, {"alpha", "", 224, "fc7", 4096}};
+    memset(info[0].sha256, 'a', 64);
+    memset(info[1].sha256, 'b', 64);
+    const char *paths[2] = {"models/z.onnx", "/abs/alpha-net.onnx"};
+    const size_t order[2] = {1, 0}; /* columns: alpha's block first */
+    bs_pipeline p;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, 1, 77, info, paths, order, 2), 0);
+    assert_true(p.seed == 77 && p.augment == 1 && p.n_images == 4 && p.n_rows == 12);
+    assert_true(p.images_per_label[0] == 1 && p.images_per_label[1] == 3);
+    assert_true(p.rows_per_label[0] == 3 && p.rows_per_label[1] == 9);
+    assert_string_equal(p.label_names[1], "ALL");
+    assert_int_equal(p.n_classes, 3);
+    assert_string_equal(p.classes[0].name, "Benign");
+    assert_string_equal(p.classes[2].name, "Pro");
+    assert_true(p.classes[2].images == 2 && p.classes[2].label == 1 && p.classes[0].label == 0);
+    assert_int_equal(p.n_backbones, 2);
+    assert_string_equal(p.backbones[0].name, "alpha");
+    assert_string_equal(p.backbones[0].file, "alpha-net.onnx");
+    assert_string_equal(p.backbones[1].file, "z.onnx");
+    assert_true(p.backbones[0].dim == 4096 && p.backbones[1].input_size == 299);
+    assert_int_equal(p.backbones[1].sha256[63], 'a');
+    assert_true(strlen(p.version) > 0);
+    bs_pipeline_free(&p);
+    char long_name[300];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = 0;
+    samples[1].class_name = long_name;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, 0, 77, info, paths, order, 2), -1);
+    assert_non_null(strstr(bs_error_message(), "is too long"));
+    bs_pipeline_free(&p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(platt_recovers_a_known_sigmoid),
@@ -552,6 +601,7 @@ int main(void) {
         cmocka_unit_test(held_out_rows_agree_with_the_study),
         cmocka_unit_test(features_are_joined_in_name_order),
         cmocka_unit_test(seeds_follow_the_user_seed),
+        cmocka_unit_test(provenance_describes_the_training_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
