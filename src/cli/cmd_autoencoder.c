@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/npy.h"
+#include "fit/fit.h"
 
 static void usage(FILE *fp) {
     fprintf(
@@ -211,10 +212,7 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
     bs_array x;
     if (load_matrix(a.features, &x)) return bs_cli_fail("autoencoder fit");
     int64_t n = x.shape[0], d = x.shape[1];
-    if (a.is_fraction) {
-        o->hidden = (int64_t)llround(a.hfrac * (double)d);
-        if (o->hidden < 1) o->hidden = 1;
-    }
+    if (a.is_fraction) o->hidden = bs_fit_hidden_units(a.hfrac, d);
     /* rank 0 alone writes the model and the trace */
     const int rank = bs_dist_rank();
     int64_t *shard = NULL, nshard = n;
