@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h> /* BS_SKIP */
 #include <cmocka.h>
 
 /* The shared assets folder ($BLASTSCAN_ASSETS, else ../shared beside the source). */
