@@ -14,7 +14,6 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
-#include "core/strings.h"
 #include "features/extract.h"
 #include "features/featdir.h"
 #include "pipeline/pipeline.h"
@@ -52,16 +51,6 @@ static void usage(FILE *fp) {
 }
 
 enum { OPT_LATENT = 5001, OPT_EPOCHS, OPT_KSCALE, OPT_CALIB, OPT_OODK, OPT_OODQ, OPT_OUT };
-
-/* Per sample: dense ids of equal group names. Returns the count. */
-static int64_t group_ids(const bs_dataset *ds, int64_t *ids) {
-    const char **keys = bs_calloc(ds->n ? ds->n : 1, sizeof *keys);
-    if (!keys) return -1;
-    for (size_t i = 0; i < ds->n; i++) keys[i] = ds->samples[i].group;
-    int64_t count = bs_dense_ids(keys, ds->n, ids);
-    free(keys);
-    return count;
-}
 
 typedef struct train_args {
     bs_cli_data data;
@@ -179,7 +168,8 @@ static int row_labels(train_data *t, size_t nviews) {
     int64_t *sample_group = bs_malloc(sizeof(int64_t) * (t->ds.n ? t->ds.n : 1));
     t->labels = bs_malloc(sizeof(int32_t) * (t->n ? t->n : 1));
     t->group = bs_malloc(sizeof(int64_t) * (t->n ? t->n : 1));
-    int rc = !t->labels || !t->group || !sample_group || group_ids(&t->ds, sample_group) < 0;
+    int rc = !t->labels || !t->group || !sample_group ||
+             bs_dataset_ids(&t->ds, BS_SAMPLE_GROUP, sample_group) < 0;
     for (size_t r = 0; r < t->n && rc == 0; r++) {
         t->labels[r] = t->ds.samples[r / nviews].label;
         t->group[r] = sample_group[r / nviews];

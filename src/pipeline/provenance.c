@@ -8,22 +8,17 @@
 
 #include "core/error.h"
 #include "core/io.h"
-#include "core/strings.h"
 #include "pipeline.h"
 
 #ifndef BLASTSCAN_VERSION
 #define BLASTSCAN_VERSION "unknown"
 #endif
 
-/* The classes of ds (names in sorted order, as bs_dense_ids numbers them) with their label and
+/* The classes of ds (in name order, as bs_dataset_ids numbers them) with their label and
  * images. */
 static int set_classes(bs_pipeline *p, const bs_dataset *ds) {
-    const char **keys = bs_calloc(ds->n ? ds->n : 1, sizeof *keys);
     int64_t *cls = bs_calloc(ds->n ? ds->n : 1, sizeof *cls);
-    int64_t ncls = keys && cls ? 0 : -1;
-    for (size_t i = 0; i < ds->n && ncls == 0; i++) keys[i] = ds->samples[i].class_name;
-    if (ncls == 0) ncls = bs_dense_ids(keys, ds->n, cls);
-    free(keys);
+    int64_t ncls = cls ? bs_dataset_ids(ds, BS_SAMPLE_CLASS, cls) : -1;
     if (ncls >= 0 && !(p->classes = bs_calloc((size_t)(ncls ? ncls : 1), sizeof *p->classes)))
         ncls = -1;
     int rc = ncls >= 0 ? 0 : -1;
