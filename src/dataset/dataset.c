@@ -592,14 +592,20 @@ size_t bs_dataset_count_label(const bs_dataset *ds, int label) {
     return c;
 }
 
+int64_t bs_dataset_ids(const bs_dataset *ds, bs_sample_key key, int64_t *ids) {
+    const char **names = bs_calloc(ds->n ? ds->n : 1, sizeof *names);
+    if (!names) return -1;
+    for (size_t i = 0; i < ds->n; i++)
+        names[i] = key == BS_SAMPLE_CLASS ? ds->samples[i].class_name : ds->samples[i].group;
+    int64_t count = bs_dense_ids(names, ds->n, ids);
+    free(names);
+    return count;
+}
+
 size_t bs_dataset_count_groups(const bs_dataset *ds) {
     /* A group is named after its first member, or a manifest name: count distinct names. */
-    const char **g = bs_calloc(ds->n ? ds->n : 1, sizeof *g);
     int64_t *ids = bs_calloc(ds->n ? ds->n : 1, sizeof *ids);
-    int64_t c = g && ids ? 0 : -1;
-    for (size_t i = 0; i < ds->n && c == 0; i++) g[i] = ds->samples[i].group;
-    if (c == 0) c = bs_dense_ids(g, ds->n, ids);
-    free(g);
+    int64_t c = ids ? bs_dataset_ids(ds, BS_SAMPLE_GROUP, ids) : -1;
     free(ids);
     return c < 0 ? 0 : (size_t)c;
 }

@@ -86,4 +86,9 @@ size_t bs_dataset_warn_groups(const bs_dataset *ds);
 size_t bs_dataset_count_label(const bs_dataset *ds, int label);
 size_t bs_dataset_count_groups(const bs_dataset *ds);
 
+/* ids[i] (ds->n values): the dense id of sample i's group or class name, 0..count-1 in name
+ * order (core/strings.h bs_dense_ids). Returns the count, or -1 when memory runs out. */
+typedef enum { BS_SAMPLE_GROUP = 0, BS_SAMPLE_CLASS = 1 } bs_sample_key;
+int64_t bs_dataset_ids(const bs_dataset *ds, bs_sample_key key, int64_t *ids);
+
 #endif
