@@ -27,20 +27,23 @@ static void usage(FILE *fp) {
     fprintf(
         fp,
         "Usage: blastscan train --data D [--data ...] [--positive C,...] [--backbone M.onnx ...]\n"
-        "                       [--augment none|flip] [--latent F|none] [--epochs N]\n"
+        "                       [--augment VIEWS] [--latent F|none] [--epochs N]\n"
         "                       [--kernel-scale auto|S] [--calibration-folds K]\n"
         "                       [--ood-k K | --ood-quantile Q]\n"
         "                       [--cache DIR | --no-cache] [--batch N] --out MODEL.blastscan\n\n"
         "Fit the paper's standard model on all the given images and save it as one pipeline\n"
-        "file for `blastscan predict` and the C library: features of every image (and its two\n"
-        "mirrors with --augment flip) through every backbone, fused in feature-set name order\n"
+        "file for `blastscan predict` and the C library: features of every image (and of the\n"
+        "views --augment asks for: its two mirrors by default) through every backbone, fused in\n"
+        "feature-set name order\n"
         "(as `experiment` fuses them); mapminmax + sparse autoencoder with F x the fused width\n"
         "hidden units; cubic SVM on the latent; Platt scaling from a grouped K-fold\n"
         "cross-validation of the SVM; the out-of-distribution threshold from reconstruction\n"
         "errors of rows a validation autoencoder has not seen (docs/pipeline-format.md).\n"
         "Every random choice follows --seed. predict finds each backbone by file name and\n"
         "sha256.\n\n" BS_DATA_OPTIONS_HELP BS_EXTRACT_OPTIONS_HELP
-        "  --augment A      flip (default: original + h/v mirrors, as the paper) or none\n"
+        "  --augment VIEWS  flip (default: original + h/v mirrors, as the paper), none, or a\n"
+        "                   list with hed[:N] and scale[:N] (N seeded stain or scale jitter\n"
+        "                   views; docs/cells.md), e.g. flip,hed:2,scale\n"
         "  --latent F       hidden units as a fraction of the fused width (default 0.25, the\n"
         "                   paper's Case 1); none: the SVM on the fused features (no OOD flag)\n"
         "  --epochs N       autoencoder MaxEpochs (default 750)\n"
@@ -68,13 +71,14 @@ static int64_t dense_ids(const bs_dataset *ds, int classes, int64_t *ids) {
     return count;
 }
 
-static int fill_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, uint64_t seed,
-                           const bs_backbone_info *info, const char **paths, const size_t *order,
-                           size_t nb) {
+static int fill_provenance(bs_pipeline *p, const bs_dataset *ds, const bs_augment *augment,
+                           uint64_t seed, const bs_backbone_info *info, const char **paths,
+                           const size_t *order, size_t nb) {
     snprintf(p->version, sizeof p->version, "%s", BLASTSCAN_VERSION);
     p->seed = seed;
-    p->augment = augment;
-    int nviews = augment ? 3 : 1;
+    p->augment = augment->flip | augment->hed << 8 | augment->scale << 16;
+    bs_view views[BS_VIEW_END];
+    int nviews = bs_augment_views(augment, views);
     p->n_images = (int64_t)ds->n;
     p->n_rows = (int64_t)ds->n * nviews;
     snprintf(p->label_names[0], sizeof p->label_names[0], "healthy");
@@ -267,9 +271,11 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
         return -1;
     }
     t->ds_open = 1;
+    char augment[BS_AUGMENT_NAME_MAX];
+    bs_augment_name(&xo.augment, augment);
     fprintf(stderr, "train: %zu images (%zu ALL, %zu healthy), %zu backbone%s, augment %s\n",
             t->ds.n, bs_dataset_count_label(&t->ds, 1), bs_dataset_count_label(&t->ds, 0), nb,
-            nb > 1 ? "s" : "", xo.augment ? "flip" : "none");
+            nb > 1 ? "s" : "", augment);
     char tmpl[4096];
     const char *tmp = getenv("TMPDIR");
     snprintf(tmpl, sizeof tmpl, "%s/blastscan-train-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -283,7 +289,8 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
         t->n = st.rows;
         rc = bs_pipeline_read_features(featdir, t->info, nb, st.rows, t->order, &t->x, &t->width);
     }
-    if (rc == 0) rc = row_labels(t, xo.augment ? 3 : 1);
+    bs_view views[BS_VIEW_END];
+    if (rc == 0) rc = row_labels(t, bs_augment_views(&xo.augment, views));
     if (featdir) bs_rmtree(featdir);
     free(specs);
     return rc;
@@ -301,7 +308,7 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     p.latent_fraction = a->latent;
     p.epochs = a->latent > 0 ? fo.ae.max_epochs : 0;
     p.kernel_scale_option = fo.svm.kernel_scale;
-    int rc = fill_provenance(&p, &t->ds, a->xc.opt.augment, cli->seed, t->info, a->xc.models,
+    int rc = fill_provenance(&p, &t->ds, &a->xc.opt.augment, cli->seed, t->info, a->xc.models,
                              t->order, a->xc.nmodels);
     p.n_features = t->width;
     if (rc == 0)
@@ -328,6 +335,7 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
     bs_cli_extract_init(&a.xc, 1);
     bs_pipeline_fit_options_init(&a.fo);
     int rc = parse_args(argc, argv, &a);
+    a.xc.opt.seed = cli->seed;
     if (rc < 0) {
         train_data t;
         memset(&t, 0, sizeof t);

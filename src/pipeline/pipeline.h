@@ -60,7 +60,8 @@ typedef struct bs_pipeline {
     /* provenance */
     char version[BS_PIPELINE_NAME_MAX + 1]; /* blastscan version that trained it */
     uint64_t seed;
-    int augment;              /* 1: trained on originals + h/v mirrors */
+    int augment; /* bit 0: trained on originals + h/v mirrors; bits 8-15, 16-23: how many HED
+                    and scale jitter views per image (image.h bs_augment) */
     int64_t n_images, n_rows; /* training images and rows (views) */
     int64_t images_per_label[2], rows_per_label[2];
     char label_names[2][BS_PIPELINE_NAME_MAX + 1]; /* "healthy", "ALL" */

@@ -39,7 +39,7 @@ static void make_data(float *x, int32_t *labels, int64_t *group, uint64_t seed) 
 static void fill_meta(bs_pipeline *p) {
     snprintf(p->version, sizeof p->version, "test");
     p->seed = 7;
-    p->augment = 1;
+    p->augment = 1 | 2 << 8 | 1 << 16; /* flip,hed:2,scale:1 */
     p->n_images = N / 3;
     p->n_rows = N;
     p->images_per_label[0] = p->images_per_label[1] = N / 6;
@@ -160,6 +160,7 @@ static void check_round_trip(int64_t hidden) {
     assert_string_equal(q.backbones[1].file, "net1.onnx");
     assert_string_equal(q.backbones[0].sha256, p.backbones[0].sha256);
     assert_string_equal(q.label_names[1], "ALL");
+    assert_int_equal(q.augment, p.augment);
     assert_int_equal(q.ood.available, hidden > 0);
     free(buf);
     free(buf2);
