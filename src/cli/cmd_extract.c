@@ -16,13 +16,15 @@ static void usage(FILE *fp) {
         fp,
         "Usage: blastscan extract [--backbone M.onnx ...] --data D [--data ...] [--positive "
         "C,...]\n"
-        "                         [--augment none|flip] [--batch N] [--cache DIR | --no-cache]\n"
+        "                         [--augment VIEWS] [--batch N] [--cache DIR | --no-cache]\n"
         "                         [--input-size S] [--tap OUTPUT] --out FEATDIR\n\n"
-        "Run every image (with --augment flip also its horizontal and vertical mirror)\n"
+        "Run every image (and the views --augment asks for: mirrors, stain and scale jitter)\n"
         "through every backbone and write FEATDIR/index.csv and one NAME.npy per backbone\n"
         "(NAME from the model's metadata 'name', else the file name).\n\n" BS_DATA_OPTIONS_HELP
             BS_EXTRACT_OPTIONS_HELP
-        "  --augment A      none (default) or flip (original + hmirror + vmirror, the paper)\n"
+        "  --augment VIEWS  none (default), flip (original + hmirror + vmirror, the paper), or a\n"
+        "                   list with hed[:N] and scale[:N] (N seeded stain or scale jitter\n"
+        "                   views; docs/cells.md), e.g. flip,hed:2,scale\n"
         "  --out FEATDIR    the feature folder to write\n");
 }
 
@@ -62,6 +64,7 @@ int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
         goto done;
     }
     if ((rc = bs_cli_extract_finish(&xo, "extract")) != 0) goto done;
+    xo.opt.seed = cli->seed;
     bs_backbone_spec *specs = bs_cli_extract_specs(&xo);
     bs_dataset ds;
     if (!specs || bs_cli_data_open(&data, 0, cli->seed, &ds)) {

@@ -31,7 +31,7 @@ static void usage(FILE *fp) {
     fprintf(
         fp,
         "Usage: blastscan reproduce [--data D ...] [--positive C,...] [--backbone M.onnx ...]\n"
-        "                           [--protocol paper|grouped|both] [--augment none|flip]\n"
+        "                           [--protocol paper|grouped|both] [--augment VIEWS]\n"
         "                           [--sample N] [--folds K] [--latent F,...] [--epochs N]\n"
         "                           [--cache DIR | --no-cache] --report OUTDIR\n\n"
         "Extract features (cached), run Exp 1-3 under each protocol, and write OUTDIR/report.md\n"
@@ -45,7 +45,9 @@ static void usage(FILE *fp) {
         "random sample of %d images (the paper's dataset size; --sample 0 for all 3256), the two\n"
         "shipped backbones, --augment flip, --protocol both, %d epochs.\n\n" BS_DATA_OPTIONS_HELP
             BS_EXTRACT_OPTIONS_HELP
-        "  --augment A      flip (default: original + two mirrors, as the paper) or none\n"
+        "  --augment VIEWS  flip (default: original + two mirrors, as the paper), none, or a\n"
+        "                   list with hed[:N] and scale[:N] (N seeded stain or scale jitter\n"
+        "                   views; docs/cells.md), e.g. flip,hed:2,scale\n"
         "  --sample N       stratified random subset of N images (seeded); 0 = "
         "all\n" BS_STUDY_OPTIONS_HELP(
             "0.25: Case 1, the paper's standard model") "  --explain-errors N  occlusion maps in "
@@ -181,6 +183,7 @@ static int parse_reproduce(int argc, char **argv, const bs_cli *cli, repro_args 
         return bs_cli_usage(
             "reproduce", "reproduce runs the paper's binary task; use experiment --task subtype");
     if ((rc = bs_cli_extract_finish(&a->xc, "reproduce")) != 0) return rc;
+    a->xc.opt.seed = cli->seed;
     return -1;
 }
 
@@ -212,10 +215,12 @@ static int extract_features(const repro_args *a, const bs_cli *cli, int root, co
     const bs_cli_extract *xc = &a->xc;
     bs_dataset ds;
     if (bs_cli_data_open(&a->data, (size_t)a->sample, cli->seed, &ds)) return -1;
+    char augment[BS_AUGMENT_NAME_MAX];
+    bs_augment_name(&xc->opt.augment, augment);
     if (root)
         fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s\n",
                 ds.n, bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), xc->nmodels,
-                xc->opt.augment ? "flip" : "none");
+                augment);
     bs_backbone_spec *specs = bs_cli_extract_specs(xc);
     int failed = !featdir || !specs || bs_extract(&ds, specs, xc->nmodels, &xc->opt, featdir, xs);
     free(specs);
@@ -300,12 +305,13 @@ static int reproduce(const repro_args *a, const bs_cli *cli, double t0) {
         char sample_note[256];
         snprintf(sample_note, sizeof sample_note, "%s%s", datadesc ? datadesc : "?",
                  a->sample > 0 ? " (stratified random sample)" : "");
-        bs_report_context ctx = {sample_note,
-                                 backbones ? backbones : "?",
-                                 a->xc.opt.augment ? "flip (original + hmirror + vmirror)" : "none",
-                                 xs.seconds,
-                                 bs_now() - t0,
-                                 BLASTSCAN_VERSION};
+        char augment[BS_AUGMENT_NAME_MAX];
+        bs_augment_name(&a->xc.opt.augment, augment);
+        if (!strcmp(augment, "flip"))
+            snprintf(augment, sizeof augment, "flip (original + hmirror + vmirror)");
+        bs_report_context ctx = {sample_note,   backbones ? backbones : "?",
+                                 augment,       xs.seconds,
+                                 bs_now() - t0, BLASTSCAN_VERSION};
         failed = write_summary(a, studies, ran, &idx, featdir, &ctx);
     }
     for (int p = 0; p < 2; p++)

@@ -22,20 +22,23 @@ static void usage(FILE *fp) {
     fprintf(
         fp,
         "Usage: blastscan train --data D [--data ...] [--positive C,...] [--backbone M.onnx ...]\n"
-        "                       [--augment none|flip] [--latent F|none] [--epochs N]\n"
+        "                       [--augment VIEWS] [--latent F|none] [--epochs N]\n"
         "                       [--kernel-scale auto|S] [--calibration-folds K]\n"
         "                       [--ood-k K | --ood-quantile Q]\n"
         "                       [--cache DIR | --no-cache] [--batch N] --out MODEL.blastscan\n\n"
         "Fit the paper's standard model on all the given images and save it as one pipeline\n"
-        "file for `blastscan predict` and the C library: features of every image (and its two\n"
-        "mirrors with --augment flip) through every backbone, fused in feature-set name order\n"
+        "file for `blastscan predict` and the C library: features of every image (and of the\n"
+        "views --augment asks for: its two mirrors by default) through every backbone, fused in\n"
+        "feature-set name order\n"
         "(as `experiment` fuses them); mapminmax + sparse autoencoder with F x the fused width\n"
         "hidden units; cubic SVM on the latent; Platt scaling from a grouped K-fold\n"
         "cross-validation of the SVM; the out-of-distribution threshold from reconstruction\n"
         "errors of rows a validation autoencoder has not seen (docs/pipeline-format.md).\n"
         "Every random choice follows --seed. predict finds each backbone by file name and\n"
         "sha256.\n\n" BS_DATA_OPTIONS_HELP BS_EXTRACT_OPTIONS_HELP
-        "  --augment A      flip (default: original + h/v mirrors, as the paper) or none\n"
+        "  --augment VIEWS  flip (default: original + h/v mirrors, as the paper), none, or a\n"
+        "                   list with hed[:N] and scale[:N] (N seeded stain or scale jitter\n"
+        "                   views; docs/cells.md), e.g. flip,hed:2,scale\n"
         "  --latent F       hidden units as a fraction of the fused width (default 0.25, the\n"
         "                   paper's Case 1); none: the SVM on the fused features (no OOD flag)\n"
         "  --epochs N       autoencoder MaxEpochs (default 750)\n"
@@ -192,9 +195,11 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
         return -1;
     }
     t->ds_open = 1;
+    char augment[BS_AUGMENT_NAME_MAX];
+    bs_augment_name(&xo.augment, augment);
     fprintf(stderr, "train: %zu images (%zu ALL, %zu healthy), %zu backbone%s, augment %s\n",
             t->ds.n, bs_dataset_count_label(&t->ds, 1), bs_dataset_count_label(&t->ds, 0), nb,
-            nb > 1 ? "s" : "", xo.augment ? "flip" : "none");
+            nb > 1 ? "s" : "", augment);
     char tmpl[4096];
     const char *tmp = getenv("TMPDIR");
     snprintf(tmpl, sizeof tmpl, "%s/blastscan-train-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -208,7 +213,8 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
         t->n = st.rows;
         rc = bs_pipeline_read_features(featdir, t->info, nb, st.rows, t->order, &t->x, &t->width);
     }
-    if (rc == 0) rc = row_labels(t, xo.augment ? 3 : 1);
+    bs_view views[BS_VIEW_END];
+    if (rc == 0) rc = row_labels(t, bs_augment_views(&xo.augment, views));
     if (featdir) bs_rmtree(featdir);
     free(specs);
     return rc;
@@ -222,7 +228,7 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     bs_pipeline_fit_options_seed(&fo, cli->seed);
     fo.ae.progress = 1;
     fo.verbose = 1;
-    int rc = bs_pipeline_set_provenance(&p, &t->ds, a->xc.opt.augment, cli->seed, t->info,
+    int rc = bs_pipeline_set_provenance(&p, &t->ds, &a->xc.opt.augment, cli->seed, t->info,
                                         a->xc.models, t->order, a->xc.nmodels);
     if (rc == 0)
         rc = bs_pipeline_fit(&p, bs_matrix_of(t->x, (int64_t)t->n, t->width), t->labels, t->group,
@@ -248,6 +254,7 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
     bs_cli_extract_init(&a.xc, 1);
     bs_pipeline_fit_options_init(&a.fo);
     int rc = parse_args(argc, argv, &a);
+    a.xc.opt.seed = cli->seed;
     if (rc < 0) {
         train_data t;
         memset(&t, 0, sizeof t);

@@ -61,7 +61,8 @@ typedef struct bs_pipeline {
     /* provenance */
     char version[BS_PIPELINE_NAME_MAX + 1]; /* blastscan version that trained it */
     uint64_t seed;
-    int augment;              /* 1: trained on originals + h/v mirrors */
+    int augment; /* bit 0: trained on originals + h/v mirrors; bits 8-15, 16-23: how many HED
+                    and scale jitter views per image (image.h bs_augment) */
     int64_t n_images, n_rows; /* training images and rows (views) */
     int64_t images_per_label[2], rows_per_label[2];
     char label_names[2][BS_PIPELINE_NAME_MAX + 1]; /* "healthy", "ALL" */
@@ -112,13 +113,13 @@ int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info,
                               size_t rows, size_t *order, float **x, int64_t *width);
 
 /* The provenance of a pipeline trained on ds with --seed seed: version, seed, views (augment:
- * each image and its h/v mirrors), images and rows per label, the classes with their label and
+ * the mirrors, stain and scale views of each image, image.h), images and rows per label, the classes with their label and
  * images, and the backbones in column order: the k-th is info[order[k]], read from the ONNX file
  * paths[order[k]] (order from bs_pipeline_read_features). An over-long class or file name is an
  * error. bs_pipeline_fit records the options it fits with. */
-int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, uint64_t seed,
-                               const bs_backbone_info *info, const char *const *paths,
-                               const size_t *order, size_t nb);
+int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, const bs_augment *augment,
+                               uint64_t seed, const bs_backbone_info *info,
+                               const char *const *paths, const size_t *order, size_t nb);
 
 /* Fit on rows[0..n_rows) (NULL: all x.rows) of x: mapminmax + autoencoder on those rows,
  * then the SVM on their latent (or on x), then Platt's sigmoid on out-of-fold decisions of a
