@@ -14,7 +14,8 @@
 #include "report/report.h"
 #include "study/study.h"
 
-/* experiment's options, in --help order (cli_options.h) */
+/* experiment's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
 enum { OPT_FEATURES = BS_CLI_OWN_CODES, OPT_REPORT, OPT_EXPLAIN_ERRORS, OPT_BACKBONE_DIR };
 
 static const bs_cli_command experiment_command = {

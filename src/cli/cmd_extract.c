@@ -13,7 +13,8 @@
 
 #define AUGMENT_DEFAULT "none"
 
-/* extract's options, in --help order (cli_options.h) */
+/* extract's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
 enum { OPT_OUT = BS_CLI_OWN_CODES };
 
 static const bs_cli_command extract_command = {

@@ -9,7 +9,8 @@
 #include "core/npy.h"
 #include "nn/engine.h"
 
-/* infer's options, in --help order (cli_options.h) */
+/* infer's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
 enum { OPT_MODEL = BS_CLI_OWN_CODES, OPT_INPUT, OPT_OUTPUT, OPT_OUT };
 
 static const bs_cli_command infer_command = {

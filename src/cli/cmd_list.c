@@ -11,7 +11,8 @@
 #include "core/json.h"
 #include "dataset/dataset.h"
 
-/* list's options, in --help order (cli_options.h) */
+/* list's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
 enum { OPT_FORMAT = BS_CLI_OWN_CODES };
 
 static const bs_cli_command list_command = {

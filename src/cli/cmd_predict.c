@@ -20,7 +20,8 @@
 #include "pipeline/explain.h"
 #include "pipeline/pipeline.h"
 
-/* predict's options, in --help order (cli_options.h) */
+/* predict's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
 enum {
     OPT_MODEL = BS_CLI_OWN_CODES,
     OPT_BACKBONE_DIR,

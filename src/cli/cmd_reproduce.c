@@ -29,7 +29,8 @@
 
 #define AUGMENT_DEFAULT "flip"
 
-/* reproduce's options, in --help order (cli_options.h) */
+/* reproduce's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
 enum { OPT_SAMPLE = BS_CLI_OWN_CODES, OPT_EXPLAIN_ERRORS, OPT_REPORT };
 
 /* DEFAULT_SAMPLE and DEFAULT_EPOCHS as text, for --help */

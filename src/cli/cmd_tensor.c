@@ -9,7 +9,8 @@
 #include "core/npy.h"
 #include "image/image.h"
 
-/* tensor's options, in --help order (cli_options.h) */
+/* tensor's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
 enum { OPT_SIZE = BS_CLI_OWN_CODES, OPT_MIRROR, OPT_OUT };
 
 static const bs_cli_command tensor_command = {

@@ -25,7 +25,8 @@
 
 #define AUGMENT_DEFAULT "flip"
 
-/* train's options, in --help order (cli_options.h) */
+/* train's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
 enum {
     OPT_LATENT = BS_CLI_OWN_CODES,
     OPT_EPOCHS,
