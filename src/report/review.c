@@ -257,7 +257,7 @@ int bs_review_add_field(bs_review *r, const char *path, const bs_image *img,
     int64_t n = a->cells.n;
     field_data f = {.given = path, .img = img, .a = a, .setup = &r->setup};
     char *abs = absolute_path(path), *source = abs ? parent_name(abs) : NULL;
-    char *picture = source ? jpeg_base64(img, BS_REVIEW_FIELD, 70) : NULL;
+    char *picture = source ? jpeg_base64(img, BS_REVIEW_FIELD, 65) : NULL;
     f.thumbs = picture ? bs_calloc((size_t)n + 1, sizeof *f.thumbs) : NULL;
     int rc = -1;
     if (f.thumbs && make_thumbs(r, img, &a->cells, f.thumbs) == 0) {

@@ -19,7 +19,7 @@
 #include "pipeline/pipeline.h"
 
 #define BS_REVIEW_THUMB 80  /* longest side of a cell's thumbnail, pixels */
-#define BS_REVIEW_FIELD 640 /* longest side of the field's picture, pixels */
+#define BS_REVIEW_FIELD 512 /* longest side of the field's picture, pixels */
 
 /* What the page states about the run. */
 typedef struct bs_review_setup {

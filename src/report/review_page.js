@@ -197,6 +197,7 @@ function forgetFieldTiles() {
 }
 
 function openView(fieldIndex, cellId) {
+  select(-1);
   forgetFieldTiles();
   view.field = fieldIndex;
   const batch = fieldIndex < 0;
@@ -398,7 +399,9 @@ function buildFieldList() {
   }
   nav.addEventListener('click', (e) => {
     const b = e.target.closest('button');
-    if (b) openView(+b.dataset.field);
+    if (!b) return;
+    b.blur(); // the keys are the review's, not the button's
+    openView(+b.dataset.field);
   });
 }
 
