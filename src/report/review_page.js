@@ -146,11 +146,30 @@ function showCounts(box, ids, label) {
 
 const view = { field: -1, ids: [], pos: -1 }; // field -1: every field (the batch)
 const undo = [];
-let observer = null;
 
-function attachThumb(img) {
-  const c = cells[+img.dataset.cell];
-  img.src = 'data:image/jpeg;base64,' + c.thumb;
+// Lazy thumbnails: a tile's picture is attached when its row comes near the view. Tiles have
+// one fixed size, so the rows in view follow from the scroll position: no observer per tile,
+// whose upkeep would cost every frame tens of milliseconds with 5000 tiles.
+function attachVisible() {
+  const grid = view.field < 0 ? $('grid') : $('field-grid');
+  const first = grid.firstChild;
+  if (!first) return;
+  const main = grid.parentNode;
+  const w = first.offsetWidth + 6, h = first.offsetHeight + 6; // the tiles' margins: 6 px
+  const cols = Math.max(1, Math.floor((grid.clientWidth + 6) / w));
+  const top = main.scrollTop - (grid.getBoundingClientRect().top - main.getBoundingClientRect().top + main.scrollTop);
+  const r0 = Math.max(0, Math.floor(top / h) - 2), r1 = Math.ceil((top + main.clientHeight) / h) + 2;
+  const tiles = grid.children;
+  for (let i = r0 * cols; i < Math.min(tiles.length, r1 * cols); i++) {
+    const img = tiles[i].firstChild;
+    if (!img.src) img.src = 'data:image/jpeg;base64,' + cells[+tiles[i].dataset.cell].thumb;
+  }
+}
+let attachQueued = false;
+function queueAttach() {
+  if (attachQueued) return;
+  attachQueued = true;
+  requestAnimationFrame(() => { attachQueued = false; attachVisible(); });
 }
 
 function makeTile(c) {
@@ -159,26 +178,27 @@ function makeTile(c) {
   t.setAttribute('role', 'option');
   const img = el('img');
   img.alt = '';
-  img.dataset.cell = c.id;
   img.width = img.height = setup.thumb_px;
   t.title = `${fields[c.field].name}, cell ${c.i}`;
-  t.append(img, el('div', 'cap'));
-  c.tiles.push(t);
-  drawTile(c, t);
-  if (observer) observer.observe(t); else attachThumb(img);
-  return t;
-}
-
-function drawTile(c, t) {
-  t.className = 'tile' + (c.review ? ' r-' + c.review : '') + (t.classList.contains('sel') ? ' sel' : '');
-  const cap = t.lastChild;
-  cap.replaceChildren();
   const line = el('div');
   if (c.model) line.append(el('span', 'm-' + c.model, `${c.model === 'blast' ? 'B' : 'N'} ${c.p.toFixed(2)}`));
   else line.append(el('span', 'note', 'no model'));
   if (c.ood) line.append(el('span', 'flag', 'OOD'));
   if (c.edge) line.append(el('span', 'flag', 'edge'));
-  cap.append(line, c.review ? el('div', 'rev', c.review) : el('div', 'note', 'unreviewed'));
+  const cap = el('div', 'cap');
+  cap.append(line, el('div'));
+  t.append(img, cap);
+  c.tiles.push(t);
+  drawTile(c, t);
+  return t;
+}
+
+// What changes when a cell is reviewed: the tile's class (its border) and its last line.
+function drawTile(c, t) {
+  t.className = 'tile' + (c.review ? ' r-' + c.review : '') + (t.classList.contains('sel') ? ' sel' : '');
+  const rev = t.lastChild.lastChild;
+  rev.className = c.review ? 'rev' : 'note';
+  rev.textContent = c.review || 'unreviewed';
 }
 
 function buildGrid(container, ids) {
@@ -192,7 +212,6 @@ function forgetFieldTiles() {
   for (const t of $('field-grid').children) {
     const c = cells[+t.dataset.cell];
     c.tiles = c.tiles.filter((x) => x !== t);
-    if (observer) observer.unobserve(t);
   }
 }
 
@@ -210,6 +229,7 @@ function openView(fieldIndex, cellId) {
   view.pos = -1;
   select(view.ids.length ? Math.max(pos, 0) : -1);
   drawViewTitle();
+  queueAttach();
   if (!view.ids.length) drawPanel(batch ? -1 : fieldIndex);
 }
 
@@ -465,15 +485,6 @@ function start() {
   const t0 = performance.now();
   loadFields();
   batchOrder = allIds().sort(byNeed);
-  if ('IntersectionObserver' in window) {
-    observer = new IntersectionObserver((entries) => {
-      for (const e of entries) {
-        if (!e.isIntersecting) continue;
-        attachThumb(e.target.firstChild);
-        observer.unobserve(e.target);
-      }
-    }, { rootMargin: '300px' });
-  }
   $('run').textContent = (hasModel
     ? `Model ${setup.model}: suggested class blast when its decision is > 0 (probability ${setup.threshold.toFixed(3)}); ` +
       `call 'ALL suspected' from ${setup.min_blasts} confident blast(s) (probability ≥ ${setup.min_probability}, not out of distribution)`
@@ -502,6 +513,8 @@ function start() {
   $('export-counts').addEventListener('click', () => download('counts.csv', countsCsv()));
   $('help-button').addEventListener('click', toggleHelp);
   document.addEventListener('keydown', onKey);
+  document.querySelector('main').addEventListener('scroll', queueAttach, { passive: true });
+  window.addEventListener('resize', queueAttach);
   openView(-1);
   window.bsReview.startMs = performance.now() - t0;
   window.bsReview.ready = true;
