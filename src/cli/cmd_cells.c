@@ -1,7 +1,8 @@
 /* cmd_cells.c — `blastscan cells`: field mode. Parses the options, and per image has the field
  * stage analyse it (field.h: every white cell found, and with a pipeline file classified, the
  * blasts counted with a Wilson interval and a call), prints the result, draws overlays and
- * compares with annotations (eval/truth.h). `--crops` has the field stage write a cell dataset
+ * compares with annotations (eval/truth.h); `--review` hands each field to the review page
+ * (report/review.h). `--crops` has the field stage write a cell dataset
  * (bs_field_write_crop_dataset). Not for: any of that work itself. */
 #define _GNU_SOURCE
 #include <getopt.h>

@@ -323,7 +323,11 @@ function redrawCell(c) {
   showCounts($('batch-counts'), allIds(), 'Batch');
 }
 
+// Reviews live in the page only: closing it before "Export corrections" would lose them.
+let unexported = 0;
+
 function classify(c, cls) {
+  unexported++;
   undo.push({ id: c.id, before: c.review });
   c.review = cls;
   redrawCell(c);
@@ -347,6 +351,7 @@ function undoLast() {
   if (!u) { say('nothing to undo'); return; }
   const c = cells[u.id];
   c.review = u.before;
+  unexported++;
   if (view.field >= 0 && view.field !== c.field) openView(c.field, c.id);
   redrawCell(c);
   select(view.ids.indexOf(c.id));
@@ -509,7 +514,13 @@ function start() {
     const id = +b.dataset.cell;
     if (view.ids.indexOf(id) < 0) openView(cells[id].field, id); else select(view.ids.indexOf(id));
   });
-  $('export-corrections').addEventListener('click', () => download('corrections.csv', correctionsCsv()));
+  $('export-corrections').addEventListener('click', () => {
+    download('corrections.csv', correctionsCsv());
+    unexported = 0;
+  });
+  window.addEventListener('beforeunload', (e) => {
+    if (unexported) e.preventDefault(); // the browser asks before leaving
+  });
   $('export-counts').addEventListener('click', () => download('counts.csv', countsCsv()));
   $('help-button').addEventListener('click', toggleHelp);
   document.addEventListener('keydown', onKey);

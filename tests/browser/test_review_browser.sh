@@ -59,7 +59,8 @@ if [ -s "$WORK/shot.png" ]; then
     awk -v d="$dev" -v g="$grid" 'BEGIN {exit !(d > 20 && g > 20)}' && ok ||
         fail "the screenshot is blank (deviation $dev, thumbnails $grid)"
     if [ -n "${REVIEW_SCREENSHOT:-}" ]; then
-        vips thumbnail "$WORK/shot.png" "$REVIEW_SCREENSHOT" 1000 && echo "screenshot: $REVIEW_SCREENSHOT"
+        vips thumbnail "$WORK/shot.png" "$REVIEW_SCREENSHOT[palette,compression=9]" 1000 &&
+            echo "screenshot: $REVIEW_SCREENSHOT"
     fi
 else
     fail "no screenshot"
