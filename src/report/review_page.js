@@ -282,8 +282,8 @@ function drawPanel(fieldIndex, selected) {
   }
   for (const b of wrap.children) {
     const c = cells[+b.dataset.cell];
-    b.className = 'box' + (c.review ? ' reviewed m-' + (c.review === 'blast' ? 'blast' : 'non-blast')
-      : c.model ? ' m-' + c.model : '') + (c === selected ? ' sel' : '');
+    b.className = 'box' + (c.review ? ' r-' + c.review : c.model ? ' m-' + c.model : '') +
+      (c === selected ? ' sel' : '');
   }
   if (fieldIndex >= 0) showCounts($('panel-counts'), fields[fieldIndex].cellIds, 'This field');
   else $('panel-counts').replaceChildren();
@@ -424,9 +424,7 @@ function buildFieldList() {
   }
   nav.addEventListener('click', (e) => {
     const b = e.target.closest('button');
-    if (!b) return;
-    b.blur(); // the keys are the review's, not the button's
-    openView(+b.dataset.field);
+    if (b) openView(+b.dataset.field);
   });
 }
 
@@ -524,6 +522,10 @@ function start() {
   $('export-counts').addEventListener('click', () => download('counts.csv', countsCsv()));
   $('help-button').addEventListener('click', toggleHelp);
   document.addEventListener('keydown', onKey);
+  document.addEventListener('click', (e) => { // a clicked button keeps no focus: Space is a review key
+    const b = e.target.closest('button');
+    if (b) b.blur();
+  });
   document.querySelector('main').addEventListener('scroll', queueAttach, { passive: true });
   window.addEventListener('resize', queueAttach);
   openView(-1);

@@ -19,22 +19,15 @@ start=$(date +%s)
 
 # The fields: BCCD (one white cell each, healthy donors) and two Aria fields.
 odd="$WORK/fields/lab \"q\", <"
-mkdir -p "$WORK/fields/bccd" "$odd" "$WORK/train/Benign" "$WORK/train/Pro" "$WORK/models"
+mkdir -p "$WORK/fields/bccd" "$odd"
 ls "$BCCD/images" | head -6 | while read -r f; do ln -s "$BCCD/images/$f" "$WORK/fields/bccd/$f"; done
-aria_pro=$(ls "$ARIA/Pro" | sed -n 10p)
-ln -s "$ARIA/Pro/$aria_pro" "$odd/script> x,y's.jpg"
+ln -s "$ARIA/Pro/$(ls "$ARIA/Pro" | sed -n 10p)" "$odd/script> x,y's.jpg"
 ln -s "$ARIA/Benign/$(ls "$ARIA/Benign" | sed -n 10p)" "$WORK/fields/benign.jpg"
-for c in Benign Pro; do
-    ls "$ARIA/$c" | head -3 | while read -r f; do ln -s "$ARIA/$c/$f" "$WORK/train/$c/$f"; done
-done
-ln -s "$MODEL" "$WORK/models/googlenet-bvlc.onnx"
-expect 0 "crops for the cell model" -- "$BIN" cells --crops "$WORK/crops" --data "$WORK/train" --near-duplicates off
-expect 0 "a small cell model" -- "$BIN" --seed 3 train --data "$WORK/crops/manifest.csv" --backbone "$MODEL" \
-    --augment none --epochs 30 --calibration-folds 3 --near-duplicates off --no-cache --out "$WORK/cells.blastscan"
+small_cell_model "$WORK/small"
 
 # The pages, and the command's own numbers for the same fields (the test's expected values).
 cd "$WORK" || exit 1 # a relative argument: the page names fields by their absolute paths
-expect 0 "cells --review with a model" -- "$BIN" cells --model cells.blastscan --backbone-dir models \
+expect 0 "cells --review with a model" -- "$BIN" cells --model small/cells.blastscan --backbone-dir small/models \
     --format json --review page.html fields
 cp "$WORK/out" "$WORK/cells.json"
 expect 0 "cells --review without a model" -- "$BIN" cells --format json --review plain.html fields/bccd
