@@ -102,6 +102,15 @@ static int count_substr(const char *s, const char *sub) {
     return n;
 }
 
+/* dir/name opened as a page (*out: its path) and a field to put on it. */
+static bs_review *open_page(const char *name, const bs_review_setup *s, char **out, bs_image *img) {
+    *out = bs_path_join(dir, name);
+    bs_review *r = NULL;
+    assert_int_equal(bs_review_open(*out, s, &r), 0);
+    make_field(img);
+    return r;
+}
+
 static void test_page_with_model(void **state) {
     (void)state;
     bs_pipeline p;
@@ -110,13 +119,11 @@ static void test_page_with_model(void **state) {
     strcpy(p.label_names[1], "ALL");
     p.platt_b = 0.5; /* the class boundary: 1 / (1 + e^0.5) */
     bs_review_setup s = {&p, "m.blastscan", {1, 0.9}, 1};
-    char *out = bs_path_join(dir, "page.html");
+    char *out;
+    bs_image img;
+    bs_review *r = open_page("page.html", &s, &out, &img);
     /* "</script>" holds a slash: the folder `lab "q", <` and the file `script> x,y's.png`. */
     char *odd = bs_path_join(dir, "lab \"q\", </script> x,y's.png");
-    bs_review *r;
-    assert_int_equal(bs_review_open(out, &s, &r), 0);
-    bs_image img;
-    make_field(&img);
     bs_cell cells[2];
     bs_pipeline_result res[2];
     bs_field_call calls[2];
@@ -170,11 +177,9 @@ static void test_page_with_model(void **state) {
 static void test_page_without_model_or_cells(void **state) {
     (void)state;
     bs_review_setup s = {NULL, NULL, {1, 0.9}, 0};
-    char *out = bs_path_join(dir, "plain.html");
-    bs_review *r;
-    assert_int_equal(bs_review_open(out, &s, &r), 0);
+    char *out;
     bs_image img;
-    make_field(&img);
+    bs_review *r = open_page("plain.html", &s, &out, &img);
     bs_cell cells[2];
     bs_field_call calls[2] = {{0}};
     bs_field_analysis a;
