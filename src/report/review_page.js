@@ -70,41 +70,44 @@ function byNeed(a, b) {
 
 // ---- counts ----------------------------------------------------------------------------------
 
-// What the counts see of a cell: its class and whether it is a confident blast, before review
-// (the model's: the rule of `blastscan cells`) or after (the reviewer's where there is one).
-function classOf(c, after) {
-  if (after && (c.review === 'blast' || c.review === 'non-blast' || c.review === 'artefact')) {
-    return { white: c.review !== 'artefact', blast: c.review === 'blast', confident: c.review === 'blast' };
-  }
-  const blast = c.model === 'blast';
-  return { white: true, blast, confident: blast && c.p >= setup.min_probability && !c.ood };
-}
-
+// The counts of a set of cells, before review (the model's classes: the rule of `blastscan
+// cells`) or after (the reviewer's where there is one: an artefact leaves the white cells, a
+// blast is a confident blast; unreviewed and unsure cells count as the model said). No
+// allocation per cell: the batch is counted again on every key.
 function summarise(ids, after) {
-  const s = { white: 0, blasts: 0, confident: 0, reviewed: 0, changed: 0, artefacts: 0, unsure: 0 };
+  let white = 0, blasts = 0, confident = 0, reviewed = 0, changed = 0, artefacts = 0, unsure = 0;
   for (const id of ids) {
-    const c = cells[id], k = classOf(c, after);
-    s.white += k.white;
-    s.blasts += k.blast;
-    s.confident += k.confident;
-    if (c.review) {
-      s.reviewed++;
-      s.changed += c.review !== c.model;
-      s.artefacts += c.review === 'artefact';
-      s.unsure += c.review === 'unsure';
+    const c = cells[id], r = c.review;
+    if (after && (r === 'blast' || r === 'non-blast' || r === 'artefact')) {
+      if (r !== 'artefact') white++;
+      if (r === 'blast') { blasts++; confident++; }
+    } else {
+      white++;
+      if (c.model === 'blast') {
+        blasts++;
+        if (c.p >= setup.min_probability && !c.ood) confident++;
+      }
+    }
+    if (r) {
+      reviewed++;
+      if (r !== c.model) changed++;
+      if (r === 'artefact') artefacts++;
+      if (r === 'unsure') unsure++;
     }
   }
+  const s = { white, blasts, confident, reviewed, changed, artefacts, unsure };
   const known = hasModel || after;
-  s.percent = known && s.white ? 100 * s.blasts / s.white : NaN;
-  const [lo, hi] = known ? wilson95(s.blasts, s.white) : [NaN, NaN];
+  s.percent = known && white ? 100 * blasts / white : NaN;
+  const [lo, hi] = known ? wilson95(blasts, white) : [NaN, NaN];
   s.lo = 100 * lo;
   s.hi = 100 * hi;
-  s.call = !known ? '' : s.white === 0 ? 'no white cells'
-    : s.confident >= setup.min_blasts ? 'ALL suspected' : 'no confident blast';
+  s.call = !known ? '' : white === 0 ? 'no white cells'
+    : confident >= setup.min_blasts ? 'ALL suspected' : 'no confident blast';
   return s;
 }
 
-const allIds = () => cells.map((c) => c.id);
+let allCellIds = [];
+const allIds = () => allCellIds;
 
 // ---- small DOM helpers -------------------------------------------------------------------------
 
@@ -124,6 +127,13 @@ function say(text) {
   statusTimer = setTimeout(() => { $('status').textContent = ''; }, 2500);
 }
 
+// Counts before review never change: each set of cells (a field's, the batch's) counted once.
+const beforeCache = new WeakMap();
+function summaryBefore(ids) {
+  if (!beforeCache.has(ids)) beforeCache.set(ids, summarise(ids, false));
+  return beforeCache.get(ids);
+}
+
 // "W white cells · B blasts (P %, 95 % CI lo–hi) · call" into a container.
 function showCounts(box, ids, label) {
   box.replaceChildren();
@@ -135,8 +145,8 @@ function showCounts(box, ids, label) {
       el('b', 'pct', pct(after.percent)), ' %, 95 % CI ' + pct(after.lo) + '–' + pct(after.hi) + ') ');
     box.append(el('span', 'call ' + (after.call === 'ALL suspected' ? 'suspected' : 'clear'), after.call));
   }
-  const before = summarise(ids, false);
   if (hasModel && after.reviewed) {
+    const before = summaryBefore(ids);
     box.append(el('span', 'note', ` · before review ${before.blasts} of ${before.white} (${pct(before.percent)} %), ${before.call}`));
   }
   box.append(el('span', 'note', ` · ${after.reviewed} reviewed`));
@@ -178,6 +188,7 @@ function makeTile(c) {
   t.setAttribute('role', 'option');
   const img = el('img');
   img.alt = '';
+  img.decoding = 'async'; // decoded off the frame that shows it
   img.width = img.height = setup.thumb_px;
   t.title = `${fields[c.field].name}, cell ${c.i}`;
   const line = el('div');
@@ -487,7 +498,8 @@ let batchOrder = [];
 function start() {
   const t0 = performance.now();
   loadFields();
-  batchOrder = allIds().sort(byNeed);
+  allCellIds = cells.map((c) => c.id);
+  batchOrder = allCellIds.slice().sort(byNeed);
   $('run').textContent = (hasModel
     ? `Model ${setup.model}: suggested class blast when its decision is > 0 (probability ${setup.threshold.toFixed(3)}); ` +
       `call 'ALL suspected' from ${setup.min_blasts} confident blast(s) (probability ≥ ${setup.min_probability}, not out of distribution)`
