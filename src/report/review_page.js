@@ -6,7 +6,6 @@
 // through textContent, never as markup.
 'use strict';
 
-const CLASSES = ['blast', 'non-blast', 'artefact', 'unsure'];
 const KEYS = { b: 'blast', 1: 'blast', n: 'non-blast', 2: 'non-blast', a: 'artefact', 3: 'artefact',
   u: 'unsure', 4: 'unsure' };
 // Out of distribution first; then by the distance of the probability from the class boundary,

@@ -289,9 +289,10 @@ async function testModelPage(browser) {
   await page.keyboard.press('f');
   const fieldView = await page.evaluate(() => ({
     tiles: document.querySelectorAll('#field-grid .tile').length,
-    boxes: document.querySelectorAll('#boxes .box').length, hidden: document.getElementById('field-grid').hidden }));
-  check(!fieldView.hidden && fieldView.tiles === fieldView.boxes && fieldView.boxes > 0,
-    `field view: ${fieldView.tiles} tiles, ${fieldView.boxes} boxes`);
+    boxes: document.querySelectorAll('#boxes .box').length,
+    shown: [...document.querySelectorAll('main > div')].filter((d) => getComputedStyle(d).display !== 'none').map((d) => d.id) }));
+  check(JSON.stringify(fieldView.shown) === '["view-title","field-grid"]' && fieldView.tiles === fieldView.boxes &&
+    fieldView.boxes > 0, `field view: ${fieldView.tiles} tiles, ${fieldView.boxes} boxes, shown ${fieldView.shown}`);
   const boxes = await page.$$('#boxes .box');
   if (boxes.length > 1) {
     const target = await boxes[boxes.length - 1].evaluate((b) => +b.dataset.cell);
