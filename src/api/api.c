@@ -14,9 +14,6 @@
 #include "image/image.h"
 #include "pipeline/pipeline.h"
 
-#ifndef BLASTSCAN_VERSION
-#define BLASTSCAN_VERSION "unknown"
-#endif
 
 struct blastscan {
     bs_pipeline p;
