@@ -14,7 +14,6 @@
 #include "image/image.h"
 #include "pipeline/pipeline.h"
 
-
 struct blastscan {
     bs_pipeline p;
     bs_pipeline_runtime *rt;

@@ -78,8 +78,7 @@ static const bs_cli_command train_command = {
              "label is 1 (a field's cells) form a bag holding at least one positive,\n"
              "not only positives; the SVM is refitted and the bag's images\n"
              "relabelled by its sign until they settle (docs/svm.md)"},
-            {OPT_MIL_ROUNDS, "mil-rounds", "N",
-             "with --mil: at most N SVM fits (default 20)"},
+            {OPT_MIL_ROUNDS, "mil-rounds", "N", "with --mil: at most N SVM fits (default 20)"},
             {OPT_OUT, "out", "FILE", "the pipeline file to write"},
             {0},
         },
@@ -89,9 +88,9 @@ typedef struct train_args {
     bs_cli_data data;
     bs_cli_extract xc;
     bs_pipeline_fit_options fo;
-    double latent; /* 0: --latent none */
-    int ood_set;   /* bit 0: --ood-k given, bit 1: --ood-quantile given */
-    int mil;       /* --mil */
+    double latent;   /* 0: --latent none */
+    int ood_set;     /* bit 0: --ood-k given, bit 1: --ood-quantile given */
+    int mil;         /* --mil */
     long mil_rounds; /* --mil-rounds, 0: not given */
     const char *out;
 } train_args;
@@ -186,7 +185,7 @@ typedef struct train_data {
     float *x;
     int32_t *labels;
     int64_t *group;
-    int64_t *image; /* per row: its sample (an image and its views share one) */
+    int64_t *image;          /* per row: its sample (an image and its views share one) */
     bs_pipeline_cells cells; /* how the crops were made, when the manifests say */
 } train_data;
 

@@ -67,11 +67,11 @@ static int count_groups(const int32_t *labels, const int64_t *group, int64_t n, 
 /* The fit rows, compacted: fit row i is x's row rows[i] (or i). */
 typedef struct fit_rows {
     int64_t m;
-    int32_t *lab;      /* label of fit row i */
-    int64_t *grp;      /* its calibration group */
-    int64_t *iota;     /* 0..m-1: the svm stage takes row lists */
+    int32_t *lab;       /* label of fit row i */
+    int64_t *grp;       /* its calibration group */
+    int64_t *iota;      /* 0..m-1: the svm stage takes row lists */
     int64_t *bag, *ins; /* mi-SVM: bag and instance of fit row i; NULL otherwise */
-    int64_t groups[2]; /* distinct groups per label (binary labels only) */
+    int64_t groups[2];  /* distinct groups per label (binary labels only) */
 } fit_rows;
 
 static void fit_rows_free(fit_rows *fr) {

@@ -63,10 +63,10 @@ typedef struct bs_fit_options {
      * labels, fit the SVM, relabel each positive bag's instances by the sign of their mean
      * decision over their views (its highest-scoring instance stays positive), refit; until no
      * label changes or mil_rounds fits. Label-0 rows stay negative. Needs labels 0/1. */
-    int mil_rounds;           /* > 0: mi-SVM with at most this many SVM fits; 0: labels as given */
-    const int64_t *bag;       /* per row of x: the bag of a label-1 row (e.g. its field's group);
+    int mil_rounds;          /* > 0: mi-SVM with at most this many SVM fits; 0: labels as given */
+    const int64_t *bag;      /* per row of x: the bag of a label-1 row (e.g. its field's group);
                                  NULL: group (or every row its own bag) */
-    const int64_t *instance;  /* per row of x: rows with one id are views of one instance and
+    const int64_t *instance; /* per row of x: rows with one id are views of one instance and
                                  share its label; NULL: every row its own instance */
 } bs_fit_options;
 

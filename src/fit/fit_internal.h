@@ -13,8 +13,8 @@ typedef struct bs_mil_rows {
     bs_matrix x;
     const int64_t *rows;
     int64_t m;
-    const int32_t *lab;                  /* 0 or 1 */
-    const int64_t *bag, *instance;       /* of fit row i */
+    const int32_t *lab;            /* 0 or 1 */
+    const int64_t *bag, *instance; /* of fit row i */
 } bs_mil_rows;
 
 /* mi-SVM (fit.h): *svm is the last SVM fitted, final[i] the label fit row i had when it was

@@ -35,9 +35,9 @@ typedef struct bags {
     int64_t n, ninst, nbags;
     int64_t *pos, *xrow; /* per sorted row: fit position, row of x */
     int64_t *ist, *bst;
-    int32_t *label;      /* per instance: the labels the current SVM is fitted on */
-    int32_t *next;       /* per instance: the relabelling */
-    double *dec, *mean;  /* per sorted row, per instance */
+    int32_t *label;     /* per instance: the labels the current SVM is fitted on */
+    int32_t *next;      /* per instance: the relabelling */
+    double *dec, *mean; /* per sorted row, per instance */
 } bags;
 
 static void bags_free(bags *b) {
@@ -165,8 +165,8 @@ int bs_mil_fit(const bs_mil_rows *in, const bs_fit_options *o, bs_svm **svm, int
         info->converged = changed == 0;
         info->changed_last = changed;
         if (o->log_name)
-            bs_log("%s: mi-SVM round %d: %lld instances of positive bags, %lld changed", o->log_name,
-                   info->rounds, (long long)b.ninst, (long long)changed);
+            bs_log("%s: mi-SVM round %d: %lld instances of positive bags, %lld changed",
+                   o->log_name, info->rounds, (long long)b.ninst, (long long)changed);
         if (info->converged || info->rounds >= o->mil_rounds) break;
         memcpy(b.label, b.next, sizeof *b.label * (size_t)b.ninst);
     }

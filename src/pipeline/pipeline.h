@@ -104,11 +104,11 @@ typedef struct bs_pipeline_fit_options {
     uint64_t svm_seed;      /* rng for the 'auto' kernel scale of the final SVM */
     int calibration_folds;  /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
-    double ood_k;        /* fence multiplier (default 3) */
-    double ood_quantile; /* in (0, 1]: threshold at this quantile of the validation errors
+    double ood_k;            /* fence multiplier (default 3) */
+    double ood_quantile;     /* in (0, 1]: threshold at this quantile of the validation errors
                             instead of the fence (e.g. 0.95 for cell models); 0: the fence */
-    int verbose;         /* a line per step through bs_log (core/log.h) */
-    int mil_rounds;      /* > 0: the SVM as mi-SVM (fit.h), bags = the label-1 rows' groups, at
+    int verbose;             /* a line per step through bs_log (core/log.h) */
+    int mil_rounds;          /* > 0: the SVM as mi-SVM (fit.h), bags = the label-1 rows' groups, at
                             most this many SVM fits; 0: the labels as given */
     const int64_t *instance; /* mi-SVM: per row, rows with one id are views of one image and
                                 share its label; NULL: every row its own */

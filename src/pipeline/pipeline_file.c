@@ -137,11 +137,10 @@ static const struct {
     const char *tag;
     void (*write)(bs_cwriter *w, const bs_pipeline *p);
     int (*present)(const bs_pipeline *p);
-} writers[] = {{"META", write_meta, NULL},  {"BKBN", write_backbones, NULL},
-               {"CLAS", write_classes, NULL}, {"AENC", write_ae, NULL},
-               {"SVM ", write_svm, NULL},    {"PLAT", write_platt, NULL},
-               {"OOD ", write_ood, NULL},    {"MIL ", write_mil, has_mil},
-               {"CELL", write_cells, has_cells}};
+} writers[] = {
+    {"META", write_meta, NULL}, {"BKBN", write_backbones, NULL}, {"CLAS", write_classes, NULL},
+    {"AENC", write_ae, NULL},   {"SVM ", write_svm, NULL},       {"PLAT", write_platt, NULL},
+    {"OOD ", write_ood, NULL},  {"MIL ", write_mil, has_mil},    {"CELL", write_cells, has_cells}};
 
 static int is_hex64(const char *s) {
     for (int i = 0; i < 64; i++)
@@ -357,9 +356,8 @@ static int read_mil(bs_creader *s, bs_pipeline *p) {
              c[4] >= 1 && c[4] <= c[5] && c[5] <= c[3] && median >= (double)c[4] &&
              median <= (double)c[5];
     if (!ok) return bs_creader_fail(s, "values out of range");
-    *m = (bs_fit_mil){(int)rounds, (int)cap,         (int)conv,         (int64_t)c[0],
-                      (int64_t)c[1], (int64_t)c[2], (int64_t)c[3], (int64_t)c[4],
-                      (int64_t)c[5], median};
+    *m = (bs_fit_mil){(int)rounds,   (int)cap,      (int)conv,     (int64_t)c[0], (int64_t)c[1],
+                      (int64_t)c[2], (int64_t)c[3], (int64_t)c[4], (int64_t)c[5], median};
     return 0;
 }
 
@@ -378,9 +376,9 @@ static const struct {
     const char *tag;
     int (*read)(bs_creader *s, bs_pipeline *p);
     int optional;
-} readers[] = {{"META", read_meta, 0},  {"BKBN", read_backbones, 0}, {"CLAS", read_classes, 0},
-               {"AENC", read_ae, 0},    {"SVM ", read_svm, 0},       {"PLAT", read_platt, 0},
-               {"OOD ", read_ood, 0},   {"MIL ", read_mil, 1},       {"CELL", read_cells, 1}};
+} readers[] = {{"META", read_meta, 0}, {"BKBN", read_backbones, 0}, {"CLAS", read_classes, 0},
+               {"AENC", read_ae, 0},   {"SVM ", read_svm, 0},       {"PLAT", read_platt, 0},
+               {"OOD ", read_ood, 0},  {"MIL ", read_mil, 1},       {"CELL", read_cells, 1}};
 
 /* Four printable ASCII bytes: something that looks like a section's tag. */
 static int is_tag(const unsigned char *t) {

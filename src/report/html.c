@@ -238,8 +238,8 @@ static void section_run(FILE *fp, const bs_html_input *in) {
         bs_html_text(fp, in->ctx->version);
         fputc('.', fp);
     }
-    const int mil = (in->study[0] && in->study[0]->mil_rounds) ||
-                    (in->study[1] && in->study[1]->mil_rounds);
+    const int mil =
+        (in->study[0] && in->study[0]->mil_rounds) || (in->study[1] && in->study[1]->mil_rounds);
     bs_putf(fp,
             "</p>\n<nav><a href=\"#table1\">Table 1</a><a href=\"#figures\">Figures</a>"
             "<a href=\"#audit\">Calibration and shortcuts</a>%s<a href=\"#gallery\">Misclassified "

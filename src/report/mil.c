@@ -10,7 +10,8 @@
 #include "core/io.h"
 #include "html_util.h"
 
-#define MIL_BAGS "the groups whose label is 1 (a field's cells); instances: images, views share a label"
+#define MIL_BAGS                                                                                   \
+    "the groups whose label is 1 (a field's cells); instances: images, views share a label"
 #define MIL_WEAK                                                                                   \
     "test rows are scored against their own group's label, not instance labels: a weak measure"
 
@@ -79,8 +80,9 @@ void bs_report_mil_md(FILE *fp, const bs_study *s) {
         int lo = 0, hi = 0;
         int64_t conv = converged_folds(s, x, &lo, &hi), pos = 0, inst = 0;
         for (int f = 0; f < s->folds; f++) pos += x->mil[f].positives, inst += x->mil[f].instances;
-        bs_putf(fp, "| %s | %lld of %d | %d-%d | %lld of %lld (%.1f %%) | %lld / %g / %lld | %lld | "
-                    "%lld | %lld |\n",
+        bs_putf(fp,
+                "| %s | %lld of %d | %d-%d | %lld of %lld (%.1f %%) | %lld / %g / %lld | %lld | "
+                "%lld | %lld |\n",
                 x->name, (long long)conv, s->folds, lo, hi, (long long)pos, (long long)inst,
                 inst ? 100.0 * (double)pos / (double)inst : 0.0, (long long)x->mil[0].bag_min,
                 x->mil[0].bag_median, (long long)x->mil[0].bag_max, (long long)x->mil_images[0],
@@ -104,7 +106,8 @@ static size_t sample_rows(const bs_study *s, const bs_experiment *x, const bs_fe
             if (pass == 0) {
                 total++;
             } else if (n < BS_REPORT_MIL_SAMPLE &&
-                       k++ == n * total / (total < BS_REPORT_MIL_SAMPLE ? total : BS_REPORT_MIL_SAMPLE)) {
+                       k++ == n * total /
+                                  (total < BS_REPORT_MIL_SAMPLE ? total : BS_REPORT_MIL_SAMPLE)) {
                 out[n++] = r;
             }
         }
@@ -124,8 +127,9 @@ static int cards(FILE *fp, const bs_study *s, const bs_experiment *x, const bs_f
         const bs_feature_row *row = &idx->rows[rows[i]];
         int id = bs_thumbs_file(thumbs, row->path);
         if (id < 0) return -1;
-        bs_putf(fp, "<figure class=\"card\"><div class=\"th t%d\" role=\"img\" aria-label=\"cell\">"
-                    "</div><figcaption>",
+        bs_putf(fp,
+                "<figure class=\"card\"><div class=\"th t%d\" role=\"img\" aria-label=\"cell\">"
+                "</div><figcaption>",
                 id);
         bs_html_text(fp, bs_html_basename(row->path));
         fputs("<br>group ", fp);
@@ -157,10 +161,11 @@ int bs_html_mil(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
             int64_t conv = converged_folds(s, x, &lo, &hi);
             bs_putf(fp, "<h3>");
             bs_html_text(fp, x->name);
-            bs_putf(fp, ", %s protocol</h3>\n<p>%lld of %d folds converged (%d-%d rounds, cap %d); "
-                        "%lld images kept positive, %lld relabelled negative, %lld mixed.</p>\n",
-                    bs_protocol_name(s->protocol), (long long)conv, s->folds, lo, hi,
-                    s->mil_rounds, (long long)x->mil_images[0], (long long)x->mil_images[1],
+            bs_putf(fp,
+                    ", %s protocol</h3>\n<p>%lld of %d folds converged (%d-%d rounds, cap %d); "
+                    "%lld images kept positive, %lld relabelled negative, %lld mixed.</p>\n",
+                    bs_protocol_name(s->protocol), (long long)conv, s->folds, lo, hi, s->mil_rounds,
+                    (long long)x->mil_images[0], (long long)x->mil_images[1],
                     (long long)x->mil_images[2]);
             if (cards(fp, s, x, in->idx, 0, thumbs) || cards(fp, s, x, in->idx, 1, thumbs))
                 return -1;

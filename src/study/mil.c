@@ -40,10 +40,10 @@ void bs_study_mil_record(const bs_study *s, bs_experiment *x, int f, const int64
 /* Every field of fold f's record as doubles (counts far below 2^53: exact). */
 enum { MIL_FIELDS = 10 };
 static void mil_to(const bs_fit_mil *m, double *d) {
-    const double v[MIL_FIELDS] = {m->rounds,          m->max_rounds,        m->converged,
-                                  (double)m->changed_last, (double)m->bags, (double)m->instances,
-                                  (double)m->positives, (double)m->bag_min, (double)m->bag_max,
-                                  m->bag_median};
+    const double v[MIL_FIELDS] = {
+        m->rounds,          m->max_rounds,        m->converged,         (double)m->changed_last,
+        (double)m->bags,    (double)m->instances, (double)m->positives, (double)m->bag_min,
+        (double)m->bag_max, m->bag_median};
     memcpy(d, v, sizeof v);
 }
 static void mil_from(const double *d, bs_fit_mil *m) {
@@ -58,7 +58,8 @@ int bs_study_mil_share(bs_study *s) {
     if (!buf) return -1;
     for (size_t e = 0; e < s->nexperiments; e++) {
         bs_experiment *x = &s->experiments[e];
-        for (size_t r = 0; r < s->n; r++) buf[r] = x->mil_bagged[r], buf[s->n + r] = x->mil_positive[r];
+        for (size_t r = 0; r < s->n; r++)
+            buf[r] = x->mil_bagged[r], buf[s->n + r] = x->mil_positive[r];
         for (size_t f = 0; f < k; f++) mil_to(&x->mil[f], buf + 2 * s->n + f * MIL_FIELDS);
         bs_dist_sum_d(buf, len); /* each fold is one rank's: the others add zeros */
         for (size_t r = 0; r < s->n; r++)
@@ -89,6 +90,5 @@ void bs_study_mil_log(const bs_study *s, const bs_experiment *x) {
     const int64_t *c = x->mil_images;
     bs_log("  %-22s mi-SVM: %d of %d folds converged (%d-%d rounds); ALL-group images positive "
            "in every fold %lld, negative in every fold %lld, mixed %lld",
-           x->name, converged, s->folds, lo, hi, (long long)c[0], (long long)c[1],
-           (long long)c[2]);
+           x->name, converged, s->folds, lo, hi, (long long)c[0], (long long)c[1], (long long)c[2]);
 }

@@ -82,7 +82,7 @@ typedef struct bs_experiment {
     bs_metrics *per_source;     /* study->nsources values when sources > 1, original views */
     /* mi-SVM (study->mil_rounds > 0; study/mil.c): each fold's relabelling, and per row in how
      * many folds it was a training row of a positive bag (mil_bagged) and ended positive */
-    bs_fit_mil *mil;                /* k: fold f's fit */
+    bs_fit_mil *mil; /* k: fold f's fit */
     int32_t *mil_bagged, *mil_positive;
     int64_t mil_images[3]; /* label-1 images (original views) positive in every fold that
                               trained on them, negative in every one, and the rest */
@@ -123,9 +123,9 @@ typedef struct bs_study {
     double best_deep_ac; /* the best experiment's pooled AC, what the baselines are held to */
     int nsources;        /* distinct --data sources in the index (index.csv `source`) */
     int64_t *source_rows, *source_positives; /* nsources: original views per source */
-    int64_t group_count; /* manifest groups (bs_study_groups); 0: no per-group metrics */
-    int64_t group_mixed; /* of those, groups holding images of both labels */
-    int mil_rounds;      /* the option: > 0 when every fold's SVM is mi-SVM */
+    int64_t group_count;          /* manifest groups (bs_study_groups); 0: no per-group metrics */
+    int64_t group_mixed;          /* of those, groups holding images of both labels */
+    int mil_rounds;               /* the option: > 0 when every fold's SVM is mi-SVM */
     int64_t *mil_bag, *mil_image; /* with mil_rounds: per row, its group and its image (ids) */
     double seconds;
 } bs_study;

@@ -93,8 +93,8 @@ static void recovers_instance_labels(void **state) {
                             NULL, train_set.n, &o),
                      0);
     o.mil_rounds = BS_FIT_MIL_ROUNDS;
-    if (bs_fit(&mil, bs_matrix_of(train_set.x, train_set.n, 2), train_set.label, NULL,
-               train_set.n, &o))
+    if (bs_fit(&mil, bs_matrix_of(train_set.x, train_set.n, 2), train_set.label, NULL, train_set.n,
+               &o))
         fail_msg("%s", bs_error_message());
     double acc_plain = accuracy(plain.svm, &test_set), acc_mil = accuracy(mil.svm, &test_set);
     int64_t recovered = 0;

@@ -193,14 +193,14 @@ static void damaged_sections_are_refused(void **state) {
         unsigned char value;
         const char *words;
     } bad[] = {
-        {mil + 16, 0, "corrupt MIL  section: values out of range"},     /* 0 rounds */
-        {mil + 20, 0, "corrupt MIL  section: values out of range"},     /* cap below rounds */
-        {mil + 24, 7, "corrupt MIL  section: values out of range"},     /* converged = 7 */
-        {mil + 36, 0, "corrupt MIL  section: values out of range"},     /* no bag */
-        {cell + 16, 2, "corrupt CELL section: values out of range"},    /* normalised = 2 */
-        {cell + 27, 0x7f, "corrupt CELL section"},                      /* crop scale huge */
-        {cell + 8, 5, "corrupt CELL section"},                          /* body length 5 */
-        {mil, 'X', "unknown section 'XIL '"},                           /* a tag not known */
+        {mil + 16, 0, "corrupt MIL  section: values out of range"},  /* 0 rounds */
+        {mil + 20, 0, "corrupt MIL  section: values out of range"},  /* cap below rounds */
+        {mil + 24, 7, "corrupt MIL  section: values out of range"},  /* converged = 7 */
+        {mil + 36, 0, "corrupt MIL  section: values out of range"},  /* no bag */
+        {cell + 16, 2, "corrupt CELL section: values out of range"}, /* normalised = 2 */
+        {cell + 27, 0x7f, "corrupt CELL section"},                   /* crop scale huge */
+        {cell + 8, 5, "corrupt CELL section"},                       /* body length 5 */
+        {mil, 'X', "unknown section 'XIL '"},                        /* a tag not known */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memcpy(copy, buf, len);
@@ -224,7 +224,8 @@ static void damaged_sections_are_refused(void **state) {
     /* every truncation of the optional part, and tampering with the digest recomputed: a
      * clean error or a valid model, never a crash (the sanitizer build checks the reads) */
     bs_pipeline q;
-    for (size_t cut = mil; cut < len; cut++) assert_int_equal(bs_pipeline_parse(buf, cut, "m", &q), -1);
+    for (size_t cut = mil; cut < len; cut++)
+        assert_int_equal(bs_pipeline_parse(buf, cut, "m", &q), -1);
     for (size_t i = mil; i + 32 < len; i++)
         for (int d = 1; d < 256; d *= 2) {
             memcpy(copy, buf, len);
