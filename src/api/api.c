@@ -14,6 +14,7 @@
 #include "image/image.h"
 #include "pipeline/pipeline.h"
 
+
 struct blastscan {
     bs_pipeline p;
     bs_pipeline_runtime *rt;
