@@ -44,7 +44,7 @@ static void test_crop(void **state) {
             px[3 * (y * 4 + x) + 1] = (unsigned char)y;
             px[3 * (y * 4 + x) + 2] = 7;
         }
-    bs_image img = {4, 3, px};
+    bs_image img = {.width = 4, .height = 3, .rgb = px};
     bs_cell c = cell_box(0, 0, 2, 2); /* side max(8, 1.25·2) = 8, top-left (-3, -3) */
     assert_int_equal(bs_field_crop_side(&c), BS_FIELD_CROP_MIN);
     bs_image out;
@@ -72,7 +72,7 @@ static void test_normalise(void **state) {
     (void)state;
     /* background (200, 180, 150) with a 10×10 "nucleus" (60, 30, 90) in a 40×40 field */
     int w = 40, h = 40;
-    bs_image img = {w, h, malloc((size_t)w * h * 3)};
+    bs_image img = {.width = w, .height = h, .rgb = malloc((size_t)w * h * 3)};
     for (int i = 0; i < w * h; i++) {
         int x = i % w, y = i / w, nuc = x < 10 && y < 10;
         img.rgb[3 * i] = nuc ? 60 : 200;
@@ -125,7 +125,7 @@ static void test_wilson_and_call(void **state) {
 static void write_field(const char *path, int n) {
     static const unsigned char bg[3] = {225, 222, 205}, cyto[3] = {200, 190, 215},
                                nuc[3] = {115, 80, 185};
-    bs_image img = {400, 300, malloc(400 * 300 * 3)};
+    bs_image img = {.width = 400, .height = 300, .rgb = malloc(400 * 300 * 3)};
     assert_non_null(img.rgb);
     for (int y = 0; y < img.height; y++)
         for (int x = 0; x < img.width; x++) {

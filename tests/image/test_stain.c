@@ -21,7 +21,7 @@ static int setup(void **state) {
 }
 
 static bs_image new_image(int w, int h) {
-    bs_image img = {w, h, g_malloc((size_t)w * h * 3)};
+    bs_image img = {.width = w, .height = h, .rgb = g_malloc((size_t)w * h * 3)};
     return img;
 }
 
@@ -96,7 +96,7 @@ static void known_answers(void **state) {
             }
             counts[1]++;
         } else {
-            bs_image one = {1, 1, px};
+            bs_image one = {.width = 1, .height = 1, .rgb = px};
             bs_colour_stats st = {0};
             bs_colour_stats_add(&st, &one);
             for (int c = 0; c < 3; c++) {
