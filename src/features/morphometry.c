@@ -27,9 +27,10 @@
  * units of stain.h) above the rest of the crop's; a blank, grey or single-colour crop has no
  * cell. */
 #define MIN_NUCLEUS_CONTRAST 0.08
-/* Glass is up to this much denser than the glass level (optical density, log10 units): a
- * pale cytoplasm is denser. */
-#define GLASS_MARGIN 0.08
+/* Glass is what lies less than this share of the way from the glass's optical density to the
+ * nucleus's (a pale cytoplasm lies further): a share, so that a paler or stronger stain moves
+ * the cell's outline nowhere. */
+#define GLASS_SHARE 0.08
 /* The cytoplasm's colour is learnt within NEAR_SHARE of the side from the centre piece, the
  * red cells' beyond FAR_SHARE; they are told apart when their colours (shares of the red and
  * blue channels in the density) differ by COLOUR_SPLIT. */
@@ -193,13 +194,16 @@ static double glass_level(const float *v) {
 
 /* The thresholds: the nucleus's pieces are the top class of a three-class Otsu of the
  * smoothed haematoxylin (glass and red cells, which hold little of it; cytoplasm; nucleus);
- * glass is what lies within GLASS_MARGIN of the glass level. Returns 0 when the crop has no
+ * glass is what lies below GLASS_SHARE of the way to the nucleus's density. Returns 0 when the crop has no
  * nucleus-like contrast. */
 static int thresholds(work *k) {
     double contrast;
     k->t_nucleus = otsu_value(k->hs, NULL, 3, &contrast);
     if (!(contrast >= MIN_NUCLEUS_CONTRAST)) return 0;
-    k->t_glass = glass_level(k->ods) + GLASS_MARGIN;
+    double g = glass_level(k->ods), n = 0, sum = 0;
+    for (int i = 0; i < NPX; i++)
+        if (k->hs[i] >= k->t_nucleus) n++, sum += k->ods[i];
+    k->t_glass = g + GLASS_SHARE * (sum / n - g);
     return 1;
 }
 
