@@ -23,7 +23,8 @@
 #define BS_EXTRACT_OPTIONS(X, L)                                                                   \
     X("backbone", required_argument, BS_OPT_BACKBONE,                                              \
       "  --backbone M     an ONNX model with input [N,3,S,S] RGB 0..255; repeat for several\n"     \
-      "                   (default: the shipped googlenet-bvlc and inception-v3-nsfwjs)\n")        \
+      "                   (default: the shipped googlenet-bvlc and inception-v3-nsfwjs); the\n"    \
+      "                   word morphometry: a cell crop's morphometric features\n")                \
     X("augment", required_argument, BS_OPT_AUGMENT, "")                                            \
     X("batch", required_argument, BS_OPT_BATCH,                                                    \
       "  --batch N        images per network run (default 16)\n")                                  \
