@@ -58,6 +58,15 @@ static bs_image blank_crop(int side, double red_share) {
     return img;
 }
 
+/* A 160 px crop: a disc cell of radius R (share of the side) centred, and a nucleus f(p). */
+static bs_image cell_with(double R, shape_fn f, const double *p) {
+    bs_image img = blank_crop(160, 0.25);
+    double cell[3] = {0.5, 0.5, R};
+    paint(&img, disc, cell, cytoplasm);
+    paint(&img, f, p, nucleus);
+    return img;
+}
+
 /* The standard cell: a disc cell of radius R (share of the side) and nucleus of radius r. */
 static bs_image disc_cell(int side, double R, double r) {
     bs_image img = blank_crop(side, 0.25);
@@ -107,10 +116,8 @@ static void disc_in_disc(void **state) {
 
     /* A nucleus off the cell's centre: the offset says how far (0.08 of the side over a cell
      * radius of 0.3). */
-    img = blank_crop(160, 0.25);
-    double cell[3] = {0.5, 0.5, 0.3}, nuc[3] = {0.58, 0.5, 0.15};
-    paint(&img, disc, cell, cytoplasm);
-    paint(&img, disc, nuc, nucleus);
+    double nuc[3] = {0.58, 0.5, 0.15};
+    img = cell_with(0.3, disc, nuc);
     features(&img, f);
     near(f[BS_MORPH_NUCLEUS_OFFSET], 0.08 / 0.3, 0.04);
     bs_image_free(&img);
@@ -119,10 +126,8 @@ static void disc_in_disc(void **state) {
 static void ellipse_and_lobes(void **state) {
     (void)state;
     /* semi-axes 0.2 and 0.1: eccentricity √(1 − ¼) = 0.866, roundness 0.84, solid */
-    bs_image img = blank_crop(160, 0.25);
-    double cell[3] = {0.5, 0.5, 0.32}, ell[4] = {0.5, 0.5, 0.2, 0.1};
-    paint(&img, disc, cell, cytoplasm);
-    paint(&img, ellipse, ell, nucleus);
+    double ell[4] = {0.5, 0.5, 0.2, 0.1};
+    bs_image img = cell_with(0.32, ellipse, ell);
     float f[BS_MORPH_DIM];
     features(&img, f);
     near(f[BS_MORPH_NUCLEUS_ECCENTRICITY], 0.866, 0.04);
@@ -132,10 +137,8 @@ static void ellipse_and_lobes(void **state) {
     bs_image_free(&img);
 
     /* two lobes of radius 0.09, 0.26 apart, joined by a bar 0.03 high: two pieces, not solid */
-    img = blank_crop(160, 0.25);
     double lobes[5] = {0.5, 0.5, 0.09, 0.13, 0.03};
-    paint(&img, disc, cell, cytoplasm);
-    paint(&img, two_lobes, lobes, nucleus);
+    img = cell_with(0.32, two_lobes, lobes);
     features(&img, f);
     near(f[BS_MORPH_NUCLEUS_LOBES], 2, 0);
     assert_true(f[BS_MORPH_NUCLEUS_SOLIDITY] < 0.85);
@@ -143,10 +146,8 @@ static void ellipse_and_lobes(void **state) {
     assert_true(f[BS_MORPH_NUCLEUS_ECCENTRICITY] > 0.8);
     /* the same two lobes apart (no bar) are still one nucleus: both pieces lie in the cell */
     bs_image_free(&img);
-    img = blank_crop(160, 0.25);
     double apart[5] = {0.5, 0.5, 0.09, 0.13, 0};
-    paint(&img, disc, cell, cytoplasm);
-    paint(&img, two_lobes, apart, nucleus);
+    img = cell_with(0.32, two_lobes, apart);
     float g[BS_MORPH_DIM];
     features(&img, g);
     near(g[BS_MORPH_NUCLEUS_LOBES], 2, 0);
