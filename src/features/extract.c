@@ -451,8 +451,15 @@ static int fill_info(bs_backbone_info *info, const backbone *bb, size_t nb) {
  * index is a complete folder. */
 static int write_index(const extract_run *x, const backbone *bb, size_t nb) {
     const bs_dataset *ds = x->ds;
-    bs_feature_index idx = {x->nrows, bs_calloc(x->nrows ? x->nrows : 1, sizeof(bs_feature_row))};
+    bs_feature_index idx = {x->nrows, bs_calloc(x->nrows ? x->nrows : 1, sizeof(bs_feature_row)),
+                            NULL, 0};
     if (!idx.rows) return -1;
+    /* Names when there are several sources or the data named them; one --data alone keeps
+     * writing the id 0, as before sources had names. */
+    if (ds->source_names && (ds->sources_named || ds->nsources > 1)) {
+        idx.source_names = ds->source_names;
+        idx.nsources = ds->nsources;
+    }
     for (size_t s = 0, r = 0; s < ds->n; s++)
         for (int v = 0; v < x->views.n; v++, r++)
             idx.rows[r] = (bs_feature_row){(long)r,

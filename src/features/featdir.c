@@ -13,8 +13,9 @@
 #include "core/error.h"
 #include "core/finite.h"
 #include "core/io.h"
+#include "core/strings.h"
 
-/* `source` came later: an index.csv without it still loads (every row source 0). */
+/* `source` came later: an index.csv without it still loads (one source, "0"). */
 static const char *const index_columns[] = {"id",    "path", "label", "class",
                                             "group", "view", "source"};
 #define NCOLS 7
@@ -27,6 +28,8 @@ void bs_feature_index_free(bs_feature_index *idx) {
         free(idx->rows[i].group);
     }
     free(idx->rows);
+    for (size_t k = 0; k < idx->nsources; k++) free(idx->source_names[k]);
+    free(idx->source_names);
     memset(idx, 0, sizeof *idx);
 }
 
@@ -40,17 +43,31 @@ int bs_featdir_write_index(const char *dir, const bs_feature_index *idx) {
         return -1;
     }
     bs_csv_put_row(af.fp, index_columns, NCOLS);
-    for (size_t i = 0; i < idx->n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < idx->n && rc == 0; i++) {
         const bs_feature_row *r = &idx->rows[i];
         char id[32], label[8], source[16];
         snprintf(id, sizeof id, "%ld", r->id);
         snprintf(label, sizeof label, "%d", r->label);
         snprintf(source, sizeof source, "%d", r->source);
-        const char *f[NCOLS] = {
-            id, r->path, label, r->class_name, r->group, bs_view_name(r->view), source};
+        if (idx->source_names && (r->source < 0 || (size_t)r->source >= idx->nsources))
+            rc = bs_error("index row %zu names source %d of %zu", i, r->source, idx->nsources);
+        const char *f[NCOLS] = {id,
+                                r->path,
+                                label,
+                                r->class_name,
+                                r->group,
+                                bs_view_name(r->view),
+                                idx->source_names && rc == 0 ? idx->source_names[r->source]
+                                                             : source};
         bs_csv_put_row(af.fp, f, NCOLS);
     }
-    int rc = bs_atomic_commit(&af);
+    if (rc) {
+        bs_atomic_abort(&af);
+        free(path);
+        return rc;
+    }
+    rc = bs_atomic_commit(&af);
     free(path);
     return rc;
 }
@@ -84,12 +101,27 @@ int bs_featdir_write_near_duplicates(const char *dir, const bs_dataset *ds) {
     return rc;
 }
 
-static int parse_source(const char *text, int *out) {
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (!text[0] || *end || v < 0 || v > 65535) return -1;
-    *out = (int)v;
-    return 0;
+/* Every row's source id from the `source` column (column c, -1: absent: one source "0"), dense
+ * in order of first appearance, and the names into idx. */
+static int index_sources(const bs_csv *csv, int c, const char *path, bs_feature_index *idx) {
+    size_t n = csv->nrows, *first = bs_calloc(n, sizeof *first);
+    const char **keys = bs_calloc(n, sizeof *keys);
+    int64_t *ids = bs_calloc(n, sizeof *ids);
+    idx->source_names = bs_calloc(n, sizeof *idx->source_names);
+    int rc = first && keys && ids && idx->source_names ? 0 : -1;
+    for (size_t r = 0; r < n && rc == 0; r++) {
+        keys[r] = c >= 0 ? csv->rows[r][c] : "0";
+        if (!keys[r][0]) rc = bs_error("%s:%zu: empty source", path, r + 2);
+    }
+    int64_t count = rc == 0 ? bs_dense_ids_seen(keys, n, ids, first) : -1;
+    if (count < 0) rc = -1;
+    for (size_t r = 0; r < n && rc == 0; r++) idx->rows[r].source = (int)ids[r];
+    for (int64_t k = 0; k < count && rc == 0; k++, idx->nsources++)
+        if (!(idx->source_names[k] = bs_strdup(keys[first[k]]))) rc = -1;
+    free(first);
+    free(keys);
+    free(ids);
+    return rc;
 }
 
 /* Validate a parsed index.csv into idx; `path` names it in messages. Frees csv. */
@@ -129,11 +161,6 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
                           path, r + 2, BS_VIEW_DRAWS, BS_VIEW_DRAWS, f[col[5]]);
             break;
         }
-        if (col[6] >= 0 && parse_source(f[col[6]], &row->source)) {
-            rc = bs_error("%s:%zu: source must be an integer 0..65535, not '%s'", path, r + 2,
-                          f[col[6]]);
-            break;
-        }
         row->id = id;
         row->label = lab[0] - '0';
         row->path = bs_strdup(f[col[1]]);
@@ -142,6 +169,7 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
         idx->n = r + 1;
         if (!row->path || !row->class_name || !row->group) rc = -1;
     }
+    if (rc == 0) rc = index_sources(&csv, col[6], path, idx);
     bs_csv_free(&csv);
     if (rc) bs_feature_index_free(idx);
     return rc;

@@ -23,12 +23,19 @@ typedef struct bs_feature_row {
     char *class_name;
     char *group;
     bs_view view; /* original | hmirror | vmirror | hedK | scaleK */
-    int source;   /* index of the --data it came from (0 when index.csv has no source column) */
+    int source;   /* its source: an index into bs_feature_index.source_names */
 } bs_feature_row;
 
+/* index.csv's `source` column holds each row's source name (dataset.h: a manifest's `source`
+ * column, a folder's sources.csv, or the --data base name). A folder made from one --data
+ * without named sources writes the id 0 instead, as before names existed; an index without
+ * the column reads as one source named "0". */
 typedef struct bs_feature_index {
     size_t n;
     bs_feature_row *rows;
+    char **source_names; /* nsources names, ids in order of first appearance; on writing, NULL
+                            writes the ids themselves */
+    size_t nsources;
 } bs_feature_index;
 
 int bs_featdir_write_index(const char *dir, const bs_feature_index *idx);

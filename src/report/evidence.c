@@ -55,6 +55,7 @@ static void json_sources(bs_json_writer *w, const bs_study *s) {
     for (int k = 0; k < s->nsources; k++) {
         bs_json_begin_object(w, NULL, BS_JSON_INLINE);
         bs_json_put_int(w, "source", k);
+        bs_json_put_string(w, "name", s->source_names[k]);
         bs_json_put_int(w, "images", s->source_rows[k]);
         bs_json_put_int(w, "positives", s->source_positives[k]);
         bs_json_begin_array(w, "experiments", BS_JSON_INLINE);
@@ -340,10 +341,10 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
 static void md_sources(FILE *fp, const bs_study *s) {
     if (s->nsources < 2 || !s->source_rows) return;
     bs_putf(fp,
-            "## Per source (%s protocol)\n\nOriginal images of each `--data`, in the order "
-            "given.\n\n| Model",
+            "## Per source (%s protocol)\n\nOriginal images of each source (a `source` column, "
+            "a sources.csv, or one per `--data`), in order of first appearance.\n\n| Model",
             bs_protocol_name(s->protocol));
-    for (int k = 0; k < s->nsources; k++) bs_putf(fp, " | source %d AC | AUC", k);
+    for (int k = 0; k < s->nsources; k++) bs_putf(fp, " | %s AC | AUC", s->source_names[k]);
     fputs(" |\n|---", fp);
     for (int k = 0; k < s->nsources; k++) fputs("|---:|---:", fp);
     fputs("|\n| images (ALL)", fp);

@@ -64,6 +64,8 @@ void bs_study_free(bs_study *s) {
     free(s->shortcuts);
     free(s->source_rows);
     free(s->source_positives);
+    for (int k = 0; s->source_names && k < s->nsources; k++) free(s->source_names[k]);
+    free(s->source_names);
     for (int c = 0; s->class_names && c < s->nclasses; c++) free(s->class_names[c]);
     free(s->class_names);
     free(s->experiments);

@@ -109,7 +109,8 @@ typedef struct bs_study {
     bs_shortcut *shortcuts; /* the shortcut audit; NULL when it could not run (images unreadable) */
     size_t nshortcuts;
     double best_deep_ac; /* the best experiment's pooled AC, what the baselines are held to */
-    int nsources;        /* distinct --data sources in the index (index.csv `source`) */
+    int nsources;        /* distinct sources in the index (index.csv `source`) */
+    char **source_names; /* nsources: their names (the index's) */
     int64_t *source_rows, *source_positives; /* nsources: original views per source */
     int64_t group_count; /* manifest groups (bs_study_groups); 0: no per-group metrics */
     int64_t group_mixed; /* of those, groups holding images of both labels */
