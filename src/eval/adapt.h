@@ -60,10 +60,13 @@ int bs_coral_diagonal(bs_matrix x, const int64_t *rows, int64_t n, const double 
  * BS_RECALIBRATE_MIN_PER_CLASS rows of each class, Platt's sigmoid is refitted (the fit of
  * calibration.h on fence-clipped decisions) and kept when its slope is negative; otherwise (one
  * class, too few of one, or a slope >= 0) only its intercept is refitted with the slope a0 kept,
- * which makes the sigmoid's mean over the rows equal Platt's smoothed mean target. *a, *b get the
+ * which makes the sigmoid's mean over the rows equal Platt's smoothed mean target. The slope
+ * needs many rows: refitted on 5 + 5 separable rows, Platt's smoothed targets (6/7 and 1/7) cap
+ * every probability near 0.86, so no cell would reach the field rule's 0.9; the intercept moves
+ * the threshold, which is what differs most between labs. *a, *b get the
  * sigmoid; *threshold the decision where it crosses 1/2 (−b / a), against which decisions are
  * then read. a0 must be negative; n >= 1. *full (may be NULL) says which fit was made. */
-#define BS_RECALIBRATE_MIN_PER_CLASS 3
+#define BS_RECALIBRATE_MIN_PER_CLASS 10
 int bs_recalibrate(const double *decision, const int32_t *labels, int64_t n, double a0, double *a,
                    double *b, double *threshold, int *full);
 

@@ -155,10 +155,14 @@ static void recalibration_from_labels(void **state) {
     for (int i = 0; i < 10; i++) mean += bs_platt(a, b, h[i]) / 10;
     assert_true(fabs(mean - 1.0 / 12) < 1e-9);
     for (int i = 0; i < 10; i++) assert_true(h[i] < t);
-    /* Two positives among ten: too few for the slope, intercept only. */
-    int32_t two[10] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+    /* Five positives among ten: too few for the slope, intercept only; the mean probability
+     * is the smoothed targets' mean, (5·6/7 + 5·1/7) / 10 = 1/2. */
+    int32_t two[10] = {1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
     assert_int_equal(bs_recalibrate(h, two, 10, -2, &a, &b, &t, &full), 0);
     assert_false(full);
+    mean = 0;
+    for (int i = 0; i < 10; i++) mean += bs_platt(a, b, h[i]) / 10;
+    assert_true(fabs(mean - 0.5) < 1e-9);
     assert_int_equal(bs_recalibrate(h, zero, 10, 0.5, &a, &b, &t, &full), -1);
     assert_int_equal(bs_recalibrate(h, zero, 0, -1, &a, &b, &t, &full), -1);
     int32_t bad[1] = {2};
