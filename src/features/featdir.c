@@ -192,6 +192,86 @@ int bs_featdir_parse_index(const char *text, size_t len, const char *name, bs_fe
     return index_from_csv(&csv, name, idx);
 }
 
+void bs_transfer_index_free(bs_transfer_index *t) {
+    free(t->row);
+    free(t->target);
+    memset(t, 0, sizeof *t);
+}
+
+int bs_featdir_write_transfer_index(const char *dir, const bs_transfer_index *t,
+                                    const bs_feature_index *main) {
+    if (bs_mkdir_p(dir)) return -1;
+    char *path = bs_path_join(dir, "index.csv");
+    bs_atomic_file af;
+    if (!path || bs_atomic_open(&af, path)) {
+        free(path);
+        return -1;
+    }
+    static const char *const header[] = {"id", "row", "target"};
+    bs_csv_put_row(af.fp, header, 3);
+    for (size_t i = 0; i < t->n; i++) {
+        char id[32], row[32], target[16];
+        snprintf(id, sizeof id, "%zu", i);
+        snprintf(row, sizeof row, "%lld", (long long)t->row[i]);
+        snprintf(target, sizeof target, "%d", t->target[i]);
+        const int named =
+            main->source_names && t->target[i] >= 0 && (size_t)t->target[i] < main->nsources;
+        const char *f[3] = {id, row, named ? main->source_names[t->target[i]] : target};
+        bs_csv_put_row(af.fp, f, 3);
+    }
+    int rc = bs_atomic_commit(&af);
+    free(path);
+    return rc;
+}
+
+/* The source id of a name in main, or -1. */
+static int source_of(const bs_feature_index *main, const char *name) {
+    for (size_t k = 0; k < main->nsources; k++)
+        if (strcmp(main->source_names[k], name) == 0) return (int)k;
+    return -1;
+}
+
+int bs_featdir_read_transfer_index(const char *dir, const bs_feature_index *main,
+                                   bs_transfer_index *out) {
+    memset(out, 0, sizeof *out);
+    char *path = bs_path_join(dir, "index.csv");
+    bs_csv csv;
+    if (!path || bs_csv_read(path, &csv)) {
+        free(path);
+        return -1;
+    }
+    int cid = bs_csv_column(&csv, "id"), crow = bs_csv_column(&csv, "row"),
+        ctarget = bs_csv_column(&csv, "target");
+    int rc = cid < 0 || crow < 0 || ctarget < 0
+                 ? bs_error("%s: needs the columns id,row,target", path)
+                 : 0;
+    out->row = bs_calloc(csv.nrows + 1, sizeof *out->row);
+    out->target = bs_calloc(csv.nrows + 1, sizeof *out->target);
+    if (rc == 0 && (!out->row || !out->target)) rc = -1;
+    for (size_t r = 0; r < csv.nrows && rc == 0; r++, out->n++) {
+        char **f = csv.rows[r], *end;
+        long long id = strtoll(f[cid], &end, 10);
+        if (!f[cid][0] || *end || id != (long long)r)
+            rc = bs_error("%s:%zu: id '%s' should be %zu (rows in order)", path, r + 2, f[cid], r);
+        long long row = rc ? 0 : strtoll(f[crow], &end, 10);
+        if (rc == 0 && (!f[crow][0] || *end || row < 0 || (size_t)row >= main->n ||
+                        main->rows[row].view != BS_VIEW_ORIGINAL))
+            rc =
+                bs_error("%s:%zu: row '%s' is not an original row of the folder's index (%zu rows)",
+                         path, r + 2, f[crow], main->n);
+        int target = rc ? -1 : source_of(main, f[ctarget]);
+        if (rc == 0 && target < 0)
+            rc = bs_error("%s:%zu: target '%s' is not a source of the folder's index", path, r + 2,
+                          f[ctarget]);
+        out->row[r] = row;
+        out->target[r] = target;
+    }
+    bs_csv_free(&csv);
+    free(path);
+    if (rc) bs_transfer_index_free(out);
+    return rc;
+}
+
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
