@@ -21,7 +21,8 @@
     X("protocol", required_argument, BS_OPT_PROTOCOL,                                              \
       "  --protocol P     paper (as published: leaky) or grouped (honest: whole groups per "       \
       "fold,\n"                                                                                    \
-      "                   every step fitted on training folds only)\n")                            \
+      "                   every step fitted on training folds only); experiment also takes\n"      \
+      "                   source (leave one source out, docs/evaluation.md)\n")                    \
     X("folds", required_argument, BS_OPT_FOLDS,                                                    \
       "  --folds K        cross-validation folds (default 5)\n")                                   \
     X("latent", required_argument, BS_OPT_LATENT,                                                  \

@@ -9,6 +9,7 @@
 #include "cli_study.h"
 #include "core/dist.h"
 #include "core/error.h"
+#include "core/strings.h"
 #include "report/html.h"
 #include "report/maps.h"
 #include "report/report.h"
@@ -17,7 +18,8 @@
 static void usage(FILE *fp) {
     fprintf(
         fp,
-        "Usage: blastscan experiment --features FEATDIR --protocol paper|grouped [--folds 5]\n"
+        "Usage: blastscan experiment --features FEATDIR --protocol paper|grouped|source [--folds "
+        "5]\n"
         "                            [--latent 0.25,0.5,0.75] [--epochs 750] [--kernel-scale "
         "auto|S]\n"
         "                            --report OUTDIR\n\n"
@@ -36,7 +38,15 @@ static void usage(FILE *fp) {
                                                     "                   none); needs the backbones "
                                                     "extract.json records (docs/report.md)\n"
                                                     "  --backbone-dir D look for them in D by file "
-                                                    "name (default: their recorded paths)\n\n"
+                                                    "name (default: their recorded paths)\n"
+                                                    "  --min-probability P  --protocol source: a "
+                                                    "field is called 'ALL suspected' when one of\n"
+                                                    "                   its cells is a blast with "
+                                                    "probability >= P (default 0.9, as cells)\n"
+                                                    "  --recalibrate K,...  --protocol source: "
+                                                    "measure recalibration on K labelled cells of\n"
+                                                    "                   each held-out source "
+                                                    "(default 10,25,50; none: no such rows)\n\n"
                                                     "The global --seed S seeds the folds, the "
                                                     "autoencoder and the kernel scale.\n"
                                                     "Under mpirun -n P the folds and experiments "
@@ -53,7 +63,30 @@ typedef struct {
     bs_cli_study st;
     const char *features, *report, *backbone_dir;
     long explain_errors;
+    int recalibrate[16];
 } experiment_args;
+
+/* --recalibrate K,... (or none) into a->st.opt. */
+static int parse_recalibrate(experiment_args *a, const char *arg) {
+    a->st.opt.recalibrate = a->recalibrate;
+    a->st.opt.nrecalibrate = 0;
+    if (!strcmp(arg, "none")) return 0;
+    char **items = NULL;
+    size_t n = 0;
+    if (bs_split_list(arg, &items, &n) || n == 0 || n > 16) {
+        bs_free_list(items, n);
+        return bs_cli_usage("experiment", "--recalibrate expects up to 16 counts like 10,25,50");
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        long k;
+        rc = bs_cli_parse_int("experiment", "--recalibrate", items[i], 1, 100000, &k);
+        a->recalibrate[i] = (int)k;
+    }
+    a->st.opt.nrecalibrate = n;
+    bs_free_list(items, n);
+    return rc ? BS_EXIT_USAGE : 0;
+}
 
 /* The command line into a: -1 to go on, else the exit code. */
 static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment_args *a) {
@@ -62,6 +95,8 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
                                          {"report", required_argument, 0, 'r'},
                                          {"explain-errors", required_argument, 0, 'x'},
                                          {"backbone-dir", required_argument, 0, 'b'},
+                                         {"min-probability", required_argument, 0, 'm'},
+                                         {"recalibrate", required_argument, 0, 'k'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     bs_cli_study_init(&a->st, cli);
@@ -85,6 +120,15 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
                     return BS_EXIT_USAGE;
                 break;
             case 'b': a->backbone_dir = optarg; break;
+            case 'm':
+                if (bs_cli_parse_double("experiment", "--min-probability", optarg,
+                                        &a->st.opt.min_probability) ||
+                    !(a->st.opt.min_probability >= 0 && a->st.opt.min_probability <= 1))
+                    return bs_cli_usage("experiment", "--min-probability must be in [0, 1]");
+                break;
+            case 'k':
+                if (parse_recalibrate(a, optarg)) return BS_EXIT_USAGE;
+                break;
             case 'h': usage(stdout); return BS_EXIT_OK;
             default: return bs_cli_usage("experiment", "unknown option");
         }
@@ -92,7 +136,8 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
     if (optind != argc) return bs_cli_usage("experiment", "unexpected argument '%s'", argv[optind]);
     if (!a->features || !a->report)
         return bs_cli_usage("experiment", "--features and --report are required");
-    if (!protocol_given) return bs_cli_usage("experiment", "--protocol paper|grouped is required");
+    if (!protocol_given)
+        return bs_cli_usage("experiment", "--protocol paper|grouped|source is required");
     if (a->st.both)
         return bs_cli_usage("experiment", "--protocol both is for reproduce; run experiment twice");
     return -1;

@@ -106,7 +106,7 @@ static void groups_table(FILE *fp, json_t *pg, const char *protocol) {
 
 int bs_html_breakdown(FILE *fp, const bs_html_input *in) {
     int opened = 0;
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < BS_PROTOCOLS; p++) {
         if (!in->study[p]) continue;
         json_t *root = bs_html_load_results(in->study_dir[p]);
         if (!root) continue;

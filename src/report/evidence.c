@@ -86,6 +86,7 @@ void bs_report_json_evidence(bs_json_writer *w, const bs_study *s) {
     json_shortcuts(w, s);
     json_sources(w, s);
     json_groups(w, s);
+    bs_report_json_travel(w, s);
 }
 
 /* ---------------- figures ---------------- */
@@ -243,13 +244,6 @@ static int coverage_svg(FILE *fp, const void *study, const void *index) {
 
 /* ---------------- Markdown ---------------- */
 
-static void md_number(FILE *fp, double v, const char *fmt) {
-    if (isfinite(v))
-        bs_putf(fp, fmt, v);
-    else
-        fputs("—", fp);
-}
-
 static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) {
     bs_putf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
     fputs("P(ALL) of a test image comes from Platt's sigmoid fitted, for each fold, on the "
@@ -275,7 +269,7 @@ static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) 
         for (int k = 1; k <= 5; k += 2) { /* coverage[1], [3], [5]: P = 0.1, 0.2, 0.3 */
             const bs_coverage_point *c = &x->calibration.coverage[k];
             bs_putf(fp, " | %lld of %lld | ", (long long)c->set_aside, (long long)x->calibration.n);
-            md_number(fp, 100 * c->accuracy, "%.2f %%");
+            bs_report_md_number(fp, 100 * c->accuracy, "%.2f %%");
         }
         fputs(" |\n", fp);
     }
@@ -299,9 +293,9 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
         bs_putf(fp, "| %s | %s | ", sc->name, sc->features);
-        md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
+        bs_report_md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
         fputs(" | ", fp);
-        md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
+        bs_report_md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
         bs_putf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "",
                 sc->constant ? "the same for every image" : "");
         warned += sc->warning;
@@ -320,7 +314,7 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
                 "**Warning: possible shortcut.** A classifier that sees only the %s reaches AC "
                 "%.1f %% and AUC ",
                 sc->features, 100 * sc->pooled.ac.value);
-        md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
+        bs_report_md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
         bs_putf(fp,
                 ", against %.1f %% for the best deep model. Part of what the deep models score may "
                 "come from how "
@@ -357,10 +351,11 @@ static void md_sources(FILE *fp, const bs_study *s) {
         bs_putf(fp, "| %s", x->name);
         for (int k = 0; k < s->nsources; k++) {
             fputs(" | ", fp);
-            md_number(fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN,
-                      "%.2f");
+            bs_report_md_number(
+                fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN, "%.2f");
             fputs(" | ", fp);
-            md_number(fp, x->per_source[k].auc.defined ? x->per_source[k].auc.value : NAN, "%.3f");
+            bs_report_md_number(fp, x->per_source[k].auc.defined ? x->per_source[k].auc.value : NAN,
+                                "%.3f");
         }
         fputs(" |\n", fp);
     }
@@ -386,8 +381,8 @@ static void md_groups(FILE *fp, const bs_study *s) {
         const bs_metric *v[4] = {&m->sn, &m->sp, &m->ac, &m->auc};
         for (int i = 0; i < 4; i++) {
             fputs(" | ", fp);
-            md_number(fp, v[i]->defined ? (i < 3 ? 100 * v[i]->value : v[i]->value) : NAN,
-                      i < 3 ? "%.2f" : "%.3f");
+            bs_report_md_number(fp, v[i]->defined ? (i < 3 ? 100 * v[i]->value : v[i]->value) : NAN,
+                                i < 3 ? "%.2f" : "%.3f");
         }
         fputs(" |\n", fp);
     }
@@ -400,6 +395,7 @@ void bs_report_evidence_md(FILE *fp, const bs_study *s, const char *fig_prefix) 
     md_shortcuts(fp, s);
     md_sources(fp, s);
     md_groups(fp, s);
+    bs_report_travel_md(fp, s);
 }
 
 static int evidence_md(FILE *fp, const void *study, const void *unused) {

@@ -1,0 +1,218 @@
+/* travel.c — the leave-one-source-out tables (study.h bs_travel) in results.json and Markdown:
+ * per held-out source and way of reading it (as trained, adapted, recalibrated), cells and
+ * fields; and the stain-shortcut tests (see evidence.h). Not for: computing them
+ * (src/study/travel.c) or the HTML (breakdown.c reads results.json). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/io.h"
+#include "core/json.h"
+#include "evidence.h"
+#include "report_util.h"
+
+static double ratio(int64_t a, int64_t b) { return b > 0 ? (double)a / (double)b : NAN; }
+
+static double value(const bs_metric *m) { return m->defined ? m->value : NAN; }
+
+/* fp / (fp + tn): non-blast cells called blasts. */
+static double false_blast_rate(const bs_metrics *m) { return ratio(m->fp, m->fp + m->tn); }
+
+static void json_sources(bs_json_writer *w, const bs_study *s) {
+    bs_json_begin_array(w, "sources", BS_JSON_LINES);
+    for (int k = 0; k < s->nsources; k++) {
+        int units = 0;
+        for (int f = 0; f < s->folds; f++) units += s->unit_source[f] == k;
+        bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+        bs_json_put_string(w, "name", s->source_names[k]);
+        bs_json_put_string(w, "tested", s->source_within[k] ? "within" : "held out");
+        bs_json_put_int(w, "units", units);
+        bs_json_put_int(w, "cells", s->source_rows[k]);
+        bs_json_put_int(w, "blasts", s->source_positives[k]);
+        bs_json_end(w);
+    }
+    bs_json_end(w);
+}
+
+static void json_source_result(bs_json_writer *w, const char *name, const bs_travel_source *r) {
+    bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+    bs_json_put_string(w, "name", name);
+    bs_json_put_bool(w, "defined", r->defined);
+    bs_json_put_int(w, "cells", r->cells.tp + r->cells.fn + r->cells.tn + r->cells.fp);
+    bs_json_put_number(w, "false_blast_rate", false_blast_rate(&r->cells));
+    bs_json_put_number(w, "auc", value(&r->cells.auc));
+    bs_json_put_number(w, "ac", value(&r->cells.ac));
+    bs_json_put_int(w, "fields", r->fields);
+    bs_json_put_int(w, "fields_called", r->fields_called);
+    bs_json_put_number(w, "fraction_called", ratio(r->fields_called, r->fields));
+    bs_json_put_number(w, "field_ac", value(&r->field_calls.ac));
+    bs_json_put_number(w, "field_sn", value(&r->field_calls.sn));
+    bs_json_put_number(w, "field_sp", value(&r->field_calls.sp));
+    bs_json_put_number(w, "field_auc", value(&r->field_calls.auc));
+    bs_metrics_write_json(w, "cell_metrics", &r->cells);
+    bs_metrics_write_json(w, "field_metrics", &r->field_calls);
+    bs_json_end(w);
+}
+
+static void json_stain(bs_json_writer *w, const bs_study *s, const bs_travel *t) {
+    bs_json_begin_object(w, "stain", BS_JSON_LINES);
+    bs_json_put_number(w, "kept_min", BS_TRAVEL_KEPT_MIN);
+    bs_json_begin_array(w, "transfers", BS_JSON_LINES);
+    for (size_t i = 0; i < t->ntransfers; i++) {
+        const bs_travel_transfer *p = &t->transfers[i];
+        bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+        bs_json_put_string(w, "from", s->source_names[p->from]);
+        bs_json_put_string(w, "to", s->source_names[p->to]);
+        bs_json_put_int(w, "cells", p->n);
+        bs_json_put_int(w, "kept", p->kept);
+        bs_json_put_number(w, "fraction_kept", ratio(p->kept, p->n));
+        bs_json_put_int(w, "blasts_before", p->positive_before);
+        bs_json_put_int(w, "blasts_after", p->positive_after);
+        bs_json_put_bool(w, "warning", (double)p->kept < BS_TRAVEL_KEPT_MIN * (double)p->n);
+        bs_json_end(w);
+    }
+    bs_json_end(w);
+    bs_json_begin_object(w, "benign", BS_JSON_INLINE);
+    bs_json_put_int(w, "within_negatives", t->within_negatives);
+    bs_json_put_int(w, "within_called", t->within_called);
+    bs_json_put_number(w, "within_rate", ratio(t->within_called, t->within_negatives));
+    bs_json_put_int(w, "heldout_negatives", t->heldout_negatives);
+    bs_json_put_int(w, "heldout_called", t->heldout_called);
+    bs_json_put_number(w, "heldout_rate", ratio(t->heldout_called, t->heldout_negatives));
+    bs_json_put_bool(w, "warning", t->benign_warning);
+    bs_json_end(w);
+    bs_json_put_bool(w, "warning", t->transfer_warning || t->benign_warning);
+    bs_json_end(w);
+}
+
+void bs_report_json_travel(bs_json_writer *w, const bs_study *s) {
+    if (s->protocol != BS_PROTOCOL_SOURCE) return;
+    bs_json_begin_object(w, "travel", BS_JSON_LINES);
+    bs_json_put_number(w, "min_probability", s->min_probability);
+    bs_json_put_int(w, "draws", BS_TRAVEL_DRAWS);
+    json_sources(w, s);
+    bs_json_begin_array(w, "experiments", BS_JSON_LINES);
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_travel *t = s->experiments[e].travel;
+        bs_json_begin_object(w, NULL, BS_JSON_LINES);
+        bs_json_put_string(w, "name", s->experiments[e].name);
+        bs_json_begin_array(w, "methods", BS_JSON_LINES);
+        for (size_t m = 0; m < t->nmethods; m++) {
+            bs_json_begin_object(w, NULL, BS_JSON_LINES);
+            bs_json_put_string(w, "method", t->methods[m].name);
+            bs_json_begin_array(w, "sources", BS_JSON_LINES);
+            for (int k = 0; k < s->nsources; k++)
+                json_source_result(w, s->source_names[k], &t->methods[m].sources[k]);
+            bs_json_end(w);
+            bs_json_end(w);
+        }
+        bs_json_end(w);
+        json_stain(w, s, t);
+        bs_json_end(w);
+    }
+    bs_json_end(w);
+    bs_json_end(w);
+}
+
+/* ---------------- Markdown ---------------- */
+
+/* " | 12.3" (a percentage), " | 0.876" (an AUC) or " | —". */
+static void md_percent(FILE *fp, double v) {
+    fputs(" | ", fp);
+    bs_report_md_number(fp, 100 * v, "%.1f");
+}
+
+static void md_auc(FILE *fp, double v) {
+    fputs(" | ", fp);
+    bs_report_md_number(fp, v, "%.3f");
+}
+
+static void md_row(FILE *fp, const char *source, const char *method, const bs_travel_source *r) {
+    bs_putf(fp, "| %s | %s", source, method);
+    if (!r->defined) {
+        fputs(" | — | — | — | — | — | — | — | — | — | — |\n", fp);
+        return;
+    }
+    bs_putf(fp, " | %lld", (long long)(r->cells.tp + r->cells.fn + r->cells.tn + r->cells.fp));
+    md_percent(fp, false_blast_rate(&r->cells));
+    md_auc(fp, value(&r->cells.auc));
+    md_percent(fp, value(&r->cells.ac));
+    bs_putf(fp, " | %lld", (long long)r->fields);
+    md_percent(fp, ratio(r->fields_called, r->fields));
+    md_percent(fp, value(&r->field_calls.ac));
+    md_percent(fp, value(&r->field_calls.sn));
+    md_percent(fp, value(&r->field_calls.sp));
+    md_auc(fp, value(&r->field_calls.auc));
+    fputs(" |\n", fp);
+}
+
+static void md_stain(FILE *fp, const bs_study *s, const bs_experiment *x) {
+    const bs_travel *t = x->travel;
+    bs_putf(fp,
+            "\nStain shortcut, %s:\n\n| test | cells | calls kept / rate | blasts before | "
+            "after | |\n|---|---:|---:|---:|---:|---|\n",
+            x->name);
+    for (size_t i = 0; i < t->ntransfers; i++) {
+        const bs_travel_transfer *p = &t->transfers[i];
+        bs_putf(fp, "| %s recoloured to %s | %lld", s->source_names[p->from],
+                s->source_names[p->to], (long long)p->n);
+        md_percent(fp, ratio(p->kept, p->n));
+        bs_putf(fp, " | %lld | %lld | %s |\n", (long long)p->positive_before,
+                (long long)p->positive_after,
+                (double)p->kept < BS_TRAVEL_KEPT_MIN * (double)p->n ? "**warning**" : "");
+    }
+    if (!t->ntransfers)
+        fputs(
+            "| stain transfer | — | — | — | — | no stain-transfer rows (extract --stain-transfer) "
+            "|\n",
+            fp);
+    bs_putf(fp, "| non-blast cells called blasts, sources tested within | %lld",
+            (long long)t->within_negatives);
+    md_percent(fp, ratio(t->within_called, t->within_negatives));
+    bs_putf(fp, " | | | %s |\n| non-blast cells called blasts, sources held out | %lld",
+            t->benign_warning ? "**warning**" : "", (long long)t->heldout_negatives);
+    md_percent(fp, ratio(t->heldout_called, t->heldout_negatives));
+    fputs(" | | | |\n", fp);
+    if (t->transfer_warning)
+        bs_putf(fp,
+                "\n**Warning:** recoloured to another source's colours, some cells change "
+                "their call more than %.0f %% of the time: the model reads the stain.\n",
+                100 * (1 - BS_TRAVEL_KEPT_MIN));
+    if (t->benign_warning)
+        fputs("\n**Warning:** non-blast cells of the sources tested within (their blasts' "
+              "microscope) are called blasts more often than the held-out sources' non-blast "
+              "cells: looking like that microscope counts as blast.\n",
+              fp);
+}
+
+void bs_report_travel_md(FILE *fp, const bs_study *s) {
+    if (s->protocol != BS_PROTOCOL_SOURCE) return;
+    fputs("## Leave one source out (source protocol)\n\nEach source is tested by a model that "
+          "never saw it (sources tested *within*, which alone hold a class, by grouped folds "
+          "inside them instead). Cells: original views; false-blast rate = non-blast cells called "
+          "blasts. Fields: cells grouped by `group`; ",
+          fp);
+    bs_putf(fp,
+            "'ALL suspected' = a cell called blast with probability >= %.2f (no "
+            "out-of-distribution flag here); a field's label is its cells' majority. Methods: "
+            "`none` as trained; `prior` and `coral` adapted to the held-out batch (eval/adapt.h); "
+            "`k=K` recalibrated on K labelled cells of it, %d draws pooled.\n\n",
+            s->min_probability, BS_TRAVEL_DRAWS);
+    for (int k = 0; k < s->nsources; k++)
+        bs_putf(fp, "%s- %s: %lld cells, %lld blasts, tested %s\n", k ? "" : "Sources:\n\n",
+                s->source_names[k], (long long)s->source_rows[k], (long long)s->source_positives[k],
+                s->source_within[k] ? "within" : "held out");
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_experiment *x = &s->experiments[e];
+        bs_putf(fp,
+                "\n### %s\n\n| source | method | cells | false blasts %% | AUC | AC %% | "
+                "fields | 'ALL suspected' %% | field AC %% | SN %% | SP %% | field AUC |\n"
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+                x->name);
+        for (int k = 0; k < s->nsources; k++)
+            for (size_t m = 0; m < x->travel->nmethods; m++)
+                md_row(fp, s->source_names[k], x->travel->methods[m].name,
+                       &x->travel->methods[m].sources[k]);
+        md_stain(fp, s, x);
+    }
+    fputs("\n", fp);
+}
