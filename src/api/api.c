@@ -14,10 +14,6 @@
 #include "image/image.h"
 #include "pipeline/pipeline.h"
 
-#ifndef BLASTSCAN_VERSION
-#define BLASTSCAN_VERSION "unknown"
-#endif
-
 struct blastscan {
     bs_pipeline p;
     bs_pipeline_runtime *rt;

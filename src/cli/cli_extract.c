@@ -30,10 +30,10 @@ int bs_cli_default_backbones(const char ***paths, size_t *n) {
     return 0;
 }
 
-void bs_cli_extract_init(bs_cli_extract *x, int augment) {
+void bs_cli_extract_init(bs_cli_extract *x, const char *augment) {
     memset(x, 0, sizeof *x);
     bs_extract_options_init(&x->opt);
-    x->opt.augment.flip = augment;
+    x->opt.augment.flip = !strcmp(augment, "flip");
 }
 
 int bs_cli_extract_option(bs_cli_extract *x, const char *cmd, int c, const char *arg) {

@@ -1,11 +1,11 @@
 /* cmd_experiment.c — `blastscan experiment`: the paper's experiments on a feature folder. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "cli_study.h"
 #include "core/dist.h"
 #include "core/error.h"
@@ -15,48 +15,56 @@
 #include "report/report.h"
 #include "study/study.h"
 
-static void usage(FILE *fp) {
-    fprintf(
-        fp,
+/* experiment's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
+enum {
+    OPT_FEATURES = BS_CLI_OWN_CODES,
+    OPT_REPORT,
+    OPT_EXPLAIN_ERRORS,
+    OPT_BACKBONE_DIR,
+    OPT_MIN_PROBABILITY,
+    OPT_ADAPT
+};
+
+static const bs_cli_command experiment_command = {
+    .name = "experiment",
+    .before =
         "Usage: blastscan experiment --features FEATDIR --protocol paper|grouped|source [--folds "
         "5]\n"
         "                            [--latent 0.25,0.5,0.75] [--epochs 750] [--kernel-scale "
         "auto|S]\n"
         "                            --report OUTDIR\n\n"
-        "Exp 1: an SVM on each feature set alone; Exp 2: on all sets concatenated; Exp 3: on the\n"
+        "Exp 1: an SVM on each feature set alone; Exp 2: on all sets concatenated; Exp 3: on "
+        "the\n"
         "sparse-autoencoder latent of the concatenation, one run per --latent fraction.\n"
         "Writes OUTDIR/results.json, predictions.csv, table1.md, table1.csv, figures/*.svg and\n"
-        "report.html (one self-contained page: tables, figures, misclassified images).\n\n"
-        "  --features DIR   a feature folder (blastscan extract)\n" BS_STUDY_OPTIONS_HELP(
-            "0.25,0.5,0.75: the paper's Cases 1-3") "  --report OUTDIR  where to write\n"
-                                                    "  --explain-errors N  occlusion maps in "
-                                                    "report.html of the N most confident errors "
-                                                    "of\n"
-                                                    "                   the model without "
-                                                    "autoencoder that uses every feature set "
-                                                    "(default 0:\n"
-                                                    "                   none); needs the backbones "
-                                                    "extract.json records (docs/report.md)\n"
-                                                    "  --backbone-dir D look for them in D by file "
-                                                    "name (default: their recorded paths)\n"
-                                                    "  --min-probability P  --protocol source: a "
-                                                    "field is called 'ALL suspected' when one of\n"
-                                                    "                   its cells is a blast with "
-                                                    "probability >= P (default 0.9, as cells)\n"
-                                                    "  --recalibrate K,...  --protocol source: "
-                                                    "measure recalibration on K labelled cells of\n"
-                                                    "                   each held-out source "
-                                                    "(default 10,25,50; none: no such rows)\n\n"
-                                                    "The global --seed S seeds the folds, the "
-                                                    "autoencoder and the kernel scale.\n"
-                                                    "Under mpirun -n P the folds and experiments "
-                                                    "are shared by the P ranks (results are\n"
-                                                    "identical to one process's); "
-                                                    "--ae-data-parallel makes the paper protocol's "
-                                                    "shared\n"
-                                                    "autoencoder a data-parallel fit over all "
-                                                    "ranks (faster, not bit-identical).\n");
-}
+        "report.html (one self-contained page: tables, figures, misclassified images).\n\n",
+    .options =
+        (const bs_cli_option[]){
+            {OPT_FEATURES, "features", "DIR", "a feature folder (blastscan extract)"},
+            BS_STUDY_OPTIONS("0.25,0.5,0.75: the paper's Cases 1-3"),
+            {OPT_REPORT, "report", "OUTDIR", "where to write"},
+            {OPT_EXPLAIN_ERRORS, "explain-errors", "N",
+             "occlusion maps in report.html of the N most confident errors of\n"
+             "the model without autoencoder that uses every feature set (default 0:\n"
+             "none); needs the backbones extract.json records (docs/report.md)"},
+            {OPT_BACKBONE_DIR, "backbone-dir", "D",
+             "look for them in D by file name (default: their recorded paths)"},
+            {OPT_MIN_PROBABILITY, "min-probability", "P",
+             "--protocol source: a field is called 'ALL suspected' when one of\n"
+             "its cells is a blast with probability >= P (default 0.9, as cells)"},
+            {OPT_ADAPT, "adapt", "M,...",
+             "--protocol source: also read each held-out source adapted by M:\n"
+             "prior (EM of its class prior), coral (its features aligned to the\n"
+             "training rows'), k=N (recalibrated on N labelled cells of it), or\n"
+             "none (as trained only; default prior,coral,k=10,k=25,k=50)"},
+            {0},
+        },
+    .after = "\nThe global --seed S seeds the folds, the autoencoder and the kernel scale.\n"
+             "Under mpirun -n P the folds and experiments are shared by the P ranks (results are\n"
+             "identical to one process's); --ae-data-parallel makes the paper protocol's shared\n"
+             "autoencoder a data-parallel fit over all ranks (faster, not bit-identical).\n",
+};
 
 /* What `experiment` was asked, as parsed. */
 typedef struct {
@@ -66,73 +74,74 @@ typedef struct {
     int recalibrate[16];
 } experiment_args;
 
-/* --recalibrate K,... (or none) into a->st.opt. */
-static int parse_recalibrate(experiment_args *a, const char *arg) {
-    a->st.opt.recalibrate = a->recalibrate;
-    a->st.opt.nrecalibrate = 0;
+/* --adapt M,... (or none) into a->st.opt: prior, coral and k=N items. */
+static int parse_adapt(experiment_args *a, const char *arg) {
+    bs_study_options *o = &a->st.opt;
+    o->adapt_given = 1, o->adapt_prior = o->adapt_coral = 0;
+    o->recalibrate = a->recalibrate, o->nrecalibrate = 0;
     if (!strcmp(arg, "none")) return 0;
     char **items = NULL;
     size_t n = 0;
-    if (bs_split_list(arg, &items, &n) || n == 0 || n > 16) {
-        bs_free_list(items, n);
-        return bs_cli_usage("experiment", "--recalibrate expects up to 16 counts like 10,25,50");
-    }
-    int rc = 0;
+    int rc = bs_split_list(arg, &items, &n) || n == 0 ? -1 : 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        long k;
-        rc = bs_cli_parse_int("experiment", "--recalibrate", items[i], 1, 100000, &k);
-        a->recalibrate[i] = (int)k;
+        char *end = NULL;
+        long k = !strncmp(items[i], "k=", 2) ? strtol(items[i] + 2, &end, 10) : 0;
+        if (!strcmp(items[i], "prior"))
+            o->adapt_prior = 1;
+        else if (!strcmp(items[i], "coral"))
+            o->adapt_coral = 1;
+        else if (end && end != items[i] + 2 && !*end && k >= 1 && k <= 100000 &&
+                 o->nrecalibrate < 16)
+            a->recalibrate[o->nrecalibrate++] = (int)k;
+        else
+            rc = -1;
     }
-    a->st.opt.nrecalibrate = n;
+    if (rc)
+        bs_cli_usage("experiment",
+                     "--adapt expects none or a list of prior, coral, k=N (up to "
+                     "16 k), e.g. prior,k=25; got '%s'",
+                     arg);
     bs_free_list(items, n);
     return rc ? BS_EXIT_USAGE : 0;
 }
 
 /* The command line into a: -1 to go on, else the exit code. */
 static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment_args *a) {
-    static const struct option opts[] = {BS_STUDY_LONG_OPTIONS,
-                                         {"features", required_argument, 0, 'f'},
-                                         {"report", required_argument, 0, 'r'},
-                                         {"explain-errors", required_argument, 0, 'x'},
-                                         {"backbone-dir", required_argument, 0, 'b'},
-                                         {"min-probability", required_argument, 0, 'm'},
-                                         {"recalibrate", required_argument, 0, 'k'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bs_cli_study_init(&a->st, cli);
     a->features = a->report = a->backbone_dir = NULL;
     a->explain_errors = 0;
     int c, protocol_given = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_study_option(&a->st, "experiment", c, optarg);
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &experiment_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        int d = bs_cli_study_option(&a->st, "experiment", c, p.arg);
         if (d > 0) return BS_EXIT_USAGE;
         if (d == 0) {
             protocol_given |= c == BS_OPT_PROTOCOL;
             continue;
         }
         switch (c) {
-            case 'f': a->features = optarg; break;
-            case 'r': a->report = optarg; break;
-            case 'x':
-                if (bs_cli_parse_int("experiment", "--explain-errors", optarg, 0, 10000,
+            case OPT_FEATURES: a->features = p.arg; break;
+            case OPT_REPORT: a->report = p.arg; break;
+            case OPT_EXPLAIN_ERRORS:
+                if (bs_cli_parse_int("experiment", "--explain-errors", p.arg, 0, 10000,
                                      &a->explain_errors))
                     return BS_EXIT_USAGE;
                 break;
-            case 'b': a->backbone_dir = optarg; break;
-            case 'm':
-                if (bs_cli_parse_double("experiment", "--min-probability", optarg,
+            case OPT_BACKBONE_DIR: a->backbone_dir = p.arg; break;
+            case OPT_MIN_PROBABILITY:
+                if (bs_cli_parse_double("experiment", "--min-probability", p.arg,
                                         &a->st.opt.min_probability) ||
                     !(a->st.opt.min_probability >= 0 && a->st.opt.min_probability <= 1))
                     return bs_cli_usage("experiment", "--min-probability must be in [0, 1]");
                 break;
-            case 'k':
-                if (parse_recalibrate(a, optarg)) return BS_EXIT_USAGE;
+            case OPT_ADAPT:
+                if (parse_adapt(a, p.arg)) return BS_EXIT_USAGE;
                 break;
-            case 'h': usage(stdout); return BS_EXIT_OK;
-            default: return bs_cli_usage("experiment", "unknown option");
+            default: return bs_cli_unhandled(&p, c);
         }
     }
+    if (p.exit >= 0) return p.exit;
     if (optind != argc) return bs_cli_usage("experiment", "unexpected argument '%s'", argv[optind]);
     if (!a->features || !a->report)
         return bs_cli_usage("experiment", "--features and --report are required");

@@ -2,7 +2,6 @@
  * pipeline (mapminmax + sparse autoencoder + cubic SVM + Platt calibration + OOD statistics)
  * on all the given data, and write one pipeline file (docs/pipeline-format.md). */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_extract.h"
+#include "cli_options.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
@@ -18,9 +18,23 @@
 #include "features/featdir.h"
 #include "pipeline/pipeline.h"
 
-static void usage(FILE *fp) {
-    fprintf(
-        fp,
+#define AUGMENT_DEFAULT "flip"
+
+/* train's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
+enum {
+    OPT_LATENT = BS_CLI_OWN_CODES,
+    OPT_EPOCHS,
+    OPT_KSCALE,
+    OPT_CALIB,
+    OPT_OODK,
+    OPT_OODQ,
+    OPT_OUT
+};
+
+static const bs_cli_command train_command = {
+    .name = "train",
+    .before =
         "Usage: blastscan train --data D [--data ...] [--positive C,...] [--backbone M.onnx ...]\n"
         "                       [--augment VIEWS] [--latent F|none] [--epochs N]\n"
         "                       [--kernel-scale auto|S] [--calibration-folds K]\n"
@@ -29,31 +43,37 @@ static void usage(FILE *fp) {
         "Fit the paper's standard model on all the given images and save it as one pipeline\n"
         "file for `blastscan predict` and the C library: features of every image (and of the\n"
         "views --augment asks for: its two mirrors by default) through every backbone, fused in\n"
-        "feature-set name order\n"
-        "(as `experiment` fuses them); mapminmax + sparse autoencoder with F x the fused width\n"
-        "hidden units; cubic SVM on the latent; Platt scaling from a grouped K-fold\n"
-        "cross-validation of the SVM; the out-of-distribution threshold from reconstruction\n"
-        "errors of rows a validation autoencoder has not seen (docs/pipeline-format.md).\n"
-        "Every random choice follows --seed. predict finds each backbone by file name and\n"
-        "sha256.\n\n" BS_DATA_OPTIONS_HELP BS_EXTRACT_OPTIONS_HELP
-        "  --augment VIEWS  flip (default: original + h/v mirrors, as the paper), none, or a\n"
-        "                   list with hed[:N] and scale[:N] (N seeded stain or scale jitter\n"
-        "                   views; docs/cells.md), e.g. flip,hed:2,scale\n"
-        "  --latent F       hidden units as a fraction of the fused width (default 0.25, the\n"
-        "                   paper's Case 1); none: the SVM on the fused features (no OOD flag)\n"
-        "  --epochs N       autoencoder MaxEpochs (default 750)\n"
-        "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"
-        "  --calibration-folds K  folds of the internal CV for Platt scaling (default 5)\n"
-        "  --ood-k K        out-of-distribution threshold: Tukey's far-out fence of the log\n"
-        "                   validation errors, exp(q75 + K (q75 - q25)) (default 3; wide: it\n"
-        "                   flags pictures that are not smears, not another microscope)\n"
-        "  --ood-quantile Q the threshold at the Q-quantile of the validation errors instead,\n"
-        "                   Q in (0, 1]: about 1 - Q of cells like the training cells are\n"
-        "                   flagged (0.95 for cell models, docs/cells.md)\n"
-        "  --out FILE       the pipeline file to write\n");
-}
-
-enum { OPT_LATENT = 5001, OPT_EPOCHS, OPT_KSCALE, OPT_CALIB, OPT_OODK, OPT_OODQ, OPT_OUT };
+        "feature-set name order (as `experiment` fuses them); mapminmax + sparse autoencoder\n"
+        "with F x the fused width hidden units; cubic SVM on the latent; Platt scaling from a\n"
+        "grouped K-fold cross-validation of the SVM; the out-of-distribution threshold from\n"
+        "reconstruction errors of rows a validation autoencoder has not seen\n"
+        "(docs/pipeline-format.md). Every random choice follows --seed. predict finds each\n"
+        "backbone by file name and "
+        "sha256.\n\n",
+    .options =
+        (const bs_cli_option[]){
+            BS_DATA_OPTIONS,
+            BS_EXTRACT_OPTIONS(AUGMENT_DEFAULT),
+            {OPT_LATENT, "latent", "F",
+             "hidden units as a fraction of the fused width (default 0.25, the\n"
+             "paper's Case 1); none: the SVM on the fused features (no OOD flag)"},
+            {OPT_EPOCHS, "epochs", "N", "autoencoder MaxEpochs (default 750)"},
+            {OPT_KSCALE, "kernel-scale", "S",
+             "auto (MATLAB's heuristic, seeded; default) or a fixed scale"},
+            {OPT_CALIB, "calibration-folds", "K",
+             "folds of the internal CV for Platt scaling (default 5)"},
+            {OPT_OODK, "ood-k", "K",
+             "out-of-distribution threshold: Tukey's far-out fence of the log\n"
+             "validation errors, exp(q75 + K (q75 - q25)) (default 3; wide: it\n"
+             "flags pictures that are not smears, not another microscope)"},
+            {OPT_OODQ, "ood-quantile", "Q",
+             "the threshold at the Q-quantile of the validation errors instead,\n"
+             "Q in (0, 1]: about 1 - Q of cells like the training cells are\n"
+             "flagged (0.95 for cell models, docs/cells.md)"},
+            {OPT_OUT, "out", "FILE", "the pipeline file to write"},
+            {0},
+        },
+};
 
 typedef struct train_args {
     bs_cli_data data;
@@ -65,7 +85,8 @@ typedef struct train_args {
 } train_args;
 
 /* One option of train's own; returns -1 to go on, else the exit code. */
-static int parse_option(train_args *a, int c, const char *arg) {
+static int parse_option(train_args *a, const bs_cli_parser *p, int c) {
+    const char *arg = p->arg;
     long v;
     switch (c) {
         case OPT_LATENT:
@@ -107,32 +128,22 @@ static int parse_option(train_args *a, int c, const char *arg) {
             a->ood_set |= 2;
             return -1;
         case OPT_OUT: a->out = arg; return -1;
-        case 'h': usage(stdout); return BS_EXIT_OK;
-        default: return bs_cli_usage("train", "unknown option");
+        default: return bs_cli_unhandled(p, c);
     }
 }
 
 /* Returns -1 when the arguments are complete and valid, else the exit code. */
 static int parse_args(int argc, char **argv, train_args *a) {
-    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
-                                         BS_EXTRACT_LONG_OPTIONS,
-                                         {"latent", required_argument, 0, OPT_LATENT},
-                                         {"epochs", required_argument, 0, OPT_EPOCHS},
-                                         {"kernel-scale", required_argument, 0, OPT_KSCALE},
-                                         {"calibration-folds", required_argument, 0, OPT_CALIB},
-                                         {"ood-k", required_argument, 0, OPT_OODK},
-                                         {"ood-quantile", required_argument, 0, OPT_OODQ},
-                                         {"out", required_argument, 0, OPT_OUT},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_data_option(&a->data, "train", c, optarg);
-        if (d < 0) d = bs_cli_extract_option(&a->xc, "train", c, optarg);
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &train_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        int d = bs_cli_data_option(&a->data, "train", c, p.arg);
+        if (d < 0) d = bs_cli_extract_option(&a->xc, "train", c, p.arg);
         if (d > 0) return BS_EXIT_USAGE;
-        if (d < 0 && (rc = parse_option(a, c, optarg)) >= 0) return rc;
+        if (d < 0 && (rc = parse_option(a, &p, c)) >= 0) return rc;
     }
+    if (p.exit >= 0) return p.exit;
     if (optind != argc) return bs_cli_usage("train", "unexpected argument '%s'", argv[optind]);
     if (!a->data.nsources || !a->out) return bs_cli_usage("train", "--data and --out are required");
     if ((rc = bs_cli_extract_finish(&a->xc, "train")) != 0) return rc;
@@ -251,7 +262,7 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
     double t0 = bs_now();
     train_args a = {.latent = 0.25};
     bs_cli_data_init(&a.data);
-    bs_cli_extract_init(&a.xc, 1);
+    bs_cli_extract_init(&a.xc, AUGMENT_DEFAULT);
     bs_pipeline_fit_options_init(&a.fo);
     int rc = parse_args(argc, argv, &a);
     a.xc.opt.seed = cli->seed;

@@ -55,9 +55,10 @@ typedef struct bs_study_options {
     int verbose;                     /* a line per experiment on stderr */
     /* --protocol source: the field rule's probability (a field is called "ALL suspected" with at
      * least one cell called positive at this probability or above; default 0.9, as `cells`) and
-     * the k of the k-label recalibrations measured (default 10, 25, 50; nrecalibrate = 0 and
-     * recalibrate non-NULL: none). */
+     * the adaptations measured beside the model as trained: prior EM, diagonal CORAL, and the k
+     * of the k-label recalibrations (adapt_given 0: all of them, k = 10, 25, 50). */
     double min_probability;
+    int adapt_given, adapt_prior, adapt_coral;
     const int *recalibrate;
     size_t nrecalibrate;
     /* Under an MPI job, paper protocol: fit each experiment's shared autoencoder data-parallel
@@ -186,7 +187,8 @@ typedef struct bs_study {
     size_t ntransfer;      /* stain-transfer rows (FEATDIR/stain-transfer) */
     int64_t *transfer_row; /* ntransfer: the original row each recolours */
     int *transfer_target;  /* ntransfer: the source whose colour statistics it was given */
-    int *recalibrate;      /* the k of the k-label recalibrations */
+    int adapt_prior, adapt_coral; /* the adaptations measured (bs_study_options) */
+    int *recalibrate;             /* the k of the k-label recalibrations */
     size_t nrecalibrate;
     int64_t group_count; /* manifest groups (bs_study_groups); 0: no per-group metrics */
     int64_t group_mixed; /* of those, groups holding images of both labels */

@@ -78,8 +78,10 @@ int bs_study_source_units(bs_study *s, const bs_feature_index *idx, const bs_stu
     s->inner_folds = opt->folds;
     s->min_probability = opt->min_probability;
     static const int default_k[] = {10, 25, 50};
-    const int *ks = opt->recalibrate ? opt->recalibrate : default_k;
-    s->nrecalibrate = opt->recalibrate ? opt->nrecalibrate : 3;
+    const int *ks = opt->adapt_given ? opt->recalibrate : default_k;
+    s->nrecalibrate = opt->adapt_given ? opt->nrecalibrate : 3;
+    s->adapt_prior = opt->adapt_given ? opt->adapt_prior : 1;
+    s->adapt_coral = opt->adapt_given ? opt->adapt_coral : 1;
     s->recalibrate = bs_calloc(s->nrecalibrate + 1, sizeof *s->recalibrate);
     if (rc == 0 && !s->recalibrate) rc = -1;
     for (size_t i = 0; i < s->nrecalibrate && rc == 0; i++) s->recalibrate[i] = ks[i];
@@ -170,7 +172,8 @@ int bs_study_travel_fold(bs_study *s, size_t e, int f, const bs_fitted *fit, con
         if (s->fold[r] == f && s->original[r]) orig[m++] = (int64_t)r;
     double *dec = bs_calloc((size_t)(m ? m : 1), sizeof *dec);
     int rc = dec ? 0 : -1;
-    if (rc == 0 && m >= 2) rc = coral_decisions(fit->svm, fit->features, orig, m, dec);
+    if (rc == 0 && m >= 2 && s->adapt_coral)
+        rc = coral_decisions(fit->svm, fit->features, orig, m, dec);
     for (int64_t i = 0; i < m && m >= 2 && rc == 0; i++) ex->coral_decision[orig[i]] = dec[i];
     free(orig), free(dec);
     if (rc == 0 && s->ntransfer) rc = transfer_calls(s, ex, f, fit, xt);
@@ -397,11 +400,13 @@ static int travel_experiment(const bs_study *s, bs_experiment *x, size_t e,
     bs_travel *t = x->travel = bs_calloc(1, sizeof *x->travel);
     if (!t || !(t->methods = bs_calloc(3 + s->nrecalibrate, sizeof *t->methods))) return -1;
     static const char *const names[] = {"none", "prior", "coral"};
+    const int wanted[] = {1, s->adapt_prior, s->adapt_coral};
     int rc = 0;
     for (int k = 0; k < 3 && rc == 0; k++) {
-        snprintf(t->methods[k].name, sizeof t->methods[k].name, "%s", names[k]);
-        rc = run_method(s, x, e, (method_kind)k, 0, &t->methods[k]);
-        t->nmethods++;
+        if (!wanted[k]) continue;
+        bs_travel_method *m = &t->methods[t->nmethods++];
+        snprintf(m->name, sizeof m->name, "%s", names[k]);
+        rc = run_method(s, x, e, (method_kind)k, 0, m);
     }
     for (size_t i = 0; i < s->nrecalibrate && rc == 0; i++, t->nmethods++) {
         bs_travel_method *m = &t->methods[t->nmethods];
