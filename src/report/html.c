@@ -260,8 +260,8 @@ static int write_body(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     if (section_groups(fp, in)) return -1;
     section_table1(fp, in);
     section_figures(fp, in);
-    if (bs_html_audit(fp, in) || bs_html_breakdown(fp, in) || bs_html_gallery(fp, in, thumbs) ||
-        bs_html_near_duplicates(fp, in, thumbs))
+    if (bs_html_travel(fp, in) || bs_html_audit(fp, in) || bs_html_breakdown(fp, in) ||
+        bs_html_gallery(fp, in, thumbs) || bs_html_near_duplicates(fp, in, thumbs))
         return -1;
     fputs("<p class=\"note\">Written by blastscan; this page fetches nothing: figures are "
           "inline SVG, thumbnails JPEG data URIs.</p>\n",

@@ -1,18 +1,27 @@
 /* travel.c — the leave-one-source-out tables (study.h bs_travel) in results.json and Markdown:
  * per held-out source and way of reading it (as trained, adapted, recalibrated), cells and
- * fields; and the stain-shortcut tests (see evidence.h). Not for: computing them
- * (src/study/travel.c) or the HTML (breakdown.c reads results.json). */
+ * fields; and the stain-shortcut tests (see evidence.h); and the same in report.html
+ * (html_internal.h). Not for: computing them (src/study/travel.c). */
 #include <math.h>
 #include <stdlib.h>
 
 #include "core/io.h"
 #include "core/json.h"
 #include "evidence.h"
+#include "html_internal.h"
+#include "html_util.h"
 #include "report_util.h"
 
 static double ratio(int64_t a, int64_t b) { return b > 0 ? (double)a / (double)b : NAN; }
 
 static double value(const bs_metric *m) { return m->defined ? m->value : NAN; }
+
+/* Does some source hold cells of one class only (its AUC undefined)? */
+static int one_class_sources(const bs_study *s) {
+    for (int k = 0; k < s->nsources; k++)
+        if (s->source_positives[k] == 0 || s->source_positives[k] == s->source_rows[k]) return 1;
+    return 0;
+}
 
 /* fp / (fp + tn): non-blast cells called blasts. */
 static double false_blast_rate(const bs_metrics *m) { return ratio(m->fp, m->fp + m->tn); }
@@ -121,27 +130,41 @@ static void md_percent(FILE *fp, double v) {
     bs_report_md_number(fp, 100 * v, "%.1f");
 }
 
-static void md_auc(FILE *fp, double v) {
-    fputs(" | ", fp);
-    bs_report_md_number(fp, v, "%.3f");
+/* The numbers of one table row, as md_row and html_row print them: a count (%lld), a
+ * percentage (100·v, %.1f) or an AUC (%.3f); NaN prints as a dash. */
+#define TRAVEL_COLUMNS 10
+static const char travel_kind[TRAVEL_COLUMNS] = {'n', '%', 'a', '%', 'n', '%', '%', '%', '%', 'a'};
+
+static void row_values(const bs_travel_source *r, double v[TRAVEL_COLUMNS]) {
+    const bs_metrics *c = &r->cells, *f = &r->field_calls;
+    const double out[TRAVEL_COLUMNS] = {(double)(c->tp + c->fn + c->tn + c->fp),
+                                        false_blast_rate(c),
+                                        value(&c->auc),
+                                        value(&c->ac),
+                                        (double)r->fields,
+                                        ratio(r->fields_called, r->fields),
+                                        value(&f->ac),
+                                        value(&f->sn),
+                                        value(&f->sp),
+                                        value(&f->auc)};
+    for (int i = 0; i < TRAVEL_COLUMNS; i++) v[i] = r->defined ? out[i] : NAN;
+}
+
+static void put_value(FILE *fp, double v, char kind) {
+    if (kind == 'n' && isfinite(v))
+        bs_putf(fp, "%lld", (long long)v);
+    else
+        bs_report_md_number(fp, kind == '%' ? 100 * v : v, kind == 'a' ? "%.3f" : "%.1f");
 }
 
 static void md_row(FILE *fp, const char *source, const char *method, const bs_travel_source *r) {
+    double v[TRAVEL_COLUMNS];
+    row_values(r, v);
     bs_putf(fp, "| %s | %s", source, method);
-    if (!r->defined) {
-        fputs(" | — | — | — | — | — | — | — | — | — | — |\n", fp);
-        return;
+    for (int i = 0; i < TRAVEL_COLUMNS; i++) {
+        fputs(" | ", fp);
+        put_value(fp, v[i], travel_kind[i]);
     }
-    bs_putf(fp, " | %lld", (long long)(r->cells.tp + r->cells.fn + r->cells.tn + r->cells.fp));
-    md_percent(fp, false_blast_rate(&r->cells));
-    md_auc(fp, value(&r->cells.auc));
-    md_percent(fp, value(&r->cells.ac));
-    bs_putf(fp, " | %lld", (long long)r->fields);
-    md_percent(fp, ratio(r->fields_called, r->fields));
-    md_percent(fp, value(&r->field_calls.ac));
-    md_percent(fp, value(&r->field_calls.sn));
-    md_percent(fp, value(&r->field_calls.sp));
-    md_auc(fp, value(&r->field_calls.auc));
     fputs(" |\n", fp);
 }
 
@@ -214,5 +237,107 @@ void bs_report_travel_md(FILE *fp, const bs_study *s) {
                        &x->travel->methods[m].sources[k]);
         md_stain(fp, s, x);
     }
+    if (one_class_sources(s))
+        fputs("\nA source whose cells are all of one class has no AUC (—): there is nothing to "
+              "rank; its accuracy and false-blast rate stand.\n",
+              fp);
     fputs("\n", fp);
+}
+
+/* ---------------- report.html ---------------- */
+
+static void html_header(FILE *fp) {
+    static const char *const head[] = {"Source",     "Method", "Cells",  "False blasts %",
+                                       "AUC",        "AC %",   "Fields", "'ALL suspected' %",
+                                       "Field AC %", "SN %",   "SP %",   "Field AUC"};
+    fputs("<table><tr>", fp);
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+        bs_putf(fp, "<th%s>%s</th>", i < 2 ? " class=\"l\"" : "", head[i]);
+    fputs("</tr>\n", fp);
+}
+
+static void html_row(FILE *fp, const char *source, const char *method, const bs_travel_source *r) {
+    double v[TRAVEL_COLUMNS];
+    row_values(r, v);
+    fputs("<tr><td class=\"l\">", fp);
+    bs_html_text(fp, source);
+    fputs("</td><td class=\"l\">", fp);
+    bs_html_text(fp, method);
+    fputs("</td>", fp);
+    for (int i = 0; i < TRAVEL_COLUMNS; i++) {
+        fputs("<td>", fp);
+        put_value(fp, v[i], travel_kind[i]);
+        fputs("</td>", fp);
+    }
+    fputs("</tr>\n", fp);
+}
+
+static void html_stain(FILE *fp, const bs_study *s, const bs_travel *t) {
+    fputs("<table><tr><th class=\"l\">Stain-shortcut test</th><th>Cells</th><th>Calls kept "
+          "% / rate %</th><th>Blasts before</th><th>After</th></tr>\n",
+          fp);
+    for (size_t i = 0; i < t->ntransfers; i++) {
+        const bs_travel_transfer *p = &t->transfers[i];
+        fputs("<tr><td class=\"l\">", fp);
+        bs_html_text(fp, s->source_names[p->from]);
+        fputs(" recoloured to ", fp);
+        bs_html_text(fp, s->source_names[p->to]);
+        bs_putf(fp, "</td><td>%lld</td><td>", (long long)p->n);
+        put_value(fp, ratio(p->kept, p->n), '%');
+        bs_putf(fp, "</td><td>%lld</td><td>%lld</td></tr>\n", (long long)p->positive_before,
+                (long long)p->positive_after);
+    }
+    bs_putf(fp,
+            "<tr><td class=\"l\">non-blast cells called blasts: sources tested within</td>"
+            "<td>%lld</td><td>",
+            (long long)t->within_negatives);
+    put_value(fp, ratio(t->within_called, t->within_negatives), '%');
+    bs_putf(fp,
+            "</td><td></td><td></td></tr>\n<tr><td class=\"l\">non-blast cells called "
+            "blasts: sources held out</td><td>%lld</td><td>",
+            (long long)t->heldout_negatives);
+    put_value(fp, ratio(t->heldout_called, t->heldout_negatives), '%');
+    fputs("</td><td></td><td></td></tr></table>\n", fp);
+    if (!t->ntransfers)
+        fputs("<p class=\"note\">No stain-transfer rows: extract with --stain-transfer N.</p>\n",
+              fp);
+    if (t->transfer_warning)
+        bs_putf(fp,
+                "<p class=\"warn\">Recoloured to another source's colours, some cells change "
+                "their call more than %.0f %% of the time: the model reads the stain.</p>\n",
+                100 * (1 - BS_TRAVEL_KEPT_MIN));
+    if (t->benign_warning)
+        fputs("<p class=\"warn\">Non-blast cells of the sources tested within (their blasts' "
+              "microscope) are called blasts more often than the held-out sources' non-blast "
+              "cells: looking like that microscope counts as blast.</p>\n",
+              fp);
+}
+
+int bs_html_travel(FILE *fp, const bs_html_input *in) {
+    const bs_study *s = in->study[BS_PROTOCOL_SOURCE];
+    if (!s) return 0;
+    bs_putf(fp,
+            "<section id=\"travel\"><h2>Does the model travel? Leave one source out</h2>\n"
+            "<p class=\"note\">Each source tested by a model that never saw it (a source "
+            "that alone holds a class: by grouped folds within it). False blasts: non-blast "
+            "cells called blasts. A field is 'ALL suspected' when a cell is a blast with "
+            "P &ge; %.2f. Methods: none (as trained), prior and coral (adapted to the held-out "
+            "batch), k=K (recalibrated on K labelled cells, %d draws pooled). A dash: "
+            "undefined (e.g. no AUC for a source of one class).</p>\n",
+            s->min_probability, BS_TRAVEL_DRAWS);
+    for (size_t e = 0; e < s->nexperiments; e++) {
+        const bs_experiment *x = &s->experiments[e];
+        fputs("<h3>", fp);
+        bs_html_text(fp, x->name);
+        fputs("</h3>\n", fp);
+        html_header(fp);
+        for (int k = 0; k < s->nsources; k++)
+            for (size_t m = 0; m < x->travel->nmethods; m++)
+                html_row(fp, s->source_names[k], x->travel->methods[m].name,
+                         &x->travel->methods[m].sources[k]);
+        fputs("</table>\n", fp);
+        html_stain(fp, s, x->travel);
+    }
+    fputs("</section>\n", fp);
+    return 0;
 }
