@@ -160,9 +160,58 @@ static void index_without_source(void **state) {
     bs_feature_index_free(&idx);
 }
 
+/* Stain-transfer index: round trip by source names; rows that are not original rows of the
+ * main index, unknown targets, ids out of order or missing columns are refused with the line. */
+static void transfer_index(void **state) {
+    (void)state;
+    char *dir = bs_test_tmpdir();
+    char *td = bs_path_join(dir, "feat/" BS_FEATDIR_TRANSFER), *csv = bs_path_join(td, "index.csv");
+    bs_feature_row rows[3] = {
+        {0, "a.jpg", 1, "Pre", "g1", BS_VIEW_ORIGINAL, 0},
+        {1, "a.jpg", 1, "Pre", "g1", BS_VIEW_HMIRROR, 0},
+        {2, "b.png", 0, "Benign", "b.png", BS_VIEW_ORIGINAL, 1},
+    };
+    char *names[2] = {"aria", "BCCD, x"};
+    bs_feature_index idx = {.n = 3, .rows = rows, .source_names = names, .nsources = 2};
+    int64_t trow[2] = {0, 2};
+    int ttarget[2] = {1, 0};
+    bs_transfer_index t = {2, trow, ttarget}, back;
+    assert_int_equal(bs_featdir_write_transfer_index(td, &t, &idx), 0);
+    if (bs_featdir_read_transfer_index(td, &idx, &back)) fail_msg("%s", bs_error_message());
+    assert_int_equal(back.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(back.row[i], trow[i]);
+        assert_int_equal(back.target[i], ttarget[i]);
+    }
+    bs_transfer_index_free(&back);
+    static const struct {
+        const char *text, *says;
+    } bad[] = {
+        {"id,row\n0,0\n", "id,row,target"},
+        {"id,row,target\n1,0,aria\n", "should be 0"},
+        {"id,row,target\n0,1,aria\n", "not an original row"},
+        {"id,row,target\n0,3,aria\n", "not an original row"},
+        {"id,row,target\n0,-1,aria\n", "not an original row"},
+        {"id,row,target\n0,0x,aria\n", "not an original row"},
+        {"id,row,target\n0,0,nowhere\n", "not a source"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(bs_write_file_atomic(csv, bad[i].text, strlen(bad[i].text)), 0);
+        assert_int_equal(bs_featdir_read_transfer_index(td, &idx, &back), -1);
+        if (!strstr(bs_error_message(), bad[i].says))
+            fail_msg("case %zu: '%s' lacks '%s'", i, bs_error_message(), bad[i].says);
+        assert_null(back.row);
+    }
+    free(csv);
+    free(td);
+    bs_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(index_round_trip), cmocka_unit_test(index_validation),
-        cmocka_unit_test(near_duplicates_csv), cmocka_unit_test(index_without_source)};
+        cmocka_unit_test(near_duplicates_csv), cmocka_unit_test(index_without_source),
+        cmocka_unit_test(transfer_index)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
