@@ -241,7 +241,7 @@ static int read_unit(const bs_study *s, const bs_experiment *x, int f, method_ki
 /* Unit f recalibrated on k of its rows, BS_TRAVEL_DRAWS times, each read on the others. */
 static int read_unit_labelled(const bs_study *s, const bs_experiment *x, size_t e, int f, int k,
                               int64_t *rows, int64_t m, double *dec, int32_t *lab, read_rows *rr) {
-    if (m <= k) return 0;
+    if (m <= k || !(x->unit_platt[2 * f] < 0)) return 0; /* too few, or no usable slope */
     for (int draw = 0; draw < BS_TRAVEL_DRAWS; draw++) {
         bs_rng rng;
         bs_rng_seed(&rng, bs_rng_derive_at(s->seed, SEED_RECALIBRATION, e,
