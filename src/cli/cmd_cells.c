@@ -72,7 +72,9 @@ static void usage(FILE *fp) {
         "  --batch N        cells per network run (default 8)\n"
         "  --min-probability P  a blast is confident from this probability (default 0.9)\n"
         "  --min-blasts N   confident blasts that make a field 'ALL suspected' (default 1)\n"
-        "  --no-normalise   classify (or crop) the colours as photographed\n"
+        "  --no-normalise   crop (or, with a model that does not record it, classify) the\n"
+        "                   colours as photographed; a cell model records how its crops were\n"
+        "                   made and is applied that way (against it: an error)\n"
         "  --crops OUTDIR   write every detected cell of the --data images as OUTDIR/CLASS/\n"
         "                   NNNNN_STEM_cKKK.png and OUTDIR/manifest.csv (path,label,class,group:\n"
         "                   label and class of the source image, i.e. weak labels; group of\n"
@@ -108,7 +110,7 @@ typedef struct bs_cells_opts {
     int format; /* FMT_* */
     bs_detect_params detect;
     long batch;
-    int normalise;
+    int normalise; /* -1: not asked (crops normalised; a model's own setting) */
     int crop_jpeg;
     long sample; /* --crops: source images kept (0 = all) */
     bs_field_rule rule;
@@ -119,7 +121,7 @@ typedef struct bs_cells_opts {
 static void field_options(const bs_cells_opts *o, bs_field_options *out) {
     bs_field_options_default(out);
     out->detect = o->detect;
-    out->normalise = o->normalise;
+    out->normalise = o->normalise != 0;
     out->batch = (size_t)o->batch;
     out->rule = o->rule;
 }
@@ -362,11 +364,17 @@ static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
     if (o->overlay && bs_mkdir_p(o->overlay)) return -1;
     if (o->model) {
         if (bs_pipeline_load(o->model, &r->p)) return -1;
+        /* a cell model says how its crops were made: crop the same way (docs/cells.md) */
+        if (bs_field_resolve_normalise(&r->p, o->normalise, &r->field.normalise))
+            return bs_error_prefix("%s: ", o->model);
+        if (r->p.cells.present)
+            fprintf(stderr, "cells: %s: cells cropped with %s colours, as the model was trained\n",
+                    o->model, r->field.normalise ? "normalised" : "photographed");
         *default_dir = o->backbone_dir ? NULL : bs_path_join(bs_cli_assets(), "models");
         r->rt = bs_pipeline_runtime_open(&r->p, o->backbone_dir ? o->backbone_dir : *default_dir);
         if (!r->rt) return -1;
     }
-    bs_review_setup rs = {o->model ? &r->p : NULL, o->model, o->rule, o->normalise};
+    bs_review_setup rs = {o->model ? &r->p : NULL, o->model, o->rule, r->field.normalise};
     return o->review ? bs_review_open(o->review, &rs, &r->review) : 0;
 }
 
@@ -540,7 +548,7 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
     bs_field_rule_default(&o.rule);
     bs_cli_data_init(&o.data);
     o.batch = 8;
-    o.normalise = 1;
+    o.normalise = -1;
     int c, rc = BS_EXIT_USAGE, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

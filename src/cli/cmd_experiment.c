@@ -23,7 +23,9 @@ enum {
     OPT_EXPLAIN_ERRORS,
     OPT_BACKBONE_DIR,
     OPT_MIN_PROBABILITY,
-    OPT_ADAPT
+    OPT_ADAPT,
+    OPT_MIL,
+    OPT_MIL_ROUNDS
 };
 
 static const bs_cli_command experiment_command = {
@@ -33,7 +35,7 @@ static const bs_cli_command experiment_command = {
         "5]\n"
         "                            [--latent 0.25,0.5,0.75] [--epochs 750] [--kernel-scale "
         "auto|S]\n"
-        "                            --report OUTDIR\n\n"
+        "                            [--mil [--mil-rounds N]] --report OUTDIR\n\n"
         "Exp 1: an SVM on each feature set alone; Exp 2: on all sets concatenated; Exp 3: on "
         "the\n"
         "sparse-autoencoder latent of the concatenation, one run per --latent fraction.\n"
@@ -58,6 +60,12 @@ static const bs_cli_command experiment_command = {
              "prior (EM of its class prior), coral (its features aligned to the\n"
              "training rows'), k=N (recalibrated on N labelled cells of it), or\n"
              "none (as trained only; default prior,coral,k=10,k=25,k=50)"},
+            {OPT_MIL, "mil", NULL,
+             "every fold's SVM as mi-SVM: the images of a group whose label is 1\n"
+             "(a field's cells) form a bag with at least one positive (docs/svm.md);\n"
+             "test rows are still scored against their group's label, so their\n"
+             "metrics are weak ones (report.html shows the relabelled images)"},
+            {OPT_MIL_ROUNDS, "mil-rounds", "N", "with --mil: at most N SVM fits (default 20)"},
             {0},
         },
     .after = "\nThe global --seed S seeds the folds, the autoencoder and the kernel scale.\n"
@@ -72,6 +80,8 @@ typedef struct {
     const char *features, *report, *backbone_dir;
     long explain_errors;
     int recalibrate[16];
+    int mil;
+    long mil_rounds; /* 0: not given */
 } experiment_args;
 
 /* --adapt M,... (or none) into a->st.opt: prior, coral and k=N items. */
@@ -110,6 +120,8 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
     bs_cli_study_init(&a->st, cli);
     a->features = a->report = a->backbone_dir = NULL;
     a->explain_errors = 0;
+    a->mil = 0;
+    a->mil_rounds = 0;
     int c, protocol_given = 0;
     bs_cli_parser p;
     bs_cli_parser_init(&p, &experiment_command);
@@ -138,6 +150,11 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
             case OPT_ADAPT:
                 if (parse_adapt(a, p.arg)) return BS_EXIT_USAGE;
                 break;
+            case OPT_MIL: a->mil = 1; break;
+            case OPT_MIL_ROUNDS:
+                if (bs_cli_parse_int("experiment", "--mil-rounds", p.arg, 1, 1000, &a->mil_rounds))
+                    return BS_EXIT_USAGE;
+                break;
             default: return bs_cli_unhandled(&p, c);
         }
     }
@@ -149,6 +166,10 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
         return bs_cli_usage("experiment", "--protocol paper|grouped|source is required");
     if (a->st.both)
         return bs_cli_usage("experiment", "--protocol both is for reproduce; run experiment twice");
+    if (a->mil_rounds && !a->mil) return bs_cli_usage("experiment", "--mil-rounds needs --mil");
+    if (a->mil && a->explain_errors)
+        return bs_cli_usage("experiment", "--explain-errors cannot refit mi-SVM models (--mil)");
+    a->st.opt.mil_rounds = a->mil ? (a->mil_rounds ? (int)a->mil_rounds : BS_FIT_MIL_ROUNDS) : 0;
     return -1;
 }
 

@@ -35,6 +35,8 @@ typedef struct bs_sample {
     char *group;           /* samples sharing a group never straddle train and test */
     char pixel_sha256[65]; /* of the decoded RGB pixels; "" when not decoded */
     int source;            /* its source: an index into bs_dataset.source_names */
+    int normalised;        /* a crop manifest's `normalised` column: 1 the field's colour was
+                              normalised before cropping, 0 as photographed; -1 not given */
 } bs_sample;
 
 /* A near-duplicate pair (bs_dataset_join_near_duplicates). */

@@ -63,6 +63,7 @@ void bs_study_free(bs_study *s) {
         free(x->transfer_decision);
         free(x->transfer_predicted);
         bs_travel_free(x->travel);
+        bs_study_mil_free(x);
     }
     free(s->shortcuts);
     free(s->source_rows);
@@ -82,6 +83,8 @@ void bs_study_free(bs_study *s) {
     free(s->transfer_row);
     free(s->transfer_target);
     free(s->recalibrate);
+    free(s->mil_bag);
+    free(s->mil_image);
     memset(s, 0, sizeof *s);
 }
 
@@ -237,6 +240,9 @@ static void experiment_fit_options(const bs_study *s, int64_t hidden, const bs_s
     fo->encode_all = 1;
     fo->svm.kernel_scale = opt->kernel_scale;
     fo->svm.n_classes = s->nclasses;
+    fo->mil_rounds = s->mil_rounds; /* bags: groups; instances: images (study/mil.c) */
+    fo->bag = s->mil_bag;
+    fo->instance = s->mil_image;
 }
 
 /* The paper fits the autoencoder once, on every row, test folds included; *shared gets its
@@ -282,6 +288,7 @@ static int run_fold(bs_study *s, size_t e, int f, bs_matrix x, bs_matrix xt,
     }
     bs_fitted fit;
     int rc = bs_fit(&fit, x, s->labels, train, ntrain, &fo);
+    if (rc == 0) bs_study_mil_record(s, ex, f, train, ntrain, &fit);
     /* One-vs-one gives K(K-1)/2 decisions per row; only binary tasks keep them. */
     int ndec = rc == 0 ? bs_svm_n_decisions(fit.svm) : 1;
     double *dec = bs_calloc((size_t)(ntest ? ntest : 1) * (size_t)ndec, sizeof *dec);
@@ -315,7 +322,9 @@ static int run_experiment(bs_study *s, size_t e, bs_matrix x, bs_matrix xt, int6
     ex->cper_fold = bs_calloc((size_t)s->folds, sizeof *ex->cper_fold);
     ex->latent = hidden;
     ex->width = hidden > 0 ? hidden : x.cols;
-    if (!ex->decision || !ex->predicted || !ex->per_fold || !ex->cper_fold) return -1;
+    if (!ex->decision || !ex->predicted || !ex->per_fold || !ex->cper_fold ||
+        bs_study_mil_alloc(s, ex))
+        return -1;
     bs_fit_options fo;
     experiment_fit_options(s, hidden, opt, &fo);
     bs_fitted shared = {0};
@@ -341,6 +350,7 @@ static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx,
         rc = metrics_of(s, ex, idx, f, 0, &ex->per_fold[f], &ex->cper_fold[f]);
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 0, &ex->pooled, &ex->cpooled);
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original, &ex->cpooled_original);
+    bs_study_mil_count(s, ex, idx);
     if (bs_dist_rank() != 0) return rc;
     if (rc == 0 && opt->verbose && s->task == BS_TASK_SUBTYPE)
         bs_log("  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)",
@@ -350,6 +360,7 @@ static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx,
         bs_log("  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)", ex->name,
                (long long)ex->width, ex->pooled.ac.value, ex->pooled.sn.value, ex->pooled.sp.value,
                ex->pooled.auc.value, ex->seconds);
+    if (rc == 0 && opt->verbose) bs_study_mil_log(s, ex);
     return rc;
 }
 
@@ -472,6 +483,8 @@ static int study_begin(bs_study *s, const bs_feature_index *idx, const bs_study_
     int rc = (image_id && s->group_id && s->labels && s->fold) ? 0 : -1;
     if (rc == 0 && (opt->folds < 2 || (size_t)opt->folds > idx->n))
         rc = bs_error("--folds %d: need 2 <= k <= rows (%zu)", opt->folds, idx->n);
+    if (rc == 0 && opt->mil_rounds > 0 && opt->task != BS_TASK_BINARY)
+        rc = bs_error("mi-SVM (multiple-instance labels) needs the binary task");
     if (rc == 0) rc = assign_labels(s, idx);
     if (rc == 0 &&
         (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, s->group_id)) < 0))
@@ -492,11 +505,16 @@ static int study_begin(bs_study *s, const bs_feature_index *idx, const bs_study_
     if (rc == 0)
         rc = bs_folds_count_leaked(image_id, s->fold, (int64_t)idx->n, s->folds,
                                    &s->leaked_test_rows, s->leaked_per_fold);
+    s->mil_rounds = opt->mil_rounds > 0 ? opt->mil_rounds : 0;
+    if (rc == 0 && s->mil_rounds) { /* the bags and instances of every fold's mi-SVM */
+        s->mil_image = image_id, image_id = NULL;
+        if (!(s->mil_bag = bs_malloc(idx->n * sizeof *s->mil_bag))) rc = -1;
+        for (size_t r = 0; rc == 0 && r < idx->n; r++) s->mil_bag[r] = s->group_id[r];
+    }
     free(image_id);
     return rc;
 }
 
-/* Read every feature set of dir, fuse them (several sets) and size every experiment. */
 /* Every set's rows (n each) joined column-wise: n × total. */
 static float *fuse_sets(const bs_array *data, size_t nsets, size_t n, int64_t total) {
     float *fused = bs_calloc(n * (size_t)total + 1, sizeof *fused);
@@ -540,6 +558,7 @@ static int load_transfer(bs_study *s, const char *dir, const bs_feature_index *i
     return rc;
 }
 
+/* Read every feature set of dir, fuse them (several sets) and size every experiment. */
 static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_study_options *opt,
                        study_inputs *in) {
     int rc = bs_featdir_list_sets(dir, &in->sets, &in->nsets);
@@ -606,6 +625,7 @@ static int run_all(bs_study *s, const bs_feature_index *idx, const bs_study_opti
     }
     const int job = bs_dist_size() > 1;
     if (rc == 0 && job) rc = share_results(s, plan);
+    if (rc == 0 && job) rc = bs_study_mil_share(s);
     for (size_t e = 0; rc == 0 && job && e < s->nexperiments; e++)
         rc = score_experiment(s, e, idx, opt);
     return rc;
@@ -647,8 +667,8 @@ bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, i
         bs_error("refit: no experiment %zu, fold %d", e, f + 1);
         return NULL;
     }
-    if (s->experiments[e].latent > 0) {
-        bs_error("%s: refitting an experiment with an autoencoder is not supported",
+    if (s->experiments[e].latent > 0 || s->mil_rounds) {
+        bs_error("%s: refitting an experiment with an autoencoder or mi-SVM is not supported",
                  s->experiments[e].name);
         return NULL;
     }

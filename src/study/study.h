@@ -32,6 +32,7 @@
 #include "eval/calibration.h"
 #include "eval/eval.h"
 #include "features/featdir.h"
+#include "fit/fit.h"
 #include "svm/svm.h"
 
 typedef enum { BS_PROTOCOL_PAPER = 0, BS_PROTOCOL_GROUPED = 1, BS_PROTOCOL_SOURCE = 2 } bs_protocol;
@@ -66,6 +67,11 @@ typedef struct bs_study_options {
      * rank fitting it alone. Faster with one latent size; the float32 sums then differ from a
      * single process's, so the latent (and results) are no longer bit-identical. */
     int ae_data_parallel;
+    /* > 0: every fold's SVM as mi-SVM (fit.h) with at most this many fits: the bags are the
+     * groups of label-1 rows among the fold's training rows, the instances their images (an
+     * image's views share a label). Test rows are scored against their own (bag) label, so
+     * their metrics are weak ones. Binary task only. */
+    int mil_rounds;
 } bs_study_options;
 
 /* Leave-one-source-out results of one experiment (study/travel.c). Per held-out source and per
@@ -132,6 +138,12 @@ typedef struct bs_experiment {
     bs_calibration calibration; /* over original views (one row per image) */
     bs_metrics groups;          /* per group (study->group_count > 0): see bs_study_groups */
     bs_metrics *per_source;     /* study->nsources values when sources > 1, original views */
+    /* mi-SVM (study->mil_rounds > 0; study/mil.c): each fold's relabelling, and per row in how
+     * many folds it was a training row of a positive bag (mil_bagged) and ended positive */
+    bs_fit_mil *mil; /* k: fold f's fit */
+    int32_t *mil_bagged, *mil_positive;
+    int64_t mil_images[3]; /* label-1 images (original views) positive in every fold that
+                              trained on them, negative in every one, and the rest */
     double seconds;
     /* --protocol source (study/travel.c): per unit f, the sigmoid fitted inside its training rows
      * (unit_platt[2f], [2f+1]: a, b) and their share of positive rows (the prior it is
@@ -190,8 +202,10 @@ typedef struct bs_study {
     int adapt_prior, adapt_coral; /* the adaptations measured (bs_study_options) */
     int *recalibrate;             /* the k of the k-label recalibrations */
     size_t nrecalibrate;
-    int64_t group_count; /* manifest groups (bs_study_groups); 0: no per-group metrics */
-    int64_t group_mixed; /* of those, groups holding images of both labels */
+    int64_t group_count;          /* manifest groups (bs_study_groups); 0: no per-group metrics */
+    int64_t group_mixed;          /* of those, groups holding images of both labels */
+    int mil_rounds;               /* the option: > 0 when every fold's SVM is mi-SVM */
+    int64_t *mil_bag, *mil_image; /* with mil_rounds: per row, its group and its image (ids) */
     double seconds;
 } bs_study;
 
