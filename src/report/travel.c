@@ -168,6 +168,21 @@ static void md_row(FILE *fp, const char *source, const char *method, const bs_tr
     fputs(" |\n", fp);
 }
 
+/* The stain-shortcut warnings in words, each between open and close (Markdown or HTML). */
+static void put_warnings(FILE *fp, const bs_travel *t, const char *open, const char *close) {
+    if (t->transfer_warning)
+        bs_putf(fp,
+                "%sRecoloured to another source's colours, some cells change their call more "
+                "than %.0f %% of the time: the model reads the stain.%s\n",
+                open, 100 * (1 - BS_TRAVEL_KEPT_MIN), close);
+    if (t->benign_warning)
+        bs_putf(fp,
+                "%sNon-blast cells of the sources tested within (their blasts' microscope) are "
+                "called blasts more often than the held-out sources' non-blast cells: looking "
+                "like that microscope counts as blast.%s\n",
+                open, close);
+}
+
 static void md_stain(FILE *fp, const bs_study *s, const bs_experiment *x) {
     const bs_travel *t = x->travel;
     bs_putf(fp,
@@ -195,16 +210,7 @@ static void md_stain(FILE *fp, const bs_study *s, const bs_experiment *x) {
             t->benign_warning ? "**warning**" : "", (long long)t->heldout_negatives);
     md_percent(fp, ratio(t->heldout_called, t->heldout_negatives));
     fputs(" | | | |\n", fp);
-    if (t->transfer_warning)
-        bs_putf(fp,
-                "\n**Warning:** recoloured to another source's colours, some cells change "
-                "their call more than %.0f %% of the time: the model reads the stain.\n",
-                100 * (1 - BS_TRAVEL_KEPT_MIN));
-    if (t->benign_warning)
-        fputs("\n**Warning:** non-blast cells of the sources tested within (their blasts' "
-              "microscope) are called blasts more often than the held-out sources' non-blast "
-              "cells: looking like that microscope counts as blast.\n",
-              fp);
+    put_warnings(fp, t, "\n**Warning:** ", "");
 }
 
 void bs_report_travel_md(FILE *fp, const bs_study *s) {
@@ -301,16 +307,7 @@ static void html_stain(FILE *fp, const bs_study *s, const bs_travel *t) {
     if (!t->ntransfers)
         fputs("<p class=\"note\">No stain-transfer rows: extract with --stain-transfer N.</p>\n",
               fp);
-    if (t->transfer_warning)
-        bs_putf(fp,
-                "<p class=\"warn\">Recoloured to another source's colours, some cells change "
-                "their call more than %.0f %% of the time: the model reads the stain.</p>\n",
-                100 * (1 - BS_TRAVEL_KEPT_MIN));
-    if (t->benign_warning)
-        fputs("<p class=\"warn\">Non-blast cells of the sources tested within (their blasts' "
-              "microscope) are called blasts more often than the held-out sources' non-blast "
-              "cells: looking like that microscope counts as blast.</p>\n",
-              fp);
+    put_warnings(fp, t, "<p class=\"warn\">", "</p>");
 }
 
 int bs_html_travel(FILE *fp, const bs_html_input *in) {

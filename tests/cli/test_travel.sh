@@ -66,7 +66,7 @@ grep -qF "stain shortcut (googlenet-bvlc): non-blast cells of the sources tested
     "$WORK/err-stain" && ok || fail "stain: the benign test warns on stderr"
 grep -qF "non-blast cells of the sources tested within" "$WORK/err-cell" \
     && fail "cell: no benign warning expected" || ok
-file_has "$WORK/r-stain/evidence.md" "**Warning:** recoloured to another source's colours" "stain: evidence.md"
+file_has "$WORK/r-stain/evidence.md" "**Warning:** Recoloured to another source's colours" "stain: evidence.md"
 file_has "$WORK/r-stain/report.html" '<section id="travel">' "stain: report.html section"
 file_has "$WORK/r-stain/report.html" '<p class="warn">Non-blast cells of the sources tested within' \
     "stain: report.html warns"
