@@ -280,7 +280,7 @@ static void html_row(FILE *fp, const char *source, const char *method, const bs_
 
 static void html_stain(FILE *fp, const bs_study *s, const bs_travel *t) {
     fputs("<table><tr><th class=\"l\">Stain-shortcut test</th><th>Cells</th><th>Calls kept "
-          "% / rate %</th><th>Blasts before</th><th>After</th></tr>\n",
+          "% / rate %</th><th>Blasts before</th><th>After</th><th></th></tr>\n",
           fp);
     for (size_t i = 0; i < t->ntransfers; i++) {
         const bs_travel_transfer *p = &t->transfers[i];
@@ -290,8 +290,9 @@ static void html_stain(FILE *fp, const bs_study *s, const bs_travel *t) {
         bs_html_text(fp, s->source_names[p->to]);
         bs_putf(fp, "</td><td>%lld</td><td>", (long long)p->n);
         put_value(fp, ratio(p->kept, p->n), '%');
-        bs_putf(fp, "</td><td>%lld</td><td>%lld</td></tr>\n", (long long)p->positive_before,
-                (long long)p->positive_after);
+        bs_putf(fp, "</td><td>%lld</td><td>%lld</td><td>%s</td></tr>\n",
+                (long long)p->positive_before, (long long)p->positive_after,
+                (double)p->kept < BS_TRAVEL_KEPT_MIN * (double)p->n ? "<b>warning</b>" : "");
     }
     bs_putf(fp,
             "<tr><td class=\"l\">non-blast cells called blasts: sources tested within</td>"
@@ -299,11 +300,11 @@ static void html_stain(FILE *fp, const bs_study *s, const bs_travel *t) {
             (long long)t->within_negatives);
     put_value(fp, ratio(t->within_called, t->within_negatives), '%');
     bs_putf(fp,
-            "</td><td></td><td></td></tr>\n<tr><td class=\"l\">non-blast cells called "
-            "blasts: sources held out</td><td>%lld</td><td>",
-            (long long)t->heldout_negatives);
+            "</td><td></td><td></td><td>%s</td></tr>\n<tr><td class=\"l\">non-blast cells "
+            "called blasts: sources held out</td><td>%lld</td><td>",
+            t->benign_warning ? "<b>warning</b>" : "", (long long)t->heldout_negatives);
     put_value(fp, ratio(t->heldout_called, t->heldout_negatives), '%');
-    fputs("</td><td></td><td></td></tr></table>\n", fp);
+    fputs("</td><td></td><td></td><td></td></tr></table>\n", fp);
     if (!t->ntransfers)
         fputs("<p class=\"note\">No stain-transfer rows: extract with --stain-transfer N.</p>\n",
               fp);
