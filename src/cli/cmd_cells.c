@@ -67,7 +67,7 @@ static void usage(FILE *fp) {
         "                   review every cell: thumbnails of the crops the model sees, the\n"
         "                   cells that most need a look first, one key per class (blast,\n"
         "                   non-blast, artefact, unsure), live counts; exports the corrections\n"
-        "                   (a boxes CSV for --crops --boxes) and the counts (docs/review.md)\n"
+        "                   (a boxes CSV; docs/review.md) and the counts\n"
         "  --cell-size PX   white-cell diameter in pixels (default: estimated per image)\n"
         "  --batch N        cells per network run (default 8)\n"
         "  --min-probability P  a blast is confident from this probability (default 0.9)\n"

@@ -6,7 +6,8 @@
  *                  .xyc side files are ignored;
  *   class folders  DIR/<class>/... ; classes listed as positive get label 1;
  *   manifest       a CSV file with columns path,label[,class][,group][,source] (paths
- *                  relative to it; other columns are ignored).
+ *                  relative to it), and optionally cell_px,red_cell_px (a crop's scale:
+ *                  cells --crops writes them; empty = unknown); other columns are ignored.
  * Several --data are fused into one dataset, in the order given, each sorted by path.
  *
  * Sources: the microscope, lab or dataset a sample comes from, by name: a manifest's `source`
@@ -37,6 +38,8 @@ typedef struct bs_sample {
     int source;            /* its source: an index into bs_dataset.source_names */
     int normalised;        /* a crop manifest's `normalised` column: 1 the field's colour was
                               normalised before cropping, 0 as photographed; -1 not given */
+    /* the image's scale (image.h) from a manifest's cell_px,red_cell_px columns; 0 = unknown */
+    double cell_px, red_cell_px;
 } bs_sample;
 
 /* A near-duplicate pair (bs_dataset_join_near_duplicates). */

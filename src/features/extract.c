@@ -34,6 +34,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "features/featdir.h"
+#include "features/morphometry.h"
 #include "image/image.h"
 #include "image/stain.h"
 #include "nn/engine.h"
@@ -56,11 +57,12 @@ char *bs_extract_default_cache(void) {
 }
 
 typedef struct {
-    bs_engine *engine;
+    bs_engine *engine; /* NULL for morphometry, which runs no network */
     char *name, *tap, *path, *cache_dir;
     char sha[BS_SHA256_HEX];
     int size;
     int64_t dim;
+    int morph; /* 1: the morphometric features (morphometry.h), computed from each image */
 } backbone;
 
 static void backbone_close(backbone *b) {
@@ -80,9 +82,25 @@ static int safe_name(const char *s) {
     return 1;
 }
 
+/* The morphometric pseudo-backbone: named after the feature set, its version as tap and (the
+ * digest of) its version as sha256, so its cache and a pipeline's record change with it. */
+static int morph_open(const char *cache_root, backbone *b) {
+    b->morph = 1;
+    bs_morph_sha256(b->sha);
+    b->name = bs_strdup(BS_MORPH_NAME);
+    b->tap = bs_strdup(BS_MORPH_VERSION);
+    b->path = bs_strdup(BS_MORPH_NAME);
+    b->size = BS_MORPH_SIDE;
+    b->dim = BS_MORPH_DIM;
+    if (!b->name || !b->tap || !b->path) return -1;
+    b->cache_dir = bs_strfmt("%s/%s-s%d-%s", cache_root, b->sha, b->size, b->tap);
+    return b->cache_dir ? bs_mkdir_p(b->cache_dir) : -1;
+}
+
 static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, size_t batch,
                          backbone *b) {
     memset(b, 0, sizeof *b);
+    if (strcmp(spec->path, BS_MORPH_NAME) == 0) return morph_open(cache_root, b);
     if (bs_sha256_file(spec->path, b->sha)) return -1;
     bs_onnx_model *model;
     if (bs_onnx_load(spec->path, &model)) return -1;
@@ -162,18 +180,23 @@ static uint64_t transfer_key(const view_plan *vp, const pending_row *p) {
 
 /* cache/<model>-s<size>-<tap>/<ab>/<image sha>-<view>.npy, for a jittered view
  * <image sha>-<view>-<strength>-<seed>.npy, for a recoloured one <image sha>-transfer-<key>.npy:
- * what its row depends on beyond the image. */
+ * what its row depends on beyond the image. A morphometric row depends on the image's scale too:
+ * -c<cell_px>-r<red_cell_px> before .npy. */
 static char *cache_path(const backbone *b, const char *image_sha, const view_plan *vp,
                         const pending_row *p) {
     const bs_view v = p->view;
+    const bs_sample *smp = &vp->ds->samples[p->sample];
+    char scale[64] = "";
+    if (b->morph) snprintf(scale, sizeof scale, "-c%.9g-r%.9g", smp->cell_px, smp->red_cell_px);
     if (p->target >= 0)
-        return bs_strfmt("%s/%.2s/%s-transfer-%016llx.npy", b->cache_dir, image_sha, image_sha,
-                         (unsigned long long)transfer_key(vp, p));
+        return bs_strfmt("%s/%.2s/%s-transfer-%016llx%s.npy", b->cache_dir, image_sha, image_sha,
+                         (unsigned long long)transfer_key(vp, p), scale);
     if (v < BS_VIEW_HED)
-        return bs_strfmt("%s/%.2s/%s-%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v));
-    return bs_strfmt("%s/%.2s/%s-%s-%g-%016llx.npy", b->cache_dir, image_sha, image_sha,
+        return bs_strfmt("%s/%.2s/%s-%s%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v),
+                         scale);
+    return bs_strfmt("%s/%.2s/%s-%s-%g-%016llx%s.npy", b->cache_dir, image_sha, image_sha,
                      bs_view_name(v), bs_augment_strength(&vp->augment, v),
-                     (unsigned long long)bs_view_seed(vp->seed, image_sha, v));
+                     (unsigned long long)bs_view_seed(vp->seed, image_sha, v), scale);
 }
 
 /* A cache entry is used only if it is exactly [dim] finite floats; anything else is a miss. */
@@ -213,6 +236,24 @@ static int model_error(const char *path) {
     return -1;
 }
 
+/* The image a pending row sees, made from img: its jittered view, or (target >= 0) img
+ * recoloured by Reinhard's transfer from its source's colour statistics to the target's. */
+static int make_view(const bs_image *img, const char *image_sha, const view_plan *vp,
+                     const pending_row *p, bs_image *made) {
+    if (p->target < 0)
+        return bs_image_view(img, p->view, &vp->augment, bs_view_seed(vp->seed, image_sha, p->view),
+                             made);
+    *made = *img;
+    made->rgb = bs_malloc((size_t)img->width * img->height * 3);
+    if (!made->rgb) return -1;
+    memcpy(made->rgb, img->rgb, (size_t)img->width * img->height * 3);
+    if (bs_reinhard_transfer(made, &vp->stats[vp->ds->samples[p->sample].source],
+                             &vp->stats[p->target]) == 0)
+        return 0;
+    bs_image_free(made);
+    return -1;
+}
+
 /* One view of a decoded image into the network's input: mirrors on the way in, jittered views
  * made first. */
 static int view_to_chw(const bs_image *img, const char *image_sha, const view_plan *vp,
@@ -223,21 +264,56 @@ static int view_to_chw(const bs_image *img, const char *image_sha, const view_pl
         return 0;
     }
     bs_image made;
-    if (p->target >= 0) {
-        made.width = img->width, made.height = img->height;
-        made.rgb = bs_malloc((size_t)img->width * img->height * 3);
-        if (!made.rgb) return -1;
-        memcpy(made.rgb, img->rgb, (size_t)img->width * img->height * 3);
-        if (bs_reinhard_transfer(&made, &vp->stats[vp->ds->samples[p->sample].source],
-                                 &vp->stats[p->target])) {
-            bs_image_free(&made);
-            return -1;
-        }
-    } else if (bs_image_view(img, v, &vp->augment, bs_view_seed(vp->seed, image_sha, v), &made)) {
-        return -1;
-    }
+    if (make_view(img, image_sha, vp, p, &made)) return -1;
     bs_image_to_chw(&made, BS_VIEW_ORIGINAL, chw);
     bs_image_free(&made);
+    return 0;
+}
+
+/* The morphometric row of one view of a sample: decoded at its own size (its scale is in its
+ * own pixels), given the sample's scale, the view made, the features measured. */
+static int morph_row(const bs_sample *smp, const char *image_sha, const view_plan *vp,
+                     const pending_row *p, float *row) {
+    bs_image img, made;
+    if (bs_image_load(smp->path, &img)) return -1;
+    img.cell_px = smp->cell_px, img.red_cell_px = smp->red_cell_px;
+    int rc = 0;
+    if (p->target < 0 && p->view == BS_VIEW_ORIGINAL) {
+        rc = bs_morph_features(&img, row, NULL);
+    } else if ((rc = make_view(&img, image_sha, vp, p, &made)) == 0) {
+        rc = bs_morph_features(&made, row, NULL);
+        bs_image_free(&made);
+    }
+    bs_image_free(&img);
+    if (rc) bs_error_prefix("%s: ", smp->path);
+    return rc;
+}
+
+/* The morphometric rows of `n` pending rows, each computed on its own, and cached. */
+static int compute_morph_rows(const backbone *b, const bs_dataset *ds,
+                              char (*image_sha)[BS_SHA256_HEX], const view_plan *vp,
+                              const pending_row *rows, size_t n, float *out) {
+    int failed = 0;
+    char *first_error = NULL;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < n; i++) {
+        float *row = out + i * (size_t)b->dim;
+        if (morph_row(&ds->samples[rows[i].sample], image_sha[rows[i].sample], vp, &rows[i], row)) {
+#pragma omp critical(extract_error)
+            {
+                if (!first_error) first_error = strdup(bs_error_message());
+                failed = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n && !failed; i++)
+        if (cache_put(b, image_sha[rows[i].sample], vp, &rows[i], out + i * (size_t)b->dim))
+            return -1;
+    if (failed) {
+        bs_error("%s", first_error ? first_error : "morphometry failed");
+        free(first_error);
+        return -1;
+    }
     return 0;
 }
 
@@ -245,6 +321,7 @@ static int view_to_chw(const bs_image *img, const char *image_sha, const view_pl
 static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX],
                         const view_plan *vp, const pending_row *rows, size_t n, size_t batch,
                         float *tensor) {
+    if (b->morph) return compute_morph_rows(b, ds, image_sha, vp, rows, n, tensor);
     size_t per = (size_t)3 * b->size * b->size;
     memset(tensor + n * per, 0, (batch - n) * per * sizeof(float));
     int failed = 0;

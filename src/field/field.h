@@ -43,13 +43,15 @@ typedef struct bs_field_colour {
  * field) is only shifted. colour may be NULL. */
 int bs_field_normalise(bs_image *img, bs_field_colour *colour);
 
-/* The crop of one cell: side × side RGB (side from the box, see above). */
+/* The crop of one cell: side × side RGB (side from the box, see above), carrying img's scale
+ * (cell_px, red_cell_px: image.h) in its own pixels. */
 int bs_field_crop(const bs_image *img, const bs_cell *cell, bs_image *out);
 int bs_field_crop_side(const bs_cell *cell);
 
 /* Both steps for every cell of a field, as training and classification both need them: a
- * copy of the field normalised (unless normalise is 0), then crops[i] for cells[i]. On
- * failure every crop made is freed. */
+ * copy of the field normalised (unless normalise is 0), then crops[i] for cells[i]. Give the
+ * field its scale first (cell_px, red_cell_px from the detection: bs_cells' cell_size and
+ * red_cell_size), so every crop carries it. On failure every crop made is freed. */
 int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int normalise,
                    bs_image *crops);
 
@@ -146,7 +148,8 @@ typedef struct bs_field_crop_counts {
 /* Every detected white cell of every sample of ds (o->detect, o->normalise; cropped exactly as
  * bs_field_classify_cells crops) written as OUTDIR/CLASS/NNNNN_STEM_cKKK.png (.jpg with jpeg:
  * quality 95; NNNNN the sample's index, CLASS its class made safe as a folder name), and
- * OUTDIR/manifest.csv (path,label,class,group; path relative to OUTDIR) written atomically:
+ * OUTDIR/manifest.csv (path,label,class,group,cell_px,red_cell_px; path relative to OUTDIR; the
+ * last two the crop's scale in its pixels, empty when unknown) written atomically:
  * each cell carries the label and class of its source image (weak labels) and its group, so
  * no cross-validation split puts cells of one field, or of its duplicates, on both sides.
  * OUTDIR is created. An error names the sample; no cell at all is an error (no manifest). */
