@@ -4,7 +4,6 @@
  * compares with annotations (eval/truth.h). `--crops` has the field stage write a cell dataset
  * (bs_field_write_crop_dataset). Not for: any of that work itself. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_files.h"
+#include "cli_options.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/io.h"
@@ -25,60 +25,8 @@
 #include "image/image.h"
 #include "pipeline/pipeline.h"
 
-static void usage(FILE *fp) {
-    fprintf(
-        fp,
-        "Usage: blastscan cells [options] IMAGE|DIR ...\n"
-        "       blastscan cells --crops OUTDIR --data D [--data D ...] [options]\n\n"
-        "Field mode: find every white cell (leukocyte) of a blood-smear field, at any\n"
-        "magnification, and with --model classify each one and count the blasts. A folder is\n"
-        "searched recursively for .jpg .jpeg .tif .tiff .png .bmp files (in name order).\n"
-        "Per image: white_cells, blasts (cells of the model's positive class), blast_percent\n"
-        "with a 95 %% Wilson interval, and a call: 'ALL suspected' when at least --min-blasts\n"
-        "cells are confident blasts (positive class, probability >= --min-probability, not out\n"
-        "of distribution), else 'no confident blast' ('no white cells' when none was found).\n"
-        "Each cell is cut as a square of 1.25 x its box's larger side (reflected at the\n"
-        "borders) from the field with its colour normalised (docs/cells.md), and resized to the\n"
-        "backbone's input: a cell fills the same share of the network's view on any microscope.\n\n"
-        "  --model FILE     a pipeline file (`blastscan train`, best trained on --crops output);\n"
-        "                   without it: detection only\n"
-        "  --backbone-dir D where the pipeline's ONNX backbones are (default: assets' models/)\n"
-        "  --format F       table (default: one line per image), json (one object per image\n"
-        "                   and line, with a \"cells\" array) or csv (one row per cell:\n"
-        "                   path,cell,x,y,x0,y0,x1,y1,area,edge,class,decision,probability,\n"
-        "                   out_of_distribution; boxes half-open, x0 <= x < x1)\n"
-        "  --overlay OUTDIR a PNG per image (OUTDIR/STEM.png) with every cell boxed: yellow\n"
-        "                   without a model, else red blast, green other, grey out of\n"
-        "                   distribution, labelled with the probability of a blast\n"
-        "  --truth FILE     compare with annotations and print detection precision/recall/F1\n"
-        "                   (with a model also blast precision/recall and the blast-count\n"
-        "                   error) on stderr. FILE: a boxes CSV image,class,xmin,ymin,xmax,ymax\n"
-        "                   (only white-cell classes count: WBC, leukocyte, lymphocyte,\n"
-        "                   monocyte, neutrophil, eosinophil, basophil, blast...; RBC and\n"
-        "                   platelet rows are ignored), a points CSV image,x,y[,class], or the\n"
-        "                   word xyc for ALL-IDB's STEM.xyc blast centroids beside each image.\n"
-        "                   `image` is relative to the CSV's folder, absolute, or a bare file\n"
-        "                   name. Matching is one-to-one: a detection matches a box when each\n"
-        "                   one's centre lies inside the other, a point when it lies in the box\n"
-        "  --evaluation F   write the comparison as JSON (needs --truth)\n"
-        "  --cell-size PX   white-cell diameter in pixels (default: estimated per image)\n"
-        "  --batch N        cells per network run (default 8)\n"
-        "  --min-probability P  a blast is confident from this probability (default 0.9)\n"
-        "  --min-blasts N   confident blasts that make a field 'ALL suspected' (default 1)\n"
-        "  --no-normalise   classify (or crop) the colours as photographed\n"
-        "  --crops OUTDIR   write every detected cell of the --data images as OUTDIR/CLASS/\n"
-        "                   NNNNN_STEM_cKKK.png and OUTDIR/manifest.csv (path,label,class,group:\n"
-        "                   label and class of the source image, i.e. weak labels; group of\n"
-        "                   the source image); then `blastscan train --data OUTDIR/manifest.csv`\n"
-        "  --crop-format F  png (default) or jpeg (quality 95)\n"
-        "  --sample N       --crops: a stratified sample of N source images (seeded; 0 = "
-        "all)\n" BS_DATA_OPTIONS_HELP
-        "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
-        "are still processed), 2 on bad usage.\n");
-}
-
 enum {
-    OPT_MODEL = 6101,
+    OPT_MODEL = BS_CLI_OWN_CODES,
     OPT_BDIR,
     OPT_FORMAT,
     OPT_OVERLAY,
@@ -93,6 +41,74 @@ enum {
     OPT_CROP_FORMAT,
     OPT_SAMPLE
 };
+
+static const bs_cli_command cells_command = {
+    .name = "cells",
+    .before =
+        "Usage: blastscan cells [options] IMAGE|DIR ...\n"
+        "       blastscan cells --crops OUTDIR --data D [--data D ...] [options]\n\n"
+        "Field mode: find every white cell (leukocyte) of a blood-smear field, at any\n"
+        "magnification, and with --model classify each one and count the blasts. A folder is\n"
+        "searched recursively for .jpg .jpeg .tif .tiff .png .bmp files (in name order).\n"
+        "Per image: white_cells, blasts (cells of the model's positive class), blast_percent\n"
+        "with a 95 % Wilson interval, and a call: 'ALL suspected' when at least --min-blasts\n"
+        "cells are confident blasts (positive class, probability >= --min-probability, not out\n"
+        "of distribution), else 'no confident blast' ('no white cells' when none was found).\n"
+        "Each cell is cut as a square of 1.25 x its box's larger side (reflected at the\n"
+        "borders) from the field with its colour normalised (docs/cells.md), and resized to the\n"
+        "backbone's input: a cell fills the same share of the network's view on any "
+        "microscope.\n\n",
+    .options =
+        (const bs_cli_option[]){
+            {OPT_MODEL, "model", "FILE",
+             "a pipeline file (`blastscan train`, best trained on --crops output);\n"
+             "without it: detection only"},
+            {OPT_BDIR, "backbone-dir", "D",
+             "where the pipeline's ONNX backbones are (default: assets' models/)"},
+            {OPT_FORMAT, "format", "F",
+             "table (default: one line per image), json (one object per image\n"
+             "and line, with a \"cells\" array) or csv (one row per cell:\n"
+             "path,cell,x,y,x0,y0,x1,y1,area,edge,class,decision,probability,\n"
+             "out_of_distribution; boxes half-open, x0 <= x < x1)"},
+            {OPT_OVERLAY, "overlay", "OUTDIR",
+             "a PNG per image (OUTDIR/STEM.png) with every cell boxed: yellow\n"
+             "without a model, else red blast, green other, grey out of\n"
+             "distribution, labelled with the probability of a blast"},
+            {OPT_TRUTH, "truth", "FILE",
+             "compare with annotations and print detection precision/recall/F1\n"
+             "(with a model also blast precision/recall and the blast-count\n"
+             "error) on stderr. FILE: a boxes CSV image,class,xmin,ymin,xmax,ymax\n"
+             "(only white-cell classes count: WBC, leukocyte, lymphocyte,\n"
+             "monocyte, neutrophil, eosinophil, basophil, blast...; RBC and\n"
+             "platelet rows are ignored), a points CSV image,x,y[,class], or the\n"
+             "word xyc for ALL-IDB's STEM.xyc blast centroids beside each image.\n"
+             "`image` is relative to the CSV's folder, absolute, or a bare file\n"
+             "name. Matching is one-to-one: a detection matches a box when each\n"
+             "one's centre lies inside the other, a point when it lies in the box"},
+            {OPT_EVALUATION, "evaluation", "F", "write the comparison as JSON (needs --truth)"},
+            {OPT_CELL_SIZE, "cell-size", "PX",
+             "white-cell diameter in pixels (default: estimated per image)"},
+            {OPT_BATCH, "batch", "N", "cells per network run (default 8)"},
+            {OPT_MIN_P, "min-probability", "P",
+             "a blast is confident from this probability (default 0.9)"},
+            {OPT_MIN_BLASTS, "min-blasts", "N",
+             "confident blasts that make a field 'ALL suspected' (default 1)"},
+            {OPT_NO_NORM, "no-normalise", NULL, "classify (or crop) the colours as photographed"},
+            {OPT_CROPS, "crops", "OUTDIR",
+             "write every detected cell of the --data images as OUTDIR/CLASS/\n"
+             "NNNNN_STEM_cKKK.png and OUTDIR/manifest.csv (path,label,class,group:\n"
+             "label and class of the source image, i.e. weak labels; group of\n"
+             "the source image); then `blastscan train --data OUTDIR/manifest.csv`"},
+            {OPT_CROP_FORMAT, "crop-format", "F", "png (default) or jpeg (quality 95)"},
+            {OPT_SAMPLE, "sample", "N",
+             "--crops: a stratified sample of N source images (seeded; 0 = all)"},
+            BS_DATA_OPTIONS,
+            {0},
+        },
+    .after = "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
+             "are still processed), 2 on bad usage.\n",
+};
+
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 typedef struct bs_cells_opts {
@@ -496,23 +512,6 @@ static int check_usage(const bs_cells_opts *o, int positional) {
 }
 
 int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
-    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
-                                         {"model", required_argument, 0, OPT_MODEL},
-                                         {"backbone-dir", required_argument, 0, OPT_BDIR},
-                                         {"format", required_argument, 0, OPT_FORMAT},
-                                         {"overlay", required_argument, 0, OPT_OVERLAY},
-                                         {"truth", required_argument, 0, OPT_TRUTH},
-                                         {"evaluation", required_argument, 0, OPT_EVALUATION},
-                                         {"cell-size", required_argument, 0, OPT_CELL_SIZE},
-                                         {"batch", required_argument, 0, OPT_BATCH},
-                                         {"min-probability", required_argument, 0, OPT_MIN_P},
-                                         {"min-blasts", required_argument, 0, OPT_MIN_BLASTS},
-                                         {"no-normalise", no_argument, 0, OPT_NO_NORM},
-                                         {"crops", required_argument, 0, OPT_CROPS},
-                                         {"crop-format", required_argument, 0, OPT_CROP_FORMAT},
-                                         {"sample", required_argument, 0, OPT_SAMPLE},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bs_cells_opts o;
     memset(&o, 0, sizeof o);
     bs_detect_params_default(&o.detect);
@@ -521,17 +520,17 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
     o.batch = 8;
     o.normalise = 1;
     int c, rc = BS_EXIT_USAGE, r;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if ((r = bs_cli_data_option(&o.data, "cells", c, optarg)) < 0)
-            r = c == 'h' ? 2 : take_option(&o, c, optarg);
-        if (r == 2) {
-            usage(stdout);
-            rc = BS_EXIT_OK;
-            goto out;
-        }
-        if (r < 0) bs_cli_usage("cells", "unknown option");
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &cells_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        r = bs_cli_data_option(&o.data, "cells", c, p.arg);
+        if (r < 0) r = take_option(&o, c, p.arg);
+        if (r < 0) r = bs_cli_unhandled(&p, c) != 0;
         if (r) goto out;
+    }
+    if (p.exit >= 0) {
+        rc = p.exit;
+        goto out;
     }
     if (check_usage(&o, optind < argc)) goto out;
     rc = o.crops ? run_crops(&o, cli) : run_images(&o, argc - optind, argv + optind);
