@@ -155,64 +155,69 @@ typedef struct {
     bs_field_summary sum;
 } field;
 
-static void json_number_or_null(double v, int known) { bs_json_number(stdout, known ? v : NAN); }
+/* A count or share that is only known with a model: a number (counts print as numbers, as
+ * they always have: 1e+06 from a million), else null. */
+static void put_known(bs_json_writer *w, const char *key, double v, int known) {
+    bs_json_put_number(w, key, known ? v : NAN);
+}
 
-static void print_cell_json(const run *r, const field *f, int64_t i) {
+static void put_cell_json(bs_json_writer *w, const run *r, const field *f, int64_t i) {
     const bs_cell *c = &f->cells->cells[i];
-    printf("%s{\"cell\": %lld, \"x\": ", i ? ", " : "", (long long)i);
-    bs_json_number(stdout, c->x);
-    fputs(", \"y\": ", stdout);
-    bs_json_number(stdout, c->y);
-    printf(", \"x0\": %d, \"y0\": %d, \"x1\": %d, \"y1\": %d, \"area\": %lld, \"edge\": %s", c->x0,
-           c->y0, c->x1, c->y1, (long long)c->nucleus_area, c->edge ? "true" : "false");
-    if (!f->res) {
-        fputs("}", stdout);
-        return;
+    bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+    bs_json_put_int(w, "cell", i);
+    bs_json_put_number(w, "x", c->x);
+    bs_json_put_number(w, "y", c->y);
+    bs_json_put_int(w, "x0", c->x0);
+    bs_json_put_int(w, "y0", c->y0);
+    bs_json_put_int(w, "x1", c->x1);
+    bs_json_put_int(w, "y1", c->y1);
+    bs_json_put_int(w, "area", c->nucleus_area);
+    bs_json_put_bool(w, "edge", c->edge);
+    if (f->res) {
+        const bs_pipeline_result *res = &f->res[i];
+        bs_json_put_string(w, "class", r->p.label_names[res->label ? 1 : 0]);
+        bs_json_put_int(w, "label", res->label);
+        bs_json_put_number(w, "decision", res->decision);
+        bs_json_put_number(w, "probability", res->probability);
+        bs_json_put_number(w, "reconstruction_error", res->recon_error);
+        if (r->p.ood.available)
+            bs_json_put_bool(w, "out_of_distribution", res->ood);
+        else
+            bs_json_put_null(w, "out_of_distribution");
     }
-    const bs_pipeline_result *res = &f->res[i];
-    fputs(", \"class\": ", stdout);
-    bs_json_string(stdout, r->p.label_names[res->label ? 1 : 0]);
-    printf(", \"label\": %d, \"decision\": ", res->label);
-    bs_json_number(stdout, res->decision);
-    fputs(", \"probability\": ", stdout);
-    bs_json_number(stdout, res->probability);
-    fputs(", \"reconstruction_error\": ", stdout);
-    bs_json_number(stdout, res->recon_error);
-    printf(", \"out_of_distribution\": %s}",
-           r->p.ood.available ? (res->ood ? "true" : "false") : "null");
+    bs_json_end(w);
 }
 
 static void print_json(const run *r, const field *f) {
     int m = f->res != NULL, any = f->sum.white_cells > 0;
-    fputs("{\"path\": ", stdout);
-    bs_json_string(stdout, f->path);
-    printf(", \"width\": %d, \"height\": %d, \"cell_size\": ", f->img->width, f->img->height);
-    bs_json_number(stdout, f->cells->cell_size);
-    printf(", \"white_cells\": %lld, \"blasts\": ", (long long)f->sum.white_cells);
-    json_number_or_null((double)f->sum.blasts, m);
-    fputs(", \"blast_percent\": ", stdout);
-    json_number_or_null(f->sum.blast_percent, m && any);
-    fputs(", \"blast_percent_ci95\": ", stdout);
+    bs_json_writer w;
+    bs_json_writer_init(&w, stdout);
+    bs_json_begin_object(&w, NULL, BS_JSON_INLINE);
+    bs_json_put_string(&w, "path", f->path);
+    bs_json_put_int(&w, "width", f->img->width);
+    bs_json_put_int(&w, "height", f->img->height);
+    bs_json_put_number(&w, "cell_size", f->cells->cell_size);
+    bs_json_put_int(&w, "white_cells", f->sum.white_cells);
+    put_known(&w, "blasts", (double)f->sum.blasts, m);
+    put_known(&w, "blast_percent", f->sum.blast_percent, m && any);
     if (m && any) {
-        fputc('[', stdout);
-        bs_json_number(stdout, f->sum.blast_percent_lo);
-        fputs(", ", stdout);
-        bs_json_number(stdout, f->sum.blast_percent_hi);
-        fputc(']', stdout);
+        bs_json_begin_array(&w, "blast_percent_ci95", BS_JSON_INLINE);
+        bs_json_put_number(&w, NULL, f->sum.blast_percent_lo);
+        bs_json_put_number(&w, NULL, f->sum.blast_percent_hi);
+        bs_json_end(&w);
     } else
-        fputs("null", stdout);
-    fputs(", \"confident_blasts\": ", stdout);
-    json_number_or_null((double)f->sum.confident_blasts, m);
-    fputs(", \"out_of_distribution_cells\": ", stdout);
-    json_number_or_null((double)f->sum.ood_cells, m && r->p.ood.available);
-    fputs(", \"call\": ", stdout);
+        bs_json_put_null(&w, "blast_percent_ci95");
+    put_known(&w, "confident_blasts", (double)f->sum.confident_blasts, m);
+    put_known(&w, "out_of_distribution_cells", (double)f->sum.ood_cells, m && r->p.ood.available);
     if (m)
-        bs_json_string(stdout, bs_field_call_name(&f->sum));
+        bs_json_put_string(&w, "call", bs_field_call_name(&f->sum));
     else
-        fputs("null", stdout);
-    fputs(", \"cells\": [", stdout);
-    for (int64_t i = 0; i < f->cells->n; i++) print_cell_json(r, f, i);
-    fputs("]}\n", stdout);
+        bs_json_put_null(&w, "call");
+    bs_json_begin_array(&w, "cells", BS_JSON_INLINE);
+    for (int64_t i = 0; i < f->cells->n; i++) put_cell_json(&w, r, f, i);
+    bs_json_end(&w);
+    bs_json_end(&w);
+    bs_json_finish(&w);
 }
 
 static void print_csv(const run *r, const field *f) {
@@ -278,26 +283,14 @@ static int overlay_path(run *r, const char *image, char **out) {
     return *out ? 0 : -1;
 }
 
-static int compare(run *r, const field *f) {
-    bs_truth_image scratch = {0};
-    const bs_truth_image *ti;
+static int compare(run *r, const char *path, const bs_field_analysis *a) {
     int found;
-    if (bs_truth_lookup(&r->truth, f->path, &scratch, &ti, &found)) return -1;
+    if (bs_field_compare(&r->eval, &r->truth, path, a, &found)) return -1;
     if (!found) {
-        bs_warn("%s: not in the annotations; left out of the comparison", f->path);
+        bs_warn("%s: not in the annotations; left out of the comparison", path);
         r->unannotated++;
-        return 0;
     }
-    int *called = NULL;
-    if (f->res && !(called = bs_calloc((size_t)f->cells->n + 1, sizeof *called))) {
-        bs_truth_image_free(&scratch);
-        return -1;
-    }
-    for (int64_t i = 0; f->res && i < f->cells->n; i++) called[i] = f->res[i].label == 1;
-    int rc = bs_truth_eval_add(&r->eval, f->path, f->cells->cells, (size_t)f->cells->n, called, ti);
-    free(called);
-    bs_truth_image_free(&scratch);
-    return rc;
+    return 0;
 }
 
 /* Analyse, print, draw and compare one image. */
@@ -322,7 +315,7 @@ static int process(run *r, const char *path, const bs_image *img) {
         (overlay_path(r, path, &png) ||
          bs_field_overlay(img, a.cells.cells, a.cells.n, r->rt ? a.calls : NULL, png)))
         goto out;
-    rc = r->have_truth ? compare(r, &f) : 0;
+    rc = r->have_truth ? compare(r, path, &a) : 0;
 out:
     free(png);
     bs_field_analysis_free(&a);

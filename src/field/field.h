@@ -23,6 +23,7 @@
 
 #include "dataset/dataset.h"
 #include "detect/detect.h"
+#include "eval/truth.h"
 #include "image/image.h"
 #include "pipeline/pipeline.h"
 
@@ -121,6 +122,12 @@ typedef struct bs_field_analysis {
 int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline_runtime *rt,
                      const bs_pipeline *p, bs_field_analysis *out);
 void bs_field_analysis_free(bs_field_analysis *a);
+
+/* Add a field analysed (with p's results when it was classified, a->results not NULL) to a
+ * comparison with annotations: its detections against t's records of `path`, and which cells
+ * were called blasts. *found = 0 (nothing added) when t does not annotate the image. */
+int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path,
+                     const bs_field_analysis *a, int *found);
 
 /* ---- a cell dataset from a field dataset ------------------------------------------------ */
 
