@@ -25,7 +25,9 @@ typedef struct bs_detect_params {
 typedef struct bs_cells {
     bs_cell *cells; /* n records, ordered top to bottom, then left to right; owned */
     int64_t n;
-    double cell_size; /* the diameter used (estimated or given) */
+    double cell_size;     /* the diameter used (estimated or given) */
+    double red_cell_size; /* red-cell diameter in pixels from the estimate; 0 when not
+                           * measured (no red cells found, or cell_size given) */
 } bs_cells;
 
 void bs_detect_params_default(bs_detect_params *p);
@@ -34,5 +36,9 @@ void bs_detect_params_default(bs_detect_params *p);
 int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_detect_params *p,
                     bs_cells *out);
 void bs_detect_free(bs_cells *c);
+/* The scale alone, as bs_detect_cells estimates it first: the white-cell and red-cell
+ * diameters in pixels, each 0 when the field does not show it (no nuclei, no red cells). */
+int bs_detect_scale(const unsigned char *rgb, int width, int height, double *cell_size,
+                    double *red_cell_size);
 
 #endif
