@@ -80,10 +80,14 @@ static const bs_cli_command cells_command = {
              "error) on stderr. FILE: a boxes CSV image,class,xmin,ymin,xmax,ymax\n"
              "(only white-cell classes count: WBC, leukocyte, lymphocyte,\n"
              "monocyte, neutrophil, eosinophil, basophil, blast...; RBC and\n"
-             "platelet rows are ignored), a points CSV image,x,y[,class], or the\n"
-             "word xyc for ALL-IDB's STEM.xyc blast centroids beside each image.\n"
+             "platelet rows are ignored), a points CSV image,x,y[,class], the\n"
+             "word xyc for ALL-IDB's STEM.xyc blast centroids beside each image,\n"
+             "a folder of YOLO label files STEM.txt (class cx cy w h, fractions\n"
+             "of the image; class names from classes.txt there or one folder up)\n"
+             "or of Pascal VOC STEM.xml files, or one VOC .xml file. A CSV's\n"
              "`image` is relative to the CSV's folder, absolute, or a bare file\n"
-             "name. Matching is one-to-one: a detection matches a box when each\n"
+             "name; a YOLO or VOC file names the images of its stem. Matching is one-to-one: a "
+             "detection matches a box when each\n"
              "one's centre lies inside the other, a point when it lies in the box"},
             {OPT_EVALUATION, "evaluation", "F", "write the comparison as JSON (needs --truth)"},
             {OPT_CELL_SIZE, "cell-size", "PX",
@@ -283,9 +287,9 @@ static int overlay_path(run *r, const char *image, char **out) {
     return *out ? 0 : -1;
 }
 
-static int compare(run *r, const char *path, const bs_field_analysis *a) {
+static int compare(run *r, const char *path, const bs_image *img, const bs_field_analysis *a) {
     int found;
-    if (bs_field_compare(&r->eval, &r->truth, path, a, &found)) return -1;
+    if (bs_field_compare(&r->eval, &r->truth, path, img, a, &found)) return -1;
     if (!found) {
         bs_warn("%s: not in the annotations; left out of the comparison", path);
         r->unannotated++;
@@ -315,7 +319,7 @@ static int process(run *r, const char *path, const bs_image *img) {
         (overlay_path(r, path, &png) ||
          bs_field_overlay(img, a.cells.cells, a.cells.n, r->rt ? a.calls : NULL, png)))
         goto out;
-    rc = r->have_truth ? compare(r, path, &a) : 0;
+    rc = r->have_truth ? compare(r, path, img, &a) : 0;
 out:
     free(png);
     bs_field_analysis_free(&a);

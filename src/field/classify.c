@@ -67,11 +67,11 @@ fail:
     return -1;
 }
 
-int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path,
+int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path, const bs_image *img,
                      const bs_field_analysis *a, int *found) {
     bs_truth_image scratch = {0};
     const bs_truth_image *ti;
-    if (bs_truth_lookup(t, path, &scratch, &ti, found)) return -1;
+    if (bs_truth_lookup(t, path, img->width, img->height, &scratch, &ti, found)) return -1;
     if (!*found) return 0;
     int *called = NULL;
     size_t n = (size_t)a->cells.n;

@@ -124,9 +124,10 @@ int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline
 void bs_field_analysis_free(bs_field_analysis *a);
 
 /* Add a field analysed (with p's results when it was classified, a->results not NULL) to a
- * comparison with annotations: its detections against t's records of `path`, and which cells
- * were called blasts. *found = 0 (nothing added) when t does not annotate the image. */
-int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path,
+ * comparison with annotations: its detections against t's records of `path` (the field img),
+ * and which cells were called blasts. *found = 0 (nothing added) when t does not annotate
+ * the image. */
+int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path, const bs_image *img,
                      const bs_field_analysis *a, int *found);
 
 /* ---- a cell dataset from a field dataset ------------------------------------------------ */
