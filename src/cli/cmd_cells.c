@@ -39,14 +39,18 @@ enum {
     OPT_NO_NORM,
     OPT_CROPS,
     OPT_CROP_FORMAT,
-    OPT_SAMPLE
+    OPT_SAMPLE,
+    OPT_BOXES,
+    OPT_LABEL,
+    OPT_CLASS
 };
 
 static const bs_cli_command cells_command = {
     .name = "cells",
     .before =
         "Usage: blastscan cells [options] IMAGE|DIR ...\n"
-        "       blastscan cells --crops OUTDIR --data D [--data D ...] [options]\n\n"
+        "       blastscan cells --crops OUTDIR --data D [--data D ...] [options]\n"
+        "       blastscan cells --crops OUTDIR --boxes FILE|DIR [--label L --class C]\n\n"
         "Field mode: find every white cell (leukocyte) of a blood-smear field, at any\n"
         "magnification, and with --model classify each one and count the blasts. A folder is\n"
         "searched recursively for .jpg .jpeg .tif .tiff .png .bmp files (in name order).\n"
@@ -99,10 +103,26 @@ static const bs_cli_command cells_command = {
              "confident blasts that make a field 'ALL suspected' (default 1)"},
             {OPT_NO_NORM, "no-normalise", NULL, "classify (or crop) the colours as photographed"},
             {OPT_CROPS, "crops", "OUTDIR",
-             "write every detected cell of the --data images as OUTDIR/CLASS/\n"
-             "NNNNN_STEM_cKKK.png and OUTDIR/manifest.csv (path,label,class,group:\n"
-             "label and class of the source image, i.e. weak labels; group of\n"
-             "the source image); then `blastscan train --data OUTDIR/manifest.csv`"},
+             "write every detected cell of the --data images (or every boxed\n"
+             "white cell of --boxes) as OUTDIR/CLASS/NNNNN_STEM_cKKK.png and\n"
+             "OUTDIR/manifest.csv: path,label,class,group,source,field,x0,y0,\n"
+             "x1,y1,cell_px,red_cell_px,normalised (--data: label and class of\n"
+             "the source image, i.e. weak labels; group = the field's; source\n"
+             "from sources.csv image,source in the data's folder, else the\n"
+             "folder's name; the box in the field; the field's white- and\n"
+             "red-cell diameters in pixels); then `blastscan train --data\n"
+             "OUTDIR/manifest.csv`"},
+            {OPT_BOXES, "boxes", "FILE",
+             "--crops: crop the annotated white cells instead of detected ones:\n"
+             "a boxes CSV image,class,xmin,ymin,xmax,ymax, a folder of YOLO\n"
+             "labels or VOC .xml files (as --truth reads them), or the review\n"
+             "page's corrections CSV (each row's own label,class,group,source;\n"
+             "rows with an empty label skipped)"},
+            {OPT_LABEL, "label", "L",
+             "--boxes: label of cells whose file gives none: 1|blast or\n"
+             "0|non-blast"},
+            {OPT_CLASS, "class", "C",
+             "--boxes: class name of those cells (default blast/non-blast)"},
             {OPT_CROP_FORMAT, "crop-format", "F", "png (default) or jpeg (quality 95)"},
             {OPT_SAMPLE, "sample", "N",
              "--crops: a stratified sample of N source images (seeded; 0 = all)"},
@@ -116,8 +136,9 @@ static const bs_cli_command cells_command = {
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 typedef struct bs_cells_opts {
-    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops;
-    int format; /* FMT_* */
+    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops, *boxes;
+    bs_field_box_labels box_labels; /* --label, --class */
+    int format;                     /* FMT_* */
     bs_detect_params detect;
     long batch;
     int normalise;
@@ -421,24 +442,42 @@ out:
     return rc;
 }
 
-/* `--crops OUTDIR --data D ...`: the source images (sampled as asked) cut into a cell dataset. */
+static void crops_done(const bs_cells_opts *o, const bs_field_crop_counts *counts, size_t images) {
+    char *manifest = bs_path_join(o->crops, "manifest.csv");
+    fprintf(stderr, "cells: %lld cells from %zu images (%lld without a white cell",
+            (long long)counts->cells, images, (long long)counts->images_without_cells);
+    if (counts->boxes_outside)
+        fprintf(stderr, ", %lld boxes outside their image", (long long)counts->boxes_outside);
+    fprintf(stderr, "), colour %s; wrote %s\n", o->normalise ? "normalised" : "as photographed",
+            manifest ? manifest : o->crops);
+    free(manifest);
+}
+
+/* `--crops OUTDIR --data D ...`: the source images (sampled as asked) cut into a cell dataset;
+ * `--crops OUTDIR --boxes FILE`: the annotated white cells. */
 static int run_crops(const bs_cells_opts *o, const bs_cli *cli) {
-    bs_dataset ds;
-    if (bs_cli_data_open(&o->data, (size_t)o->sample, cli->seed, &ds)) return bs_cli_fail("cells");
     bs_field_options fo;
     field_options(o, &fo);
     bs_field_crop_counts counts;
-    char *manifest = bs_path_join(o->crops, "manifest.csv");
     int rc = BS_EXIT_OK;
-    if (!manifest || bs_field_write_crop_dataset(&ds, &fo, o->crops, o->crop_jpeg, &counts))
+    if (o->boxes) {
+        bs_truth t;
+        if (bs_truth_read(o->boxes, &t)) return bs_cli_fail("cells");
+        if (bs_field_write_box_crops(&t, o->boxes, &o->box_labels, &fo, o->crops, o->crop_jpeg,
+                                     &counts))
+            rc = bs_cli_fail("cells");
+        else
+            crops_done(o, &counts, t.n);
+        bs_truth_free(&t);
+        return rc;
+    }
+    bs_dataset ds;
+    if (bs_cli_data_open(&o->data, (size_t)o->sample, cli->seed, &ds)) return bs_cli_fail("cells");
+    if (bs_field_write_crop_dataset(&ds, o->data.sources, o->data.nsources, &fo, o->crops,
+                                    o->crop_jpeg, &counts))
         rc = bs_cli_fail("cells");
     else
-        fprintf(stderr,
-                "cells: %lld cells from %zu images (%lld without a white cell), colour %s; "
-                "wrote %s\n",
-                (long long)counts.cells, ds.n, (long long)counts.images_without_cells,
-                o->normalise ? "normalised" : "as photographed", manifest);
-    free(manifest);
+        crops_done(o, &counts, ds.n);
     bs_dataset_free(&ds);
     return rc;
 }
@@ -454,6 +493,18 @@ static int take_option(bs_cells_opts *o, int c, const char *arg) {
         case OPT_TRUTH: o->truth = arg; return 0;
         case OPT_EVALUATION: o->evaluation = arg; return 0;
         case OPT_CROPS: o->crops = arg; return 0;
+        case OPT_BOXES: o->boxes = arg; return 0;
+        case OPT_CLASS:
+            if (!arg[0]) return bs_cli_usage("cells", "--class must not be empty") != 0;
+            o->box_labels.class_name = arg;
+            return 0;
+        case OPT_LABEL:
+            o->box_labels.label = !strcmp(arg, "1") || !strcmp(arg, "blast")       ? 1
+                                  : !strcmp(arg, "0") || !strcmp(arg, "non-blast") ? 0
+                                                                                   : -1;
+            return o->box_labels.label < 0
+                       ? bs_cli_usage("cells", "--label must be 1, blast, 0 or non-blast") != 0
+                       : 0;
         case OPT_NO_NORM: o->normalise = 0; return 0;
         case OPT_FORMAT:
             o->format = !strcmp(arg, "table")  ? FMT_TABLE
@@ -492,8 +543,14 @@ static int take_option(bs_cells_opts *o, int c, const char *arg) {
 
 /* Combinations that make no sense; 0 when fine. */
 static int check_usage(const bs_cells_opts *o, int positional) {
+    if ((o->box_labels.label >= 0 || o->box_labels.class_name) && !o->boxes)
+        return bs_cli_usage("cells", "--label and --class are for --boxes");
+    if (o->boxes && !o->crops) return bs_cli_usage("cells", "--boxes is for --crops");
     if (o->crops) {
-        if (!o->data.nsources) return bs_cli_usage("cells", "--crops needs --data");
+        if (o->boxes && (o->data.nsources || o->sample))
+            return bs_cli_usage("cells", "--boxes names the fields: no --data or --sample");
+        if (!o->data.nsources && !o->boxes)
+            return bs_cli_usage("cells", "--crops needs --data or --boxes");
         if (positional)
             return bs_cli_usage("cells", "--crops takes its images from --data, not arguments");
         if (o->model || o->truth || o->overlay)
@@ -516,6 +573,7 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
     bs_cli_data_init(&o.data);
     o.batch = 8;
     o.normalise = 1;
+    o.box_labels.label = -1;
     int c, rc = BS_EXIT_USAGE, r;
     bs_cli_parser p;
     bs_cli_parser_init(&p, &cells_command);

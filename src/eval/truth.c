@@ -140,6 +140,16 @@ static char *image_key(const char *image, const char *csv_name, int *bare) {
     return joined;
 }
 
+/* The image file `image` (a bare name) in the folder of the table `name`, resolved; NULL when
+ * it is not there. */
+static char *beside_table(const char *image, const char *name) {
+    const char *slash = strrchr(name, '/');
+    char *path = slash ? bs_strfmt("%.*s/%s", (int)(slash - name), name, image) : bs_strdup(image);
+    char *real = path ? realpath(path, NULL) : NULL;
+    free(path);
+    return real;
+}
+
 /* The image record of a row; index maps keys to positions (a table of many images stays
  * linear to read). */
 static bs_truth_image *image_for(bs_truth *t, GHashTable *index, const char *image,
@@ -163,6 +173,7 @@ static bs_truth_image *image_for(bs_truth *t, GHashTable *index, const char *ima
     img->key = key;
     img->bare = bare;
     if (!bare && bs_file_exists(key) && !(img->path = bs_strdup(key))) return NULL;
+    if (bare) img->path = beside_table(image, name); /* a bare name there, if it is there */
     g_hash_table_insert(index, key, GSIZE_TO_POINTER(t->n - 1));
     return img;
 }

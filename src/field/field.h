@@ -130,20 +130,47 @@ void bs_field_analysis_free(bs_field_analysis *a);
 int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path, const bs_image *img,
                      const bs_field_analysis *a, int *found);
 
-/* ---- a cell dataset from a field dataset ------------------------------------------------ */
+/* ---- cell datasets: from a field dataset, or from annotated boxes ---------------------- */
 
 typedef struct bs_field_crop_counts {
     int64_t cells, images_without_cells;
+    int64_t boxes_outside; /* annotated boxes with nothing inside the field (not cropped) */
 } bs_field_crop_counts;
 
-/* Every detected white cell of every sample of ds (o->detect, o->normalise; cropped exactly as
- * bs_field_classify_cells crops) written as OUTDIR/CLASS/NNNNN_STEM_cKKK.png (.jpg with jpeg:
- * quality 95; NNNNN the sample's index, CLASS its class made safe as a folder name), and
- * OUTDIR/manifest.csv (path,label,class,group; path relative to OUTDIR) written atomically:
- * each cell carries the label and class of its source image (weak labels) and its group, so
- * no cross-validation split puts cells of one field, or of its duplicates, on both sides.
- * OUTDIR is created. An error names the sample; no cell at all is an error (no manifest). */
-int bs_field_write_crop_dataset(const bs_dataset *ds, const bs_field_options *o, const char *outdir,
-                                int jpeg, bs_field_crop_counts *counts);
+/* Both writers make OUTDIR/CLASS/NNNNN_STEM_cKKK.png (.jpg with jpeg: quality 95; NNNNN the
+ * field's index, CLASS the crop's class made safe as a folder name, KKK the cell's index) with
+ * bs_field_crops (so crops are cut exactly as bs_field_classify_cells cuts them), and
+ * OUTDIR/manifest.csv, written atomically, with the columns
+ *   path,label,class,group,source,field,x0,y0,x1,y1,cell_px,red_cell_px,normalised
+ * path relative to OUTDIR; group = the field's group, so no cross-validation split puts cells
+ * of one field on both sides; source = the microscope/dataset (sources.csv image,source in the
+ * data's folder, else that folder's name); field and the half-open box x0..x1 × y0..y1 in its
+ * pixels; the field's white- and red-cell diameters in pixels (empty when not measured; crops
+ * keep the field's resolution); normalised 1 when colours were normalised per field. OUTDIR
+ * is created. An error names the field; no cell at all is an error (no manifest). */
+
+/* Every detected white cell of every sample of ds (o->detect, o->normalise), with the label
+ * and class of its field (weak labels) and its group. data[k] is the --data source samples of
+ * source k came from (a folder or manifest: where sources.csv and the source's name are). */
+int bs_field_write_crop_dataset(const bs_dataset *ds, const char *const *data, size_t ndata,
+                                const bs_field_options *o, const char *outdir, int jpeg,
+                                bs_field_crop_counts *counts);
+
+/* The labels of crops whose annotations carry none. */
+typedef struct bs_field_box_labels {
+    int label;              /* 1 blast, 0 non-blast, -1 not given */
+    const char *class_name; /* NULL: not given */
+} bs_field_box_labels;
+
+/* Every white cell boxed in t (read by bs_truth_read from `boxes`: a boxes CSV, a corrections
+ * CSV, a YOLO or VOC folder; the images must be found) cropped (o->normalise; the box as the
+ * cell's box). A record's label, class, group and source are its own when the file carries
+ * them (a corrections CSV), else: label from a blast/non-blast class, else given->label;
+ * class given->class_name, else blast/non-blast; group the field's path; source from
+ * sources.csv in the folder of `boxes` (the one above for labels/ or Annotations/), else that
+ * folder's name. A record without any label is an error. */
+int bs_field_write_box_crops(const bs_truth *t, const char *boxes, const bs_field_box_labels *given,
+                             const bs_field_options *o, const char *outdir, int jpeg,
+                             bs_field_crop_counts *counts);
 
 #endif
