@@ -42,7 +42,8 @@ enum {
     OPT_SAMPLE,
     OPT_BOXES,
     OPT_LABEL,
-    OPT_CLASS
+    OPT_CLASS,
+    OPT_OUT
 };
 
 static const bs_cli_command cells_command = {
@@ -73,7 +74,13 @@ static const bs_cli_command cells_command = {
              "table (default: one line per image), json (one object per image\n"
              "and line, with a \"cells\" array) or csv (one row per cell:\n"
              "path,cell,x,y,x0,y0,x1,y1,area,edge,class,decision,probability,\n"
-             "out_of_distribution; boxes half-open, x0 <= x < x1)"},
+             "out_of_distribution; boxes half-open, x0 <= x < x1), geojson\n"
+             "(--out DIR: DIR/STEM.geojson per image, a FeatureCollection as\n"
+             "QuPath imports it: a detection per cell, its box a Polygon, with\n"
+             "class, probability and measurements) or coco (--out FILE: COCO\n"
+             "detection JSON for the batch: a category per class, an annotation\n"
+             "per cell with bbox and score)"},
+            {OPT_OUT, "out", "PATH", "where --format geojson (a folder) or coco (a file) writes"},
             {OPT_OVERLAY, "overlay", "OUTDIR",
              "a PNG per image (OUTDIR/STEM.png) with every cell boxed: yellow\n"
              "without a model, else red blast, green other, grey out of\n"
@@ -133,10 +140,10 @@ static const bs_cli_command cells_command = {
              "are still processed), 2 on bad usage.\n",
 };
 
-enum { FMT_TABLE, FMT_JSON, FMT_CSV };
+enum { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_GEOJSON, FMT_COCO };
 
 typedef struct bs_cells_opts {
-    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops, *boxes;
+    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops, *boxes, *out;
     bs_field_box_labels box_labels; /* --label, --class */
     int format;                     /* FMT_* */
     bs_detect_params detect;
@@ -167,6 +174,8 @@ typedef struct {
     bs_truth_eval eval;
     int have_truth;
     bs_cli_list overlays; /* overlay names written, to keep them apart */
+    bs_cli_list geojsons; /* likewise the GeoJSON files */
+    bs_field_coco *coco;  /* --format coco: the batch's file, open */
     int64_t images, cells, suspected, unannotated;
 } run;
 
@@ -288,24 +297,44 @@ static void print_header(const bs_cells_opts *o) {
                "path");
 }
 
-/* OUTDIR/STEM.png, or STEM-K.png when another image of this run had the same stem. */
-static int overlay_path(run *r, const char *image, char **out) {
+/* DIR/STEM.EXT, or STEM-K.EXT when another image of this run had the same stem (names: the
+ * names given so far). */
+static int output_path(bs_cli_list *names, const char *dir, const char *image, const char *ext,
+                       char **out) {
     char *stem = bs_path_stem(image);
     if (!stem) return -1;
-    char *name = bs_strfmt("%s.png", stem);
+    char *name = bs_strfmt("%s.%s", stem, ext);
     for (int k = 2; name; k++) {
         int taken = 0;
-        for (size_t i = 0; i < r->overlays.n && !taken; i++)
-            taken = !strcmp(r->overlays.v[i], name);
+        for (size_t i = 0; i < names->n && !taken; i++) taken = !strcmp(names->v[i], name);
         if (!taken) break;
         free(name);
-        name = bs_strfmt("%s-%d.png", stem, k);
+        name = bs_strfmt("%s-%d.%s", stem, k, ext);
     }
     free(stem);
-    int rc = name ? bs_cli_list_add(&r->overlays, name) : -1;
-    *out = rc ? NULL : bs_path_join(r->o->overlay, name);
+    int rc = name ? bs_cli_list_add(names, name) : -1;
+    *out = rc ? NULL : bs_path_join(dir, name);
     free(name);
     return *out ? 0 : -1;
+}
+
+/* The model's class names for the exports, or NULL without a model. */
+static const char *const *class_names(const run *r, const char *names[2]) {
+    if (!r->rt) return NULL;
+    names[0] = r->p.label_names[0], names[1] = r->p.label_names[1];
+    return names;
+}
+
+/* --format geojson or coco: the field into its file or the batch's. */
+static int export_field(run *r, const char *path, const bs_image *img, const bs_field_analysis *a) {
+    const char *names[2];
+    if (r->o->format == FMT_COCO)
+        return bs_field_coco_add(r->coco, path, img->width, img->height, a);
+    char *out;
+    if (output_path(&r->geojsons, r->o->out, path, "geojson", &out)) return -1;
+    int rc = bs_field_write_geojson(out, a, class_names(r, names));
+    free(out);
+    return rc;
 }
 
 static int compare(run *r, const char *path, const bs_image *img, const bs_field_analysis *a) {
@@ -329,15 +358,19 @@ static int process(run *r, const char *path, const bs_image *img) {
         print_json(r, &f);
     else if (o->format == FMT_CSV)
         print_csv(r, &f);
-    else
+    else if (o->format == FMT_TABLE)
         print_table(&f);
+    else if (export_field(r, path, img, &a)) {
+        bs_field_analysis_free(&a);
+        return -1;
+    }
     fflush(stdout);
     r->images++;
     r->cells += a.cells.n;
     r->suspected += r->rt && f.sum.all_suspected;
     int rc = -1;
     if (o->overlay &&
-        (overlay_path(r, path, &png) ||
+        (output_path(&r->overlays, o->overlay, path, "png", &png) ||
          bs_field_overlay(img, a.cells.cells, a.cells.n, r->rt ? a.calls : NULL, png)))
         goto out;
     rc = r->have_truth ? compare(r, path, img, &a) : 0;
@@ -384,11 +417,15 @@ static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
         bs_truth_eval_init(&r->eval, &r->truth, o->model != NULL);
     }
     if (o->overlay && bs_mkdir_p(o->overlay)) return -1;
-    if (!o->model) return 0;
-    if (bs_pipeline_load(o->model, &r->p)) return -1;
-    *default_dir = o->backbone_dir ? NULL : bs_path_join(bs_cli_assets(), "models");
-    r->rt = bs_pipeline_runtime_open(&r->p, o->backbone_dir ? o->backbone_dir : *default_dir);
-    return r->rt ? 0 : -1;
+    if (o->format == FMT_GEOJSON && bs_mkdir_p(o->out)) return -1;
+    if (o->model) {
+        if (bs_pipeline_load(o->model, &r->p)) return -1;
+        *default_dir = o->backbone_dir ? NULL : bs_path_join(bs_cli_assets(), "models");
+        r->rt = bs_pipeline_runtime_open(&r->p, o->backbone_dir ? o->backbone_dir : *default_dir);
+        if (!r->rt) return -1;
+    }
+    const char *names[2];
+    return o->format == FMT_COCO ? bs_field_coco_open(&r->coco, o->out, class_names(r, names)) : 0;
 }
 
 static void close_run(run *r) {
@@ -397,6 +434,8 @@ static void close_run(run *r) {
     bs_truth_eval_free(&r->eval);
     bs_truth_free(&r->truth);
     bs_cli_list_free(&r->overlays);
+    bs_cli_list_free(&r->geojsons);
+    bs_field_coco_abort(r->coco); /* when the run stopped before committing it */
 }
 
 static int run_images(const bs_cells_opts *o, int argc, char **argv) {
@@ -430,6 +469,11 @@ static int run_images(const bs_cells_opts *o, int argc, char **argv) {
         fprintf(stderr, "cells: %lld images, %lld white cells, %lld called 'ALL suspected'\n",
                 (long long)r.images, (long long)r.cells, (long long)r.suspected);
     if (rc == BS_EXIT_OK && r.have_truth && finish_truth(&r)) rc = bs_cli_fail("cells");
+    if (rc == BS_EXIT_OK && r.coco) {
+        int failed = bs_field_coco_commit(r.coco);
+        r.coco = NULL;
+        if (failed) rc = bs_cli_fail("cells");
+    }
     if (rc == BS_EXIT_OK && (fflush(stdout) || ferror(stdout))) {
         fprintf(stderr, "blastscan cells: error: cannot write to standard output\n");
         rc = BS_EXIT_FAIL;
@@ -507,12 +551,16 @@ static int take_option(bs_cells_opts *o, int c, const char *arg) {
                        : 0;
         case OPT_NO_NORM: o->normalise = 0; return 0;
         case OPT_FORMAT:
-            o->format = !strcmp(arg, "table")  ? FMT_TABLE
-                        : !strcmp(arg, "json") ? FMT_JSON
-                        : !strcmp(arg, "csv")  ? FMT_CSV
-                                               : -1;
-            return o->format < 0 ? bs_cli_usage("cells", "--format must be table, json or csv") != 0
+            o->format = !strcmp(arg, "table")     ? FMT_TABLE
+                        : !strcmp(arg, "json")    ? FMT_JSON
+                        : !strcmp(arg, "csv")     ? FMT_CSV
+                        : !strcmp(arg, "geojson") ? FMT_GEOJSON
+                        : !strcmp(arg, "coco")    ? FMT_COCO
+                                                  : -1;
+            return o->format < 0 ? bs_cli_usage("cells", "--format must be table, json, csv, "
+                                                         "geojson or coco") != 0
                                  : 0;
+        case OPT_OUT: o->out = arg; return 0;
         case OPT_CROP_FORMAT:
             if (strcmp(arg, "png") && strcmp(arg, "jpeg") && strcmp(arg, "jpg"))
                 return bs_cli_usage("cells", "--crop-format must be png or jpeg") != 0;
@@ -553,15 +601,18 @@ static int check_usage(const bs_cells_opts *o, int positional) {
             return bs_cli_usage("cells", "--crops needs --data or --boxes");
         if (positional)
             return bs_cli_usage("cells", "--crops takes its images from --data, not arguments");
-        if (o->model || o->truth || o->overlay)
-            return bs_cli_usage("cells", "--crops cannot be combined with --model, --truth or "
-                                         "--overlay");
+        if (o->model || o->truth || o->overlay || o->out)
+            return bs_cli_usage("cells", "--crops cannot be combined with --model, --truth, "
+                                         "--overlay or --out");
         return 0;
     }
     if (o->data.nsources)
         return bs_cli_usage("cells", "--data is for --crops; give images or folders as arguments");
     if (!positional) return bs_cli_usage("cells", "no image or folder given");
     if (o->evaluation && !o->truth) return bs_cli_usage("cells", "--evaluation needs --truth");
+    int exported = o->format == FMT_GEOJSON || o->format == FMT_COCO;
+    if (exported && !o->out) return bs_cli_usage("cells", "--format geojson and coco need --out");
+    if (!exported && o->out) return bs_cli_usage("cells", "--out is for --format geojson or coco");
     return 0;
 }
 

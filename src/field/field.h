@@ -130,6 +130,28 @@ void bs_field_analysis_free(bs_field_analysis *a);
 int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path, const bs_image *img,
                      const bs_field_analysis *a, int *found);
 
+/* ---- exports other tools read --------------------------------------------------------- */
+
+/* A field's cells as a GeoJSON FeatureCollection, as QuPath imports it: per cell a Feature
+ * with its box as a Polygon in the field's pixels (y down) and properties objectType
+ * "detection", classification {name, color}, class, probability (null without a model) and
+ * measurements (centre, nucleus area and edge; with a model probability, decision,
+ * reconstruction error, out of distribution). class_names: the model's two label names, NULL
+ * without a model ("white cell"). Written atomically. */
+int bs_field_write_geojson(const char *path, const bs_field_analysis *a,
+                           const char *const *class_names);
+
+/* COCO detection JSON for a batch: info, licenses, categories (the model's two classes, ids 1
+ * and 2 = label + 1; without a model one, "white cell"), an annotation per cell (bbox
+ * [x,y,w,h], area, a box polygon as segmentation, iscrowd 0, score = probability with a model)
+ * and the images (id, file_name as given, width, height). Written atomically on commit. */
+typedef struct bs_field_coco bs_field_coco;
+int bs_field_coco_open(bs_field_coco **c, const char *path, const char *const *class_names);
+int bs_field_coco_add(bs_field_coco *c, const char *image, int width, int height,
+                      const bs_field_analysis *a);
+int bs_field_coco_commit(bs_field_coco *c); /* frees c */
+void bs_field_coco_abort(bs_field_coco *c); /* frees c; NULL is fine */
+
 /* ---- cell datasets: from a field dataset, or from annotated boxes ---------------------- */
 
 typedef struct bs_field_crop_counts {
