@@ -1,7 +1,8 @@
 /* cmd_cells.c — `blastscan cells`: field mode. Parses the options, and per image has the field
  * stage analyse it (field.h: every white cell found, and with a pipeline file classified, the
  * blasts counted with a Wilson interval and a call), prints the result, draws overlays and
- * compares with annotations (eval/truth.h). `--crops` has the field stage write a cell dataset
+ * compares with annotations (eval/truth.h); `--review` hands each field to the review page
+ * (report/review.h). `--crops` has the field stage write a cell dataset
  * (bs_field_write_crop_dataset). Not for: any of that work itself. */
 #define _GNU_SOURCE
 #include <math.h>
@@ -24,6 +25,7 @@
 #include "field/field.h"
 #include "image/image.h"
 #include "pipeline/pipeline.h"
+#include "report/review.h"
 
 enum {
     OPT_MODEL = BS_CLI_OWN_CODES,
@@ -43,7 +45,8 @@ enum {
     OPT_BOXES,
     OPT_LABEL,
     OPT_CLASS,
-    OPT_OUT
+    OPT_OUT,
+    OPT_REVIEW
 };
 
 static const bs_cli_command cells_command = {
@@ -101,6 +104,12 @@ static const bs_cli_command cells_command = {
              "detection matches a box when each\n"
              "one's centre lies inside the other, a point when it lies in the box"},
             {OPT_EVALUATION, "evaluation", "F", "write the comparison as JSON (needs --truth)"},
+            {OPT_REVIEW, "review", "OUT.html",
+             "one self-contained page (opens from disk, fetches nothing) to\n"
+             "review every cell: thumbnails of the crops the model sees, the\n"
+             "cells that most need a look first, one key per class (blast,\n"
+             "non-blast, artefact, unsure), live counts; exports the corrections\n"
+             "(a boxes CSV for --crops --boxes) and the counts (docs/review.md)"},
             {OPT_CELL_SIZE, "cell-size", "PX",
              "white-cell diameter in pixels (default: estimated per image)"},
             {OPT_BATCH, "batch", "N", "cells per network run (default 8)"},
@@ -108,7 +117,10 @@ static const bs_cli_command cells_command = {
              "a blast is confident from this probability (default 0.9)"},
             {OPT_MIN_BLASTS, "min-blasts", "N",
              "confident blasts that make a field 'ALL suspected' (default 1)"},
-            {OPT_NO_NORM, "no-normalise", NULL, "classify (or crop) the colours as photographed"},
+            {OPT_NO_NORM, "no-normalise", NULL,
+             "crop (or, with a model that does not record it, classify) the\n"
+             "colours as photographed; a cell model records how its crops were\n"
+             "made and is applied that way (against it: an error)"},
             {OPT_CROPS, "crops", "OUTDIR",
              "write every detected cell of the --data images (or every boxed\n"
              "white cell of --boxes) as OUTDIR/CLASS/NNNNN_STEM_cKKK.png and\n"
@@ -143,12 +155,12 @@ static const bs_cli_command cells_command = {
 enum { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_GEOJSON, FMT_COCO };
 
 typedef struct bs_cells_opts {
-    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops, *boxes, *out;
+    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops, *boxes, *out, *review;
     bs_field_box_labels box_labels; /* --label, --class */
     int format;                     /* FMT_* */
     bs_detect_params detect;
     long batch;
-    int normalise;
+    int normalise; /* -1: not asked (crops normalised; a model's own setting) */
     int crop_jpeg;
     long sample; /* --crops: source images kept (0 = all) */
     bs_field_rule rule;
@@ -159,7 +171,7 @@ typedef struct bs_cells_opts {
 static void field_options(const bs_cells_opts *o, bs_field_options *out) {
     bs_field_options_default(out);
     out->detect = o->detect;
-    out->normalise = o->normalise;
+    out->normalise = o->normalise != 0;
     out->batch = (size_t)o->batch;
     out->rule = o->rule;
 }
@@ -176,6 +188,7 @@ typedef struct {
     bs_cli_list overlays; /* overlay names written, to keep them apart */
     bs_cli_list geojsons; /* likewise the GeoJSON files */
     bs_field_coco *coco;  /* --format coco: the batch's file, open */
+    bs_review *review;    /* --review: the page being written; NULL without */
     int64_t images, cells, suspected, unannotated;
 } run;
 
@@ -373,6 +386,7 @@ static int process(run *r, const char *path, const bs_image *img) {
         (output_path(&r->overlays, o->overlay, path, "png", &png) ||
          bs_field_overlay(img, a.cells.cells, a.cells.n, r->rt ? a.calls : NULL, png)))
         goto out;
+    if (r->review && bs_review_add_field(r->review, path, img, &a)) goto out;
     rc = r->have_truth ? compare(r, path, img, &a) : 0;
 out:
     free(png);
@@ -420,15 +434,25 @@ static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
     if (o->format == FMT_GEOJSON && bs_mkdir_p(o->out)) return -1;
     if (o->model) {
         if (bs_pipeline_load(o->model, &r->p)) return -1;
+        /* a cell model says how its crops were made: crop the same way (docs/cells.md) */
+        if (bs_field_resolve_normalise(&r->p, o->normalise, &r->field.normalise))
+            return bs_error_prefix("%s: ", o->model);
+        if (r->p.cells.present)
+            fprintf(stderr, "cells: %s: cells cropped with %s colours, as the model was trained\n",
+                    o->model, r->field.normalise ? "normalised" : "photographed");
         *default_dir = o->backbone_dir ? NULL : bs_path_join(bs_cli_assets(), "models");
         r->rt = bs_pipeline_runtime_open(&r->p, o->backbone_dir ? o->backbone_dir : *default_dir);
         if (!r->rt) return -1;
     }
     const char *names[2];
-    return o->format == FMT_COCO ? bs_field_coco_open(&r->coco, o->out, class_names(r, names)) : 0;
+    if (o->format == FMT_COCO && bs_field_coco_open(&r->coco, o->out, class_names(r, names)))
+        return -1;
+    bs_review_setup rs = {o->model ? &r->p : NULL, o->model, o->rule, r->field.normalise};
+    return o->review ? bs_review_open(o->review, &rs, &r->review) : 0;
 }
 
 static void close_run(run *r) {
+    bs_review_abort(r->review); /* committed (and NULL) unless the run failed */
     bs_pipeline_runtime_free(r->rt);
     if (r->o->model) bs_pipeline_free(&r->p);
     bs_truth_eval_free(&r->eval);
@@ -477,6 +501,11 @@ static int run_images(const bs_cells_opts *o, int argc, char **argv) {
     if (rc == BS_EXIT_OK && (fflush(stdout) || ferror(stdout))) {
         fprintf(stderr, "blastscan cells: error: cannot write to standard output\n");
         rc = BS_EXIT_FAIL;
+    }
+    if (rc == BS_EXIT_OK && r.review) {
+        int failed = bs_review_commit(r.review);
+        r.review = NULL;
+        if (failed) rc = bs_cli_fail("cells");
     }
     if (rc == BS_EXIT_OK && unreadable) rc = BS_EXIT_FAIL;
 out:
@@ -549,6 +578,7 @@ static int take_option(bs_cells_opts *o, int c, const char *arg) {
             return o->box_labels.label < 0
                        ? bs_cli_usage("cells", "--label must be 1, blast, 0 or non-blast") != 0
                        : 0;
+        case OPT_REVIEW: o->review = arg; return 0;
         case OPT_NO_NORM: o->normalise = 0; return 0;
         case OPT_FORMAT:
             o->format = !strcmp(arg, "table")     ? FMT_TABLE
@@ -601,9 +631,9 @@ static int check_usage(const bs_cells_opts *o, int positional) {
             return bs_cli_usage("cells", "--crops needs --data or --boxes");
         if (positional)
             return bs_cli_usage("cells", "--crops takes its images from --data, not arguments");
-        if (o->model || o->truth || o->overlay || o->out)
+        if (o->model || o->truth || o->overlay || o->out || o->review)
             return bs_cli_usage("cells", "--crops cannot be combined with --model, --truth, "
-                                         "--overlay or --out");
+                                         "--overlay, --out or --review");
         return 0;
     }
     if (o->data.nsources)
@@ -623,7 +653,7 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
     bs_field_rule_default(&o.rule);
     bs_cli_data_init(&o.data);
     o.batch = 8;
-    o.normalise = 1;
+    o.normalise = -1;
     o.box_labels.label = -1;
     int c, rc = BS_EXIT_USAGE, r;
     bs_cli_parser p;

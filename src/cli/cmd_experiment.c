@@ -16,7 +16,14 @@
 
 /* experiment's own option codes, then the command: its --help, its options in --help order
  * (cli_options.h) */
-enum { OPT_FEATURES = BS_CLI_OWN_CODES, OPT_REPORT, OPT_EXPLAIN_ERRORS, OPT_BACKBONE_DIR };
+enum {
+    OPT_FEATURES = BS_CLI_OWN_CODES,
+    OPT_REPORT,
+    OPT_EXPLAIN_ERRORS,
+    OPT_BACKBONE_DIR,
+    OPT_MIL,
+    OPT_MIL_ROUNDS
+};
 
 static const bs_cli_command experiment_command = {
     .name = "experiment",
@@ -24,7 +31,7 @@ static const bs_cli_command experiment_command = {
         "Usage: blastscan experiment --features FEATDIR --protocol paper|grouped [--folds 5]\n"
         "                            [--latent 0.25,0.5,0.75] [--epochs 750] [--kernel-scale "
         "auto|S]\n"
-        "                            --report OUTDIR\n\n"
+        "                            [--mil [--mil-rounds N]] --report OUTDIR\n\n"
         "Exp 1: an SVM on each feature set alone; Exp 2: on all sets concatenated; Exp 3: on "
         "the\n"
         "sparse-autoencoder latent of the concatenation, one run per --latent fraction.\n"
@@ -41,6 +48,12 @@ static const bs_cli_command experiment_command = {
              "none); needs the backbones extract.json records (docs/report.md)"},
             {OPT_BACKBONE_DIR, "backbone-dir", "D",
              "look for them in D by file name (default: their recorded paths)"},
+            {OPT_MIL, "mil", NULL,
+             "every fold's SVM as mi-SVM: the images of a group whose label is 1\n"
+             "(a field's cells) form a bag with at least one positive (docs/svm.md);\n"
+             "test rows are still scored against their group's label, so their\n"
+             "metrics are weak ones (report.html shows the relabelled images)"},
+            {OPT_MIL_ROUNDS, "mil-rounds", "N", "with --mil: at most N SVM fits (default 20)"},
             {0},
         },
     .after = "\nThe global --seed S seeds the folds, the autoencoder and the kernel scale.\n"
@@ -54,6 +67,8 @@ typedef struct {
     bs_cli_study st;
     const char *features, *report, *backbone_dir;
     long explain_errors;
+    int mil;
+    long mil_rounds; /* 0: not given */
 } experiment_args;
 
 /* The command line into a: -1 to go on, else the exit code. */
@@ -61,6 +76,8 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
     bs_cli_study_init(&a->st, cli);
     a->features = a->report = a->backbone_dir = NULL;
     a->explain_errors = 0;
+    a->mil = 0;
+    a->mil_rounds = 0;
     int c, protocol_given = 0;
     bs_cli_parser p;
     bs_cli_parser_init(&p, &experiment_command);
@@ -80,6 +97,11 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
                     return BS_EXIT_USAGE;
                 break;
             case OPT_BACKBONE_DIR: a->backbone_dir = p.arg; break;
+            case OPT_MIL: a->mil = 1; break;
+            case OPT_MIL_ROUNDS:
+                if (bs_cli_parse_int("experiment", "--mil-rounds", p.arg, 1, 1000, &a->mil_rounds))
+                    return BS_EXIT_USAGE;
+                break;
             default: return bs_cli_unhandled(&p, c);
         }
     }
@@ -90,6 +112,10 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
     if (!protocol_given) return bs_cli_usage("experiment", "--protocol paper|grouped is required");
     if (a->st.both)
         return bs_cli_usage("experiment", "--protocol both is for reproduce; run experiment twice");
+    if (a->mil_rounds && !a->mil) return bs_cli_usage("experiment", "--mil-rounds needs --mil");
+    if (a->mil && a->explain_errors)
+        return bs_cli_usage("experiment", "--explain-errors cannot refit mi-SVM models (--mil)");
+    a->st.opt.mil_rounds = a->mil ? (a->mil_rounds ? (int)a->mil_rounds : BS_FIT_MIL_ROUNDS) : 0;
     return -1;
 }
 

@@ -327,6 +327,12 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
     if (rc == BS_EXIT_OK && bs_pipeline_load(o.model, &p)) {
         rc = bs_cli_fail("predict");
     } else if (rc == BS_EXIT_OK) {
+        if (p.cells.present) /* a smear field given to a cell model gets a meaningless call */
+            fprintf(stderr,
+                    "predict: %s is a cell model (trained on crops of single white cells, "
+                    "colours %s): it classifies each image as one cell; for smear fields use "
+                    "`blastscan cells --model`\n",
+                    o.model, p.cells.normalised ? "normalised per field" : "as photographed");
         if (!(rt = bs_pipeline_runtime_open(&p, o.bdir ? o.bdir : default_dir)))
             rc = bs_cli_fail("predict");
         else

@@ -19,7 +19,6 @@
 #include "report/report.h"
 #include "study/study.h"
 
-
 /* Defaults sized to finish within 20 minutes on a 2-core machine (README). */
 #define DEFAULT_SAMPLE 368 /* the paper's ALL-IDB size: 368 images -> 1104 rows with flips */
 #define DEFAULT_EPOCHS 750

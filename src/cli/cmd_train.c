@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "features/extract.h"
 #include "features/featdir.h"
+#include "field/field.h"
 #include "pipeline/pipeline.h"
 
 #define AUGMENT_DEFAULT "flip"
@@ -29,6 +30,8 @@ enum {
     OPT_CALIB,
     OPT_OODK,
     OPT_OODQ,
+    OPT_MIL,
+    OPT_MIL_ROUNDS,
     OPT_OUT
 };
 
@@ -38,7 +41,7 @@ static const bs_cli_command train_command = {
         "Usage: blastscan train --data D [--data ...] [--positive C,...] [--backbone M.onnx ...]\n"
         "                       [--augment VIEWS] [--latent F|none] [--epochs N]\n"
         "                       [--kernel-scale auto|S] [--calibration-folds K]\n"
-        "                       [--ood-k K | --ood-quantile Q]\n"
+        "                       [--ood-k K | --ood-quantile Q] [--mil [--mil-rounds N]]\n"
         "                       [--cache DIR | --no-cache] [--batch N] --out MODEL.blastscan\n\n"
         "Fit the paper's standard model on all the given images and save it as one pipeline\n"
         "file for `blastscan predict` and the C library: features of every image (and of the\n"
@@ -70,6 +73,12 @@ static const bs_cli_command train_command = {
              "the threshold at the Q-quantile of the validation errors instead,\n"
              "Q in (0, 1]: about 1 - Q of cells like the training cells are\n"
              "flagged (0.95 for cell models, docs/cells.md)"},
+            {OPT_MIL, "mil", NULL,
+             "multiple-instance labels (mi-SVM): the images of a group whose\n"
+             "label is 1 (a field's cells) form a bag holding at least one positive,\n"
+             "not only positives; the SVM is refitted and the bag's images\n"
+             "relabelled by its sign until they settle (docs/svm.md)"},
+            {OPT_MIL_ROUNDS, "mil-rounds", "N", "with --mil: at most N SVM fits (default 20)"},
             {OPT_OUT, "out", "FILE", "the pipeline file to write"},
             {0},
         },
@@ -79,8 +88,10 @@ typedef struct train_args {
     bs_cli_data data;
     bs_cli_extract xc;
     bs_pipeline_fit_options fo;
-    double latent; /* 0: --latent none */
-    int ood_set;   /* bit 0: --ood-k given, bit 1: --ood-quantile given */
+    double latent;   /* 0: --latent none */
+    int ood_set;     /* bit 0: --ood-k given, bit 1: --ood-quantile given */
+    int mil;         /* --mil */
+    long mil_rounds; /* --mil-rounds, 0: not given */
     const char *out;
 } train_args;
 
@@ -127,6 +138,11 @@ static int parse_option(train_args *a, const bs_cli_parser *p, int c) {
                 return bs_cli_usage("train", "--ood-quantile expects a number in (0, 1]");
             a->ood_set |= 2;
             return -1;
+        case OPT_MIL: a->mil = 1; return -1;
+        case OPT_MIL_ROUNDS:
+            return bs_cli_parse_int("train", "--mil-rounds", arg, 1, 1000, &a->mil_rounds)
+                       ? BS_EXIT_USAGE
+                       : -1;
         case OPT_OUT: a->out = arg; return -1;
         default: return bs_cli_unhandled(p, c);
     }
@@ -152,6 +168,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
     if (a->ood_set && a->latent == 0)
         return bs_cli_usage("train",
                             "--ood-k and --ood-quantile need an autoencoder (not --latent none)");
+    if (a->mil_rounds && !a->mil) return bs_cli_usage("train", "--mil-rounds needs --mil");
+    a->fo.mil_rounds = a->mil ? (a->mil_rounds ? (int)a->mil_rounds : BS_FIT_MIL_ROUNDS) : 0;
     return -1;
 }
 
@@ -167,6 +185,8 @@ typedef struct train_data {
     float *x;
     int32_t *labels;
     int64_t *group;
+    int64_t *image;          /* per row: its sample (an image and its views share one) */
+    bs_pipeline_cells cells; /* how the crops were made, when the manifests say */
 } train_data;
 
 static void train_data_free(train_data *t) {
@@ -176,17 +196,20 @@ static void train_data_free(train_data *t) {
     free(t->x);
     free(t->labels);
     free(t->group);
+    free(t->image);
 }
 
 static int row_labels(train_data *t, size_t nviews) {
     int64_t *sample_group = bs_malloc(sizeof(int64_t) * (t->ds.n ? t->ds.n : 1));
     t->labels = bs_malloc(sizeof(int32_t) * (t->n ? t->n : 1));
     t->group = bs_malloc(sizeof(int64_t) * (t->n ? t->n : 1));
-    int rc = !t->labels || !t->group || !sample_group ||
+    t->image = bs_malloc(sizeof(int64_t) * (t->n ? t->n : 1));
+    int rc = !t->labels || !t->group || !t->image || !sample_group ||
              bs_dataset_ids(&t->ds, BS_SAMPLE_GROUP, sample_group) < 0;
     for (size_t r = 0; r < t->n && rc == 0; r++) {
         t->labels[r] = t->ds.samples[r / nviews].label;
         t->group[r] = sample_group[r / nviews];
+        t->image[r] = (int64_t)(r / nviews);
     }
     free(sample_group);
     return rc ? -1 : 0;
@@ -206,6 +229,13 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
         return -1;
     }
     t->ds_open = 1;
+    if (bs_field_crop_settings(&t->ds, &t->cells)) { /* before the long extraction */
+        free(specs);
+        return -1;
+    }
+    if (t->cells.present)
+        fprintf(stderr, "train: cell crops made with %s colours (recorded in the model)\n",
+                t->cells.normalised ? "normalised" : "photographed");
     char augment[BS_AUGMENT_NAME_MAX];
     bs_augment_name(&xo.augment, augment);
     fprintf(stderr, "train: %zu images (%zu ALL, %zu healthy), %zu backbone%s, augment %s\n",
@@ -231,6 +261,19 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
     return rc;
 }
 
+/* The mi-SVM line: what the relabelling did, for a person to judge (docs/cells.md). */
+static void log_mil(const bs_fit_mil *m) {
+    if (m->rounds == 0) return;
+    fprintf(stderr,
+            "train: mi-SVM: %lld of %lld images of %lld positive groups (bags) end positive "
+            "(%.1f %%; per bag min %lld, median %g, max %lld) after %d round%s, %s\n",
+            (long long)m->positives, (long long)m->instances, (long long)m->bags,
+            m->instances ? 100.0 * (double)m->positives / (double)m->instances : 0.0,
+            (long long)m->bag_min, m->bag_median, (long long)m->bag_max, m->rounds,
+            m->rounds == 1 ? "" : "s",
+            m->converged ? "converged" : "stopped at the cap (labels still changing)");
+}
+
 static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double t0) {
     bs_pipeline p;
     memset(&p, 0, sizeof p);
@@ -239,8 +282,10 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     bs_pipeline_fit_options_seed(&fo, cli->seed);
     fo.ae.progress = 1;
     fo.verbose = 1;
+    fo.instance = t->image;
     int rc = bs_pipeline_set_provenance(&p, &t->ds, &a->xc.opt.augment, cli->seed, t->info,
                                         a->xc.models, t->order, a->xc.nmodels);
+    p.cells = t->cells;
     if (rc == 0)
         rc = bs_pipeline_fit(&p, bs_matrix_of(t->x, (int64_t)t->n, t->width), t->labels, t->group,
                              NULL, (int64_t)t->n, &fo);
@@ -253,6 +298,7 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
                 "scale %.4g) in %.1f s -> %s\n",
                 (long long)t->n, (long long)t->width, p.ae ? "autoencoder" : "no autoencoder",
                 (long long)parts.n_sv, parts.kernel_scale, bs_now() - t0, a->out);
+        log_mil(&p.mil);
     }
     bs_pipeline_free(&p);
     return rc;

@@ -85,6 +85,7 @@ static int samples_push(samples *v, char *path, int label, char *class_name, cha
     v->s[v->n].path = path;
     v->s[v->n].label = label;
     v->s[v->n].class_name = class_name;
+    v->s[v->n].normalised = -1;
     v->manifest_group[v->n] = mgroup;
     v->n++;
     return 0;
@@ -365,6 +366,7 @@ static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_
     bs_csv csv = *csv_in;
     int cpath = bs_csv_column(&csv, "path"), clabel = bs_csv_column(&csv, "label");
     int cclass = bs_csv_column(&csv, "class"), cgroup = bs_csv_column(&csv, "group");
+    int cnorm = bs_csv_column(&csv, "normalised"); /* crop manifests (cells --crops) */
     int rc = 0;
     if (cpath < 0 || clabel < 0) {
         bs_csv_free(&csv);
@@ -400,7 +402,16 @@ static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_
         const char *cls =
             (cclass >= 0 && row[cclass][0]) ? row[cclass] : (label ? "ALL" : "healthy");
         char *grp = (cgroup >= 0 && row[cgroup][0]) ? bs_strdup(row[cgroup]) : NULL;
+        const char *norm = cnorm >= 0 ? row[cnorm] : "";
+        if (norm[0] && strcmp(norm, "0") != 0 && strcmp(norm, "1") != 0) {
+            free(full);
+            free(grp);
+            rc = bs_error("%s:%zu: normalised must be 0 (as photographed) or 1, not '%s'", path,
+                          r + 2, norm);
+            break;
+        }
         rc = samples_push(out, full, label, bs_strdup(cls), grp);
+        if (rc == 0 && norm[0]) out->s[out->n - 1].normalised = norm[0] - '0';
     }
     free(base);
     bs_csv_free(&csv);

@@ -27,6 +27,8 @@ typedef struct bs_sample {
     char *group;           /* samples sharing a group never straddle train and test */
     char pixel_sha256[65]; /* of the decoded RGB pixels; "" when not decoded */
     int source;            /* index of the source (--data) it came from, 0.. */
+    int normalised;        /* a crop manifest's `normalised` column: 1 the field's colour was
+                              normalised before cropping, 0 as photographed; -1 not given */
 } bs_sample;
 
 /* A near-duplicate pair (bs_dataset_join_near_duplicates). */

@@ -152,6 +152,21 @@ int bs_field_coco_add(bs_field_coco *c, const char *image, int width, int height
 int bs_field_coco_commit(bs_field_coco *c); /* frees c */
 void bs_field_coco_abort(bs_field_coco *c); /* frees c; NULL is fine */
 
+/* ---- a cell model's crop settings (the pipeline file's CELL section) ----------------------- */
+
+/* How the crops of ds were made, for a model trained on them: when its manifests carry the
+ * `normalised` column, every sample must say the same (else an error naming two that differ,
+ * or one that says and one that does not), and *out records it with this build's crop rule
+ * (BS_FIELD_CROP_SCALE); when no sample says, *out is absent (present = 0). */
+int bs_field_crop_settings(const bs_dataset *ds, bs_pipeline_cells *out);
+
+/* The colour normalisation to crop with for model p. asked: -1 (nothing asked) takes the
+ * model's setting, or normalised when the model does not record one (files before the CELL
+ * section, whole-image models); 0 or 1 is used for a model that does not record one and is an
+ * error against one that does (a mismatch changes the calls: docs/cells.md). A model whose
+ * crop scale is not this build's crop rule is an error too. */
+int bs_field_resolve_normalise(const bs_pipeline *p, int asked, int *normalise);
+
 /* ---- cell datasets: from a field dataset, or from annotated boxes ---------------------- */
 
 typedef struct bs_field_crop_counts {

@@ -18,6 +18,7 @@
 #include "autoencoder/autoencoder.h"
 #include "core/matrix.h"
 #include "features/extract.h"
+#include "fit/fit.h"
 #include "image/image.h"
 #include "svm/svm.h"
 
@@ -57,6 +58,15 @@ typedef struct bs_pipeline_ood {
     double train_median, train_q99, train_max;        /* the final model on its training rows */
 } bs_pipeline_ood;
 
+/* How a cell model's crops were made (docs/cells.md), so that `cells --model` crops the same
+ * way without the user repeating it. Recorded when the training manifest says (a crop manifest's
+ * `normalised` column); absent (present = 0) for whole-image models and older files. */
+typedef struct bs_pipeline_cells {
+    int present;
+    int normalised;    /* 1: each field's colour normalised before cropping; 0: as photographed */
+    double crop_scale; /* the crop's side over the cell box's larger side (field.h) */
+} bs_pipeline_cells;
+
 typedef struct bs_pipeline {
     /* provenance */
     char version[BS_PIPELINE_NAME_MAX + 1]; /* blastscan version that trained it */
@@ -82,6 +92,8 @@ typedef struct bs_pipeline {
     int64_t calibration_rows;
     double platt_a, platt_b; /* P(positive | f) = 1 / (1 + exp(A·f + B)) */
     bs_pipeline_ood ood;
+    bs_fit_mil mil;          /* trained as mi-SVM when mil.rounds > 0 (train --mil) */
+    bs_pipeline_cells cells; /* a cell model's crops */
 } bs_pipeline;
 
 typedef struct bs_pipeline_fit_options {
@@ -92,10 +104,14 @@ typedef struct bs_pipeline_fit_options {
     uint64_t svm_seed;      /* rng for the 'auto' kernel scale of the final SVM */
     int calibration_folds;  /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
-    double ood_k;        /* fence multiplier (default 3) */
-    double ood_quantile; /* in (0, 1]: threshold at this quantile of the validation errors
+    double ood_k;            /* fence multiplier (default 3) */
+    double ood_quantile;     /* in (0, 1]: threshold at this quantile of the validation errors
                             instead of the fence (e.g. 0.95 for cell models); 0: the fence */
-    int verbose;         /* a line per step through bs_log (core/log.h) */
+    int verbose;             /* a line per step through bs_log (core/log.h) */
+    int mil_rounds;          /* > 0: the SVM as mi-SVM (fit.h), bags = the label-1 rows' groups, at
+                            most this many SVM fits; 0: the labels as given */
+    const int64_t *instance; /* mi-SVM: per row, rows with one id are views of one image and
+                                share its label; NULL: every row its own */
 } bs_pipeline_fit_options;
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);
@@ -122,7 +138,7 @@ int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, const bs_au
                                const char *const *paths, const size_t *order, size_t nb);
 
 /* Fit on rows[0..n_rows) (NULL: all x.rows) of x: mapminmax + autoencoder on those rows,
- * then the SVM on their latent (or on x), then Platt's sigmoid on out-of-fold decisions of a
+ * then the SVM on their latent (or on x; with mil_rounds, mi-SVM: p->mil), then Platt's sigmoid on out-of-fold decisions of a
  * grouped k-fold CV of the SVM (standardisation, kernel scale and SVM refitted per fold, the
  * autoencoder kept: it never sees labels), then the OOD statistics. labels[r] ∈ {0, 1};
  * group[r] ties rows that must share a calibration fold (an image and its mirrors). Fills the

@@ -10,7 +10,6 @@
 #include "core/io.h"
 #include "pipeline.h"
 
-
 /* The classes of ds (in name order, as bs_dataset_ids numbers them) with their label and
  * images. */
 static int set_classes(bs_pipeline *p, const bs_dataset *ds) {
