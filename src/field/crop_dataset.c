@@ -189,8 +189,11 @@ static int crop_sample(crops_state *st, size_t index, const bs_sample *s, const 
     if (!(crops = bs_calloc((size_t)cells.n, sizeof *crops)) ||
         bs_field_crops(&img, cells.cells, cells.n, st->o->normalise, crops))
         goto out;
-    crop_labels l = {s->label, s->class_name,   s->group,           source,
-                     s->path,  cells.cell_size, cells.red_cell_size};
+    double unused, red = cells.red_cell_size;
+    if (red <= 0 && st->o->detect.cell_size > 0 && /* the scale was given: measure red cells */
+        bs_detect_scale(img.rgb, img.width, img.height, &unused, &red))
+        goto out;
+    crop_labels l = {s->label, s->class_name, s->group, source, s->path, cells.cell_size, red};
     rc = 0;
     for (int64_t i = 0; i < cells.n && rc == 0; i++)
         rc = write_crop(st, index, stem, i, &crops[i], &cells.cells[i], &l);
