@@ -776,7 +776,7 @@ int bs_truth_read(const char *path, bs_truth *out) {
         const char *file = slash ? slash + 1 : path;
         if (slash) *slash = '\0';
         bs_truth_classes none = {0};
-        rc = dir ? read_annotation(out, slash ? dir : ".", file, &none) : -1;
+        rc = dir ? read_annotation(out, !slash ? "." : dir[0] ? dir : "/", file, &none) : -1;
         free(dir);
     } else {
         unsigned char *buf;
