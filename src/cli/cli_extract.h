@@ -27,7 +27,8 @@ enum {
     BS_CLI_ROWS(                                                                                   \
         {BS_OPT_BACKBONE, "backbone", "M",                                                         \
          "an ONNX model with input [N,3,S,S] RGB 0..255; repeat for several\n"                     \
-         "(default: the shipped googlenet-bvlc and inception-v3-nsfwjs)"},                         \
+         "(default: the shipped googlenet-bvlc and inception-v3-nsfwjs); the word\n"               \
+         "morphometry: a cell crop's morphometric features"},                                      \
         {BS_OPT_BATCH, "batch", "N", "images per network run (default 16)"},                       \
         {BS_OPT_CACHE, "cache", "DIR",                                                             \
          "row cache (default $BLASTSCAN_CACHE, $XDG_CACHE_HOME/blastscan or\n"                     \

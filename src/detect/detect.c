@@ -125,14 +125,13 @@ static double red_diameter(const unsigned char *rgb, const unsigned char *violet
 }
 
 /* The white-cell diameter in pixels of the input, or 0 when the field shows no nuclei; *red
- * the red-cell diameter (0 when none were measured). */
+ * gets the red-cell diameter measured on the way (0: none). */
 static double estimate_at(const unsigned char *rgb, int w, int h, int side, double *red_out) {
     double ft = fmin(1.0, (double)side / (w > h ? w : h));
     int tw = 0, th = 0;
     unsigned char *t = resize_rgb(rgb, w, h, ft, 0, &tw, &th), *violet = NULL;
     short *v = NULL;
     double size = -1;
-    *red_out = 0;
     if (!t) return -1;
     size_t npx = (size_t)tw * th;
     v = malloc(sizeof *v * npx), violet = malloc(npx);
@@ -144,6 +143,7 @@ static double estimate_at(const unsigned char *rgb, int w, int h, int side, doub
     for (size_t i = 0; i < npx; i++) violet[i] = v[i] >= thr ? 255 : 0;
     double nucleus = bs_detect_nucleus_size(violet, tw, th) / ft;
     double red = red_diameter(t, violet, tw, th, side * RED_SIDE / THUMB_SIDE) / ft;
+    *red_out = red > 0 ? red : 0;
     size = CELL_PER_NUCLEUS * nucleus;
     /* A "nucleus" smaller than a red cell is a platelet: the field has no white cell to
      * measure, so the red cells set the scale (and the platelets fall below it). */
@@ -151,7 +151,6 @@ static double estimate_at(const unsigned char *rgb, int w, int h, int side, doub
     /* A white cell is never much smaller than a red cell: lobes of one nucleus taken for
      * nuclei would otherwise shrink the scale and split the cell. */
     if (red > 0 && size < MIN_CELL_PER_RED * red) size = MIN_CELL_PER_RED * red;
-    *red_out = red > 0 ? red : 0;
 done:
     free(t), free(v), free(violet);
     return size;
@@ -164,6 +163,7 @@ static double estimate_cell_size(const unsigned char *rgb, int w, int h, double 
     int longer = w > h ? w : h, shorter = w < h ? w : h;
     double size = 0;
     for (int side = THUMB_SIDE; side <= 8 * THUMB_SIDE; side *= 4) {
+        *red = 0;
         size = estimate_at(rgb, w, h, side, red);
         double ft = fmin(1.0, (double)side / longer);
         if (size < 0 || ft >= 1 || (size * ft >= 12 && size * ft <= shorter * ft)) break;
@@ -311,19 +311,14 @@ static int collect(const work *k, int n, int width, int height, bs_cells *out) {
     return 0;
 }
 
-static int check_image(const unsigned char *rgb, int width, int height) {
+int bs_detect_scale(const unsigned char *rgb, int width, int height, double *cell_size,
+                    double *red_cell_size) {
+    *cell_size = *red_cell_size = 0;
     if (!rgb || width <= 0 || height <= 0)
         return bs_error("cells: invalid image (%dx%d)", width, height);
     if ((int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
                         (long long)BS_IMAGE_MAX_PIXELS);
-    return 0;
-}
-
-int bs_detect_scale(const unsigned char *rgb, int width, int height, double *cell_size,
-                    double *red_cell_size) {
-    *cell_size = *red_cell_size = 0;
-    if (check_image(rgb, width, height)) return -1;
     double cell = estimate_cell_size(rgb, width, height, red_cell_size);
     if (cell < 0) return -1;
     *cell_size = cell >= MIN_CELL_PX ? cell : 0;
@@ -334,10 +329,15 @@ int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_de
                     bs_cells *out) {
     if (!out) return bs_error("cells: no output");
     memset(out, 0, sizeof *out);
-    if (check_image(rgb, width, height)) return -1;
+    if (!rgb || width <= 0 || height <= 0)
+        return bs_error("cells: invalid image (%dx%d)", width, height);
+    if ((int64_t)width * height > BS_IMAGE_MAX_PIXELS)
+        return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
+                        (long long)BS_IMAGE_MAX_PIXELS);
     if (p && !isfinite(p->cell_size)) return bs_error("cells: cell size is not a finite number");
-    double red = 0, cell = p && p->cell_size > 0 ? p->cell_size
-                                                 : estimate_cell_size(rgb, width, height, &red);
+    double red = 0;
+    double cell =
+        p && p->cell_size > 0 ? p->cell_size : estimate_cell_size(rgb, width, height, &red);
     if (cell < 0) return -1;
     out->cell_size = cell;
     out->red_cell_size = red;

@@ -33,6 +33,7 @@
 #include "core/npy.h"
 #include "core/progress.h"
 #include "features/featdir.h"
+#include "features/morphometry.h"
 #include "image/image.h"
 #include "nn/engine.h"
 #include "onnx/onnx.h"
@@ -53,11 +54,12 @@ char *bs_extract_default_cache(void) {
 }
 
 typedef struct {
-    bs_engine *engine;
+    bs_engine *engine; /* NULL for morphometry, which runs no network */
     char *name, *tap, *path, *cache_dir;
     char sha[BS_SHA256_HEX];
     int size;
     int64_t dim;
+    int morph; /* 1: the morphometric features (morphometry.h), computed from each image */
 } backbone;
 
 static void backbone_close(backbone *b) {
@@ -77,9 +79,25 @@ static int safe_name(const char *s) {
     return 1;
 }
 
+/* The morphometric pseudo-backbone: named after the feature set, its version as tap and (the
+ * digest of) its version as sha256, so its cache and a pipeline's record change with it. */
+static int morph_open(const char *cache_root, backbone *b) {
+    b->morph = 1;
+    bs_morph_sha256(b->sha);
+    b->name = bs_strdup(BS_MORPH_NAME);
+    b->tap = bs_strdup(BS_MORPH_VERSION);
+    b->path = bs_strdup(BS_MORPH_NAME);
+    b->size = BS_MORPH_SIDE;
+    b->dim = BS_MORPH_DIM;
+    if (!b->name || !b->tap || !b->path) return -1;
+    b->cache_dir = bs_strfmt("%s/%s-s%d-%s", cache_root, b->sha, b->size, b->tap);
+    return b->cache_dir ? bs_mkdir_p(b->cache_dir) : -1;
+}
+
 static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, size_t batch,
                          backbone *b) {
     memset(b, 0, sizeof *b);
+    if (strcmp(spec->path, BS_MORPH_NAME) == 0) return morph_open(cache_root, b);
     if (bs_sha256_file(spec->path, b->sha)) return -1;
     bs_onnx_model *model;
     if (bs_onnx_load(spec->path, &model)) return -1;
@@ -134,19 +152,24 @@ typedef struct {
 } view_plan;
 
 /* cache/<model>-s<size>-<tap>/<ab>/<image sha>-<view>.npy, and for a jittered view
- * <image sha>-<view>-<strength>-<seed>.npy: what its row depends on beyond the image. */
-static char *cache_path(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v) {
+ * <image sha>-<view>-<strength>-<seed>.npy: what its row depends on beyond the image. A
+ * morphometric row depends on the image's scale too: -c<cell_px>-r<red_cell_px> before .npy. */
+static char *cache_path(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
+                        const bs_sample *smp) {
+    char scale[64] = "";
+    if (b->morph) snprintf(scale, sizeof scale, "-c%.9g-r%.9g", smp->cell_px, smp->red_cell_px);
     if (v < BS_VIEW_HED)
-        return bs_strfmt("%s/%.2s/%s-%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v));
-    return bs_strfmt("%s/%.2s/%s-%s-%g-%016llx.npy", b->cache_dir, image_sha, image_sha,
+        return bs_strfmt("%s/%.2s/%s-%s%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v),
+                         scale);
+    return bs_strfmt("%s/%.2s/%s-%s-%g-%016llx%s.npy", b->cache_dir, image_sha, image_sha,
                      bs_view_name(v), bs_augment_strength(&vp->augment, v),
-                     (unsigned long long)bs_view_seed(vp->seed, image_sha, v));
+                     (unsigned long long)bs_view_seed(vp->seed, image_sha, v), scale);
 }
 
 /* A cache entry is used only if it is exactly [dim] finite floats; anything else is a miss. */
 static int cache_get(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
-                     float *row) {
-    char *p = cache_path(b, image_sha, vp, v);
+                     const bs_sample *smp, float *row) {
+    char *p = cache_path(b, image_sha, vp, v, smp);
     if (!p || access(p, F_OK) != 0) {
         free(p);
         return 0;
@@ -161,8 +184,8 @@ static int cache_get(const backbone *b, const char *image_sha, const view_plan *
 }
 
 static int cache_put(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
-                     const float *row) {
-    char *p = cache_path(b, image_sha, vp, v);
+                     const bs_sample *smp, const float *row) {
+    char *p = cache_path(b, image_sha, vp, v, smp);
     if (!p) return -1;
     char *slash = strrchr(p, '/');
     *slash = '\0';
@@ -200,10 +223,61 @@ static int view_to_chw(const bs_image *img, const char *image_sha, const view_pl
     return 0;
 }
 
+/* The morphometric row of one view of a sample: decoded at its own size (its scale is in its
+ * own pixels), given the sample's scale, the view made, the features measured. */
+static int morph_row(const bs_sample *smp, const char *image_sha, const view_plan *vp, bs_view v,
+                     float *row) {
+    bs_image img, made;
+    if (bs_image_load(smp->path, &img)) return -1;
+    img.cell_px = smp->cell_px, img.red_cell_px = smp->red_cell_px;
+    int rc = 0;
+    if (v == BS_VIEW_ORIGINAL) {
+        rc = bs_morph_features(&img, row, NULL);
+    } else if ((rc = bs_image_view(&img, v, &vp->augment, bs_view_seed(vp->seed, image_sha, v),
+                                   &made)) == 0) {
+        rc = bs_morph_features(&made, row, NULL);
+        bs_image_free(&made);
+    }
+    bs_image_free(&img);
+    if (rc) bs_error_prefix("%s: ", smp->path);
+    return rc;
+}
+
+/* The morphometric rows of `n` pending rows, each computed on its own, and cached. */
+static int compute_morph_rows(const backbone *b, const bs_dataset *ds,
+                              char (*image_sha)[BS_SHA256_HEX], const view_plan *vp,
+                              const pending_row *rows, size_t n, float *out) {
+    int failed = 0;
+    char *first_error = NULL;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < n; i++) {
+        float *row = out + i * (size_t)b->dim;
+        if (morph_row(&ds->samples[rows[i].sample], image_sha[rows[i].sample], vp, rows[i].view,
+                      row)) {
+#pragma omp critical(extract_error)
+            {
+                if (!first_error) first_error = strdup(bs_error_message());
+                failed = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n && !failed; i++)
+        if (cache_put(b, image_sha[rows[i].sample], vp, rows[i].view, &ds->samples[rows[i].sample],
+                      out + i * (size_t)b->dim))
+            return -1;
+    if (failed) {
+        bs_error("%s", first_error ? first_error : "morphometry failed");
+        free(first_error);
+        return -1;
+    }
+    return 0;
+}
+
 /* Compute `n` pending rows (n <= batch; sorted by sample) in one engine run and cache them. */
 static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX],
                         const view_plan *vp, const pending_row *rows, size_t n, size_t batch,
                         float *tensor) {
+    if (b->morph) return compute_morph_rows(b, ds, image_sha, vp, rows, n, tensor);
     size_t per = (size_t)3 * b->size * b->size;
     memset(tensor + n * per, 0, (batch - n) * per * sizeof(float));
     int failed = 0;
@@ -242,7 +316,9 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
         if (bs_check_finite(row, b->dim, NULL, 1))
             return bs_error("%s: the network gave a non-finite feature for %s (%s)", b->path,
                             ds->samples[rows[i].sample].path, bs_view_name(rows[i].view));
-        if (cache_put(b, image_sha[rows[i].sample], vp, rows[i].view, row)) return -1;
+        if (cache_put(b, image_sha[rows[i].sample], vp, rows[i].view, &ds->samples[rows[i].sample],
+                      row))
+            return -1;
     }
     return 0;
 }
@@ -259,7 +335,7 @@ static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[
     size_t npend = 0;
     for (size_t s = 0; s < ds->n; s++)
         for (int v = 0; v < vp->n; v++)
-            if (!cache_get(b, image_sha[s], vp, vp->views[v], row))
+            if (!cache_get(b, image_sha[s], vp, vp->views[v], &ds->samples[s], row))
                 pend[npend++] = (pending_row){s, vp->views[v]};
     /* Everyone has looked before anyone writes: the lists agree. */
     bs_dist_barrier();
@@ -365,7 +441,8 @@ static int fill_cache(extract_run *x, backbone *b, float *row, float *tensor) {
     int rc = 0;
     for (size_t s = 0; s < x->ds->n && rc == 0; s++) {
         for (int v = 0; v < x->views.n && rc == 0; v++) {
-            if (cache_get(b, x->image_sha[s], &x->views, x->views.views[v], row)) {
+            if (cache_get(b, x->image_sha[s], &x->views, x->views.views[v], &x->ds->samples[s],
+                          row)) {
                 x->stats->cached++;
                 bs_progress_update(&x->prog, ++x->done);
                 continue;
@@ -389,7 +466,8 @@ static int assemble_npy(const extract_run *x, const backbone *b, float *row) {
     int rc = w ? 0 : -1;
     for (size_t s = 0; s < x->ds->n && rc == 0; s++)
         for (int v = 0; v < x->views.n && rc == 0; v++) {
-            if (!cache_get(b, x->image_sha[s], &x->views, x->views.views[v], row))
+            if (!cache_get(b, x->image_sha[s], &x->views, x->views.views[v], &x->ds->samples[s],
+                           row))
                 rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir,
                               x->ds->samples[s].path);
             else

@@ -107,7 +107,6 @@ typedef struct {
 typedef struct {
     int label;
     const char *class_name, *group, *source, *field;
-    double cell_px, red_cell_px; /* 0: unknown (written empty) */
 } crop_labels;
 
 static char *number_or_empty(double v) { return v > 0 ? bs_strfmt("%.6g", v) : bs_strdup(""); }
@@ -121,9 +120,9 @@ static int write_crop(crops_state *st, size_t index, const char *stem, int64_t i
                                    st->jpeg ? "jpg" : "png")
                        : NULL;
     char *path = rel ? bs_path_join(st->outdir, rel) : NULL;
-    char *num[6] = {bs_strfmt("%d", cell->x0),   bs_strfmt("%d", cell->y0),
-                    bs_strfmt("%d", cell->x1),   bs_strfmt("%d", cell->y1),
-                    number_or_empty(l->cell_px), number_or_empty(l->red_cell_px)};
+    char *num[6] = {bs_strfmt("%d", cell->x0),      bs_strfmt("%d", cell->y0),
+                    bs_strfmt("%d", cell->x1),      bs_strfmt("%d", cell->y1),
+                    number_or_empty(crop->cell_px), number_or_empty(crop->red_cell_px)};
     int rc = -1;
     if (dir && path && num[0] && num[1] && num[2] && num[3] && num[4] && num[5] &&
         !bs_mkdir_p(dir) && !bs_image_save(crop, path, st->jpeg ? 95 : 0)) {
@@ -186,14 +185,15 @@ static int crop_sample(crops_state *st, size_t index, const bs_sample *s, const 
         rc = 0;
         goto out;
     }
-    if (!(crops = bs_calloc((size_t)cells.n, sizeof *crops)) ||
-        bs_field_crops(&img, cells.cells, cells.n, st->o->normalise, crops))
-        goto out;
     double unused, red = cells.red_cell_size;
     if (red <= 0 && st->o->detect.cell_size > 0 && /* the scale was given: measure red cells */
         bs_detect_scale(img.rgb, img.width, img.height, &unused, &red))
         goto out;
-    crop_labels l = {s->label, s->class_name, s->group, source, s->path, cells.cell_size, red};
+    img.cell_px = cells.cell_size, img.red_cell_px = red; /* the crops carry the field's scale */
+    if (!(crops = bs_calloc((size_t)cells.n, sizeof *crops)) ||
+        bs_field_crops(&img, cells.cells, cells.n, st->o->normalise, crops))
+        goto out;
+    crop_labels l = {s->label, s->class_name, s->group, source, s->path};
     rc = 0;
     for (int64_t i = 0; i < cells.n && rc == 0; i++)
         rc = write_crop(st, index, stem, i, &crops[i], &cells.cells[i], &l);
@@ -331,6 +331,7 @@ static int crop_boxes(crops_state *st, size_t index, const bs_truth_image *ti,
     }
     st->counts.boxes_outside += (int64_t)(px.n - n);
     if (n == 0 || bs_detect_scale(img.rgb, img.width, img.height, &cell_px, &red_px) ||
+        (img.cell_px = cell_px, img.red_cell_px = red_px, 0) ||
         bs_field_crops(&img, cells, (int64_t)n, st->o->normalise, crops)) {
         rc = n == 0 ? 0 : -1;
         n = 0; /* no crop made */
@@ -340,7 +341,6 @@ static int crop_boxes(crops_state *st, size_t index, const bs_truth_image *ti,
     for (size_t k = 0; k < n && rc == 0; k++) {
         crop_labels l;
         rc = record_labels(ti, record[k], given, src, name, &l);
-        l.cell_px = cell_px, l.red_cell_px = red_px;
         if (rc == 0) rc = write_crop(st, index, stem, (int64_t)record[k], &crops[k], &cells[k], &l);
     }
 out:

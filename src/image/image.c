@@ -1,6 +1,7 @@
 /* image.c — decoding, conversion and resizing with libvips (see image.h). */
 #include "image.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -259,8 +260,11 @@ int bs_image_resize(const bs_image *in, int size, bs_image *out) {
     VipsImage *small;
     int rc = resize_vips("image", im, size, &small);
     g_object_unref(im);
-    if (rc) return -1;
-    return materialise("image", small, out);
+    if (rc || materialise("image", small, out)) return -1;
+    double f = sqrt((double)size / in->width * size / in->height);
+    out->cell_px = in->cell_px * f;
+    out->red_cell_px = in->red_cell_px * f;
+    return 0;
 }
 
 int bs_image_rescale(const bs_image *img, double factor, bs_image *out) {
@@ -283,7 +287,10 @@ int bs_image_rescale(const bs_image *img, double factor, bs_image *out) {
         if (fitted) g_object_unref(fitted);
         return bs_error("cannot rescale: %s", vips_message());
     }
-    return materialise("image", fitted, out);
+    if (materialise("image", fitted, out)) return -1;
+    out->cell_px = img->cell_px * factor;
+    out->red_cell_px = img->red_cell_px * factor;
+    return 0;
 }
 
 int bs_image_load_buffer(const void *buf, size_t len, const char *name, bs_image *out) {

@@ -19,6 +19,12 @@
 typedef struct bs_image {
     int width, height;
     unsigned char *rgb; /* height × width × 3, row-major, owned */
+    /* The scale, when known (0 = unknown), in pixels of this image: a white cell's and a red
+     * cell's diameter. Decoding leaves both 0; field mode sets them on every cell crop from the
+     * detector's measurement of its field, and a crop manifest's cell_px,red_cell_px columns
+     * set them on the images extraction decodes. Resizing scales them; the morphometric
+     * features (features/morphometry.h) measure sizes in red-cell diameters with them. */
+    double cell_px, red_cell_px;
 } bs_image;
 
 /* The views of an image a backbone sees: the original, its two mirrors, and up to
@@ -47,7 +53,8 @@ int bs_image_load_resized(const char *path, int size, bs_image *out);
 int bs_image_load_buffer(const void *buf, size_t len, const char *name, bs_image *out);
 int bs_image_load_buffer_resized(const void *buf, size_t len, const char *name, int size,
                                  bs_image *out);
-/* Resize an RGB image to size×size (antialiased bilinear, aspect ratio ignored). */
+/* Resize an RGB image to size×size (antialiased bilinear, aspect ratio ignored); the scale
+ * (cell_px, red_cell_px) is multiplied by the geometric mean of the two factors. */
 int bs_image_resize(const bs_image *in, int size, bs_image *out);
 void bs_image_free(bs_image *img);
 
@@ -95,11 +102,14 @@ double bs_augment_strength(const bs_augment *a, bs_view v);
  * a view is the same whatever dataset or order the image comes in. */
 uint64_t bs_view_seed(uint64_t seed, const char *image_id, bs_view v);
 /* Make view v of img into out (a new image of the same size): a mirror, or a HED-jitter or
- * scale-jitter draw from an rng seeded with view_seed, at a's strengths. */
+ * scale-jitter draw from an rng seeded with view_seed, at a's strengths. Every view keeps img's
+ * scale (cell_px, red_cell_px) as it is, a scale view too: its cell looks that much larger or
+ * smaller against the same ruler, which is the jitter. */
 int bs_image_view(const bs_image *img, bs_view v, const bs_augment *a, uint64_t view_seed,
                   bs_image *out);
 /* Resize img by `factor` (both sides; antialiased bilinear, like bs_image_resize), then cut
- * the centre back to img's size, or pad it there by mirroring at the borders. */
+ * the centre back to img's size, or pad it there by mirroring at the borders; the scale is
+ * multiplied by factor. */
 int bs_image_rescale(const bs_image *img, double factor, bs_image *out);
 
 /* Write an RGB image to path atomically (temp + rename): PNG when jpeg_quality is 0, else JPEG

@@ -161,13 +161,16 @@ int bs_image_view(const bs_image *img, bs_view v, const bs_augment *a, uint64_t 
     bs_rng_seed(&rng, view_seed);
     if (v >= BS_VIEW_SCALE) {
         double s = bs_augment_strength(a, v);
-        return bs_image_rescale(img, 1.0 + s * (2.0 * bs_rng_uniform(&rng) - 1.0), out);
+        if (bs_image_rescale(img, 1.0 + s * (2.0 * bs_rng_uniform(&rng) - 1.0), out)) return -1;
+    } else {
+        if (copy_view(img, v, out)) return -1;
+        if (v >= BS_VIEW_HED) {
+            bs_hed_jitter j;
+            bs_hed_jitter_draw(&rng, bs_augment_strength(a, v), &j);
+            bs_hed_jitter_apply(out, &j);
+        }
     }
-    if (copy_view(img, v, out)) return -1;
-    if (v >= BS_VIEW_HED) {
-        bs_hed_jitter j;
-        bs_hed_jitter_draw(&rng, bs_augment_strength(a, v), &j);
-        bs_hed_jitter_apply(out, &j);
-    }
+    out->cell_px = img->cell_px; /* the same ruler, so a scale view's cell is larger or smaller */
+    out->red_cell_px = img->red_cell_px;
     return 0;
 }

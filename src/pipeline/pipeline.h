@@ -28,8 +28,10 @@
 
 typedef struct bs_pipeline_backbone {
     char name[BS_PIPELINE_NAME_MAX + 1]; /* feature-set name (metadata `name` or file stem) */
-    char file[BS_PIPELINE_NAME_MAX + 1]; /* ONNX file name, no folder: looked up at load */
-    char sha256[65];                     /* of the ONNX file, lower-case hex */
+    char file[BS_PIPELINE_NAME_MAX + 1]; /* ONNX file name, no folder: looked up at load;
+                                            "morphometry": the morphometric features */
+    char sha256[65];                     /* of the ONNX file (of the morphometry version),
+                                            lower-case hex */
     int input_size;                      /* square input side S */
     char tap[BS_PIPELINE_NAME_MAX + 1];  /* output tensor taken as features */
     int64_t dim;                         /* features it contributes, in this order */
@@ -174,7 +176,10 @@ bs_pipeline_runtime *bs_pipeline_runtime_open(const bs_pipeline *p, const char *
 void bs_pipeline_runtime_free(bs_pipeline_runtime *rt);
 /* Fused feature rows (n × n_features) of n RGB images (any size; the original view): each
  * image resized to every backbone's input, batches of up to `batch` images per engine run
- * (runs are padded to a fixed batch so one plan serves them all). */
+ * (runs are padded to a fixed batch so one plan serves them all). A backbone recorded with the
+ * file name "morphometry" has no file: its columns are the morphometric features
+ * (features/morphometry.h) of each image at its own size and scale (image.h cell_px,
+ * red_cell_px: set on field mode's crops), and opening refuses another version of them. */
 int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images, size_t n,
                                  size_t batch, float *rows);
 /* The runtime's pipeline applied to n RGB images: their fused rows (into the caller's scratch

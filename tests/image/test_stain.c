@@ -21,7 +21,7 @@ static int setup(void **state) {
 }
 
 static bs_image new_image(int w, int h) {
-    bs_image img = {w, h, g_malloc((size_t)w * h * 3)};
+    bs_image img = {.width = w, .height = h, .rgb = g_malloc((size_t)w * h * 3)};
     return img;
 }
 
@@ -96,7 +96,7 @@ static void known_answers(void **state) {
             }
             counts[1]++;
         } else {
-            bs_image one = {1, 1, px};
+            bs_image one = {.width = 1, .height = 1, .rgb = px};
             bs_colour_stats st = {0};
             bs_colour_stats_add(&st, &one);
             for (int c = 0; c < 3; c++) {
@@ -338,6 +338,29 @@ static void augment_lists(void **state) {
     assert_int_equal(bs_view_parse("hed1", &v), -1); /* tensor's --mirror takes mirrors only */
 }
 
+/* The scale (cell_px, red_cell_px) travels: a resize scales it by the geometric mean of its
+ * factors, a rescale by the factor, and every view keeps it as it is. */
+static void the_scale_travels(void **state) {
+    (void)state;
+    bs_image img = smear(60, 40, 3, no_tint), out;
+    img.cell_px = 30, img.red_cell_px = 12;
+    assert_int_equal(bs_image_resize(&img, 120, &out), 0);
+    double f = sqrt(120.0 / 60 * 120.0 / 40);
+    assert_true(fabs(out.cell_px - 30 * f) < 1e-9 && fabs(out.red_cell_px - 12 * f) < 1e-9);
+    bs_image_free(&out);
+    assert_int_equal(bs_image_rescale(&img, 1.25, &out), 0);
+    assert_true(fabs(out.cell_px - 37.5) < 1e-9 && fabs(out.red_cell_px - 15) < 1e-9);
+    bs_image_free(&out);
+    bs_augment a = {.flip = 1, .hed = 1, .scale = 1};
+    static const bs_view views[] = {BS_VIEW_HMIRROR, BS_VIEW_HED, BS_VIEW_SCALE};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(bs_image_view(&img, views[k], &a, 5, &out), 0);
+        assert_true(out.cell_px == 30 && out.red_cell_px == 12);
+        bs_image_free(&out);
+    }
+    bs_image_free(&img);
+}
+
 static void views_are_seeded(void **state) {
     (void)state;
     bs_image img = smear(56, 56, 9, no_tint);
@@ -388,6 +411,7 @@ int main(void) {
         cmocka_unit_test(rescale_mirrors_at_the_border),
         cmocka_unit_test(augment_lists),
         cmocka_unit_test(views_are_seeded),
+        cmocka_unit_test(the_scale_travels),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -187,7 +187,7 @@ static void test_page_without_model_or_cells(void **state) {
     assert_int_equal(bs_review_add_field(r, "/x/empty.png", &img, &a), 0);
     make_analysis(&a, cells, NULL, calls, 2);
     assert_int_equal(bs_review_add_field(r, "/x/two.png", &img, &a), 0);
-    bs_image one = {1, 1, calloc(1, 3)};
+    bs_image one = {.width = 1, .height = 1, .rgb = calloc(1, 3)};
     make_analysis(&a, cells, NULL, calls, 0);
     assert_int_equal(bs_review_add_field(r, "/x/one.png", &one, &a), 0);
     assert_int_equal(bs_review_commit(r), 0);
