@@ -7,7 +7,8 @@
  *               eosinophil, basophil, granulocyte, blast, ...); RBC, platelets and anything
  *               else are ignored, but their rows still mark the image as annotated;
  *   points CSV  image,x,y[,class]: one point per white cell (non-white classes ignored);
- *   .xyc        ALL-IDB: STEM.xyc beside the image, one "x y" blast centroid per line. Only
+ *   .xyc        ALL-IDB: STEM.xyc beside the image or in a sibling xyc/ folder (ALL-IDB1's
+ *               im/ and xyc/), one "x y" blast centroid per line. Only
  *               blasts are annotated, so detection precision is undefined there.
  * An `image` in a CSV is a path relative to the CSV's folder, an absolute path, or a bare file
  * name that matches an image of that name in any folder.
@@ -47,7 +48,7 @@ typedef struct bs_truth_image {
 } bs_truth_image;
 
 typedef struct bs_truth {
-    int xyc;          /* 1: no table; STEM.xyc beside each image */
+    int xyc;          /* 1: no table; STEM.xyc beside each image or in ../xyc/ */
     int all_white;    /* 1: every white cell is annotated (detection precision is defined) */
     int knows_blasts; /* 1: some record says blast or not (blast metrics are defined) */
     bs_truth_image *images;
