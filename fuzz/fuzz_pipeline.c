@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (d > 0 && d <= (1 << 16)) {
         float *x = calloc((size_t)d, sizeof *x);
         bs_pipeline_result res;
-        if (x) (void)bs_pipeline_predict(&p, x, 1, d, NULL, 1, &res);
+        if (x) (void)bs_pipeline_predict(&p, bs_matrix_of(x, 1, d), NULL, 1, &res);
         free(x);
     }
     bs_pipeline_free(&p);

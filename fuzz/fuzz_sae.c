@@ -21,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)bs_sae_info_of(m);
     if (d > 0 && h > 0 && d <= (1 << 16) && h <= (1 << 16)) {
         float *x = calloc((size_t)d, sizeof *x), *z = calloc((size_t)h, sizeof *z);
-        if (x && z) (void)bs_sae_encode(m, x, 1, d, NULL, 1, z);
+        if (x && z)
+            (void)bs_sae_encode(m, bs_matrix_of(x, 1, d), NULL, 1,
+                                bs_matrix_mut_of(z, 1, bs_sae_hidden(m)));
         free(x);
         free(z);
     }

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "field/truth.h"
+#include "eval/truth.h"
 
 static const bs_cell detections[3] = {{50, 50, 0, 0, 100, 100, 10, 0},
                                       {150, 60, 100, 20, 200, 100, 10, 0},

@@ -138,7 +138,7 @@ static int bench_fit(int64_t n, int64_t d, int64_t h, int epochs) {
     o.max_epochs = epochs;
     o.progress = 1;
     bs_sae_fit_info info;
-    bs_sae *m = bs_sae_fit(x, n, d, NULL, n, &o, &info);
+    bs_sae *m = bs_sae_fit(bs_matrix_of(x, n, d), NULL, n, &o, &info);
     if (!m) {
         fprintf(stderr, "fit failed: %s\n", bs_error_message());
         return 1;

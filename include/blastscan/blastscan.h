@@ -22,7 +22,7 @@
  * (OMP_NUM_THREADS) govern the networks; where other work keeps the cores busy, set
  * OMP_WAIT_POLICY=passive before the process starts (spinning OpenMP threads then slow every
  * image down several times; bench/predict/run measures both). Link: libblastscan.a and its
- * dependencies (libvips, oneDNN, libsvm, protobuf-c, OpenMP), as CMake's `bs_pipeline` target does.
+ * dependencies (libvips, oneDNN, libsvm, protobuf-c, OpenMP), as CMake's `bs_api` target does.
  */
 #ifndef BLASTSCAN_H
 #define BLASTSCAN_H

@@ -2,6 +2,7 @@
  * Not for: the loss itself (sae_model.c), the optimiser (scg.c) or the file (sae_file.c). */
 #include "autoencoder.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,10 +110,24 @@ static int obj_eval(void *ctx, const double *w, const double *p, double t, doubl
 
 static int obj_grad_last(void *ctx, double *grad) { return bs_sae_objective_grad_last(ctx, grad); }
 
-bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const int64_t *rows,
-                   int64_t n_rows, const bs_sae_options *opt, bs_sae_fit_info *info) {
+/* Data-parallel training: every rank took the same steps, so every rank holds the same weights
+ * (a weighted sum's max and min over the ranks agree); else an error. */
+static int ranks_agree(const double *w, int64_t np) {
+    double sum[2] = {0, 0};
+    for (int64_t i = 0; i < np; i++) sum[0] += w[i] * (double)(1 + i % 7);
+    sum[1] = -sum[0];
+    bs_dist_max_d(sum, 2);
+    if (sum[0] != -sum[1])
+        return bs_error("autoencoder: the ranks' weights diverged during data-parallel training");
+    return 0;
+}
+
+bs_sae *bs_sae_fit(bs_matrix xm, const int64_t *rows, int64_t n_rows, const bs_sae_options *opt,
+                   bs_sae_fit_info *info) {
+    assert(bs_matrix_ok(xm) && opt);
     double t0 = bs_now();
-    int64_t n = rows ? n_rows : n_total, d = n_features;
+    const float *x = xm.data;
+    int64_t n = rows ? n_rows : xm.rows, d = xm.cols;
     if (check_options(opt)) return NULL;
     if (n < 1 || d < 1) {
         bs_error("autoencoder: nothing to fit (%lld samples × %lld features)", (long long)n,
@@ -124,7 +139,7 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
                  (long long)BS_SAE_MAX_DIM);
         return NULL;
     }
-    if (check_rows(n_total, rows, n_rows)) return NULL;
+    if (check_rows(xm.rows, rows, n_rows)) return NULL;
     /* Data-parallel: n is this rank's shard, n_global the job's training rows. */
     const int dist = opt->distributed && bs_dist_size() > 1;
     int64_t n_global = n;
@@ -163,16 +178,7 @@ bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const in
     int rc = bs_scg_minimize(np, w, &o, &so, &m->info);
     if (opt->progress) bs_progress_finish(&fw.bar);
     if (rc) goto fail;
-    if (dist) { /* every rank took the same steps, so every rank holds the same weights */
-        double sum[2] = {0, 0};
-        for (int64_t i = 0; i < np; i++) sum[0] += w[i] * (double)(1 + i % 7);
-        sum[1] = -sum[0];
-        bs_dist_max_d(sum, 2);
-        if (sum[0] != -sum[1]) {
-            bs_error("autoencoder: the ranks' weights diverged during data-parallel training");
-            goto fail;
-        }
-    }
+    if (dist && ranks_agree(w, np)) goto fail;
     for (int64_t i = 0; i < np; i++) m->w[i] = (float)w[i];
     m->info.seconds = bs_now() - t0;
     m->n_train = n_global;
@@ -194,32 +200,36 @@ fail:
 
 /* Shared checks of encode and reconstruction_error: width, row list, finite values. Sets *n
  * to the row count; returns -1 on a bad input, 0 to go on. */
-static int check_input(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
-                       const int64_t *rows, int64_t n_rows, int64_t *n) {
-    if (n_features != m->d)
+static int check_input(const bs_sae *m, bs_matrix x, const int64_t *rows, int64_t n_rows,
+                       int64_t *n) {
+    assert(m && bs_matrix_ok(x));
+    assert(m->d >= 1 && m->h >= 1 && m->mm.d == m->d);
+    *n = 0;
+    if (x.cols != m->d)
         return bs_error("autoencoder: the model expects %lld features, the data has %lld",
-                        (long long)m->d, (long long)n_features);
-    *n = rows ? n_rows : n_total;
+                        (long long)m->d, (long long)x.cols);
+    *n = rows ? n_rows : x.rows;
     if (*n < 0) return bs_error("autoencoder: negative row count");
     if (*n == 0) return 0;
-    if (check_rows(n_total, rows, n_rows) || bs_check_finite(x, m->d, rows, *n)) return -1;
+    if (check_rows(x.rows, rows, n_rows) || bs_check_finite(x.data, m->d, rows, *n)) return -1;
     return 0;
 }
 
-int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
-                  const int64_t *rows, int64_t n_rows, float *out) {
+int bs_sae_encode(const bs_sae *m, bs_matrix x, const int64_t *rows, int64_t n_rows,
+                  bs_matrix_mut out) {
     int64_t n;
-    if (check_input(m, x, n_total, n_features, rows, n_rows, &n)) return -1;
+    if (check_input(m, x, rows, n_rows, &n)) return -1;
+    assert(bs_matrix_ok(bs_matrix_view(out)) && out.rows == n && out.cols == m->h);
     if (n == 0) return 0;
-    return bs_sae_encode_f(x, m->d, rows, n, m->h, &m->mm, m->w, m->w + sae_off_b1(m->d, m->h),
-                           out);
+    return bs_sae_encode_f(x.data, m->d, rows, n, m->h, &m->mm, m->w, m->w + sae_off_b1(m->d, m->h),
+                           out.data);
 }
 
-int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total,
-                                int64_t n_features, const int64_t *rows, int64_t n_rows,
+int bs_sae_reconstruction_error(const bs_sae *m, bs_matrix x, const int64_t *rows, int64_t n_rows,
                                 double *err) {
     int64_t n;
-    if (check_input(m, x, n_total, n_features, rows, n_rows, &n)) return -1;
+    if (check_input(m, x, rows, n_rows, &n)) return -1;
+    assert(err || n == 0);
     if (n == 0) return 0;
-    return bs_sae_reconstruction_error_f(x, m->d, rows, n, m->h, &m->mm, m->w, err);
+    return bs_sae_reconstruction_error_f(x.data, m->d, rows, n, m->h, &m->mm, m->w, err);
 }

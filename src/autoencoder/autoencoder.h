@@ -3,8 +3,9 @@
  * A model maps D features to H latent units: latent = logsig(W1 · mapminmax(x) + b1).
  * Training minimises msesparse (SSE/(N·D) + λ·Σw²/D + 2β·ΣKL(ρ‖ρ̂)/D, errors in original
  * feature units) with MATLAB's scaled conjugate gradient (trainscg), full batch.
- * Feature matrices are float32, row-major, one sample per row (N × D), and may be used
- * through a row index list so callers can fit on one fold and encode another without copies.
+ * Feature matrices are float32 views (core/matrix.h), one sample per row (N × D), and may be
+ * used through a row index list so callers can fit on one fold and encode another without
+ * copies. A malformed view or an output of the wrong shape is a programming error (asserted).
  *
  * This header is the only door into the stage. Not for: reading feature files or choosing
  * folds; the caller does that. Every function returns 0 / -1 (or NULL) and leaves a bs_error. */
@@ -13,6 +14,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/matrix.h"
 
 typedef struct bs_sae bs_sae; /* a trained model: scaling + encoder + decoder weights */
 
@@ -77,22 +80,21 @@ typedef struct bs_sae_fit_info {
 /* Defaults of SPEC §4 (hidden = 0: the caller must set it). */
 void bs_sae_options_default(bs_sae_options *o);
 
-/* Fit on rows `rows[0..n_rows)` of the n_total × n_features matrix x (rows == NULL: all
- * n_total rows, n_rows ignored). Refuses NaN/Inf naming the row and column. */
-bs_sae *bs_sae_fit(const float *x, int64_t n_total, int64_t n_features, const int64_t *rows,
-                   int64_t n_rows, const bs_sae_options *opt, bs_sae_fit_info *info);
+/* Fit on rows `rows[0..n_rows)` of x (rows == NULL: all x.rows rows, n_rows ignored). Refuses
+ * NaN/Inf naming the row and column. */
+bs_sae *bs_sae_fit(bs_matrix x, const int64_t *rows, int64_t n_rows, const bs_sae_options *opt,
+                   bs_sae_fit_info *info);
 
-/* Latent features of rows `rows[0..n_rows)` of x (rows == NULL: all n_total rows) into
- * out (n_rows × hidden, row-major). n_features must equal the model's. */
-int bs_sae_encode(const bs_sae *m, const float *x, int64_t n_total, int64_t n_features,
-                  const int64_t *rows, int64_t n_rows, float *out);
+/* Latent features of rows `rows[0..n_rows)` of x (rows == NULL: all x.rows rows) into out,
+ * which must be (rows encoded) × hidden. x.cols must equal the model's features. */
+int bs_sae_encode(const bs_sae *m, bs_matrix x, const int64_t *rows, int64_t n_rows,
+                  bs_matrix_mut out);
 
-/* Reconstruction error of rows `rows[0..n_rows)` of x (rows == NULL: all n_total rows) into
+/* Reconstruction error of rows `rows[0..n_rows)` of x (rows == NULL: all x.rows rows) into
  * err (n_rows values): the mean over features of the squared difference between a row and its
  * reconstruction (decoder output mapped back through mapminmax), in original feature units —
  * the error term of the loss for that row alone. Used to flag inputs unlike the training data. */
-int bs_sae_reconstruction_error(const bs_sae *m, const float *x, int64_t n_total,
-                                int64_t n_features, const int64_t *rows, int64_t n_rows,
+int bs_sae_reconstruction_error(const bs_sae *m, bs_matrix x, const int64_t *rows, int64_t n_rows,
                                 double *err);
 
 /* The AE file (docs/autoencoder-format.md): written atomically, validated on load. */

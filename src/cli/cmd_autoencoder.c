@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/npy.h"
+#include "fit/fit.h"
 
 static void usage(FILE *fp) {
     fprintf(
@@ -211,10 +212,7 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
     bs_array x;
     if (load_matrix(a.features, &x)) return bs_cli_fail("autoencoder fit");
     int64_t n = x.shape[0], d = x.shape[1];
-    if (a.is_fraction) {
-        o->hidden = (int64_t)llround(a.hfrac * (double)d);
-        if (o->hidden < 1) o->hidden = 1;
-    }
+    if (a.is_fraction) o->hidden = bs_fit_hidden_units(a.hfrac, d);
     /* rank 0 alone writes the model and the trace */
     const int rank = bs_dist_rank();
     int64_t *shard = NULL, nshard = n;
@@ -229,7 +227,7 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
     }
     o->progress = rank == 0;
     bs_sae_fit_info info;
-    bs_sae *m = bs_sae_fit(x.data, n, d, shard, nshard, o, &info);
+    bs_sae *m = bs_sae_fit(bs_matrix_of(x.data, n, d), shard, nshard, o, &info);
     bs_array_free(&x);
     free(shard);
     if (!m) {
@@ -287,7 +285,8 @@ static int cmd_encode(int argc, char **argv, const bs_cli *cli) {
     int64_t shape[2] = {x.shape[0], bs_sae_hidden(m)};
     int rc = bs_array_alloc(&z, 2, shape);
     if (!rc) {
-        rc = bs_sae_encode(m, x.data, x.shape[0], x.shape[1], NULL, x.shape[0], z.data);
+        rc = bs_sae_encode(m, bs_matrix_of(x.data, x.shape[0], x.shape[1]), NULL, x.shape[0],
+                           bs_matrix_mut_of(z.data, x.shape[0], bs_sae_hidden(m)));
         if (rc) bs_error_prefix("%s: ", features);
         if (!rc) rc = bs_npy_write(out, &z);
         bs_array_free(&z);

@@ -1,7 +1,8 @@
-/* cmd_cells.c — `blastscan cells`: field mode. Finds every white cell of each image (detect/detect.h),
- * and with a pipeline file classifies each one (field_classify.h) and counts the blasts of the
- * field with a Wilson interval and a call (field.h); optionally draws overlays and compares
- * with annotations (truth.h). `--crops` hands over to cli_cells_crops.c. */
+/* cmd_cells.c — `blastscan cells`: field mode. Parses the options, and per image has the field
+ * stage analyse it (field.h: every white cell found, and with a pipeline file classified, the
+ * blasts counted with a Wilson interval and a call), prints the result, draws overlays and
+ * compares with annotations (eval/truth.h). `--crops` has the field stage write a cell dataset
+ * (bs_field_write_crop_dataset). Not for: any of that work itself. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <math.h>
@@ -9,16 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_cells.h"
+#include "cli.h"
+#include "cli_data.h"
 #include "cli_files.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "field/truth.h"
+#include "dataset/dataset.h"
+#include "detect/detect.h"
+#include "eval/truth.h"
+#include "field/field.h"
 #include "image/image.h"
-#include "pipeline/field_classify.h"
 #include "pipeline/pipeline.h"
 
 static void usage(FILE *fp) {
@@ -92,9 +96,31 @@ enum {
 };
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
+typedef struct bs_cells_opts {
+    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops;
+    int format; /* FMT_* */
+    bs_detect_params detect;
+    long batch;
+    int normalise;
+    int crop_jpeg;
+    long sample; /* --crops: source images kept (0 = all) */
+    bs_field_rule rule;
+    bs_cli_data data;
+} bs_cells_opts;
+
+/* The options the field stage reads. */
+static void field_options(const bs_cells_opts *o, bs_field_options *out) {
+    bs_field_options_default(out);
+    out->detect = o->detect;
+    out->normalise = o->normalise;
+    out->batch = (size_t)o->batch;
+    out->rule = o->rule;
+}
+
 /* Everything one run keeps between images. */
 typedef struct {
     const bs_cells_opts *o;
+    bs_field_options field;
     bs_pipeline p;
     bs_pipeline_runtime *rt; /* NULL: detection only */
     bs_truth truth;
@@ -259,27 +285,13 @@ static int compare(run *r, const field *f) {
     return rc;
 }
 
-/* Detect, classify, print, draw and compare one image. */
+/* Analyse, print, draw and compare one image. */
 static int process(run *r, const char *path, const bs_image *img) {
     const bs_cells_opts *o = r->o;
-    bs_cells cells = {0};
-    bs_pipeline_result *res = NULL;
-    bs_field_call *calls = NULL;
+    bs_field_analysis a;
     char *png = NULL;
-    int rc = -1;
-    if (bs_detect_cells(img->rgb, img->width, img->height, &o->detect, &cells)) goto out;
-    size_t n = (size_t)cells.n;
-    if (!(calls = bs_calloc(n + 1, sizeof *calls))) goto out;
-    if (r->rt) {
-        if (!(res = bs_calloc(n + 1, sizeof *res)) ||
-            bs_pipeline_classify_cells(r->rt, &r->p, img, cells.cells, cells.n, o->normalise,
-                                       (size_t)o->batch, res))
-            goto out;
-        for (size_t i = 0; i < n; i++)
-            calls[i] = (bs_field_call){res[i].label, res[i].probability, res[i].ood};
-    }
-    field f = {path, img, &cells, res, calls, {0}};
-    bs_field_summarise(calls, cells.n, &o->rule, &f.sum);
+    if (bs_field_analyse(img, &r->field, r->rt, &r->p, &a)) return -1;
+    field f = {path, img, &a.cells, a.results, a.calls, a.summary};
     if (o->format == FMT_JSON)
         print_json(r, &f);
     else if (o->format == FMT_CSV)
@@ -288,17 +300,17 @@ static int process(run *r, const char *path, const bs_image *img) {
         print_table(&f);
     fflush(stdout);
     r->images++;
-    r->cells += cells.n;
+    r->cells += a.cells.n;
     r->suspected += r->rt && f.sum.all_suspected;
-    if (o->overlay && (overlay_path(r, path, &png) ||
-                       bs_field_overlay(img, cells.cells, cells.n, r->rt ? calls : NULL, png)))
+    int rc = -1;
+    if (o->overlay &&
+        (overlay_path(r, path, &png) ||
+         bs_field_overlay(img, a.cells.cells, a.cells.n, r->rt ? a.calls : NULL, png)))
         goto out;
     rc = r->have_truth ? compare(r, &f) : 0;
 out:
     free(png);
-    free(calls);
-    free(res);
-    bs_detect_free(&cells);
+    bs_field_analysis_free(&a);
     return rc;
 }
 
@@ -332,6 +344,7 @@ static int finish_truth(run *r) {
 static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
     memset(r, 0, sizeof *r);
     r->o = o;
+    field_options(o, &r->field);
     if (o->truth) {
         if (bs_truth_read(o->truth, &r->truth)) return -1;
         r->have_truth = 1;
@@ -393,6 +406,28 @@ out:
     close_run(&r);
     free(default_dir);
     bs_cli_list_free(&files);
+    return rc;
+}
+
+/* `--crops OUTDIR --data D ...`: the source images (sampled as asked) cut into a cell dataset. */
+static int run_crops(const bs_cells_opts *o, const bs_cli *cli) {
+    bs_dataset ds;
+    if (bs_cli_data_open(&o->data, (size_t)o->sample, cli->seed, &ds)) return bs_cli_fail("cells");
+    bs_field_options fo;
+    field_options(o, &fo);
+    bs_field_crop_counts counts;
+    char *manifest = bs_path_join(o->crops, "manifest.csv");
+    int rc = BS_EXIT_OK;
+    if (!manifest || bs_field_write_crop_dataset(&ds, &fo, o->crops, o->crop_jpeg, &counts))
+        rc = bs_cli_fail("cells");
+    else
+        fprintf(stderr,
+                "cells: %lld cells from %zu images (%lld without a white cell), colour %s; "
+                "wrote %s\n",
+                (long long)counts.cells, ds.n, (long long)counts.images_without_cells,
+                o->normalise ? "normalised" : "as photographed", manifest);
+    free(manifest);
+    bs_dataset_free(&ds);
     return rc;
 }
 
@@ -500,7 +535,7 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
         if (r) goto out;
     }
     if (check_usage(&o, optind < argc)) goto out;
-    rc = o.crops ? bs_cells_crops(&o, cli) : run_images(&o, argc - optind, argv + optind);
+    rc = o.crops ? run_crops(&o, cli) : run_images(&o, argc - optind, argv + optind);
 out:
     bs_cli_data_free(&o.data);
     return rc;

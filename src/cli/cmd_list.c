@@ -36,18 +36,20 @@ static void print_csv(const bs_dataset *d) {
 }
 
 static void print_json(const bs_dataset *d) {
-    fputs("[\n", stdout);
+    bs_json_writer w;
+    bs_json_writer_init(&w, stdout);
+    bs_json_begin_array(&w, NULL, BS_JSON_LINES);
     for (size_t i = 0; i < d->n; i++) {
         const bs_sample *s = &d->samples[i];
-        fputs("  {\"path\": ", stdout);
-        bs_json_string(stdout, s->path);
-        printf(", \"label\": %d, \"class\": ", s->label);
-        bs_json_string(stdout, s->class_name);
-        fputs(", \"group\": ", stdout);
-        bs_json_string(stdout, s->group);
-        printf("}%s\n", i + 1 < d->n ? "," : "");
+        bs_json_begin_object(&w, NULL, BS_JSON_INLINE);
+        bs_json_put_string(&w, "path", s->path);
+        bs_json_put_int(&w, "label", s->label);
+        bs_json_put_string(&w, "class", s->class_name);
+        bs_json_put_string(&w, "group", s->group);
+        bs_json_end(&w);
     }
-    fputs("]\n", stdout);
+    bs_json_end(&w);
+    bs_json_finish(&w);
 }
 
 /* aligned columns, a group shown as "(own)" when a sample is alone in it, then the counts */

@@ -140,20 +140,22 @@ static void print_result(int fmt, const bs_pipeline *p, const char *path,
                          const bs_pipeline_result *r, const gate *g) {
     const char *cls = shown_class(p, r, g);
     if (fmt == FMT_JSON) {
-        fputs("{\"path\": ", stdout);
-        bs_json_string(stdout, path);
-        fputs(", \"class\": ", stdout);
-        bs_json_string(stdout, cls);
-        printf(", \"label\": %d, \"decision\": ", r->label);
-        bs_json_number(stdout, r->decision);
-        fputs(", \"probability\": ", stdout);
-        bs_json_number(stdout, r->probability);
-        fputs(", \"reconstruction_error\": ", stdout);
-        bs_json_number(stdout, r->recon_error);
-        fputs(", \"ood_threshold\": ", stdout);
-        bs_json_number(stdout, p->ood.available ? p->ood.threshold : NAN);
-        printf(", \"out_of_distribution\": %s}\n",
-               p->ood.available ? (r->ood ? "true" : "false") : "null");
+        bs_json_writer w; /* one JSON Lines record */
+        bs_json_writer_init(&w, stdout);
+        bs_json_begin_object(&w, NULL, BS_JSON_INLINE);
+        bs_json_put_string(&w, "path", path);
+        bs_json_put_string(&w, "class", cls);
+        bs_json_put_int(&w, "label", r->label);
+        bs_json_put_number(&w, "decision", r->decision);
+        bs_json_put_number(&w, "probability", r->probability);
+        bs_json_put_number(&w, "reconstruction_error", r->recon_error);
+        bs_json_put_number(&w, "ood_threshold", p->ood.available ? p->ood.threshold : NAN);
+        if (p->ood.available)
+            bs_json_put_bool(&w, "out_of_distribution", r->ood);
+        else
+            bs_json_put_null(&w, "out_of_distribution");
+        bs_json_end(&w);
+        bs_json_finish(&w);
     } else if (fmt == FMT_CSV) {
         bs_csv_put_field(stdout, path); /* quoted when it holds , " or a newline (RFC 4180) */
         printf(",%s,%d,%.17g,%.17g,", cls, r->label, r->decision, r->probability);

@@ -14,14 +14,9 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
-#include "core/strings.h"
 #include "features/extract.h"
 #include "features/featdir.h"
 #include "pipeline/pipeline.h"
-
-#ifndef BLASTSCAN_VERSION
-#define BLASTSCAN_VERSION "unknown"
-#endif
 
 static void usage(FILE *fp) {
     fprintf(
@@ -56,77 +51,6 @@ static void usage(FILE *fp) {
 }
 
 enum { OPT_LATENT = 5001, OPT_EPOCHS, OPT_KSCALE, OPT_CALIB, OPT_OODK, OPT_OODQ, OPT_OUT };
-
-/* Per sample: dense ids of equal strings (group names or class names). Returns the count. */
-static int64_t dense_ids(const bs_dataset *ds, int classes, int64_t *ids) {
-    const char **keys = bs_calloc(ds->n ? ds->n : 1, sizeof *keys);
-    if (!keys) return -1;
-    for (size_t i = 0; i < ds->n; i++)
-        keys[i] = classes ? ds->samples[i].class_name : ds->samples[i].group;
-    int64_t count = bs_dense_ids(keys, ds->n, ids);
-    free(keys);
-    return count;
-}
-
-static int fill_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, uint64_t seed,
-                           const bs_backbone_info *info, const char **paths, const size_t *order,
-                           size_t nb) {
-    snprintf(p->version, sizeof p->version, "%s", BLASTSCAN_VERSION);
-    p->seed = seed;
-    p->augment = augment;
-    int nviews = augment ? 3 : 1;
-    p->n_images = (int64_t)ds->n;
-    p->n_rows = (int64_t)ds->n * nviews;
-    snprintf(p->label_names[0], sizeof p->label_names[0], "healthy");
-    snprintf(p->label_names[1], sizeof p->label_names[1], "ALL");
-    for (size_t i = 0; i < ds->n; i++) {
-        p->images_per_label[ds->samples[i].label ? 1 : 0]++;
-        p->rows_per_label[ds->samples[i].label ? 1 : 0] += nviews;
-    }
-    int64_t *cls = bs_calloc(ds->n ? ds->n : 1, sizeof *cls);
-    int64_t ncls = cls ? dense_ids(ds, 1, cls) : -1;
-    if (ncls < 0) {
-        free(cls);
-        return -1;
-    }
-    p->classes = bs_calloc((size_t)(ncls ? ncls : 1), sizeof *p->classes);
-    if (!p->classes) {
-        free(cls);
-        return -1;
-    }
-    p->n_classes = (size_t)ncls;
-    for (size_t i = 0; i < ds->n; i++) {
-        bs_pipeline_class *c = &p->classes[cls[i]];
-        if (c->images == 0) {
-            if (strlen(ds->samples[i].class_name) > BS_PIPELINE_NAME_MAX) {
-                free(cls);
-                return bs_error("class name '%.40s...' is too long", ds->samples[i].class_name);
-            }
-            snprintf(c->name, sizeof c->name, "%s", ds->samples[i].class_name);
-            c->label = ds->samples[i].label;
-        }
-        c->images++;
-    }
-    free(cls);
-    p->backbones = bs_calloc(nb, sizeof *p->backbones);
-    if (!p->backbones) return -1;
-    p->n_backbones = nb;
-    for (size_t k = 0; k < nb; k++) {
-        const bs_backbone_info *in = &info[order[k]];
-        bs_pipeline_backbone *b = &p->backbones[k];
-        const char *base = strrchr(paths[order[k]], '/');
-        base = base ? base + 1 : paths[order[k]];
-        if (strlen(base) > BS_PIPELINE_NAME_MAX)
-            return bs_error("%s: file name too long", paths[order[k]]);
-        snprintf(b->name, sizeof b->name, "%s", in->name);
-        snprintf(b->file, sizeof b->file, "%s", base);
-        memcpy(b->sha256, in->sha256, sizeof b->sha256);
-        b->input_size = in->input_size;
-        snprintf(b->tap, sizeof b->tap, "%s", in->tap);
-        b->dim = in->dim;
-    }
-    return 0;
-}
 
 typedef struct train_args {
     bs_cli_data data;
@@ -244,7 +168,8 @@ static int row_labels(train_data *t, size_t nviews) {
     int64_t *sample_group = bs_malloc(sizeof(int64_t) * (t->ds.n ? t->ds.n : 1));
     t->labels = bs_malloc(sizeof(int32_t) * (t->n ? t->n : 1));
     t->group = bs_malloc(sizeof(int64_t) * (t->n ? t->n : 1));
-    int rc = !t->labels || !t->group || !sample_group || dense_ids(&t->ds, 0, sample_group) < 0;
+    int rc = !t->labels || !t->group || !sample_group ||
+             bs_dataset_ids(&t->ds, BS_SAMPLE_GROUP, sample_group) < 0;
     for (size_t r = 0; r < t->n && rc == 0; r++) {
         t->labels[r] = t->ds.samples[r / nviews].label;
         t->group[r] = sample_group[r / nviews];
@@ -293,20 +218,15 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     bs_pipeline p;
     memset(&p, 0, sizeof p);
     bs_pipeline_fit_options fo = a->fo;
-    fo.hidden = a->latent > 0 ? (int64_t)llround(a->latent * (double)t->width) : 0;
-    if (a->latent > 0 && fo.hidden < 1) fo.hidden = 1;
+    fo.latent_fraction = a->latent;
     bs_pipeline_fit_options_seed(&fo, cli->seed);
     fo.ae.progress = 1;
     fo.verbose = 1;
-    p.latent_fraction = a->latent;
-    p.epochs = a->latent > 0 ? fo.ae.max_epochs : 0;
-    p.kernel_scale_option = fo.svm.kernel_scale;
-    int rc = fill_provenance(&p, &t->ds, a->xc.opt.augment, cli->seed, t->info, a->xc.models,
-                             t->order, a->xc.nmodels);
-    p.n_features = t->width;
+    int rc = bs_pipeline_set_provenance(&p, &t->ds, a->xc.opt.augment, cli->seed, t->info,
+                                        a->xc.models, t->order, a->xc.nmodels);
     if (rc == 0)
-        rc = bs_pipeline_fit(&p, t->x, (int64_t)t->n, t->width, t->labels, t->group, NULL,
-                             (int64_t)t->n, &fo);
+        rc = bs_pipeline_fit(&p, bs_matrix_of(t->x, (int64_t)t->n, t->width), t->labels, t->group,
+                             NULL, (int64_t)t->n, &fo);
     if (rc == 0) rc = bs_pipeline_save(&p, a->out);
     if (rc == 0) {
         bs_svm_parts parts;

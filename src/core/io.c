@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "io.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -55,6 +56,14 @@ char *bs_strfmt(const char *fmt, ...) {
         return NULL;
     }
     return s;
+}
+
+void bs_putf(FILE *fp, const char *fmt, ...) {
+    assert(fp != stdout && fp != stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(fp, fmt, ap);
+    va_end(ap);
 }
 
 char *bs_path_join(const char *dir, const char *name) {

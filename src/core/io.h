@@ -27,6 +27,12 @@ int bs_atomic_commit(bs_atomic_file *af);
 void bs_atomic_abort(bs_atomic_file *af);
 /* Write a whole buffer atomically. */
 int bs_write_file_atomic(const char *path, const void *data, size_t len);
+/* Formatted text (printf's formats) into an output file being written: an atomic file's fp, or
+ * the memory stream it is assembled in. How stages write Markdown, SVG, HTML and CSV; telling
+ * the user goes through core/log.h, and only the command line prints. A failed write is not
+ * returned: it stays on the stream, where bs_atomic_commit finds it (ferror) and refuses the
+ * file. Never stdout or stderr. */
+void bs_putf(FILE *fp, const char *fmt, ...) BS_PRINTF(2, 3);
 
 /* Read a whole file (at most max_len bytes, else an error). *data is NUL-terminated. */
 int bs_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len);

@@ -18,6 +18,8 @@ uint64_t bs_rng_derive_at(uint64_t seed, uint64_t purpose, uint64_t exp, uint64_
     return bs_rng_mix(seed ^ (purpose * PHI) ^ (exp << 20) ^ (fold << 40));
 }
 
+uint64_t bs_rng_derive_twin(uint64_t derived) { return derived ^ 0x5bd1e9955bd1e995ULL; }
+
 void bs_rng_seed(bs_rng *r, uint64_t seed) {
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
 }

@@ -28,13 +28,6 @@ void bs_dataset_options_init(bs_dataset_options *opt) {
     opt->decode = 1;
 }
 
-static void warn(const bs_dataset_options *opt, const char *msg) {
-    if (opt->warn)
-        opt->warn(msg, opt->user);
-    else
-        fprintf(stderr, "blastscan: warning: %s\n", msg);
-}
-
 /* ---------- small growable lists ---------- */
 
 typedef struct {
@@ -213,7 +206,7 @@ static int walk(walker *w, const char *rel, int depth) {
         bs_error("%s: cannot read folder: %s", dir, strerror(e));
         free(dir);
         if (depth > 0 && w->opt->on_error == BS_ON_ERROR_SKIP) {
-            warn(w->opt, bs_error_message());
+            bs_warn("%s", bs_error_message());
             return 0;
         }
         return -1;
@@ -233,7 +226,7 @@ static int walk(walker *w, const char *rel, int depth) {
             char *msg = bs_strfmt(
                 "%s: the same folder as %s (reached through a symbolic link); listed once", child,
                 first);
-            warn(w->opt, msg ? msg : child);
+            bs_warn("%s", msg ? msg : child);
             free(msg);
         } else if (S_ISDIR(st.st_mode)) {
             if (depth + 1 >= MAX_DEPTH)
@@ -397,7 +390,7 @@ static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_
             bs_error("%s:%zu: %s: no such file", path, r + 2, full);
             free(full);
             if (opt->on_error == BS_ON_ERROR_SKIP) {
-                warn(opt, bs_error_message());
+                bs_warn("%s", bs_error_message());
                 continue;
             }
             rc = -1;
@@ -490,7 +483,7 @@ static int decode_all(samples *v, const bs_dataset_options *opt) {
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         if (errors[i] && rc == 0 && opt->on_error == BS_ON_ERROR_SKIP) {
-            warn(opt, errors[i]);
+            bs_warn("%s", errors[i]);
             free(errors[i]);
             free(v->s[i].path);
             free(v->s[i].class_name);
@@ -599,14 +592,20 @@ size_t bs_dataset_count_label(const bs_dataset *ds, int label) {
     return c;
 }
 
+int64_t bs_dataset_ids(const bs_dataset *ds, bs_sample_key key, int64_t *ids) {
+    const char **names = bs_calloc(ds->n ? ds->n : 1, sizeof *names);
+    if (!names) return -1;
+    for (size_t i = 0; i < ds->n; i++)
+        names[i] = key == BS_SAMPLE_CLASS ? ds->samples[i].class_name : ds->samples[i].group;
+    int64_t count = bs_dense_ids(names, ds->n, ids);
+    free(names);
+    return count;
+}
+
 size_t bs_dataset_count_groups(const bs_dataset *ds) {
     /* A group is named after its first member, or a manifest name: count distinct names. */
-    const char **g = bs_calloc(ds->n ? ds->n : 1, sizeof *g);
     int64_t *ids = bs_calloc(ds->n ? ds->n : 1, sizeof *ids);
-    int64_t c = g && ids ? 0 : -1;
-    for (size_t i = 0; i < ds->n && c == 0; i++) g[i] = ds->samples[i].group;
-    if (c == 0) c = bs_dense_ids(g, ds->n, ids);
-    free(g);
+    int64_t c = ids ? bs_dataset_ids(ds, BS_SAMPLE_GROUP, ids) : -1;
     free(ids);
     return c < 0 ? 0 : (size_t)c;
 }

@@ -48,11 +48,8 @@ typedef enum { BS_ON_ERROR_STOP = 0, BS_ON_ERROR_SKIP = 1 } bs_on_error;
 typedef struct bs_dataset_options {
     const char *const *positive; /* class names with label 1 (class-folder layout) */
     size_t npositive;
-    bs_on_error on_error;
+    bs_on_error on_error; /* SKIP: each file left out is a warning through core/log.h (bs_warn) */
     int decode; /* decode every image: validates it and joins exact duplicates (default on) */
-    /* Called for every skipped file; NULL prints "blastscan: warning: ..." on stderr. */
-    void (*warn)(const char *message, void *user);
-    void *user;
 } bs_dataset_options;
 
 void bs_dataset_options_init(bs_dataset_options *opt);
@@ -88,5 +85,10 @@ size_t bs_dataset_warn_groups(const bs_dataset *ds);
 /* Counts for summaries. */
 size_t bs_dataset_count_label(const bs_dataset *ds, int label);
 size_t bs_dataset_count_groups(const bs_dataset *ds);
+
+/* ids[i] (ds->n values): the dense id of sample i's group or class name, 0..count-1 in name
+ * order (core/strings.h bs_dense_ids). Returns the count, or -1 when memory runs out. */
+typedef enum { BS_SAMPLE_GROUP = 0, BS_SAMPLE_CLASS = 1 } bs_sample_key;
+int64_t bs_dataset_ids(const bs_dataset *ds, bs_sample_key key, int64_t *ids);
 
 #endif

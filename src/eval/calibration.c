@@ -3,6 +3,7 @@
 #include "calibration.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,34 +182,49 @@ int bs_calibration_compute(const double *p, const int32_t *labels, const int32_t
     return 0;
 }
 
-void bs_calibration_write_json(FILE *fp, const bs_calibration *c) {
-    fprintf(fp, "{\"n\": %lld, \"brier\": ", (long long)c->n);
-    bs_json_number(fp, c->brier);
-    fputs(", \"ece\": ", fp);
-    bs_json_number(fp, c->ece);
-    fputs(", \"bins\": [", fp);
-    for (int b = 0; b < BS_CALIBRATION_BINS; b++) {
-        const bs_reliability_bin *x = &c->bins[b];
-        fprintf(fp, "%s{\"lo\": ", b ? ", " : "");
-        bs_json_number(fp, x->lo);
-        fputs(", \"hi\": ", fp);
-        bs_json_number(fp, x->hi);
-        fprintf(fp, ", \"n\": %lld, \"mean_probability\": ", (long long)x->n);
-        bs_json_number(fp, x->mean_probability);
-        fputs(", \"fraction_positive\": ", fp);
-        bs_json_number(fp, x->fraction_positive);
-        fputs("}", fp);
+/* The bins and the coverage points are both arrays of one-line objects holding numbers and one
+ * count, so one loop writes either from a table of its members. */
+typedef struct row_member {
+    const char *key;
+    size_t offset;
+    int count; /* an int64_t count, else a double */
+} row_member;
+
+#define BIN(field, count)                                                                          \
+    { #field, offsetof(bs_reliability_bin, field), count }
+static const row_member bin_members[] = {BIN(lo, 0), BIN(hi, 0), BIN(n, 1),
+                                         BIN(mean_probability, 0), BIN(fraction_positive, 0)};
+#define POINT(field, count)                                                                        \
+    { #field, offsetof(bs_coverage_point, field), count }
+static const row_member point_members[] = {POINT(abstain, 0), POINT(set_aside, 1),
+                                           POINT(coverage, 0), POINT(accuracy, 0)};
+
+static void write_rows(bs_json_writer *w, const char *key, const void *rows, int nrows,
+                       size_t row_size, const row_member *members, size_t nmembers) {
+    bs_json_begin_array(w, key, BS_JSON_INLINE);
+    for (int r = 0; r < nrows; r++) {
+        const char *row = (const char *)rows + (size_t)r * row_size;
+        bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+        for (const row_member *m = members; m < members + nmembers; m++) {
+            const char *at = row + m->offset; /* a field of the row's own struct type */
+            if (m->count)
+                bs_json_put_int(w, m->key, *(const int64_t *)at);
+            else
+                bs_json_put_number(w, m->key, *(const double *)at);
+        }
+        bs_json_end(w);
     }
-    fputs("], \"coverage\": [", fp);
-    for (int k = 0; k < BS_CALIBRATION_COVERAGE; k++) {
-        const bs_coverage_point *x = &c->coverage[k];
-        fprintf(fp, "%s{\"abstain\": ", k ? ", " : "");
-        bs_json_number(fp, x->abstain);
-        fprintf(fp, ", \"set_aside\": %lld, \"coverage\": ", (long long)x->set_aside);
-        bs_json_number(fp, x->coverage);
-        fputs(", \"accuracy\": ", fp);
-        bs_json_number(fp, x->accuracy);
-        fputs("}", fp);
-    }
-    fputs("]}", fp);
+    bs_json_end(w);
+}
+
+void bs_calibration_write_json(bs_json_writer *w, const char *key, const bs_calibration *c) {
+    bs_json_begin_object(w, key, BS_JSON_INLINE);
+    bs_json_put_int(w, "n", c->n);
+    bs_json_put_number(w, "brier", c->brier);
+    bs_json_put_number(w, "ece", c->ece);
+    write_rows(w, "bins", c->bins, BS_CALIBRATION_BINS, sizeof c->bins[0], bin_members,
+               sizeof bin_members / sizeof bin_members[0]);
+    write_rows(w, "coverage", c->coverage, BS_CALIBRATION_COVERAGE, sizeof c->coverage[0],
+               point_members, sizeof point_members / sizeof point_members[0]);
+    bs_json_end(w);
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/json.h"
+
 /* P(positive | f) = 1 / (1 + exp(a·f + b)), computed so exp never overflows. */
 double bs_platt(double a, double b, double decision);
 
@@ -76,8 +78,9 @@ typedef struct bs_calibration {
 int bs_calibration_compute(const double *p, const int32_t *labels, const int32_t *predicted,
                            int64_t n, bs_calibration *out);
 
-/* {"n":…,"brier":…,"ece":…,"bins":[{"lo","hi","n","mean_probability","fraction_positive"}…],
- *  "coverage":[{"abstain","set_aside","coverage","accuracy"}…]}; never writes NaN (null). */
-void bs_calibration_write_json(FILE *fp, const bs_calibration *c);
+/* The one-line object {"n": …, "brier": …, "ece": …, "bins": [{"lo", "hi", "n",
+ * "mean_probability", "fraction_positive"}…], "coverage": [{"abstain", "set_aside", "coverage",
+ * "accuracy"}…]} as the value of `key`; never writes NaN (null). */
+void bs_calibration_write_json(bs_json_writer *w, const char *key, const bs_calibration *c);
 
 #endif

@@ -75,41 +75,47 @@ int bs_confusion_build(const int32_t *labels, const int32_t *predicted, int64_t 
     return 0;
 }
 
-void bs_confusion_write_json(FILE *fp, const bs_confusion *c, const char *const *class_names) {
+/* The classes, by name or (without names) by number; then the k × k counts. */
+static void write_classes(bs_json_writer *w, const bs_confusion *c,
+                          const char *const *class_names) {
     int k = c->k;
-    fprintf(fp, "{\"k\":%d,\"n\":%lld,\"classes\":[", k, (long long)c->n);
+    bs_json_begin_array(w, "classes", BS_JSON_COMPACT);
     for (int i = 0; i < k; i++) {
-        if (i) fputc(',', fp);
-        if (class_names)
-            bs_json_string(fp, class_names[i]);
-        else
-            fprintf(fp, "\"%d\"", i);
+        char number[16];
+        snprintf(number, sizeof number, "%d", i);
+        bs_json_put_string(w, NULL, class_names ? class_names[i] : number);
     }
-    fputs("],\"counts\":[", fp);
+    bs_json_end(w);
+    bs_json_begin_array(w, "counts", BS_JSON_COMPACT);
     for (int i = 0; i < k; i++) {
-        fputs(i ? ",[" : "[", fp);
-        for (int j = 0; j < k; j++)
-            fprintf(fp, "%s%lld", j ? "," : "", (long long)c->counts[(int64_t)i * k + j]);
-        fputc(']', fp);
+        bs_json_begin_array(w, NULL, BS_JSON_COMPACT);
+        for (int j = 0; j < k; j++) bs_json_put_int(w, NULL, c->counts[(int64_t)i * k + j]);
+        bs_json_end(w);
     }
-    fputs("],\"per_class\":[", fp);
-    for (int i = 0; i < k; i++) {
+    bs_json_end(w);
+}
+
+void bs_confusion_write_json(bs_json_writer *w, const char *key, const bs_confusion *c,
+                             const char *const *class_names) {
+    bs_json_begin_object(w, key, BS_JSON_COMPACT);
+    bs_json_put_int(w, "k", c->k);
+    bs_json_put_int(w, "n", c->n);
+    write_classes(w, c, class_names);
+    bs_json_begin_array(w, "per_class", BS_JSON_COMPACT);
+    for (int i = 0; i < c->k; i++) {
         const bs_class_metrics *p = &c->per_class[i];
-        fprintf(fp, "%s{\"tp\":%lld,\"fn\":%lld,\"tn\":%lld,\"fp\":%lld,", i ? "," : "",
-                (long long)p->tp, (long long)p->fn, (long long)p->tn, (long long)p->fp);
+        bs_json_begin_object(w, NULL, BS_JSON_COMPACT);
+        bs_metric_write_counts(w, p->tp, p->fn, p->tn, p->fp);
         const char *nm[] = {"sn", "sp", "pr", "f1"};
         const bs_metric *v[] = {&p->sn, &p->sp, &p->pr, &p->f1};
-        for (int q = 0; q < 4; q++) bs_metric_write_json(fp, nm[q], v[q]), fputc(',', fp);
-        bs_metric_write_undefined(fp, nm, v, 4);
-        fputc('}', fp);
+        for (int q = 0; q < 4; q++) bs_metric_write_json(w, nm[q], v[q]);
+        bs_metric_write_undefined(w, nm, v, 4);
+        bs_json_end(w);
     }
-    fputs("],", fp);
+    bs_json_end(w);
     const char *nm[] = {"accuracy", "macro_sn", "macro_pr", "macro_f1", "balanced_accuracy"};
     const bs_metric *v[] = {&c->accuracy, &c->macro_sn, &c->macro_pr, &c->macro_f1,
                             &c->balanced_accuracy};
-    for (int q = 0; q < 5; q++) {
-        if (q) fputc(',', fp);
-        bs_metric_write_json(fp, nm[q], v[q]);
-    }
-    fputc('}', fp);
+    for (int q = 0; q < 5; q++) bs_metric_write_json(w, nm[q], v[q]);
+    bs_json_end(w);
 }

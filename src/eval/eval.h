@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/json.h"
 #include "core/rng.h"
 
 /* ---- folds ------------------------------------------------------------------------------- */
@@ -99,16 +100,18 @@ typedef struct bs_roc_point {
 int bs_metrics_roc(const int32_t *labels, const double *decision, int64_t n, bs_roc_point **points,
                    int64_t *n_points);
 
-/* One JSON object: {"tp":…,"fn":…,"tn":…,"fp":…,"sn":{"value":…,"lo":…,"hi":…},…,
- * "undefined":["sn",…]}; an undefined metric is {"value":null,"lo":null,"hi":null}. Never
- * writes NaN. */
-void bs_metrics_write_json(FILE *fp, const bs_metrics *m);
-/* The parts every metric object is made of (also for K-class and calibration reports):
- * "name":{"value":v,"lo":l,"hi":h}, null where undefined; and "undefined":["name",…] listing
- * those of the n metrics v[] (named names[]) that are not defined. */
-void bs_metric_write_json(FILE *fp, const char *name, const bs_metric *m);
-void bs_metric_write_undefined(FILE *fp, const char *const *names, const bs_metric *const *v,
-                               int n);
+/* One compact JSON object, the value of `key` (core/json.h: NULL in an array or at the top):
+ * {"tp":…,"fn":…,"tn":…,"fp":…,"sn":{"value":…,"lo":…,"hi":…},…,"undefined":["sn",…]}; an
+ * undefined metric is {"value":null,"lo":null,"hi":null}. Never writes NaN. */
+void bs_metrics_write_json(bs_json_writer *w, const char *key, const bs_metrics *m);
+/* The parts every metric object is made of (also for K-class and calibration reports): the
+ * members "tp", "fn", "tn", "fp"; the member "name":{"value":v,"lo":l,"hi":h}, null where
+ * undefined; and the member "undefined":["name",…] listing those of the n metrics v[] (named
+ * names[]) not defined. */
+void bs_metric_write_counts(bs_json_writer *w, int64_t tp, int64_t fn, int64_t tn, int64_t fp);
+void bs_metric_write_json(bs_json_writer *w, const char *name, const bs_metric *m);
+void bs_metric_write_undefined(bs_json_writer *w, const char *const *names,
+                               const bs_metric *const *v, int n);
 
 /* ---- metrics: K classes -------------------------------------------------------------------- */
 
@@ -132,8 +135,9 @@ typedef struct bs_confusion {
 int bs_confusion_build(const int32_t *labels, const int32_t *predicted, int64_t n, int k,
                        bs_confusion *out);
 void bs_confusion_free(bs_confusion *c);
-/* {"k":…,"counts":[[…],…],"per_class":[{…},…],"accuracy":{…},"macro_sn":{…},…}. class_names
- * (k strings) may be NULL. Never writes NaN. */
-void bs_confusion_write_json(FILE *fp, const bs_confusion *c, const char *const *class_names);
+/* The compact object {"k":…,"counts":[[…],…],"per_class":[{…},…],"accuracy":{…},"macro_sn":{…},
+ * …} as the value of `key`. class_names (k strings) may be NULL. Never writes NaN. */
+void bs_confusion_write_json(bs_json_writer *w, const char *key, const bs_confusion *c,
+                             const char *const *class_names);
 
 #endif

@@ -170,41 +170,36 @@ int bs_metrics_roc(const int32_t *labels, const double *decision, int64_t n, bs_
     return 0;
 }
 
-void bs_metric_write_json(FILE *fp, const char *name, const bs_metric *m) {
-    bs_json_string(fp, name);
-    fputs(":{\"value\":", fp);
-    bs_json_number(fp, m->defined ? m->value : NAN);
-    fputs(",\"lo\":", fp);
-    bs_json_number(fp, m->defined ? m->lo : NAN);
-    fputs(",\"hi\":", fp);
-    bs_json_number(fp, m->defined ? m->hi : NAN);
-    fputc('}', fp);
+void bs_metric_write_json(bs_json_writer *w, const char *name, const bs_metric *m) {
+    bs_json_begin_object(w, name, BS_JSON_COMPACT);
+    bs_json_put_number(w, "value", m->defined ? m->value : NAN);
+    bs_json_put_number(w, "lo", m->defined ? m->lo : NAN);
+    bs_json_put_number(w, "hi", m->defined ? m->hi : NAN);
+    bs_json_end(w);
 }
 
-void bs_metrics_write_json(FILE *fp, const bs_metrics *m) {
-    fprintf(fp, "{\"tp\":%lld,\"fn\":%lld,\"tn\":%lld,\"fp\":%lld,", (long long)m->tp,
-            (long long)m->fn, (long long)m->tn, (long long)m->fp);
+void bs_metric_write_counts(bs_json_writer *w, int64_t tp, int64_t fn, int64_t tn, int64_t fp) {
+    bs_json_put_int(w, "tp", tp);
+    bs_json_put_int(w, "fn", fn);
+    bs_json_put_int(w, "tn", tn);
+    bs_json_put_int(w, "fp", fp);
+}
+
+void bs_metrics_write_json(bs_json_writer *w, const char *key, const bs_metrics *m) {
+    bs_json_begin_object(w, key, BS_JSON_COMPACT);
+    bs_metric_write_counts(w, m->tp, m->fn, m->tn, m->fp);
     const char *names[] = {"sn", "sp", "pr", "ac", "f1", "mcc", "balanced_accuracy", "auc"};
     const bs_metric *v[] = {&m->sn, &m->sp, &m->pr, &m->ac, &m->f1, &m->mcc, &m->balanced_accuracy,
                             &m->auc};
-    for (int i = 0; i < 8; i++) {
-        if (i) fputc(',', fp);
-        bs_metric_write_json(fp, names[i], v[i]);
-    }
-    fputc(',', fp);
-    bs_metric_write_undefined(fp, names, v, 8);
-    fputc('}', fp);
+    for (int i = 0; i < 8; i++) bs_metric_write_json(w, names[i], v[i]);
+    bs_metric_write_undefined(w, names, v, 8);
+    bs_json_end(w);
 }
 
-void bs_metric_write_undefined(FILE *fp, const char *const *names, const bs_metric *const *v,
-                               int n) {
-    fputs("\"undefined\":[", fp);
-    int first = 1;
+void bs_metric_write_undefined(bs_json_writer *w, const char *const *names,
+                               const bs_metric *const *v, int n) {
+    bs_json_begin_array(w, "undefined", BS_JSON_COMPACT);
     for (int i = 0; i < n; i++)
-        if (!v[i]->defined) {
-            fputs(first ? "" : ",", fp);
-            bs_json_string(fp, names[i]);
-            first = 0;
-        }
-    fputc(']', fp);
+        if (!v[i]->defined) bs_json_put_string(w, NULL, names[i]);
+    bs_json_end(w);
 }

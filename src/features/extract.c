@@ -257,19 +257,25 @@ static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int
         free(path);
         return -1;
     }
-    FILE *fp = af.fp;
-    fprintf(fp, "{\n  \"augment\": \"%s\",\n  \"rows\": %zu,\n  \"backbones\": [\n",
-            augment ? "flip" : "none", rows);
+    bs_json_writer w;
+    bs_json_writer_init(&w, af.fp);
+    bs_json_begin_object(&w, NULL, BS_JSON_LINES);
+    bs_json_put_string(&w, "augment", augment ? "flip" : "none");
+    bs_json_put_uint(&w, "rows", rows);
+    bs_json_begin_array(&w, "backbones", BS_JSON_LINES);
     for (size_t i = 0; i < nb; i++) {
-        fputs("    {\"name\": ", fp);
-        bs_json_string(fp, bb[i].name);
-        fputs(", \"path\": ", fp);
-        bs_json_string(fp, bb[i].path);
-        fprintf(fp, ", \"sha256\": \"%s\", \"input_size\": %d, \"tap\": ", bb[i].sha, bb[i].size);
-        bs_json_string(fp, bb[i].tap);
-        fprintf(fp, ", \"dim\": %lld}%s\n", (long long)bb[i].dim, i + 1 < nb ? "," : "");
+        bs_json_begin_object(&w, NULL, BS_JSON_INLINE);
+        bs_json_put_string(&w, "name", bb[i].name);
+        bs_json_put_string(&w, "path", bb[i].path);
+        bs_json_put_string(&w, "sha256", bb[i].sha);
+        bs_json_put_int(&w, "input_size", bb[i].size);
+        bs_json_put_string(&w, "tap", bb[i].tap);
+        bs_json_put_int(&w, "dim", bb[i].dim);
+        bs_json_end(&w);
     }
-    fputs("  ]\n}\n", fp);
+    bs_json_end(&w);
+    bs_json_end(&w);
+    bs_json_finish(&w);
     int rc = bs_atomic_commit(&af);
     free(path);
     return rc;

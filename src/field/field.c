@@ -1,6 +1,6 @@
 /* field.c — per-field colour normalisation, reflection-padded cell crops, the blast count with
  * its Wilson interval (core/stats.h) and the field call (field.h). Not for: drawing (overlay.c)
- * or truth files (truth.c). */
+ * or classification (classify.c). */
 #include "field.h"
 
 #include <math.h>

@@ -1,9 +1,11 @@
-/* field.h — field mode between detection and classification: per-field colour normalisation,
- * square cell crops, the per-field blast count with its interval and call, and overlays.
+/* field.h — field mode, everything about a field's cells after detection: per-field colour
+ * normalisation, square cell crops, classification of every cell through a trained pipeline,
+ * the per-field blast count with its interval and call, overlays, and the cell dataset that
+ * `blastscan cells --crops` cuts from a field dataset.
  *
- * The same two steps prepare cells for training (`blastscan cells --crops`) and for
- * classification (`blastscan cells --model`, blastscan_cells_rgb), so a model sees at
- * prediction time exactly what it was trained on:
+ * The same two steps prepare cells for training (bs_field_write_crop_dataset) and for
+ * classification (bs_field_classify_cells: `blastscan cells --model`, blastscan_cells_rgb), so
+ * a model sees at prediction time exactly what it was trained on:
  *   1. bs_field_normalise — per channel, a linear map sending the field's background (the
  *      median colour of its brightest quarter of pixels) to a fixed white and its nuclei (the
  *      median colour of its darkest 1 %) to a fixed violet: the stain and the illumination of
@@ -11,15 +13,18 @@
  *   2. bs_field_crop — a square of BS_FIELD_CROP_SCALE × the larger side of the cell's box,
  *      centred on the box, padded by reflection at the borders; the backbone's resize then
  *      makes a cell fill the same fraction of the network's view on every microscope.
- * Not for: detection (detect/detect.h), classification (pipeline.h) or truth files (truth.h). */
+ * Not for: detection (detect/detect.h), the pipeline itself (pipeline/pipeline.h) or truth
+ * files and detection metrics (eval/truth.h). */
 #ifndef BS_FIELD_H
 #define BS_FIELD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dataset/dataset.h"
 #include "detect/detect.h"
 #include "image/image.h"
+#include "pipeline/pipeline.h"
 
 #define BS_FIELD_CROP_SCALE 1.25 /* crop side / larger box side: the cell and a rim around it */
 #define BS_FIELD_CROP_MIN 8      /* smallest crop side in pixels */
@@ -81,5 +86,56 @@ const char *bs_field_call_name(const bs_field_summary *s);
  * labelled with its probability when libvips can render text. */
 int bs_field_overlay(const bs_image *img, const bs_cell *cells, int64_t n,
                      const bs_field_call *calls, const char *png_path);
+
+/* ---- classification through a pipeline -------------------------------------------------- */
+
+/* out[i] for cells[i] of field: every cell cropped (bs_field_crops), run through the pipeline's
+ * backbones in batches (batch = crops per network run) and classified like a whole image
+ * (class, decision, calibrated probability, out-of-distribution flag). rt is p's runtime.
+ * normalise: 1 to normalise the field's colour first (the setting the cell model was trained
+ * with: docs/cells.md). */
+int bs_field_classify_cells(bs_pipeline_runtime *rt, const bs_pipeline *p, const bs_image *field,
+                            const bs_cell *cells, int64_t n, int normalise, size_t batch,
+                            bs_pipeline_result *out);
+
+/* How a field is analysed. Defaults: the detector's, normalised colour, batches of 8, the
+ * default rule. */
+typedef struct bs_field_options {
+    bs_detect_params detect;
+    int normalise; /* 1: normalise the field's colour before cropping */
+    size_t batch;  /* crops per network run */
+    bs_field_rule rule;
+} bs_field_options;
+void bs_field_options_default(bs_field_options *o);
+
+/* A field analysed: its cells and, with a pipeline, each cell's result and call. */
+typedef struct bs_field_analysis {
+    bs_cells cells;
+    bs_pipeline_result *results; /* cells.n records; NULL without a pipeline */
+    bs_field_call *calls;        /* cells.n records; all zero without a pipeline */
+    bs_field_summary summary;    /* over calls (meaningful with a pipeline) */
+} bs_field_analysis;
+
+/* Detect the white cells of img, and when rt is not NULL classify each one with p (rt is p's
+ * runtime) and summarise the field under o->rule. On failure *out is freed. */
+int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline_runtime *rt,
+                     const bs_pipeline *p, bs_field_analysis *out);
+void bs_field_analysis_free(bs_field_analysis *a);
+
+/* ---- a cell dataset from a field dataset ------------------------------------------------ */
+
+typedef struct bs_field_crop_counts {
+    int64_t cells, images_without_cells;
+} bs_field_crop_counts;
+
+/* Every detected white cell of every sample of ds (o->detect, o->normalise; cropped exactly as
+ * bs_field_classify_cells crops) written as OUTDIR/CLASS/NNNNN_STEM_cKKK.png (.jpg with jpeg:
+ * quality 95; NNNNN the sample's index, CLASS its class made safe as a folder name), and
+ * OUTDIR/manifest.csv (path,label,class,group; path relative to OUTDIR) written atomically:
+ * each cell carries the label and class of its source image (weak labels) and its group, so
+ * no cross-validation split puts cells of one field, or of its duplicates, on both sides.
+ * OUTDIR is created. An error names the sample; no cell at all is an error (no manifest). */
+int bs_field_write_crop_dataset(const bs_dataset *ds, const bs_field_options *o, const char *outdir,
+                                int jpeg, bs_field_crop_counts *counts);
 
 #endif

@@ -1,6 +1,7 @@
-/* overlay.c — writing images: the crops of --crops, and the picture a person looks at first: the field with every detected cell boxed,
+/* overlay.c — the picture a person looks at first: the field with every detected cell boxed,
  * coloured by its call and labelled with its probability, drawn with libvips (draw_rect,
- * text + draw_mask) and written as a PNG atomically. Not for: measuring anything. */
+ * text + draw_mask) and written as a PNG atomically. Not for: measuring anything, or the
+ * crop files (crop_dataset.c, through image.h's bs_image_save). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -9,14 +9,15 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/io.h"
+#include "core/log.h"
 
 /* libvips logs recoverable oddities as GLib warnings on stderr. With fail_on=error every
  * problem that matters becomes an error we report with the file name, so the warnings
- * are noise unless someone is debugging. */
+ * are noise unless someone is debugging; then they go to the log sink (core/log.h). */
 static void quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
                       gpointer user) {
     (void)level, (void)user;
-    if (getenv("BLASTSCAN_DEBUG")) fprintf(stderr, "%s: %s\n", domain ? domain : "log", message);
+    if (getenv("BLASTSCAN_DEBUG")) bs_log("%s: %s", domain ? domain : "log", message);
 }
 
 int bs_image_init(const char *argv0, int threads) {

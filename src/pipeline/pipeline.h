@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "autoencoder/autoencoder.h"
+#include "core/matrix.h"
 #include "features/extract.h"
 #include "image/image.h"
 #include "svm/svm.h"
@@ -83,11 +84,12 @@ typedef struct bs_pipeline {
 } bs_pipeline;
 
 typedef struct bs_pipeline_fit_options {
-    int64_t hidden;        /* autoencoder hidden units; 0 = none */
-    bs_sae_options ae;     /* epochs, regularisation, seed (hidden is set from above) */
-    bs_svm_params svm;     /* kernel scale (0 = auto), C ... */
-    uint64_t svm_seed;     /* rng for the 'auto' kernel scale of the final SVM */
-    int calibration_folds; /* k of the internal grouped CV for Platt scaling (default 5) */
+    double latent_fraction; /* hidden units as a fraction of the width (bs_fit_hidden_units,
+                               fit/fit.h); 0 = no autoencoder */
+    bs_sae_options ae;      /* epochs, regularisation, seed (hidden from the fraction) */
+    bs_svm_params svm;      /* kernel scale (0 = auto), C ... */
+    uint64_t svm_seed;      /* rng for the 'auto' kernel scale of the final SVM */
+    int calibration_folds;  /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
     double ood_k;        /* fence multiplier (default 3) */
     double ood_quantile; /* in (0, 1]: threshold at this quantile of the validation errors
@@ -109,15 +111,24 @@ void bs_pipeline_fit_options_seed(bs_pipeline_fit_options *o, uint64_t seed);
 int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info, size_t nb,
                               size_t rows, size_t *order, float **x, int64_t *width);
 
-/* Fit on rows[0..n_rows) (NULL: all n) of x (n × d): mapminmax + autoencoder on those rows,
+/* The provenance of a pipeline trained on ds with --seed seed: version, seed, views (augment:
+ * each image and its h/v mirrors), images and rows per label, the classes with their label and
+ * images, and the backbones in column order: the k-th is info[order[k]], read from the ONNX file
+ * paths[order[k]] (order from bs_pipeline_read_features). An over-long class or file name is an
+ * error. bs_pipeline_fit records the options it fits with. */
+int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, uint64_t seed,
+                               const bs_backbone_info *info, const char *const *paths,
+                               const size_t *order, size_t nb);
+
+/* Fit on rows[0..n_rows) (NULL: all x.rows) of x: mapminmax + autoencoder on those rows,
  * then the SVM on their latent (or on x), then Platt's sigmoid on out-of-fold decisions of a
  * grouped k-fold CV of the SVM (standardisation, kernel scale and SVM refitted per fold, the
  * autoencoder kept: it never sees labels), then the OOD statistics. labels[r] ∈ {0, 1};
  * group[r] ties rows that must share a calibration fold (an image and its mirrors). Fills the
- * model fields of *p; provenance and backbones are the caller's. */
-int bs_pipeline_fit(bs_pipeline *p, const float *x, int64_t n, int64_t d, const int32_t *labels,
-                    const int64_t *group, const int64_t *rows, int64_t n_rows,
-                    const bs_pipeline_fit_options *o);
+ * model fields of *p, and of its provenance the options it was fitted with (latent fraction,
+ * epochs, kernel scale option); bs_pipeline_set_provenance fills the rest. */
+int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const int64_t *group,
+                    const int64_t *rows, int64_t n_rows, const bs_pipeline_fit_options *o);
 
 /* One prediction. */
 typedef struct bs_pipeline_result {
@@ -128,9 +139,9 @@ typedef struct bs_pipeline_result {
     int ood;            /* 1: recon_error > threshold; 0 otherwise or unavailable */
 } bs_pipeline_result;
 
-/* Predict rows[0..n_rows) (NULL: all n) of fused features x (n × d, d = n_features). */
-int bs_pipeline_predict(const bs_pipeline *p, const float *x, int64_t n, int64_t d,
-                        const int64_t *rows, int64_t n_rows, bs_pipeline_result *out);
+/* Predict rows[0..n_rows) (NULL: all x.rows) of fused features x (x.cols = n_features). */
+int bs_pipeline_predict(const bs_pipeline *p, bs_matrix x, const int64_t *rows, int64_t n_rows,
+                        bs_pipeline_result *out);
 /* Platt's sigmoid (fit and apply) lives in eval/calibration.h: bs_platt_fit, bs_platt. */
 
 /* The file: bs_pipeline_save writes atomically; bs_pipeline_parse reads an in-memory image as

@@ -137,5 +137,6 @@ int bs_pipeline_runtime_classify(bs_pipeline_runtime *rt, const bs_image *images
                                  size_t batch, float *rows, bs_pipeline_result *out) {
     const bs_pipeline *p = rt->p;
     if (bs_pipeline_runtime_features(rt, images, n, batch, rows)) return -1;
-    return bs_pipeline_predict(p, rows, (int64_t)n, p->n_features, NULL, (int64_t)n, out);
+    return bs_pipeline_predict(p, bs_matrix_of(rows, (int64_t)n, p->n_features), NULL, (int64_t)n,
+                               out);
 }

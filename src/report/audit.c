@@ -13,18 +13,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "html_internal.h"
-
-json_t *bs_html_load_results(const char *dir) {
-    char *path = bs_path_join(dir, "results.json");
-    unsigned char *data = NULL;
-    size_t len = 0;
-    json_t *root = NULL;
-    if (path && bs_file_exists(path) && bs_read_file(path, 256u << 20, &data, &len) == 0)
-        root = json_loadb((const char *)data, len, 0, NULL);
-    free(data);
-    free(path);
-    return root;
-}
+#include "html_util.h"
 
 /* A fraction as a percentage; a value above 1 is taken as a percentage already. Objects
  * with a "value" (our metric form) are unwrapped. */
@@ -35,12 +24,12 @@ static void pct_cell(FILE *fp, json_t *v) {
         return;
     }
     double x = json_number_value(v);
-    fprintf(fp, "<td>%.2f</td>", x <= 1 ? 100 * x : x);
+    bs_putf(fp, "<td>%.2f</td>", x <= 1 ? 100 * x : x);
 }
 
 static void num_cell(FILE *fp, json_t *v, const char *fmt) {
     if (json_is_number(v))
-        fprintf(fp, fmt, json_number_value(v));
+        bs_putf(fp, fmt, json_number_value(v));
     else
         fputs("<td>—</td>", fp);
 }
@@ -58,11 +47,11 @@ static void text_of(FILE *fp, json_t *v) {
     } else if (json_is_true(v))
         fputs("yes", fp);
     else if (json_is_number(v))
-        fprintf(fp, "%g", json_number_value(v));
+        bs_putf(fp, "%g", json_number_value(v));
 }
 
 static void shortcuts_table(FILE *fp, json_t *list, const char *protocol) {
-    fprintf(
+    bs_putf(
         fp,
         "<h3>Shortcut audit, %s protocol</h3>\n<p class=\"note\">Baselines on features a "
         "diagnosis must not depend on, on the same folds; a high AC or AUC means the labels can "
@@ -81,7 +70,7 @@ static void shortcuts_table(FILE *fp, json_t *list, const char *protocol) {
         pct_cell(fp, json_object_get(s, "ac"));
         pct_cell(fp, json_object_get(s, "auc"));
         json_t *w = json_object_get(s, "warning");
-        fprintf(fp, "<td class=\"l\"%s>",
+        bs_putf(fp, "<td class=\"l\"%s>",
                 json_is_string(w) || json_is_true(w) ? " style=\"color:#D55E00\"" : "");
         text_of(fp, w);
         fputs("</td></tr>\n", fp);
@@ -96,10 +85,10 @@ static void coverage_text(FILE *fp, json_t *cov) {
         json_t *p = json_object_get(c, "abstain"), *n = json_object_get(c, "set_aside");
         json_t *cv = json_object_get(c, "coverage"), *a = json_object_get(c, "accuracy");
         if (!json_is_number(p)) continue;
-        fprintf(fp, "%sP %.2f: ", i ? "; " : "", json_number_value(p));
-        if (json_is_number(n)) fprintf(fp, "%g set aside", json_number_value(n));
-        if (json_is_number(cv)) fprintf(fp, ", coverage %.1f %%", 100 * json_number_value(cv));
-        if (json_is_number(a)) fprintf(fp, ", accuracy %.2f %%", 100 * json_number_value(a));
+        bs_putf(fp, "%sP %.2f: ", i ? "; " : "", json_number_value(p));
+        if (json_is_number(n)) bs_putf(fp, "%g set aside", json_number_value(n));
+        if (json_is_number(cv)) bs_putf(fp, ", coverage %.1f %%", 100 * json_number_value(cv));
+        if (json_is_number(a)) bs_putf(fp, ", accuracy %.2f %%", 100 * json_number_value(a));
     }
 }
 
@@ -132,7 +121,7 @@ static int calibration_table(FILE *fp, json_t *root, const char *protocol) {
     int rows = calibration_rows(mem, root);
     fclose(mem);
     if (rows) {
-        fprintf(
+        bs_putf(
             fp,
             "<h3>Calibration, %s protocol</h3>\n<p class=\"note\">Platt probabilities fitted on "
             "out-of-fold decisions: Brier score and expected calibration error (10 bins), lower is "

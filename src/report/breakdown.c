@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/io.h"
 #include "html_internal.h"
+#include "html_util.h"
 
 /* A metric of a metrics object ({"value": ..} or absent): a percentage, or AUC to 3 digits. */
 static void metric_cell(FILE *fp, json_t *metrics, const char *key, int percent) {
@@ -16,9 +18,9 @@ static void metric_cell(FILE *fp, json_t *metrics, const char *key, int percent)
     if (!json_is_number(v))
         fputs("<td>—</td>", fp);
     else if (percent)
-        fprintf(fp, "<td>%.2f</td>", 100 * json_number_value(v));
+        bs_putf(fp, "<td>%.2f</td>", 100 * json_number_value(v));
     else
-        fprintf(fp, "<td>%.3f</td>", json_number_value(v));
+        bs_putf(fp, "<td>%.3f</td>", json_number_value(v));
 }
 
 /* The metrics of experiment `name` in a list [{name, metrics}]; NULL when absent. */
@@ -36,14 +38,14 @@ static void sources_table(FILE *fp, json_t *root, const char *protocol) {
     json_t *src = json_object_get(root, "sources");
     size_t k, i;
     json_t *s, *x;
-    fprintf(fp,
+    bs_putf(fp,
             "<h3 id=\"sources-%s\">Per source, %s protocol</h3>\n<p class=\"note\">Original "
             "images of each <code>--data</code>, in the order given. A source holding one class "
             "only has no AUC; a source whose labels differ from the others' is itself a shortcut "
             "(see the <code>source</code> baseline).</p>\n<table><tr><th class=\"l\">model</th>",
             protocol, protocol);
     json_array_foreach(src, k, s) {
-        fprintf(fp, "<th>source %lld AC %%<br>%lld images (%lld ALL)</th><th>AUC</th>",
+        bs_putf(fp, "<th>source %lld AC %%<br>%lld images (%lld ALL)</th><th>AUC</th>",
                 (long long)json_integer_value(json_object_get(s, "source")),
                 (long long)json_integer_value(json_object_get(s, "images")),
                 (long long)json_integer_value(json_object_get(s, "positives")));
@@ -65,7 +67,7 @@ static void sources_table(FILE *fp, json_t *root, const char *protocol) {
 }
 
 static void groups_table(FILE *fp, json_t *pg, const char *protocol) {
-    fprintf(fp,
+    bs_putf(fp,
             "<h3 id=\"per-group-%s\">Per group, %s protocol</h3>\n<p class=\"note\">%lld groups "
             "named by the manifest (%lld hold images of both labels): the unit a clinician "
             "decides on. Rule: ",
@@ -86,7 +88,7 @@ static void groups_table(FILE *fp, json_t *pg, const char *protocol) {
         long long n = 0;
         const char *cells[4] = {"tp", "fn", "tn", "fp"};
         for (int c = 0; c < 4; c++) n += json_integer_value(json_object_get(m, cells[c]));
-        fprintf(fp, "</td><td>%lld</td>", n);
+        bs_putf(fp, "</td><td>%lld</td>", n);
         metric_cell(fp, m, "sn", 1);
         metric_cell(fp, m, "sp", 1);
         metric_cell(fp, m, "ac", 1);

@@ -10,85 +10,81 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
-#include "report_internal.h"
+#include "report_util.h"
 #include "svg.h"
 
 /* ---------------- results.json ---------------- */
 
-void bs_report_json_calibration(FILE *fp, const bs_experiment *x) {
-    fputs(",\n      \"calibration\": ", fp);
+void bs_report_json_calibration(bs_json_writer *w, const bs_experiment *x) {
     if (x->calibrated)
-        bs_calibration_write_json(fp, &x->calibration);
+        bs_calibration_write_json(w, "calibration", &x->calibration);
     else
-        fputs("null", fp);
+        bs_json_put_null(w, "calibration");
 }
 
-static void json_shortcuts(FILE *fp, const bs_study *s) {
-    fputs(",\n  \"shortcuts\": [", fp);
+static void json_shortcuts(bs_json_writer *w, const bs_study *s) {
+    bs_json_begin_array(w, "shortcuts", BS_JSON_LINES);
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
-        fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", fp);
-        bs_json_string(fp, sc->name);
-        fputs(", \"features\": ", fp);
-        bs_json_string(fp, sc->features);
-        fprintf(fp, ", \"width\": %lld, \"constant\": %s, \"ac\": ", (long long)sc->width,
-                sc->constant ? "true" : "false");
-        bs_json_number(fp, sc->pooled.ac.defined ? sc->pooled.ac.value : NAN);
-        fputs(", \"auc\": ", fp);
-        bs_json_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN);
-        fprintf(fp, ", \"warning\": %s, \"metrics\": ", sc->warning ? "true" : "false");
-        bs_metrics_write_json(fp, &sc->pooled);
-        fputs("}", fp);
+        bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+        bs_json_put_string(w, "name", sc->name);
+        bs_json_put_string(w, "features", sc->features);
+        bs_json_put_int(w, "width", sc->width);
+        bs_json_put_bool(w, "constant", sc->constant);
+        bs_json_put_number(w, "ac", sc->pooled.ac.defined ? sc->pooled.ac.value : NAN);
+        bs_json_put_number(w, "auc", sc->pooled.auc.defined ? sc->pooled.auc.value : NAN);
+        bs_json_put_bool(w, "warning", sc->warning);
+        bs_metrics_write_json(w, "metrics", &sc->pooled);
+        bs_json_end(w);
     }
-    fputs(s->nshortcuts ? "\n  ]" : "]", fp);
-    if (s->shortcuts) {
-        fputs(",\n  \"shortcut_reference_ac\": ", fp);
-        bs_json_number(fp, s->best_deep_ac);
-    }
+    bs_json_end(w);
+    if (s->shortcuts) bs_json_put_number(w, "shortcut_reference_ac", s->best_deep_ac);
 }
 
-static void json_sources(FILE *fp, const bs_study *s) {
+/* {"name": experiment, "metrics": {…}}: one experiment's metrics on a source or the groups. */
+static void json_named_metrics(bs_json_writer *w, const char *name, const bs_metrics *m) {
+    bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+    bs_json_put_string(w, "name", name);
+    bs_metrics_write_json(w, "metrics", m);
+    bs_json_end(w);
+}
+
+static void json_sources(bs_json_writer *w, const bs_study *s) {
     if (s->nsources < 2 || !s->source_rows) return;
-    fputs(",\n  \"sources\": [", fp);
+    bs_json_begin_array(w, "sources", BS_JSON_LINES);
     for (int k = 0; k < s->nsources; k++) {
-        fprintf(
-            fp,
-            "%s\n    {\"source\": %d, \"images\": %lld, \"positives\": %lld, \"experiments\": [",
-            k ? "," : "", k, (long long)s->source_rows[k], (long long)s->source_positives[k]);
-        for (size_t e = 0; e < s->nexperiments; e++) {
-            fputs(e ? ", {\"name\": " : "{\"name\": ", fp);
-            bs_json_string(fp, s->experiments[e].name);
-            fputs(", \"metrics\": ", fp);
-            bs_metrics_write_json(fp, &s->experiments[e].per_source[k]);
-            fputs("}", fp);
-        }
-        fputs("]}", fp);
+        bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+        bs_json_put_int(w, "source", k);
+        bs_json_put_int(w, "images", s->source_rows[k]);
+        bs_json_put_int(w, "positives", s->source_positives[k]);
+        bs_json_begin_array(w, "experiments", BS_JSON_INLINE);
+        for (size_t e = 0; e < s->nexperiments; e++)
+            json_named_metrics(w, s->experiments[e].name, &s->experiments[e].per_source[k]);
+        bs_json_end(w);
+        bs_json_end(w);
     }
-    fputs("\n  ]", fp);
+    bs_json_end(w);
 }
 
-static void json_groups(FILE *fp, const bs_study *s) {
+static void json_groups(bs_json_writer *w, const bs_study *s) {
     if (s->group_count <= 0) return;
     /* "groups" already holds the study's group count: the per-group results are "per_group". */
-    fputs(",\n  \"per_group\": {\"rule\": ", fp);
-    bs_json_string(fp, BS_STUDY_GROUP_RULE);
-    fprintf(fp, ", \"count\": %lld, \"mixed_label_groups\": %lld, \"experiments\": [",
-            (long long)s->group_count, (long long)s->group_mixed);
-    for (size_t e = 0; e < s->nexperiments; e++) {
-        fputs(e ? ",\n    {\"name\": " : "\n    {\"name\": ", fp);
-        bs_json_string(fp, s->experiments[e].name);
-        fputs(", \"metrics\": ", fp);
-        bs_metrics_write_json(fp, &s->experiments[e].groups);
-        fputs("}", fp);
-    }
-    fputs("\n  ]}", fp);
+    bs_json_begin_object(w, "per_group", BS_JSON_INLINE);
+    bs_json_put_string(w, "rule", BS_STUDY_GROUP_RULE);
+    bs_json_put_int(w, "count", s->group_count);
+    bs_json_put_int(w, "mixed_label_groups", s->group_mixed);
+    bs_json_begin_array(w, "experiments", BS_JSON_LINES);
+    for (size_t e = 0; e < s->nexperiments; e++)
+        json_named_metrics(w, s->experiments[e].name, &s->experiments[e].groups);
+    bs_json_end(w);
+    bs_json_end(w);
 }
 
-void bs_report_json_evidence(FILE *fp, const bs_study *s) {
+void bs_report_json_evidence(bs_json_writer *w, const bs_study *s) {
     if (s->task != BS_TASK_BINARY) return;
-    json_shortcuts(fp, s);
-    json_sources(fp, s);
-    json_groups(fp, s);
+    json_shortcuts(w, s);
+    json_sources(w, s);
+    json_groups(w, s);
 }
 
 /* ---------------- figures ---------------- */
@@ -248,13 +244,13 @@ static int coverage_svg(FILE *fp, const void *study, const void *index) {
 
 static void md_number(FILE *fp, double v, const char *fmt) {
     if (isfinite(v))
-        fprintf(fp, fmt, v);
+        bs_putf(fp, fmt, v);
     else
         fputs("—", fp);
 }
 
 static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) {
-    fprintf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
+    bs_putf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
     fputs("P(ALL) of a test image comes from Platt's sigmoid fitted, for each fold, on the "
           "out-of-fold SVM "
           "decisions of the other folds (clipped to Tukey's far-out fences): it never saw the "
@@ -271,23 +267,23 @@ static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) 
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
         if (!x->calibrated) {
-            fprintf(fp, "| %s | — | — | — | — | — | — | — | — |\n", x->name);
+            bs_putf(fp, "| %s | — | — | — | — | — | — | — | — |\n", x->name);
             continue;
         }
-        fprintf(fp, "| %s | %.4f | %.4f", x->name, x->calibration.brier, x->calibration.ece);
+        bs_putf(fp, "| %s | %.4f | %.4f", x->name, x->calibration.brier, x->calibration.ece);
         for (int k = 1; k <= 5; k += 2) { /* coverage[1], [3], [5]: P = 0.1, 0.2, 0.3 */
             const bs_coverage_point *c = &x->calibration.coverage[k];
-            fprintf(fp, " | %lld of %lld | ", (long long)c->set_aside, (long long)x->calibration.n);
+            bs_putf(fp, " | %lld of %lld | ", (long long)c->set_aside, (long long)x->calibration.n);
             md_number(fp, 100 * c->accuracy, "%.2f %%");
         }
         fputs(" |\n", fp);
     }
-    fprintf(fp, "\n![reliability](%sreliability.svg) ![accuracy-coverage](%scoverage.svg)\n\n",
+    bs_putf(fp, "\n![reliability](%sreliability.svg) ![accuracy-coverage](%scoverage.svg)\n\n",
             fig_prefix, fig_prefix);
 }
 
 static void md_shortcuts(FILE *fp, const bs_study *s) {
-    fprintf(fp, "## Shortcut audit (%s protocol)\n\n", bs_protocol_name(s->protocol));
+    bs_putf(fp, "## Shortcut audit (%s protocol)\n\n", bs_protocol_name(s->protocol));
     if (!s->shortcuts) {
         fputs("Not run: the images could not be read again (see the warning of the run).\n\n", fp);
         return;
@@ -301,17 +297,17 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
     int warned = 0;
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
-        fprintf(fp, "| %s | %s | ", sc->name, sc->features);
+        bs_putf(fp, "| %s | %s | ", sc->name, sc->features);
         md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
         fputs(" | ", fp);
         md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
-        fprintf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "",
+        bs_putf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "",
                 sc->constant ? "the same for every image" : "");
         warned += sc->warning;
     }
     int64_t pos = 0;
     for (size_t r = 0; r < s->n; r++) pos += s->labels[r] == 1;
-    fprintf(fp, "\nFor scale: calling every row %s scores %.1f %%.\n\n",
+    bs_putf(fp, "\nFor scale: calling every row %s scores %.1f %%.\n\n",
             2 * pos >= (int64_t)s->n ? "ALL" : "healthy",
             s->n ? 100.0 * (double)(2 * pos >= (int64_t)s->n ? pos : (int64_t)s->n - pos) /
                        (double)s->n
@@ -319,12 +315,12 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
         if (!sc->warning) continue;
-        fprintf(fp,
+        bs_putf(fp,
                 "**Warning: possible shortcut.** A classifier that sees only the %s reaches AC "
                 "%.1f %% and AUC ",
                 sc->features, 100 * sc->pooled.ac.value);
         md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
-        fprintf(fp,
+        bs_putf(fp,
                 ", against %.1f %% for the best deep model. Part of what the deep models score may "
                 "come from how "
                 "the images were acquired, stained or stored rather than from the cells' "
@@ -335,7 +331,7 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
                 100 * s->best_deep_ac);
     }
     if (!warned)
-        fprintf(fp,
+        bs_putf(fp,
                 "No baseline reaches AUC 0.80 or comes within 5 points of the best deep model's AC "
                 "(%.1f %%).\n\n",
                 100 * s->best_deep_ac);
@@ -343,21 +339,21 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
 
 static void md_sources(FILE *fp, const bs_study *s) {
     if (s->nsources < 2 || !s->source_rows) return;
-    fprintf(fp,
+    bs_putf(fp,
             "## Per source (%s protocol)\n\nOriginal images of each `--data`, in the order "
             "given.\n\n| Model",
             bs_protocol_name(s->protocol));
-    for (int k = 0; k < s->nsources; k++) fprintf(fp, " | source %d AC | AUC", k);
+    for (int k = 0; k < s->nsources; k++) bs_putf(fp, " | source %d AC | AUC", k);
     fputs(" |\n|---", fp);
     for (int k = 0; k < s->nsources; k++) fputs("|---:|---:", fp);
     fputs("|\n| images (ALL)", fp);
     for (int k = 0; k < s->nsources; k++)
-        fprintf(fp, " | %lld (%lld) | ", (long long)s->source_rows[k],
+        bs_putf(fp, " | %lld (%lld) | ", (long long)s->source_rows[k],
                 (long long)s->source_positives[k]);
     fputs(" |\n", fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
-        fprintf(fp, "| %s", x->name);
+        bs_putf(fp, "| %s", x->name);
         for (int k = 0; k < s->nsources; k++) {
             fputs(" | ", fp);
             md_number(fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN,
@@ -375,7 +371,7 @@ static void md_sources(FILE *fp, const bs_study *s) {
 
 static void md_groups(FILE *fp, const bs_study *s) {
     if (s->group_count <= 0) return;
-    fprintf(
+    bs_putf(
         fp,
         "## Per group (%s protocol)\n\n%lld groups named by the manifest (%lld hold images of both "
         "labels). "
@@ -384,7 +380,7 @@ static void md_groups(FILE *fp, const bs_study *s) {
         BS_STUDY_GROUP_RULE);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_metrics *m = &s->experiments[e].groups;
-        fprintf(fp, "| %s | %lld", s->experiments[e].name,
+        bs_putf(fp, "| %s | %lld", s->experiments[e].name,
                 (long long)(m->tp + m->fn + m->tn + m->fp));
         const bs_metric *v[4] = {&m->sn, &m->sp, &m->ac, &m->auc};
         for (int i = 0; i < 4; i++) {
@@ -408,7 +404,7 @@ void bs_report_evidence_md(FILE *fp, const bs_study *s, const char *fig_prefix) 
 static int evidence_md(FILE *fp, const void *study, const void *unused) {
     (void)unused;
     const bs_study *s = study;
-    fprintf(fp, "# Evidence — %s protocol\n\n", bs_protocol_name(s->protocol));
+    bs_putf(fp, "# Evidence — %s protocol\n\n", bs_protocol_name(s->protocol));
     bs_report_evidence_md(fp, s, "figures/");
     return 0;
 }

@@ -7,14 +7,15 @@
 
 #include <stdio.h>
 
+#include "core/json.h"
 #include "features/featdir.h"
 #include "study/study.h"
 
-/* results.json: the experiment's "calibration" member (with its leading ",\n"). */
-void bs_report_json_calibration(FILE *fp, const bs_experiment *x);
-/* results.json: the top-level "shortcuts", "sources" and "per_group" members (each with its
- * leading ",\n"; the latter two only when present). */
-void bs_report_json_evidence(FILE *fp, const bs_study *s);
+/* results.json: the experiment's "calibration" member, into its open object. */
+void bs_report_json_calibration(bs_json_writer *w, const bs_experiment *x);
+/* results.json: the top-level "shortcuts", "sources" and "per_group" members (the latter two
+ * only when present), into the open top-level object. */
+void bs_report_json_evidence(bs_json_writer *w, const bs_study *s);
 
 /* figures/reliability.svg and figures/coverage.svg (binary task with probabilities), and
  * evidence.md, into outdir. */

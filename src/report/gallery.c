@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "html_internal.h"
+#include "html_util.h"
 
 typedef struct {
     size_t first, nrows; /* rows order[first .. first + nrows) are the views of one image */
@@ -73,10 +74,10 @@ static const bs_html_map *find_map(const bs_html_input *in, bs_protocol p, const
 static void view_line(FILE *fp, const bs_study *s, const bs_experiment *x, const double *prob,
                       size_t r, const bs_feature_row *row) {
     const int wrong = x->predicted[r] != s->labels[r];
-    fprintf(fp, "<br><span class=\"%s\">%s</span> %s · fold %d", wrong ? "bad" : "ok",
+    bs_putf(fp, "<br><span class=\"%s\">%s</span> %s · fold %d", wrong ? "bad" : "ok",
             wrong ? "✗" : "✓", bs_view_name(row->view), s->fold[r] + 1);
-    if (isfinite(x->decision[r])) fprintf(fp, " · d %+.3f", x->decision[r]);
-    if (isfinite(prob[r])) fprintf(fp, " · P %.3f", prob[r]);
+    if (isfinite(x->decision[r])) bs_putf(fp, " · d %+.3f", x->decision[r]);
+    if (isfinite(prob[r])) bs_putf(fp, " · P %.3f", prob[r]);
 }
 
 static int write_card(FILE *fp, const bs_html_input *in, bs_protocol p, size_t e,
@@ -92,11 +93,11 @@ static int write_card(FILE *fp, const bs_html_input *in, bs_protocol p, size_t e
     const bs_html_map *map = find_map(in, p, x->name, row->path);
     int mid = map ? bs_thumbs_jpeg(thumbs, map->jpeg, map->len) : -2;
     if (id < 0 || mid == -1) return -1;
-    fprintf(fp,
+    bs_putf(fp,
             "<figure class=\"card\"><div class=\"th t%d\" role=\"img\" aria-label=\"image\"></div>",
             id);
     if (map)
-        fprintf(
+        bs_putf(
             fp,
             "<div class=\"th t%d\" role=\"img\" aria-label=\"occlusion map\" title=\"occlusion "
             "map: red regions pushed towards ALL, blue towards healthy (decision %+.3f)\"></div>",
@@ -152,9 +153,9 @@ static int experiment_gallery(FILE *fp, const bs_html_input *in, bs_protocol p, 
         free(prob);
         return -1;
     }
-    fprintf(fp, "<details%s><summary>", open ? " open" : "");
+    bs_putf(fp, "<details%s><summary>", open ? " open" : "");
     bs_html_text(fp, x->name);
-    fprintf(fp, " — %zu image%s with a wrong view (%zu of %zu test rows wrong)</summary>\n", nc,
+    bs_putf(fp, " — %zu image%s with a wrong view (%zu of %zu test rows wrong)</summary>\n", nc,
             nc == 1 ? "" : "s", nw, s->n);
     static const double lo[3] = {1.0, 0.5, 0.0};
     static const char *const band[3] = {"|decision| ≥ 1: beyond the margin, confidently wrong",
@@ -165,7 +166,7 @@ static int experiment_gallery(FILE *fp, const bs_html_input *in, bs_protocol p, 
         size_t k0 = k;
         while (k < nc && (cards[k].conf >= lo[b] || b == 2 || s->task != BS_TASK_BINARY)) k++;
         if (k == k0) continue;
-        fprintf(fp, "<h4>%s (%zu)</h4><div class=\"cards\">\n",
+        bs_putf(fp, "<h4>%s (%zu)</h4><div class=\"cards\">\n",
                 s->task == BS_TASK_BINARY ? band[b] : "every wrong image", k - k0);
         for (size_t j = k0; j < k && rc == 0; j++)
             rc = write_card(fp, in, p, e, prob + e * s->n, order, &cards[j], thumbs);
@@ -209,7 +210,7 @@ int bs_html_gallery(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     for (int p = 0; p < 2 && rc == 0; p++) {
         const bs_study *s = in->study[p];
         if (!s) continue;
-        fprintf(fp, "<h3>%s protocol</h3>\n", bs_protocol_name((bs_protocol)p));
+        bs_putf(fp, "<h3>%s protocol</h3>\n", bs_protocol_name((bs_protocol)p));
         for (size_t e = 0; e < s->nexperiments && rc == 0; e++)
             rc = experiment_gallery(fp, in, (bs_protocol)p, e, order, thumbs,
                                     open_first(in, (bs_protocol)p, e));
@@ -240,7 +241,7 @@ static int pair_cards(FILE *fp, const bs_csv *csv, const pair *v, size_t n, int 
         const char *a = csv->rows[v[i].row][ca], *b = csv->rows[v[i].row][cb];
         int ia = bs_thumbs_file(thumbs, a), ib = bs_thumbs_file(thumbs, b);
         if (ia < 0 || ib < 0) return -1;
-        fprintf(fp,
+        bs_putf(fp,
                 "<figure class=\"card\"><div class=\"th t%d\"></div><div class=\"th t%d\"></div>"
                 "<figcaption>score <b>%.3f</b><br>",
                 ia, ib, v[i].score);
@@ -273,7 +274,7 @@ int bs_html_near_duplicates(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs
     int rc = v ? 0 : -1;
     if (v) {
         qsort(v, n, sizeof *v, by_score);
-        fprintf(fp,
+        bs_putf(fp,
                 "<p class=\"note\">%zu pairs, weakest first: each pair was put in one group so no "
                 "split separates them. Judge whether they show the same field or cell.</p>\n",
                 n);

@@ -14,27 +14,11 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "html_internal.h"
-#include "report_internal.h"
+#include "html_util.h"
+#include "report_util.h"
 
 static const char *const protocol_title[2] = {"paper protocol (leaky, as published)",
                                               "grouped protocol (honest)"};
-
-void bs_html_text(FILE *fp, const char *s) {
-    for (; s && *s; s++) {
-        switch (*s) {
-            case '&': fputs("&amp;", fp); break;
-            case '<': fputs("&lt;", fp); break;
-            case '>': fputs("&gt;", fp); break;
-            case '"': fputs("&quot;", fp); break;
-            default: fputc(*s, fp);
-        }
-    }
-}
-
-const char *bs_html_basename(const char *path) {
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
 
 static const char css[] =
     "body{font-family:system-ui,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1180px;"
@@ -69,7 +53,7 @@ static void table1_cells(FILE *fp, const bs_study *s, const bs_experiment *x) {
             fputs("<td>—</td>", fp);
             continue;
         }
-        fprintf(fp, "<td title=\"95 %% interval %.2f–%.2f\">%.2f</td>", 100 * v->lo, 100 * v->hi,
+        bs_putf(fp, "<td title=\"95 %% interval %.2f–%.2f\">%.2f</td>", 100 * v->lo, 100 * v->hi,
                 100 * v->value);
     }
 }
@@ -90,11 +74,11 @@ static void section_table1(FILE *fp, const bs_html_input *in) {
           "interval.</p>\n<table><tr><th class=\"l\" rowspan=\"2\">Model</th>",
           fp);
     for (int p = 0; p < 2; p++)
-        if (in->study[p]) fprintf(fp, "<th colspan=\"7\">%s</th>", protocol_title[p]);
+        if (in->study[p]) bs_putf(fp, "<th colspan=\"7\">%s</th>", protocol_title[p]);
     fputs("</tr><tr>", fp);
     for (int p = 0; p < 2; p++)
         for (int i = 0; in->study[p] && i < 7; i++)
-            fprintf(fp, "<th>%s</th>", binary ? bin[i] : sub[i]);
+            bs_putf(fp, "<th>%s</th>", binary ? bin[i] : sub[i]);
     fputs("</tr>\n", fp);
     for (size_t e = 0; e < any->nexperiments; e++) {
         fputs("<tr><td class=\"l\">", fp);
@@ -115,7 +99,7 @@ static void section_table1(FILE *fp, const bs_html_input *in) {
     if (paper) {
         char leak[96];
         bs_report_leak_phrase(leak, sizeof leak, paper);
-        fprintf(fp,
+        bs_putf(fp,
                 "<div class=\"warn\"><b>What the paper protocol leaks.</b> It augments first and "
                 "splits the views at random: <b>%s</b> had a mirror "
                 "of the same image in the training folds (<code>leaked_test_rows</code>). Its "
@@ -157,7 +141,7 @@ static void section_figures(FILE *fp, const bs_html_input *in) {
         free(fig);
     }
     const int both = in->study[0] && in->study[1];
-    fprintf(fp, "<section id=\"figures\"><h2>Figures</h2>\n%s",
+    bs_putf(fp, "<section id=\"figures\"><h2>Figures</h2>\n%s",
             both ? "<p class=\"note\">Left: paper protocol; right: grouped protocol.</p>\n"
                  : "<div class=\"figs\">");
     /* One row per figure name; a figure only one protocol has keeps its column. */
@@ -220,7 +204,7 @@ static int section_groups(FILE *fp, const bs_html_input *in) {
                   fp);
         fputs("<li>group <code>", fp);
         bs_html_text(fp, idx->rows[order[a]].group);
-        fprintf(fp, "</code>: %zu images (%zu ALL, %zu healthy)%s, e.g. ", images, per_label[1],
+        bs_putf(fp, "</code>: %zu images (%zu ALL, %zu healthy)%s, e.g. ", images, per_label[1],
                 per_label[0], per_label[0] && per_label[1] ? " — <b>both labels</b>" : "");
         bs_html_text(fp, bs_html_basename(idx->rows[order[a]].path));
         fputs("</li>\n", fp);
@@ -242,13 +226,13 @@ static void section_run(FILE *fp, const bs_html_input *in) {
         bs_html_text(fp, in->ctx->augment);
         fputs(". ", fp);
     }
-    fprintf(fp,
+    bs_putf(fp,
             "%zu rows, %lld groups, %d-fold cross-validation, seed %llu, autoencoder %d "
             "epochs, %s task.",
             any->n, (long long)any->groups, any->folds, (unsigned long long)any->seed, any->epochs,
             bs_task_name(any->task));
     if (in->ctx) {
-        fprintf(fp, " Time: extraction %.0f s, total %.0f s; blastscan ", in->ctx->extract_seconds,
+        bs_putf(fp, " Time: extraction %.0f s, total %.0f s; blastscan ", in->ctx->extract_seconds,
                 in->ctx->total_seconds);
         bs_html_text(fp, in->ctx->version);
         fputc('.', fp);

@@ -12,98 +12,70 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "evidence.h"
-#include "report_internal.h"
+#include "report_util.h"
 #include "svg.h"
 
-int bs_report_write_file(const char *dir, const char *name, bs_report_writer fn, const void *a,
-                         const void *b) {
-    char *path = bs_path_join(dir, name);
-    if (!path) return -1;
-    bs_atomic_file af;
-    int rc = bs_atomic_open(&af, path);
-    if (rc == 0) {
-        rc = fn(af.fp, a, b);
-        if (rc == 0)
-            rc = bs_atomic_commit(&af);
-        else
-            bs_atomic_abort(&af);
-    }
-    free(path);
-    return rc;
-}
-
-void bs_report_leak_phrase(char *buf, size_t size, const bs_study *paper) {
-    snprintf(buf, size, "%lld of %zu test rows (%.1f %%)", (long long)paper->leaked_test_rows,
-             paper->n, paper->n ? 100.0 * (double)paper->leaked_test_rows / (double)paper->n : 0.0);
-}
-
 /* ---------------- results.json ---------------- */
+
+/* One experiment's object: its name, features and size, its pooled and per-fold metrics. */
+static void write_experiment(bs_json_writer *w, const bs_study *s, const bs_experiment *x) {
+    bs_json_begin_object(w, NULL, BS_JSON_LINES);
+    bs_json_put_string(w, "name", x->name);
+    bs_json_begin_array(w, "features", BS_JSON_INLINE);
+    for (size_t i = 0; i < x->nfeatures; i++) bs_json_put_string(w, NULL, x->features[i]);
+    bs_json_end(w);
+    if (x->latent > 0)
+        bs_json_put_int(w, "latent", x->latent);
+    else
+        bs_json_put_null(w, "latent");
+    /* No timings here: the same seed must give a byte-identical file. */
+    const char *const *names = (const char *const *)s->class_names;
+    int binary = s->task == BS_TASK_BINARY;
+    bs_json_put_int(w, "width", x->width);
+    if (binary) {
+        bs_metrics_write_json(w, "pooled", &x->pooled);
+        bs_metrics_write_json(w, "pooled_original", &x->pooled_original);
+    } else {
+        bs_confusion_write_json(w, "pooled", &x->cpooled, names);
+        bs_confusion_write_json(w, "pooled_original", &x->cpooled_original, names);
+    }
+    bs_json_begin_array(w, "per_fold", BS_JSON_LINES);
+    for (int f = 0; f < s->folds; f++)
+        if (binary)
+            bs_metrics_write_json(w, NULL, &x->per_fold[f]);
+        else
+            bs_confusion_write_json(w, NULL, &x->cper_fold[f], names);
+    bs_json_end(w);
+    if (binary) bs_report_json_calibration(w, x);
+    bs_json_end(w);
+}
 
 static int write_results(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
-    fputs("{\n  \"protocol\": ", fp);
-    bs_json_string(fp, bs_protocol_name(s->protocol));
-    fputs(",\n  \"task\": ", fp);
-    bs_json_string(fp, bs_task_name(s->task));
-    fputs(",\n  \"classes\": [", fp);
-    for (int c = 0; c < s->nclasses; c++) {
-        if (c) fputs(", ", fp);
-        bs_json_string(fp, s->class_names[c]);
-    }
-    fputs("]", fp);
-    fprintf(fp,
-            ",\n  \"folds\": %d,\n  \"seed\": %llu,\n  \"epochs\": %d,\n  \"rows\": %zu,\n  "
-            "\"groups\": %lld,\n",
-            s->folds, (unsigned long long)s->seed, s->epochs, s->n, (long long)s->groups);
-    fprintf(fp, "  \"leaked_test_rows\": %lld,\n  \"leaked_per_fold\": [",
-            (long long)s->leaked_test_rows);
-    for (int f = 0; f < s->folds; f++)
-        fprintf(fp, "%s%lld", f ? ", " : "", (long long)s->leaked_per_fold[f]);
-    fputs("],\n  \"experiments\": [\n", fp);
-    for (size_t e = 0; e < s->nexperiments; e++) {
-        const bs_experiment *x = &s->experiments[e];
-        fputs("    {\n      \"name\": ", fp);
-        bs_json_string(fp, x->name);
-        fputs(",\n      \"features\": [", fp);
-        for (size_t i = 0; i < x->nfeatures; i++) {
-            if (i) fputs(", ", fp);
-            bs_json_string(fp, x->features[i]);
-        }
-        fputs("],\n      \"latent\": ", fp);
-        if (x->latent > 0)
-            fprintf(fp, "%lld", (long long)x->latent);
-        else
-            fputs("null", fp);
-        /* No timings here: the same seed must give a byte-identical file. */
-        const char *const *names = (const char *const *)s->class_names;
-        int binary = s->task == BS_TASK_BINARY;
-        fprintf(fp, ",\n      \"width\": %lld,\n      \"pooled\": ", (long long)x->width);
-        if (binary)
-            bs_metrics_write_json(fp, &x->pooled);
-        else
-            bs_confusion_write_json(fp, &x->cpooled, names);
-        fputs(",\n      \"pooled_original\": ", fp);
-        if (binary)
-            bs_metrics_write_json(fp, &x->pooled_original);
-        else
-            bs_confusion_write_json(fp, &x->cpooled_original, names);
-        fputs(",\n      \"per_fold\": [\n", fp);
-        for (int f = 0; f < s->folds; f++) {
-            fputs("        ", fp);
-            if (binary)
-                bs_metrics_write_json(fp, &x->per_fold[f]);
-            else
-                bs_confusion_write_json(fp, &x->cper_fold[f], names);
-            fputs(f + 1 < s->folds ? ",\n" : "\n", fp);
-        }
-        fputs("      ]", fp);
-        if (binary) bs_report_json_calibration(fp, x);
-        fprintf(fp, "\n    }%s\n", e + 1 < s->nexperiments ? "," : "");
-    }
-    fputs("  ]", fp);
-    bs_report_json_evidence(fp, s);
-    fputs("\n}\n", fp);
+    bs_json_writer w;
+    bs_json_writer_init(&w, fp);
+    bs_json_begin_object(&w, NULL, BS_JSON_LINES);
+    bs_json_put_string(&w, "protocol", bs_protocol_name(s->protocol));
+    bs_json_put_string(&w, "task", bs_task_name(s->task));
+    bs_json_begin_array(&w, "classes", BS_JSON_INLINE);
+    for (int c = 0; c < s->nclasses; c++) bs_json_put_string(&w, NULL, s->class_names[c]);
+    bs_json_end(&w);
+    bs_json_put_int(&w, "folds", s->folds);
+    bs_json_put_uint(&w, "seed", s->seed);
+    bs_json_put_int(&w, "epochs", s->epochs);
+    bs_json_put_uint(&w, "rows", s->n);
+    bs_json_put_int(&w, "groups", s->groups);
+    bs_json_put_int(&w, "leaked_test_rows", s->leaked_test_rows);
+    bs_json_begin_array(&w, "leaked_per_fold", BS_JSON_INLINE);
+    for (int f = 0; f < s->folds; f++) bs_json_put_int(&w, NULL, s->leaked_per_fold[f]);
+    bs_json_end(&w);
+    bs_json_begin_array(&w, "experiments", BS_JSON_LINES);
+    for (size_t e = 0; e < s->nexperiments; e++) write_experiment(&w, s, &s->experiments[e]);
+    bs_json_end(&w);
+    bs_report_json_evidence(&w, s);
+    bs_json_end(&w);
+    bs_json_finish(&w);
     return 0;
 }
 
@@ -162,17 +134,17 @@ static int headline(const bs_study *s, const bs_experiment *x, const bs_metric *
 
 static void pct(FILE *fp, const bs_metric *m) {
     if (m->defined)
-        fprintf(fp, "%.2f", 100 * m->value);
+        bs_putf(fp, "%.2f", 100 * m->value);
     else
         fputs("—", fp);
 }
 
 static void frac(FILE *fp, const bs_metric *m) {
-    if (m->defined) fprintf(fp, "%.6f", m->value);
+    if (m->defined) bs_putf(fp, "%.6f", m->value);
 }
 
 static void features_label(FILE *fp, const bs_experiment *x) {
-    for (size_t i = 0; i < x->nfeatures; i++) fprintf(fp, "%s%s", i ? " + " : "", x->features[i]);
+    for (size_t i = 0; i < x->nfeatures; i++) bs_putf(fp, "%s%s", i ? " + " : "", x->features[i]);
 }
 
 static const char *experiment_kind(const bs_experiment *x) {
@@ -183,22 +155,22 @@ static const char *experiment_kind(const bs_experiment *x) {
 static int write_table_md(FILE *fp, const void *a, const void *b) {
     const bs_study *s = a;
     (void)b;
-    fprintf(fp, "# Table 1 — %s protocol, %s task, %d-fold cross-validation, seed %llu\n\n",
+    bs_putf(fp, "# Table 1 — %s protocol, %s task, %d-fold cross-validation, seed %llu\n\n",
             bs_protocol_name(s->protocol), bs_task_name(s->task), s->folds,
             (unsigned long long)s->seed);
-    fprintf(fp, "Pooled over all %zu test rows (%%; 95 %% intervals in results.json).\n\n", s->n);
+    bs_putf(fp, "Pooled over all %zu test rows (%%; 95 %% intervals in results.json).\n\n", s->n);
     const bs_metric *m[MAX_HEADLINE];
     const char *names[MAX_HEADLINE];
     int nm = s->nexperiments ? headline(s, &s->experiments[0], m, names) : 0;
     fputs("| | Model | Features", fp);
-    for (int i = 0; i < nm; i++) fprintf(fp, " | %s", names[i]);
+    for (int i = 0; i < nm; i++) bs_putf(fp, " | %s", names[i]);
     fputs(" |\n|---|---|---", fp);
     for (int i = 0; i < nm; i++) fputs("|---:", fp);
     fputs("|\n", fp);
     for (size_t e = 0; e < s->nexperiments; e++) {
         const bs_experiment *x = &s->experiments[e];
-        fprintf(fp, "| %s | %s", experiment_kind(x), x->name);
-        if (x->latent > 0) fprintf(fp, " (%lld)", (long long)x->latent);
+        bs_putf(fp, "| %s | %s", experiment_kind(x), x->name);
+        if (x->latent > 0) bs_putf(fp, " (%lld)", (long long)x->latent);
         fputs(" | ", fp);
         features_label(fp, x);
         headline(s, x, m, names);
@@ -209,7 +181,7 @@ static int write_table_md(FILE *fp, const void *a, const void *b) {
         fputs(" |\n", fp);
     }
     if (s->protocol == BS_PROTOCOL_PAPER)
-        fprintf(fp,
+        bs_putf(fp,
                 "\nLeak: %lld of %zu test rows had a mirror view of the same image in training.\n",
                 (long long)s->leaked_test_rows, s->n);
     return 0;
@@ -235,7 +207,7 @@ static int write_table_csv(FILE *fp, const void *a, const void *b) {
         bs_csv_put_field(fp, feat);
         free(feat);
         fputc(',', fp);
-        if (x->latent > 0) fprintf(fp, "%lld", (long long)x->latent);
+        if (x->latent > 0) bs_putf(fp, "%lld", (long long)x->latent);
         const bs_metric *m[8] = {&x->pooled.sn,
                                  &x->pooled.sp,
                                  &x->pooled.pr,
@@ -454,11 +426,11 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
     const bs_report_context *ctx = b;
     const bs_study *any = paper ? paper : grouped;
     fputs("# blastscan reproduce — Atteia (2023), re-run and audited\n\n", fp);
-    fprintf(fp, "- data: %s\n- backbones: %s\n- augmentation: %s\n- rows: %zu, groups: %lld\n",
+    bs_putf(fp, "- data: %s\n- backbones: %s\n- augmentation: %s\n- rows: %zu, groups: %lld\n",
             ctx->data, ctx->backbones, ctx->augment, any->n, (long long)any->groups);
-    fprintf(fp, "- %d-fold cross-validation, seed %llu, autoencoder %d epochs\n", any->folds,
+    bs_putf(fp, "- %d-fold cross-validation, seed %llu, autoencoder %d epochs\n", any->folds,
             (unsigned long long)any->seed, any->epochs);
-    fprintf(fp, "- time: extraction %.0f s, total %.0f s; blastscan %s\n\n", ctx->extract_seconds,
+    bs_putf(fp, "- time: extraction %.0f s, total %.0f s; blastscan %s\n\n", ctx->extract_seconds,
             ctx->total_seconds, ctx->version);
     fputs("## Table 1, both protocols side by side\n\nPooled over all test rows, in %.\n\n", fp);
     fputs("| Model | paper SN | SP | PR | AC | AUC | grouped SN | SP | PR | AC | AUC |\n"
@@ -466,7 +438,7 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
           fp);
     for (size_t e = 0; e < any->nexperiments; e++) {
         const char *name = any->experiments[e].name;
-        fprintf(fp, "| %s", name);
+        bs_putf(fp, "| %s", name);
         cell(fp, find_experiment(paper, name));
         cell(fp, find_experiment(grouped, name));
         fputs(" |\n", fp);
@@ -479,7 +451,7 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
     if (paper) {
         char leak[96];
         bs_report_leak_phrase(leak, sizeof leak, paper);
-        fprintf(fp,
+        bs_putf(fp,
                 "- **Mirrors across folds.** The paper augments first and splits the views at "
                 "random, so an "
                 "image's horizontal or vertical mirror is in training while the image itself is "
@@ -506,7 +478,7 @@ static int write_summary(FILE *fp, const void *a, const void *b) {
         for (size_t e = 0; e < paper->nexperiments; e++) {
             const bs_experiment *p = &paper->experiments[e], *g = find_experiment(grouped, p->name);
             if (g && p->pooled.ac.defined && g->pooled.ac.defined)
-                fprintf(fp, "| %s | %+.2f |\n", p->name,
+                bs_putf(fp, "| %s | %+.2f |\n", p->name,
                         100 * (p->pooled.ac.value - g->pooled.ac.value));
         }
         fputs("\n", fp);

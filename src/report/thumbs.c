@@ -106,7 +106,7 @@ int bs_thumbs_jpeg(bs_thumbs *t, const void *jpeg, size_t len) {
 }
 
 static void css_rule(FILE *fp, size_t id, const unsigned char *jpeg, size_t len) {
-    fprintf(fp, ".t%zu{background-image:url(data:image/jpeg;base64,", id);
+    bs_putf(fp, ".t%zu{background-image:url(data:image/jpeg;base64,", id);
     bs_base64(fp, jpeg, len);
     fputs(")}\n", fp);
 }

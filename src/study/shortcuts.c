@@ -170,8 +170,8 @@ static int cross_validate(const bs_study *s, const float *x, int64_t w, int cons
     if (rc == 0 && constant)
         constant_baseline(s, dec, pred);
     else if (rc == 0)
-        rc = bs_svm_cross_validate(x, (int64_t)s->n, w, s->labels, s->fold, s->folds, &sp, rng, dec,
-                                   pred);
+        rc = bs_svm_cross_validate(bs_matrix_of(x, (int64_t)s->n, w), s->labels, s->fold, s->folds,
+                                   &sp, rng, dec, pred);
     if (rc == 0) rc = bs_metrics_binary(s->labels, pred, dec, (int64_t)s->n, out);
     free(dec);
     free(pred);

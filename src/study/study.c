@@ -2,12 +2,12 @@
 #define _GNU_SOURCE
 #include "study.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "autoencoder/autoencoder.h"
 #include "core/dist.h"
 #include "core/error.h"
 #include "core/io.h"
@@ -15,6 +15,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/strings.h"
+#include "fit/fit.h"
 #include "study_internal.h"
 #include "svm/svm.h"
 
@@ -27,30 +28,6 @@ void bs_study_options_init(bs_study_options *opt) {
     opt->l2 = 0.001;
     opt->sparsity = 1.0;
     opt->proportion = 0.05;
-}
-
-const char *bs_task_name(bs_task t) { return t == BS_TASK_SUBTYPE ? "subtype" : "binary"; }
-
-int bs_task_parse(const char *s, bs_task *out) {
-    if (!strcmp(s, "binary"))
-        *out = BS_TASK_BINARY;
-    else if (!strcmp(s, "subtype"))
-        *out = BS_TASK_SUBTYPE;
-    else
-        return -1;
-    return 0;
-}
-
-const char *bs_protocol_name(bs_protocol p) { return p == BS_PROTOCOL_PAPER ? "paper" : "grouped"; }
-
-int bs_protocol_parse(const char *s, bs_protocol *out) {
-    if (!strcmp(s, "paper"))
-        *out = BS_PROTOCOL_PAPER;
-    else if (!strcmp(s, "grouped"))
-        *out = BS_PROTOCOL_GROUPED;
-    else
-        return -1;
-    return 0;
 }
 
 /* Seeds per (purpose, experiment, fold): bs_rng_derive_at (core/rng.h). */
@@ -234,103 +211,103 @@ static int share_results(bs_study *s, const work_plan *plan) {
     return 0;
 }
 
-/* One experiment: features x (n × w) → per fold (optional autoencoder) + SVM → test decisions. */
-static int run_experiment(bs_study *s, size_t e, const float *x, int64_t w, int64_t hidden,
-                          const bs_study_options *opt, const work_plan *plan) {
+/* Experiment e's fit (fit/fit.h) without its seeds: autoencoder (hidden > 0) and SVM options;
+ * the latent of every row, so that each fold's test rows are predicted through its encoder. */
+static void experiment_fit_options(const bs_study *s, int64_t hidden, const bs_study_options *opt,
+                                   bs_fit_options *fo) {
+    bs_fit_options_init(fo);
+    fo->hidden = hidden > 0 ? hidden : 0;
+    fo->ae.max_epochs = opt->epochs;
+    fo->ae.l2 = opt->l2;
+    fo->ae.sparsity = opt->sparsity;
+    fo->ae.proportion = opt->proportion;
+    fo->ae.progress = opt->progress && bs_dist_rank() == 0;
+    fo->encode_all = 1;
+    fo->svm.kernel_scale = opt->kernel_scale;
+    fo->svm.n_classes = s->nclasses;
+}
+
+/* The paper fits the autoencoder once, on every row, test folds included; *shared gets its
+ * latent of every row. Under a job with a data-parallel plan every rank fits it on its slice
+ * of the rows; otherwise the owner of the experiment does (on other ranks *shared stays empty,
+ * and so do their folds). */
+static int fit_shared_autoencoder(const bs_study *s, size_t e, bs_matrix x, const work_plan *plan,
+                                  const bs_fit_options *experiment, bs_fitted *shared) {
+    bs_fit_options fo = *experiment;
+    fo.autoencoder_only = 1;
+    fo.ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, 0);
+    memset(shared, 0, sizeof *shared);
+    if (!plan->shared_ae_dist)
+        return mine(plan, e, -1) ? bs_fit(shared, x, NULL, NULL, x.rows, &fo) : 0;
+    const int rank = bs_dist_rank(), size = bs_dist_size();
+    int64_t lo = x.rows * rank / size, hi = x.rows * (rank + 1) / size;
+    if (hi <= lo)
+        return bs_error("%lld rows cannot be shared by %d ranks", (long long)x.rows, size);
+    int64_t *shard = bs_calloc((size_t)(hi - lo), sizeof *shard);
+    if (!shard) return -1;
+    for (int64_t i = lo; i < hi; i++) shard[i - lo] = i;
+    fo.ae.distributed = 1;
+    int rc = bs_fit(shared, x, NULL, shard, hi - lo, &fo);
+    free(shard);
+    return rc;
+}
+
+/* Fold f of experiment e: one fit on the other folds' rows (with the grouped protocol the
+ * autoencoder, and its mapminmax, sees those rows only: honest), then decisions for the
+ * fold's own rows. */
+static int run_fold(bs_study *s, size_t e, int f, bs_matrix x, const bs_fit_options *experiment) {
     bs_experiment *ex = &s->experiments[e];
-    const int64_t n = (int64_t)s->n;
+    int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;
+    if (bs_folds_split(s->fold, x.rows, f, &train, &ntrain, &test, &ntest)) return -1;
+    bs_fit_options fo = *experiment;
+    fo.ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, (uint64_t)f);
+    fo.svm_seed = bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f);
+    bs_fitted fit;
+    int rc = bs_fit(&fit, x, s->labels, train, ntrain, &fo);
+    /* One-vs-one gives K(K-1)/2 decisions per row; only binary tasks keep them. */
+    int ndec = rc == 0 ? bs_svm_n_decisions(fit.svm) : 1;
+    double *dec = bs_calloc((size_t)(ntest ? ntest : 1) * (size_t)ndec, sizeof *dec);
+    int32_t *pred = bs_calloc((size_t)(ntest ? ntest : 1), sizeof *pred);
+    if (!dec || !pred) rc = -1;
+    if (rc == 0) rc = bs_svm_predict(fit.svm, fit.features, test, ntest, dec, pred);
+    for (int64_t i = 0; i < ntest && rc == 0; i++) {
+        ex->decision[test[i]] = ndec == 1 ? dec[i] : NAN;
+        ex->predicted[test[i]] = pred[i];
+    }
+    if (rc) bs_error_prefix("%s, fold %d: ", ex->name, f + 1);
+    bs_fitted_free(&fit);
+    free(dec);
+    free(pred);
+    free(train);
+    free(test);
+    return rc;
+}
+
+/* One experiment: features x (n × w) → per fold (optional autoencoder) + SVM → test decisions. */
+static int run_experiment(bs_study *s, size_t e, bs_matrix x, int64_t hidden,
+                          const bs_study_options *opt, const work_plan *plan) {
+    assert(bs_matrix_ok(x) && x.rows == (int64_t)s->n && x.cols >= 1);
+    bs_experiment *ex = &s->experiments[e];
     double t0 = bs_now();
     ex->decision = bs_calloc(s->n, sizeof *ex->decision);
     ex->predicted = bs_calloc(s->n, sizeof *ex->predicted);
     ex->per_fold = bs_calloc((size_t)s->folds, sizeof *ex->per_fold);
     ex->cper_fold = bs_calloc((size_t)s->folds, sizeof *ex->cper_fold);
     ex->latent = hidden;
-    ex->width = hidden > 0 ? hidden : w;
+    ex->width = hidden > 0 ? hidden : x.cols;
     if (!ex->decision || !ex->predicted || !ex->per_fold || !ex->cper_fold) return -1;
-
-    bs_sae_options ae;
-    bs_sae_options_default(&ae);
-    ae.hidden = hidden;
-    ae.max_epochs = opt->epochs;
-    ae.l2 = opt->l2;
-    ae.sparsity = opt->sparsity;
-    ae.proportion = opt->proportion;
-    ae.progress = opt->progress && bs_dist_rank() == 0;
-
-    float *latent = NULL;
+    bs_fit_options fo;
+    experiment_fit_options(s, hidden, opt, &fo);
+    bs_fitted shared = {0};
     int rc = 0;
-    if (hidden > 0) {
-        latent = bs_calloc((size_t)n * (size_t)hidden, sizeof *latent);
-        if (!latent) return -1;
+    if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER) {
+        rc = fit_shared_autoencoder(s, e, x, plan, &fo, &shared);
+        x = bs_matrix_view(shared.latent); /* the folds' SVMs see the shared latent */
+        fo.hidden = 0;
     }
-    /* The paper fits the autoencoder once, on every row, test folds included. */
-    if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER && plan->shared_ae_dist) {
-        /* ... here data-parallel: every rank fits it on its slice of the rows, then encodes all. */
-        const int rank = bs_dist_rank(), size = bs_dist_size();
-        int64_t lo = n * rank / size, hi = n * (rank + 1) / size;
-        int64_t *shard = bs_calloc((size_t)(hi > lo ? hi - lo : 1), sizeof *shard);
-        if (!shard) return -1;
-        for (int64_t i = lo; i < hi; i++) shard[i - lo] = i;
-        ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, 0);
-        ae.distributed = 1;
-        ae.progress = opt->progress && rank == 0;
-        bs_sae *model = hi > lo ? bs_sae_fit(x, n, w, shard, hi - lo, &ae, NULL) : NULL;
-        if (hi <= lo) bs_error("%lld rows cannot be shared by %d ranks", (long long)n, size);
-        if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
-        bs_sae_free(model);
-        free(shard);
-        ae.distributed = 0;
-    } else if (hidden > 0 && s->protocol == BS_PROTOCOL_PAPER && mine(plan, e, -1)) {
-        ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, 0);
-        bs_sae *model = bs_sae_fit(x, n, w, NULL, n, &ae, NULL);
-        if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
-        bs_sae_free(model);
-    }
-    bs_svm_params sp;
-    bs_svm_params_default(&sp);
-    sp.kernel_scale = opt->kernel_scale;
-    sp.n_classes = s->nclasses;
-    for (int f = 0; f < s->folds && rc == 0; f++) {
-        if (!mine(plan, e, f)) continue; /* another rank's unit */
-        int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;
-        if (bs_folds_split(s->fold, n, f, &train, &ntrain, &test, &ntest)) {
-            rc = -1;
-            break;
-        }
-        const float *feat = x;
-        int64_t width = w;
-        if (hidden > 0) {
-            if (s->protocol == BS_PROTOCOL_GROUPED) {
-                /* Honest: the autoencoder (and its mapminmax) sees the training folds only. */
-                ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, (uint64_t)f);
-                bs_sae *model = bs_sae_fit(x, n, w, train, ntrain, &ae, NULL);
-                if (!model || bs_sae_encode(model, x, n, w, NULL, n, latent)) rc = -1;
-                bs_sae_free(model);
-            }
-            feat = latent;
-            width = hidden;
-        }
-        bs_rng rng;
-        bs_rng_seed(&rng, bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f));
-        bs_svm *svm = rc ? NULL : bs_svm_fit(feat, n, width, s->labels, train, ntrain, &sp, &rng);
-        /* One-vs-one gives K(K-1)/2 decisions per row; only binary tasks keep them. */
-        int ndec = svm ? bs_svm_n_decisions(svm) : 1;
-        double *dec = bs_calloc((size_t)(ntest ? ntest : 1) * (size_t)ndec, sizeof *dec);
-        int32_t *pred = bs_calloc((size_t)(ntest ? ntest : 1), sizeof *pred);
-        if (!svm || !dec || !pred) rc = -1;
-        if (rc == 0) rc = bs_svm_predict(svm, feat, n, width, test, ntest, dec, pred);
-        for (int64_t i = 0; i < ntest && rc == 0; i++) {
-            ex->decision[test[i]] = ndec == 1 ? dec[i] : NAN;
-            ex->predicted[test[i]] = pred[i];
-        }
-        if (rc) bs_error_prefix("%s, fold %d: ", ex->name, f + 1);
-        bs_svm_free(svm);
-        free(dec);
-        free(pred);
-        free(train);
-        free(test);
-    }
-    free(latent);
+    for (int f = 0; f < s->folds && rc == 0; f++)
+        if (mine(plan, e, f)) rc = run_fold(s, e, f, x, &fo); /* else another rank's unit */
+    bs_fitted_free(&shared);
     ex->seconds = bs_now() - t0;
     return rc;
 }
@@ -525,9 +502,8 @@ static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_st
         else if (nsets > 1 && e == nsets)
             in->widths[e] = in->total, in->hiddens[e] = -1;
         else {
-            int64_t hidden = (int64_t)llround(opt->latent[i++] * (double)in->total);
             in->widths[e] = in->total;
-            in->hiddens[e] = hidden < 1 ? 1 : hidden;
+            in->hiddens[e] = bs_fit_hidden_units(opt->latent[i++], in->total);
         }
     }
     return 0;
@@ -535,10 +511,10 @@ static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_st
 
 /* Name and run experiment s->nexperiments on x (n × w); one process scores it right away. */
 static int run_next(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt,
-                    const work_plan *plan, const char *name, char **sets, size_t nsets,
-                    const float *x, int64_t w, int64_t hidden) {
+                    const work_plan *plan, const char *name, char **sets, size_t nsets, bs_matrix x,
+                    int64_t hidden) {
     int rc = set_features(&s->experiments[s->nexperiments], name, sets, nsets);
-    if (rc == 0) rc = run_experiment(s, s->nexperiments, x, w, hidden, opt, plan);
+    if (rc == 0) rc = run_experiment(s, s->nexperiments, x, hidden, opt, plan);
     if (rc == 0 && bs_dist_size() == 1) rc = score_experiment(s, s->nexperiments, idx, opt);
     s->nexperiments++;
     return rc;
@@ -549,16 +525,17 @@ static int run_next(bs_study *s, const bs_feature_index *idx, const bs_study_opt
 static int run_all(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt,
                    const study_inputs *in, const work_plan *plan) {
     int rc = 0;
+    const int64_t n = (int64_t)s->n;
     for (size_t i = 0; i < in->nsets && rc == 0; i++)
-        rc = run_next(s, idx, opt, plan, in->sets[i], &in->sets[i], 1, in->data[i].data,
-                      in->data[i].shape[1], -1);
+        rc = run_next(s, idx, opt, plan, in->sets[i], &in->sets[i], 1,
+                      bs_matrix_of(in->data[i].data, n, in->data[i].shape[1]), -1);
+    const bs_matrix all = bs_matrix_of(in->nsets > 1 ? in->fused : in->data[0].data, n, in->total);
     if (in->nsets > 1 && rc == 0)
-        rc = run_next(s, idx, opt, plan, "fused", in->sets, in->nsets, in->fused, in->total, -1);
-    const float *all = in->nsets > 1 ? in->fused : in->data[0].data;
+        rc = run_next(s, idx, opt, plan, "fused", in->sets, in->nsets, all, -1);
     for (size_t l = 0; l < opt->nlatent && rc == 0; l++) {
         char name[64];
         snprintf(name, sizeof name, "latent-%g%%", opt->latent[l] * 100);
-        rc = run_next(s, idx, opt, plan, name, in->sets, in->nsets, all, in->total,
+        rc = run_next(s, idx, opt, plan, name, in->sets, in->nsets, all,
                       in->hiddens[s->nexperiments]);
     }
     const int job = bs_dist_size() > 1;
@@ -615,7 +592,8 @@ bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, i
     sp.n_classes = s->nclasses;
     bs_rng rng;
     bs_rng_seed(&rng, bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f));
-    bs_svm *svm = bs_svm_fit(x, (int64_t)s->n, w, s->labels, train, ntrain, &sp, &rng);
+    bs_svm *svm =
+        bs_svm_fit(bs_matrix_of(x, (int64_t)s->n, w), s->labels, train, ntrain, &sp, &rng);
     free(train);
     free(test);
     return svm;

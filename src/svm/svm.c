@@ -70,8 +70,10 @@ static int64_t subsample(int64_t *idx, int64_t n, bs_rng *rng) {
     return AUTO_SAMPLE;
 }
 
-int bs_svm_auto_kernel_scale(const float *z, int64_t n_rows, int64_t d, const uint8_t *is_pos,
-                             bs_rng *rng, double *scale) {
+int bs_svm_auto_kernel_scale(bs_matrix zm, const uint8_t *is_pos, bs_rng *rng, double *scale) {
+    assert(bs_matrix_ok(zm) && (is_pos || zm.rows == 0) && scale);
+    const float *z = zm.data;
+    const int64_t n_rows = zm.rows, d = zm.cols;
     int64_t *pos = bs_malloc(sizeof *pos * (size_t)(n_rows ? n_rows : 1));
     int64_t *neg = bs_malloc(sizeof *neg * (size_t)(n_rows ? n_rows : 1));
     double *dist = bs_malloc(sizeof *dist * AUTO_SAMPLE);
@@ -168,14 +170,14 @@ static int fit_auto_scale(fit_scratch *s, int64_t nr, int64_t d, const int32_t *
     if (!s->is_pos) return -1;
     if (kp == 2) {
         for (int64_t i = 0; i < nr; i++) s->is_pos[i] = s->y[i] == present[1];
-        return bs_svm_auto_kernel_scale(s->z, nr, d, s->is_pos, rng, out);
+        return bs_svm_auto_kernel_scale(bs_matrix_of(s->z, nr, d), s->is_pos, rng, out);
     }
     double v[64];
     double *vals = kp <= 64 ? v : bs_malloc(sizeof(double) * (size_t)kp);
     if (!vals) return -1;
     for (int c = 0; c < kp; c++) {
         for (int64_t i = 0; i < nr; i++) s->is_pos[i] = s->y[i] == present[c];
-        if (bs_svm_auto_kernel_scale(s->z, nr, d, s->is_pos, rng, &vals[c])) {
+        if (bs_svm_auto_kernel_scale(bs_matrix_of(s->z, nr, d), s->is_pos, rng, &vals[c])) {
             if (vals != v) free(vals);
             return -1;
         }
@@ -185,10 +187,11 @@ static int fit_auto_scale(fit_scratch *s, int64_t nr, int64_t d, const int32_t *
     return 0;
 }
 
-static int check_fit_args(const float *x, int64_t n, int64_t d, const int32_t *labels,
-                          const int64_t *rows_in, int64_t nr, const bs_svm_params *p) {
-    if (!x || !labels || !rows_in || !p || n <= 0 || d <= 0)
-        return bs_error("svm fit: empty feature matrix or missing argument");
+static int check_fit_args(bs_matrix x, const int32_t *labels, const int64_t *rows_in, int64_t nr,
+                          const bs_svm_params *p) {
+    assert(bs_matrix_ok(x) && labels && (rows_in || nr == 0) && p);
+    (void)labels, (void)rows_in; /* read by the asserts only */
+    if (x.rows <= 0 || x.cols <= 0) return bs_error("svm fit: empty feature matrix");
     if (p->n_classes < 2)
         return bs_error("svm fit: n_classes must be at least 2 (got %d)", p->n_classes);
     if (!(p->box_constraint > 0) || !(p->tolerance > 0) || !(p->kernel_scale >= 0) ||
@@ -370,14 +373,15 @@ static int copy_model(bs_svm *m, const fit_scratch *s, int64_t nr, int64_t d) {
     return 0;
 }
 
-bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
-                   const int64_t *rows_in, int64_t nr, const bs_svm_params *p, bs_rng *rng) {
-    if (check_fit_args(x, n, d, labels, rows_in, nr, p)) return NULL;
+bs_svm *bs_svm_fit(bs_matrix x, const int32_t *labels, const int64_t *rows_in, int64_t nr,
+                   const bs_svm_params *p, bs_rng *rng) {
+    if (check_fit_args(x, labels, rows_in, nr, p)) return NULL;
+    const int64_t n = x.rows, d = x.cols;
     fit_scratch s = {0};
     bs_svm *m = NULL;
     int rc = sort_training_rows(&s, n, labels, rows_in, nr, p);
     if (rc == 0) rc = (m = bs_calloc(1, sizeof *m)) ? 0 : -1;
-    if (rc == 0) rc = standardise_rows(&s, m, x, d, nr);
+    if (rc == 0) rc = standardise_rows(&s, m, x.data, d, nr);
     if (rc == 0) {
         if (p->kernel_scale > 0)
             m->kernel_scale = p->kernel_scale;
@@ -399,8 +403,12 @@ bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels,
 
 #define PREDICT_BLOCK 256
 
-int bs_svm_predict(const bs_svm *m, const float *x, int64_t n, int64_t d, const int64_t *rows,
-                   int64_t nr, double *decision, int32_t *predicted) {
+int bs_svm_predict(const bs_svm *m, bs_matrix xm, const int64_t *rows, int64_t nr, double *decision,
+                   int32_t *predicted) {
+    assert(m && bs_matrix_ok(xm) && (rows || nr == 0) && nr >= 0);
+    assert(m->k >= 2 && m->d >= 1 && m->n_sv >= 0);
+    const float *x = xm.data;
+    const int64_t n = xm.rows, d = xm.cols;
     if (d != m->d)
         return bs_error("svm predict: the features have %lld columns, the model expects %lld",
                         (long long)d, (long long)m->d);
@@ -464,9 +472,11 @@ done:
     return rc;
 }
 
-int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *labels,
-                          const int32_t *fold, int k, const bs_svm_params *p, bs_rng *rng,
-                          double *decision, int32_t *predicted) {
+int bs_svm_cross_validate(bs_matrix x, const int32_t *labels, const int32_t *fold, int k,
+                          const bs_svm_params *p, bs_rng *rng, double *decision,
+                          int32_t *predicted) {
+    assert(bs_matrix_ok(x) && labels && (fold || x.rows == 0) && p);
+    const int64_t n = x.rows;
     if (k < 2) return bs_error("cross-validation: need at least 2 folds (k = %d)", k);
     for (int64_t i = 0; i < n; i++)
         if (fold[i] < 0 || fold[i] >= k)
@@ -488,7 +498,7 @@ int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *l
                 train[ntr++] = i;
         }
         if (nte == 0) continue;
-        bs_svm *m = bs_svm_fit(x, n, d, labels, train, ntr, p, rng);
+        bs_svm *m = bs_svm_fit(x, labels, train, ntr, p, rng);
         if (!m) {
             bs_error_prefix("fold %d: ", f);
             goto done;
@@ -501,7 +511,7 @@ int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *l
             bs_svm_free(m);
             goto done;
         }
-        int r = bs_svm_predict(m, x, n, d, test, nte, dec, pred);
+        int r = bs_svm_predict(m, x, test, nte, dec, pred);
         bs_svm_free(m);
         if (r) {
             bs_error_prefix("fold %d: ", f);

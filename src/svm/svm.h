@@ -3,9 +3,11 @@
  * C-SVC (`-s 0`) on a precomputed kernel matrix built with one GEMM. Two classes, or K > 2
  * classes through libsvm's one-vs-one.
  *
- * Layout: features are an N×D float32 matrix, row-major; a fit or a prediction names the rows
- * it uses by index, so folds never copy the feature matrix. Labels are given per row of the
- * full matrix (labels[r] for row r).
+ * Layout: features are an N×D float32 matrix view (core/matrix.h); a fit or a prediction names
+ * the rows it uses by index, so folds never copy the feature matrix. Labels are given per row
+ * of the full matrix (labels[r] for row r). A malformed view or a missing argument is a
+ * programming error (asserted); bad data (a row outside the matrix, a non-finite value, a
+ * width the model does not expect) is an error returned with a bs_error.
  *
  * Binary convention: the larger of the two labels is the positive class (label 1 = ALL when the
  * labels are 0/1); a positive decision value means "positive class".
@@ -19,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/matrix.h"
 #include "core/rng.h"
 
 typedef struct bs_svm bs_svm;
@@ -44,12 +47,12 @@ typedef struct bs_svm_params {
 
 void bs_svm_params_default(bs_svm_params *p);
 
-/* Fit on the training rows rows[0..n_rows) of x (N×D, row-major). labels[r] ∈ 0..K-1 is the
+/* Fit on the training rows rows[0..n_rows) of x (N×D). labels[r] ∈ 0..K-1 is the
  * class of row r. rng is used only for the 'auto' kernel scale (may be NULL when the scale is
  * fixed). Non-finite features in a training row are an error. Memory: about 16·n_rows² bytes
  * for the precomputed kernel handed to libsvm. Returns NULL with a bs_error on failure. */
-bs_svm *bs_svm_fit(const float *x, int64_t n, int64_t d, const int32_t *labels, const int64_t *rows,
-                   int64_t n_rows, const bs_svm_params *p, bs_rng *rng);
+bs_svm *bs_svm_fit(bs_matrix x, const int32_t *labels, const int64_t *rows, int64_t n_rows,
+                   const bs_svm_params *p, bs_rng *rng);
 void bs_svm_free(bs_svm *m);
 
 /* Number of decision values per row: 1 for two classes, K(K-1)/2 for one-vs-one (pair order
@@ -62,28 +65,28 @@ int bs_svm_n_decisions(const bs_svm *m);
  * positive class; a decision of exactly 0 is predicted positive (libsvm gives a tie to the
  * pair's second class). K > 2: one-vs-one votes, ties to the smaller label (libsvm's rule).
  * Non-finite features are an error. Safe to call from several threads on one model. */
-int bs_svm_predict(const bs_svm *m, const float *x, int64_t n, int64_t d, const int64_t *rows,
-                   int64_t n_rows, double *decision, int32_t *predicted);
+int bs_svm_predict(const bs_svm *m, bs_matrix x, const int64_t *rows, int64_t n_rows,
+                   double *decision, int32_t *predicted);
 
 /* k-fold cross-validation of the whole fit (standardisation, kernel scale, SVM per fold):
  * for f = 0..k−1 in order, fit on the rows with fold ≠ f and predict the rows with fold = f.
- * fold: n values in 0..k−1 (src/eval makes them). decision (n × bs_svm_n_decisions values for
- * n_classes classes; may be NULL) and predicted (n; may be NULL) receive each row's out-of-fold
+ * fold: x.rows values in 0..k−1 (src/eval makes them). decision (x.rows × bs_svm_n_decisions
+ * values for n_classes classes; may be NULL) and predicted (x.rows; may be NULL) receive each
+ * row's out-of-fold
  * result. The 'auto' scale draws from rng fold after fold. Steps fitted outside the SVM (an
  * autoencoder per fold) need the caller's own loop over bs_svm_fit / bs_svm_predict. */
-int bs_svm_cross_validate(const float *x, int64_t n, int64_t d, const int32_t *labels,
-                          const int32_t *fold, int k, const bs_svm_params *p, bs_rng *rng,
-                          double *decision, int32_t *predicted);
+int bs_svm_cross_validate(bs_matrix x, const int32_t *labels, const int32_t *fold, int k,
+                          const bs_svm_params *p, bs_rng *rng, double *decision,
+                          int32_t *predicted);
 
 /* MATLAB's KernelScale 'auto' (SPEC §5), on already standardised rows: s = median, over up to
  * 100 positives drawn without replacement by rng, of the Euclidean distance to the nearest of
  * up to 100 negatives drawn likewise (all of them when there are at most 100, in which case the
- * rng is not used). z is n_rows × d standardised data; is_pos[i] says whether row i is
+ * rng is not used). z holds standardised rows; is_pos[i] says whether row i is
  * positive. With K > 2 classes, bs_svm_fit uses one scale for all pairs: the median of the K
  * one-vs-rest values (class k positive, the rest negative), computed for k = 0..K-1 in turn.
  * A degenerate result (0 or non-finite, e.g. duplicated rows across classes) becomes 1. */
-int bs_svm_auto_kernel_scale(const float *z, int64_t n_rows, int64_t d, const uint8_t *is_pos,
-                             bs_rng *rng, double *scale);
+int bs_svm_auto_kernel_scale(bs_matrix z, const uint8_t *is_pos, bs_rng *rng, double *scale);
 
 /* The fitted model's contents, pointers into the model (valid until bs_svm_free). This is the
  * libsvm model in dense form:

@@ -28,7 +28,7 @@ static bs_sae *fit_small(const float *x, const int64_t *rows, int64_t n, int epo
     o.hidden = H;
     o.max_epochs = epochs;
     o.seed = 5;
-    bs_sae *m = bs_sae_fit(x, N, D, rows, n, &o, NULL);
+    bs_sae *m = bs_sae_fit(bs_matrix_of(x, N, D), rows, n, &o, NULL);
     assert_non_null(m);
     return m;
 }
@@ -76,8 +76,12 @@ static void test_round_trip(void **s) {
     assert_true(ia->epochs == ib->epochs && ia->accepted == ib->accepted && ia->perf == ib->perf &&
                 ia->stop == ib->stop);
     float za[N * H], zb[N * H];
-    assert_int_equal(bs_sae_encode(m, x, N, D, NULL, N, za), 0);
-    assert_int_equal(bs_sae_encode(l, x, N, D, NULL, N, zb), 0);
+    assert_int_equal(
+        bs_sae_encode(m, bs_matrix_of(x, N, D), NULL, N, bs_matrix_mut_of(za, N, bs_sae_hidden(m))),
+        0);
+    assert_int_equal(
+        bs_sae_encode(l, bs_matrix_of(x, N, D), NULL, N, bs_matrix_mut_of(zb, N, bs_sae_hidden(l))),
+        0);
     assert_memory_equal(za, zb, sizeof za);
     /* saving the loaded model gives the same bytes */
     char *path2 = bs_path_join(dir, "m2.sae");
@@ -138,7 +142,9 @@ static void test_encode_formula(void **s) {
         nx[D + j] = (float)(100 - 30 * j);
     }
     float z[2 * H];
-    assert_int_equal(bs_sae_encode(m, nx, 2, D, NULL, 2, z), 0);
+    assert_int_equal(
+        bs_sae_encode(m, bs_matrix_of(nx, 2, D), NULL, 2, bs_matrix_mut_of(z, 2, bs_sae_hidden(m))),
+        0);
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < H; k++) {
             double a = b1[k];
@@ -166,15 +172,21 @@ static void test_row_subsets(void **s) {
     o.hidden = H;
     o.max_epochs = 25;
     o.seed = 5;
-    bs_sae *b = bs_sae_fit(sub, 12, D, NULL, 0, &o, NULL);
+    bs_sae *b = bs_sae_fit(bs_matrix_of(sub, 12, D), NULL, 0, &o, NULL);
     assert_non_null(b);
     assert_true(bs_sae_info_of(a)->perf == bs_sae_info_of(b)->perf);
     const int64_t other[3] = {1, 2, 28};
     float za[3 * H], zb[3 * H], zc[N * H];
-    assert_int_equal(bs_sae_encode(a, x, N, D, other, 3, za), 0);
-    assert_int_equal(bs_sae_encode(b, x, N, D, other, 3, zb), 0);
+    assert_int_equal(bs_sae_encode(a, bs_matrix_of(x, N, D), other, 3,
+                                   bs_matrix_mut_of(za, 3, bs_sae_hidden(a))),
+                     0);
+    assert_int_equal(bs_sae_encode(b, bs_matrix_of(x, N, D), other, 3,
+                                   bs_matrix_mut_of(zb, 3, bs_sae_hidden(b))),
+                     0);
     assert_memory_equal(za, zb, sizeof za);
-    assert_int_equal(bs_sae_encode(a, x, N, D, NULL, N, zc), 0);
+    assert_int_equal(
+        bs_sae_encode(a, bs_matrix_of(x, N, D), NULL, N, bs_matrix_mut_of(zc, N, bs_sae_hidden(a))),
+        0);
     /* the same rows encoded in a different batch: sgemm may pick another kernel for another
      * row count, so equal to float rounding rather than bit for bit */
     for (int i = 0; i < 3; i++)
@@ -184,25 +196,33 @@ static void test_row_subsets(void **s) {
 
     /* bad inputs */
     const int64_t bad_rows[2] = {0, N};
-    assert_int_equal(bs_sae_encode(a, x, N, D, bad_rows, 2, za), -1);
+    assert_int_equal(bs_sae_encode(a, bs_matrix_of(x, N, D), bad_rows, 2,
+                                   bs_matrix_mut_of(za, 2, bs_sae_hidden(a))),
+                     -1);
     assert_non_null(strstr(bs_error_message(), "row index 30"));
-    assert_null(bs_sae_fit(x, N, D, bad_rows, 2, &o, NULL));
-    assert_int_equal(bs_sae_encode(a, x, N * D / 8, 8, NULL, 2, za), -1);
+    assert_null(bs_sae_fit(bs_matrix_of(x, N, D), bad_rows, 2, &o, NULL));
+    assert_int_equal(bs_sae_encode(a, bs_matrix_of(x, N * D / 8, 8), NULL, 2,
+                                   bs_matrix_mut_of(za, N * D / 8, bs_sae_hidden(a))),
+                     -1);
     assert_non_null(strstr(bs_error_message(), "expects 9 features"));
     x[4 * D + 5] = NAN; /* only a problem for the rows that are used */
-    assert_int_equal(bs_sae_encode(a, x, N, D, other, 3, za), 0);
-    assert_int_equal(bs_sae_encode(a, x, N, D, NULL, N, zc), -1);
+    assert_int_equal(bs_sae_encode(a, bs_matrix_of(x, N, D), other, 3,
+                                   bs_matrix_mut_of(za, 3, bs_sae_hidden(a))),
+                     0);
+    assert_int_equal(
+        bs_sae_encode(a, bs_matrix_of(x, N, D), NULL, N, bs_matrix_mut_of(zc, N, bs_sae_hidden(a))),
+        -1);
     assert_non_null(strstr(bs_error_message(), "NaN value at row 4, column 5"));
-    assert_null(bs_sae_fit(x, N, D, NULL, N, &o, NULL));
+    assert_null(bs_sae_fit(bs_matrix_of(x, N, D), NULL, N, &o, NULL));
     assert_non_null(strstr(bs_error_message(), "NaN value at row 4, column 5"));
     x[4 * D + 5] = -INFINITY;
-    assert_null(bs_sae_fit(x, N, D, NULL, N, &o, NULL));
+    assert_null(bs_sae_fit(bs_matrix_of(x, N, D), NULL, N, &o, NULL));
     assert_non_null(strstr(bs_error_message(), "infinite value at row 4, column 5"));
     o.hidden = 0;
-    assert_null(bs_sae_fit(sub, 12, D, NULL, 0, &o, NULL));
+    assert_null(bs_sae_fit(bs_matrix_of(sub, 12, D), NULL, 0, &o, NULL));
     o.hidden = 2;
     o.proportion = 1;
-    assert_null(bs_sae_fit(sub, 12, D, NULL, 0, &o, NULL));
+    assert_null(bs_sae_fit(bs_matrix_of(sub, 12, D), NULL, 0, &o, NULL));
     bs_sae_free(a);
     bs_sae_free(b);
 }
@@ -309,7 +329,9 @@ static void test_file_from_an_earlier_build(void **s) {
     assert_int_equal(len2, len);
     assert_memory_equal(got, want, len);
     float x[24] = {0}, z[6];
-    assert_int_equal(bs_sae_encode(m, x, 1, 24, NULL, 1, z), 0);
+    assert_int_equal(
+        bs_sae_encode(m, bs_matrix_of(x, 1, 24), NULL, 1, bs_matrix_mut_of(z, 1, bs_sae_hidden(m))),
+        0);
     for (int j = 0; j < 6; j++) assert_true(z[j] > 0 && z[j] < 1); /* logistic units */
     bs_sae_free(m);
     free(got);

@@ -23,10 +23,10 @@ static void recon_error_is_the_loss_error_term(void **state) {
     bs_sae_options_default(&o);
     o.hidden = H;
     o.max_epochs = 25;
-    bs_sae *m = bs_sae_fit(x, N, D, NULL, N, &o, NULL);
+    bs_sae *m = bs_sae_fit(bs_matrix_of(x, N, D), NULL, N, &o, NULL);
     assert_non_null(m);
     double err[N];
-    assert_int_equal(bs_sae_reconstruction_error(m, x, N, D, NULL, N, err), 0);
+    assert_int_equal(bs_sae_reconstruction_error(m, bs_matrix_of(x, N, D), NULL, N, err), 0);
     double mean = 0;
     for (int i = 0; i < N; i++) {
         assert_true(isfinite(err[i]) && err[i] >= 0);
@@ -44,20 +44,20 @@ static void recon_error_is_the_loss_error_term(void **state) {
     /* rows: the same values, selected */
     int64_t rows[3] = {7, 0, 39};
     double sel[3];
-    assert_int_equal(bs_sae_reconstruction_error(m, x, N, D, rows, 3, sel), 0);
+    assert_int_equal(bs_sae_reconstruction_error(m, bs_matrix_of(x, N, D), rows, 3, sel), 0);
     for (int i = 0; i < 3; i++) assert_true(fabs(sel[i] - err[rows[i]]) <= 1e-6 * err[rows[i]]);
     /* a row far from the data reconstructs worse than every training row */
     float odd[D];
     for (int j = 0; j < D; j++) odd[j] = (float)(j % 2 ? 0 : 30 * (1 + j));
     double e_odd;
-    assert_int_equal(bs_sae_reconstruction_error(m, odd, 1, D, NULL, 1, &e_odd), 0);
+    assert_int_equal(bs_sae_reconstruction_error(m, bs_matrix_of(odd, 1, D), NULL, 1, &e_odd), 0);
     for (int i = 0; i < N; i++) assert_true(e_odd > err[i]);
     /* checks */
-    assert_int_equal(bs_sae_reconstruction_error(m, x, N, D - 1, NULL, N, err), -1);
+    assert_int_equal(bs_sae_reconstruction_error(m, bs_matrix_of(x, N, D - 1), NULL, N, err), -1);
     int64_t bad = N;
-    assert_int_equal(bs_sae_reconstruction_error(m, x, N, D, &bad, 1, err), -1);
+    assert_int_equal(bs_sae_reconstruction_error(m, bs_matrix_of(x, N, D), &bad, 1, err), -1);
     x[5] = NAN;
-    assert_int_equal(bs_sae_reconstruction_error(m, x, N, D, NULL, N, err), -1);
+    assert_int_equal(bs_sae_reconstruction_error(m, bs_matrix_of(x, N, D), NULL, N, err), -1);
     free(w);
     bs_sae_objective_free(obj);
     bs_sae_free(m);

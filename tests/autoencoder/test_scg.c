@@ -362,7 +362,7 @@ static void fit_trace(bs_sae_precision prec, const float *x, trace_buf *tb, int 
     o.precision = prec;
     o.on_epoch = record;
     o.user = tb;
-    bs_sae *m = bs_sae_fit(x, RN, RD, NULL, RN, &o, NULL);
+    bs_sae *m = bs_sae_fit(bs_matrix_of(x, RN, RD), NULL, RN, &o, NULL);
     assert_non_null(m);
     bs_sae_free(m);
 }
@@ -510,21 +510,21 @@ static void test_stops(void **s) {
     o.hidden = 3;
     o.on_epoch = stop_at_3;
     bs_sae_fit_info info;
-    bs_sae *m = bs_sae_fit(x, RN, RD, NULL, RN, &o, &info);
+    bs_sae *m = bs_sae_fit(bs_matrix_of(x, RN, RD), NULL, RN, &o, &info);
     assert_non_null(m);
     assert_int_equal(info.stop, BS_SAE_STOP_CALLER);
     assert_int_equal(info.epochs, 3);
     bs_sae_free(m);
     o.on_epoch = NULL;
     o.max_epochs = 0;
-    m = bs_sae_fit(x, RN, RD, NULL, RN, &o, &info);
+    m = bs_sae_fit(bs_matrix_of(x, RN, RD), NULL, RN, &o, &info);
     assert_non_null(m);
     assert_int_equal(info.stop, BS_SAE_STOP_EPOCHS);
     assert_int_equal(info.epochs, 0);
     bs_sae_free(m);
     o.max_epochs = 100000; /* a huge min_grad stops at once */
     o.min_grad = 1e3;
-    m = bs_sae_fit(x, RN, RD, NULL, RN, &o, &info);
+    m = bs_sae_fit(bs_matrix_of(x, RN, RD), NULL, RN, &o, &info);
     assert_non_null(m);
     assert_int_equal(info.stop, BS_SAE_STOP_MIN_GRAD);
     assert_int_equal(info.epochs, 0);

@@ -430,7 +430,7 @@ static void large_blank_field(void **state) {
 /* --- BCCD subset ------------------------------------------------------------------- */
 
 /* Every 12th BCCD image (30 images, 31 white cells): recall and precision under the
- * issue's matching rule. The full numbers are bench/cells/run's. */
+ * issue's matching rule. The full numbers are bench/detect/run's. */
 static void bccd_subset(void **state) {
     (void)state;
     char *dir = bs_test_asset("data/bccd/boxes.csv");

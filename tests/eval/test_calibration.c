@@ -71,7 +71,9 @@ static void brier_and_ece_by_hand(void **state) {
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
-    bs_calibration_write_json(fp, &c);
+    bs_json_writer w;
+    bs_json_writer_init(&w, fp);
+    bs_calibration_write_json(&w, NULL, &c);
     fclose(fp);
     assert_null(strstr(buf, "nan"));
     assert_non_null(strstr(buf, "\"mean_probability\": null"));

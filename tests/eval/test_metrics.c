@@ -49,7 +49,9 @@ static char *json_of(const bs_metrics *m) {
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
-    bs_metrics_write_json(fp, m);
+    bs_json_writer w;
+    bs_json_writer_init(&w, fp);
+    bs_metrics_write_json(&w, NULL, m);
     fclose(fp);
     return buf;
 }
@@ -183,7 +185,9 @@ static void test_confusion(void **state) {
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     const char *names[] = {"Benign", "Early", "Pre"};
-    bs_confusion_write_json(fp, &cm, names);
+    bs_json_writer w;
+    bs_json_writer_init(&w, fp);
+    bs_confusion_write_json(&w, NULL, &cm, names);
     fclose(fp);
     assert_null(strstr(buf, "nan"));
     assert_non_null(strstr(buf, "\"counts\":[[5,1,0],[2,3,1],[0,0,0]]"));

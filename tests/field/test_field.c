@@ -1,17 +1,17 @@
-/* test_field.c — field mode without networks: truth files (boxes, points, .xyc; how an image is
- * found; malformed files refused), one-to-one matching, reflection-padded crops, colour
- * normalisation onto the references, the Wilson interval and the field call. */
+/* test_field.c — field mode without networks (field/field.h): reflection-padded crops, colour
+ * normalisation onto the references, the Wilson interval and the field call, and the cell
+ * dataset that `cells --crops` writes (files, manifest rows, labels, classes and groups). */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csv.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/stats.h"
 #include "field/field.h"
-#include "field/truth.h"
 #include "test_support.h"
 
 static char *tmp;
@@ -19,7 +19,7 @@ static char *tmp;
 static int setup(void **state) {
     (void)state;
     tmp = bs_test_tmpdir();
-    return tmp ? 0 : -1;
+    return tmp && bs_image_init("test_field", 1) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state) {
@@ -29,204 +29,9 @@ static int teardown(void **state) {
     return 0;
 }
 
-static void test_class_kinds(void **state) {
-    (void)state;
-    assert_int_equal(bs_truth_class_kind("WBC"), BS_TRUTH_WHITE);
-    assert_int_equal(bs_truth_class_kind("Leukocyte"), BS_TRUTH_WHITE);
-    assert_int_equal(bs_truth_class_kind(""), BS_TRUTH_WHITE);
-    assert_int_equal(bs_truth_class_kind("RBC"), BS_TRUTH_OTHER);
-    assert_int_equal(bs_truth_class_kind("Platelets"), BS_TRUTH_OTHER);
-    assert_int_equal(bs_truth_class_kind("lymphocyte"), BS_TRUTH_NONBLAST);
-    assert_int_equal(bs_truth_class_kind("Neutrophil"), BS_TRUTH_NONBLAST);
-    assert_int_equal(bs_truth_class_kind("Lymphoblast"), BS_TRUTH_BLAST);
-    assert_int_equal(bs_truth_class_kind("ALL"), BS_TRUTH_BLAST);
-}
-
-static bs_truth parse_ok(const char *text, const char *name) {
-    bs_truth t;
-    int rc = bs_truth_parse(text, strlen(text), name, &t);
-    if (rc) fprintf(stderr, "%s\n", bs_error_message());
-    assert_int_equal(rc, 0);
-    return t;
-}
-
-static void test_boxes_and_lookup(void **state) {
-    (void)state;
-    char *images = bs_path_join(tmp, "images"), *a = bs_path_join(images, "a.jpg"),
-         *csv = bs_path_join(tmp, "boxes.csv");
-    assert_int_equal(bs_mkdir_p(images), 0);
-    bs_test_write(a, "x", 1);
-    const char *text = "image,class,xmin,ymin,xmax,ymax\n"
-                       "images/a.jpg,WBC,10,20,50,60\n"
-                       "images/a.jpg,RBC,0,0,5,5\n"
-                       "images/b.jpg,RBC,1,1,4,4\n"
-                       "c.png,Lymphoblast,1,2,3,4\n";
-    bs_truth t = parse_ok(text, csv);
-    assert_int_equal(t.n, 3);
-    assert_true(t.all_white);
-    assert_true(t.knows_blasts);
-    bs_truth_image scratch;
-    const bs_truth_image *img;
-    int found;
-    /* relative to the CSV's folder, reached through another spelling of the same path */
-    char *other = bs_strfmt("%s/./images/../images/a.jpg", tmp);
-    assert_int_equal(bs_truth_lookup(&t, other, &scratch, &img, &found), 0);
-    assert_true(found);
-    assert_int_equal(img->n, 1); /* the red cell is not a white cell */
-    assert_true(img->cells[0].is_box);
-    assert_true(img->cells[0].x0 == 10 && img->cells[0].y1 == 60);
-    assert_int_equal(img->cells[0].blast, -1);
-    /* annotated, only red cells: found with no white cell (every detection a false positive) */
-    char *b = bs_path_join(images, "b.jpg");
-    assert_int_equal(bs_truth_lookup(&t, b, &scratch, &img, &found), 0);
-    assert_true(found);
-    assert_int_equal(img->n, 0);
-    /* a bare name matches that file name in any folder */
-    assert_int_equal(bs_truth_lookup(&t, "/elsewhere/c.png", &scratch, &img, &found), 0);
-    assert_true(found);
-    assert_int_equal(img->cells[0].blast, 1);
-    /* not annotated */
-    assert_int_equal(bs_truth_lookup(&t, "/elsewhere/a.jpg", &scratch, &img, &found), 0);
-    assert_false(found);
-    bs_truth_free(&t);
-    free(other);
-    free(b);
-    free(images);
-    free(a);
-    free(csv);
-}
-
-static void test_points(void **state) {
-    (void)state;
-    bs_truth t = parse_ok("image,x,y\n/data/f.jpg,10.5,20\n/data/f.jpg,30,40\n", "p.csv");
-    assert_int_equal(t.n, 1);
-    assert_false(t.knows_blasts);
-    assert_int_equal(t.images[0].n, 2);
-    assert_false(t.images[0].cells[0].is_box);
-    assert_true(t.images[0].cells[0].x0 == 10.5 && t.images[0].cells[0].x1 == 10.5);
-    bs_truth_free(&t);
-    t = parse_ok("image,x,y,class\nf.jpg,1,2,blast\nf.jpg,3,4,lymphocyte\nf.jpg,5,6,rbc\n",
-                 "p.csv");
-    assert_int_equal(t.images[0].n, 2);
-    assert_true(t.knows_blasts);
-    assert_int_equal(t.images[0].cells[0].blast, 1);
-    assert_int_equal(t.images[0].cells[1].blast, 0);
-    bs_truth_free(&t);
-}
-
-static void refused(const char *text, const char *why) {
-    bs_truth t;
-    if (bs_truth_parse(text, strlen(text), "t.csv", &t) == 0) {
-        bs_truth_free(&t);
-        fail_msg("accepted: %s", why);
-    }
-    assert_non_null(strstr(bs_error_message(), "t.csv"));
-}
-
-static void test_bad_truth(void **state) {
-    (void)state;
-    refused("path,label\na.jpg,1\n", "no truth columns");
-    refused("image,x\na.jpg,1\n", "no y");
-    refused("image,x,y\na.jpg,1,zz\n", "not a number");
-    refused("image,x,y\na.jpg,1,2x\n", "trailing garbage");
-    refused("image,x,y\na.jpg,inf,2\n", "infinite");
-    refused("image,x,y\na.jpg,1e300,2\n", "huge");
-    refused("image,x,y\n,1,2\n", "empty image");
-    refused("image,class,xmin,ymin,xmax,ymax\na.jpg,WBC,10,10,5,20\n", "xmax < xmin");
-    refused("image,x,y\na.jpg,1\n", "short row");
-    refused("image,x,y\n", "no rows");
-}
-
-static void test_xyc(void **state) {
-    (void)state;
-    bs_truth_image img;
-    const char *ok = "120 240\n\n  33\t44 \r\n";
-    assert_int_equal(bs_truth_parse_xyc(ok, strlen(ok), "a.xyc", &img), 0);
-    assert_int_equal(img.n, 2);
-    assert_true(img.cells[1].x0 == 33 && img.cells[1].y0 == 44 && img.cells[1].blast == 1);
-    bs_truth_image_free(&img);
-    const char *bad[] = {"1\n", "1 2 3\n", "a b\n", "1 nan\n"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        assert_int_equal(bs_truth_parse_xyc(bad[i], strlen(bad[i]), "a.xyc", &img), -1);
-        assert_non_null(strstr(bs_error_message(), "a.xyc:"));
-    }
-    /* beside the image */
-    char *image = bs_path_join(tmp, "Im001_1.jpg"), *xyc = bs_path_join(tmp, "Im001_1.xyc");
-    bs_test_write(xyc, ok, strlen(ok));
-    bs_truth t;
-    assert_int_equal(bs_truth_read("xyc", &t), 0);
-    const bs_truth_image *found_img;
-    int found;
-    assert_int_equal(bs_truth_lookup(&t, image, &img, &found_img, &found), 0);
-    assert_true(found);
-    assert_int_equal(found_img->n, 2);
-    bs_truth_image_free(&img);
-    assert_int_equal(bs_truth_lookup(&t, "/nowhere/Im002_0.jpg", &img, &found_img, &found), 0);
-    assert_false(found);
-    /* ALL-IDB1 as published: im/Im003_1.jpg and xyc/Im003_1.xyc */
-    char *im = bs_path_join(tmp, "im"), *xd = bs_path_join(tmp, "xyc");
-    char *image3 = bs_path_join(im, "Im003_1.jpg"), *xyc3 = bs_path_join(xd, "Im003_1.xyc");
-    assert_int_equal(bs_mkdir_p(im), 0);
-    assert_int_equal(bs_mkdir_p(xd), 0);
-    bs_test_write(xyc3, "7 8\n", 4);
-    assert_int_equal(bs_truth_lookup(&t, image3, &img, &found_img, &found), 0);
-    assert_true(found);
-    assert_int_equal(found_img->n, 1);
-    assert_true(found_img->cells[0].x0 == 7 && found_img->cells[0].y0 == 8);
-    bs_truth_image_free(&img);
-    /* one beside the image wins over the sibling folder's */
-    char *beside3 = bs_path_join(im, "Im003_1.xyc");
-    bs_test_write(beside3, ok, strlen(ok));
-    assert_int_equal(bs_truth_lookup(&t, image3, &img, &found_img, &found), 0);
-    assert_true(found);
-    assert_int_equal(found_img->n, 2);
-    bs_truth_image_free(&img);
-    bs_truth_free(&t);
-    free(image);
-    free(xyc);
-    free(im), free(xd), free(image3), free(xyc3), free(beside3);
-}
-
 static bs_cell cell_box(int x0, int y0, int x1, int y1) {
     bs_cell c = {0.5 * (x0 + x1), 0.5 * (y0 + y1), x0, y0, x1, y1, 1, 0};
     return c;
-}
-
-static bs_truth_cell truth_box(double x0, double y0, double x1, double y1) {
-    bs_truth_cell t = {1, x0, y0, x1, y1, -1};
-    return t;
-}
-
-static void test_match(void **state) {
-    (void)state;
-    int64_t md[4], mt[4];
-    /* two touching cells detected as one merged box: one pair, one miss */
-    bs_cell merged = cell_box(0, 0, 200, 100);
-    bs_truth_cell two[2] = {truth_box(0, 0, 98, 99), truth_box(101, 0, 199, 99)};
-    assert_int_equal(bs_truth_match(&merged, 1, two, 2, md, mt),
-                     0);                     /* merged centre lies in neither */
-    bs_cell wide = cell_box(0, 0, 180, 100); /* centre (90, 50): in the first */
-    assert_int_equal(bs_truth_match(&wide, 1, two, 2, md, mt), 1);
-    assert_int_equal(md[0], 0);
-    assert_int_equal(mt[1], -1);
-    /* one-to-one: the closest-first choice of truth 0 would take detection 0 and leave truth 1
-     * without a partner; the augmenting path moves it */
-    bs_cell d[2] = {cell_box(0, 0, 100, 100), cell_box(40, 0, 140, 100)};
-    bs_truth_cell p[2] = {{0, 45, 50, 45, 50, -1}, {0, 20, 50, 20, 50, -1}};
-    assert_int_equal(bs_truth_match(d, 2, p, 2, md, mt), 2);
-    assert_int_equal(mt[0], 1);
-    assert_int_equal(mt[1], 0);
-    /* a point on the box's right edge is outside (half-open boxes) */
-    bs_truth_cell edge = {0, 100, 50, 100, 50, -1};
-    assert_int_equal(bs_truth_match(d, 1, &edge, 1, md, mt), 0);
-    assert_int_equal(bs_truth_match(d, 0, &edge, 1, md, mt), 0);
-    bs_truth_counts c = {8, 2, 0};
-    double pr, rc, f1;
-    bs_truth_ratios(&c, &pr, &rc, &f1);
-    assert_true(fabs(pr - 0.8) < 1e-12 && rc == 1 && fabs(f1 - 16.0 / 18) < 1e-12);
-    bs_truth_counts none = {0, 0, 0};
-    bs_truth_ratios(&none, &pr, &rc, &f1);
-    assert_true(isnan(pr) && isnan(rc) && isnan(f1));
 }
 
 static void test_crop(void **state) {
@@ -313,17 +118,142 @@ static void test_wilson_and_call(void **state) {
     assert_true(isnan(s.blast_percent));
 }
 
+/* --- the crop dataset ------------------------------------------------------------------ */
+
+/* A 400×300 smear-like field saved as PNG at path: a pale background with `n` white cells of
+ * 60 px (violet nucleus, pale cytoplasm) along a row. */
+static void write_field(const char *path, int n) {
+    static const unsigned char bg[3] = {225, 222, 205}, cyto[3] = {200, 190, 215},
+                               nuc[3] = {115, 80, 185};
+    bs_image img = {400, 300, malloc(400 * 300 * 3)};
+    assert_non_null(img.rgb);
+    for (int y = 0; y < img.height; y++)
+        for (int x = 0; x < img.width; x++) {
+            const unsigned char *c = bg;
+            for (int k = 0; k < n; k++) {
+                double d = hypot(x - (80 + 120 * k), y - 150);
+                if (d <= 30) c = d <= 21 ? nuc : cyto;
+            }
+            memcpy(img.rgb + 3 * (y * img.width + x), c, 3);
+        }
+    assert_int_equal(bs_image_save(&img, path, 0), 0);
+    bs_image_free(&img);
+}
+
+/* The crops the dataset must hold for one source image: detected and cut in memory. */
+static int64_t expected_crops(const char *path, const bs_field_options *o, bs_image **crops) {
+    bs_image img;
+    bs_cells cells;
+    assert_int_equal(bs_image_load(path, &img), 0);
+    assert_int_equal(bs_detect_cells(img.rgb, img.width, img.height, &o->detect, &cells), 0);
+    *crops = calloc((size_t)cells.n + 1, sizeof **crops);
+    assert_int_equal(bs_field_crops(&img, cells.cells, cells.n, o->normalise, *crops), 0);
+    int64_t n = cells.n;
+    bs_detect_free(&cells);
+    bs_image_free(&img);
+    return n;
+}
+
+/* Manifest row r: path, label, class and group as given; the file holds crop `want` exactly. */
+static void check_row(const bs_csv *m, size_t r, const char *outdir, const char *path,
+                      const char *label, const char *class_name, const char *group,
+                      const bs_image *want) {
+    assert_string_equal(m->rows[r][0], path);
+    assert_string_equal(m->rows[r][1], label);
+    assert_string_equal(m->rows[r][2], class_name);
+    assert_string_equal(m->rows[r][3], group);
+    char *file = bs_path_join(outdir, path);
+    bs_image got;
+    assert_int_equal(bs_image_load(file, &got), 0);
+    assert_int_equal(got.width, want->width);
+    assert_int_equal(got.height, want->height);
+    assert_memory_equal(got.rgb, want->rgb, (size_t)got.width * got.height * 3);
+    bs_image_free(&got);
+    free(file);
+}
+
+/* Three fields (two cells, none, one): a PNG per detected cell under its class's folder (made
+ * safe as a folder name), and a manifest row with the source's label, class and group. */
+static void test_crop_dataset(void **state) {
+    (void)state;
+    char *a = bs_path_join(tmp, "a.png"), *b = bs_path_join(tmp, "b.png"),
+         *c = bs_path_join(tmp, "c.png"), *out = bs_path_join(tmp, "cells");
+    write_field(a, 2);
+    write_field(b, 0);
+    write_field(c, 1);
+    bs_sample s[3] = {{.path = a, .label = 1, .class_name = "Pre B", .group = "g1"},
+                      {.path = b, .label = 0, .class_name = "Benign", .group = "g2"},
+                      {.path = c, .label = 0, .class_name = "Benign", .group = "g1"}};
+    bs_dataset ds = {.n = 3, .samples = s};
+    bs_field_options o;
+    bs_field_options_default(&o);
+    o.detect.cell_size = 60;
+    bs_image *ca, *cc;
+    int64_t na = expected_crops(a, &o, &ca), nc = expected_crops(c, &o, &cc);
+    assert_int_equal(na, 2);
+    assert_int_equal(nc, 1);
+    bs_field_crop_counts counts;
+    assert_int_equal(bs_field_write_crop_dataset(&ds, &o, out, 0, &counts), 0);
+    assert_int_equal(counts.cells, 3);
+    assert_int_equal(counts.images_without_cells, 1);
+    char *manifest = bs_path_join(out, "manifest.csv");
+    bs_csv m;
+    assert_int_equal(bs_csv_read(manifest, &m), 0);
+    assert_int_equal(m.ncols, 4);
+    assert_string_equal(m.header[0], "path");
+    assert_string_equal(m.header[3], "group");
+    assert_int_equal(m.nrows, 3);
+    check_row(&m, 0, out, "Pre_B/00000_a_c000.png", "1", "Pre B", "g1", &ca[0]);
+    check_row(&m, 1, out, "Pre_B/00000_a_c001.png", "1", "Pre B", "g1", &ca[1]);
+    check_row(&m, 2, out, "Benign/00002_c_c000.png", "0", "Benign", "g1", &cc[0]);
+    bs_csv_free(&m);
+    for (int i = 0; i < 2; i++) bs_image_free(&ca[i]);
+    bs_image_free(&cc[0]);
+    free(ca);
+    free(cc);
+    /* JPEG crops: .jpg files that decode to the crop's size */
+    char *jout = bs_path_join(tmp, "cells-jpeg"),
+         *jpg = bs_path_join(jout, "Benign/00000_c_c000.jpg");
+    bs_dataset one = {.n = 1, .samples = &s[2]};
+    assert_int_equal(bs_field_write_crop_dataset(&one, &o, jout, 1, &counts), 0);
+    assert_int_equal(counts.cells, 1);
+    bs_image got;
+    assert_int_equal(bs_image_load(jpg, &got), 0);
+    assert_true(got.width >= BS_FIELD_CROP_MIN && got.width == got.height);
+    bs_image_free(&got);
+    free(jpg);
+    free(jout);
+    free(manifest);
+    free(a), free(b), free(c), free(out);
+}
+
+/* No white cell in any source image: an error, and no manifest is left behind. */
+static void test_crop_dataset_without_cells(void **state) {
+    (void)state;
+    char *b = bs_path_join(tmp, "blank.png"), *out = bs_path_join(tmp, "none");
+    write_field(b, 0);
+    bs_sample s = {.path = b, .label = 0, .class_name = "Benign", .group = "g"};
+    bs_dataset ds = {.n = 1, .samples = &s};
+    bs_field_options o;
+    bs_field_options_default(&o);
+    bs_field_crop_counts counts;
+    assert_int_equal(bs_field_write_crop_dataset(&ds, &o, out, 0, &counts), -1);
+    assert_non_null(strstr(bs_error_message(), "no white cell"));
+    assert_int_equal(counts.images_without_cells, 1);
+    char *manifest = bs_path_join(out, "manifest.csv");
+    assert_false(bs_file_exists(manifest));
+    free(manifest);
+    free(b);
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_class_kinds),
-        cmocka_unit_test(test_boxes_and_lookup),
-        cmocka_unit_test(test_points),
-        cmocka_unit_test(test_bad_truth),
-        cmocka_unit_test(test_xyc),
-        cmocka_unit_test(test_match),
         cmocka_unit_test(test_crop),
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_wilson_and_call),
+        cmocka_unit_test(test_crop_dataset),
+        cmocka_unit_test(test_crop_dataset_without_cells),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -71,15 +71,14 @@ static void fit_ood(bs_pipeline *p, const float *x, const int32_t *labels, const
     bs_pipeline_fit_options_init(&o);
     if (ood_k >= 0) o.ood_k = ood_k;
     o.ood_quantile = ood_quantile;
-    o.hidden = hidden;
+    o.latent_fraction = hidden ? (double)hidden / D : 0;
     o.ae.max_epochs = 40;
     o.ae.seed = 11;
     o.svm_seed = 12;
     o.calibration_seed = 13;
     memset(p, 0, sizeof *p);
     fill_meta(p);
-    p->latent_fraction = hidden ? (double)hidden / D : 0;
-    if (bs_pipeline_fit(p, x, N, D, labels, group, NULL, N, &o))
+    if (bs_pipeline_fit(p, bs_matrix_of(x, N, D), labels, group, NULL, N, &o))
         fail_msg("fit: %s", bs_error_message());
 }
 
@@ -136,8 +135,8 @@ static void check_round_trip(int64_t hidden) {
     unsigned char *buf = save_to_buffer(&p, dir, &len);
     if (bs_pipeline_parse(buf, len, "m", &q)) fail_msg("parse: %s", bs_error_message());
     bs_pipeline_result a[N], b[N];
-    assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, a), 0);
-    assert_int_equal(bs_pipeline_predict(&q, x, N, D, NULL, N, b), 0);
+    assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, a), 0);
+    assert_int_equal(bs_pipeline_predict(&q, bs_matrix_of(x, N, D), NULL, N, b), 0);
     int correct = 0;
     for (int i = 0; i < N; i++) {
         /* bit-identical, not merely close */
@@ -207,7 +206,7 @@ static void files_from_an_earlier_build_load(void **state) {
         assert_int_equal(len2, len);
         assert_memory_equal(got, want, len);
         bs_pipeline_result r[N];
-        assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+        assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, r), 0);
         int correct = 0;
         for (int i = 0; i < N; i++) correct += r[i].label == labels[i];
         assert_true(correct >= N * 9 / 10);
@@ -305,14 +304,14 @@ static void out_of_distribution_rows_are_flagged(void **state) {
     assert_true(p.ood.q25 <= p.ood.median && p.ood.median <= p.ood.q75 && p.ood.q99 <= p.ood.max);
     assert_true(p.ood.n_validation > 0 && p.ood.n_validation < N && p.ood.train_median > 0);
     bs_pipeline_result r[N];
-    assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+    assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, r), 0);
     int flagged = 0;
     for (int i = 0; i < N; i++) flagged += r[i].ood;
     assert_true(flagged <= N / 50); /* the training rows themselves: (almost) none */
     /* another kind of input: a different feature profile, every column reordered */
     for (int i = 0; i < N; i++)
         for (int j = 0; j < D; j++) far[i * D + j] = x[i * D + (D - 1 - j)] * 2.5f;
-    assert_int_equal(bs_pipeline_predict(&p, far, N, D, NULL, N, r), 0);
+    assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(far, N, D), NULL, N, r), 0);
     flagged = 0;
     for (int i = 0; i < N; i++) flagged += r[i].ood;
     assert_int_equal(flagged, N);
@@ -344,9 +343,9 @@ static void ood_threshold_follows_k_and_quantile(void **state) {
     assert_true(q95.ood.k > 0 && q95.ood.k < 3);
     bs_pipeline_result r[N];
     int flagged[2] = {0, 0};
-    assert_int_equal(bs_pipeline_predict(&p3, x, N, D, NULL, N, r), 0);
+    assert_int_equal(bs_pipeline_predict(&p3, bs_matrix_of(x, N, D), NULL, N, r), 0);
     for (int i = 0; i < N; i++) flagged[0] += r[i].ood;
-    assert_int_equal(bs_pipeline_predict(&p0, x, N, D, NULL, N, r), 0);
+    assert_int_equal(bs_pipeline_predict(&p0, bs_matrix_of(x, N, D), NULL, N, r), 0);
     for (int i = 0; i < N; i++) flagged[1] += r[i].ood;
     assert_true(flagged[1] >= flagged[0]);
     char *dir = bs_test_tmpdir();
@@ -389,7 +388,7 @@ static void probability_follows_the_decision(void **state) {
         bs_pipeline p;
         fit(&p, x, labels, group, hidden[h]);
         bs_pipeline_result r[N];
-        assert_int_equal(bs_pipeline_predict(&p, x, N, D, NULL, N, r), 0);
+        assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, r), 0);
         int order[N];
         for (int i = 0; i < N; i++) order[i] = i;
         for (int i = 1; i < N; i++) /* insertion sort by decision */
@@ -456,17 +455,17 @@ static void held_out_rows_agree_with_the_study(void **state) {
         for (int e = 0; e < 2; e++) {
             bs_pipeline_fit_options o;
             bs_pipeline_fit_options_init(&o);
-            o.hidden = e == 1 ? (int64_t)llround(0.25 * D) : 0;
+            o.latent_fraction = e == 1 ? 0.25 : 0;
             o.ae.max_epochs = so.epochs;
             o.ae.seed = bs_rng_derive_at(so.seed, 2, (uint64_t)e, (uint64_t)f);
             o.svm_seed = bs_rng_derive_at(so.seed, 3, (uint64_t)e, (uint64_t)f);
             o.calibration_folds = 3;
             bs_pipeline p;
             memset(&p, 0, sizeof p);
-            if (bs_pipeline_fit(&p, x, N, D, labels, group, train, ntr, &o))
+            if (bs_pipeline_fit(&p, bs_matrix_of(x, N, D), labels, group, train, ntr, &o))
                 fail_msg("fit: %s", bs_error_message());
             bs_pipeline_result r[N];
-            assert_int_equal(bs_pipeline_predict(&p, x, N, D, test, nte, r), 0);
+            assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), test, nte, r), 0);
             for (int64_t i = 0; i < nte; i++) {
                 double want = st.experiments[e].decision[test[i]];
                 double diff = fabs(r[i].decision - want) / (1 + fabs(want));
@@ -540,6 +539,55 @@ static void seeds_follow_the_user_seed(void **state) {
     assert_true(a.ae.seed != b.ae.seed && a.svm_seed != b.svm_seed);
 }
 
+/* The provenance train records, built by the library from the dataset and the backbones: views,
+ * counts per label, classes in name order with their images, backbones in column order with
+ * the file's base name; an over-long class name is refused. */
+static void provenance_describes_the_training_data(void **state) {
+    (void)state;
+    char *cls[4] = {"Pro", "Benign", "Pro", "Early"}, *grp[4] = {"a", "b", "c", "d"};
+    const int lab[4] = {1, 0, 1, 1};
+    bs_sample samples[4];
+    memset(samples, 0, sizeof samples);
+    for (int i = 0; i < 4; i++) {
+        samples[i].label = lab[i];
+        samples[i].class_name = cls[i];
+        samples[i].group = grp[i];
+    }
+    bs_dataset ds = {4, samples, NULL, 0};
+    bs_backbone_info info[2] = {{"zeta", "", 299, "pool", 2048}, {"alpha", "", 224, "fc7", 4096}};
+    memset(info[0].sha256, 'a', 64);
+    memset(info[1].sha256, 'b', 64);
+    const char *paths[2] = {"models/z.onnx", "/abs/alpha-net.onnx"};
+    const size_t order[2] = {1, 0}; /* columns: alpha's block first */
+    bs_pipeline p;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, 1, 77, info, paths, order, 2), 0);
+    assert_true(p.seed == 77 && p.augment == 1 && p.n_images == 4 && p.n_rows == 12);
+    assert_true(p.images_per_label[0] == 1 && p.images_per_label[1] == 3);
+    assert_true(p.rows_per_label[0] == 3 && p.rows_per_label[1] == 9);
+    assert_string_equal(p.label_names[1], "ALL");
+    assert_int_equal(p.n_classes, 3);
+    assert_string_equal(p.classes[0].name, "Benign");
+    assert_string_equal(p.classes[2].name, "Pro");
+    assert_true(p.classes[2].images == 2 && p.classes[2].label == 1 && p.classes[0].label == 0);
+    assert_int_equal(p.n_backbones, 2);
+    assert_string_equal(p.backbones[0].name, "alpha");
+    assert_string_equal(p.backbones[0].file, "alpha-net.onnx");
+    assert_string_equal(p.backbones[1].file, "z.onnx");
+    assert_true(p.backbones[0].dim == 4096 && p.backbones[1].input_size == 299);
+    assert_int_equal(p.backbones[1].sha256[63], 'a');
+    assert_true(strlen(p.version) > 0);
+    bs_pipeline_free(&p);
+    char long_name[300];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = 0;
+    samples[1].class_name = long_name;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, 0, 77, info, paths, order, 2), -1);
+    assert_non_null(strstr(bs_error_message(), "is too long"));
+    bs_pipeline_free(&p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(platt_recovers_a_known_sigmoid),
@@ -553,6 +601,7 @@ int main(void) {
         cmocka_unit_test(held_out_rows_agree_with_the_study),
         cmocka_unit_test(features_are_joined_in_name_order),
         cmocka_unit_test(seeds_follow_the_user_seed),
+        cmocka_unit_test(provenance_describes_the_training_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,10 +100,10 @@ static void round_trip_on_aria_images(void **state) {
     p.backbones[0].dim = info.dim;
     bs_pipeline_fit_options o;
     bs_pipeline_fit_options_init(&o);
-    o.hidden = 256;
+    o.latent_fraction = 0.25; /* 256 of 1024 */
     o.ae.max_epochs = 30;
     o.calibration_folds = 4;
-    if (bs_pipeline_fit(&p, x.data, 24, 1024, labels, group, NULL, 24, &o))
+    if (bs_pipeline_fit(&p, bs_matrix_of(x.data, 24, 1024), labels, group, NULL, 24, &o))
         fail_msg("%s", bs_error_message());
     char *path = bs_path_join(dir, "m.blastscan");
     assert_int_equal(bs_pipeline_save(&p, path), 0);
@@ -135,8 +135,8 @@ static void round_trip_on_aria_images(void **state) {
     float *rows = malloc(sizeof(float) * 30 * 1024);
     if (bs_pipeline_runtime_features(rt, imgs, 30, 8, rows)) fail_msg("%s", bs_error_message());
     bs_pipeline_result a[30], b[30];
-    assert_int_equal(bs_pipeline_predict(&p, rows, 30, 1024, NULL, 30, a), 0);
-    assert_int_equal(bs_pipeline_predict(&q, rows, 30, 1024, NULL, 30, b), 0);
+    assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(rows, 30, 1024), NULL, 30, a), 0);
+    assert_int_equal(bs_pipeline_predict(&q, bs_matrix_of(rows, 30, 1024), NULL, 30, b), 0);
     for (int i = 0; i < 30; i++) {
         assert_memory_equal(&a[i].decision, &b[i].decision, sizeof(double));
         assert_memory_equal(&a[i].probability, &b[i].probability, sizeof(double));

@@ -81,7 +81,8 @@ static void refit_gives_the_study_decisions(void **state) {
                 if (st.fold[i] == f) test[nt++] = i;
             double dec[N];
             int32_t pred[N];
-            assert_int_equal(bs_svm_predict(svm, xs[e], N, ws[e], test, nt, dec, pred), 0);
+            assert_int_equal(
+                bs_svm_predict(svm, bs_matrix_of(xs[e], N, ws[e]), test, nt, dec, pred), 0);
             for (int64_t i = 0; i < nt; i++) {
                 assert_true(dec[i] == st.experiments[e].decision[test[i]]);
                 assert_int_equal(pred[i], st.experiments[e].predicted[test[i]]);

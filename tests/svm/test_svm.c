@@ -99,7 +99,7 @@ static void parity_binary(const char *prefix) {
     bs_svm_params_default(&p);
     bs_rng rng;
     bs_rng_seed(&rng, 1);
-    bs_svm *m = bs_svm_fit(f.x.data, f.n, f.d, f.y, f.tr, f.ntr, &p, &rng);
+    bs_svm *m = bs_svm_fit(bs_matrix_of(f.x.data, f.n, f.d), f.y, f.tr, f.ntr, &p, &rng);
     if (!m) fail_msg("%s", bs_error_message());
     bs_svm_parts parts;
     bs_svm_get_parts(m, &parts);
@@ -118,7 +118,8 @@ static void parity_binary(const char *prefix) {
     assert_int_equal(bs_svm_n_decisions(m), 1);
     double *dec = malloc(sizeof *dec * (size_t)f.nte);
     int32_t *pred = malloc(sizeof *pred * (size_t)f.nte);
-    assert_int_equal(bs_svm_predict(m, f.x.data, f.n, f.d, f.te, f.nte, dec, pred), 0);
+    assert_int_equal(bs_svm_predict(m, bs_matrix_of(f.x.data, f.n, f.d), f.te, f.nte, dec, pred),
+                     0);
     compare_decisions(prefix, dec, f.decision.data, f.nte);
     int64_t same = 0;
     for (int64_t i = 0; i < f.nte; i++) {
@@ -131,16 +132,18 @@ static void parity_binary(const char *prefix) {
     bs_svm *m2 = bs_svm_from_parts(&parts);
     if (!m2) fail_msg("%s", bs_error_message());
     double *dec2 = malloc(sizeof *dec2 * (size_t)f.nte);
-    assert_int_equal(bs_svm_predict(m2, f.x.data, f.n, f.d, f.te, f.nte, dec2, NULL), 0);
+    assert_int_equal(bs_svm_predict(m2, bs_matrix_of(f.x.data, f.n, f.d), f.te, f.nte, dec2, NULL),
+                     0);
     for (int64_t i = 0; i < f.nte; i++) assert_true(dec2[i] == dec[i]);
 
     /* The order of the training rows given changes only rounding, which can
      * steer SMO to another point inside its stopping tolerance. */
     int64_t *rev = malloc(sizeof *rev * (size_t)f.ntr);
     for (int64_t i = 0; i < f.ntr; i++) rev[i] = f.tr[f.ntr - 1 - i];
-    bs_svm *m3 = bs_svm_fit(f.x.data, f.n, f.d, f.y, rev, f.ntr, &p, &rng);
+    bs_svm *m3 = bs_svm_fit(bs_matrix_of(f.x.data, f.n, f.d), f.y, rev, f.ntr, &p, &rng);
     if (!m3) fail_msg("%s", bs_error_message());
-    assert_int_equal(bs_svm_predict(m3, f.x.data, f.n, f.d, f.te, f.nte, dec2, NULL), 0);
+    assert_int_equal(bs_svm_predict(m3, bs_matrix_of(f.x.data, f.n, f.d), f.te, f.nte, dec2, NULL),
+                     0);
     double worst = 0;
     for (int64_t i = 0; i < f.nte; i++) worst = fmax(worst, fabs(dec2[i] - dec[i]));
     fprintf(stderr, "reversed row order: max decision change %.3g\n", worst);
@@ -176,7 +179,7 @@ static void test_parity_multiclass(void **state) {
     bs_svm_params p;
     bs_svm_params_default(&p);
     p.n_classes = 3;
-    bs_svm *m = bs_svm_fit(f.x.data, f.n, f.d, f.y, f.tr, f.ntr, &p, NULL);
+    bs_svm *m = bs_svm_fit(bs_matrix_of(f.x.data, f.n, f.d), f.y, f.tr, f.ntr, &p, NULL);
     if (!m) fail_msg("%s", bs_error_message());
     bs_svm_parts parts;
     bs_svm_get_parts(m, &parts);
@@ -186,7 +189,8 @@ static void test_parity_multiclass(void **state) {
     assert_int_equal(bs_svm_n_decisions(m), 3);
     double *dec = malloc(sizeof *dec * (size_t)f.nte * 3);
     int32_t *pred = malloc(sizeof *pred * (size_t)f.nte);
-    assert_int_equal(bs_svm_predict(m, f.x.data, f.n, f.d, f.te, f.nte, dec, pred), 0);
+    assert_int_equal(bs_svm_predict(m, bs_matrix_of(f.x.data, f.n, f.d), f.te, f.nte, dec, pred),
+                     0);
     compare_decisions("one-vs-one parity", dec, f.decision.data, f.nte * 3);
     int64_t same = 0;
     for (int64_t i = 0; i < f.nte; i++) same += pred[i] == (int32_t)f.predicted.data[i];
@@ -208,16 +212,16 @@ static void test_auto_scale_hand(void **state) {
     const float z[] = {0, 0, 3, 0, 10, 0, 4, 4, 1, 0, 5, 0, 4, 7};
     const uint8_t pos[] = {1, 1, 1, 1, 0, 0, 0};
     double s = 0;
-    assert_int_equal(bs_svm_auto_kernel_scale(z, 7, 2, pos, NULL, &s), 0);
+    assert_int_equal(bs_svm_auto_kernel_scale(bs_matrix_of(z, 7, 2), pos, NULL, &s), 0);
     assert_true(fabs(s - 2.5) < 1e-12);
     /* Odd count: drop (4,4) → distances 1 2 5 → median 2. */
     const uint8_t pos3[] = {1, 1, 1, 0, 0, 0, 0};
-    assert_int_equal(bs_svm_auto_kernel_scale(z, 7, 2, pos3, NULL, &s), 0);
+    assert_int_equal(bs_svm_auto_kernel_scale(bs_matrix_of(z, 7, 2), pos3, NULL, &s), 0);
     /* (4,4) is now a negative: (3,0)→(4,4) √17 vs 2 → 2; (10,0)→5; (0,0)→1. */
     assert_true(fabs(s - 2.0) < 1e-12);
     /* One class only: an error, not a number. */
     const uint8_t none[] = {0, 0, 0, 0, 0, 0, 0};
-    assert_int_equal(bs_svm_auto_kernel_scale(z, 7, 2, none, NULL, &s), -1);
+    assert_int_equal(bs_svm_auto_kernel_scale(bs_matrix_of(z, 7, 2), none, NULL, &s), -1);
     assert_non_null(strstr(bs_error_message(), "both classes"));
 }
 
@@ -238,14 +242,14 @@ static void test_auto_scale_sampling(void **state) {
     bs_rng a, b, c;
     bs_rng_seed(&a, 7), bs_rng_seed(&b, 7), bs_rng_seed(&c, 8);
     double sa, sb, sc;
-    assert_int_equal(bs_svm_auto_kernel_scale(z, N, 2, pos, &a, &sa), 0);
-    assert_int_equal(bs_svm_auto_kernel_scale(z, N, 2, pos, &b, &sb), 0);
-    assert_int_equal(bs_svm_auto_kernel_scale(z, N, 2, pos, &c, &sc), 0);
+    assert_int_equal(bs_svm_auto_kernel_scale(bs_matrix_of(z, N, 2), pos, &a, &sa), 0);
+    assert_int_equal(bs_svm_auto_kernel_scale(bs_matrix_of(z, N, 2), pos, &b, &sb), 0);
+    assert_int_equal(bs_svm_auto_kernel_scale(bs_matrix_of(z, N, 2), pos, &c, &sc), 0);
     assert_true(sa == sb);
     assert_true(sa >= 0.4 && sc >= 0.4);
     assert_true(sa != sc);
     /* More than 100 rows and no generator: a clear error. */
-    assert_int_equal(bs_svm_auto_kernel_scale(z, N, 2, pos, NULL, &sa), -1);
+    assert_int_equal(bs_svm_auto_kernel_scale(bs_matrix_of(z, N, 2), pos, NULL, &sa), -1);
     free(z), free(pos);
 }
 
@@ -276,38 +280,38 @@ static void test_errors(void **state) {
     /* A class missing from the training rows. */
     int64_t even[N / 2];
     for (int i = 0; i < N / 2; i++) even[i] = 2 * i;
-    assert_null(bs_svm_fit(x, N, D, y, even, N / 2, &p, NULL));
+    assert_null(bs_svm_fit(bs_matrix_of(x, N, D), y, even, N / 2, &p, NULL));
     assert_non_null(strstr(bs_error_message(), "class 1 has no training rows"));
 
     /* A label outside 0..K-1. */
     y[3] = 5;
-    assert_null(bs_svm_fit(x, N, D, y, rows, N, &p, NULL));
+    assert_null(bs_svm_fit(bs_matrix_of(x, N, D), y, rows, N, &p, NULL));
     assert_non_null(strstr(bs_error_message(), "label 5"));
     y[3] = 1;
 
     /* NaN in a training row: an error naming the row. */
     x[7 * D + 2] = NAN;
-    assert_null(bs_svm_fit(x, N, D, y, rows, N, &p, NULL));
+    assert_null(bs_svm_fit(bs_matrix_of(x, N, D), y, rows, N, &p, NULL));
     assert_non_null(strstr(bs_error_message(), "row 7"));
     x[7 * D + 2] = 0.5f;
 
     /* A good fit; then NaN in a test row is an error at prediction. */
-    bs_svm *m = bs_svm_fit(x, N, D, y, rows, N, &p, NULL);
+    bs_svm *m = bs_svm_fit(bs_matrix_of(x, N, D), y, rows, N, &p, NULL);
     if (!m) fail_msg("%s", bs_error_message());
     bs_svm_parts parts;
     bs_svm_get_parts(m, &parts);
     assert_true(parts.kernel_scale == 1.0);
     double dec[N];
     int32_t pred[N];
-    assert_int_equal(bs_svm_predict(m, x, N, D, rows, N, dec, pred), 0);
+    assert_int_equal(bs_svm_predict(m, bs_matrix_of(x, N, D), rows, N, dec, pred), 0);
     int correct = 0;
     for (int i = 0; i < N; i++) correct += pred[i] == y[i];
     assert_true(correct >= N * 3 / 4); /* separable enough to learn on the training rows */
     x[9 * D] = INFINITY;
-    assert_int_equal(bs_svm_predict(m, x, N, D, rows, N, dec, pred), -1);
+    assert_int_equal(bs_svm_predict(m, bs_matrix_of(x, N, D), rows, N, dec, pred), -1);
     assert_non_null(strstr(bs_error_message(), "row 9"));
     /* Wrong width. */
-    assert_int_equal(bs_svm_predict(m, x, N, D - 1, rows, 1, dec, pred), -1);
+    assert_int_equal(bs_svm_predict(m, bs_matrix_of(x, N, D - 1), rows, 1, dec, pred), -1);
     bs_svm_free(m);
 
     /* Three classes with one absent: an error by default, a two-class model when skipping. */
@@ -316,16 +320,16 @@ static void test_errors(void **state) {
     for (int i = 0; i < N; i++)
         if (y[i] == 1) y[i] = 2; /* class 1 absent */
     p.n_classes = 3;
-    assert_null(bs_svm_fit(x, N, D, y, rows, N, &p, NULL));
+    assert_null(bs_svm_fit(bs_matrix_of(x, N, D), y, rows, N, &p, NULL));
     assert_non_null(strstr(bs_error_message(), "class 1 has no training rows"));
     p.missing = BS_SVM_MISSING_SKIP;
-    m = bs_svm_fit(x, N, D, y, rows, N, &p, NULL);
+    m = bs_svm_fit(bs_matrix_of(x, N, D), y, rows, N, &p, NULL);
     if (!m) fail_msg("%s", bs_error_message());
     bs_svm_get_parts(m, &parts);
     assert_int_equal(parts.n_classes, 2);
     assert_int_equal(parts.classes[0], 0);
     assert_int_equal(parts.classes[1], 2);
-    assert_int_equal(bs_svm_predict(m, x, N, D, rows, N, NULL, pred), 0);
+    assert_int_equal(bs_svm_predict(m, bs_matrix_of(x, N, D), rows, N, NULL, pred), 0);
     for (int i = 0; i < N; i++) assert_true(pred[i] == 0 || pred[i] == 2);
     bs_svm_free(m);
 
@@ -356,9 +360,9 @@ static void test_parallel_fits(void **state) {
     for (int f = 0; f < F; f++) {
         bs_rng r;
         bs_rng_seed(&r, (uint64_t)f);
-        bs_svm *m = bs_svm_fit(x, N, D, y, train[f], ntr[f], &p, &r);
+        bs_svm *m = bs_svm_fit(bs_matrix_of(x, N, D), y, train[f], ntr[f], &p, &r);
         assert_non_null(m);
-        assert_int_equal(bs_svm_predict(m, x, N, D, all, N, serial[f], NULL), 0);
+        assert_int_equal(bs_svm_predict(m, bs_matrix_of(x, N, D), all, N, serial[f], NULL), 0);
         bs_svm_free(m);
     }
     int bad = 0;
@@ -366,8 +370,8 @@ static void test_parallel_fits(void **state) {
     for (int f = 0; f < F; f++) {
         bs_rng r;
         bs_rng_seed(&r, (uint64_t)f);
-        bs_svm *m = bs_svm_fit(x, N, D, y, train[f], ntr[f], &p, &r);
-        if (!m || bs_svm_predict(m, x, N, D, all, N, parallel[f], NULL)) bad++;
+        bs_svm *m = bs_svm_fit(bs_matrix_of(x, N, D), y, train[f], ntr[f], &p, &r);
+        if (!m || bs_svm_predict(m, bs_matrix_of(x, N, D), all, N, parallel[f], NULL)) bad++;
         bs_svm_free(m);
     }
     assert_int_equal(bad, 0);
@@ -388,16 +392,17 @@ static void test_cross_validate(void **state) {
     double dec[N], dec2[N];
     bs_rng r;
     bs_rng_seed(&r, 11);
-    assert_int_equal(bs_svm_cross_validate(x, N, D, y, fold, K, &p, &r, dec, pred), 0);
+    assert_int_equal(bs_svm_cross_validate(bs_matrix_of(x, N, D), y, fold, K, &p, &r, dec, pred),
+                     0);
     bs_rng_seed(&r, 11);
     for (int f = 0; f < K; f++) {
         int64_t tr[N], te[N], ntr = 0, nte = 0;
         for (int i = 0; i < N; i++) fold[i] == f ? (te[nte++] = i) : (tr[ntr++] = i);
-        bs_svm *m = bs_svm_fit(x, N, D, y, tr, ntr, &p, &r);
+        bs_svm *m = bs_svm_fit(bs_matrix_of(x, N, D), y, tr, ntr, &p, &r);
         assert_non_null(m);
         double d[N];
         int32_t q[N];
-        assert_int_equal(bs_svm_predict(m, x, N, D, te, nte, d, q), 0);
+        assert_int_equal(bs_svm_predict(m, bs_matrix_of(x, N, D), te, nte, d, q), 0);
         for (int64_t i = 0; i < nte; i++) dec2[te[i]] = d[i], pred2[te[i]] = q[i];
         bs_svm_free(m);
     }
@@ -407,7 +412,8 @@ static void test_cross_validate(void **state) {
     }
     /* A fold whose training rows lack a class: the message names the fold. */
     for (int i = 0; i < N; i++) fold[i] = y[i] == 1 ? 0 : 1 + i % 2;
-    assert_int_equal(bs_svm_cross_validate(x, N, D, y, fold, K, &p, &r, dec, pred), -1);
+    assert_int_equal(bs_svm_cross_validate(bs_matrix_of(x, N, D), y, fold, K, &p, &r, dec, pred),
+                     -1);
     assert_non_null(strstr(bs_error_message(), "fold 0: svm fit: class 1 has no training rows"));
 }
 

@@ -1,5 +1,6 @@
-/* truth.h — annotations of white cells to compare a detector and a cell classifier against:
- * reading them, finding an image's records, one-to-one matching, and the counts.
+/* truth.h — evaluation of field mode: annotations of white cells to compare a detector and a
+ * cell classifier against: reading them, finding an image's records, one-to-one matching, and
+ * the detection and blast counts over many images (the evaluation JSON).
  *
  * Three sources:
  *   boxes CSV   image,class,xmin,ymin,xmax,ymax (BCCD's boxes.csv); only white-cell classes
@@ -15,9 +16,11 @@
  *
  * Matching is one-to-one (a maximum bipartite matching, closest centres tried first): a
  * detection matches a box when each one's centre lies inside the other, a point when the point
- * lies inside the detection's box. Not for: detection or classification themselves. */
-#ifndef BS_FIELD_TRUTH_H
-#define BS_FIELD_TRUTH_H
+ * lies inside the detection's box. Detections are detect.h's bs_cell records (the type only:
+ * eval does not run the detector). Not for: detection (detect/detect.h) or classification of
+ * a field's cells (field/field.h). */
+#ifndef BS_EVAL_TRUTH_H
+#define BS_EVAL_TRUTH_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -63,7 +66,7 @@ int bs_truth_read(const char *path, bs_truth *out);
 /* Parse the text of one .xyc file (blast centroids, "x y" per line). */
 int bs_truth_parse_xyc(const char *text, size_t len, const char *name, bs_truth_image *out);
 /* The records of an image: *found = 0 when the truth does not annotate it (for .xyc: no file
- * beside it). For .xyc the records are read into *scratch (freed by the caller with
+ * beside it nor in ../xyc/). For .xyc the records are read into *scratch (freed by the caller with
  * bs_truth_image_free); otherwise *img points into t. */
 int bs_truth_lookup(const bs_truth *t, const char *image_path, bs_truth_image *scratch,
                     const bs_truth_image **img, int *found);

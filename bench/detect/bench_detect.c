@@ -1,19 +1,19 @@
-/* bench_cells.c — the white-cell detector against annotations, and its speed.
+/* bench_detect.c — the white-cell detector against annotations, and its speed.
  *
- *   bench_cells bccd DIR [--resize F] [--overlay OUTDIR] [--limit N] [--list]
+ *   bench_detect bccd DIR [--resize F] [--overlay OUTDIR] [--limit N] [--list]
  *       recall/precision/F1 on DIR/boxes.csv (class WBC), every image resized by F first
  *       (the detector is not told). Matching: one-to-one; a detection matches a box when
  *       each one's centre lies inside the other.
- *   bench_cells aria DIR [--overlay OUTDIR] [--limit N]
+ *   bench_detect aria DIR [--overlay OUTDIR] [--limit N]
  *       the fraction of images of DIR/CLASS/ with at least one white cell.
- *   bench_cells time IMAGE [--resize F] [--tile WxH] [--repeat N]
+ *   bench_detect time IMAGE [--resize F] [--tile WxH] [--repeat N]
  *       detection time (median of N) per call and per megapixel, CPU time per call; with
  *       --tile, the (resized) image tiled to W x H first (a field of many cells); --overlay
  *       FILE.png draws the detections.
- *   bench_cells limit IMAGE
+ *   bench_detect limit IMAGE
  *       IMAGE tiled to 16384 x 16384 (the pixel limit): cells, time, peak memory (with
  *       --cell-size, the scale given); and the refusal of one row more.
- * Not a test: it prints numbers for bench/cells/run and docs/cells.md. */
+ * Not a test: it prints numbers for bench/detect/run and docs/cells.md. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <math.h>
@@ -36,7 +36,7 @@ static double now(void) {
 }
 
 static void die(const char *what) {
-    fprintf(stderr, "bench_cells: %s: %s\n", what, bs_error_message());
+    fprintf(stderr, "bench_detect: %s: %s\n", what, bs_error_message());
     exit(1);
 }
 
@@ -47,7 +47,7 @@ static void resize(bs_image *img, double f) {
                                                img->width, img->height, 3, VIPS_FORMAT_UCHAR);
     VipsImage *out = NULL;
     if (!in || vips_resize(in, &out, f, NULL)) {
-        fprintf(stderr, "bench_cells: resize: %s\n", vips_error_buffer());
+        fprintf(stderr, "bench_detect: resize: %s\n", vips_error_buffer());
         exit(1);
     }
     size_t len = 0;
@@ -312,10 +312,9 @@ static int bench_limit(const char *image, double cell_size) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(
-            stderr,
-            "usage: bench_cells bccd|aria|time|limit PATH [--resize F] [--overlay DIR] [--limit N] "
-            "[--list] [--repeat N] [--threads N] [--cell-size PX] [--tile WxH]\n");
+        fprintf(stderr, "usage: bench_detect bccd|aria|time|limit PATH [--resize F] "
+                        "[--overlay DIR] [--limit N] [--list] [--repeat N] [--threads N] "
+                        "[--cell-size PX] [--tile WxH]\n");
         return 2;
     }
     double f = 1, cell_size = 0;
@@ -340,7 +339,7 @@ int main(int argc, char **argv) {
                  sscanf(argv[i + 1], "%dx%d", &tw, &th) == 2)
             i++;
         else {
-            fprintf(stderr, "bench_cells: unknown option %s\n", argv[i]);
+            fprintf(stderr, "bench_detect: unknown option %s\n", argv[i]);
             return 2;
         }
     }

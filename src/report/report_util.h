@@ -1,7 +1,8 @@
-/* report_internal.h — helpers shared by the report stage's files (report.c, evidence.c,
- * html.c). Private to src/report. Not for: anything outside it. */
-#ifndef BS_REPORT_INTERNAL_H
-#define BS_REPORT_INTERNAL_H
+/* report_util.h — helpers shared by the report stage's files (report.c, evidence.c, html.c),
+ * defined in report_util.c, which calls nothing else of the report, so those files never call
+ * each other in a circle. Private to src/report. Not for: anything outside it. */
+#ifndef BS_REPORT_UTIL_H
+#define BS_REPORT_UTIL_H
 
 #include <stddef.h>
 #include <stdio.h>

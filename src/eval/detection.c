@@ -1,4 +1,4 @@
-/* evaluate.c — detection and blast counts against annotations over many images, and the
+/* detection.c — detection and blast counts against annotations over many images, and the
  * evaluation JSON (truth.h). Not for: reading the annotations (truth.c) or matching (match.c). */
 #include <math.h>
 #include <stdio.h>

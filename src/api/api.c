@@ -1,5 +1,7 @@
 /* api.c — the public embedding API (include/blastscan/blastscan.h) on top of the pipeline
- * stage: a handle owns a loaded pipeline, its backbone engines and one feature row. */
+ * stage (whole images) and the field stage (fields cell by cell): a handle owns a loaded
+ * pipeline, its backbone engines and one feature row. Not for: anything the command line does
+ * that the public header does not offer. */
 #include "blastscan/blastscan.h"
 
 #include <math.h>
@@ -8,11 +10,9 @@
 
 #include "core/error.h"
 #include "core/io.h"
-#include "image/image.h"
-#include "detect/detect.h"
 #include "field/field.h"
-#include "field_classify.h"
-#include "pipeline.h"
+#include "image/image.h"
+#include "pipeline/pipeline.h"
 
 #ifndef BLASTSCAN_VERSION
 #define BLASTSCAN_VERSION "unknown"
@@ -107,42 +107,28 @@ void blastscan_field_free(blastscan_field *field) {
     memset(field, 0, sizeof *field);
 }
 
-/* The cells of one detection, classified, into the public records and the summary. */
-static int field_results(blastscan *bs, const bs_image *img, const bs_cells *cells,
-                         const blastscan_cells_options *o, blastscan_field *out) {
-    size_t n = (size_t)cells->n;
-    bs_pipeline_result *res = bs_calloc(n + 1, sizeof *res);
-    bs_field_call *calls = bs_calloc(n + 1, sizeof *calls);
-    out->cells = bs_calloc(n + 1, sizeof *out->cells);
-    int rc = -1;
-    if (res && calls && out->cells &&
-        bs_pipeline_classify_cells(bs->rt, &bs->p, img, cells->cells, cells->n, o->normalise != 0,
-                                   8, res) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            const bs_cell *c = &cells->cells[i];
-            blastscan_cell *d = &out->cells[i];
-            d->x = c->x, d->y = c->y, d->x0 = c->x0, d->y0 = c->y0, d->x1 = c->x1, d->y1 = c->y1;
-            d->nucleus_area = (long long)c->nucleus_area;
-            d->edge = c->edge;
-            fill_result(bs, &res[i], &d->result);
-            calls[i] = (bs_field_call){res[i].label, res[i].probability, res[i].ood};
-        }
-        bs_field_rule rule = {o->min_blasts < 1 ? 1 : o->min_blasts, o->min_probability};
-        bs_field_summary s;
-        bs_field_summarise(calls, cells->n, &rule, &s);
-        out->n_cells = n;
-        out->blasts = (size_t)s.blasts;
-        out->confident_blasts = (size_t)s.confident_blasts;
-        out->blast_percent = s.blast_percent;
-        out->blast_percent_lo = s.blast_percent_lo;
-        out->blast_percent_hi = s.blast_percent_hi;
-        out->all_suspected = s.all_suspected;
-        out->cell_size = cells->cell_size;
-        rc = 0;
+/* A field analysed (field.h) into the public records and the summary. */
+static int field_results(blastscan *bs, const bs_field_analysis *a, blastscan_field *out) {
+    size_t n = (size_t)a->cells.n;
+    if (!(out->cells = bs_calloc(n + 1, sizeof *out->cells))) return -1;
+    for (size_t i = 0; i < n; i++) {
+        const bs_cell *c = &a->cells.cells[i];
+        blastscan_cell *d = &out->cells[i];
+        d->x = c->x, d->y = c->y, d->x0 = c->x0, d->y0 = c->y0, d->x1 = c->x1, d->y1 = c->y1;
+        d->nucleus_area = (long long)c->nucleus_area;
+        d->edge = c->edge;
+        fill_result(bs, &a->results[i], &d->result);
     }
-    free(res);
-    free(calls);
-    return rc;
+    const bs_field_summary *s = &a->summary;
+    out->n_cells = n;
+    out->blasts = (size_t)s->blasts;
+    out->confident_blasts = (size_t)s->confident_blasts;
+    out->blast_percent = s->blast_percent;
+    out->blast_percent_lo = s->blast_percent_lo;
+    out->blast_percent_hi = s->blast_percent_hi;
+    out->all_suspected = s->all_suspected;
+    out->cell_size = a->cells.cell_size;
+    return 0;
 }
 
 int blastscan_cells_rgb(blastscan *bs, const unsigned char *rgb, int width, int height,
@@ -156,15 +142,17 @@ int blastscan_cells_rgb(blastscan *bs, const unsigned char *rgb, int width, int 
     blastscan_cells_options o;
     blastscan_cells_options_default(&o);
     if (opt) o = *opt;
-    bs_detect_params params;
-    bs_detect_params_default(&params);
-    params.cell_size = o.cell_size;
-    bs_cells cells = {0};
+    bs_field_options fo;
+    bs_field_options_default(&fo);
+    fo.detect.cell_size = o.cell_size;
+    fo.normalise = o.normalise != 0;
+    fo.rule = (bs_field_rule){o.min_blasts < 1 ? 1 : o.min_blasts, o.min_probability};
     bs_image img = {width, height, (unsigned char *)rgb}; /* read only */
-    int rc = bs_detect_cells(rgb, width, height, &params, &cells);
-    if (rc == 0) rc = field_results(bs, &img, &cells, &o, out);
+    bs_field_analysis a;
+    if (bs_field_analyse(&img, &fo, bs->rt, &bs->p, &a)) return -1;
+    int rc = field_results(bs, &a, out);
     if (rc) blastscan_field_free(out);
-    bs_detect_free(&cells);
+    bs_field_analysis_free(&a);
     return rc;
 }
 

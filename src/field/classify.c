@@ -1,0 +1,67 @@
+/* classify.c — a field's cells through a trained pipeline (field.h): every detected cell
+ * classified (bs_field_classify_cells; the crops are made once by bs_field_crops, exactly as
+ * the crop dataset makes training crops), and a whole field analysed: detection, then with a
+ * pipeline each cell's result and call, and the field's summary (bs_field_analyse, behind
+ * `blastscan cells` and blastscan_cells_rgb). Not for: printing or the public records. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "field.h"
+
+int bs_field_classify_cells(bs_pipeline_runtime *rt, const bs_pipeline *p, const bs_image *field,
+                            const bs_cell *cells, int64_t n, int normalise, size_t batch,
+                            bs_pipeline_result *out) {
+    if (n <= 0) return 0;
+    size_t rows_len;
+    if (bs_mul_size((size_t)n, sizeof(float) * (size_t)p->n_features, &rows_len)) return -1;
+    bs_image *crops = bs_calloc((size_t)n, sizeof *crops);
+    float *rows = crops ? bs_malloc(rows_len) : NULL;
+    int rc = -1;
+    if (rows && bs_field_crops(field, cells, n, normalise, crops) == 0) {
+        rc = bs_pipeline_runtime_classify(rt, crops, (size_t)n, batch, rows, out);
+        for (int64_t i = 0; i < n; i++) bs_image_free(&crops[i]);
+    }
+    free(crops);
+    free(rows);
+    return rc;
+}
+
+void bs_field_options_default(bs_field_options *o) {
+    memset(o, 0, sizeof *o);
+    bs_detect_params_default(&o->detect);
+    o->normalise = 1;
+    o->batch = 8;
+    bs_field_rule_default(&o->rule);
+}
+
+void bs_field_analysis_free(bs_field_analysis *a) {
+    bs_detect_free(&a->cells);
+    free(a->results);
+    free(a->calls);
+    memset(a, 0, sizeof *a);
+}
+
+int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline_runtime *rt,
+                     const bs_pipeline *p, bs_field_analysis *out) {
+    memset(out, 0, sizeof *out);
+    if (bs_detect_cells(img->rgb, img->width, img->height, &o->detect, &out->cells)) goto fail;
+    size_t n = (size_t)out->cells.n;
+    if (!(out->calls = bs_calloc(n + 1, sizeof *out->calls))) goto fail;
+    if (rt) {
+        if (!(out->results = bs_calloc(n + 1, sizeof *out->results)) ||
+            bs_field_classify_cells(rt, p, img, out->cells.cells, out->cells.n, o->normalise,
+                                    o->batch, out->results))
+            goto fail;
+        for (size_t i = 0; i < n; i++) {
+            const bs_pipeline_result *r = &out->results[i];
+            out->calls[i] = (bs_field_call){r->label, r->probability, r->ood};
+        }
+    }
+    bs_field_summarise(out->calls, out->cells.n, &o->rule, &out->summary);
+    return 0;
+fail:
+    bs_field_analysis_free(out);
+    return -1;
+}

@@ -1,0 +1,65 @@
+/* fit.h — one fit of the paper's model on a set of rows, the routine that the study's folds,
+ * train's pipeline and the tests all go through:
+ *
+ *   [mapminmax + sparse autoencoder fitted on the rows → latent] → cubic SVM on the rows
+ *     → [Platt's sigmoid on out-of-fold decisions of a grouped k-fold CV of that SVM]
+ *
+ * The autoencoder (hidden = 0: the SVM sees x) and the calibration (calibration_folds = 0, as
+ * in a cross-validation fold) are optional, and so is the SVM (autoencoder_only: the paper
+ * protocol fits one autoencoder for all folds, then each fold's SVM on its latent through
+ * another fit without autoencoder). Also the rule that turns a latent fraction into hidden
+ * units. Not for: choosing the training rows or folds (study, eval), out-of-distribution
+ * statistics or files (pipeline). */
+#ifndef BS_FIT_H
+#define BS_FIT_H
+
+#include <stdint.h>
+
+#include "autoencoder/autoencoder.h"
+#include "core/matrix.h"
+#include "svm/svm.h"
+
+/* Hidden units for a latent fraction of a width: round(fraction · width), at least 1; 0 (no
+ * autoencoder) when fraction is 0. */
+int64_t bs_fit_hidden_units(double fraction, int64_t width);
+
+typedef struct bs_fit_options {
+    int64_t hidden;            /* autoencoder hidden units; 0: no autoencoder */
+    bs_sae_options ae;         /* its epochs, regularisation and seed (hidden is set from above) */
+    int encode_all;            /* 1: encode every row of x, so that the caller can predict held-out
+                             rows through features; 0: only the fit rows, in their order */
+    int autoencoder_only;      /* 1: stop after the autoencoder (no SVM, no calibration) */
+    bs_svm_params svm;         /* kernel scale (0 = auto), C, classes, ... */
+    uint64_t svm_seed;         /* seeds the rng of the SVM's 'auto' kernel scale */
+    int calibration_folds;     /* k of the grouped CV for Platt's sigmoid, lowered to the groups
+                                  of the rarer class; 0: no calibration. Labels 0/1 only. */
+    uint64_t calibration_seed; /* seeds the rng of its folds and of their SVMs' kernel scales */
+    const int64_t *group;      /* per row of x: rows that share a calibration fold (an image and
+                                  its mirrors); NULL: every row its own group */
+    const char *log_name;      /* non-NULL: a line per step through bs_log, "<log_name>: ..." */
+} bs_fit_options;
+
+/* The SPEC's defaults for the autoencoder and the SVM; no autoencoder, no calibration. */
+void bs_fit_options_init(bs_fit_options *o);
+
+typedef struct bs_fitted {
+    bs_sae *ae;              /* NULL without autoencoder */
+    bs_svm *svm;             /* NULL with autoencoder_only */
+    bs_matrix_mut latent;    /* the autoencoder's encoding: of every row of x with encode_all, else
+                             of the fit rows in order; empty without autoencoder */
+    bs_matrix features;      /* what the SVM was fitted on: latent, or x without autoencoder */
+    int calibration_folds;   /* k used; 0: not calibrated */
+    double platt_a, platt_b; /* P(positive | decision f) = 1 / (1 + exp(A·f + B)) */
+    int32_t *fold;           /* calibration fold of fit row i (n_rows values); NULL uncalibrated */
+} bs_fitted;
+
+/* Fit on rows[0..n_rows) of x (rows == NULL: every row, and n_rows == x.rows). labels[r] is
+ * the class of row r of x (may be NULL with autoencoder_only). Rows outside x, a label that is
+ * not 0 or 1 when calibrating, or a class without a row are errors. On failure *f is empty and
+ * a bs_error says why. The caller owns f's contents (bs_fitted_free; taking ae or svm out and
+ * setting the field to NULL is allowed). */
+int bs_fit(bs_fitted *f, bs_matrix x, const int32_t *labels, const int64_t *rows, int64_t n_rows,
+           const bs_fit_options *o);
+void bs_fitted_free(bs_fitted *f);
+
+#endif
