@@ -38,6 +38,7 @@ SOURCES = ("bccd", "bcd", "pbc", "raabin", "aria")
 TXL = {"bcd": "BCD", "pbc": "PBC", "raabin": "Raabin-WBC"}
 MIN_OUT_CELL, MAX_OUT_CELL = 24, 420  # cell diameters (px) a magnification may produce
 TOUCH = (0.82, 0.98)  # centre distance / sum of radii of two cells of a cluster
+STAIN = 25  # cells of a field come from fields whose nuclei differ by at most this per channel
 
 
 # --- images through vips -----------------------------------------------------------------
@@ -316,6 +317,7 @@ def prepare(field, tmp):
                        if b[0] > 1 and b[1] > 1 and b[2] < w - 1 and b[3] < h - 1
                        and not any(o != b and o[0] < b[2] and b[0] < o[2] and o[1] < b[3]
                                    and b[1] < o[3] for o in field.boxes)]
+    field.stain = rgb[nuc].mean(axis=0) if nuc.any() else np.zeros(3)  # nuclei's mean colour
     sizes = [(b[2] - b[0] + b[3] - b[1]) / 2 for b in field.cells]
     field.cell_size = float(np.median(sizes)) if sizes else 0.0
     return field
@@ -562,8 +564,10 @@ def make_field(a, source, k, scales, idx, pool, rng, tmp):
             break
     else:
         return []
-    # Cells from the pool's fields, brought to this field's magnification (Aria's vary).
-    cands = [(f, c) for f in pool for c in f.cut]
+    # Cells from the pool's fields stained like this one (a field is stained at once; Aria's
+    # fields differ a lot), brought to this field's magnification (Aria's vary).
+    near = [f for f in pool if np.abs(f.stain - bgf.stain).max() <= STAIN]
+    cands = [(f, c) for f in near for c in f.cut] or [(bgf, c) for c in bgf.cut]
     lobed = [fc for fc in cands if fc[1].kind == "neutrophil"]
     round_ = [fc for fc in cands if fc[1].kind != "neutrophil"]
     cells = []
