@@ -21,7 +21,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     blastscan_cells_options opt;
-    blastscan_cells_options_default(&opt); /* estimated cell size, p >= 0.9, normalised colour */
+    blastscan_cells_options_default(
+        &opt); /* estimated cell size, p >= 0.9, colour as the model's crops */
     int status = 0;
     for (int i = 3; i < argc; i++) {
         blastscan_field f;

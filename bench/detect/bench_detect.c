@@ -52,7 +52,8 @@ static void resize(bs_image *img, double f) {
     }
     size_t len = 0;
     unsigned char *buf = vips_image_write_to_memory(out, &len);
-    bs_image r = {vips_image_get_width(out), vips_image_get_height(out), NULL};
+    bs_image r = {
+        .width = vips_image_get_width(out), .height = vips_image_get_height(out), .rgb = NULL};
     r.rgb = malloc(len);
     memcpy(r.rgb, buf, len);
     g_free(buf);

@@ -84,7 +84,9 @@ typedef struct blastscan_cells_options {
     double cell_size;       /* <= 0: estimated from the image (default) */
     double min_probability; /* default 0.9 */
     int min_blasts;         /* default 1 */
-    int normalise;          /* 1 (default): per-field colour normalisation; 0: as photographed */
+    int normalise; /* -1 (default): as the model's crops were made (its file records it; a model
+                      that does not: normalised); 1: per-field colour normalisation; 0: colours
+                      as photographed. 0 or 1 against what the model records is an error. */
 } blastscan_cells_options;
 
 void blastscan_cells_options_default(blastscan_cells_options *opt);

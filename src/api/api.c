@@ -14,10 +14,6 @@
 #include "image/image.h"
 #include "pipeline/pipeline.h"
 
-#ifndef BLASTSCAN_VERSION
-#define BLASTSCAN_VERSION "unknown"
-#endif
-
 struct blastscan {
     bs_pipeline p;
     bs_pipeline_runtime *rt;
@@ -79,7 +75,7 @@ int blastscan_classify_rgb(blastscan *bs, const unsigned char *rgb, int width, i
     if (width < 1 || height < 1 || (int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("blastscan_classify_rgb: image size %dx%d out of range (1 to 2^28 pixels)",
                         width, height);
-    bs_image img = {width, height, (unsigned char *)rgb}; /* read only */
+    bs_image img = {.width = width, .height = height, .rgb = (unsigned char *)rgb}; /* read only */
     return classify(bs, &img, out);
 }
 
@@ -98,7 +94,7 @@ void blastscan_cells_options_default(blastscan_cells_options *opt) {
     opt->cell_size = 0;
     opt->min_probability = 0.9;
     opt->min_blasts = 1;
-    opt->normalise = 1;
+    opt->normalise = -1;
 }
 
 void blastscan_field_free(blastscan_field *field) {
@@ -145,9 +141,10 @@ int blastscan_cells_rgb(blastscan *bs, const unsigned char *rgb, int width, int 
     bs_field_options fo;
     bs_field_options_default(&fo);
     fo.detect.cell_size = o.cell_size;
-    fo.normalise = o.normalise != 0;
+    if (bs_field_resolve_normalise(&bs->p, o.normalise < 0 ? -1 : o.normalise != 0, &fo.normalise))
+        return bs_error_prefix("blastscan_cells_rgb: ");
     fo.rule = (bs_field_rule){o.min_blasts < 1 ? 1 : o.min_blasts, o.min_probability};
-    bs_image img = {width, height, (unsigned char *)rgb}; /* read only */
+    bs_image img = {.width = width, .height = height, .rgb = (unsigned char *)rgb}; /* read only */
     bs_field_analysis a;
     if (bs_field_analyse(&img, &fo, bs->rt, &bs->p, &a)) return -1;
     int rc = field_results(bs, &a, out);

@@ -29,14 +29,7 @@ const char *bs_cli_assets(void);
 /* The shipped backbones (assets/models/...), malloc'd paths; error if absent (cli_extract.c). */
 int bs_cli_default_backbones(const char ***paths, size_t *n);
 
-/* The option groups several commands share (cli_data.h, cli_extract.h, cli_study.h) are each
- * one table X(name, has_arg, code, help) ... L(...) (L the last row): every option said once,
- * for getopt_long and for --help. BS_CLI_LONG_OPTION and BS_CLI_LAST_OPTION make struct option
- * rows separated by commas; BS_CLI_OPTION_HELP, for both, the help lines as one string. */
-#define BS_CLI_LONG_OPTION(name, has_arg, code, help) {name, has_arg, 0, code},
-#define BS_CLI_LAST_OPTION(name, has_arg, code, help)                                              \
-    { name, has_arg, 0, code }
-#define BS_CLI_OPTION_HELP(name, has_arg, code, help) help
+/* Each command's options, and the groups several share, are tables (cli_options.h). */
 
 /* The command table: X(name, summary). Each name has int bs_cmd_<name>(argc, argv, cli). */
 #define BS_COMMANDS(X)                                                                             \

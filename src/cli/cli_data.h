@@ -1,38 +1,46 @@
 /* cli_data.h — the dataset options every data-reading command shares
- * (--data, --positive, --on-error), parsed one way everywhere. */
+ * (--data, --positive, --on-error, --near-duplicates), parsed one way everywhere. */
 #ifndef BS_CLI_DATA_H
 #define BS_CLI_DATA_H
 
-#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "dataset/dataset.h"
 
-#define BS_OPT_DATA 1001
-#define BS_OPT_POSITIVE 1002
-#define BS_OPT_ON_ERROR 1003
-#define BS_OPT_NEAR_DUP 1004
+enum { BS_OPT_DATA = 1001, BS_OPT_POSITIVE, BS_OPT_ON_ERROR, BS_OPT_NEAR_DUP };
 
-/* X(name, has_arg, code, help) for each data option, L for the last (cli.h). */
-#define BS_DATA_OPTIONS(X, L)                                                                      \
-    X("data", required_argument, BS_OPT_DATA,                                                      \
-      "  --data D         a dataset: an ALL-IDB folder (ImNNN_L.ext), a folder of class\n"         \
-      "                   folders, or a CSV manifest path,label[,class][,group]; repeat to "       \
-      "fuse\n")                                                                                    \
-    X("positive", required_argument, BS_OPT_POSITIVE,                                              \
-      "  --positive C,..  class folders whose images are ALL (label 1); default: every class\n"    \
-      "                   not named benign/healthy/normal/hem/negative/control\n")                 \
-    X("on-error", required_argument, BS_OPT_ON_ERROR,                                              \
-      "  --on-error M     stop (default) or skip unreadable images, with a message per file\n")    \
-    L("near-duplicates", required_argument, BS_OPT_NEAR_DUP,                                       \
-      "  --near-duplicates T  join images whose near-duplicate score is >= T into one group\n"     \
-      "                   (default 0.5, docs/near-duplicates.md; off to skip the search)\n")
+/* The rows of the data options, for a command's table (cli_options.h). */
+#define BS_DATA_OPTIONS                                                                            \
+    BS_CLI_ROWS({BS_OPT_DATA, "data", "D",                                                         \
+                 "a dataset: an ALL-IDB folder (ImNNN_L.ext), a folder of class\n"                 \
+                 "folders, or a CSV manifest path,label[,class][,group]; repeat to fuse"},         \
+                {BS_OPT_POSITIVE, "positive", "C,..",                                              \
+                 "class folders whose images are ALL (label 1); default: every class\n"            \
+                 "not named benign/healthy/normal/hem/negative/control"},                          \
+                {BS_OPT_ON_ERROR, "on-error", "M",                                                 \
+                 "stop (default) or skip unreadable images, with a message per file"},             \
+                {BS_OPT_NEAR_DUP, "near-duplicates", "T",                                          \
+                 "join images whose near-duplicate score is >= T into one group\n"                 \
+                 "(default 0.5, docs/near-duplicates.md; off to skip the search)"})
 
-/* struct option rows (comma-separated), and the help lines */
-#define BS_DATA_LONG_OPTIONS BS_DATA_OPTIONS(BS_CLI_LONG_OPTION, BS_CLI_LAST_OPTION)
-#define BS_DATA_OPTIONS_HELP BS_DATA_OPTIONS(BS_CLI_OPTION_HELP, BS_CLI_OPTION_HELP)
+/* For cmd_cells.c alone, until it takes its options from a table too (#16): the rows above as
+ * struct option initialisers and as --help text. Remove with that conversion. */
+#define BS_DATA_LONG_OPTIONS                                                                       \
+    BS_CLI_ROWS({"data", required_argument, 0, BS_OPT_DATA},                                       \
+                {"positive", required_argument, 0, BS_OPT_POSITIVE},                               \
+                {"on-error", required_argument, 0, BS_OPT_ON_ERROR},                               \
+                {"near-duplicates", required_argument, 0, BS_OPT_NEAR_DUP})
+#define BS_DATA_OPTIONS_HELP                                                                       \
+    "  --data D         a dataset: an ALL-IDB folder (ImNNN_L.ext), a folder of class\n"           \
+    "                   folders, or a CSV manifest path,label[,class][,group]; repeat to fuse\n"   \
+    "  --positive C,..  class folders whose images are ALL (label 1); default: every class\n"      \
+    "                   not named benign/healthy/normal/hem/negative/control\n"                    \
+    "  --on-error M     stop (default) or skip unreadable images, with a message per file\n"       \
+    "  --near-duplicates T  join images whose near-duplicate score is >= T into one group\n"       \
+    "                   (default 0.5, docs/near-duplicates.md; off to skip the search)\n"
 
 typedef struct bs_cli_data {
     const char **sources;

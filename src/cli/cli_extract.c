@@ -30,10 +30,10 @@ int bs_cli_default_backbones(const char ***paths, size_t *n) {
     return 0;
 }
 
-void bs_cli_extract_init(bs_cli_extract *x, int augment) {
+void bs_cli_extract_init(bs_cli_extract *x, const char *augment) {
     memset(x, 0, sizeof *x);
     bs_extract_options_init(&x->opt);
-    x->opt.augment = augment;
+    x->opt.augment.flip = !strcmp(augment, "flip");
 }
 
 int bs_cli_extract_option(bs_cli_extract *x, const char *cmd, int c, const char *arg) {
@@ -50,12 +50,8 @@ int bs_cli_extract_option(bs_cli_extract *x, const char *cmd, int c, const char 
             return 0;
         }
         case BS_OPT_AUGMENT:
-            if (!strcmp(arg, "none"))
-                x->opt.augment = 0;
-            else if (!strcmp(arg, "flip"))
-                x->opt.augment = 1;
-            else {
-                bs_cli_usage(cmd, "--augment must be none or flip");
+            if (bs_augment_parse(arg, &x->opt.augment)) {
+                bs_cli_usage(cmd, "--augment: %s", bs_error_message());
                 return 1;
             }
             return 0;

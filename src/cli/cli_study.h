@@ -2,46 +2,39 @@
 #ifndef BS_CLI_STUDY_H
 #define BS_CLI_STUDY_H
 
-#include <getopt.h>
-
 #include "cli.h"
+#include "cli_options.h"
 #include "study/study.h"
 
-#define BS_OPT_PROTOCOL 3001
-#define BS_OPT_FOLDS 3002
-#define BS_OPT_LATENT 3003
-#define BS_OPT_EPOCHS 3004
-#define BS_OPT_KERNEL_SCALE 3005
-#define BS_OPT_TASK 3006
-#define BS_OPT_AE_DATA_PARALLEL 3007
+enum {
+    BS_OPT_PROTOCOL = 3001,
+    BS_OPT_FOLDS,
+    BS_OPT_LATENT,
+    BS_OPT_EPOCHS,
+    BS_OPT_KERNEL_SCALE,
+    BS_OPT_TASK,
+    BS_OPT_AE_DATA_PARALLEL
+};
 
-/* X(name, has_arg, code, help) for each study option, L for the last (cli.h); LATENT_DEFAULT is
- * the command's own --latent default, said once. */
-#define BS_STUDY_OPTIONS(X, L, LATENT_DEFAULT)                                                     \
-    X("protocol", required_argument, BS_OPT_PROTOCOL,                                              \
-      "  --protocol P     paper (as published: leaky) or grouped (honest: whole groups per "       \
-      "fold,\n"                                                                                    \
-      "                   every step fitted on training folds only)\n")                            \
-    X("folds", required_argument, BS_OPT_FOLDS,                                                    \
-      "  --folds K        cross-validation folds (default 5)\n")                                   \
-    X("latent", required_argument, BS_OPT_LATENT,                                                  \
-      "  --latent F,...   autoencoder hidden sizes as fractions of the fused width\n"              \
-      "                   (default " LATENT_DEFAULT "; 'none' skips Exp 3)\n")                     \
-    X("epochs", required_argument, BS_OPT_EPOCHS,                                                  \
-      "  --epochs N       autoencoder MaxEpochs (default 750)\n")                                  \
-    X("kernel-scale", required_argument, BS_OPT_KERNEL_SCALE,                                      \
-      "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n")          \
-    X("task", required_argument, BS_OPT_TASK,                                                      \
-      "  --task T         binary (ALL vs healthy; default) or subtype (one class per class\n"      \
-      "                   folder, e.g. Benign/Early/Pre/Pro; one-vs-one SVMs)\n")                  \
-    L("ae-data-parallel", no_argument, BS_OPT_AE_DATA_PARALLEL,                                    \
-      "  --ae-data-parallel  under mpirun: fit the paper protocol's shared autoencoder on all\n"   \
-      "                   ranks at once (float sums change: results not bit-identical)\n")
-
-/* struct option rows (comma-separated), and the help lines with the command's --latent default */
-#define BS_STUDY_LONG_OPTIONS BS_STUDY_OPTIONS(BS_CLI_LONG_OPTION, BS_CLI_LAST_OPTION, "")
-#define BS_STUDY_OPTIONS_HELP(LATENT_DEFAULT)                                                      \
-    BS_STUDY_OPTIONS(BS_CLI_OPTION_HELP, BS_CLI_OPTION_HELP, LATENT_DEFAULT)
+/* The rows of the study options, for a command's table (cli_options.h); LATENT_DEFAULT is the
+ * command's own --latent default, said once. */
+#define BS_STUDY_OPTIONS(LATENT_DEFAULT)                                                           \
+    BS_CLI_ROWS({BS_OPT_PROTOCOL, "protocol", "P",                                                 \
+                 "paper (as published: leaky) or grouped (honest: whole groups per fold,\n"        \
+                 "every step fitted on training folds only)"},                                     \
+                {BS_OPT_FOLDS, "folds", "K", "cross-validation folds (default 5)"},                \
+                {BS_OPT_LATENT, "latent", "F,...",                                                 \
+                 "autoencoder hidden sizes as fractions of the fused width\n"                      \
+                 "(default " LATENT_DEFAULT "; 'none' skips Exp 3)"},                              \
+                {BS_OPT_EPOCHS, "epochs", "N", "autoencoder MaxEpochs (default 750)"},             \
+                {BS_OPT_KERNEL_SCALE, "kernel-scale", "S",                                         \
+                 "auto (MATLAB's heuristic, seeded; default) or a fixed scale"},                   \
+                {BS_OPT_TASK, "task", "T",                                                         \
+                 "binary (ALL vs healthy; default) or subtype (one class per class\n"              \
+                 "folder, e.g. Benign/Early/Pre/Pro; one-vs-one SVMs)"},                           \
+                {BS_OPT_AE_DATA_PARALLEL, "ae-data-parallel", NULL,                                \
+                 "under mpirun: fit the paper protocol's shared autoencoder on all\n"              \
+                 "ranks at once (float sums change: results not bit-identical)"})
 
 typedef struct bs_cli_study {
     bs_study_options opt;

@@ -1,6 +1,5 @@
 /* cmd_autoencoder.c — `blastscan autoencoder fit|encode`: train the sparse autoencoder of
  * SPEC §4 on a feature matrix and write the AE file; encode features with a saved model. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "autoencoder/autoencoder.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "core/csv.h"
 #include "core/dist.h"
 #include "core/error.h"
@@ -15,37 +15,78 @@
 #include "core/npy.h"
 #include "fit/fit.h"
 
+/* fit and encode, with one --help for both (usage) */
+static void usage(FILE *fp);
+enum {
+    OPT_FEATURES = BS_CLI_OWN_CODES,
+    OPT_HIDDEN,
+    OPT_EPOCHS,
+    OPT_L2,
+    OPT_SPARSITY,
+    OPT_PROPORTION,
+    OPT_MIN_GRAD,
+    OPT_TRACE,
+    OPT_PRECISION,
+    OPT_OUT
+};
+static const bs_cli_command fit_command = {
+    .name = "autoencoder fit",
+    .help = usage,
+    .options =
+        (const bs_cli_option[]){
+            {OPT_FEATURES, "features", "X.npy", "training samples (N × D)"},
+            {OPT_HIDDEN, "hidden", "H",
+             "hidden units: an integer, or a fraction of D such as 0.25"},
+            {OPT_EPOCHS, "epochs", "E", "MaxEpochs (default 750)"},
+            {OPT_L2, "l2", "L", "L2WeightRegularization (default 0.001)"},
+            {OPT_SPARSITY, "sparsity", "B", "SparsityRegularization (default 1)"},
+            {OPT_PROPORTION, "proportion", "P", "SparsityProportion, in (0, 1) (default 0.05)"},
+            {OPT_MIN_GRAD, "min-grad", "G", "stop when the gradient norm is <= G (default 1e-6)"},
+            {OPT_TRACE, "trace", "T.csv",
+             "per-epoch record: epoch,perf,gradient,lambda,accepted\n"
+             "(gradient = |grad perf|, MATLAB's tr.gradient; docs/autoencoder.md)"},
+            {OPT_PRECISION, "precision", "P",
+             "float32 (default: dnnl_sgemm) or float64 (plain loops, the\n"
+             "reference arithmetic: tests and small problems only)"},
+            {OPT_OUT, "out", "AE.sae", "where to write the model"},
+            {0},
+        },
+};
+
+enum { OPT_ENCODE_MODEL = BS_CLI_OWN_CODES, OPT_ENCODE_FEATURES, OPT_ENCODE_OUT };
+static const bs_cli_command encode_command = {
+    .name = "autoencoder encode",
+    .help = usage,
+    .options =
+        (const bs_cli_option[]){
+            {OPT_ENCODE_MODEL, "model", "AE.sae", "a model written by fit"},
+            {OPT_ENCODE_FEATURES, "features", "X.npy",
+             "samples to encode (N × D, D as in training)"},
+            {OPT_ENCODE_OUT, "out", "Z.npy", "latent features (N × H float32)"},
+            {0},
+        },
+};
+
+#define HELP_COLUMN 23
+
 static void usage(FILE *fp) {
-    fprintf(
-        fp,
-        "Usage: blastscan autoencoder fit --features X.npy --hidden H --out AE.sae [options]\n"
-        "       blastscan autoencoder encode --model AE.sae --features X.npy --out Z.npy\n\n"
-        "fit trains a sparse autoencoder exactly as MATLAB trainAutoencoder (logsig encoder and\n"
-        "decoder, mapminmax scaling, msesparse loss, scaled conjugate gradient, full batch) on\n"
-        "X.npy, a float32 or float64 matrix with one sample per row. encode writes the hidden\n"
-        "layer's activations (N × H float32) of the samples in X.npy.\n\n"
-        "fit options:\n"
-        "  --features X.npy     training samples (N × D)\n"
-        "  --hidden H           hidden units: an integer, or a fraction of D such as 0.25\n"
-        "  --epochs E           MaxEpochs (default 750)\n"
-        "  --l2 L               L2WeightRegularization (default 0.001)\n"
-        "  --sparsity B         SparsityRegularization (default 1)\n"
-        "  --proportion P       SparsityProportion, in (0, 1) (default 0.05)\n"
-        "  --min-grad G         stop when the gradient norm is <= G (default 1e-6)\n"
-        "  --trace T.csv        per-epoch record: epoch,perf,gradient,lambda,accepted\n"
-        "                       (gradient = |grad perf|, MATLAB's tr.gradient; "
-        "docs/autoencoder.md)\n"
-        "  --precision P        float32 (default: dnnl_sgemm) or float64 (plain loops, the\n"
-        "                       reference arithmetic: tests and small problems only)\n"
-        "  --out AE.sae         where to write the model\n"
-        "  The initial weights come from the global --seed S (default 1).\n"
-        "  Under mpirun -n P the P ranks train data-parallel, each on a slice of the rows;\n"
-        "  rank 0 writes the model (docs/cluster.md).\n\n"
-        "encode options:\n"
-        "  --model AE.sae       a model written by fit\n"
-        "  --features X.npy     samples to encode (N × D, D as in training)\n"
-        "  --out Z.npy          latent features (N × H float32)\n\n"
-        "Exit codes: 0 success, 1 bad input or failure, 2 bad usage.\n");
+    fputs("Usage: blastscan autoencoder fit --features X.npy --hidden H --out AE.sae [options]\n"
+          "       blastscan autoencoder encode --model AE.sae --features X.npy --out Z.npy\n\n"
+          "fit trains a sparse autoencoder exactly as MATLAB trainAutoencoder (logsig encoder "
+          "and\n"
+          "decoder, mapminmax scaling, msesparse loss, scaled conjugate gradient, full batch) on\n"
+          "X.npy, a float32 or float64 matrix with one sample per row. encode writes the hidden\n"
+          "layer's activations (N × H float32) of the samples in X.npy.\n\n"
+          "fit options:\n",
+          fp);
+    bs_cli_print_options(fp, fit_command.options, HELP_COLUMN);
+    fputs("  The initial weights come from the global --seed S (default 1).\n"
+          "  Under mpirun -n P the P ranks train data-parallel, each on a slice of the rows;\n"
+          "  rank 0 writes the model (docs/cluster.md).\n\n"
+          "encode options:\n",
+          fp);
+    bs_cli_print_options(fp, encode_command.options, HELP_COLUMN);
+    fputs("\nExit codes: 0 success, 1 bad input or failure, 2 bad usage.\n", fp);
 }
 
 /* Load a 2-D feature matrix. */
@@ -87,44 +128,44 @@ static int parse_nonnegative(const char *opt, const char *arg, double *out) {
     return 0;
 }
 
-/* One option of fit into a: 0 when taken, else the exit code (usage errors, --help). */
-static int fit_option(fit_args *a, int c) {
+/* One option of fit into a: 0 when taken, else the exit code (a usage error). */
+static int fit_option(fit_args *a, const bs_cli_parser *p, int c) {
+    const char *arg = p->arg;
     bs_sae_options *o = &a->o;
     long v;
     switch (c) {
-        case 'f': a->features = optarg; return 0;
-        case 'H': a->hidden = optarg; return 0;
-        case 'e':
-            if (bs_cli_parse_int("autoencoder fit", "--epochs", optarg, 0, 1000000000, &v))
+        case OPT_FEATURES: a->features = arg; return 0;
+        case OPT_HIDDEN: a->hidden = arg; return 0;
+        case OPT_EPOCHS:
+            if (bs_cli_parse_int("autoencoder fit", "--epochs", arg, 0, 1000000000, &v))
                 return BS_EXIT_USAGE;
             o->max_epochs = (int)v;
             return 0;
-        case 'l': return parse_nonnegative("--l2", optarg, &o->l2);
-        case 's': return parse_nonnegative("--sparsity", optarg, &o->sparsity);
-        case 'p':
-            if (bs_cli_parse_double("autoencoder fit", "--proportion", optarg, &o->proportion))
+        case OPT_L2: return parse_nonnegative("--l2", arg, &o->l2);
+        case OPT_SPARSITY: return parse_nonnegative("--sparsity", arg, &o->sparsity);
+        case OPT_PROPORTION:
+            if (bs_cli_parse_double("autoencoder fit", "--proportion", arg, &o->proportion))
                 return BS_EXIT_USAGE;
             if (!(o->proportion > 0 && o->proportion < 1))
                 return bs_cli_usage("autoencoder fit", "--proportion must be in (0, 1)");
             return 0;
-        case 'g':
-            if (bs_cli_parse_double("autoencoder fit", "--min-grad", optarg, &o->min_grad))
+        case OPT_MIN_GRAD:
+            if (bs_cli_parse_double("autoencoder fit", "--min-grad", arg, &o->min_grad))
                 return BS_EXIT_USAGE;
             if (!(o->min_grad >= 0))
                 return bs_cli_usage("autoencoder fit", "--min-grad must be >= 0");
             return 0;
-        case 't': a->trace = optarg; return 0;
-        case 'P':
-            if (!strcmp(optarg, "float32"))
+        case OPT_TRACE: a->trace = arg; return 0;
+        case OPT_PRECISION:
+            if (!strcmp(arg, "float32"))
                 o->precision = BS_SAE_FLOAT32;
-            else if (!strcmp(optarg, "float64"))
+            else if (!strcmp(arg, "float64"))
                 o->precision = BS_SAE_FLOAT64;
             else
                 return bs_cli_usage("autoencoder fit", "--precision must be float32 or float64");
             return 0;
-        case 'o': a->out = optarg; return 0;
-        case 'h': usage(stdout); return BS_EXIT_OK;
-        default: return bs_cli_usage("autoencoder fit", "unknown option");
+        case OPT_OUT: a->out = arg; return 0;
+        default: return bs_cli_unhandled(p, c);
     }
 }
 
@@ -147,25 +188,15 @@ static int parse_hidden(fit_args *a) {
 
 /* The command line of fit into a: -1 to go on and train, else the exit code. */
 static int parse_fit(int argc, char **argv, const bs_cli *cli, fit_args *a) {
-    static const struct option opts[] = {{"features", required_argument, 0, 'f'},
-                                         {"hidden", required_argument, 0, 'H'},
-                                         {"epochs", required_argument, 0, 'e'},
-                                         {"l2", required_argument, 0, 'l'},
-                                         {"sparsity", required_argument, 0, 's'},
-                                         {"proportion", required_argument, 0, 'p'},
-                                         {"min-grad", required_argument, 0, 'g'},
-                                         {"trace", required_argument, 0, 't'},
-                                         {"precision", required_argument, 0, 'P'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     bs_sae_options_default(&a->o);
     a->o.seed = cli->seed;
     int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-        if ((rc = fit_option(a, c)) != 0 || c == 'h') return rc;
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &fit_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0)
+        if ((rc = fit_option(a, &p, c)) != 0) return rc;
+    if (p.exit >= 0) return p.exit;
     if (optind != argc)
         return bs_cli_usage("autoencoder fit", "unexpected argument '%s'", argv[optind]);
     if (!a->features) return bs_cli_usage("autoencoder fit", "--features is required");
@@ -254,23 +285,19 @@ static int cmd_fit(int argc, char **argv, const bs_cli *cli) {
 static int cmd_encode(int argc, char **argv, const bs_cli *cli) {
     (void)cli;
     if (bs_dist_rank() != 0) return BS_EXIT_OK; /* one process's work: rank 0 does it */
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"features", required_argument, 0, 'f'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *model = NULL, *features = NULL, *out = NULL;
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &encode_command);
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
         switch (c) {
-            case 'm': model = optarg; break;
-            case 'f': features = optarg; break;
-            case 'o': out = optarg; break;
-            case 'h': usage(stdout); return BS_EXIT_OK;
-            default: return bs_cli_usage("autoencoder encode", "unknown option");
+            case OPT_ENCODE_MODEL: model = p.arg; break;
+            case OPT_ENCODE_FEATURES: features = p.arg; break;
+            case OPT_ENCODE_OUT: out = p.arg; break;
+            default: return bs_cli_unhandled(&p, c);
         }
     }
+    if (p.exit >= 0) return p.exit;
     if (optind != argc)
         return bs_cli_usage("autoencoder encode", "unexpected argument '%s'", argv[optind]);
     if (!model || !features || !out)

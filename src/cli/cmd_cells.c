@@ -1,7 +1,8 @@
 /* cmd_cells.c — `blastscan cells`: field mode. Parses the options, and per image has the field
  * stage analyse it (field.h: every white cell found, and with a pipeline file classified, the
  * blasts counted with a Wilson interval and a call), prints the result, draws overlays and
- * compares with annotations (eval/truth.h). `--crops` has the field stage write a cell dataset
+ * compares with annotations (eval/truth.h); `--review` hands each field to the review page
+ * (report/review.h). `--crops` has the field stage write a cell dataset
  * (bs_field_write_crop_dataset). Not for: any of that work itself. */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -24,6 +25,7 @@
 #include "field/field.h"
 #include "image/image.h"
 #include "pipeline/pipeline.h"
+#include "report/review.h"
 
 static void usage(FILE *fp) {
     fprintf(
@@ -62,11 +64,18 @@ static void usage(FILE *fp) {
         "                   name. Matching is one-to-one: a detection matches a box when each\n"
         "                   one's centre lies inside the other, a point when it lies in the box\n"
         "  --evaluation F   write the comparison as JSON (needs --truth)\n"
+        "  --review OUT.html  one self-contained page (opens from disk, fetches nothing) to\n"
+        "                   review every cell: thumbnails of the crops the model sees, the\n"
+        "                   cells that most need a look first, one key per class (blast,\n"
+        "                   non-blast, artefact, unsure), live counts; exports the corrections\n"
+        "                   (a boxes CSV; docs/review.md) and the counts\n"
         "  --cell-size PX   white-cell diameter in pixels (default: estimated per image)\n"
         "  --batch N        cells per network run (default 8)\n"
         "  --min-probability P  a blast is confident from this probability (default 0.9)\n"
         "  --min-blasts N   confident blasts that make a field 'ALL suspected' (default 1)\n"
-        "  --no-normalise   classify (or crop) the colours as photographed\n"
+        "  --no-normalise   crop (or, with a model that does not record it, classify) the\n"
+        "                   colours as photographed; a cell model records how its crops were\n"
+        "                   made and is applied that way (against it: an error)\n"
         "  --crops OUTDIR   write every detected cell of the --data images as OUTDIR/CLASS/\n"
         "                   NNNNN_STEM_cKKK.png and OUTDIR/manifest.csv (path,label,class,group:\n"
         "                   label and class of the source image, i.e. weak labels; group of\n"
@@ -92,16 +101,17 @@ enum {
     OPT_NO_NORM,
     OPT_CROPS,
     OPT_CROP_FORMAT,
-    OPT_SAMPLE
+    OPT_SAMPLE,
+    OPT_REVIEW
 };
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 typedef struct bs_cells_opts {
-    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops;
+    const char *model, *backbone_dir, *overlay, *truth, *evaluation, *crops, *review;
     int format; /* FMT_* */
     bs_detect_params detect;
     long batch;
-    int normalise;
+    int normalise; /* -1: not asked (crops normalised; a model's own setting) */
     int crop_jpeg;
     long sample; /* --crops: source images kept (0 = all) */
     bs_field_rule rule;
@@ -112,7 +122,7 @@ typedef struct bs_cells_opts {
 static void field_options(const bs_cells_opts *o, bs_field_options *out) {
     bs_field_options_default(out);
     out->detect = o->detect;
-    out->normalise = o->normalise;
+    out->normalise = o->normalise != 0;
     out->batch = (size_t)o->batch;
     out->rule = o->rule;
 }
@@ -127,6 +137,7 @@ typedef struct {
     bs_truth_eval eval;
     int have_truth;
     bs_cli_list overlays; /* overlay names written, to keep them apart */
+    bs_review *review;    /* --review: the page being written; NULL without */
     int64_t images, cells, suspected, unannotated;
 } run;
 
@@ -307,6 +318,7 @@ static int process(run *r, const char *path, const bs_image *img) {
         (overlay_path(r, path, &png) ||
          bs_field_overlay(img, a.cells.cells, a.cells.n, r->rt ? a.calls : NULL, png)))
         goto out;
+    if (r->review && bs_review_add_field(r->review, path, img, &a)) goto out;
     rc = r->have_truth ? compare(r, &f) : 0;
 out:
     free(png);
@@ -351,14 +363,24 @@ static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
         bs_truth_eval_init(&r->eval, &r->truth, o->model != NULL);
     }
     if (o->overlay && bs_mkdir_p(o->overlay)) return -1;
-    if (!o->model) return 0;
-    if (bs_pipeline_load(o->model, &r->p)) return -1;
-    *default_dir = o->backbone_dir ? NULL : bs_path_join(bs_cli_assets(), "models");
-    r->rt = bs_pipeline_runtime_open(&r->p, o->backbone_dir ? o->backbone_dir : *default_dir);
-    return r->rt ? 0 : -1;
+    if (o->model) {
+        if (bs_pipeline_load(o->model, &r->p)) return -1;
+        /* a cell model says how its crops were made: crop the same way (docs/cells.md) */
+        if (bs_field_resolve_normalise(&r->p, o->normalise, &r->field.normalise))
+            return bs_error_prefix("%s: ", o->model);
+        if (r->p.cells.present)
+            fprintf(stderr, "cells: %s: cells cropped with %s colours, as the model was trained\n",
+                    o->model, r->field.normalise ? "normalised" : "photographed");
+        *default_dir = o->backbone_dir ? NULL : bs_path_join(bs_cli_assets(), "models");
+        r->rt = bs_pipeline_runtime_open(&r->p, o->backbone_dir ? o->backbone_dir : *default_dir);
+        if (!r->rt) return -1;
+    }
+    bs_review_setup rs = {o->model ? &r->p : NULL, o->model, o->rule, r->field.normalise};
+    return o->review ? bs_review_open(o->review, &rs, &r->review) : 0;
 }
 
 static void close_run(run *r) {
+    bs_review_abort(r->review); /* committed (and NULL) unless the run failed */
     bs_pipeline_runtime_free(r->rt);
     if (r->o->model) bs_pipeline_free(&r->p);
     bs_truth_eval_free(&r->eval);
@@ -401,6 +423,11 @@ static int run_images(const bs_cells_opts *o, int argc, char **argv) {
         fprintf(stderr, "blastscan cells: error: cannot write to standard output\n");
         rc = BS_EXIT_FAIL;
     }
+    if (rc == BS_EXIT_OK && r.review) {
+        int failed = bs_review_commit(r.review);
+        r.review = NULL;
+        if (failed) rc = bs_cli_fail("cells");
+    }
     if (rc == BS_EXIT_OK && unreadable) rc = BS_EXIT_FAIL;
 out:
     close_run(&r);
@@ -442,6 +469,7 @@ static int take_option(bs_cells_opts *o, int c, const char *arg) {
         case OPT_TRUTH: o->truth = arg; return 0;
         case OPT_EVALUATION: o->evaluation = arg; return 0;
         case OPT_CROPS: o->crops = arg; return 0;
+        case OPT_REVIEW: o->review = arg; return 0;
         case OPT_NO_NORM: o->normalise = 0; return 0;
         case OPT_FORMAT:
             o->format = !strcmp(arg, "table")  ? FMT_TABLE
@@ -484,9 +512,9 @@ static int check_usage(const bs_cells_opts *o, int positional) {
         if (!o->data.nsources) return bs_cli_usage("cells", "--crops needs --data");
         if (positional)
             return bs_cli_usage("cells", "--crops takes its images from --data, not arguments");
-        if (o->model || o->truth || o->overlay)
-            return bs_cli_usage("cells", "--crops cannot be combined with --model, --truth or "
-                                         "--overlay");
+        if (o->model || o->truth || o->overlay || o->review)
+            return bs_cli_usage("cells", "--crops cannot be combined with --model, --truth, "
+                                         "--overlay or --review");
         return 0;
     }
     if (o->data.nsources)
@@ -512,6 +540,7 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
                                          {"crops", required_argument, 0, OPT_CROPS},
                                          {"crop-format", required_argument, 0, OPT_CROP_FORMAT},
                                          {"sample", required_argument, 0, OPT_SAMPLE},
+                                         {"review", required_argument, 0, OPT_REVIEW},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     bs_cells_opts o;
@@ -520,7 +549,7 @@ int bs_cmd_cells(int argc, char **argv, const bs_cli *cli) {
     bs_field_rule_default(&o.rule);
     bs_cli_data_init(&o.data);
     o.batch = 8;
-    o.normalise = 1;
+    o.normalise = -1;
     int c, rc = BS_EXIT_USAGE, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

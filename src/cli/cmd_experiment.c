@@ -1,11 +1,11 @@
 /* cmd_experiment.c — `blastscan experiment`: the paper's experiments on a feature folder. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "cli_study.h"
 #include "core/dist.h"
 #include "core/error.h"
@@ -14,87 +14,108 @@
 #include "report/report.h"
 #include "study/study.h"
 
-static void usage(FILE *fp) {
-    fprintf(
-        fp,
+/* experiment's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
+enum {
+    OPT_FEATURES = BS_CLI_OWN_CODES,
+    OPT_REPORT,
+    OPT_EXPLAIN_ERRORS,
+    OPT_BACKBONE_DIR,
+    OPT_MIL,
+    OPT_MIL_ROUNDS
+};
+
+static const bs_cli_command experiment_command = {
+    .name = "experiment",
+    .before =
         "Usage: blastscan experiment --features FEATDIR --protocol paper|grouped [--folds 5]\n"
         "                            [--latent 0.25,0.5,0.75] [--epochs 750] [--kernel-scale "
         "auto|S]\n"
-        "                            --report OUTDIR\n\n"
-        "Exp 1: an SVM on each feature set alone; Exp 2: on all sets concatenated; Exp 3: on the\n"
+        "                            [--mil [--mil-rounds N]] --report OUTDIR\n\n"
+        "Exp 1: an SVM on each feature set alone; Exp 2: on all sets concatenated; Exp 3: on "
+        "the\n"
         "sparse-autoencoder latent of the concatenation, one run per --latent fraction.\n"
         "Writes OUTDIR/results.json, predictions.csv, table1.md, table1.csv, figures/*.svg and\n"
-        "report.html (one self-contained page: tables, figures, misclassified images).\n\n"
-        "  --features DIR   a feature folder (blastscan extract)\n" BS_STUDY_OPTIONS_HELP(
-            "0.25,0.5,0.75: the paper's Cases 1-3") "  --report OUTDIR  where to write\n"
-                                                    "  --explain-errors N  occlusion maps in "
-                                                    "report.html of the N most confident errors "
-                                                    "of\n"
-                                                    "                   the model without "
-                                                    "autoencoder that uses every feature set "
-                                                    "(default 0:\n"
-                                                    "                   none); needs the backbones "
-                                                    "extract.json records (docs/report.md)\n"
-                                                    "  --backbone-dir D look for them in D by file "
-                                                    "name (default: their recorded paths)\n\n"
-                                                    "The global --seed S seeds the folds, the "
-                                                    "autoencoder and the kernel scale.\n"
-                                                    "Under mpirun -n P the folds and experiments "
-                                                    "are shared by the P ranks (results are\n"
-                                                    "identical to one process's); "
-                                                    "--ae-data-parallel makes the paper protocol's "
-                                                    "shared\n"
-                                                    "autoencoder a data-parallel fit over all "
-                                                    "ranks (faster, not bit-identical).\n");
-}
+        "report.html (one self-contained page: tables, figures, misclassified images).\n\n",
+    .options =
+        (const bs_cli_option[]){
+            {OPT_FEATURES, "features", "DIR", "a feature folder (blastscan extract)"},
+            BS_STUDY_OPTIONS("0.25,0.5,0.75: the paper's Cases 1-3"),
+            {OPT_REPORT, "report", "OUTDIR", "where to write"},
+            {OPT_EXPLAIN_ERRORS, "explain-errors", "N",
+             "occlusion maps in report.html of the N most confident errors of\n"
+             "the model without autoencoder that uses every feature set (default 0:\n"
+             "none); needs the backbones extract.json records (docs/report.md)"},
+            {OPT_BACKBONE_DIR, "backbone-dir", "D",
+             "look for them in D by file name (default: their recorded paths)"},
+            {OPT_MIL, "mil", NULL,
+             "every fold's SVM as mi-SVM: the images of a group whose label is 1\n"
+             "(a field's cells) form a bag with at least one positive (docs/svm.md);\n"
+             "test rows are still scored against their group's label, so their\n"
+             "metrics are weak ones (report.html shows the relabelled images)"},
+            {OPT_MIL_ROUNDS, "mil-rounds", "N", "with --mil: at most N SVM fits (default 20)"},
+            {0},
+        },
+    .after = "\nThe global --seed S seeds the folds, the autoencoder and the kernel scale.\n"
+             "Under mpirun -n P the folds and experiments are shared by the P ranks (results are\n"
+             "identical to one process's); --ae-data-parallel makes the paper protocol's shared\n"
+             "autoencoder a data-parallel fit over all ranks (faster, not bit-identical).\n",
+};
 
 /* What `experiment` was asked, as parsed. */
 typedef struct {
     bs_cli_study st;
     const char *features, *report, *backbone_dir;
     long explain_errors;
+    int mil;
+    long mil_rounds; /* 0: not given */
 } experiment_args;
 
 /* The command line into a: -1 to go on, else the exit code. */
 static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment_args *a) {
-    static const struct option opts[] = {BS_STUDY_LONG_OPTIONS,
-                                         {"features", required_argument, 0, 'f'},
-                                         {"report", required_argument, 0, 'r'},
-                                         {"explain-errors", required_argument, 0, 'x'},
-                                         {"backbone-dir", required_argument, 0, 'b'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bs_cli_study_init(&a->st, cli);
     a->features = a->report = a->backbone_dir = NULL;
     a->explain_errors = 0;
+    a->mil = 0;
+    a->mil_rounds = 0;
     int c, protocol_given = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_study_option(&a->st, "experiment", c, optarg);
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &experiment_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        int d = bs_cli_study_option(&a->st, "experiment", c, p.arg);
         if (d > 0) return BS_EXIT_USAGE;
         if (d == 0) {
             protocol_given |= c == BS_OPT_PROTOCOL;
             continue;
         }
         switch (c) {
-            case 'f': a->features = optarg; break;
-            case 'r': a->report = optarg; break;
-            case 'x':
-                if (bs_cli_parse_int("experiment", "--explain-errors", optarg, 0, 10000,
+            case OPT_FEATURES: a->features = p.arg; break;
+            case OPT_REPORT: a->report = p.arg; break;
+            case OPT_EXPLAIN_ERRORS:
+                if (bs_cli_parse_int("experiment", "--explain-errors", p.arg, 0, 10000,
                                      &a->explain_errors))
                     return BS_EXIT_USAGE;
                 break;
-            case 'b': a->backbone_dir = optarg; break;
-            case 'h': usage(stdout); return BS_EXIT_OK;
-            default: return bs_cli_usage("experiment", "unknown option");
+            case OPT_BACKBONE_DIR: a->backbone_dir = p.arg; break;
+            case OPT_MIL: a->mil = 1; break;
+            case OPT_MIL_ROUNDS:
+                if (bs_cli_parse_int("experiment", "--mil-rounds", p.arg, 1, 1000, &a->mil_rounds))
+                    return BS_EXIT_USAGE;
+                break;
+            default: return bs_cli_unhandled(&p, c);
         }
     }
+    if (p.exit >= 0) return p.exit;
     if (optind != argc) return bs_cli_usage("experiment", "unexpected argument '%s'", argv[optind]);
     if (!a->features || !a->report)
         return bs_cli_usage("experiment", "--features and --report are required");
     if (!protocol_given) return bs_cli_usage("experiment", "--protocol paper|grouped is required");
     if (a->st.both)
         return bs_cli_usage("experiment", "--protocol both is for reproduce; run experiment twice");
+    if (a->mil_rounds && !a->mil) return bs_cli_usage("experiment", "--mil-rounds needs --mil");
+    if (a->mil && a->explain_errors)
+        return bs_cli_usage("experiment", "--explain-errors cannot refit mi-SVM models (--mil)");
+    a->st.opt.mil_rounds = a->mil ? (a->mil_rounds ? (int)a->mil_rounds : BS_FIT_MIL_ROUNDS) : 0;
     return -1;
 }
 

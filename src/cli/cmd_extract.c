@@ -1,5 +1,4 @@
 /* cmd_extract.c — `blastscan extract`: deep features of a dataset into a feature folder. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,51 +6,58 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_extract.h"
+#include "cli_options.h"
 #include "core/dist.h"
 #include "core/error.h"
 #include "features/extract.h"
 
-static void usage(FILE *fp) {
-    fprintf(
-        fp,
+#define AUGMENT_DEFAULT "none"
+
+/* extract's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
+enum { OPT_OUT = BS_CLI_OWN_CODES };
+
+static const bs_cli_command extract_command = {
+    .name = "extract",
+    .before =
         "Usage: blastscan extract [--backbone M.onnx ...] --data D [--data ...] [--positive "
         "C,...]\n"
-        "                         [--augment none|flip] [--batch N] [--cache DIR | --no-cache]\n"
+        "                         [--augment VIEWS] [--batch N] [--cache DIR | --no-cache]\n"
         "                         [--input-size S] [--tap OUTPUT] --out FEATDIR\n\n"
-        "Run every image (with --augment flip also its horizontal and vertical mirror)\n"
+        "Run every image (and the views --augment asks for: mirrors, stain and scale jitter)\n"
         "through every backbone and write FEATDIR/index.csv and one NAME.npy per backbone\n"
-        "(NAME from the model's metadata 'name', else the file name).\n\n" BS_DATA_OPTIONS_HELP
-            BS_EXTRACT_OPTIONS_HELP
-        "  --augment A      none (default) or flip (original + hmirror + vmirror, the paper)\n"
-        "  --out FEATDIR    the feature folder to write\n");
-}
+        "(NAME from the model's metadata 'name', else the file name).\n\n",
+    .options =
+        (const bs_cli_option[]){
+            BS_DATA_OPTIONS,
+            BS_EXTRACT_OPTIONS(AUGMENT_DEFAULT),
+            {OPT_OUT, "out", "FEATDIR", "the feature folder to write"},
+            {0},
+        },
+};
 
 int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
-    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
-                                         BS_EXTRACT_LONG_OPTIONS,
-                                         {"out", required_argument, 0, 'o'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bs_cli_data data;
     bs_cli_data_init(&data);
     bs_cli_extract xo;
-    bs_cli_extract_init(&xo, 0);
+    bs_cli_extract_init(&xo, AUGMENT_DEFAULT);
     const char *out = NULL;
     int c, rc = BS_EXIT_USAGE;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_data_option(&data, "extract", c, optarg);
-        if (d < 0) d = bs_cli_extract_option(&xo, "extract", c, optarg);
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &extract_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        int d = bs_cli_data_option(&data, "extract", c, p.arg);
+        if (d < 0) d = bs_cli_extract_option(&xo, "extract", c, p.arg);
         if (d > 0) goto done;
         if (d == 0) continue;
         switch (c) {
-            case 'o': out = optarg; break;
-            case 'h':
-                usage(stdout);
-                rc = BS_EXIT_OK;
-                goto done;
-            default: bs_cli_usage("extract", "unknown option"); goto done;
+            case OPT_OUT: out = p.arg; break;
+            default: bs_cli_unhandled(&p, c); goto done;
         }
+    }
+    if (p.exit >= 0) {
+        rc = p.exit;
+        goto done;
     }
     if (optind != argc) {
         bs_cli_usage("extract", "unexpected argument '%s'", argv[optind]);
@@ -62,6 +68,7 @@ int bs_cmd_extract(int argc, char **argv, const bs_cli *cli) {
         goto done;
     }
     if ((rc = bs_cli_extract_finish(&xo, "extract")) != 0) goto done;
+    xo.opt.seed = cli->seed;
     bs_backbone_spec *specs = bs_cli_extract_specs(&xo);
     bs_dataset ds;
     if (!specs || bs_cli_data_open(&data, 0, cli->seed, &ds)) {

@@ -1,28 +1,37 @@
 /* cmd_list.c — `blastscan list`: every sample the dataset options find, with label, class
  * and group, as a table, CSV or JSON. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cli_data.h"
+#include "cli_options.h"
 #include "core/csv.h"
 #include "core/json.h"
 #include "dataset/dataset.h"
 
-static void usage(FILE *fp) {
-    fprintf(fp,
-            "Usage: blastscan list --data DIR|MANIFEST.csv [--data ...] [--positive CLASS,...]\n"
-            "                      [--on-error stop|skip] [--format table|csv|json]\n\n"
-            "List every sample found: path, label (1 = ALL, 0 = healthy), class and group.\n"
-            "Every image is decoded once: unreadable files are reported, and images with\n"
-            "identical pixels, or that are near duplicates (the same field photographed again),\n"
-            "share a group (so no split ever separates them). A group holding both labels, or\n"
-            "more than 8 images joined by their pixels, is warned about on "
-            "stderr.\n\n" BS_DATA_OPTIONS_HELP
-            "  --format F       table (default), csv (header path,label,class,group) or json\n");
-}
+/* list's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
+enum { OPT_FORMAT = BS_CLI_OWN_CODES };
+
+static const bs_cli_command list_command = {
+    .name = "list",
+    .before = "Usage: blastscan list --data DIR|MANIFEST.csv [--data ...] [--positive CLASS,...]\n"
+              "                      [--on-error stop|skip] [--format table|csv|json]\n\n"
+              "List every sample found: path, label (1 = ALL, 0 = healthy), class and group.\n"
+              "Every image is decoded once: unreadable files are reported, and images with\n"
+              "identical pixels, or that are near duplicates (the same field photographed again),\n"
+              "share a group (so no split ever separates them). A group holding both labels, or\n"
+              "more than 8 images joined by their pixels, is warned about on stderr.\n\n",
+    .options =
+        (const bs_cli_option[]){
+            BS_DATA_OPTIONS,
+            {OPT_FORMAT, "format", "F",
+             "table (default), csv (header path,label,class,group) or json"},
+            {0},
+        },
+};
 
 /* header path,label,class,group; one row a sample */
 static void print_csv(const bs_dataset *d) {
@@ -71,28 +80,24 @@ static void print_table(const bs_dataset *d) {
 }
 
 int bs_cmd_list(int argc, char **argv, const bs_cli *cli) {
-    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
-                                         {"format", required_argument, 0, 'f'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bs_cli_data data;
     bs_cli_data_init(&data);
     const char *format = "table";
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if ((rc = bs_cli_data_option(&data, "list", c, optarg)) >= 0) {
-            if (rc) goto usage_error;
-            continue;
-        }
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &list_command);
+    int c;
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        int rc = bs_cli_data_option(&data, "list", c, p.arg);
+        if (rc > 0) goto usage_error;
+        if (rc == 0) continue;
         switch (c) {
-            case 'f': format = optarg; break;
-            case 'h':
-                usage(stdout);
-                bs_cli_data_free(&data);
-                return BS_EXIT_OK;
-            default: bs_cli_usage("list", "unknown option"); goto usage_error;
+            case OPT_FORMAT: format = p.arg; break;
+            default: bs_cli_unhandled(&p, c); goto usage_error;
         }
+    }
+    if (p.exit >= 0) {
+        bs_cli_data_free(&data);
+        return p.exit;
     }
     if (optind != argc) {
         bs_cli_usage("list", "unexpected argument '%s'", argv[optind]);

@@ -2,7 +2,6 @@
  * class, SVM decision, calibrated probability and out-of-distribution flag per image. The class
  * shown is gated: "unknown" for an out-of-distribution image, "uncertain" under --abstain. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_files.h"
+#include "cli_options.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/io.h"
@@ -20,9 +20,23 @@
 #include "pipeline/explain.h"
 #include "pipeline/pipeline.h"
 
-static void usage(FILE *fp) {
-    fprintf(
-        fp,
+/* predict's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
+enum {
+    OPT_MODEL = BS_CLI_OWN_CODES,
+    OPT_BACKBONE_DIR,
+    OPT_FORMAT,
+    OPT_BATCH,
+    OPT_ABSTAIN,
+    OPT_NO_OOD_GATE,
+    OPT_EXPLAIN,
+    OPT_EXPLAIN_GRID,
+    OPT_EXPLAIN_PATCH
+};
+
+static const bs_cli_command predict_command = {
+    .name = "predict",
+    .before =
         "Usage: blastscan predict --model MODEL.blastscan [--backbone-dir DIR]\n"
         "                         [--format table|json|csv] [--batch N] [--abstain P]\n"
         "                         [--no-ood-gate]\n"
@@ -37,38 +51,37 @@ static void usage(FILE *fp) {
         "The class shown is gated: an out-of-distribution image is \"unknown\" (like an\n"
         "analyser's unidentified cell), and with --abstain P an image whose probability lies\n"
         "in [P, 1 - P] is \"uncertain\". The decision, probability and label (the SVM's own\n"
-        "call, 1 = ALL) are always given.\n\n"
-        "  --model FILE     the pipeline file\n"
-        "  --backbone-dir D where the pipeline's ONNX backbones are, by their recorded file\n"
-        "                   names; each is verified by sha256 (default: the assets' models/)\n"
-        "  --format F       table (default), json (one object per line) or csv\n"
-        "  --batch N        images per network run (default 8)\n"
-        "  --abstain P      0 < P < 0.5: class \"uncertain\" when P <= probability <= 1 - P\n"
-        "                   (a study's report shows how many images a P sets aside)\n"
-        "  --no-ood-gate    show the SVM's class for out-of-distribution images too\n"
-        "  --explain OUTDIR also write, per image, an occlusion-sensitivity map of the SVM\n"
-        "                   decision: a patch of the image's mean colour slid over a GxG grid,\n"
-        "                   the decision's drop at each position. OUTDIR/NAME.png overlays it\n"
-        "                   on the image (red: the region pushed towards ALL, blue: towards\n"
-        "                   healthy); OUTDIR/NAME.npy is the raw GxG map (docs/explain.md).\n"
-        "                   Costs G*G+1 forward passes per image.\n"
-        "  --explain-grid G positions per side (default 7: 50 passes per image)\n"
-        "  --explain-patch F patch side as a fraction of the image side (default 0.25)\n"
-        "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
-        "are still classified).\n");
-}
-
-enum {
-    OPT_MODEL = 6001,
-    OPT_BACKBONE_DIR,
-    OPT_FORMAT,
-    OPT_BATCH,
-    OPT_ABSTAIN,
-    OPT_NO_OOD_GATE,
-    OPT_EXPLAIN,
-    OPT_EXPLAIN_GRID,
-    OPT_EXPLAIN_PATCH
+        "call, 1 = ALL) are always given.\n\n",
+    .options =
+        (const bs_cli_option[]){
+            {OPT_MODEL, "model", "FILE", "the pipeline file"},
+            {OPT_BACKBONE_DIR, "backbone-dir", "D",
+             "where the pipeline's ONNX backbones are, by their recorded file\n"
+             "names; each is verified by sha256 (default: the assets' models/)"},
+            {OPT_FORMAT, "format", "F", "table (default), json (one object per line) or csv"},
+            {OPT_BATCH, "batch", "N", "images per network run (default 8)"},
+            {OPT_ABSTAIN, "abstain", "P",
+             "0 < P < 0.5: class \"uncertain\" when P <= probability <= 1 - P\n"
+             "(a study's report shows how many images a P sets aside)"},
+            {OPT_NO_OOD_GATE, "no-ood-gate", NULL,
+             "show the SVM's class for out-of-distribution images too"},
+            {OPT_EXPLAIN, "explain", "OUTDIR",
+             "also write, per image, an occlusion-sensitivity map of the SVM\n"
+             "decision: a patch of the image's mean colour slid over a GxG grid,\n"
+             "the decision's drop at each position. OUTDIR/NAME.png overlays it\n"
+             "on the image (red: the region pushed towards ALL, blue: towards\n"
+             "healthy); OUTDIR/NAME.npy is the raw GxG map (docs/explain.md).\n"
+             "Costs G*G+1 forward passes per image."},
+            {OPT_EXPLAIN_GRID, "explain-grid", "G",
+             "positions per side (default 7: 50 passes per image)"},
+            {OPT_EXPLAIN_PATCH, "explain-patch", "F",
+             "patch side as a fraction of the image side (default 0.25)"},
+            {0},
+        },
+    .after = "Exit status 1 if the model cannot be loaded or any image cannot be read (the others\n"
+             "are still classified).\n",
 };
+
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 /* --explain: occlusion maps written beside each other in one folder, one file stem per image
@@ -179,64 +192,55 @@ typedef struct {
 
 /* -1: go on; otherwise the exit status (help printed or usage error). */
 static int parse_options(int argc, char **argv, predict_options *o) {
-    static const struct option opts[] = {{"model", required_argument, 0, OPT_MODEL},
-                                         {"backbone-dir", required_argument, 0, OPT_BACKBONE_DIR},
-                                         {"format", required_argument, 0, OPT_FORMAT},
-                                         {"batch", required_argument, 0, OPT_BATCH},
-                                         {"abstain", required_argument, 0, OPT_ABSTAIN},
-                                         {"no-ood-gate", no_argument, 0, OPT_NO_OOD_GATE},
-                                         {"explain", required_argument, 0, OPT_EXPLAIN},
-                                         {"explain-grid", required_argument, 0, OPT_EXPLAIN_GRID},
-                                         {"explain-patch", required_argument, 0, OPT_EXPLAIN_PATCH},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     *o = (predict_options){NULL, NULL, FMT_TABLE, 8, {0, 1}, {0}};
     bs_explain_options_init(&o->ex.opt);
     long grid = 0;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &predict_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        const char *arg = p.arg;
         switch (c) {
-            case OPT_MODEL: o->model = optarg; break;
-            case OPT_BACKBONE_DIR: o->bdir = optarg; break;
+            case OPT_MODEL: o->model = arg; break;
+            case OPT_BACKBONE_DIR: o->bdir = arg; break;
             case OPT_FORMAT:
-                if (!strcmp(optarg, "table"))
+                if (!strcmp(arg, "table"))
                     o->fmt = FMT_TABLE;
-                else if (!strcmp(optarg, "json"))
+                else if (!strcmp(arg, "json"))
                     o->fmt = FMT_JSON;
-                else if (!strcmp(optarg, "csv"))
+                else if (!strcmp(arg, "csv"))
                     o->fmt = FMT_CSV;
                 else
                     return bs_cli_usage("predict", "--format must be table, json or csv");
                 break;
             case OPT_BATCH:
-                if (bs_cli_parse_int("predict", "--batch", optarg, 1, 256, &o->batch))
+                if (bs_cli_parse_int("predict", "--batch", arg, 1, 256, &o->batch))
                     return BS_EXIT_USAGE;
                 break;
             case OPT_ABSTAIN:
-                if (bs_cli_parse_double("predict", "--abstain", optarg, &o->g.abstain))
+                if (bs_cli_parse_double("predict", "--abstain", arg, &o->g.abstain))
                     return BS_EXIT_USAGE;
                 if (!(o->g.abstain > 0 && o->g.abstain < 0.5))
                     return bs_cli_usage("predict", "--abstain must lie strictly between 0 and 0.5");
                 break;
             case OPT_NO_OOD_GATE: o->g.ood_gate = 0; break;
-            case OPT_EXPLAIN: o->ex.dir = optarg; break;
+            case OPT_EXPLAIN: o->ex.dir = arg; break;
             case OPT_EXPLAIN_GRID:
-                if (bs_cli_parse_int("predict", "--explain-grid", optarg, 1, BS_EXPLAIN_MAX_GRID,
+                if (bs_cli_parse_int("predict", "--explain-grid", arg, 1, BS_EXPLAIN_MAX_GRID,
                                      &grid))
                     return BS_EXIT_USAGE;
                 o->ex.opt.grid = (int)grid;
                 break;
             case OPT_EXPLAIN_PATCH:
-                if (bs_cli_parse_double("predict", "--explain-patch", optarg, &o->ex.opt.patch))
+                if (bs_cli_parse_double("predict", "--explain-patch", arg, &o->ex.opt.patch))
                     return BS_EXIT_USAGE;
                 if (!(o->ex.opt.patch > 0 && o->ex.opt.patch <= 1))
                     return bs_cli_usage("predict", "--explain-patch must be a fraction in (0, 1]");
                 break;
-            case 'h': usage(stdout); return BS_EXIT_OK;
-            default: return bs_cli_usage("predict", "unknown option");
+            default: return bs_cli_unhandled(&p, c);
         }
     }
+    if (p.exit >= 0) return p.exit;
     if (!o->model) return bs_cli_usage("predict", "--model is required");
     if (optind == argc) return bs_cli_usage("predict", "no image or folder given");
     o->ex.opt.batch = (size_t)o->batch;
@@ -323,6 +327,12 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
     if (rc == BS_EXIT_OK && bs_pipeline_load(o.model, &p)) {
         rc = bs_cli_fail("predict");
     } else if (rc == BS_EXIT_OK) {
+        if (p.cells.present) /* a smear field given to a cell model gets a meaningless call */
+            fprintf(stderr,
+                    "predict: %s is a cell model (trained on crops of single white cells, "
+                    "colours %s): it classifies each image as one cell; for smear fields use "
+                    "`blastscan cells --model`\n",
+                    o.model, p.cells.normalised ? "normalised per field" : "as photographed");
         if (!(rt = bs_pipeline_runtime_open(&p, o.bdir ? o.bdir : default_dir)))
             rc = bs_cli_fail("predict");
         else

@@ -1,6 +1,5 @@
 /* cmd_reproduce.c — `blastscan reproduce`: the whole study in one command — extraction (with
  * the cache), both protocols, and a report that puts them side by side. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_extract.h"
+#include "cli_options.h"
 #include "cli_study.h"
 #include "core/dist.h"
 #include "core/error.h"
@@ -19,19 +19,27 @@
 #include "report/report.h"
 #include "study/study.h"
 
-#ifndef BLASTSCAN_VERSION
-#define BLASTSCAN_VERSION "unknown"
-#endif
-
 /* Defaults sized to finish within 20 minutes on a 2-core machine (README). */
 #define DEFAULT_SAMPLE 368 /* the paper's ALL-IDB size: 368 images -> 1104 rows with flips */
 #define DEFAULT_EPOCHS 750
 
-static void usage(FILE *fp) {
-    fprintf(
-        fp,
+#define AUGMENT_DEFAULT "flip"
+
+/* reproduce's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
+enum { OPT_SAMPLE = BS_CLI_OWN_CODES, OPT_EXPLAIN_ERRORS, OPT_REPORT };
+
+/* DEFAULT_SAMPLE and DEFAULT_EPOCHS as text, for --help */
+#define TEXT(x) #x
+#define VALUE_TEXT(x) TEXT(x)
+#define SAMPLE_TEXT VALUE_TEXT(DEFAULT_SAMPLE)
+#define EPOCHS_TEXT VALUE_TEXT(DEFAULT_EPOCHS)
+
+static const bs_cli_command reproduce_command = {
+    .name = "reproduce",
+    .before =
         "Usage: blastscan reproduce [--data D ...] [--positive C,...] [--backbone M.onnx ...]\n"
-        "                           [--protocol paper|grouped|both] [--augment none|flip]\n"
+        "                           [--protocol paper|grouped|both] [--augment VIEWS]\n"
         "                           [--sample N] [--folds K] [--latent F,...] [--epochs N]\n"
         "                           [--cache DIR | --no-cache] --report OUTDIR\n\n"
         "Extract features (cached), run Exp 1-3 under each protocol, and write OUTDIR/report.md\n"
@@ -42,24 +50,24 @@ static void usage(FILE *fp) {
         "OUTDIR/grouped/ hold each protocol's results.json, tables and figures, OUTDIR/features/\n"
         "the feature folder.\n\n"
         "Defaults: the Aria 2021 dataset in the assets folder (Early,Pre,Pro = ALL), a stratified\n"
-        "random sample of %d images (the paper's dataset size; --sample 0 for all 3256), the two\n"
-        "shipped backbones, --augment flip, --protocol both, %d epochs.\n\n" BS_DATA_OPTIONS_HELP
-            BS_EXTRACT_OPTIONS_HELP
-        "  --augment A      flip (default: original + two mirrors, as the paper) or none\n"
-        "  --sample N       stratified random subset of N images (seeded); 0 = "
-        "all\n" BS_STUDY_OPTIONS_HELP(
-            "0.25: Case 1, the paper's standard model") "  --explain-errors N  occlusion maps in "
-                                                        "report.html of the grouped protocol's N "
-                                                        "most\n"
-                                                        "                   confident errors of "
-                                                        "its fused model (default 8; 0: none; 26\n"
-                                                        "                   forward passes per "
-                                                        "image; docs/report.md)\n"
-                                                        "  --report OUTDIR  where to write\n",
-        DEFAULT_SAMPLE, DEFAULT_EPOCHS);
-}
-
-enum { OPT_SAMPLE = 4001, OPT_REPORT, OPT_EXPLAIN_ERRORS };
+        "random sample of " SAMPLE_TEXT " images (the paper's dataset size; --sample 0 for all "
+        "3256), the two\n"
+        "shipped backbones, --augment " AUGMENT_DEFAULT ", --protocol both, " EPOCHS_TEXT
+        " epochs.\n\n",
+    .options =
+        (const bs_cli_option[]){
+            BS_DATA_OPTIONS,
+            BS_EXTRACT_OPTIONS(AUGMENT_DEFAULT),
+            {OPT_SAMPLE, "sample", "N", "stratified random subset of N images (seeded); 0 = all"},
+            BS_STUDY_OPTIONS("0.25: Case 1, the paper's standard model"),
+            {OPT_EXPLAIN_ERRORS, "explain-errors", "N",
+             "occlusion maps in report.html of the grouped protocol's N most\n"
+             "confident errors of its fused model (default 8; 0: none; 26\n"
+             "forward passes per image; docs/report.md)"},
+            {OPT_REPORT, "report", "OUTDIR", "where to write"},
+            {0},
+        },
+};
 
 /* A wall time as people read it: "42 s", "15 min 56 s", "2 h 3 min 4 s". */
 static void format_duration(double seconds, char *buf, size_t size) {
@@ -124,63 +132,56 @@ static void repro_args_free(repro_args *a) {
     bs_cli_data_free(&a->data);
 }
 
-/* One option that is reproduce's own: 0 when taken, else the exit code (--help: BS_EXIT_OK). */
-static int repro_option(repro_args *a, int c) {
+/* One option that is reproduce's own: 0 when taken, else the exit code. */
+static int repro_option(repro_args *a, const bs_cli_parser *p, int c) {
     switch (c) {
         case OPT_SAMPLE:
-            return bs_cli_parse_int("reproduce", "--sample", optarg, 0, 100000000, &a->sample)
+            return bs_cli_parse_int("reproduce", "--sample", p->arg, 0, 100000000, &a->sample)
                        ? BS_EXIT_USAGE
                        : 0;
-        case OPT_REPORT: a->report = optarg; return 0;
+        case OPT_REPORT: a->report = p->arg; return 0;
         case OPT_EXPLAIN_ERRORS:
-            return bs_cli_parse_int("reproduce", "--explain-errors", optarg, 0, 10000,
+            return bs_cli_parse_int("reproduce", "--explain-errors", p->arg, 0, 10000,
                                     &a->explain_errors)
                        ? BS_EXIT_USAGE
                        : 0;
-        case 'h': usage(stdout); return BS_EXIT_OK;
-        default: return bs_cli_usage("reproduce", "unknown option");
+        default: return bs_cli_unhandled(p, c);
     }
 }
 
 /* The command line into a (initialised here, freed by the caller either way): -1 to go on,
  * else the exit code. */
 static int parse_reproduce(int argc, char **argv, const bs_cli *cli, repro_args *a) {
-    static const struct option opts[] = {
-        BS_DATA_LONG_OPTIONS,
-        BS_STUDY_LONG_OPTIONS,
-        BS_EXTRACT_LONG_OPTIONS,
-        {"sample", required_argument, 0, OPT_SAMPLE},
-        {"report", required_argument, 0, OPT_REPORT},
-        {"explain-errors", required_argument, 0, OPT_EXPLAIN_ERRORS},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
     bs_cli_data_init(&a->data);
     bs_cli_study_init(&a->st, cli);
     a->st.both = 1;
     a->st.latent[0] = 0.25;
     a->st.opt.nlatent = 1;
     a->st.opt.epochs = DEFAULT_EPOCHS;
-    bs_cli_extract_init(&a->xc, 1);
+    bs_cli_extract_init(&a->xc, AUGMENT_DEFAULT);
     a->sample = -1;
     a->explain_errors = 8;
     a->report = NULL;
     a->default_data = NULL;
     int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_data_option(&a->data, "reproduce", c, optarg);
-        if (d < 0) d = bs_cli_study_option(&a->st, "reproduce", c, optarg);
-        if (d < 0) d = bs_cli_extract_option(&a->xc, "reproduce", c, optarg);
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &reproduce_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        int d = bs_cli_data_option(&a->data, "reproduce", c, p.arg);
+        if (d < 0) d = bs_cli_study_option(&a->st, "reproduce", c, p.arg);
+        if (d < 0) d = bs_cli_extract_option(&a->xc, "reproduce", c, p.arg);
         if (d > 0) return BS_EXIT_USAGE;
         if (d == 0) continue;
-        if ((rc = repro_option(a, c)) != 0 || c == 'h') return rc;
+        if ((rc = repro_option(a, &p, c)) != 0) return rc;
     }
+    if (p.exit >= 0) return p.exit;
     if (optind != argc) return bs_cli_usage("reproduce", "unexpected argument '%s'", argv[optind]);
     if (!a->report) return bs_cli_usage("reproduce", "--report OUTDIR is required");
     if (a->st.opt.task != BS_TASK_BINARY)
         return bs_cli_usage(
             "reproduce", "reproduce runs the paper's binary task; use experiment --task subtype");
     if ((rc = bs_cli_extract_finish(&a->xc, "reproduce")) != 0) return rc;
+    a->xc.opt.seed = cli->seed;
     return -1;
 }
 
@@ -212,10 +213,12 @@ static int extract_features(const repro_args *a, const bs_cli *cli, int root, co
     const bs_cli_extract *xc = &a->xc;
     bs_dataset ds;
     if (bs_cli_data_open(&a->data, (size_t)a->sample, cli->seed, &ds)) return -1;
+    char augment[BS_AUGMENT_NAME_MAX];
+    bs_augment_name(&xc->opt.augment, augment);
     if (root)
         fprintf(stderr, "reproduce: %zu images (%zu ALL, %zu healthy), %zu backbones, augment %s\n",
                 ds.n, bs_dataset_count_label(&ds, 1), bs_dataset_count_label(&ds, 0), xc->nmodels,
-                xc->opt.augment ? "flip" : "none");
+                augment);
     bs_backbone_spec *specs = bs_cli_extract_specs(xc);
     int failed = !featdir || !specs || bs_extract(&ds, specs, xc->nmodels, &xc->opt, featdir, xs);
     free(specs);
@@ -300,12 +303,13 @@ static int reproduce(const repro_args *a, const bs_cli *cli, double t0) {
         char sample_note[256];
         snprintf(sample_note, sizeof sample_note, "%s%s", datadesc ? datadesc : "?",
                  a->sample > 0 ? " (stratified random sample)" : "");
-        bs_report_context ctx = {sample_note,
-                                 backbones ? backbones : "?",
-                                 a->xc.opt.augment ? "flip (original + hmirror + vmirror)" : "none",
-                                 xs.seconds,
-                                 bs_now() - t0,
-                                 BLASTSCAN_VERSION};
+        char augment[BS_AUGMENT_NAME_MAX];
+        bs_augment_name(&a->xc.opt.augment, augment);
+        if (!strcmp(augment, "flip"))
+            snprintf(augment, sizeof augment, "flip (original + hmirror + vmirror)");
+        bs_report_context ctx = {sample_note,   backbones ? backbones : "?",
+                                 augment,       xs.seconds,
+                                 bs_now() - t0, BLASTSCAN_VERSION};
         failed = write_summary(a, studies, ran, &idx, featdir, &ctx);
     }
     for (int p = 0; p < 2; p++)

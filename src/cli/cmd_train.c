@@ -2,7 +2,6 @@
  * pipeline (mapminmax + sparse autoencoder + cubic SVM + Platt calibration + OOD statistics)
  * on all the given data, and write one pipeline file (docs/pipeline-format.md). */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,58 +10,94 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_extract.h"
+#include "cli_options.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
 #include "features/extract.h"
 #include "features/featdir.h"
+#include "field/field.h"
 #include "pipeline/pipeline.h"
 
-static void usage(FILE *fp) {
-    fprintf(
-        fp,
+#define AUGMENT_DEFAULT "flip"
+
+/* train's own option codes, then the command: its --help, its options in --help order
+ * (cli_options.h) */
+enum {
+    OPT_LATENT = BS_CLI_OWN_CODES,
+    OPT_EPOCHS,
+    OPT_KSCALE,
+    OPT_CALIB,
+    OPT_OODK,
+    OPT_OODQ,
+    OPT_MIL,
+    OPT_MIL_ROUNDS,
+    OPT_OUT
+};
+
+static const bs_cli_command train_command = {
+    .name = "train",
+    .before =
         "Usage: blastscan train --data D [--data ...] [--positive C,...] [--backbone M.onnx ...]\n"
-        "                       [--augment none|flip] [--latent F|none] [--epochs N]\n"
+        "                       [--augment VIEWS] [--latent F|none] [--epochs N]\n"
         "                       [--kernel-scale auto|S] [--calibration-folds K]\n"
-        "                       [--ood-k K | --ood-quantile Q]\n"
+        "                       [--ood-k K | --ood-quantile Q] [--mil [--mil-rounds N]]\n"
         "                       [--cache DIR | --no-cache] [--batch N] --out MODEL.blastscan\n\n"
         "Fit the paper's standard model on all the given images and save it as one pipeline\n"
-        "file for `blastscan predict` and the C library: features of every image (and its two\n"
-        "mirrors with --augment flip) through every backbone, fused in feature-set name order\n"
-        "(as `experiment` fuses them); mapminmax + sparse autoencoder with F x the fused width\n"
-        "hidden units; cubic SVM on the latent; Platt scaling from a grouped K-fold\n"
-        "cross-validation of the SVM; the out-of-distribution threshold from reconstruction\n"
-        "errors of rows a validation autoencoder has not seen (docs/pipeline-format.md).\n"
-        "Every random choice follows --seed. predict finds each backbone by file name and\n"
-        "sha256.\n\n" BS_DATA_OPTIONS_HELP BS_EXTRACT_OPTIONS_HELP
-        "  --augment A      flip (default: original + h/v mirrors, as the paper) or none\n"
-        "  --latent F       hidden units as a fraction of the fused width (default 0.25, the\n"
-        "                   paper's Case 1); none: the SVM on the fused features (no OOD flag)\n"
-        "  --epochs N       autoencoder MaxEpochs (default 750)\n"
-        "  --kernel-scale S auto (MATLAB's heuristic, seeded; default) or a fixed scale\n"
-        "  --calibration-folds K  folds of the internal CV for Platt scaling (default 5)\n"
-        "  --ood-k K        out-of-distribution threshold: Tukey's far-out fence of the log\n"
-        "                   validation errors, exp(q75 + K (q75 - q25)) (default 3; wide: it\n"
-        "                   flags pictures that are not smears, not another microscope)\n"
-        "  --ood-quantile Q the threshold at the Q-quantile of the validation errors instead,\n"
-        "                   Q in (0, 1]: about 1 - Q of cells like the training cells are\n"
-        "                   flagged (0.95 for cell models, docs/cells.md)\n"
-        "  --out FILE       the pipeline file to write\n");
-}
-
-enum { OPT_LATENT = 5001, OPT_EPOCHS, OPT_KSCALE, OPT_CALIB, OPT_OODK, OPT_OODQ, OPT_OUT };
+        "file for `blastscan predict` and the C library: features of every image (and of the\n"
+        "views --augment asks for: its two mirrors by default) through every backbone, fused in\n"
+        "feature-set name order (as `experiment` fuses them); mapminmax + sparse autoencoder\n"
+        "with F x the fused width hidden units; cubic SVM on the latent; Platt scaling from a\n"
+        "grouped K-fold cross-validation of the SVM; the out-of-distribution threshold from\n"
+        "reconstruction errors of rows a validation autoencoder has not seen\n"
+        "(docs/pipeline-format.md). Every random choice follows --seed. predict finds each\n"
+        "backbone by file name and "
+        "sha256.\n\n",
+    .options =
+        (const bs_cli_option[]){
+            BS_DATA_OPTIONS,
+            BS_EXTRACT_OPTIONS(AUGMENT_DEFAULT),
+            {OPT_LATENT, "latent", "F",
+             "hidden units as a fraction of the fused width (default 0.25, the\n"
+             "paper's Case 1); none: the SVM on the fused features (no OOD flag)"},
+            {OPT_EPOCHS, "epochs", "N", "autoencoder MaxEpochs (default 750)"},
+            {OPT_KSCALE, "kernel-scale", "S",
+             "auto (MATLAB's heuristic, seeded; default) or a fixed scale"},
+            {OPT_CALIB, "calibration-folds", "K",
+             "folds of the internal CV for Platt scaling (default 5)"},
+            {OPT_OODK, "ood-k", "K",
+             "out-of-distribution threshold: Tukey's far-out fence of the log\n"
+             "validation errors, exp(q75 + K (q75 - q25)) (default 3; wide: it\n"
+             "flags pictures that are not smears, not another microscope)"},
+            {OPT_OODQ, "ood-quantile", "Q",
+             "the threshold at the Q-quantile of the validation errors instead,\n"
+             "Q in (0, 1]: about 1 - Q of cells like the training cells are\n"
+             "flagged (0.95 for cell models, docs/cells.md)"},
+            {OPT_MIL, "mil", NULL,
+             "multiple-instance labels (mi-SVM): the images of a group whose\n"
+             "label is 1 (a field's cells) form a bag holding at least one positive,\n"
+             "not only positives; the SVM is refitted and the bag's images\n"
+             "relabelled by its sign until they settle (docs/svm.md)"},
+            {OPT_MIL_ROUNDS, "mil-rounds", "N", "with --mil: at most N SVM fits (default 20)"},
+            {OPT_OUT, "out", "FILE", "the pipeline file to write"},
+            {0},
+        },
+};
 
 typedef struct train_args {
     bs_cli_data data;
     bs_cli_extract xc;
     bs_pipeline_fit_options fo;
-    double latent; /* 0: --latent none */
-    int ood_set;   /* bit 0: --ood-k given, bit 1: --ood-quantile given */
+    double latent;   /* 0: --latent none */
+    int ood_set;     /* bit 0: --ood-k given, bit 1: --ood-quantile given */
+    int mil;         /* --mil */
+    long mil_rounds; /* --mil-rounds, 0: not given */
     const char *out;
 } train_args;
 
 /* One option of train's own; returns -1 to go on, else the exit code. */
-static int parse_option(train_args *a, int c, const char *arg) {
+static int parse_option(train_args *a, const bs_cli_parser *p, int c) {
+    const char *arg = p->arg;
     long v;
     switch (c) {
         case OPT_LATENT:
@@ -103,33 +138,28 @@ static int parse_option(train_args *a, int c, const char *arg) {
                 return bs_cli_usage("train", "--ood-quantile expects a number in (0, 1]");
             a->ood_set |= 2;
             return -1;
+        case OPT_MIL: a->mil = 1; return -1;
+        case OPT_MIL_ROUNDS:
+            return bs_cli_parse_int("train", "--mil-rounds", arg, 1, 1000, &a->mil_rounds)
+                       ? BS_EXIT_USAGE
+                       : -1;
         case OPT_OUT: a->out = arg; return -1;
-        case 'h': usage(stdout); return BS_EXIT_OK;
-        default: return bs_cli_usage("train", "unknown option");
+        default: return bs_cli_unhandled(p, c);
     }
 }
 
 /* Returns -1 when the arguments are complete and valid, else the exit code. */
 static int parse_args(int argc, char **argv, train_args *a) {
-    static const struct option opts[] = {BS_DATA_LONG_OPTIONS,
-                                         BS_EXTRACT_LONG_OPTIONS,
-                                         {"latent", required_argument, 0, OPT_LATENT},
-                                         {"epochs", required_argument, 0, OPT_EPOCHS},
-                                         {"kernel-scale", required_argument, 0, OPT_KSCALE},
-                                         {"calibration-folds", required_argument, 0, OPT_CALIB},
-                                         {"ood-k", required_argument, 0, OPT_OODK},
-                                         {"ood-quantile", required_argument, 0, OPT_OODQ},
-                                         {"out", required_argument, 0, OPT_OUT},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int d = bs_cli_data_option(&a->data, "train", c, optarg);
-        if (d < 0) d = bs_cli_extract_option(&a->xc, "train", c, optarg);
+    bs_cli_parser p;
+    bs_cli_parser_init(&p, &train_command);
+    while ((c = bs_cli_next(&p, argc, argv)) >= 0) {
+        int d = bs_cli_data_option(&a->data, "train", c, p.arg);
+        if (d < 0) d = bs_cli_extract_option(&a->xc, "train", c, p.arg);
         if (d > 0) return BS_EXIT_USAGE;
-        if (d < 0 && (rc = parse_option(a, c, optarg)) >= 0) return rc;
+        if (d < 0 && (rc = parse_option(a, &p, c)) >= 0) return rc;
     }
+    if (p.exit >= 0) return p.exit;
     if (optind != argc) return bs_cli_usage("train", "unexpected argument '%s'", argv[optind]);
     if (!a->data.nsources || !a->out) return bs_cli_usage("train", "--data and --out are required");
     if ((rc = bs_cli_extract_finish(&a->xc, "train")) != 0) return rc;
@@ -138,6 +168,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
     if (a->ood_set && a->latent == 0)
         return bs_cli_usage("train",
                             "--ood-k and --ood-quantile need an autoencoder (not --latent none)");
+    if (a->mil_rounds && !a->mil) return bs_cli_usage("train", "--mil-rounds needs --mil");
+    a->fo.mil_rounds = a->mil ? (a->mil_rounds ? (int)a->mil_rounds : BS_FIT_MIL_ROUNDS) : 0;
     return -1;
 }
 
@@ -153,6 +185,8 @@ typedef struct train_data {
     float *x;
     int32_t *labels;
     int64_t *group;
+    int64_t *image;          /* per row: its sample (an image and its views share one) */
+    bs_pipeline_cells cells; /* how the crops were made, when the manifests say */
 } train_data;
 
 static void train_data_free(train_data *t) {
@@ -162,17 +196,20 @@ static void train_data_free(train_data *t) {
     free(t->x);
     free(t->labels);
     free(t->group);
+    free(t->image);
 }
 
 static int row_labels(train_data *t, size_t nviews) {
     int64_t *sample_group = bs_malloc(sizeof(int64_t) * (t->ds.n ? t->ds.n : 1));
     t->labels = bs_malloc(sizeof(int32_t) * (t->n ? t->n : 1));
     t->group = bs_malloc(sizeof(int64_t) * (t->n ? t->n : 1));
-    int rc = !t->labels || !t->group || !sample_group ||
+    t->image = bs_malloc(sizeof(int64_t) * (t->n ? t->n : 1));
+    int rc = !t->labels || !t->group || !t->image || !sample_group ||
              bs_dataset_ids(&t->ds, BS_SAMPLE_GROUP, sample_group) < 0;
     for (size_t r = 0; r < t->n && rc == 0; r++) {
         t->labels[r] = t->ds.samples[r / nviews].label;
         t->group[r] = sample_group[r / nviews];
+        t->image[r] = (int64_t)(r / nviews);
     }
     free(sample_group);
     return rc ? -1 : 0;
@@ -192,9 +229,18 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
         return -1;
     }
     t->ds_open = 1;
+    if (bs_field_crop_settings(&t->ds, &t->cells)) { /* before the long extraction */
+        free(specs);
+        return -1;
+    }
+    if (t->cells.present)
+        fprintf(stderr, "train: cell crops made with %s colours (recorded in the model)\n",
+                t->cells.normalised ? "normalised" : "photographed");
+    char augment[BS_AUGMENT_NAME_MAX];
+    bs_augment_name(&xo.augment, augment);
     fprintf(stderr, "train: %zu images (%zu ALL, %zu healthy), %zu backbone%s, augment %s\n",
             t->ds.n, bs_dataset_count_label(&t->ds, 1), bs_dataset_count_label(&t->ds, 0), nb,
-            nb > 1 ? "s" : "", xo.augment ? "flip" : "none");
+            nb > 1 ? "s" : "", augment);
     char tmpl[4096];
     const char *tmp = getenv("TMPDIR");
     snprintf(tmpl, sizeof tmpl, "%s/blastscan-train-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -208,10 +254,24 @@ static int load_training_data(train_args *a, const bs_cli *cli, train_data *t) {
         t->n = st.rows;
         rc = bs_pipeline_read_features(featdir, t->info, nb, st.rows, t->order, &t->x, &t->width);
     }
-    if (rc == 0) rc = row_labels(t, xo.augment ? 3 : 1);
+    bs_view views[BS_VIEW_END];
+    if (rc == 0) rc = row_labels(t, bs_augment_views(&xo.augment, views));
     if (featdir) bs_rmtree(featdir);
     free(specs);
     return rc;
+}
+
+/* The mi-SVM line: what the relabelling did, for a person to judge (docs/cells.md). */
+static void log_mil(const bs_fit_mil *m) {
+    if (m->rounds == 0) return;
+    fprintf(stderr,
+            "train: mi-SVM: %lld of %lld images of %lld positive groups (bags) end positive "
+            "(%.1f %%; per bag min %lld, median %g, max %lld) after %d round%s, %s\n",
+            (long long)m->positives, (long long)m->instances, (long long)m->bags,
+            m->instances ? 100.0 * (double)m->positives / (double)m->instances : 0.0,
+            (long long)m->bag_min, m->bag_median, (long long)m->bag_max, m->rounds,
+            m->rounds == 1 ? "" : "s",
+            m->converged ? "converged" : "stopped at the cap (labels still changing)");
 }
 
 static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double t0) {
@@ -222,8 +282,10 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     bs_pipeline_fit_options_seed(&fo, cli->seed);
     fo.ae.progress = 1;
     fo.verbose = 1;
-    int rc = bs_pipeline_set_provenance(&p, &t->ds, a->xc.opt.augment, cli->seed, t->info,
+    fo.instance = t->image;
+    int rc = bs_pipeline_set_provenance(&p, &t->ds, &a->xc.opt.augment, cli->seed, t->info,
                                         a->xc.models, t->order, a->xc.nmodels);
+    p.cells = t->cells;
     if (rc == 0)
         rc = bs_pipeline_fit(&p, bs_matrix_of(t->x, (int64_t)t->n, t->width), t->labels, t->group,
                              NULL, (int64_t)t->n, &fo);
@@ -236,6 +298,7 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
                 "scale %.4g) in %.1f s -> %s\n",
                 (long long)t->n, (long long)t->width, p.ae ? "autoencoder" : "no autoencoder",
                 (long long)parts.n_sv, parts.kernel_scale, bs_now() - t0, a->out);
+        log_mil(&p.mil);
     }
     bs_pipeline_free(&p);
     return rc;
@@ -245,9 +308,10 @@ int bs_cmd_train(int argc, char **argv, const bs_cli *cli) {
     double t0 = bs_now();
     train_args a = {.latent = 0.25};
     bs_cli_data_init(&a.data);
-    bs_cli_extract_init(&a.xc, 1);
+    bs_cli_extract_init(&a.xc, AUGMENT_DEFAULT);
     bs_pipeline_fit_options_init(&a.fo);
     int rc = parse_args(argc, argv, &a);
+    a.xc.opt.seed = cli->seed;
     if (rc < 0) {
         train_data t;
         memset(&t, 0, sizeof t);

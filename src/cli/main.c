@@ -1,22 +1,19 @@
 /* main.c — `blastscan`: global options, dispatch to a command, exit codes.
  * Global options (--threads, --seed, --version, --help) are accepted before or after the
  * command name and removed from argv before the command parses its own options. */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "core/dist.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/threads.h"
 #include "image/image.h"
 
-#ifndef BLASTSCAN_VERSION
-#define BLASTSCAN_VERSION "unknown"
-#endif
 #ifndef BLASTSCAN_DEFAULT_ASSETS
 #define BLASTSCAN_DEFAULT_ASSETS "../shared"
 #endif
@@ -31,58 +28,23 @@ static const command commands[] = {BS_COMMANDS(BS_TABLE_ENTRY)};
 #undef BS_TABLE_ENTRY
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-/* "blastscan CMD" for a command, "blastscan" for the global options (cmd NULL or ""). */
-static void print_prog(const char *cmd) {
-    fprintf(stderr, "blastscan%s%s", cmd && *cmd ? " " : "", cmd ? cmd : "");
-}
-
-int bs_cli_usage(const char *cmd, const char *fmt, ...) {
-    va_list ap;
-    print_prog(cmd);
-    fputs(": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry '", stderr);
-    print_prog(cmd);
-    fputs(" --help'.\n", stderr);
-    return BS_EXIT_USAGE;
-}
-
-int bs_cli_fail(const char *cmd) {
-    const char *msg = bs_error_message();
-    print_prog(cmd);
-    fprintf(stderr, ": error: %s\n", *msg ? msg : "failed");
-    return BS_EXIT_FAIL;
-}
-
-int bs_cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max,
-                     long *out) {
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (!*text || *end || v < min || v > max) {
-        bs_cli_usage(cmd, "%s expects an integer in [%ld, %ld], not '%s'", opt, min, max, text);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int bs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *out) {
-    char *end;
-    double v = strtod(text, &end);
-    if (!*text || *end || v != v) {
-        bs_cli_usage(cmd, "%s expects a number, not '%s'", opt, text);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 const char *bs_cli_assets(void) {
     const char *a = getenv("BLASTSCAN_ASSETS");
     return (a && *a) ? a : BLASTSCAN_DEFAULT_ASSETS;
 }
+
+/* The global options, in --help order (cli_options.h). The ones with a value are taken out of
+ * argv wherever they stand; --version and --help only as the first word. */
+enum { OPT_THREADS = BS_CLI_OWN_CODES, OPT_SEED, OPT_VERSION, OPT_HELP };
+static const bs_cli_option global_options[] = {
+    {OPT_THREADS, "threads", "N",
+     "threads to use (default: all cores; under mpirun, per rank: the\n"
+     "cores of the machine shared by its ranks)"},
+    {OPT_SEED, "seed", "S", "seed for every random choice (default: 1)"},
+    {OPT_VERSION, "version", NULL, "print the version"},
+    {OPT_HELP, "help", NULL, "this text; 'blastscan <command> --help' for a command"},
+    {0},
+};
 
 static void print_help(FILE *fp) {
     fprintf(
@@ -93,34 +55,32 @@ static void print_help(FILE *fp) {
         BLASTSCAN_VERSION);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nGlobal options:\n", fp);
+    bs_cli_print_options(fp, global_options, 15);
     fprintf(fp,
-            "\nGlobal options:\n"
-            "  --threads N  threads to use (default: all cores; under mpirun, per rank: the\n"
-            "               cores of the machine shared by its ranks)\n"
-            "  --seed S     seed for every random choice (default: 1)\n"
-            "  --version    print the version\n"
-            "  --help       this text; 'blastscan <command> --help' for a command\n\n"
-            "Assets (models, datasets) are read from $BLASTSCAN_ASSETS, else %s.\n"
+            "\nAssets (models, datasets) are read from $BLASTSCAN_ASSETS, else %s.\n"
             "Exit codes: 0 success, 1 bad input or failed work, 2 bad usage.\n",
             BLASTSCAN_DEFAULT_ASSETS);
 }
 
-/* Take a global option out of argv (forms "--opt V" and "--opt=V"); returns its value or NULL. */
-static const char *take_global(int *argc, char **argv, const char *opt, int *error) {
-    size_t n = strlen(opt);
+/* Take global option --NAME out of argv (forms "--NAME V" and "--NAME=V"); returns its value
+ * or NULL. */
+static const char *take_global(int *argc, char **argv, const char *name, int *error) {
+    size_t n = strlen(name);
     for (int i = 1; i < *argc; i++) {
         if (strcmp(argv[i], "--") == 0) break;
-        const char *val = NULL;
+        if (strncmp(argv[i], "--", 2) || strncmp(argv[i] + 2, name, n)) continue;
+        const char *rest = argv[i] + 2 + n, *val = NULL;
         int used = 0;
-        if (strcmp(argv[i], opt) == 0) {
+        if (*rest == '\0') {
             if (i + 1 >= *argc) {
                 *error = 1;
                 return NULL;
             }
             val = argv[i + 1];
             used = 2;
-        } else if (strncmp(argv[i], opt, n) == 0 && argv[i][n] == '=') {
-            val = argv[i] + n + 1;
+        } else if (*rest == '=') {
+            val = rest + 1;
             used = 1;
         }
         if (used) {
@@ -130,6 +90,45 @@ static const char *take_global(int *argc, char **argv, const char *opt, int *err
         }
     }
     return NULL;
+}
+
+/* A global option's value into cli: 0, or BS_EXIT_USAGE (printed) when it is not one. */
+static int global_value(bs_cli *cli, int code, const char *val) {
+    long v;
+    switch (code) {
+        case OPT_THREADS:
+            if (bs_cli_parse_int(NULL, "--threads", val, 0, 4096, &v)) return BS_EXIT_USAGE;
+            cli->threads = (int)v;
+            return 0;
+        case OPT_SEED: {
+            char *end;
+            unsigned long long s = strtoull(val, &end, 10);
+            if (!*val || *end || val[0] == '-')
+                return bs_cli_usage(NULL, "--seed expects a non-negative integer, not '%s'", val);
+            cli->seed = (uint64_t)s;
+            return 0;
+        }
+        default: return bs_cli_usage(NULL, "global option %d is declared but not handled", code);
+    }
+}
+
+/* Take every global option that has a value out of argv, into cli: 0 or BS_EXIT_USAGE. */
+static int take_globals(int *argc, char **argv, bs_cli *cli) {
+    for (const bs_cli_option *o = global_options; o->name; o++) {
+        int err = 0;
+        const char *val = o->arg ? take_global(argc, argv, o->name, &err) : NULL;
+        if (err) return bs_cli_usage(NULL, "option '--%s' requires an argument", o->name);
+        if (val && global_value(cli, o->code, val)) return BS_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* The global flag a word is (--version; --help, also as -h or help), or 0. */
+static int global_flag(const char *word) {
+    if (!strcmp(word, "-h") || !strcmp(word, "help")) return OPT_HELP;
+    for (const bs_cli_option *o = global_options; o->name; o++)
+        if (!o->arg && !strncmp(word, "--", 2) && !strcmp(word + 2, o->name)) return o->code;
+    return 0;
 }
 
 static int blastscan_main(int argc, char **argv);
@@ -176,34 +175,15 @@ int main(int argc, char **argv) {
 
 static int blastscan_main(int argc, char **argv) {
     bs_cli cli = {.threads = 0, .seed = 1, .prog = "blastscan"};
-    int err = 0;
-    const char *threads = take_global(&argc, argv, "--threads", &err);
-    const char *seed = take_global(&argc, argv, "--seed", &err);
-    if (err) return bs_cli_usage(NULL, "--threads and --seed need a value");
-    long v;
-    if (threads) {
-        if (bs_cli_parse_int(NULL, "--threads", threads, 0, 4096, &v)) return BS_EXIT_USAGE;
-        cli.threads = (int)v;
-    }
-    if (seed) {
-        char *end;
-        unsigned long long s = strtoull(seed, &end, 10);
-        if (!*seed || *end || seed[0] == '-')
-            return bs_cli_usage(NULL, "--seed expects a non-negative integer, not '%s'", seed);
-        cli.seed = (uint64_t)s;
-    }
+    if (take_globals(&argc, argv, &cli)) return BS_EXIT_USAGE;
     if (argc < 2) {
         print_help(stderr);
         return BS_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        print_help(stdout);
-        return BS_EXIT_OK;
-    }
-    if (strcmp(argv[1], "--version") == 0) {
-        printf("blastscan %s\n", BLASTSCAN_VERSION);
-        return BS_EXIT_OK;
+    switch (global_flag(argv[1])) {
+        case OPT_HELP: print_help(stdout); return BS_EXIT_OK;
+        case OPT_VERSION: printf("blastscan %s\n", BLASTSCAN_VERSION); return BS_EXIT_OK;
+        default: break;
     }
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;

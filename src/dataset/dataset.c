@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,7 @@ static int samples_push(samples *v, char *path, int label, char *class_name, cha
     v->s[v->n].path = path;
     v->s[v->n].label = label;
     v->s[v->n].class_name = class_name;
+    v->s[v->n].normalised = -1;
     v->manifest_group[v->n] = mgroup;
     v->n++;
     return 0;
@@ -359,12 +361,29 @@ static int load_folder(const char *root, const bs_dataset_options *opt, samples 
     return rc;
 }
 
+/* A scale column's value (cell_px, red_cell_px: pixels of the image): empty is 0, unknown. */
+static int parse_scale(const char *text, const char *path, size_t line, const char *column,
+                       double *out) {
+    *out = 0;
+    if (!text[0]) return 0;
+    char *end;
+    double v = strtod(text, &end);
+    if (*end || !isfinite(v) || v < 0 || v > 1e6)
+        return bs_error(
+            "%s:%zu: %s must be a number of pixels (0..1e6, empty if unknown), not '%s'", path,
+            line, column, text);
+    *out = v;
+    return 0;
+}
+
 /* Rows of a parsed manifest (`path` names it and anchors relative paths). Frees csv. */
 static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_options *opt,
                              samples *out) {
     bs_csv csv = *csv_in;
     int cpath = bs_csv_column(&csv, "path"), clabel = bs_csv_column(&csv, "label");
     int cclass = bs_csv_column(&csv, "class"), cgroup = bs_csv_column(&csv, "group");
+    int cnorm = bs_csv_column(&csv, "normalised"); /* crop manifests (cells --crops) */
+    int ccell = bs_csv_column(&csv, "cell_px"), cred = bs_csv_column(&csv, "red_cell_px");
     int rc = 0;
     if (cpath < 0 || clabel < 0) {
         bs_csv_free(&csv);
@@ -396,11 +415,29 @@ static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_
             rc = -1;
             break;
         }
+        double cell_px = 0, red_cell_px = 0;
+        if ((ccell >= 0 && parse_scale(row[ccell], path, r + 2, "cell_px", &cell_px)) ||
+            (cred >= 0 && parse_scale(row[cred], path, r + 2, "red_cell_px", &red_cell_px))) {
+            free(full);
+            rc = -1;
+            break;
+        }
         int label = lab[0] - '0';
         const char *cls =
             (cclass >= 0 && row[cclass][0]) ? row[cclass] : (label ? "ALL" : "healthy");
         char *grp = (cgroup >= 0 && row[cgroup][0]) ? bs_strdup(row[cgroup]) : NULL;
+        const char *norm = cnorm >= 0 ? row[cnorm] : "";
+        if (norm[0] && strcmp(norm, "0") != 0 && strcmp(norm, "1") != 0) {
+            free(full);
+            free(grp);
+            rc = bs_error("%s:%zu: normalised must be 0 (as photographed) or 1, not '%s'", path,
+                          r + 2, norm);
+            break;
+        }
         rc = samples_push(out, full, label, bs_strdup(cls), grp);
+        if (rc == 0 && norm[0]) out->s[out->n - 1].normalised = norm[0] - '0';
+        if (rc == 0)
+            out->s[out->n - 1].cell_px = cell_px, out->s[out->n - 1].red_cell_px = red_cell_px;
     }
     free(base);
     bs_csv_free(&csv);

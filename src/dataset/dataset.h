@@ -5,7 +5,9 @@
  *   ALL-IDB        every image is named ImNNN_L.ext (L = 1 ALL, 0 healthy), at any depth;
  *                  .xyc side files are ignored;
  *   class folders  DIR/<class>/... ; classes listed as positive get label 1;
- *   manifest       a CSV file with columns path,label[,class][,group] (paths relative to it).
+ *   manifest       a CSV file with columns path,label[,class][,group] (paths relative to it),
+ *                  and optionally cell_px,red_cell_px (a crop's scale: cells --crops writes
+ *                  them; empty = unknown); other columns are ignored.
  * Several sources are fused into one dataset, in the order given, each sorted by path.
  * Folders are walked following symbolic links, each real folder (device + inode) once: a link
  * back to a folder already listed (a loop, or a second way in) is skipped with a warning.
@@ -27,6 +29,10 @@ typedef struct bs_sample {
     char *group;           /* samples sharing a group never straddle train and test */
     char pixel_sha256[65]; /* of the decoded RGB pixels; "" when not decoded */
     int source;            /* index of the source (--data) it came from, 0.. */
+    int normalised;        /* a crop manifest's `normalised` column: 1 the field's colour was
+                              normalised before cropping, 0 as photographed; -1 not given */
+    /* the image's scale (image.h) from a manifest's cell_px,red_cell_px columns; 0 = unknown */
+    double cell_px, red_cell_px;
 } bs_sample;
 
 /* A near-duplicate pair (bs_dataset_join_near_duplicates). */

@@ -126,8 +126,9 @@ static double red_diameter(const unsigned char *rgb, const unsigned char *violet
     return d;
 }
 
-/* The white-cell diameter in pixels of the input, or 0 when the field shows no nuclei. */
-static double estimate_at(const unsigned char *rgb, int w, int h, int side) {
+/* The white-cell diameter in pixels of the input, or 0 when the field shows no nuclei; *red
+ * gets the red-cell diameter measured on the way (0: none). */
+static double estimate_at(const unsigned char *rgb, int w, int h, int side, double *red_out) {
     double ft = fmin(1.0, (double)side / (w > h ? w : h));
     int tw = 0, th = 0;
     unsigned char *t = resize_rgb(rgb, w, h, ft, 0, &tw, &th), *violet = NULL;
@@ -144,6 +145,7 @@ static double estimate_at(const unsigned char *rgb, int w, int h, int side) {
     for (size_t i = 0; i < npx; i++) violet[i] = v[i] >= thr ? 255 : 0;
     double nucleus = bs_detect_nucleus_size(violet, tw, th) / ft;
     double red = red_diameter(t, violet, tw, th, side * RED_SIDE / THUMB_SIDE) / ft;
+    *red_out = red > 0 ? red : 0;
     size = CELL_PER_NUCLEUS * nucleus;
     /* A "nucleus" smaller than a red cell is a platelet: the field has no white cell to
      * measure, so the red cells set the scale (and the platelets fall below it). */
@@ -159,11 +161,12 @@ done:
 /* The thumbnail must resolve the cells: when the first estimate says a cell is under 12
  * thumbnail pixels or wider than the thumbnail (a slide-sized image, where the cells are
  * specks at 320 px), measure again on a thumbnail 4 times larger, up to 2560 px. */
-static double estimate_cell_size(const unsigned char *rgb, int w, int h) {
+static double estimate_cell_size(const unsigned char *rgb, int w, int h, double *red) {
     int longer = w > h ? w : h, shorter = w < h ? w : h;
     double size = 0;
     for (int side = THUMB_SIDE; side <= 8 * THUMB_SIDE; side *= 4) {
-        size = estimate_at(rgb, w, h, side);
+        *red = 0;
+        size = estimate_at(rgb, w, h, side, red);
         double ft = fmin(1.0, (double)side / longer);
         if (size < 0 || ft >= 1 || (size * ft >= 12 && size * ft <= shorter * ft)) break;
     }
@@ -328,9 +331,12 @@ int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_de
         return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
                         (long long)BS_IMAGE_MAX_PIXELS);
     if (p && !isfinite(p->cell_size)) return bs_error("cells: cell size is not a finite number");
-    double cell = p && p->cell_size > 0 ? p->cell_size : estimate_cell_size(rgb, width, height);
+    double red = 0;
+    double cell =
+        p && p->cell_size > 0 ? p->cell_size : estimate_cell_size(rgb, width, height, &red);
     if (cell < 0) return -1;
     out->cell_size = cell;
+    out->red_cell_size = red;
     /* Cells too small to resolve, or so large that no whole one fits: none to find. */
     int longer = width > height ? width : height;
     if (cell < MIN_CELL_PX || width < MIN_CELL_PX || height < MIN_CELL_PX || cell > 4.0 * longer)

@@ -26,6 +26,10 @@ typedef struct bs_cells {
     bs_cell *cells; /* n records, ordered top to bottom, then left to right; owned */
     int64_t n;
     double cell_size; /* the diameter used (estimated or given) */
+    /* The red cells' diameter in pixels as the scale estimate measured it (a field's ruler:
+     * features/morphometry.h); 0 when unknown (no red cells resolved, or cell_size was given
+     * and nothing was measured). */
+    double red_cell_size;
 } bs_cells;
 
 void bs_detect_params_default(bs_detect_params *p);

@@ -1,17 +1,14 @@
-/* detect_internal.h — the pieces of the white-cell detector that libvips lacks (a Euclidean
- * distance transform, a marker watershed, markers from a distance map) and the scale
- * estimate, shared by detect.c and the unit tests. Not a public interface: the cells command
- * uses detect.h only. All images here are row-major, width × height, one value per pixel. */
+/* detect_internal.h — the pieces of the white-cell detector that libvips lacks (a marker
+ * watershed, markers from a distance map) and the scale estimate, shared by detect.c and the
+ * unit tests; its mask tools, which later stages use too, are in mask.h. Not a public
+ * interface: the cells command uses detect.h only. All images here are row-major,
+ * width × height, one value per pixel. */
 #ifndef BS_DETECT_INTERNAL_H
 #define BS_DETECT_INTERNAL_H
 
 #include <stdint.h>
 
-/* Exact Euclidean distance from every pixel to the nearest pixel where mask == 0 (0 there).
- * Outside the image is not background; with no background pixel at all every distance is
- * w + h. Felzenszwalb & Huttenlocher's two-pass lower envelope, O(w·h). Returns -1 with a
- * bs_error only when out of memory. */
-int bs_detect_edt(const unsigned char *mask, int w, int h, float *dist);
+#include "detect/mask.h"
 
 /* Marker-controlled watershed (Meyer's priority flooding, 4-connected). `labels` holds the
  * markers on entry (> 0; 0 = unlabelled) and on return every pixel with mask != 0 that a
@@ -42,10 +39,6 @@ int bs_detect_peaks(const float *dist, const unsigned char *mask, int w, int h,
 int bs_detect_markers(const float *dist, const unsigned char *mask, int w, int h, double hdyn,
                       double min_dist, double sep, int32_t *markers);
 
-/* 8-connected components of mask != 0 by flood fill: comp[i] = 1..n, 0 outside; `stack`
- * is scratch of w·h entries. Returns n. */
-int bs_detect_components(const unsigned char *mask, int w, int h, int32_t *comp, int32_t *stack);
-
 /* Red-cell diameter, in pixels of this image, from the granulometry (pattern spectrum of
  * openings by discs, by distance transforms) of the non-background, non-violet pixels: red
  * cells are the commonest round objects of a smear. Overlapping red cells (BCCD) fuse into
@@ -54,14 +47,6 @@ int bs_detect_components(const unsigned char *mask, int w, int h, int32_t *comp,
 double bs_detect_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w,
                                    int h);
 
-/* libvips morphology on a 0/255 mask, in place: opening (erode, dilate) or closing (dilate,
- * erode) by a disc of radius r (nothing when r < 1). */
-int bs_detect_open(unsigned char *mask, int w, int h, int r);
-int bs_detect_close(unsigned char *mask, int w, int h, int r);
-/* Fill the holes of a 0/255 mask (background regions that do not touch the border), with
- * libvips labelregions. */
-int bs_detect_fill_holes(unsigned char *mask, int w, int h);
-
 /* The typical nucleus width of a 0/255 violet mask: lobes joined by a closing (a fifth of
  * the largest piece's equivalent diameter) and holes filled, then the median width (largest
  * inscribed disc) of the groups at least 0.35 as wide as the widest; groups cut by the
@@ -69,12 +54,5 @@ int bs_detect_fill_holes(unsigned char *mask, int w, int h);
  * nuclei (see scale.c) gives the widths of its nuclei instead of its own, so a crowd does
  * not inflate the result. 0 when the mask is empty. */
 double bs_detect_nucleus_size(const unsigned char *violet, int w, int h);
-
-/* Otsu's threshold of a histogram of n bins: the first bin of the upper class. */
-int bs_detect_otsu(const double *hist, int n);
-
-/* The upper threshold of a three-class Otsu (background, red cells, nuclei): the first bin of
- * the top class. */
-int bs_detect_otsu3(const double *hist, int n);
 
 #endif

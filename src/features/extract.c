@@ -33,6 +33,7 @@
 #include "core/npy.h"
 #include "core/progress.h"
 #include "features/featdir.h"
+#include "features/morphometry.h"
 #include "image/image.h"
 #include "nn/engine.h"
 #include "onnx/onnx.h"
@@ -53,11 +54,12 @@ char *bs_extract_default_cache(void) {
 }
 
 typedef struct {
-    bs_engine *engine;
+    bs_engine *engine; /* NULL for morphometry, which runs no network */
     char *name, *tap, *path, *cache_dir;
     char sha[BS_SHA256_HEX];
     int size;
     int64_t dim;
+    int morph; /* 1: the morphometric features (morphometry.h), computed from each image */
 } backbone;
 
 static void backbone_close(backbone *b) {
@@ -77,9 +79,25 @@ static int safe_name(const char *s) {
     return 1;
 }
 
+/* The morphometric pseudo-backbone: named after the feature set, its version as tap and (the
+ * digest of) its version as sha256, so its cache and a pipeline's record change with it. */
+static int morph_open(const char *cache_root, backbone *b) {
+    b->morph = 1;
+    bs_morph_sha256(b->sha);
+    b->name = bs_strdup(BS_MORPH_NAME);
+    b->tap = bs_strdup(BS_MORPH_VERSION);
+    b->path = bs_strdup(BS_MORPH_NAME);
+    b->size = BS_MORPH_SIDE;
+    b->dim = BS_MORPH_DIM;
+    if (!b->name || !b->tap || !b->path) return -1;
+    b->cache_dir = bs_strfmt("%s/%s-s%d-%s", cache_root, b->sha, b->size, b->tap);
+    return b->cache_dir ? bs_mkdir_p(b->cache_dir) : -1;
+}
+
 static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, size_t batch,
                          backbone *b) {
     memset(b, 0, sizeof *b);
+    if (strcmp(spec->path, BS_MORPH_NAME) == 0) return morph_open(cache_root, b);
     if (bs_sha256_file(spec->path, b->sha)) return -1;
     bs_onnx_model *model;
     if (bs_onnx_load(spec->path, &model)) return -1;
@@ -125,14 +143,33 @@ static int backbone_open(const bs_backbone_spec *spec, const char *cache_root, s
     return bs_mkdir_p(b->cache_dir);
 }
 
-/* cache/<model>-s<size>-<tap>/<ab>/<image sha>-<view>.npy */
-static char *cache_path(const backbone *b, const char *image_sha, bs_view v) {
-    return bs_strfmt("%s/%.2s/%s-%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v));
+/* The views of every image, and what makes a jittered view (image.h). */
+typedef struct {
+    bs_view views[BS_VIEW_END];
+    int n;
+    bs_augment augment;
+    uint64_t seed;
+} view_plan;
+
+/* cache/<model>-s<size>-<tap>/<ab>/<image sha>-<view>.npy, and for a jittered view
+ * <image sha>-<view>-<strength>-<seed>.npy: what its row depends on beyond the image. A
+ * morphometric row depends on the image's scale too: -c<cell_px>-r<red_cell_px> before .npy. */
+static char *cache_path(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
+                        const bs_sample *smp) {
+    char scale[64] = "";
+    if (b->morph) snprintf(scale, sizeof scale, "-c%.9g-r%.9g", smp->cell_px, smp->red_cell_px);
+    if (v < BS_VIEW_HED)
+        return bs_strfmt("%s/%.2s/%s-%s%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v),
+                         scale);
+    return bs_strfmt("%s/%.2s/%s-%s-%g-%016llx%s.npy", b->cache_dir, image_sha, image_sha,
+                     bs_view_name(v), bs_augment_strength(&vp->augment, v),
+                     (unsigned long long)bs_view_seed(vp->seed, image_sha, v), scale);
 }
 
 /* A cache entry is used only if it is exactly [dim] finite floats; anything else is a miss. */
-static int cache_get(const backbone *b, const char *image_sha, bs_view v, float *row) {
-    char *p = cache_path(b, image_sha, v);
+static int cache_get(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
+                     const bs_sample *smp, float *row) {
+    char *p = cache_path(b, image_sha, vp, v, smp);
     if (!p || access(p, F_OK) != 0) {
         free(p);
         return 0;
@@ -146,8 +183,9 @@ static int cache_get(const backbone *b, const char *image_sha, bs_view v, float 
     return hit;
 }
 
-static int cache_put(const backbone *b, const char *image_sha, bs_view v, const float *row) {
-    char *p = cache_path(b, image_sha, v);
+static int cache_put(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
+                     const bs_sample *smp, const float *row) {
+    char *p = cache_path(b, image_sha, vp, v, smp);
     if (!p) return -1;
     char *slash = strrchr(p, '/');
     *slash = '\0';
@@ -170,9 +208,76 @@ static int model_error(const char *path) {
     return -1;
 }
 
+/* One view of a decoded image into the network's input: mirrors on the way in, jittered views
+ * made first. */
+static int view_to_chw(const bs_image *img, const char *image_sha, const view_plan *vp, bs_view v,
+                       float *chw) {
+    if (v < BS_VIEW_HED) {
+        bs_image_to_chw(img, v, chw);
+        return 0;
+    }
+    bs_image made;
+    if (bs_image_view(img, v, &vp->augment, bs_view_seed(vp->seed, image_sha, v), &made)) return -1;
+    bs_image_to_chw(&made, BS_VIEW_ORIGINAL, chw);
+    bs_image_free(&made);
+    return 0;
+}
+
+/* The morphometric row of one view of a sample: decoded at its own size (its scale is in its
+ * own pixels), given the sample's scale, the view made, the features measured. */
+static int morph_row(const bs_sample *smp, const char *image_sha, const view_plan *vp, bs_view v,
+                     float *row) {
+    bs_image img, made;
+    if (bs_image_load(smp->path, &img)) return -1;
+    img.cell_px = smp->cell_px, img.red_cell_px = smp->red_cell_px;
+    int rc = 0;
+    if (v == BS_VIEW_ORIGINAL) {
+        rc = bs_morph_features(&img, row, NULL);
+    } else if ((rc = bs_image_view(&img, v, &vp->augment, bs_view_seed(vp->seed, image_sha, v),
+                                   &made)) == 0) {
+        rc = bs_morph_features(&made, row, NULL);
+        bs_image_free(&made);
+    }
+    bs_image_free(&img);
+    if (rc) bs_error_prefix("%s: ", smp->path);
+    return rc;
+}
+
+/* The morphometric rows of `n` pending rows, each computed on its own, and cached. */
+static int compute_morph_rows(const backbone *b, const bs_dataset *ds,
+                              char (*image_sha)[BS_SHA256_HEX], const view_plan *vp,
+                              const pending_row *rows, size_t n, float *out) {
+    int failed = 0;
+    char *first_error = NULL;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < n; i++) {
+        float *row = out + i * (size_t)b->dim;
+        if (morph_row(&ds->samples[rows[i].sample], image_sha[rows[i].sample], vp, rows[i].view,
+                      row)) {
+#pragma omp critical(extract_error)
+            {
+                if (!first_error) first_error = strdup(bs_error_message());
+                failed = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n && !failed; i++)
+        if (cache_put(b, image_sha[rows[i].sample], vp, rows[i].view, &ds->samples[rows[i].sample],
+                      out + i * (size_t)b->dim))
+            return -1;
+    if (failed) {
+        bs_error("%s", first_error ? first_error : "morphometry failed");
+        free(first_error);
+        return -1;
+    }
+    return 0;
+}
+
 /* Compute `n` pending rows (n <= batch; sorted by sample) in one engine run and cache them. */
 static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX],
-                        const pending_row *rows, size_t n, size_t batch, float *tensor) {
+                        const view_plan *vp, const pending_row *rows, size_t n, size_t batch,
+                        float *tensor) {
+    if (b->morph) return compute_morph_rows(b, ds, image_sha, vp, rows, n, tensor);
     size_t per = (size_t)3 * b->size * b->size;
     memset(tensor + n * per, 0, (batch - n) * per * sizeof(float));
     int failed = 0;
@@ -181,18 +286,19 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
 #pragma omp parallel for schedule(dynamic, 1)
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && rows[i - 1].sample == rows[i].sample) continue;
+        const char *sha = image_sha[rows[i].sample];
         bs_image img;
-        if (bs_image_load_resized(ds->samples[rows[i].sample].path, b->size, &img)) {
+        int rc = bs_image_load_resized(ds->samples[rows[i].sample].path, b->size, &img);
+        for (size_t j = i; rc == 0 && j < n && rows[j].sample == rows[i].sample; j++)
+            rc = view_to_chw(&img, sha, vp, rows[j].view, tensor + j * per);
+        bs_image_free(&img);
+        if (rc) {
 #pragma omp critical(extract_error)
             {
                 if (!first_error) first_error = strdup(bs_error_message());
                 failed = 1;
             }
-            continue;
         }
-        for (size_t j = i; j < n && rows[j].sample == rows[i].sample; j++)
-            bs_image_to_chw(&img, rows[j].view, tensor + j * per);
-        bs_image_free(&img);
     }
     if (failed) {
         bs_error("%s", first_error ? first_error : "image decoding failed");
@@ -210,7 +316,9 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
         if (bs_check_finite(row, b->dim, NULL, 1))
             return bs_error("%s: the network gave a non-finite feature for %s (%s)", b->path,
                             ds->samples[rows[i].sample].path, bs_view_name(rows[i].view));
-        if (cache_put(b, image_sha[rows[i].sample], rows[i].view, row)) return -1;
+        if (cache_put(b, image_sha[rows[i].sample], vp, rows[i].view, &ds->samples[rows[i].sample],
+                      row))
+            return -1;
     }
     return 0;
 }
@@ -218,17 +326,17 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
 /* Pass 1 under an MPI job: every rank lists the pending rows, then computes its share of the
  * engine runs. Counts (stats) are the job's, as a single process would report them. */
 static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX],
-                           int nviews, size_t batch, float *row, float *tensor, bs_progress *prog,
-                           int64_t *done, bs_extract_stats *stats) {
-    const size_t nrows = ds->n * (size_t)nviews;
+                           const view_plan *vp, size_t batch, float *row, float *tensor,
+                           bs_progress *prog, int64_t *done, bs_extract_stats *stats) {
+    const size_t nrows = ds->n * (size_t)vp->n;
     const int rank = bs_dist_rank(), size = bs_dist_size();
     pending_row *pend = bs_calloc(nrows ? nrows : 1, sizeof *pend);
     if (!pend) return -1;
     size_t npend = 0;
     for (size_t s = 0; s < ds->n; s++)
-        for (int v = 0; v < nviews; v++)
-            if (!cache_get(b, image_sha[s], (bs_view)v, row))
-                pend[npend++] = (pending_row){s, (bs_view)v};
+        for (int v = 0; v < vp->n; v++)
+            if (!cache_get(b, image_sha[s], vp, vp->views[v], &ds->samples[s], row))
+                pend[npend++] = (pending_row){s, vp->views[v]};
     /* Everyone has looked before anyone writes: the lists agree. */
     bs_dist_barrier();
     stats->cached += nrows - npend;
@@ -239,7 +347,7 @@ static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[
     size_t nruns = (npend + batch - 1) / batch;
     for (size_t k = (size_t)rank; k < nruns && rc == 0; k += (size_t)size) {
         size_t lo = k * batch, n = npend - lo < batch ? npend - lo : batch;
-        rc = compute_rows(b, ds, image_sha, pend + lo, n, batch, tensor);
+        rc = compute_rows(b, ds, image_sha, vp, pend + lo, n, batch, tensor);
         /* Rank 0's bar moves by the job's progress, estimated from its own share. */
         *done += (int64_t)(n * (size_t)size);
         bs_progress_update(prog, *done);
@@ -248,8 +356,8 @@ static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[
     return rc;
 }
 
-static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int augment,
-                          size_t rows) {
+static int write_manifest(const char *outdir, const backbone *bb, size_t nb,
+                          const bs_augment *augment, size_t rows) {
     char *path = bs_path_join(outdir, "extract.json");
     if (!path) return -1;
     bs_atomic_file af;
@@ -260,7 +368,9 @@ static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int
     bs_json_writer w;
     bs_json_writer_init(&w, af.fp);
     bs_json_begin_object(&w, NULL, BS_JSON_LINES);
-    bs_json_put_string(&w, "augment", augment ? "flip" : "none");
+    char name[BS_AUGMENT_NAME_MAX];
+    bs_augment_name(augment, name);
+    bs_json_put_string(&w, "augment", name);
     bs_json_put_uint(&w, "rows", rows);
     bs_json_begin_array(&w, "backbones", BS_JSON_LINES);
     for (size_t i = 0; i < nb; i++) {
@@ -285,7 +395,7 @@ static int write_manifest(const char *outdir, const backbone *bb, size_t nb, int
 typedef struct {
     const bs_dataset *ds;
     char (*image_sha)[BS_SHA256_HEX];
-    int nviews;
+    view_plan views;
     size_t batch, nrows;
     pending_row *pending; /* batch rows waiting for an engine run */
     bs_progress prog;
@@ -318,7 +428,7 @@ static int hash_images(const bs_dataset *ds, char (*image_sha)[BS_SHA256_HEX]) {
 
 /* Runs the pending rows through the network and counts them as computed. */
 static int flush_pending(extract_run *x, backbone *b, size_t npend, float *tensor) {
-    int rc = compute_rows(b, x->ds, x->image_sha, x->pending, npend, x->batch, tensor);
+    int rc = compute_rows(b, x->ds, x->image_sha, &x->views, x->pending, npend, x->batch, tensor);
     x->stats->computed += npend;
     x->done += (int64_t)npend;
     bs_progress_update(&x->prog, x->done);
@@ -330,13 +440,14 @@ static int fill_cache(extract_run *x, backbone *b, float *row, float *tensor) {
     size_t npend = 0;
     int rc = 0;
     for (size_t s = 0; s < x->ds->n && rc == 0; s++) {
-        for (int v = 0; v < x->nviews && rc == 0; v++) {
-            if (cache_get(b, x->image_sha[s], (bs_view)v, row)) {
+        for (int v = 0; v < x->views.n && rc == 0; v++) {
+            if (cache_get(b, x->image_sha[s], &x->views, x->views.views[v], &x->ds->samples[s],
+                          row)) {
                 x->stats->cached++;
                 bs_progress_update(&x->prog, ++x->done);
                 continue;
             }
-            x->pending[npend++] = (pending_row){s, (bs_view)v};
+            x->pending[npend++] = (pending_row){s, x->views.views[v]};
             if (npend == x->batch) {
                 rc = flush_pending(x, b, npend, tensor);
                 npend = 0;
@@ -354,8 +465,9 @@ static int assemble_npy(const extract_run *x, const backbone *b, float *row) {
     bs_npy_writer *w = npy ? bs_npy_writer_open(npy, 2, shape) : NULL;
     int rc = w ? 0 : -1;
     for (size_t s = 0; s < x->ds->n && rc == 0; s++)
-        for (int v = 0; v < x->nviews && rc == 0; v++) {
-            if (!cache_get(b, x->image_sha[s], (bs_view)v, row))
+        for (int v = 0; v < x->views.n && rc == 0; v++) {
+            if (!cache_get(b, x->image_sha[s], &x->views, x->views.views[v], &x->ds->samples[s],
+                           row))
                 rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir,
                               x->ds->samples[s].path);
             else
@@ -381,7 +493,7 @@ static int extract_backbone(extract_run *x, backbone *b) {
     int assemble = 1;
     if (rc == 0 && bs_dist_size() > 1) {
         int64_t before = x->done;
-        rc = fill_cache_dist(b, x->ds, x->image_sha, x->nviews, x->batch, row, tensor, &x->prog,
+        rc = fill_cache_dist(b, x->ds, x->image_sha, &x->views, x->batch, row, tensor, &x->prog,
                              &x->done, x->stats);
         x->done = before + (int64_t)x->nrows;
         /* On failure main ends the job: no collective after it. Otherwise every rank's rows
@@ -415,20 +527,20 @@ static int fill_info(bs_backbone_info *info, const backbone *bb, size_t nb) {
 
 /* extract.json, near_duplicates.csv, then index.csv: the index goes last, so a folder with an
  * index is a complete folder. */
-static int write_index(const extract_run *x, const backbone *bb, size_t nb, int augment) {
+static int write_index(const extract_run *x, const backbone *bb, size_t nb) {
     const bs_dataset *ds = x->ds;
     bs_feature_index idx = {x->nrows, bs_calloc(x->nrows ? x->nrows : 1, sizeof(bs_feature_row))};
     if (!idx.rows) return -1;
     for (size_t s = 0, r = 0; s < ds->n; s++)
-        for (int v = 0; v < x->nviews; v++, r++)
+        for (int v = 0; v < x->views.n; v++, r++)
             idx.rows[r] = (bs_feature_row){(long)r,
                                            ds->samples[s].path,
                                            ds->samples[s].label,
                                            ds->samples[s].class_name,
                                            ds->samples[s].group,
-                                           (bs_view)v,
+                                           x->views.views[v],
                                            ds->samples[s].source};
-    int rc = write_manifest(x->outdir, bb, nb, augment, x->nrows);
+    int rc = write_manifest(x->outdir, bb, nb, &x->views.augment, x->nrows);
     if (rc == 0) rc = bs_featdir_write_near_duplicates(x->outdir, ds);
     if (rc == 0) rc = bs_featdir_write_index(x->outdir, &idx);
     free(idx.rows);
@@ -442,12 +554,17 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb,
     if (nb == 0) return bs_error("no backbone given (--backbone M.onnx)");
     if (opt->batch < 1 || opt->batch > 1024)
         return bs_error("batch size %d out of range", opt->batch);
+    const bs_augment *aug = &opt->augment;
+    if (aug->hed < 0 || aug->hed > BS_VIEW_DRAWS || aug->scale < 0 || aug->scale > BS_VIEW_DRAWS)
+        return bs_error("augmentation asks for %d HED and %d scale views; at most %d each",
+                        aug->hed, aug->scale, BS_VIEW_DRAWS);
     extract_run x = {.ds = ds,
-                     .nviews = opt->augment ? 3 : 1,
+                     .views = {.augment = opt->augment, .seed = opt->seed},
                      .batch = (size_t)opt->batch,
                      .stats = stats,
                      .outdir = outdir};
-    x.nrows = ds->n * (size_t)x.nviews;
+    x.views.n = bs_augment_views(&opt->augment, x.views.views);
+    x.nrows = ds->n * (size_t)x.views.n;
     int rc = bs_mkdir_p(outdir);
     /* Without a cache folder the rows still pass through one, private to this run. */
     char *cache_root = opt->cache ? bs_strdup(opt->cache) : bs_path_join(outdir, ".rows.tmp");
@@ -464,7 +581,7 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb,
     if (rc == 0) bs_progress_finish(&x.prog);
     if (rc == 0) rc = fill_info(opt->info, bb, nb);
     /* Under a job, rank 0 writes the index (and every other output). */
-    if (rc == 0 && bs_dist_rank() == 0) rc = write_index(&x, bb, nb, opt->augment);
+    if (rc == 0 && bs_dist_rank() == 0) rc = write_index(&x, bb, nb);
     if (!opt->cache && cache_root && bs_dist_rank() == 0) bs_rmtree(cache_root);
     for (size_t i = 0; bb && i < nb; i++) backbone_close(&bb[i]);
     free(bb);

@@ -1,8 +1,10 @@
-/* extract.h — deep features: every image (and, with augmentation, its two mirrors) through
- * every backbone, written as a feature folder (featdir.h).
+/* extract.h — deep features: every image (and, with augmentation, its mirrors and seeded HED
+ * and scale jitter views, image.h) through every backbone, written as a feature folder
+ * (featdir.h). The morphometric features (morphometry.h) are a backbone too, by name.
  *
  * Batched and streamed: rows go to disk as they are computed, so memory does not grow with
- * the dataset. A cache keyed by (model sha256, image-file sha256, view) keeps every computed
+ * the dataset. A cache keyed by (model sha256, image-file sha256, view; for a jittered view
+ * also its strength and seed; for morphometry also the sample's scale) keeps every computed
  * row, one small file each, written atomically: a re-run computes only what is new and an
  * interrupted run resumes where it stopped. Not for: training or evaluation. */
 #ifndef BS_FEATURES_EXTRACT_H
@@ -12,9 +14,11 @@
 #include <stdint.h>
 
 #include "dataset/dataset.h"
+#include "image/image.h"
 
 typedef struct bs_backbone_spec {
-    const char *path; /* ONNX file */
+    const char *path; /* ONNX file, or the word "morphometry" (features/morphometry.h: no network;
+                         each image is decoded at its own size with its sample's scale) */
     int input_size;   /* 0: from metadata input_size (or the declared input shape) */
     const char *tap;  /* output to take; NULL: metadata feature_output, else "features" */
 } bs_backbone_spec;
@@ -29,7 +33,9 @@ typedef struct bs_backbone_info {
 } bs_backbone_info;
 
 typedef struct bs_extract_options {
-    int augment;            /* 0: original only; 1: original, hmirror, vmirror */
+    bs_augment augment;     /* views per image; zero: the original only */
+    uint64_t seed;          /* --seed: each jittered view's seed is bs_view_seed(seed, the
+                               image file's sha256, view) */
     int batch;              /* images per engine run (default 16) */
     const char *cache;      /* cache folder; NULL: no cache */
     int quiet;              /* no progress bar */

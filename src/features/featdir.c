@@ -123,10 +123,10 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
             rc = bs_error("%s:%zu: label must be 0 or 1, not '%s'", path, r + 2, lab);
             break;
         }
-        if (bs_view_parse(f[col[5]], &row->view) ||
-            strcmp(bs_view_name(row->view), f[col[5]]) != 0) {
-            rc = bs_error("%s:%zu: view must be original, hmirror or vmirror, not '%s'", path,
-                          r + 2, f[col[5]]);
+        if (bs_view_from_name(f[col[5]], &row->view)) {
+            rc = bs_error("%s:%zu: view must be original, hmirror, vmirror, hed1..hed%d or "
+                          "scale1..scale%d, not '%s'",
+                          path, r + 2, BS_VIEW_DRAWS, BS_VIEW_DRAWS, f[col[5]]);
             break;
         }
         if (col[6] >= 0 && parse_source(f[col[6]], &row->source)) {

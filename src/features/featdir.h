@@ -22,7 +22,7 @@ typedef struct bs_feature_row {
     int label;  /* 1 = ALL, 0 = healthy */
     char *class_name;
     char *group;
-    bs_view view; /* original | hmirror | vmirror */
+    bs_view view; /* original | hmirror | vmirror | hedK | scaleK */
     int source;   /* index of the --data it came from (0 when index.csv has no source column) */
 } bs_feature_row;
 

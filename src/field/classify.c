@@ -50,8 +50,11 @@ int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline
     size_t n = (size_t)out->cells.n;
     if (!(out->calls = bs_calloc(n + 1, sizeof *out->calls))) goto fail;
     if (rt) {
+        bs_image scaled = *img; /* the crops carry the field's scale (morphometric features) */
+        scaled.cell_px = out->cells.cell_size;
+        scaled.red_cell_px = out->cells.red_cell_size;
         if (!(out->results = bs_calloc(n + 1, sizeof *out->results)) ||
-            bs_field_classify_cells(rt, p, img, out->cells.cells, out->cells.n, o->normalise,
+            bs_field_classify_cells(rt, p, &scaled, out->cells.cells, out->cells.n, o->normalise,
                                     o->batch, out->results))
             goto fail;
         for (size_t i = 0; i < n; i++) {

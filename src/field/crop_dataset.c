@@ -45,8 +45,11 @@ static int write_crops(crops_state *st, size_t index, const bs_sample *s, const 
         if (!path || bs_image_save(&crops[i], path, st->jpeg ? 95 : 0)) {
             rc = -1;
         } else {
-            const char *row[4] = {rel, s->label ? "1" : "0", s->class_name, s->group};
-            bs_csv_put_row(st->manifest.fp, row, 4);
+            char cell[32] = "", red[32] = ""; /* empty: unknown */
+            if (crops[i].cell_px > 0) snprintf(cell, sizeof cell, "%.9g", crops[i].cell_px);
+            if (crops[i].red_cell_px > 0) snprintf(red, sizeof red, "%.9g", crops[i].red_cell_px);
+            const char *row[6] = {rel, s->label ? "1" : "0", s->class_name, s->group, cell, red};
+            bs_csv_put_row(st->manifest.fp, row, 6);
             st->counts.cells++;
         }
         free(rel);
@@ -67,6 +70,8 @@ static int crop_sample(crops_state *st, size_t index, const bs_sample *s) {
     if (!folder || !stem || !(dir = bs_path_join(st->outdir, folder)) || bs_mkdir_p(dir) ||
         bs_detect_cells(img.rgb, img.width, img.height, &st->o->detect, &cells))
         goto out;
+    img.cell_px = cells.cell_size; /* the crops carry the field's scale */
+    img.red_cell_px = cells.red_cell_size;
     if (cells.n == 0) {
         st->counts.images_without_cells++;
         rc = 0;
@@ -101,8 +106,9 @@ int bs_field_write_crop_dataset(const bs_dataset *ds, const bs_field_options *o,
         return -1;
     }
     free(manifest);
-    static const char *const header[] = {"path", "label", "class", "group"};
-    bs_csv_put_row(st.manifest.fp, header, 4);
+    static const char *const header[] = {"path",  "label",   "class",
+                                         "group", "cell_px", "red_cell_px"};
+    bs_csv_put_row(st.manifest.fp, header, 6);
     int rc = 0;
     for (size_t i = 0; i < ds->n && rc == 0; i++) rc = crop_sample(&st, i, &ds->samples[i]);
     if (rc == 0 && st.counts.cells == 0)

@@ -148,6 +148,8 @@ int bs_field_crop(const bs_image *img, const bs_cell *cell, bs_image *out) {
     int64_t top = twice_top >= 0 ? twice_top / 2 : -((-twice_top + 1) / 2);
     if (!(out->rgb = bs_malloc((size_t)(o * o * 3)))) return -1;
     out->width = out->height = (int)o;
+    out->cell_px = img->cell_px * (double)o / (double)side; /* the field's scale, in crop pixels */
+    out->red_cell_px = img->red_cell_px * (double)o / (double)side;
     for (int64_t r = 0; r < o; r++) {
         int64_t sy = reflect(top + r * side / o, img->height);
         const unsigned char *row = img->rgb + (size_t)sy * (size_t)img->width * 3;

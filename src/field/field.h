@@ -43,13 +43,15 @@ typedef struct bs_field_colour {
  * field) is only shifted. colour may be NULL. */
 int bs_field_normalise(bs_image *img, bs_field_colour *colour);
 
-/* The crop of one cell: side × side RGB (side from the box, see above). */
+/* The crop of one cell: side × side RGB (side from the box, see above), carrying img's scale
+ * (cell_px, red_cell_px: image.h) in its own pixels. */
 int bs_field_crop(const bs_image *img, const bs_cell *cell, bs_image *out);
 int bs_field_crop_side(const bs_cell *cell);
 
 /* Both steps for every cell of a field, as training and classification both need them: a
- * copy of the field normalised (unless normalise is 0), then crops[i] for cells[i]. On
- * failure every crop made is freed. */
+ * copy of the field normalised (unless normalise is 0), then crops[i] for cells[i]. Give the
+ * field its scale first (cell_px, red_cell_px from the detection: bs_cells' cell_size and
+ * red_cell_size), so every crop carries it. On failure every crop made is freed. */
 int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int normalise,
                    bs_image *crops);
 
@@ -122,6 +124,21 @@ int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline
                      const bs_pipeline *p, bs_field_analysis *out);
 void bs_field_analysis_free(bs_field_analysis *a);
 
+/* ---- a cell model's crop settings (the pipeline file's CELL section) ----------------------- */
+
+/* How the crops of ds were made, for a model trained on them: when its manifests carry the
+ * `normalised` column, every sample must say the same (else an error naming two that differ,
+ * or one that says and one that does not), and *out records it with this build's crop rule
+ * (BS_FIELD_CROP_SCALE); when no sample says, *out is absent (present = 0). */
+int bs_field_crop_settings(const bs_dataset *ds, bs_pipeline_cells *out);
+
+/* The colour normalisation to crop with for model p. asked: -1 (nothing asked) takes the
+ * model's setting, or normalised when the model does not record one (files before the CELL
+ * section, whole-image models); 0 or 1 is used for a model that does not record one and is an
+ * error against one that does (a mismatch changes the calls: docs/cells.md). A model whose
+ * crop scale is not this build's crop rule is an error too. */
+int bs_field_resolve_normalise(const bs_pipeline *p, int asked, int *normalise);
+
 /* ---- a cell dataset from a field dataset ------------------------------------------------ */
 
 typedef struct bs_field_crop_counts {
@@ -131,7 +148,8 @@ typedef struct bs_field_crop_counts {
 /* Every detected white cell of every sample of ds (o->detect, o->normalise; cropped exactly as
  * bs_field_classify_cells crops) written as OUTDIR/CLASS/NNNNN_STEM_cKKK.png (.jpg with jpeg:
  * quality 95; NNNNN the sample's index, CLASS its class made safe as a folder name), and
- * OUTDIR/manifest.csv (path,label,class,group; path relative to OUTDIR) written atomically:
+ * OUTDIR/manifest.csv (path,label,class,group,cell_px,red_cell_px; path relative to OUTDIR; the
+ * last two the crop's scale in its pixels, empty when unknown) written atomically:
  * each cell carries the label and class of its source image (weak labels) and its group, so
  * no cross-validation split puts cells of one field, or of its duplicates, on both sides.
  * OUTDIR is created. An error names the sample; no cell at all is an error (no manifest). */

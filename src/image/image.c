@@ -1,6 +1,7 @@
 /* image.c — decoding, conversion and resizing with libvips (see image.h). */
 #include "image.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -259,8 +260,37 @@ int bs_image_resize(const bs_image *in, int size, bs_image *out) {
     VipsImage *small;
     int rc = resize_vips("image", im, size, &small);
     g_object_unref(im);
-    if (rc) return -1;
-    return materialise("image", small, out);
+    if (rc || materialise("image", small, out)) return -1;
+    double f = sqrt((double)size / in->width * size / in->height);
+    out->cell_px = in->cell_px * f;
+    out->red_cell_px = in->red_cell_px * f;
+    return 0;
+}
+
+int bs_image_rescale(const bs_image *img, double factor, bs_image *out) {
+    memset(out, 0, sizeof *out);
+    const int w = img->width, h = img->height;
+    if (!(factor >= 0.25 && factor <= 4))
+        return bs_error("scale factor %g out of range (0.25..4)", factor);
+    VipsImage *im =
+        vips_image_new_from_memory(img->rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR);
+    if (!im) return bs_error("cannot wrap image: %s", vips_message());
+    VipsImage *scaled = NULL, *fitted = NULL;
+    /* Centred in a canvas of the original size: larger images lose their border, smaller
+     * ones get it back mirrored. */
+    int rc = vips_resize(im, &scaled, factor, "kernel", VIPS_KERNEL_LINEAR, "gap", 0.0, NULL) ||
+             vips_gravity(scaled, &fitted, VIPS_COMPASS_DIRECTION_CENTRE, w, h, "extend",
+                          VIPS_EXTEND_MIRROR, NULL);
+    g_object_unref(im);
+    if (scaled) g_object_unref(scaled);
+    if (rc) {
+        if (fitted) g_object_unref(fitted);
+        return bs_error("cannot rescale: %s", vips_message());
+    }
+    if (materialise("image", fitted, out)) return -1;
+    out->cell_px = img->cell_px * factor;
+    out->red_cell_px = img->red_cell_px * factor;
+    return 0;
 }
 
 int bs_image_load_buffer(const void *buf, size_t len, const char *name, bs_image *out) {
@@ -311,26 +341,6 @@ void bs_image_pixel_sha256(const bs_image *img, char hex[BS_SHA256_HEX_LEN]) {
     bs_sha256_update(h, dims, sizeof dims);
     bs_sha256_update(h, img->rgb, (size_t)img->width * img->height * 3);
     bs_sha256_finish(h, hex);
-}
-
-const char *bs_view_name(bs_view v) {
-    switch (v) {
-        case BS_VIEW_HMIRROR: return "hmirror";
-        case BS_VIEW_VMIRROR: return "vmirror";
-        default: return "original";
-    }
-}
-
-int bs_view_parse(const char *s, bs_view *out) {
-    if (!strcmp(s, "original") || !strcmp(s, "none"))
-        *out = BS_VIEW_ORIGINAL;
-    else if (!strcmp(s, "hmirror") || !strcmp(s, "h"))
-        *out = BS_VIEW_HMIRROR;
-    else if (!strcmp(s, "vmirror") || !strcmp(s, "v"))
-        *out = BS_VIEW_VMIRROR;
-    else
-        return -1;
-    return 0;
 }
 
 int bs_image_save(const bs_image *img, const char *path, int jpeg_quality) {

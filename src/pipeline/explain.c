@@ -81,7 +81,8 @@ int bs_explain_occlusion(const bs_image *img, const bs_explain_options *o, bs_ex
     out->drop = bs_calloc((size_t)cells, sizeof *out->drop);
     int rc = copies && dec && out->drop ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < batch; i++) {
-        copies[i] = (bs_image){img->width, img->height, bs_malloc(bytes)};
+        copies[i] = *img; /* its scale too (morphometric features) */
+        copies[i].rgb = bs_malloc(bytes);
         if (!copies[i].rgb) rc = -1;
     }
     unsigned char fill[3];
@@ -176,7 +177,7 @@ int bs_explain_overlay(const bs_image *img, const bs_explain_map *m, bs_image *o
             rgb[3 * i + k] = (unsigned char)lroundf((1 - a) * img->rgb[3 * i + k] + a * c[k]);
     }
     free(heat);
-    *out = (bs_image){img->width, img->height, rgb};
+    *out = (bs_image){.width = img->width, .height = img->height, .rgb = rgb};
     return 0;
 }
 

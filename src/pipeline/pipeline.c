@@ -153,6 +153,8 @@ static void fit_options(const bs_pipeline_fit_options *o, int64_t d, const int64
     fo->calibration_seed = o->calibration_seed;
     fo->group = group;
     fo->log_name = o->verbose ? "train" : NULL;
+    fo->mil_rounds = o->mil_rounds;
+    fo->instance = o->instance; /* the bags are the groups */
 }
 
 int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const int64_t *group,
@@ -179,6 +181,7 @@ int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const in
         p->platt_b = fit.platt_b;
         p->calibration_folds = fit.calibration_folds;
         p->calibration_rows = m;
+        p->mil = fit.mil;
     }
     if (rc == 0 && p->ae) rc = fit_ood(p, x, rows, &fit, m, o);
     bs_fitted_free(&fit);

@@ -18,6 +18,7 @@
 #include "autoencoder/autoencoder.h"
 #include "core/matrix.h"
 #include "features/extract.h"
+#include "fit/fit.h"
 #include "image/image.h"
 #include "svm/svm.h"
 
@@ -27,8 +28,10 @@
 
 typedef struct bs_pipeline_backbone {
     char name[BS_PIPELINE_NAME_MAX + 1]; /* feature-set name (metadata `name` or file stem) */
-    char file[BS_PIPELINE_NAME_MAX + 1]; /* ONNX file name, no folder: looked up at load */
-    char sha256[65];                     /* of the ONNX file, lower-case hex */
+    char file[BS_PIPELINE_NAME_MAX + 1]; /* ONNX file name, no folder: looked up at load;
+                                            "morphometry": the morphometric features */
+    char sha256[65];                     /* of the ONNX file (of the morphometry version),
+                                            lower-case hex */
     int input_size;                      /* square input side S */
     char tap[BS_PIPELINE_NAME_MAX + 1];  /* output tensor taken as features */
     int64_t dim;                         /* features it contributes, in this order */
@@ -57,11 +60,21 @@ typedef struct bs_pipeline_ood {
     double train_median, train_q99, train_max;        /* the final model on its training rows */
 } bs_pipeline_ood;
 
+/* How a cell model's crops were made (docs/cells.md), so that `cells --model` crops the same
+ * way without the user repeating it. Recorded when the training manifest says (a crop manifest's
+ * `normalised` column); absent (present = 0) for whole-image models and older files. */
+typedef struct bs_pipeline_cells {
+    int present;
+    int normalised;    /* 1: each field's colour normalised before cropping; 0: as photographed */
+    double crop_scale; /* the crop's side over the cell box's larger side (field.h) */
+} bs_pipeline_cells;
+
 typedef struct bs_pipeline {
     /* provenance */
     char version[BS_PIPELINE_NAME_MAX + 1]; /* blastscan version that trained it */
     uint64_t seed;
-    int augment;              /* 1: trained on originals + h/v mirrors */
+    int augment; /* bit 0: trained on originals + h/v mirrors; bits 8-15, 16-23: how many HED
+                    and scale jitter views per image (image.h bs_augment) */
     int64_t n_images, n_rows; /* training images and rows (views) */
     int64_t images_per_label[2], rows_per_label[2];
     char label_names[2][BS_PIPELINE_NAME_MAX + 1]; /* "healthy", "ALL" */
@@ -81,6 +94,8 @@ typedef struct bs_pipeline {
     int64_t calibration_rows;
     double platt_a, platt_b; /* P(positive | f) = 1 / (1 + exp(A·f + B)) */
     bs_pipeline_ood ood;
+    bs_fit_mil mil;          /* trained as mi-SVM when mil.rounds > 0 (train --mil) */
+    bs_pipeline_cells cells; /* a cell model's crops */
 } bs_pipeline;
 
 typedef struct bs_pipeline_fit_options {
@@ -91,10 +106,14 @@ typedef struct bs_pipeline_fit_options {
     uint64_t svm_seed;      /* rng for the 'auto' kernel scale of the final SVM */
     int calibration_folds;  /* k of the internal grouped CV for Platt scaling (default 5) */
     uint64_t calibration_seed;
-    double ood_k;        /* fence multiplier (default 3) */
-    double ood_quantile; /* in (0, 1]: threshold at this quantile of the validation errors
+    double ood_k;            /* fence multiplier (default 3) */
+    double ood_quantile;     /* in (0, 1]: threshold at this quantile of the validation errors
                             instead of the fence (e.g. 0.95 for cell models); 0: the fence */
-    int verbose;         /* a line per step through bs_log (core/log.h) */
+    int verbose;             /* a line per step through bs_log (core/log.h) */
+    int mil_rounds;          /* > 0: the SVM as mi-SVM (fit.h), bags = the label-1 rows' groups, at
+                            most this many SVM fits; 0: the labels as given */
+    const int64_t *instance; /* mi-SVM: per row, rows with one id are views of one image and
+                                share its label; NULL: every row its own */
 } bs_pipeline_fit_options;
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);
@@ -112,16 +131,16 @@ int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info,
                               size_t rows, size_t *order, float **x, int64_t *width);
 
 /* The provenance of a pipeline trained on ds with --seed seed: version, seed, views (augment:
- * each image and its h/v mirrors), images and rows per label, the classes with their label and
+ * the mirrors, stain and scale views of each image, image.h), images and rows per label, the classes with their label and
  * images, and the backbones in column order: the k-th is info[order[k]], read from the ONNX file
  * paths[order[k]] (order from bs_pipeline_read_features). An over-long class or file name is an
  * error. bs_pipeline_fit records the options it fits with. */
-int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, uint64_t seed,
-                               const bs_backbone_info *info, const char *const *paths,
-                               const size_t *order, size_t nb);
+int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, const bs_augment *augment,
+                               uint64_t seed, const bs_backbone_info *info,
+                               const char *const *paths, const size_t *order, size_t nb);
 
 /* Fit on rows[0..n_rows) (NULL: all x.rows) of x: mapminmax + autoencoder on those rows,
- * then the SVM on their latent (or on x), then Platt's sigmoid on out-of-fold decisions of a
+ * then the SVM on their latent (or on x; with mil_rounds, mi-SVM: p->mil), then Platt's sigmoid on out-of-fold decisions of a
  * grouped k-fold CV of the SVM (standardisation, kernel scale and SVM refitted per fold, the
  * autoencoder kept: it never sees labels), then the OOD statistics. labels[r] ∈ {0, 1};
  * group[r] ties rows that must share a calibration fold (an image and its mirrors). Fills the
@@ -157,7 +176,10 @@ bs_pipeline_runtime *bs_pipeline_runtime_open(const bs_pipeline *p, const char *
 void bs_pipeline_runtime_free(bs_pipeline_runtime *rt);
 /* Fused feature rows (n × n_features) of n RGB images (any size; the original view): each
  * image resized to every backbone's input, batches of up to `batch` images per engine run
- * (runs are padded to a fixed batch so one plan serves them all). */
+ * (runs are padded to a fixed batch so one plan serves them all). A backbone recorded with the
+ * file name "morphometry" has no file: its columns are the morphometric features
+ * (features/morphometry.h) of each image at its own size and scale (image.h cell_px,
+ * red_cell_px: set on field mode's crops), and opening refuses another version of them. */
 int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images, size_t n,
                                  size_t batch, float *rows);
 /* The runtime's pipeline applied to n RGB images: their fused rows (into the caller's scratch

@@ -1,6 +1,6 @@
 /* pipeline_file.c — the pipeline file (docs/pipeline-format.md) in the model-file container
  * (core/container.h): a 32-byte header holding the payload size, seven sections in a fixed
- * order, SHA-256 trailer. Built in memory and written atomically; parsed from a buffer as
+ * order and two optional ones after them (mi-SVM, a cell model's crops), SHA-256 trailer. Built in memory and written atomically; parsed from a buffer as
  * untrusted input, one function per section: every count and length is checked against the
  * bytes that remain before anything is allocated or read. Not for: fitting or running models. */
 #include <math.h>
@@ -110,12 +110,37 @@ static void write_ood(bs_cwriter *w, const bs_pipeline *p) {
     bs_cwriter_f64s(w, stats, sizeof stats / sizeof stats[0]);
 }
 
+/* Optional: what mi-SVM did (train --mil). */
+static void write_mil(bs_cwriter *w, const bs_pipeline *p) {
+    const bs_fit_mil *m = &p->mil;
+    bs_cwriter_u32(w, (uint32_t)m->rounds);
+    bs_cwriter_u32(w, (uint32_t)m->max_rounds);
+    bs_cwriter_u32(w, (uint32_t)m->converged);
+    const int64_t counts[] = {m->changed_last, m->bags,    m->instances,
+                              m->positives,    m->bag_min, m->bag_max};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        bs_cwriter_u64(w, (uint64_t)counts[i]);
+    bs_cwriter_f64(w, m->bag_median);
+}
+
+/* Optional: how a cell model's crops were made. */
+static void write_cells(bs_cwriter *w, const bs_pipeline *p) {
+    bs_cwriter_u32(w, (uint32_t)p->cells.normalised);
+    bs_cwriter_f64(w, p->cells.crop_scale);
+}
+
+static int has_mil(const bs_pipeline *p) { return p->mil.rounds > 0; }
+static int has_cells(const bs_pipeline *p) { return p->cells.present; }
+
+/* The sections in file order; `present` NULL: always written and required. */
 static const struct {
     const char *tag;
     void (*write)(bs_cwriter *w, const bs_pipeline *p);
-} writers[] = {{"META", write_meta}, {"BKBN", write_backbones}, {"CLAS", write_classes},
-               {"AENC", write_ae},   {"SVM ", write_svm},       {"PLAT", write_platt},
-               {"OOD ", write_ood}};
+    int (*present)(const bs_pipeline *p);
+} writers[] = {
+    {"META", write_meta, NULL}, {"BKBN", write_backbones, NULL}, {"CLAS", write_classes, NULL},
+    {"AENC", write_ae, NULL},   {"SVM ", write_svm, NULL},       {"PLAT", write_platt, NULL},
+    {"OOD ", write_ood, NULL},  {"MIL ", write_mil, has_mil},    {"CELL", write_cells, has_cells}};
 
 static int is_hex64(const char *s) {
     for (int i = 0; i < 64; i++)
@@ -136,6 +161,7 @@ int bs_pipeline_save(const bs_pipeline *p, const char *path) {
     bs_cwriter_u64(&w, 0); /* payload size, patched below */
     bs_cwriter_pad(&w, pipe_format.header_size);
     for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+        if (writers[i].present && !writers[i].present(p)) continue;
         size_t at = bs_cwriter_section(&w, writers[i].tag);
         writers[i].write(&w, p);
         bs_cwriter_section_end(&w, at);
@@ -163,8 +189,10 @@ static int read_meta(bs_creader *s, bs_pipeline *p) {
         p->rows_per_label[c] = (int64_t)ro[c];
     }
     if (bs_creader_done(s)) return -1;
-    if (augment > 1 || epochs > INT32_MAX || !(p->latent_fraction >= 0) ||
-        !(p->kernel_scale_option >= 0) || im[0] + im[1] != images || ro[0] + ro[1] != nrows)
+    /* augment: bit 0 mirrors, bits 8-15 HED views, bits 16-23 scale views (pipeline.h) */
+    if ((augment & ~0xffff01u) || ((augment >> 8) & 0xff) > 8 || (augment >> 16) > 8 ||
+        epochs > INT32_MAX || !(p->latent_fraction >= 0) || !(p->kernel_scale_option >= 0) ||
+        im[0] + im[1] != images || ro[0] + ro[1] != nrows)
         return bs_creader_fail(s, "values out of range");
     p->augment = (int)augment;
     p->epochs = (int)epochs;
@@ -315,12 +343,54 @@ static int read_ood(bs_creader *s, bs_pipeline *p) {
     return 0;
 }
 
+static int read_mil(bs_creader *s, bs_pipeline *p) {
+    bs_fit_mil *m = &p->mil;
+    uint32_t rounds = bs_creader_u32(s), cap = bs_creader_u32(s), conv = bs_creader_u32(s);
+    uint64_t c[6];
+    for (size_t i = 0; i < 6; i++) c[i] = bs_creader_u64(s);
+    double median = bs_creader_f64_finite(s);
+    if (bs_creader_done(s)) return -1;
+    /* changed_last, bags, instances, positives, per bag min and max */
+    int ok = rounds >= 1 && rounds <= cap && cap <= 1000000 && conv <= 1 && (!conv || !c[0]) &&
+             c[2] <= INT64_MAX && c[0] <= c[2] && c[1] >= 1 && c[1] <= c[3] && c[3] <= c[2] &&
+             c[4] >= 1 && c[4] <= c[5] && c[5] <= c[3] && median >= (double)c[4] &&
+             median <= (double)c[5];
+    if (!ok) return bs_creader_fail(s, "values out of range");
+    *m = (bs_fit_mil){(int)rounds,   (int)cap,      (int)conv,     (int64_t)c[0], (int64_t)c[1],
+                      (int64_t)c[2], (int64_t)c[3], (int64_t)c[4], (int64_t)c[5], median};
+    return 0;
+}
+
+static int read_cells(bs_creader *s, bs_pipeline *p) {
+    uint32_t normalised = bs_creader_u32(s);
+    double scale = bs_creader_f64_finite(s);
+    if (bs_creader_done(s)) return -1;
+    if (normalised > 1 || !(scale >= 1 && scale <= 16))
+        return bs_creader_fail(s, "values out of range");
+    p->cells = (bs_pipeline_cells){1, (int)normalised, scale};
+    return 0;
+}
+
+/* The sections in file order; optional ones may be absent (older files, or not used). */
 static const struct {
     const char *tag;
     int (*read)(bs_creader *s, bs_pipeline *p);
-} readers[] = {{"META", read_meta}, {"BKBN", read_backbones}, {"CLAS", read_classes},
-               {"AENC", read_ae},   {"SVM ", read_svm},       {"PLAT", read_platt},
-               {"OOD ", read_ood}};
+    int optional;
+} readers[] = {{"META", read_meta, 0}, {"BKBN", read_backbones, 0}, {"CLAS", read_classes, 0},
+               {"AENC", read_ae, 0},   {"SVM ", read_svm, 0},       {"PLAT", read_platt, 0},
+               {"OOD ", read_ood, 0},  {"MIL ", read_mil, 1},       {"CELL", read_cells, 1}};
+
+/* Four printable ASCII bytes: something that looks like a section's tag. */
+static int is_tag(const unsigned char *t) {
+    for (int i = 0; i < 4; i++)
+        if (t[i] < 0x20 || t[i] > 0x7e) return 0;
+    return 1;
+}
+
+/* 1 when the next section of r is `tag` (an optional section is there). */
+static int next_is(const bs_creader *r, const char *tag) {
+    return !r->failed && r->len - r->pos >= 16 && memcmp(r->p + r->pos, tag, 4) == 0;
+}
 
 /* Container, header (payload size, reserved zero), length, checksum, then each section. */
 int bs_pipeline_parse(const unsigned char *data, size_t len, const char *name, bs_pipeline *p) {
@@ -334,12 +404,21 @@ int bs_pipeline_parse(const unsigned char *data, size_t len, const char *name, b
     if (bs_container_expect_length(name, len, want, "the header announces") ||
         bs_container_verify(data, len, name))
         return -1;
-    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
+    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+        if (readers[i].optional && !next_is(&body, readers[i].tag)) continue;
         if (bs_creader_section(&body, readers[i].tag, &s) || readers[i].read(&s, p)) {
             bs_pipeline_free(p);
             return -1;
         }
+    }
     body.section = "payload";
+    if (body.len - body.pos >= 16 && is_tag(body.p + body.pos)) {
+        bs_error("%s: unknown section '%.4s' at byte %zu (a newer blastscan wrote it, or the file "
+                 "is corrupt)",
+                 name, (const char *)body.p + body.pos, body.pos);
+        bs_pipeline_free(p);
+        return -1;
+    }
     if (bs_creader_done(&body)) {
         bs_pipeline_free(p);
         return -1;

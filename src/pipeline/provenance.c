@@ -10,10 +10,6 @@
 #include "core/io.h"
 #include "pipeline.h"
 
-#ifndef BLASTSCAN_VERSION
-#define BLASTSCAN_VERSION "unknown"
-#endif
-
 /* The classes of ds (in name order, as bs_dataset_ids numbers them) with their label and
  * images. */
 static int set_classes(bs_pipeline *p, const bs_dataset *ds) {
@@ -62,13 +58,14 @@ static int set_backbones(bs_pipeline *p, const bs_backbone_info *info, const cha
     return 0;
 }
 
-int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, int augment, uint64_t seed,
-                               const bs_backbone_info *info, const char *const *paths,
-                               const size_t *order, size_t nb) {
+int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, const bs_augment *augment,
+                               uint64_t seed, const bs_backbone_info *info,
+                               const char *const *paths, const size_t *order, size_t nb) {
     snprintf(p->version, sizeof p->version, "%s", BLASTSCAN_VERSION);
     p->seed = seed;
-    p->augment = augment;
-    int nviews = augment ? 3 : 1;
+    p->augment = augment->flip | augment->hed << 8 | augment->scale << 16;
+    bs_view views[BS_VIEW_END];
+    int nviews = bs_augment_views(augment, views);
     p->n_images = (int64_t)ds->n;
     p->n_rows = (int64_t)ds->n * nviews;
     snprintf(p->label_names[0], sizeof p->label_names[0], "healthy");

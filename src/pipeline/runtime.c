@@ -1,7 +1,9 @@
 /* runtime.c — the backbones of a pipeline at prediction time: each ONNX file found by its
  * recorded name in a folder, verified by SHA-256 against the pipeline file, and run on RGB
- * images (resized to the recorded input side, original view) to build fused feature rows.
- * Not for: the models after the features (pipeline.c) or files (pipeline_file.c). */
+ * images (resized to the recorded input side, original view) to build fused feature rows; the
+ * morphometric features (features/morphometry.h), a backbone without a file, are computed
+ * from each image at its own size and its scale. Not for: the models after the features
+ * (pipeline.c) or files (pipeline_file.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/io.h"
+#include "features/morphometry.h"
 #include "nn/engine.h"
 #include "pipeline.h"
 
@@ -28,6 +31,17 @@ void bs_pipeline_runtime_free(bs_pipeline_runtime *rt) {
     free(rt);
 }
 
+/* A morphometry entry is usable when it is this build's version (its digest and width). */
+static int morph_check(const bs_pipeline_backbone *b) {
+    char sha[BS_SHA256_HEX];
+    bs_morph_sha256(sha);
+    if (strcmp(sha, b->sha256) != 0 || b->dim != BS_MORPH_DIM)
+        return bs_error("the pipeline was trained with morphometric features '%s' (sha256 %s, %lld "
+                        "columns); this build computes %s (sha256 %s, %d columns): retrain it",
+                        b->tap, b->sha256, (long long)b->dim, BS_MORPH_VERSION, sha, BS_MORPH_DIM);
+    return 0;
+}
+
 bs_pipeline_runtime *bs_pipeline_runtime_open(const bs_pipeline *p, const char *dir) {
     bs_pipeline_runtime *rt = bs_calloc(1, sizeof *rt);
     if (!rt) return NULL;
@@ -35,6 +49,10 @@ bs_pipeline_runtime *bs_pipeline_runtime_open(const bs_pipeline *p, const char *
     if (!(rt->engines = bs_calloc(p->n_backbones, sizeof *rt->engines))) goto fail;
     for (size_t i = 0; i < p->n_backbones; i++) {
         const bs_pipeline_backbone *b = &p->backbones[i];
+        if (strcmp(b->file, BS_MORPH_NAME) == 0) {
+            if (morph_check(b)) goto fail;
+            continue; /* no engine: computed from the images */
+        }
         char *path = bs_path_join(dir, b->file);
         if (!path) goto fail;
         char sha[BS_SHA256_HEX];
@@ -72,6 +90,22 @@ fail:
     return NULL;
 }
 
+/* The morphometric columns [off, off + BS_MORPH_DIM) of n rows of width `width`. */
+static int morph_features(const bs_image *images, size_t n, float *rows, int64_t width,
+                          int64_t off) {
+    char *first_error = NULL; /* errors are per thread: keep the first one's words */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < n; i++)
+        if (bs_morph_features(&images[i], rows + i * (size_t)width + off, NULL)) {
+#pragma omp critical(morph_error)
+            if (!first_error) first_error = bs_strdup(bs_error_message());
+        }
+    if (!first_error) return 0;
+    bs_error("morphometry: %s", first_error);
+    free(first_error);
+    return -1;
+}
+
 int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images, size_t n,
                                  size_t batch, float *rows) {
     const bs_pipeline *p = rt->p;
@@ -81,6 +115,11 @@ int bs_pipeline_runtime_features(bs_pipeline_runtime *rt, const bs_image *images
     int64_t off = 0;
     for (size_t bi = 0; bi < p->n_backbones; bi++) {
         const bs_pipeline_backbone *b = &p->backbones[bi];
+        if (!rt->engines[bi]) {
+            if (morph_features(images, n, rows, p->n_features, off)) return -1;
+            off += b->dim;
+            continue;
+        }
         const size_t per = (size_t)3 * b->input_size * b->input_size;
         size_t need;
         if (bs_mul_size(per, batch * sizeof(float), &need)) return -1;

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "mil.h"
 #include "report_util.h"
 #include "svg.h"
 
@@ -85,6 +86,7 @@ void bs_report_json_evidence(bs_json_writer *w, const bs_study *s) {
     json_shortcuts(w, s);
     json_sources(w, s);
     json_groups(w, s);
+    bs_report_json_mil(w, s);
 }
 
 /* ---------------- figures ---------------- */
@@ -399,6 +401,7 @@ void bs_report_evidence_md(FILE *fp, const bs_study *s, const char *fig_prefix) 
     md_shortcuts(fp, s);
     md_sources(fp, s);
     md_groups(fp, s);
+    bs_report_mil_md(fp, s);
 }
 
 static int evidence_md(FILE *fp, const void *study, const void *unused) {

@@ -15,6 +15,7 @@
 #include "core/io.h"
 #include "html_internal.h"
 #include "html_util.h"
+#include "mil.h"
 #include "report_util.h"
 
 static const char *const protocol_title[2] = {"paper protocol (leaky, as published)",
@@ -237,10 +238,13 @@ static void section_run(FILE *fp, const bs_html_input *in) {
         bs_html_text(fp, in->ctx->version);
         fputc('.', fp);
     }
-    fputs("</p>\n<nav><a href=\"#table1\">Table 1</a><a href=\"#figures\">Figures</a>"
-          "<a href=\"#audit\">Calibration and shortcuts</a><a href=\"#gallery\">Misclassified "
-          "images</a><a href=\"#neardup\">Near duplicates</a></nav>\n",
-          fp);
+    const int mil =
+        (in->study[0] && in->study[0]->mil_rounds) || (in->study[1] && in->study[1]->mil_rounds);
+    bs_putf(fp,
+            "</p>\n<nav><a href=\"#table1\">Table 1</a><a href=\"#figures\">Figures</a>"
+            "<a href=\"#audit\">Calibration and shortcuts</a>%s<a href=\"#gallery\">Misclassified "
+            "images</a><a href=\"#neardup\">Near duplicates</a></nav>\n",
+            mil ? "<a href=\"#mil\">mi-SVM</a>" : "");
 }
 
 static int write_body(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
@@ -248,8 +252,8 @@ static int write_body(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     if (section_groups(fp, in)) return -1;
     section_table1(fp, in);
     section_figures(fp, in);
-    if (bs_html_audit(fp, in) || bs_html_breakdown(fp, in) || bs_html_gallery(fp, in, thumbs) ||
-        bs_html_near_duplicates(fp, in, thumbs))
+    if (bs_html_audit(fp, in) || bs_html_breakdown(fp, in) || bs_html_mil(fp, in, thumbs) ||
+        bs_html_gallery(fp, in, thumbs) || bs_html_near_duplicates(fp, in, thumbs))
         return -1;
     fputs("<p class=\"note\">Written by blastscan; this page fetches nothing: figures are "
           "inline SVG, thumbnails JPEG data URIs.</p>\n",

@@ -60,6 +60,7 @@ void bs_study_free(bs_study *s) {
         free(x->cper_fold);
         free(x->probability);
         free(x->per_source);
+        bs_study_mil_free(x);
     }
     free(s->shortcuts);
     free(s->source_rows);
@@ -70,6 +71,8 @@ void bs_study_free(bs_study *s) {
     free(s->labels);
     free(s->fold);
     free(s->leaked_per_fold);
+    free(s->mil_bag);
+    free(s->mil_image);
     memset(s, 0, sizeof *s);
 }
 
@@ -225,6 +228,9 @@ static void experiment_fit_options(const bs_study *s, int64_t hidden, const bs_s
     fo->encode_all = 1;
     fo->svm.kernel_scale = opt->kernel_scale;
     fo->svm.n_classes = s->nclasses;
+    fo->mil_rounds = s->mil_rounds; /* bags: groups; instances: images (study/mil.c) */
+    fo->bag = s->mil_bag;
+    fo->instance = s->mil_image;
 }
 
 /* The paper fits the autoencoder once, on every row, test folds included; *shared gets its
@@ -264,6 +270,7 @@ static int run_fold(bs_study *s, size_t e, int f, bs_matrix x, const bs_fit_opti
     fo.svm_seed = bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f);
     bs_fitted fit;
     int rc = bs_fit(&fit, x, s->labels, train, ntrain, &fo);
+    if (rc == 0) bs_study_mil_record(s, ex, f, train, ntrain, &fit);
     /* One-vs-one gives K(K-1)/2 decisions per row; only binary tasks keep them. */
     int ndec = rc == 0 ? bs_svm_n_decisions(fit.svm) : 1;
     double *dec = bs_calloc((size_t)(ntest ? ntest : 1) * (size_t)ndec, sizeof *dec);
@@ -295,7 +302,9 @@ static int run_experiment(bs_study *s, size_t e, bs_matrix x, int64_t hidden,
     ex->cper_fold = bs_calloc((size_t)s->folds, sizeof *ex->cper_fold);
     ex->latent = hidden;
     ex->width = hidden > 0 ? hidden : x.cols;
-    if (!ex->decision || !ex->predicted || !ex->per_fold || !ex->cper_fold) return -1;
+    if (!ex->decision || !ex->predicted || !ex->per_fold || !ex->cper_fold ||
+        bs_study_mil_alloc(s, ex))
+        return -1;
     bs_fit_options fo;
     experiment_fit_options(s, hidden, opt, &fo);
     bs_fitted shared = {0};
@@ -321,6 +330,7 @@ static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx,
         rc = metrics_of(s, ex, idx, f, 0, &ex->per_fold[f], &ex->cper_fold[f]);
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 0, &ex->pooled, &ex->cpooled);
     if (rc == 0) rc = metrics_of(s, ex, idx, -1, 1, &ex->pooled_original, &ex->cpooled_original);
+    bs_study_mil_count(s, ex, idx);
     if (bs_dist_rank() != 0) return rc;
     if (rc == 0 && opt->verbose && s->task == BS_TASK_SUBTYPE)
         bs_log("  %-22s width %-5lld accuracy %.4f  macro F1 %.4f  balanced %.4f  (%.1f s)",
@@ -330,6 +340,7 @@ static int score_experiment(bs_study *s, size_t e, const bs_feature_index *idx,
         bs_log("  %-22s width %-5lld AC %.4f  SN %.4f  SP %.4f  AUC %.4f  (%.1f s)", ex->name,
                (long long)ex->width, ex->pooled.ac.value, ex->pooled.sn.value, ex->pooled.sp.value,
                ex->pooled.auc.value, ex->seconds);
+    if (rc == 0 && opt->verbose) bs_study_mil_log(s, ex);
     return rc;
 }
 
@@ -447,6 +458,8 @@ static int study_begin(bs_study *s, const bs_feature_index *idx, const bs_study_
     int rc = (image_id && group_id && s->labels && s->fold && s->leaked_per_fold) ? 0 : -1;
     if (rc == 0 && (opt->folds < 2 || (size_t)opt->folds > idx->n))
         rc = bs_error("--folds %d: need 2 <= k <= rows (%zu)", opt->folds, idx->n);
+    if (rc == 0 && opt->mil_rounds > 0 && opt->task != BS_TASK_BINARY)
+        rc = bs_error("mi-SVM (multiple-instance labels) needs the binary task");
     if (rc == 0) rc = assign_labels(s, idx);
     if (rc == 0 &&
         (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, group_id)) < 0))
@@ -462,6 +475,11 @@ static int study_begin(bs_study *s, const bs_feature_index *idx, const bs_study_
     if (rc == 0)
         rc = bs_folds_count_leaked(image_id, s->fold, (int64_t)idx->n, opt->folds,
                                    &s->leaked_test_rows, s->leaked_per_fold);
+    s->mil_rounds = opt->mil_rounds > 0 ? opt->mil_rounds : 0;
+    if (rc == 0 && s->mil_rounds) { /* the bags and instances of every fold's mi-SVM */
+        s->mil_image = image_id, image_id = NULL;
+        s->mil_bag = group_id, group_id = NULL;
+    }
     free(image_id);
     free(group_id);
     return rc;
@@ -540,6 +558,7 @@ static int run_all(bs_study *s, const bs_feature_index *idx, const bs_study_opti
     }
     const int job = bs_dist_size() > 1;
     if (rc == 0 && job) rc = share_results(s, plan);
+    if (rc == 0 && job) rc = bs_study_mil_share(s);
     for (size_t e = 0; rc == 0 && job && e < s->nexperiments; e++)
         rc = score_experiment(s, e, idx, opt);
     return rc;
@@ -578,8 +597,8 @@ bs_svm *bs_study_refit_svm(const bs_study *s, size_t e, int f, const float *x, i
         bs_error("refit: no experiment %zu, fold %d", e, f + 1);
         return NULL;
     }
-    if (s->experiments[e].latent > 0) {
-        bs_error("%s: refitting an experiment with an autoencoder is not supported",
+    if (s->experiments[e].latent > 0 || s->mil_rounds) {
+        bs_error("%s: refitting an experiment with an autoencoder or mi-SVM is not supported",
                  s->experiments[e].name);
         return NULL;
     }

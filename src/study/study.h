@@ -25,6 +25,7 @@
 #include "eval/calibration.h"
 #include "eval/eval.h"
 #include "features/featdir.h"
+#include "fit/fit.h"
 #include "svm/svm.h"
 
 typedef enum { BS_PROTOCOL_PAPER = 0, BS_PROTOCOL_GROUPED = 1 } bs_protocol;
@@ -50,6 +51,11 @@ typedef struct bs_study_options {
      * rank fitting it alone. Faster with one latent size; the float32 sums then differ from a
      * single process's, so the latent (and results) are no longer bit-identical. */
     int ae_data_parallel;
+    /* > 0: every fold's SVM as mi-SVM (fit.h) with at most this many fits: the bags are the
+     * groups of label-1 rows among the fold's training rows, the instances their images (an
+     * image's views share a label). Test rows are scored against their own (bag) label, so
+     * their metrics are weak ones. Binary task only. */
+    int mil_rounds;
 } bs_study_options;
 
 typedef struct bs_experiment {
@@ -74,6 +80,12 @@ typedef struct bs_experiment {
     bs_calibration calibration; /* over original views (one row per image) */
     bs_metrics groups;          /* per group (study->group_count > 0): see bs_study_groups */
     bs_metrics *per_source;     /* study->nsources values when sources > 1, original views */
+    /* mi-SVM (study->mil_rounds > 0; study/mil.c): each fold's relabelling, and per row in how
+     * many folds it was a training row of a positive bag (mil_bagged) and ended positive */
+    bs_fit_mil *mil; /* k: fold f's fit */
+    int32_t *mil_bagged, *mil_positive;
+    int64_t mil_images[3]; /* label-1 images (original views) positive in every fold that
+                              trained on them, negative in every one, and the rest */
     double seconds;
 } bs_experiment;
 
@@ -111,8 +123,10 @@ typedef struct bs_study {
     double best_deep_ac; /* the best experiment's pooled AC, what the baselines are held to */
     int nsources;        /* distinct --data sources in the index (index.csv `source`) */
     int64_t *source_rows, *source_positives; /* nsources: original views per source */
-    int64_t group_count; /* manifest groups (bs_study_groups); 0: no per-group metrics */
-    int64_t group_mixed; /* of those, groups holding images of both labels */
+    int64_t group_count;          /* manifest groups (bs_study_groups); 0: no per-group metrics */
+    int64_t group_mixed;          /* of those, groups holding images of both labels */
+    int mil_rounds;               /* the option: > 0 when every fold's SVM is mi-SVM */
+    int64_t *mil_bag, *mil_image; /* with mil_rounds: per row, its group and its image (ids) */
     double seconds;
 } bs_study;
 

@@ -22,4 +22,15 @@ int bs_study_sources(bs_study *s, const bs_feature_index *idx);
  * with a warning (return 0); only failures of the computation itself are errors. */
 int bs_study_shortcuts(bs_study *s, const bs_feature_index *idx, uint64_t seed);
 
+/* mil.c (each a no-op without s->mil_rounds): an experiment's mi-SVM records; fold f's fit on
+ * rows train[0..ntrain) recorded; the records of every rank summed onto all (under a job each
+ * fold is one rank's); x->mil_images over the original views; one log line. */
+int bs_study_mil_alloc(const bs_study *s, bs_experiment *x);
+void bs_study_mil_free(bs_experiment *x);
+void bs_study_mil_record(const bs_study *s, bs_experiment *x, int f, const int64_t *train,
+                         int64_t ntrain, const bs_fitted *fit);
+int bs_study_mil_share(bs_study *s);
+void bs_study_mil_count(const bs_study *s, bs_experiment *x, const bs_feature_index *idx);
+void bs_study_mil_log(const bs_study *s, const bs_experiment *x);
+
 #endif

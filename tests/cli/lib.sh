@@ -83,6 +83,18 @@ make_data() {
     for f in $(ls "$ARIA/Pro" | head -"$2"); do ln -s "$ARIA/Pro/$f" "$1/Pro/$f"; done
 }
 
+# small_cell_model DIR: a small GoogLeNet cell model as DIR/cells.blastscan (~10 s), trained on
+# the crops (DIR/aria-crops) of 3 Benign and 3 Pro Aria fields (DIR/aria; 30 epochs, seed 3);
+# DIR/models holds the backbone for --backbone-dir. Needs $MODEL and $ARIA.
+small_cell_model() {
+    make_data "$1/aria" 3
+    mkdir -p "$1/models"
+    ln -s "$MODEL" "$1/models/googlenet-bvlc.onnx"
+    expect 0 "crops of Aria" -- "$BIN" cells --crops "$1/aria-crops" --data "$1/aria" --near-duplicates off
+    expect 0 "train a cell model" -- "$BIN" --seed 3 train --data "$1/aria-crops/manifest.csv" --backbone "$MODEL" \
+        --augment none --epochs 30 --calibration-folds 3 --near-duplicates off --no-cache --out "$1/cells.blastscan"
+}
+
 # mount_tmpfs DIR SIZE: a small tmpfs (root only), unmounted on exit; 1 if not permitted.
 mount_tmpfs() {
     mkdir -p "$1"

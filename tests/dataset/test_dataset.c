@@ -189,6 +189,78 @@ static void manifest_groups_and_fusion(void **state) {
     free(dir);
 }
 
+/* A crop manifest's `normalised` column (cells --crops): 0/1 per row, -1 where absent or empty,
+ * anything else an error naming the line. */
+static void manifest_normalised_column(void **state) {
+    (void)state;
+    char *dir = bs_path_join(tmp, "normalised");
+    write_image(dir, "a.png", 41);
+    write_image(dir, "b.png", 42);
+    char *csv = bs_path_join(dir, "m.csv");
+    const char *text = "path,label,group,normalised\na.png,1,f1,1\nb.png,0,f2,0\n";
+    bs_test_write(csv, text, strlen(text));
+    const char *src[] = {csv};
+    bs_dataset ds;
+    if (bs_dataset_open(src, 1, NULL, &ds)) fail_msg("%s", bs_error_message());
+    assert_int_equal(find(&ds, "a.png")->normalised, 1);
+    assert_int_equal(find(&ds, "b.png")->normalised, 0);
+    bs_dataset_free(&ds);
+    const char *partly = "path,label,normalised\na.png,1,\nb.png,0,1\n";
+    bs_test_write(csv, partly, strlen(partly));
+    assert_int_equal(bs_dataset_open(src, 1, NULL, &ds), 0);
+    assert_int_equal(find(&ds, "a.png")->normalised, -1);
+    assert_int_equal(find(&ds, "b.png")->normalised, 1);
+    bs_dataset_free(&ds);
+    const char *none = "path,label\na.png,1\n";
+    bs_test_write(csv, none, strlen(none));
+    assert_int_equal(bs_dataset_open(src, 1, NULL, &ds), 0);
+    assert_int_equal(ds.samples[0].normalised, -1);
+    bs_dataset_free(&ds);
+    const char *bad = "path,label,normalised\na.png,1,1\nb.png,0,yes\n";
+    bs_test_write(csv, bad, strlen(bad));
+    assert_int_equal(bs_dataset_open(src, 1, NULL, &ds), -1);
+    assert_non_null(strstr(bs_error_message(), "m.csv:3: normalised must be 0"));
+    free(csv);
+    free(dir);
+}
+
+/* A crop manifest's scale columns (cell_px, red_cell_px) reach the samples; empty is
+ * unknown (0), a manifest without them has every scale 0, and a value that is not a number of
+ * pixels is an error naming the file, the line and the column. */
+static void manifest_scale_columns(void **state) {
+    (void)state;
+    char *dir = bs_path_join(tmp, "scale");
+    write_image(dir, "a.png", 41);
+    write_image(dir, "b.png", 42);
+    char *csv = bs_path_join(dir, "m.csv");
+    const char *text = "path,label,class,group,source,cell_px,red_cell_px,other\n"
+                       "a.png,1,Pre,f1,aria,42.5,15.4,x\nb.png,0,Benign,f2,aria,39,,y\n";
+    bs_test_write(csv, text, strlen(text));
+    const char *src[] = {csv};
+    bs_dataset ds;
+    if (bs_dataset_open(src, 1, NULL, &ds)) fail_msg("%s", bs_error_message());
+    assert_int_equal(ds.n, 2);
+    assert_true(ds.samples[0].cell_px == 42.5 && ds.samples[0].red_cell_px == 15.4);
+    assert_true(ds.samples[1].cell_px == 39 && ds.samples[1].red_cell_px == 0);
+    bs_dataset_free(&ds);
+    const char *plain = "path,label\na.png,1\n";
+    bs_test_write(csv, plain, strlen(plain));
+    if (bs_dataset_open(src, 1, NULL, &ds)) fail_msg("%s", bs_error_message());
+    assert_true(ds.samples[0].cell_px == 0 && ds.samples[0].red_cell_px == 0);
+    bs_dataset_free(&ds);
+    const char *bad[] = {"path,label,red_cell_px\na.png,1,-3\n",
+                         "path,label,cell_px\na.png,1,12px\n", "path,label,cell_px\na.png,1,nan\n",
+                         "path,label,red_cell_px\na.png,1,1e9\n"};
+    for (int i = 0; i < 4; i++) {
+        bs_test_write(csv, bad[i], strlen(bad[i]));
+        assert_int_equal(bs_dataset_open(src, 1, NULL, &ds), -1);
+        assert_non_null(strstr(bs_error_message(), "m.csv:2"));
+        assert_non_null(strstr(bs_error_message(), "_px"));
+    }
+    free(csv);
+    free(dir);
+}
+
 static void make_link(const char *target, const char *dir, const char *name) {
     char *p = bs_path_join(dir, name);
     if (symlink(target, p)) fail_msg("symlink %s -> %s failed", p, target);
@@ -395,6 +467,8 @@ int main(void) {
         cmocka_unit_test(allidb_layout_labels_and_duplicates),
         cmocka_unit_test(class_folders_positive_and_default_rule),
         cmocka_unit_test(manifest_groups_and_fusion),
+        cmocka_unit_test(manifest_normalised_column),
+        cmocka_unit_test(manifest_scale_columns),
         cmocka_unit_test(unreadable_entries_stop_or_skip),
         cmocka_unit_test(symlink_loops_are_listed_once),
         cmocka_unit_test(near_duplicates_join_groups),

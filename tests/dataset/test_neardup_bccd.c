@@ -54,7 +54,7 @@ static void crop(const bs_image *field, int cx2, int cy2, int s, int sx, int sy,
     if (t < 0) t = 0;
     if (l + s > field->width) l = field->width - s;
     if (t + s > field->height) t = field->height - s;
-    bs_image sq = {s, s, g_malloc((size_t)s * s * 3)};
+    bs_image sq = {.width = s, .height = s, .rgb = g_malloc((size_t)s * s * 3)};
     assert_non_null(sq.rgb);
     for (int y = 0; y < s; y++)
         memcpy(sq.rgb + (size_t)y * s * 3, field->rgb + ((size_t)(t + y) * field->width + l) * 3,

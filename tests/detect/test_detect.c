@@ -226,7 +226,7 @@ static void detect_field(field *f, double cell_size, bs_cells *d) {
 }
 
 /* Four white cells among red cells, at four magnifications: all found, nothing else, the
- * scale estimated within a factor 1.6 of the drawn diameter. */
+ * scale estimated within a factor 1.6 of the drawn diameter, the red cells' within 1.3. */
 static void synthetic_fields_at_several_scales(void **state) {
     (void)state;
     const double diam[] = {30, 60, 120, 200};
@@ -243,6 +243,9 @@ static void synthetic_fields_at_several_scales(void **state) {
         bs_cells d;
         detect_field(&f, 0, &d);
         assert_true(d.cell_size > dw / 1.6 && d.cell_size < dw * 1.6);
+        /* the red cells' diameter, measured on the way (the morphometric features' ruler) */
+        if (!(d.red_cell_size > red / 1.3 && d.red_cell_size < red * 1.3))
+            fail_msg("red cells %.1f px measured %.1f", red, d.red_cell_size);
         assert_int_equal(matched(&f, &d), 4);
         assert_int_equal(d.n, 4);
         for (int64_t i = 0; i < d.n; i++) {
@@ -336,6 +339,7 @@ static void edge_flag_and_given_size(void **state) {
     bs_cells d;
     detect_field(&f, 60, &d);
     assert_float_equal(d.cell_size, 60, 0);
+    assert_float_equal(d.red_cell_size, 0, 0); /* nothing measured when the size is given */
     assert_int_equal(d.n, 2);
     /* ordered top to bottom */
     assert_true(d.cells[0].y0 <= d.cells[1].y0);

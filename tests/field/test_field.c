@@ -44,7 +44,7 @@ static void test_crop(void **state) {
             px[3 * (y * 4 + x) + 1] = (unsigned char)y;
             px[3 * (y * 4 + x) + 2] = 7;
         }
-    bs_image img = {4, 3, px};
+    bs_image img = {.width = 4, .height = 3, .rgb = px};
     bs_cell c = cell_box(0, 0, 2, 2); /* side max(8, 1.25·2) = 8, top-left (-3, -3) */
     assert_int_equal(bs_field_crop_side(&c), BS_FIELD_CROP_MIN);
     bs_image out;
@@ -72,7 +72,7 @@ static void test_normalise(void **state) {
     (void)state;
     /* background (200, 180, 150) with a 10×10 "nucleus" (60, 30, 90) in a 40×40 field */
     int w = 40, h = 40;
-    bs_image img = {w, h, malloc((size_t)w * h * 3)};
+    bs_image img = {.width = w, .height = h, .rgb = malloc((size_t)w * h * 3)};
     for (int i = 0; i < w * h; i++) {
         int x = i % w, y = i / w, nuc = x < 10 && y < 10;
         img.rgb[3 * i] = nuc ? 60 : 200;
@@ -125,7 +125,7 @@ static void test_wilson_and_call(void **state) {
 static void write_field(const char *path, int n) {
     static const unsigned char bg[3] = {225, 222, 205}, cyto[3] = {200, 190, 215},
                                nuc[3] = {115, 80, 185};
-    bs_image img = {400, 300, malloc(400 * 300 * 3)};
+    bs_image img = {.width = 400, .height = 300, .rgb = malloc(400 * 300 * 3)};
     assert_non_null(img.rgb);
     for (int y = 0; y < img.height; y++)
         for (int x = 0; x < img.width; x++) {
@@ -199,10 +199,18 @@ static void test_crop_dataset(void **state) {
     char *manifest = bs_path_join(out, "manifest.csv");
     bs_csv m;
     assert_int_equal(bs_csv_read(manifest, &m), 0);
-    assert_int_equal(m.ncols, 4);
+    assert_int_equal(m.ncols, 6);
     assert_string_equal(m.header[0], "path");
     assert_string_equal(m.header[3], "group");
+    assert_string_equal(m.header[4], "cell_px");
+    assert_string_equal(m.header[5], "red_cell_px");
     assert_int_equal(m.nrows, 3);
+    /* the field's scale in crop pixels: the cell size given (crops are cut at the field's
+     * resolution); no red cells were measured, since the size was given: unknown, empty */
+    for (size_t r = 0; r < 3; r++) {
+        assert_string_equal(m.rows[r][4], "60");
+        assert_string_equal(m.rows[r][5], "");
+    }
     check_row(&m, 0, out, "Pre_B/00000_a_c000.png", "1", "Pre B", "g1", &ca[0]);
     check_row(&m, 1, out, "Pre_B/00000_a_c001.png", "1", "Pre B", "g1", &ca[1]);
     check_row(&m, 2, out, "Benign/00002_c_c000.png", "0", "Benign", "g1", &cc[0]);
@@ -225,6 +233,25 @@ static void test_crop_dataset(void **state) {
     free(jout);
     free(manifest);
     free(a), free(b), free(c), free(out);
+}
+
+/* A crop carries its field's scale in its own pixels: as it is, or scaled with a crop
+ * subsampled past the largest side. */
+static void crop_carries_the_scale(void **state) {
+    (void)state;
+    bs_image img = {.width = 1200, .height = 1200, .rgb = calloc(1200 * 1200, 3)};
+    img.cell_px = 50, img.red_cell_px = 20;
+    bs_cell small = {.x0 = 100, .y0 = 100, .x1 = 200, .y1 = 180};
+    bs_image c;
+    assert_int_equal(bs_field_crop(&img, &small, &c), 0);
+    assert_true(c.cell_px == 50 && c.red_cell_px == 20);
+    bs_image_free(&c);
+    bs_cell huge = {.x0 = 0, .y0 = 0, .x1 = 1100, .y1 = 1100};
+    assert_int_equal(bs_field_crop(&img, &huge, &c), 0);
+    double f = (double)c.width / bs_field_crop_side(&huge);
+    assert_true(f < 1 && fabs(c.cell_px - 50 * f) < 1e-9 && fabs(c.red_cell_px - 20 * f) < 1e-9);
+    bs_image_free(&c);
+    free(img.rgb);
 }
 
 /* No white cell in any source image: an error, and no manifest is left behind. */
@@ -253,6 +280,7 @@ int main(void) {
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_wilson_and_call),
         cmocka_unit_test(test_crop_dataset),
+        cmocka_unit_test(crop_carries_the_scale),
         cmocka_unit_test(test_crop_dataset_without_cells),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -335,7 +335,7 @@ static void save_round_trips(void **state) {
     enum { W = 37, H = 23 };
     unsigned char px[W * H * 3];
     for (int i = 0; i < W * H * 3; i++) px[i] = (unsigned char)((i / 3 % W) * 6 + (i % 3) * 40);
-    bs_image img = {W, H, px}, back = {0};
+    bs_image img = {.width = W, .height = H, .rgb = px}, back = {0};
     char *png = fixture("saved.png"), *jpg = fixture("saved.jpg");
     bs_test_write(png, "old", 3);
     assert_int_equal(bs_image_save(&img, png, 0), 0);

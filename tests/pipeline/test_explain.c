@@ -57,7 +57,7 @@ static int score(void *user, const bs_image *images, size_t n, double *decision)
 
 /* A light grey image with a dark blob on each region. */
 static bs_image make_image(const region *r, int nr) {
-    bs_image img = {W, H, malloc(W * H * 3)};
+    bs_image img = {.width = W, .height = H, .rgb = malloc(W * H * 3)};
     memset(img.rgb, 200, W * H * 3);
     for (int k = 0; k < nr; k++)
         for (int y = r[k].y0; y < r[k].y1; y++)

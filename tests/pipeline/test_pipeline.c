@@ -39,7 +39,7 @@ static void make_data(float *x, int32_t *labels, int64_t *group, uint64_t seed) 
 static void fill_meta(bs_pipeline *p) {
     snprintf(p->version, sizeof p->version, "test");
     p->seed = 7;
-    p->augment = 1;
+    p->augment = 1 | 2 << 8 | 1 << 16; /* flip,hed:2,scale:1 */
     p->n_images = N / 3;
     p->n_rows = N;
     p->images_per_label[0] = p->images_per_label[1] = N / 6;
@@ -159,6 +159,7 @@ static void check_round_trip(int64_t hidden) {
     assert_string_equal(q.backbones[1].file, "net1.onnx");
     assert_string_equal(q.backbones[0].sha256, p.backbones[0].sha256);
     assert_string_equal(q.label_names[1], "ALL");
+    assert_int_equal(q.augment, p.augment);
     assert_int_equal(q.ood.available, hidden > 0);
     free(buf);
     free(buf2);
@@ -561,7 +562,8 @@ static void provenance_describes_the_training_data(void **state) {
     const size_t order[2] = {1, 0}; /* columns: alpha's block first */
     bs_pipeline p;
     memset(&p, 0, sizeof p);
-    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, 1, 77, info, paths, order, 2), 0);
+    bs_augment flip = {.flip = 1}, none = {0}, hed2 = {.flip = 1, .hed = 2};
+    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, &flip, 77, info, paths, order, 2), 0);
     assert_true(p.seed == 77 && p.augment == 1 && p.n_images == 4 && p.n_rows == 12);
     assert_true(p.images_per_label[0] == 1 && p.images_per_label[1] == 3);
     assert_true(p.rows_per_label[0] == 3 && p.rows_per_label[1] == 9);
@@ -578,12 +580,16 @@ static void provenance_describes_the_training_data(void **state) {
     assert_int_equal(p.backbones[1].sha256[63], 'a');
     assert_true(strlen(p.version) > 0);
     bs_pipeline_free(&p);
+    memset(&p, 0, sizeof p); /* stain views: counted in the rows and in bits 8-15 */
+    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, &hed2, 77, info, paths, order, 2), 0);
+    assert_true(p.augment == (1 | 2 << 8) && p.n_rows == 20 && p.rows_per_label[0] == 5);
+    bs_pipeline_free(&p);
     char long_name[300];
     memset(long_name, 'x', sizeof long_name - 1);
     long_name[sizeof long_name - 1] = 0;
     samples[1].class_name = long_name;
     memset(&p, 0, sizeof p);
-    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, 0, 77, info, paths, order, 2), -1);
+    assert_int_equal(bs_pipeline_set_provenance(&p, &ds, &none, 77, info, paths, order, 2), -1);
     assert_non_null(strstr(bs_error_message(), "is too long"));
     bs_pipeline_free(&p);
 }

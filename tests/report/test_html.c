@@ -25,7 +25,7 @@ static char *dir;
 
 /* A small JPEG of one colour, written with libvips. */
 static char *make_jpeg(const char *name, unsigned char grey) {
-    bs_image img = {40, 30, malloc(40 * 30 * 3)};
+    bs_image img = {.width = 40, .height = 30, .rgb = malloc(40 * 30 * 3)};
     memset(img.rgb, grey, 40 * 30 * 3);
     void *jpeg;
     size_t len;
