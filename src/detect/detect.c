@@ -12,8 +12,9 @@
  *    cells, nuclei), never below the field's median plus a margin, so a field without nuclei
  *    stays empty; opening and hole filling (libvips morph and labelregions).
  * 4. Cells: a closing joins the lobes of one nucleus; touching cells are split by a marker
- *    watershed on the distance transform (markers: maxima deep enough, with a neck, far
- *    enough apart); pieces whose joined box fits in MERGE cells are one cell again.
+ *    watershed on the distance transform of the nuclei (markers: maxima deep enough, with a
+ *    neck, far enough apart); pieces whose joined box fits in MERGE cells are one cell again,
+ *    unless both are as wide as a whole nucleus.
  * 5. Platelets and specks: regions whose nucleus is small for the scale are dropped. The box
  *    is the region's, grown to at least 0.85 white cells around it.
  * Not for: cropping or classifying cells (the cells command). */
@@ -44,9 +45,10 @@
  * above the neck joining it to the first, and lie this far from it. */
 #define JOIN 0.08
 #define SPLIT_HEIGHT 0.2
-#define SPLIT_DYNAMIC 0.05
+#define SPLIT_DYNAMIC 0.02
 #define SPLIT_SEP 0.35
-/* Pieces whose joined box is at most this wide are one cell (the lobes of a neutrophil). */
+/* Pieces whose joined box is at most this wide are one cell (the lobes of a neutrophil),
+ * unless both are as wide as a whole nucleus (1 / CELL_PER_NUCLEUS cells): two cells. */
 #define MERGE 1.2
 
 void bs_detect_params_default(bs_detect_params *p) { p->cell_size = 0; }
@@ -173,6 +175,7 @@ static double estimate_cell_size(const unsigned char *rgb, int w, int h, double 
 
 typedef struct region {
     int64_t nuc;        /* nucleus pixels */
+    double half;        /* the largest distance inside to the nucleus' edge: half its width */
     double sx, sy;      /* sums of nucleus pixel coordinates */
     int x0, y0, x1, y1; /* box of the region (joined nucleus) */
 } region;
@@ -208,9 +211,11 @@ static int segment(work *k) {
         return -1;
     memcpy(k->grp, k->nuc, npx);
     if (bs_detect_close(k->grp, k->w, k->h, (int)lround(JOIN * k->cell)) ||
-        bs_detect_fill_holes(k->grp, k->w, k->h) || bs_detect_edt(k->grp, k->w, k->h, k->dt))
+        bs_detect_fill_holes(k->grp, k->w, k->h) || bs_detect_edt(k->nuc, k->w, k->h, k->dt))
         return -1;
-    int n = bs_detect_markers(k->dt, k->grp, k->w, k->h, SPLIT_DYNAMIC * k->cell,
+    /* Markers from the nuclei before the closing: the closing fills the notch where two
+     * round nuclei touch, and with it the neck that tells them apart. */
+    int n = bs_detect_markers(k->dt, k->nuc, k->w, k->h, SPLIT_DYNAMIC * k->cell,
                               SPLIT_HEIGHT * k->cell, SPLIT_SEP * k->cell, k->lab);
     if (n <= 0) return n;
     for (size_t i = 0; i < npx; i++) k->dt[i] = -k->dt[i];
@@ -231,8 +236,10 @@ static int by_distance(const void *x, const void *y) {
 
 /* Pieces of one nucleus left apart (lobes the closing did not join, or split by the
  * watershed) go back together, nearest first, while the joined box stays within `limit`
- * on its longer side: lobes of one cell fit in one cell, two touching nuclei do not. */
-static int merge_lobes(region *reg, int n, double limit) {
+ * on its longer side: lobes of one cell fit in one cell, two touching nuclei do not. Two
+ * pieces each as wide as a whole nucleus (`whole`) are two round nuclei, never joined:
+ * lobes are narrower than the nucleus they make up. */
+static int merge_lobes(region *reg, int n, double limit, double whole) {
     size_t np = 0, cap = 64;
     pair *pr = malloc(sizeof *pr * cap);
     if (!pr) return bs_error("cells: out of memory");
@@ -256,7 +263,9 @@ static int merge_lobes(region *reg, int n, double limit) {
         int x0 = p->x0 < q->x0 ? p->x0 : q->x0, x1 = p->x1 > q->x1 ? p->x1 : q->x1;
         int y0 = p->y0 < q->y0 ? p->y0 : q->y0, y1 = p->y1 > q->y1 ? p->y1 : q->y1;
         if (x1 - x0 > limit || y1 - y0 > limit) continue;
+        if (2 * p->half >= whole && 2 * q->half >= whole) continue;
         p->nuc += q->nuc, p->sx += q->sx, p->sy += q->sy;
+        p->half = fmax(p->half, q->half);
         p->x0 = x0, p->x1 = x1, p->y0 = y0, p->y1 = y1;
         q->nuc = 0;
     }
@@ -280,12 +289,13 @@ static int collect(const work *k, int n, int width, int height, bs_cells *out) {
             if (l <= 0 || l > n) continue;
             region *g = &reg[l];
             if (k->nuc[i]) g->nuc++, g->sx += x, g->sy += y;
+            if (-k->dt[i] > g->half) g->half = -k->dt[i];
             if (x < g->x0) g->x0 = x;
             if (y < g->y0) g->y0 = y;
             if (x + 1 > g->x1) g->x1 = x + 1;
             if (y + 1 > g->y1) g->y1 = y + 1;
         }
-    if (merge_lobes(reg, n, MERGE * k->cell)) {
+    if (merge_lobes(reg, n, MERGE * k->cell, k->cell / CELL_PER_NUCLEUS)) {
         free(reg);
         return -1;
     }

@@ -17,6 +17,20 @@
 int bs_detect_watershed(const float *elev, const unsigned char *mask, int w, int h,
                         int32_t *labels);
 
+/* A regional maximum of a distance map: where, how high, its dynamic (how far one descends
+ * from it before meeting a higher maximum's region) and its distance to that maximum (both
+ * infinite for the highest maximum of a component). */
+typedef struct bs_detect_peak {
+    int32_t i;
+    float height, dynamic, sep;
+} bs_detect_peak;
+
+/* Every regional maximum of `dist` over mask != 0 (8-connected), in the order their regions
+ * are absorbed, then each component's highest. *peaks is malloc'd (NULL when n = 0). Returns
+ * -1 with a bs_error when out of memory. */
+int bs_detect_peaks(const float *dist, const unsigned char *mask, int w, int h,
+                    bs_detect_peak **peaks, size_t *n);
+
 /* Markers for splitting touching round objects, from a distance map of the mask: the
  * maxima whose dynamic (how far one must descend from them to reach a higher maximum) is at
  * least `hdyn`, that are at least `min_dist` high and at least `sep` pixels from the higher
@@ -36,7 +50,9 @@ double bs_detect_red_cell_diameter(const unsigned char *rgb, const unsigned char
 /* The typical nucleus width of a 0/255 violet mask: lobes joined by a closing (a fifth of
  * the largest piece's equivalent diameter) and holes filled, then the median width (largest
  * inscribed disc) of the groups at least 0.35 as wide as the widest; groups cut by the
- * border count only when no whole group is comparable. 0 when the mask is empty. */
+ * border count only when no whole group is comparable. A group that is a clump of touching
+ * nuclei (see scale.c) gives the widths of its nuclei instead of its own, so a crowd does
+ * not inflate the result. 0 when the mask is empty. */
 double bs_detect_nucleus_size(const unsigned char *violet, int w, int h);
 
 #endif

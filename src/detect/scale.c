@@ -1,8 +1,9 @@
-/* scale.c — how big things are in this image: the red-cell diameter from a granulometry.
- * Red cells are the commonest round objects of a smear and vary little in size between
- * people (7-8 um), so their size in pixels gives the magnification; the detector derives the
- * white-cell size from it. Not for: fields without red cells (the caller falls back on the
- * nuclei) or for measuring single cells. */
+/* scale.c — how big things are in this image: the red-cell diameter from a granulometry and
+ * the typical width of a white cell's nucleus. Red cells are the commonest round objects of
+ * a smear and vary little in size between people (7-8 um), so they bound the white-cell size
+ * the detector derives from the nuclei. The nucleus width is measured on groups of nucleus
+ * pixels (lobes joined); a group that is a clump of touching cells counts as its nuclei, so
+ * a crowded field gives the same width as its cells apart. Not for: measuring single cells. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,18 @@
 #include "detect_internal.h"
 #include "core/error.h"
 #include "core/stats.h"
+
+/* Peaks and clumps (in units of a peak's own height, or of a group's width): a peak is a
+ * nucleus of its own when it rises PEAK_DYNAMIC of its height above the neck to a higher
+ * one; a reference group is at most 1/REFERENCE as wide as its largest nucleus; a clump is
+ * a group at least 1/CLUMP_TOP as wide as its largest nucleus, or with CLUMP_NUCLEI
+ * nuclei, or CLUMP_WIDER times as wide as the reference groups (BCCD's neutrophils: their
+ * lobes are 0.41-0.72 of the group's width and at most 6 to a cell). */
+#define PEAK_DYNAMIC 0.2
+#define REFERENCE 0.85
+#define CLUMP_TOP 0.3
+#define CLUMP_NUCLEI 7
+#define CLUMP_WIDER 1.5
 
 int bs_detect_otsu(const double *hist, int n) {
     double total = 0, sum = 0;
@@ -123,36 +136,112 @@ done:
     return result;
 }
 
+/* The peaks of `mask`'s distance map that stand for a round blob of their own: at least
+ * 1 px high, rising at least a fifth of their height (and 1 px) above where they meet a
+ * higher peak, and at least their own radius from it. Relative thresholds, so the same at
+ * any magnification: one per nucleus, also where nuclei touch. *pk malloc'd. */
+static int significant_peaks(const unsigned char *mask, int w, int h, bs_detect_peak **pk,
+                             size_t *n) {
+    size_t npx = (size_t)w * h, m = 0;
+    float *dt = malloc(sizeof *dt * (npx ? npx : 1));
+    *pk = NULL, *n = 0;
+    int rc = !dt || bs_detect_edt(mask, w, h, dt) || bs_detect_peaks(dt, mask, w, h, pk, n);
+    free(dt);
+    if (rc) return -1;
+    for (size_t k = 0; k < *n; k++) {
+        double ht = (*pk)[k].height;
+        if (ht >= 1 && (*pk)[k].dynamic >= fmax(1, PEAK_DYNAMIC * ht) && (*pk)[k].sep >= ht)
+            (*pk)[m++] = (*pk)[k];
+    }
+    *n = m;
+    return 0;
+}
+
+/* A group's nuclei: its largest significant peak of the unjoined mask (half-width `top`)
+ * and how many reach half of that. */
+typedef struct group {
+    double area, peak, top; /* pixels; largest inscribed radius of the group and of a nucleus */
+    int border, nuclei;
+} group;
+
+/* The typical width of the reference groups: those no wider than their largest nucleus
+ * (a single nucleus, or a chain of them, which does not widen a group), at least half as
+ * wide as the widest of them. 0 when there are none. */
+static double reference_width(const group *g, int n) {
+    double *r = malloc(sizeof *r * ((size_t)n + 1)), widest = 0, res = 0;
+    int m = 0;
+    if (!r) return 0;
+    for (int c = 1; c <= n; c++)
+        if (g[c].top > 0 && g[c].top >= REFERENCE * g[c].peak) widest = fmax(widest, g[c].peak);
+    for (int c = 1; c <= n; c++)
+        if (g[c].top > 0 && g[c].top >= REFERENCE * g[c].peak && g[c].peak >= 0.5 * widest)
+            r[m++] = 2 * g[c].peak;
+    if (m) {
+        qsort(r, (size_t)m, sizeof *r, bs_cmp_double);
+        res = r[m / 2];
+    }
+    free(r);
+    return res;
+}
+
+/* A clump of touching cells rather than one cell's nucleus: a group much wider than the
+ * nuclei in it (a compact crowd, once joined and filled, is wider than any cell), or with
+ * many of them, or wider than the field's reference groups while its nuclei are as wide as
+ * theirs. A neutrophil's lobes are narrower than the reference and about half as wide as
+ * their group, so it stays one. */
+static int clump(const group *g, double ref) {
+    if (g->top <= 0) return 0;
+    if (g->top <= CLUMP_TOP * g->peak || g->nuclei >= CLUMP_NUCLEI) return 1;
+    return ref > 0 && g->nuclei >= 2 && 2 * g->peak > CLUMP_WIDER * ref &&
+           2 * g->top >= 0.7 * ref && 2 * g->top <= 1.4 * ref;
+}
+
 /* The width of each component of mask: the diameter of its largest inscribed disc, which
  * two touching nuclei do not widen (their area does). Components touching the border are
- * left out when whole ones of comparable size exist (not when those are only platelets).
- * Widths largest first in d[0..n-1]; returns n (-1: no memory). */
-static int widths(const unsigned char *mask, int w, int h, double **d) {
-    size_t npx = (size_t)w * h;
+ * left out when whole ones of comparable size exist (not when those are only platelets). A
+ * clump gives instead the widths of its nuclei: the significant peaks of `unjoined` inside
+ * it that reach half the largest. Widths largest first in d[0..n-1]; returns n (-1: no
+ * memory). */
+static int widths(const unsigned char *mask, const unsigned char *unjoined, int w, int h,
+                  double **d) {
+    size_t npx = (size_t)w * h, npk = 0;
     int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
     float *dt = malloc(sizeof *dt * npx);
-    double *area = NULL, *peak = NULL;
-    int *border = NULL, n = -1, m = 0;
+    bs_detect_peak *pk = NULL;
+    group *g = NULL;
+    int n = -1, m = 0;
     *d = NULL;
-    if (!comp || !stack || !dt || bs_detect_edt(mask, w, h, dt)) goto done;
+    if (!comp || !stack || !dt || bs_detect_edt(mask, w, h, dt) ||
+        significant_peaks(unjoined, w, h, &pk, &npk))
+        goto done;
     n = bs_detect_components(mask, w, h, comp, stack);
-    area = calloc((size_t)n + 1, sizeof *area), peak = calloc((size_t)n + 1, sizeof *peak);
-    border = calloc((size_t)n + 1, sizeof *border), *d = calloc((size_t)n + 1, sizeof **d);
-    if (!area || !peak || !border || !*d) {
+    g = calloc((size_t)n + 1, sizeof *g), *d = calloc((size_t)n + npk + 1, sizeof **d);
+    if (!g || !*d) {
         n = -1;
         goto done;
     }
     for (size_t i = 0; i < npx; i++) {
-        int c = comp[i];
-        area[c]++;
-        if (dt[i] > peak[c]) peak[c] = dt[i];
-        border[c] |= i % w == 0 || i % w == (size_t)w - 1 || i / w == 0 || i / w == (size_t)h - 1;
+        group *q = &g[comp[i]];
+        q->area++;
+        if (dt[i] > q->peak) q->peak = dt[i];
+        q->border |= i % w == 0 || i % w == (size_t)w - 1 || i / w == 0 || i / w == (size_t)h - 1;
     }
-    double inner_max = 0;
+    for (size_t k = 0; k < npk; k++)
+        g[comp[pk[k].i]].top = fmax(g[comp[pk[k].i]].top, pk[k].height);
+    for (size_t k = 0; k < npk; k++)
+        g[comp[pk[k].i]].nuclei += pk[k].height >= 0.5 * g[comp[pk[k].i]].top;
+    double inner_max = 0, ref = reference_width(g, n);
     for (int c = 1; c <= n; c++)
-        if (!border[c] && area[c] > inner_max) inner_max = area[c];
-    for (int c = 1; c <= n; c++)
-        if (!border[c] || inner_max < 0.5 * area[c]) (*d)[m++] = 2 * peak[c];
+        if (!g[c].border && g[c].area > inner_max) inner_max = g[c].area;
+    for (int c = 1; c <= n; c++) {
+        if (g[c].border && inner_max >= 0.5 * g[c].area) continue;
+        if (!clump(&g[c], ref)) {
+            (*d)[m++] = 2 * g[c].peak;
+            continue;
+        }
+        for (size_t k = 0; k < npk; k++)
+            if (comp[pk[k].i] == c && pk[k].height >= 0.5 * g[c].top) (*d)[m++] = 2 * pk[k].height;
+    }
     qsort(*d, (size_t)m, sizeof **d, bs_cmp_double);
     for (int a = 0, b = m - 1; a < b; a++, b--) {
         double t = (*d)[a];
@@ -160,16 +249,17 @@ static int widths(const unsigned char *mask, int w, int h, double **d) {
     }
     n = m;
 done:
-    free(comp), free(stack), free(dt), free(area), free(peak), free(border);
+    free(comp), free(stack), free(dt), free(pk), free(g);
     if (n < 0) free(*d), *d = NULL;
     return n;
 }
 
 /* The median of the widths at least 0.35 of the widest: one white cell's nucleus, even in a
  * crowded field where some groups are several touching cells. */
-static double typical_width(const unsigned char *mask, int w, int h) {
+static double typical_width(const unsigned char *mask, const unsigned char *unjoined, int w,
+                            int h) {
     double *d = NULL, r = 0;
-    int n = widths(mask, w, h, &d), k = 0;
+    int n = widths(mask, unjoined, w, h, &d), k = 0;
     if (n > 0) {
         while (k < n && d[k] >= 0.35 * d[0]) k++;
         r = d[(k - 1) / 2];
@@ -202,20 +292,21 @@ static double typical_piece(const unsigned char *mask, int w, int h) {
 
 double bs_detect_nucleus_size(const unsigned char *violet, int w, int h) {
     size_t npx = (size_t)w * h;
-    unsigned char *m = malloc(npx);
+    unsigned char *m = malloc(npx), *unjoined = malloc(npx);
     double result = 0;
-    if (!m) return 0;
+    if (!m || !unjoined) goto done;
     memcpy(m, violet, npx);
     if (bs_detect_open(m, w, h, 1)) goto done;
+    memcpy(unjoined, m, npx);
     double piece = typical_piece(m, w, h);
     if (piece <= 0) goto done;
     /* Join the lobes of one nucleus: a closing a fifth of a large piece's equivalent
-     * diameter; then the width of the joined groups. */
+     * diameter; then the width of the joined groups (of the nuclei, for a clump). */
     if (bs_detect_close(m, w, h, (int)lround(0.2 * piece)) || bs_detect_fill_holes(m, w, h))
         goto done;
-    result = typical_width(m, w, h);
+    result = typical_width(m, unjoined, w, h);
     if (result < 0) result = 0;
 done:
-    free(m);
+    free(m), free(unjoined);
     return result;
 }

@@ -108,13 +108,23 @@ static int32_t find(int32_t *parent, int32_t i) {
     return i;
 }
 
-/* The kept peaks, by union-find over the pixels in decreasing height: when two regions meet
- * at height L, the lower one's peak is kept if it rises at least `h` above L (its dynamic),
- * is at least `min_dist` high and lies at least `sep` from every peak kept so far in the
- * higher one's region. Each region's highest point is kept at the end. */
-static int dynamics(const float *dist, int w, int h, const peak *px, size_t np, double hdyn,
-                    double min_dist, double sep, int32_t *parent, int32_t *top, int32_t *markers) {
-    int nm = 0;
+static int push_peak(bs_detect_peak **pk, size_t *n, size_t *cap, bs_detect_peak p) {
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        bs_detect_peak *g = realloc(*pk, sizeof *g * c);
+        if (!g) return -1;
+        *pk = g, *cap = c;
+    }
+    (*pk)[(*n)++] = p;
+    return 0;
+}
+
+/* Every regional maximum of `dist`, by union-find over the pixels in decreasing height: when
+ * two regions meet at level L, the lower one's peak ends there (its dynamic is its height
+ * minus L; `sep` its distance to the higher one's peak). The highest peak of each component
+ * never ends (dynamic and sep infinite). Appends to *out (grown as needed). */
+static int find_peaks(const float *dist, int w, int h, const peak *px, size_t np, int32_t *parent,
+                      int32_t *top, bs_detect_peak **out, size_t *n, size_t *cap) {
     for (size_t k = 0; k < np; k++) {
         int32_t p = px[k].i;
         parent[p] = p, top[p] = p;
@@ -132,40 +142,62 @@ static int dynamics(const float *dist, int w, int h, const peak *px, size_t np, 
                     int32_t t = a;
                     a = b, b = t;
                 }
-                float low = dist[top[b]];
-                if (low - px[k].d >= hdyn && low >= min_dist) {
-                    int32_t t = top[b], ok = 1;
-                    double dx = t % w - top[a] % w, dy = t / w - top[a] / w;
-                    if (dx * dx + dy * dy < sep * sep) ok = 0;
-                    if (ok && !markers[t]) markers[t] = ++nm;
-                }
+                int32_t t = top[b];
+                double dx = t % w - top[a] % w, dy = t / w - top[a] / w;
+                /* A pixel joining a region is no peak (dynamic 0): only maxima are kept. */
+                if (dist[t] > px[k].d && push_peak(out, n, cap,
+                                                   (bs_detect_peak){t, dist[t], dist[t] - px[k].d,
+                                                                    sqrt(dx * dx + dy * dy)}))
+                    return -1;
                 parent[b] = a;
             }
     }
     for (size_t k = 0; k < np; k++) {
         int32_t p = px[k].i;
-        if (find(parent, p) == p && !markers[top[p]]) markers[top[p]] = ++nm;
+        if (find(parent, p) == p &&
+            push_peak(out, n, cap, (bs_detect_peak){top[p], dist[top[p]], INFINITY, INFINITY}))
+            return -1;
     }
-    return nm;
+    return 0;
+}
+
+int bs_detect_peaks(const float *dist, const unsigned char *mask, int w, int h,
+                    bs_detect_peak **peaks, size_t *n) {
+    size_t npx = (size_t)w * h, np = 0, cap = 0;
+    *peaks = NULL, *n = 0;
+    int32_t *parent = malloc(sizeof *parent * (npx ? npx : 1)),
+            *top = malloc(sizeof *top * (npx ? npx : 1));
+    peak *px = malloc(sizeof *px * (npx ? npx : 1));
+    int rc = -1;
+    if (parent && top && px) {
+        for (size_t i = 0; i < npx; i++) {
+            parent[i] = -1;
+            if (mask[i]) px[np++] = (peak){dist[i], (int32_t)i};
+        }
+        qsort(px, np, sizeof *px, by_height);
+        rc = find_peaks(dist, w, h, px, np, parent, top, peaks, n, &cap);
+    }
+    free(parent), free(top), free(px);
+    if (rc) {
+        free(*peaks), *peaks = NULL, *n = 0;
+        return bs_error("cells: out of memory (peaks)");
+    }
+    return 0;
 }
 
 int bs_detect_markers(const float *dist, const unsigned char *mask, int w, int h, double hdyn,
                       double min_dist, double sep, int32_t *markers) {
-    size_t npx = (size_t)w * h, np = 0;
-    int32_t *parent = malloc(sizeof *parent * (npx ? npx : 1)),
-            *top = malloc(sizeof *top * (npx ? npx : 1));
-    peak *px = malloc(sizeof *px * (npx ? npx : 1));
-    if (!parent || !top || !px) {
-        free(parent), free(top), free(px);
-        return bs_error("cells: out of memory (markers)");
-    }
-    for (size_t i = 0; i < npx; i++) {
-        parent[i] = -1;
-        if (mask[i]) px[np++] = (peak){dist[i], (int32_t)i};
-    }
-    qsort(px, np, sizeof *px, by_height);
-    memset(markers, 0, sizeof *markers * npx);
-    int nm = dynamics(dist, w, h, px, np, hdyn, min_dist, sep, parent, top, markers);
-    free(parent), free(top), free(px);
+    bs_detect_peak *pk;
+    size_t n;
+    if (bs_detect_peaks(dist, mask, w, h, &pk, &n)) return -1;
+    memset(markers, 0, sizeof *markers * (size_t)w * h);
+    int nm = 0;
+    /* The peaks in the order they ended (the kept ones of a component's merges first), then
+     * each component's highest: the numbering of the earlier union-find loop. */
+    for (size_t k = 0; k < n; k++)
+        if (isinf(pk[k].dynamic) ||
+            (pk[k].dynamic >= hdyn && pk[k].height >= min_dist && pk[k].sep >= sep))
+            if (!markers[pk[k].i]) markers[pk[k].i] = ++nm;
+    free(pk);
     return nm;
 }

@@ -296,14 +296,28 @@ int bs_truth_parse_xyc(const char *text, size_t len, const char *name, bs_truth_
     return 0;
 }
 
+/* STEM.xyc beside the image, else in a sibling xyc/ folder of the image's folder (ALL-IDB1 is
+ * published as im/ImNNN_L.jpg and xyc/ImNNN_L.xyc): DIR/../xyc/STEM.xyc. NULL when neither
+ * exists (*err = 1 when out of memory). */
+static char *find_xyc(const char *image_path, int *err) {
+    const char *slash = strrchr(image_path, '/'), *name = slash ? slash + 1 : image_path;
+    int dir = (int)(name - image_path), stem = (int)(bs_path_ext(name) - name);
+    char *paths[2] = {bs_strfmt("%.*s%.*s.xyc", dir, image_path, stem, name),
+                      bs_strfmt("%.*s../xyc/%.*s.xyc", dir, image_path, stem, name)};
+    char *found = NULL;
+    *err = !paths[0] || !paths[1];
+    for (int k = 0; k < 2 && !*err && !found; k++)
+        if (bs_file_exists(paths[k])) found = paths[k], paths[k] = NULL;
+    free(paths[0]), free(paths[1]);
+    return found;
+}
+
 static int lookup_xyc(const char *image_path, bs_truth_image *scratch, int *found) {
     memset(scratch, 0, sizeof *scratch);
-    const char *ext = bs_path_ext(image_path);
-    size_t stem = strlen(image_path) - strlen(ext);
-    char *path = bs_strfmt("%.*s.xyc", (int)(stem < INT_MAX ? stem : INT_MAX), image_path);
-    if (!path) return -1;
-    if (!bs_file_exists(path)) {
-        free(path);
+    int err = 0;
+    char *path = find_xyc(image_path, &err);
+    if (err) return -1;
+    if (!path) {
         *found = 0;
         return 0;
     }

@@ -8,7 +8,8 @@
  *               eosinophil, basophil, granulocyte, blast, ...); RBC, platelets and anything
  *               else are ignored, but their rows still mark the image as annotated;
  *   points CSV  image,x,y[,class]: one point per white cell (non-white classes ignored);
- *   .xyc        ALL-IDB: STEM.xyc beside the image, one "x y" blast centroid per line. Only
+ *   .xyc        ALL-IDB: STEM.xyc beside the image or in a sibling xyc/ folder (ALL-IDB1's
+ *               im/ and xyc/), one "x y" blast centroid per line. Only
  *               blasts are annotated, so detection precision is undefined there;
  *   YOLO        a folder of STEM.txt label files, one "class cx cy w h" per line relative to
  *               the image's size; class k is line k of classes.txt in that folder or its
@@ -68,7 +69,7 @@ typedef struct bs_truth_image {
 } bs_truth_image;
 
 typedef struct bs_truth {
-    int xyc;          /* 1: no table; STEM.xyc beside each image */
+    int xyc;          /* 1: no table; STEM.xyc beside each image or in ../xyc/ */
     int all_white;    /* 1: every white cell is annotated (detection precision is defined) */
     int knows_blasts; /* 1: some record says blast or not (blast metrics are defined) */
     bs_truth_image *images;
@@ -98,7 +99,7 @@ int bs_truth_parse_voc(const char *text, size_t len, const char *name, bs_truth 
 /* Parse the text of one .xyc file (blast centroids, "x y" per line). */
 int bs_truth_parse_xyc(const char *text, size_t len, const char *name, bs_truth_image *out);
 /* The records of an image of width × height pixels: *found = 0 when the truth does not
- * annotate it (for .xyc: no file beside it). For .xyc and YOLO the records are made in
+ * annotate it (for .xyc: no file beside it nor in ../xyc/). For .xyc and YOLO the records are made in
  * *scratch, in pixels (freed by the caller with bs_truth_image_free); otherwise *img points
  * into t. */
 int bs_truth_lookup(const bs_truth *t, const char *image_path, int width, int height,

@@ -299,6 +299,35 @@ static void touching_cells_are_split(void **state) {
     }
 }
 
+/* The peaks of two overlapping discs: two of them, each as high as its disc's radius, the
+ * lower one as far from the higher as the centres are. */
+static void peaks_of_two_discs(void **state) {
+    (void)state;
+    int w = 120, h = 60;
+    unsigned char *m = calloc((size_t)w * h, 1);
+    float *dt = malloc(sizeof *dt * (size_t)w * h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            m[y * w + x] = hypot(x - 35, y - 30) <= 20 || hypot(x - 78, y - 30) <= 25 ? 255 : 0;
+    assert_int_equal(bs_detect_edt(m, w, h, dt), 0);
+    bs_detect_peak *pk = NULL;
+    size_t n = 0;
+    assert_int_equal(bs_detect_peaks(dt, m, w, h, &pk, &n), 0);
+    int big = 0, small = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isinf(pk[i].dynamic))
+            big++, assert_float_equal(pk[i].height, 25, 1.5);
+        else if (pk[i].height > 10) {
+            small++;
+            assert_float_equal(pk[i].height, 20, 1.5);
+            assert_float_equal(pk[i].sep, 43, 2);
+        }
+    }
+    assert_int_equal(big, 1);
+    assert_int_equal(small, 1);
+    free(pk), free(m), free(dt);
+}
+
 /* A cell cut by the border is flagged; the given cell size is used as given. */
 static void edge_flag_and_given_size(void **state) {
     (void)state;
@@ -499,6 +528,7 @@ int main(void) {
         cmocka_unit_test(synthetic_fields_at_several_scales),
         cmocka_unit_test(small_cells_on_a_large_field),
         cmocka_unit_test(touching_cells_are_split),
+        cmocka_unit_test(peaks_of_two_discs),
         cmocka_unit_test(edge_flag_and_given_size),
         cmocka_unit_test(three_hundred_cells),
         cmocka_unit_test(bad_input_is_an_error_or_zero_cells),

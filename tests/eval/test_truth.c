@@ -162,9 +162,28 @@ static void test_xyc(void **state) {
     assert_int_equal(bs_truth_lookup(&t, "/nowhere/Im002_0.jpg", 0, 0, &img, &found_img, &found),
                      0);
     assert_false(found);
+    /* ALL-IDB1 as published: im/Im003_1.jpg and xyc/Im003_1.xyc */
+    char *im = bs_path_join(tmp, "im"), *xd = bs_path_join(tmp, "xyc");
+    char *image3 = bs_path_join(im, "Im003_1.jpg"), *xyc3 = bs_path_join(xd, "Im003_1.xyc");
+    assert_int_equal(bs_mkdir_p(im), 0);
+    assert_int_equal(bs_mkdir_p(xd), 0);
+    bs_test_write(xyc3, "7 8\n", 4);
+    assert_int_equal(bs_truth_lookup(&t, image3, 0, 0, &img, &found_img, &found), 0);
+    assert_true(found);
+    assert_int_equal(found_img->n, 1);
+    assert_true(found_img->cells[0].x0 == 7 && found_img->cells[0].y0 == 8);
+    bs_truth_image_free(&img);
+    /* one beside the image wins over the sibling folder's */
+    char *beside3 = bs_path_join(im, "Im003_1.xyc");
+    bs_test_write(beside3, ok, strlen(ok));
+    assert_int_equal(bs_truth_lookup(&t, image3, 0, 0, &img, &found_img, &found), 0);
+    assert_true(found);
+    assert_int_equal(found_img->n, 2);
+    bs_truth_image_free(&img);
     bs_truth_free(&t);
     free(image);
     free(xyc);
+    free(im), free(xd), free(image3), free(xyc3), free(beside3);
 }
 
 static bs_cell cell_box(int x0, int y0, int x1, int y1) {

@@ -87,6 +87,14 @@ stderr_has "not in the annotations" "image without .xyc reported"
 stderr_has "precision undefined" "xyc: only blasts annotated"
 "$PY" -c "import json,sys; e=json.load(open(sys.argv[1])); d=e['detection']; assert d['tp']==1 and d['fp'] is None and d['precision'] is None and e['images']==1, e" \
     "$WORK/eval-xyc.json" && ok || fail "xyc evaluation"
+# ALL-IDB1 as published: im/STEM.jpg with xyc/STEM.xyc in a sibling folder.
+mkdir -p "$WORK/allidb1/im" "$WORK/allidb1/xyc"
+cp "$WORK/xyc/Im001_1.jpg" "$WORK/allidb1/im/"
+cp "$WORK/xyc/Im001_1.xyc" "$WORK/allidb1/xyc/"
+expect 0 "xyc truth, sibling folder" -- "$BIN" cells --truth xyc --evaluation "$WORK/eval-xyc2.json" "$WORK/allidb1/im"
+"$PY" -c "import json,sys; e=json.load(open(sys.argv[1])); d=e['detection']; assert d['tp']==1 and e['images']==1, e" \
+    "$WORK/eval-xyc2.json" && ok || fail "xyc in a sibling xyc/ folder"
+grep -q "sibling xyc/ folder" "$WORK/help" && ok || fail "--help says where .xyc files are looked for"
 
 # Formats.
 expect 0 "json" -- "$BIN" cells --format json "$WORK/bccd"
