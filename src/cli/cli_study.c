@@ -52,9 +52,11 @@ int bs_cli_study_option(bs_cli_study *s, const char *cmd, int c, const char *arg
     switch (c) {
         case BS_OPT_PROTOCOL:
             s->both = !strcmp(arg, "both");
-            if (!s->both && bs_protocol_parse(arg, &s->opt.protocol)) {
+            if (!s->both &&
+                (bs_protocol_parse(arg, &s->opt.protocol) ||
+                 (s->opt.protocol == BS_PROTOCOL_SOURCE && !strcmp(cmd, "reproduce")))) {
                 bs_cli_usage(cmd, "--protocol must be paper, grouped%s",
-                             strcmp(cmd, "reproduce") ? "" : " or both");
+                             strcmp(cmd, "reproduce") ? " or source" : " or both");
                 return 1;
             }
             return 0;

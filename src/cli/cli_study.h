@@ -21,7 +21,8 @@ enum {
 #define BS_STUDY_OPTIONS(LATENT_DEFAULT)                                                           \
     BS_CLI_ROWS({BS_OPT_PROTOCOL, "protocol", "P",                                                 \
                  "paper (as published: leaky) or grouped (honest: whole groups per fold,\n"        \
-                 "every step fitted on training folds only)"},                                     \
+                 "every step fitted on training folds only); experiment also takes\n"              \
+                 "source (leave one source out, docs/evaluation.md)"},                             \
                 {BS_OPT_FOLDS, "folds", "K", "cross-validation folds (default 5)"},                \
                 {BS_OPT_LATENT, "latent", "F,...",                                                 \
                  "autoencoder hidden sizes as fractions of the fused width\n"                      \

@@ -9,6 +9,7 @@
 #include "cli_study.h"
 #include "core/dist.h"
 #include "core/error.h"
+#include "core/strings.h"
 #include "report/html.h"
 #include "report/maps.h"
 #include "report/report.h"
@@ -21,6 +22,8 @@ enum {
     OPT_REPORT,
     OPT_EXPLAIN_ERRORS,
     OPT_BACKBONE_DIR,
+    OPT_MIN_PROBABILITY,
+    OPT_ADAPT,
     OPT_MIL,
     OPT_MIL_ROUNDS
 };
@@ -28,7 +31,8 @@ enum {
 static const bs_cli_command experiment_command = {
     .name = "experiment",
     .before =
-        "Usage: blastscan experiment --features FEATDIR --protocol paper|grouped [--folds 5]\n"
+        "Usage: blastscan experiment --features FEATDIR --protocol paper|grouped|source [--folds "
+        "5]\n"
         "                            [--latent 0.25,0.5,0.75] [--epochs 750] [--kernel-scale "
         "auto|S]\n"
         "                            [--mil [--mil-rounds N]] --report OUTDIR\n\n"
@@ -48,6 +52,14 @@ static const bs_cli_command experiment_command = {
              "none); needs the backbones extract.json records (docs/report.md)"},
             {OPT_BACKBONE_DIR, "backbone-dir", "D",
              "look for them in D by file name (default: their recorded paths)"},
+            {OPT_MIN_PROBABILITY, "min-probability", "P",
+             "--protocol source: a field is called 'ALL suspected' when one of\n"
+             "its cells is a blast with probability >= P (default 0.9, as cells)"},
+            {OPT_ADAPT, "adapt", "M,...",
+             "--protocol source: also read each held-out source adapted by M:\n"
+             "prior (EM of its class prior), coral (its features aligned to the\n"
+             "training rows'), k=N (recalibrated on N labelled cells of it), or\n"
+             "none (as trained only; default prior,coral,k=10,k=25,k=50)"},
             {OPT_MIL, "mil", NULL,
              "every fold's SVM as mi-SVM: the images of a group whose label is 1\n"
              "(a field's cells) form a bag with at least one positive (docs/svm.md);\n"
@@ -67,9 +79,41 @@ typedef struct {
     bs_cli_study st;
     const char *features, *report, *backbone_dir;
     long explain_errors;
+    int recalibrate[16];
     int mil;
     long mil_rounds; /* 0: not given */
 } experiment_args;
+
+/* --adapt M,... (or none) into a->st.opt: prior, coral and k=N items. */
+static int parse_adapt(experiment_args *a, const char *arg) {
+    bs_study_options *o = &a->st.opt;
+    o->adapt_given = 1, o->adapt_prior = o->adapt_coral = 0;
+    o->recalibrate = a->recalibrate, o->nrecalibrate = 0;
+    if (!strcmp(arg, "none")) return 0;
+    char **items = NULL;
+    size_t n = 0;
+    int rc = bs_split_list(arg, &items, &n) || n == 0 ? -1 : 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *end = NULL;
+        long k = !strncmp(items[i], "k=", 2) ? strtol(items[i] + 2, &end, 10) : 0;
+        if (!strcmp(items[i], "prior"))
+            o->adapt_prior = 1;
+        else if (!strcmp(items[i], "coral"))
+            o->adapt_coral = 1;
+        else if (end && end != items[i] + 2 && !*end && k >= 1 && k <= 100000 &&
+                 o->nrecalibrate < 16)
+            a->recalibrate[o->nrecalibrate++] = (int)k;
+        else
+            rc = -1;
+    }
+    if (rc)
+        bs_cli_usage("experiment",
+                     "--adapt expects none or a list of prior, coral, k=N (up to "
+                     "16 k), e.g. prior,k=25; got '%s'",
+                     arg);
+    bs_free_list(items, n);
+    return rc ? BS_EXIT_USAGE : 0;
+}
 
 /* The command line into a: -1 to go on, else the exit code. */
 static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment_args *a) {
@@ -97,6 +141,15 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
                     return BS_EXIT_USAGE;
                 break;
             case OPT_BACKBONE_DIR: a->backbone_dir = p.arg; break;
+            case OPT_MIN_PROBABILITY:
+                if (bs_cli_parse_double("experiment", "--min-probability", p.arg,
+                                        &a->st.opt.min_probability) ||
+                    !(a->st.opt.min_probability >= 0 && a->st.opt.min_probability <= 1))
+                    return bs_cli_usage("experiment", "--min-probability must be in [0, 1]");
+                break;
+            case OPT_ADAPT:
+                if (parse_adapt(a, p.arg)) return BS_EXIT_USAGE;
+                break;
             case OPT_MIL: a->mil = 1; break;
             case OPT_MIL_ROUNDS:
                 if (bs_cli_parse_int("experiment", "--mil-rounds", p.arg, 1, 1000, &a->mil_rounds))
@@ -109,7 +162,8 @@ static int parse_experiment(int argc, char **argv, const bs_cli *cli, experiment
     if (optind != argc) return bs_cli_usage("experiment", "unexpected argument '%s'", argv[optind]);
     if (!a->features || !a->report)
         return bs_cli_usage("experiment", "--features and --report are required");
-    if (!protocol_given) return bs_cli_usage("experiment", "--protocol paper|grouped is required");
+    if (!protocol_given)
+        return bs_cli_usage("experiment", "--protocol paper|grouped|source is required");
     if (a->st.both)
         return bs_cli_usage("experiment", "--protocol both is for reproduce; run experiment twice");
     if (a->mil_rounds && !a->mil) return bs_cli_usage("experiment", "--mil-rounds needs --mil");

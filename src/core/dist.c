@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "log.h"
 
 #ifdef BLASTSCAN_WITH_MPI
 #include <mpi.h>
@@ -90,9 +91,7 @@ void bs_dist_bcast(void *buf, size_t bytes, int root) {
 }
 
 _Noreturn void bs_dist_abort(int code, const char *message) {
-    fprintf(stderr, "blastscan: rank %d of %d: %s\n", rank, size,
-            message && *message ? message : "failed");
-    fflush(stderr);
+    bs_log_fatal("rank %d of %d: %s", rank, size, message && *message ? message : "failed");
     if (joined) MPI_Abort(MPI_COMM_WORLD, code);
     exit(code);
 }
@@ -117,7 +116,7 @@ void bs_dist_max_d(double *buf, size_t n) { (void)buf, (void)n; }
 int64_t bs_dist_max_i64(int64_t v) { return v; }
 void bs_dist_bcast(void *buf, size_t bytes, int root) { (void)buf, (void)bytes, (void)root; }
 _Noreturn void bs_dist_abort(int code, const char *message) {
-    fprintf(stderr, "blastscan: %s\n", message && *message ? message : "failed");
+    bs_log_fatal("%s", message && *message ? message : "failed");
     exit(code);
 }
 

@@ -1,4 +1,5 @@
-/* log.c — the process-wide log sink (see log.h). Lines longer than the buffer are cut. */
+/* log.c — the process-wide log sink, the status line and last words (see log.h). Lines longer
+ * than the buffer are cut. */
 #include "core/log.h"
 
 #include <stdarg.h>
@@ -30,5 +31,23 @@ void bs_warn(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     log_emit(BS_LOG_WARNING, fmt, ap);
+    va_end(ap);
+}
+
+void bs_log_status(const char *text, int done) {
+    if (done)
+        fputc('\n', stderr);
+    else
+        fprintf(stderr, "\r%s", text);
+    fflush(stderr);
+}
+
+void bs_log_fatal(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("blastscan: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    fflush(stderr);
     va_end(ap);
 }

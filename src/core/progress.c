@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "progress.h"
 
+#include "log.h"
+
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,9 +40,10 @@ static void draw(bs_progress *p) {
     double rate = el > 0 ? (double)p->done / el : 0;
     char eta[32];
     format_duration(rate > 0 ? (double)(p->total - p->done) / rate : -1, eta, sizeof eta);
-    fprintf(stderr, "\r%s [%s] %lld/%lld %.1f/s ETA %s ", p->label, bar, (long long)p->done,
-            (long long)p->total, rate, eta);
-    fflush(stderr);
+    char line[256];
+    snprintf(line, sizeof line, "%s [%s] %lld/%lld %.1f/s ETA %s ", p->label, bar,
+             (long long)p->done, (long long)p->total, rate, eta);
+    bs_log_status(line, 0);
 }
 
 void bs_progress_start(bs_progress *p, const char *label, int64_t total) {
@@ -65,6 +68,6 @@ void bs_progress_update(bs_progress *p, int64_t done) {
 void bs_progress_finish(bs_progress *p) {
     if (!p->enabled) return;
     draw(p);
-    fputc('\n', stderr);
+    bs_log_status(NULL, 1);
     p->enabled = 0;
 }

@@ -69,3 +69,20 @@ int64_t bs_dense_ids(const char *const *keys, size_t n, int64_t *ids) {
     free(v);
     return next + 1;
 }
+
+int64_t bs_dense_ids_seen(const char *const *keys, size_t n, int64_t *ids, size_t *first) {
+    int64_t *remap = bs_calloc(n ? n : 1, sizeof *remap);
+    int64_t count = remap ? bs_dense_ids(keys, n, ids) : -1;
+    for (int64_t k = 0; k < count; k++) remap[k] = -1;
+    int64_t next = 0;
+    for (size_t i = 0; i < n && count > 0; i++) {
+        if (ids[i] < 0) continue;
+        if (remap[ids[i]] < 0) {
+            first[next] = i;
+            remap[ids[i]] = next++;
+        }
+        ids[i] = remap[ids[i]];
+    }
+    free(remap);
+    return count;
+}

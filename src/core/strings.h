@@ -16,5 +16,9 @@ void bs_free_list(char **items, size_t n);
  * equal ids 0..count-1 whatever their order; a NULL key gets -1 and is not counted.
  * Returns the count of distinct keys, or -1 when memory runs out. */
 int64_t bs_dense_ids(const char *const *keys, size_t n, int64_t *ids);
+/* The same ids numbered in order of first appearance instead (the first key gets 0, the next
+ * new key 1, ...); first[k] (count values, caller's, n suffice) gets the position of id k's
+ * first key. */
+int64_t bs_dense_ids_seen(const char *const *keys, size_t n, int64_t *ids, size_t *first);
 
 #endif

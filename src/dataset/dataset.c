@@ -68,9 +68,11 @@ typedef struct {
     bs_sample *s;
     size_t n, cap;
     char **manifest_group; /* parallel to s: group named by a manifest, or NULL */
+    char **source;         /* parallel to s: source name from the data, or NULL (the default) */
 } samples;
 
-static int samples_push(samples *v, char *path, int label, char *class_name, char *mgroup) {
+static int samples_push(samples *v, char *path, int label, char *class_name, char *mgroup,
+                        char *source) {
     if (!path || !class_name) goto fail;
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 256;
@@ -80,6 +82,9 @@ static int samples_push(samples *v, char *path, int label, char *class_name, cha
         char **g = bs_realloc(v->manifest_group, cap * sizeof *g);
         if (!g) goto fail;
         v->manifest_group = g;
+        char **src = bs_realloc(v->source, cap * sizeof *src);
+        if (!src) goto fail;
+        v->source = src;
         v->cap = cap;
     }
     memset(&v->s[v->n], 0, sizeof v->s[v->n]);
@@ -88,13 +93,25 @@ static int samples_push(samples *v, char *path, int label, char *class_name, cha
     v->s[v->n].class_name = class_name;
     v->s[v->n].normalised = -1;
     v->manifest_group[v->n] = mgroup;
+    v->source[v->n] = source;
     v->n++;
     return 0;
 fail:
     free(path);
     free(class_name);
     free(mgroup);
+    free(source);
     return -1;
+}
+
+static void samples_free_extra(samples *v) {
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->manifest_group[i]);
+        free(v->source[i]);
+    }
+    free(v->manifest_group);
+    free(v->source);
+    v->manifest_group = v->source = NULL;
 }
 
 /* ---------- directory walking ---------- */
@@ -297,7 +314,7 @@ static int load_folder(const char *root, const bs_dataset_options *opt, samples 
         for (size_t i = 0; i < files.n && rc == 0; i++) {
             int label = allidb_label(files.items[i]);
             rc = samples_push(out, bs_path_join(root, files.items[i]), label,
-                              bs_strdup(label ? "ALL" : "healthy"), NULL);
+                              bs_strdup(label ? "ALL" : "healthy"), NULL, NULL);
         }
         strlist_free(&files);
         return rc;
@@ -353,7 +370,7 @@ static int load_folder(const char *root, const bs_dataset_options *opt, samples 
                  strncmp(classes.items[c], files.items[i], len) == 0))
             c++;
         rc = samples_push(out, bs_path_join(root, files.items[i]), positive[c],
-                          bs_strdup(classes.items[c]), NULL);
+                          bs_strdup(classes.items[c]), NULL, NULL);
     }
     free(positive);
     strlist_free(&classes);
@@ -382,12 +399,14 @@ static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_
     bs_csv csv = *csv_in;
     int cpath = bs_csv_column(&csv, "path"), clabel = bs_csv_column(&csv, "label");
     int cclass = bs_csv_column(&csv, "class"), cgroup = bs_csv_column(&csv, "group");
+    int csource = bs_csv_column(&csv, "source");
     int cnorm = bs_csv_column(&csv, "normalised"); /* crop manifests (cells --crops) */
     int ccell = bs_csv_column(&csv, "cell_px"), cred = bs_csv_column(&csv, "red_cell_px");
     int rc = 0;
     if (cpath < 0 || clabel < 0) {
         bs_csv_free(&csv);
-        return bs_error("%s: a manifest needs the columns path,label[,class][,group]", path);
+        return bs_error("%s: a manifest needs the columns path,label[,class][,group][,source]",
+                        path);
     }
     const char *slash = strrchr(path, '/');
     char *base = slash ? strndup(path, (size_t)(slash - path)) : bs_strdup(".");
@@ -434,7 +453,8 @@ static int manifest_from_csv(bs_csv *csv_in, const char *path, const bs_dataset_
                           r + 2, norm);
             break;
         }
-        rc = samples_push(out, full, label, bs_strdup(cls), grp);
+        char *src = (csource >= 0 && row[csource][0]) ? bs_strdup(row[csource]) : NULL;
+        rc = samples_push(out, full, label, bs_strdup(cls), grp, src);
         if (rc == 0 && norm[0]) out->s[out->n - 1].normalised = norm[0] - '0';
         if (rc == 0)
             out->s[out->n - 1].cell_px = cell_px, out->s[out->n - 1].red_cell_px = red_cell_px;
@@ -448,6 +468,132 @@ static int load_manifest(const char *path, const bs_dataset_options *opt, sample
     bs_csv csv;
     if (bs_csv_read(path, &csv)) return -1;
     return manifest_from_csv(&csv, path, opt, out);
+}
+
+/* ---------- sources: names from the data, defaults, dense ids ---------- */
+
+/* The base name of a --data argument: a folder's last component, a manifest's file stem. */
+static char *base_source_name(const char *arg) {
+    size_t len = strlen(arg);
+    while (len > 1 && arg[len - 1] == '/') len--;
+    char *trimmed = strndup(arg, len);
+    if (!trimmed) return NULL;
+    const char *slash = strrchr(trimmed, '/');
+    const char *base = slash && slash[1] ? slash + 1 : trimmed;
+    char *name = strcasecmp(bs_path_ext(base), ".csv") == 0 ? bs_path_stem(base) : bs_strdup(base);
+    free(trimmed);
+    return name;
+}
+
+/* The default source name of --data argument i: its base name, or the argument as given when
+ * another argument has the same base name (two folders named `images`). */
+static char *default_source_name(const char *const *args, size_t nargs, size_t i) {
+    char *mine = base_source_name(args[i]);
+    for (size_t j = 0; mine && j < nargs; j++) {
+        if (j == i || strcmp(args[j], args[i]) == 0) continue;
+        char *other = base_source_name(args[j]);
+        int clash = !other || strcmp(other, mine) == 0;
+        free(other);
+        if (clash) {
+            free(mine);
+            return bs_strdup(args[i]);
+        }
+    }
+    return mine;
+}
+
+static int cmp_row_image(const void *a, const void *b) {
+    return strcmp((*(char **const *)a)[0], (*(char **const *)b)[0]);
+}
+
+/* A folder's sources.csv (image,source[,...], image relative to the folder): the source of
+ * every sample v->s[first..] it lists. No file: nothing to do. Samples it does not list keep
+ * the default, with one warning. */
+static int read_sources_csv(const char *root, samples *v, size_t first) {
+    char *path = bs_path_join(root, "sources.csv");
+    if (!path || !bs_file_exists(path)) {
+        free(path);
+        return path ? 0 : -1;
+    }
+    bs_csv csv;
+    if (bs_csv_read(path, &csv)) {
+        free(path);
+        return -1;
+    }
+    int cimg = bs_csv_column(&csv, "image"), csrc = bs_csv_column(&csv, "source");
+    int rc = cimg < 0 || csrc < 0 ? bs_error("%s: needs the columns image,source", path) : 0;
+    /* Rows as (full path, source) pairs sorted by path, looked up per sample. */
+    char ***pairs = rc ? NULL : bs_calloc(csv.nrows ? csv.nrows : 1, sizeof *pairs);
+    if (!rc && !pairs) rc = -1;
+    size_t npairs = 0;
+    for (size_t r = 0; r < csv.nrows && rc == 0; r++) {
+        const char *img = csv.rows[r][cimg];
+        while (img[0] == '.' && img[1] == '/') img += 2;
+        if (!img[0]) continue;
+        char **pair = bs_calloc(2, sizeof *pair);
+        if (!pair || !(pair[0] = bs_path_join(root, img))) {
+            free(pair);
+            rc = -1;
+            break;
+        }
+        pair[1] = csv.rows[r][csrc];
+        pairs[npairs++] = pair;
+    }
+    if (rc == 0 && npairs) qsort(pairs, npairs, sizeof *pairs, cmp_row_image);
+    size_t unlisted = 0;
+    for (size_t i = first; i < v->n && rc == 0; i++) {
+        char *key[2] = {v->s[i].path, NULL}, **k = key;
+        char ***hit = npairs ? bsearch(&k, pairs, npairs, sizeof *pairs, cmp_row_image) : NULL;
+        if (!hit || !(*hit)[1][0]) {
+            unlisted++;
+            continue;
+        }
+        free(v->source[i]);
+        if (!(v->source[i] = bs_strdup((*hit)[1]))) rc = -1;
+    }
+    if (rc == 0 && unlisted)
+        bs_warn("%s: %zu of the folder's %zu images are not listed; they keep the folder's name "
+                "as their source",
+                path, unlisted, v->n - first);
+    for (size_t r = 0; r < npairs; r++) {
+        free(pairs[r][0]);
+        free(pairs[r]);
+    }
+    free(pairs);
+    bs_csv_free(&csv);
+    free(path);
+    return rc;
+}
+
+/* Samples v->s[first..] without a source name from the data get `name`. Returns 1 when some
+ * of them had one, 0 when none, -1 on error. */
+static int default_sources(samples *v, size_t first, const char *name) {
+    int named = 0;
+    for (size_t i = first; i < v->n; i++) {
+        if (v->source[i]) {
+            named = 1;
+            continue;
+        }
+        if (!(v->source[i] = bs_strdup(name))) return -1;
+    }
+    return named;
+}
+
+/* Every sample's source id (its name's rank in order of first appearance) and the names. */
+static int assign_sources(samples *v, bs_dataset *out) {
+    size_t n = v->n, *first = bs_calloc(n ? n : 1, sizeof *first);
+    int64_t *ids = bs_calloc(n ? n : 1, sizeof *ids);
+    out->source_names = bs_calloc(n ? n : 1, sizeof *out->source_names);
+    int64_t count = first && ids && out->source_names
+                        ? bs_dense_ids_seen((const char *const *)v->source, n, ids, first)
+                        : -1;
+    int rc = count < 0 ? -1 : 0;
+    for (size_t i = 0; i < n && rc == 0; i++) v->s[i].source = (int)ids[i];
+    for (int64_t k = 0; k < count && rc == 0; k++, out->nsources++)
+        if (!(out->source_names[k] = bs_strdup(v->source[first[k]]))) rc = -1;
+    free(first);
+    free(ids);
+    return rc;
 }
 
 /* ---------- groups: union-find over manifest groups and identical pixels ---------- */
@@ -525,12 +671,14 @@ static int decode_all(samples *v, const bs_dataset_options *opt) {
             free(v->s[i].path);
             free(v->s[i].class_name);
             free(v->manifest_group[i]);
+            free(v->source[i]);
             continue;
         }
         if (errors[i] && rc == 0) rc = bs_error("%s", errors[i]);
         free(errors[i]);
         v->s[kept] = v->s[i];
         v->manifest_group[kept] = v->manifest_group[i];
+        v->source[kept] = v->source[i];
         kept++;
     }
     v->n = kept;
@@ -544,6 +692,8 @@ void bs_dataset_free(bs_dataset *ds) {
         free(ds->samples[i].class_name);
         free(ds->samples[i].group);
     }
+    for (size_t k = 0; k < ds->nsources; k++) free(ds->source_names[k]);
+    free(ds->source_names);
     free(ds->samples);
     free(ds->pairs);
     memset(ds, 0, sizeof *ds);
@@ -566,22 +716,28 @@ int bs_dataset_open(const char *const *sources, size_t nsources, const bs_datase
     bs_dataset_options defaults;
     opt = start_open(opt, &defaults, out);
     samples v = {0};
-    int rc = nsources ? 0 : bs_error("no dataset given (--data DIR)");
+    int rc = nsources ? 0 : bs_error("no dataset given (--data DIR)"), named = 0;
     for (size_t i = 0; i < nsources && rc == 0; i++) {
-        size_t first = v.n; /* the samples this source adds are tagged with its index below */
+        size_t first = v.n; /* the samples this --data adds get its default source name below */
         struct stat st;
         if (stat(sources[i], &st) != 0) {
             int e = errno;
             rc = bs_error("%s: %s", sources[i], strerror(e));
         } else if (S_ISDIR(st.st_mode)) {
             rc = load_folder(sources[i], opt, &v);
+            if (rc == 0) rc = read_sources_csv(sources[i], &v, first);
         } else if (strcasecmp(bs_path_ext(sources[i]), ".csv") == 0) {
             rc = load_manifest(sources[i], opt, &v);
         } else {
             rc = bs_error("%s: a dataset is a folder or a .csv manifest", sources[i]);
         }
-        for (size_t j = first; j < v.n; j++) v.s[j].source = (int)i;
+        char *name = rc ? NULL : default_source_name(sources, nsources, i);
+        int d = name ? default_sources(&v, first, name) : -1;
+        if (rc == 0) rc = d < 0 ? -1 : 0;
+        named |= d > 0;
+        free(name);
     }
+    out->sources_named = named;
     return finish_open(&v, rc, opt, out);
 }
 
@@ -605,8 +761,8 @@ static int finish_open(samples *vp, int rc, const bs_dataset_options *opt, bs_da
     if (rc == 0 && opt->decode) rc = decode_all(&v, opt);
     if (rc == 0 && v.n == 0) rc = bs_error("no readable images in the dataset");
     if (rc == 0) rc = assign_groups(&v);
-    for (size_t i = 0; i < v.n; i++) free(v.manifest_group[i]);
-    free(v.manifest_group);
+    if (rc == 0) rc = assign_sources(&v, out);
+    samples_free_extra(&v);
     out->samples = v.s;
     out->n = v.n;
     if (rc) bs_dataset_free(out);
@@ -620,6 +776,11 @@ int bs_dataset_parse_manifest(const char *text, size_t len, const char *name,
     samples v = {0};
     bs_csv csv;
     int rc = bs_csv_parse(text, len, name, &csv) ? -1 : manifest_from_csv(&csv, name, opt, &v);
+    char *base = rc ? NULL : base_source_name(name);
+    int d = base ? default_sources(&v, 0, base) : -1;
+    if (rc == 0 && d < 0) rc = -1;
+    out->sources_named = d > 0;
+    free(base);
     return finish_open(&v, rc, opt, out);
 }
 

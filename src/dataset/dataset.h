@@ -5,10 +5,17 @@
  *   ALL-IDB        every image is named ImNNN_L.ext (L = 1 ALL, 0 healthy), at any depth;
  *                  .xyc side files are ignored;
  *   class folders  DIR/<class>/... ; classes listed as positive get label 1;
- *   manifest       a CSV file with columns path,label[,class][,group] (paths relative to it),
- *                  and optionally cell_px,red_cell_px (a crop's scale: cells --crops writes
- *                  them; empty = unknown); other columns are ignored.
- * Several sources are fused into one dataset, in the order given, each sorted by path.
+ *   manifest       a CSV file with columns path,label[,class][,group][,source] (paths
+ *                  relative to it), and optionally cell_px,red_cell_px (a crop's scale:
+ *                  cells --crops writes them; empty = unknown); other columns are ignored.
+ * Several --data are fused into one dataset, in the order given, each sorted by path.
+ *
+ * Sources: the microscope, lab or dataset a sample comes from, by name: a manifest's `source`
+ * column, else a folder's `sources.csv` (`image,source[,...]`, image relative to the folder, as
+ * TXL-PBC ships it), else the --data argument's base name (a manifest's file stem). Two --data
+ * whose base names are equal but paths differ keep apart under their paths as given. The
+ * samples' source ids are dense, in order of first appearance, so one --data per source gives
+ * the ids 0, 1, ... of the --data order.
  * Folders are walked following symbolic links, each real folder (device + inode) once: a link
  * back to a folder already listed (a loop, or a second way in) is skipped with a warning.
  *
@@ -28,7 +35,7 @@ typedef struct bs_sample {
     char *class_name;      /* folder name, manifest class, or ALL/healthy for ALL-IDB */
     char *group;           /* samples sharing a group never straddle train and test */
     char pixel_sha256[65]; /* of the decoded RGB pixels; "" when not decoded */
-    int source;            /* index of the source (--data) it came from, 0.. */
+    int source;            /* its source: an index into bs_dataset.source_names */
     int normalised;        /* a crop manifest's `normalised` column: 1 the field's colour was
                               normalised before cropping, 0 as photographed; -1 not given */
     /* the image's scale (image.h) from a manifest's cell_px,red_cell_px columns; 0 = unknown */
@@ -47,6 +54,10 @@ typedef struct bs_dataset {
     bs_sample *samples;
     bs_dataset_pair *pairs; /* near-duplicate pairs, by descending score; indices into samples */
     size_t npairs;
+    char **source_names; /* nsources names, in order of first appearance */
+    size_t nsources;
+    int sources_named; /* 1: some name came from the data (a `source` column or sources.csv);
+                          0: every source is a --data argument's base name */
 } bs_dataset;
 
 typedef enum { BS_ON_ERROR_STOP = 0, BS_ON_ERROR_SKIP = 1 } bs_on_error;

@@ -32,15 +32,18 @@
 #include "core/json.h"
 #include "core/npy.h"
 #include "core/progress.h"
+#include "core/rng.h"
 #include "features/featdir.h"
 #include "features/morphometry.h"
 #include "image/image.h"
+#include "image/stain.h"
 #include "nn/engine.h"
 #include "onnx/onnx.h"
 
 void bs_extract_options_init(bs_extract_options *opt) {
     memset(opt, 0, sizeof *opt);
     opt->batch = 16;
+    opt->stain_transfer = -1;
 }
 
 char *bs_extract_default_cache(void) {
@@ -149,15 +152,45 @@ typedef struct {
     int n;
     bs_augment augment;
     uint64_t seed;
+    const bs_dataset *ds;
+    const bs_colour_stats *stats; /* per source (--stain-transfer), NULL: none */
 } view_plan;
 
-/* cache/<model>-s<size>-<tap>/<ab>/<image sha>-<view>.npy, and for a jittered view
- * <image sha>-<view>-<strength>-<seed>.npy: what its row depends on beyond the image. A
- * morphometric row depends on the image's scale too: -c<cell_px>-r<red_cell_px> before .npy. */
-static char *cache_path(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
-                        const bs_sample *smp) {
+/* A row to compute: a view of a sample, or (target >= 0) its original recoloured to source
+ * target's colour statistics (Reinhard, from its own source's). */
+typedef struct {
+    size_t sample;
+    bs_view view;
+    int target;
+} pending_row;
+
+/* FNV-1a over the two sources' statistics: what a recoloured row depends on beyond the image. */
+static uint64_t transfer_key(const view_plan *vp, const pending_row *p) {
+    const bs_colour_stats *st[2] = {&vp->stats[vp->ds->samples[p->sample].source],
+                                    &vp->stats[p->target]};
+    uint64_t h = 1469598103934665603ULL;
+    for (int k = 0; k < 2; k++) {
+        double v[7] = {st[k]->mean[0], st[k]->mean[1], st[k]->mean[2], st[k]->sd[0],
+                       st[k]->sd[1],   st[k]->sd[2],   st[k]->pixels};
+        const unsigned char *b = (const unsigned char *)v;
+        for (size_t i = 0; i < sizeof v; i++) h = (h ^ b[i]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* cache/<model>-s<size>-<tap>/<ab>/<image sha>-<view>.npy, for a jittered view
+ * <image sha>-<view>-<strength>-<seed>.npy, for a recoloured one <image sha>-transfer-<key>.npy:
+ * what its row depends on beyond the image. A morphometric row depends on the image's scale too:
+ * -c<cell_px>-r<red_cell_px> before .npy. */
+static char *cache_path(const backbone *b, const char *image_sha, const view_plan *vp,
+                        const pending_row *p) {
+    const bs_view v = p->view;
+    const bs_sample *smp = &vp->ds->samples[p->sample];
     char scale[64] = "";
     if (b->morph) snprintf(scale, sizeof scale, "-c%.9g-r%.9g", smp->cell_px, smp->red_cell_px);
+    if (p->target >= 0)
+        return bs_strfmt("%s/%.2s/%s-transfer-%016llx%s.npy", b->cache_dir, image_sha, image_sha,
+                         (unsigned long long)transfer_key(vp, p), scale);
     if (v < BS_VIEW_HED)
         return bs_strfmt("%s/%.2s/%s-%s%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v),
                          scale);
@@ -167,9 +200,9 @@ static char *cache_path(const backbone *b, const char *image_sha, const view_pla
 }
 
 /* A cache entry is used only if it is exactly [dim] finite floats; anything else is a miss. */
-static int cache_get(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
-                     const bs_sample *smp, float *row) {
-    char *p = cache_path(b, image_sha, vp, v, smp);
+static int cache_get(const backbone *b, const char *image_sha, const view_plan *vp,
+                     const pending_row *pr, float *row) {
+    char *p = cache_path(b, image_sha, vp, pr);
     if (!p || access(p, F_OK) != 0) {
         free(p);
         return 0;
@@ -183,9 +216,9 @@ static int cache_get(const backbone *b, const char *image_sha, const view_plan *
     return hit;
 }
 
-static int cache_put(const backbone *b, const char *image_sha, const view_plan *vp, bs_view v,
-                     const bs_sample *smp, const float *row) {
-    char *p = cache_path(b, image_sha, vp, v, smp);
+static int cache_put(const backbone *b, const char *image_sha, const view_plan *vp,
+                     const pending_row *pr, const float *row) {
+    char *p = cache_path(b, image_sha, vp, pr);
     if (!p) return -1;
     char *slash = strrchr(p, '/');
     *slash = '\0';
@@ -197,27 +230,41 @@ static int cache_put(const backbone *b, const char *image_sha, const view_plan *
     return rc;
 }
 
-typedef struct {
-    size_t sample;
-    bs_view view;
-} pending_row;
-
 /* The engine's messages usually name the model already: name it once. */
 static int model_error(const char *path) {
     if (!strstr(bs_error_message(), path)) bs_error_prefix("%s: ", path);
     return -1;
 }
 
+/* The image a pending row sees, made from img: its jittered view, or (target >= 0) img
+ * recoloured by Reinhard's transfer from its source's colour statistics to the target's. */
+static int make_view(const bs_image *img, const char *image_sha, const view_plan *vp,
+                     const pending_row *p, bs_image *made) {
+    if (p->target < 0)
+        return bs_image_view(img, p->view, &vp->augment, bs_view_seed(vp->seed, image_sha, p->view),
+                             made);
+    *made = *img;
+    made->rgb = bs_malloc((size_t)img->width * img->height * 3);
+    if (!made->rgb) return -1;
+    memcpy(made->rgb, img->rgb, (size_t)img->width * img->height * 3);
+    if (bs_reinhard_transfer(made, &vp->stats[vp->ds->samples[p->sample].source],
+                             &vp->stats[p->target]) == 0)
+        return 0;
+    bs_image_free(made);
+    return -1;
+}
+
 /* One view of a decoded image into the network's input: mirrors on the way in, jittered views
  * made first. */
-static int view_to_chw(const bs_image *img, const char *image_sha, const view_plan *vp, bs_view v,
-                       float *chw) {
-    if (v < BS_VIEW_HED) {
+static int view_to_chw(const bs_image *img, const char *image_sha, const view_plan *vp,
+                       const pending_row *p, float *chw) {
+    const bs_view v = p->view;
+    if (p->target < 0 && v < BS_VIEW_HED) {
         bs_image_to_chw(img, v, chw);
         return 0;
     }
     bs_image made;
-    if (bs_image_view(img, v, &vp->augment, bs_view_seed(vp->seed, image_sha, v), &made)) return -1;
+    if (make_view(img, image_sha, vp, p, &made)) return -1;
     bs_image_to_chw(&made, BS_VIEW_ORIGINAL, chw);
     bs_image_free(&made);
     return 0;
@@ -225,16 +272,15 @@ static int view_to_chw(const bs_image *img, const char *image_sha, const view_pl
 
 /* The morphometric row of one view of a sample: decoded at its own size (its scale is in its
  * own pixels), given the sample's scale, the view made, the features measured. */
-static int morph_row(const bs_sample *smp, const char *image_sha, const view_plan *vp, bs_view v,
-                     float *row) {
+static int morph_row(const bs_sample *smp, const char *image_sha, const view_plan *vp,
+                     const pending_row *p, float *row) {
     bs_image img, made;
     if (bs_image_load(smp->path, &img)) return -1;
     img.cell_px = smp->cell_px, img.red_cell_px = smp->red_cell_px;
     int rc = 0;
-    if (v == BS_VIEW_ORIGINAL) {
+    if (p->target < 0 && p->view == BS_VIEW_ORIGINAL) {
         rc = bs_morph_features(&img, row, NULL);
-    } else if ((rc = bs_image_view(&img, v, &vp->augment, bs_view_seed(vp->seed, image_sha, v),
-                                   &made)) == 0) {
+    } else if ((rc = make_view(&img, image_sha, vp, p, &made)) == 0) {
         rc = bs_morph_features(&made, row, NULL);
         bs_image_free(&made);
     }
@@ -252,8 +298,7 @@ static int compute_morph_rows(const backbone *b, const bs_dataset *ds,
 #pragma omp parallel for schedule(dynamic, 1)
     for (size_t i = 0; i < n; i++) {
         float *row = out + i * (size_t)b->dim;
-        if (morph_row(&ds->samples[rows[i].sample], image_sha[rows[i].sample], vp, rows[i].view,
-                      row)) {
+        if (morph_row(&ds->samples[rows[i].sample], image_sha[rows[i].sample], vp, &rows[i], row)) {
 #pragma omp critical(extract_error)
             {
                 if (!first_error) first_error = strdup(bs_error_message());
@@ -262,8 +307,7 @@ static int compute_morph_rows(const backbone *b, const bs_dataset *ds,
         }
     }
     for (size_t i = 0; i < n && !failed; i++)
-        if (cache_put(b, image_sha[rows[i].sample], vp, rows[i].view, &ds->samples[rows[i].sample],
-                      out + i * (size_t)b->dim))
+        if (cache_put(b, image_sha[rows[i].sample], vp, &rows[i], out + i * (size_t)b->dim))
             return -1;
     if (failed) {
         bs_error("%s", first_error ? first_error : "morphometry failed");
@@ -290,7 +334,7 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
         bs_image img;
         int rc = bs_image_load_resized(ds->samples[rows[i].sample].path, b->size, &img);
         for (size_t j = i; rc == 0 && j < n && rows[j].sample == rows[i].sample; j++)
-            rc = view_to_chw(&img, sha, vp, rows[j].view, tensor + j * per);
+            rc = view_to_chw(&img, sha, vp, &rows[j], tensor + j * per);
         bs_image_free(&img);
         if (rc) {
 #pragma omp critical(extract_error)
@@ -315,10 +359,9 @@ static int compute_rows(backbone *b, const bs_dataset *ds, char (*image_sha)[BS_
         const float *row = out + i * (size_t)b->dim;
         if (bs_check_finite(row, b->dim, NULL, 1))
             return bs_error("%s: the network gave a non-finite feature for %s (%s)", b->path,
-                            ds->samples[rows[i].sample].path, bs_view_name(rows[i].view));
-        if (cache_put(b, image_sha[rows[i].sample], vp, rows[i].view, &ds->samples[rows[i].sample],
-                      row))
-            return -1;
+                            ds->samples[rows[i].sample].path,
+                            rows[i].target >= 0 ? "recoloured" : bs_view_name(rows[i].view));
+        if (cache_put(b, image_sha[rows[i].sample], vp, &rows[i], row)) return -1;
     }
     return 0;
 }
@@ -334,9 +377,10 @@ static int fill_cache_dist(backbone *b, const bs_dataset *ds, char (*image_sha)[
     if (!pend) return -1;
     size_t npend = 0;
     for (size_t s = 0; s < ds->n; s++)
-        for (int v = 0; v < vp->n; v++)
-            if (!cache_get(b, image_sha[s], vp, vp->views[v], &ds->samples[s], row))
-                pend[npend++] = (pending_row){s, vp->views[v]};
+        for (int v = 0; v < vp->n; v++) {
+            pending_row p = {s, vp->views[v], -1};
+            if (!cache_get(b, image_sha[s], vp, &p, row)) pend[npend++] = p;
+        }
     /* Everyone has looked before anyone writes: the lists agree. */
     bs_dist_barrier();
     stats->cached += nrows - npend;
@@ -402,6 +446,9 @@ typedef struct {
     int64_t done;
     bs_extract_stats *stats;
     const char *outdir;
+    pending_row *transfer; /* --stain-transfer: the recoloured rows, in their index order */
+    size_t ntransfer;
+    bs_colour_stats *colour; /* per source */
 } extract_run;
 
 static int open_backbones(const bs_backbone_spec *specs, size_t nb, const char *cache_root,
@@ -439,40 +486,45 @@ static int flush_pending(extract_run *x, backbone *b, size_t npend, float *tenso
 static int fill_cache(extract_run *x, backbone *b, float *row, float *tensor) {
     size_t npend = 0;
     int rc = 0;
-    for (size_t s = 0; s < x->ds->n && rc == 0; s++) {
-        for (int v = 0; v < x->views.n && rc == 0; v++) {
-            if (cache_get(b, x->image_sha[s], &x->views, x->views.views[v], &x->ds->samples[s],
-                          row)) {
-                x->stats->cached++;
-                bs_progress_update(&x->prog, ++x->done);
-                continue;
-            }
-            x->pending[npend++] = (pending_row){s, x->views.views[v]};
-            if (npend == x->batch) {
-                rc = flush_pending(x, b, npend, tensor);
-                npend = 0;
-            }
+    const size_t nview = x->ds->n * (size_t)x->views.n;
+    for (size_t i = 0; i < nview + x->ntransfer && rc == 0; i++) {
+        const pending_row p = i < nview ? (pending_row){i / (size_t)x->views.n,
+                                                        x->views.views[i % (size_t)x->views.n], -1}
+                                        : x->transfer[i - nview];
+        if (cache_get(b, x->image_sha[p.sample], &x->views, &p, row)) {
+            x->stats->cached++;
+            bs_progress_update(&x->prog, ++x->done);
+            continue;
+        }
+        x->pending[npend++] = p;
+        if (npend == x->batch) {
+            rc = flush_pending(x, b, npend, tensor);
+            npend = 0;
         }
     }
     if (rc == 0 && npend) rc = flush_pending(x, b, npend, tensor);
     return rc;
 }
 
-/* Pass 2: assemble NAME.npy from the cache, in index order. */
-static int assemble_npy(const extract_run *x, const backbone *b, float *row) {
-    char *npy = bs_featdir_set_path(x->outdir, b->name);
-    int64_t shape[2] = {(int64_t)x->nrows, b->dim};
+/* Pass 2: assemble NAME.npy from the cache, in index order: the views of every sample into
+ * dir, or (transfer) the recoloured rows into dir's stain-transfer folder. */
+static int assemble_npy(const extract_run *x, const backbone *b, float *row, int transfer) {
+    char *dir = transfer ? bs_path_join(x->outdir, BS_FEATDIR_TRANSFER) : bs_strdup(x->outdir);
+    char *npy = dir && bs_mkdir_p(dir) == 0 ? bs_featdir_set_path(dir, b->name) : NULL;
+    const size_t nrows = transfer ? x->ntransfer : x->nrows;
+    int64_t shape[2] = {(int64_t)nrows, b->dim};
     bs_npy_writer *w = npy ? bs_npy_writer_open(npy, 2, shape) : NULL;
     int rc = w ? 0 : -1;
-    for (size_t s = 0; s < x->ds->n && rc == 0; s++)
-        for (int v = 0; v < x->views.n && rc == 0; v++) {
-            if (!cache_get(b, x->image_sha[s], &x->views, x->views.views[v], &x->ds->samples[s],
-                           row))
-                rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir,
-                              x->ds->samples[s].path);
-            else
-                rc = bs_npy_writer_append(w, row, (size_t)b->dim);
-        }
+    for (size_t i = 0; i < nrows && rc == 0; i++) {
+        const pending_row p = transfer ? x->transfer[i]
+                                       : (pending_row){i / (size_t)x->views.n,
+                                                       x->views.views[i % (size_t)x->views.n], -1};
+        if (!cache_get(b, x->image_sha[p.sample], &x->views, &p, row))
+            rc = bs_error("%s: cached row for %s vanished during the run", b->cache_dir,
+                          x->ds->samples[p.sample].path);
+        else
+            rc = bs_npy_writer_append(w, row, (size_t)b->dim);
+    }
     if (w) {
         if (rc == 0)
             rc = bs_npy_writer_close(w);
@@ -480,6 +532,7 @@ static int assemble_npy(const extract_run *x, const backbone *b, float *row) {
             bs_npy_writer_abort(w);
     }
     free(npy);
+    free(dir);
     return rc;
 }
 
@@ -503,7 +556,8 @@ static int extract_backbone(extract_run *x, backbone *b) {
     } else if (rc == 0) {
         rc = fill_cache(x, b, row, tensor);
     }
-    if (rc == 0 && assemble) rc = assemble_npy(x, b, row);
+    if (rc == 0 && assemble) rc = assemble_npy(x, b, row, 0);
+    if (rc == 0 && assemble && x->ntransfer) rc = assemble_npy(x, b, row, 1);
     free(row);
     free(tensor);
     return rc;
@@ -525,12 +579,112 @@ static int fill_info(bs_backbone_info *info, const backbone *bb, size_t nb) {
     return 0;
 }
 
+/* ---- stain-transfer rows (--stain-transfer) ---- */
+
+/* x->colour: every source's colour statistics over all its images, at the size a backbone sees
+ * them (each image's computed apart, in parallel, then merged in dataset order). */
+static int source_colours(extract_run *x, size_t nsources, int size) {
+    const bs_dataset *ds = x->ds;
+    bs_colour_stats *one = bs_calloc(ds->n ? ds->n : 1, sizeof *one);
+    x->colour = bs_calloc(nsources, sizeof *x->colour);
+    if (!one || !x->colour) {
+        free(one);
+        return -1;
+    }
+    char *first_error = NULL;
+#pragma omp parallel for schedule(dynamic, 8)
+    for (size_t i = 0; i < ds->n; i++) {
+        bs_image img;
+        if (bs_image_load_resized(ds->samples[i].path, size, &img) == 0) {
+            bs_colour_stats_add(&one[i], &img);
+            bs_image_free(&img);
+        } else {
+#pragma omp critical(extract_colour_error)
+            if (!first_error) first_error = bs_strdup(bs_error_message());
+        }
+    }
+    int rc = first_error ? bs_error("%s", first_error) : 0;
+    for (size_t i = 0; i < ds->n && rc == 0; i++)
+        bs_colour_stats_merge(&x->colour[ds->samples[i].source], &one[i]);
+    free(first_error);
+    free(one);
+    return rc;
+}
+
+/* x->transfer: per source, a seeded sample of at most `max` images (every image when max is 0),
+ * each recoloured to every other source where one of the two holds ALL images (the stain a
+ * shortcut would read), in dataset order, targets ascending. */
+static int plan_transfer(extract_run *x, size_t nsources, long max, uint64_t seed) {
+    const bs_dataset *ds = x->ds;
+    int *has_all = bs_calloc(nsources, sizeof *has_all);
+    size_t *order = bs_calloc(ds->n + 1, sizeof *order);
+    unsigned char *chosen = bs_calloc(ds->n + 1, 1);
+    x->transfer = bs_calloc(ds->n * nsources + 1, sizeof *x->transfer);
+    int rc = has_all && order && chosen && x->transfer ? 0 : -1;
+    for (size_t i = 0; i < ds->n && rc == 0; i++)
+        has_all[ds->samples[i].source] |= ds->samples[i].label;
+    for (size_t k = 0; k < nsources && rc == 0; k++) {
+        size_t m = 0;
+        for (size_t i = 0; i < ds->n; i++)
+            if ((size_t)ds->samples[i].source == k) order[m++] = i;
+        bs_rng rng;
+        bs_rng_seed(&rng, bs_rng_derive_at(seed, 0x5354524eULL, k, 0));
+        bs_rng_shuffle(&rng, order, m);
+        for (size_t i = 0; i < m && (max == 0 || i < (size_t)max); i++) chosen[order[i]] = 1;
+    }
+    for (size_t i = 0; i < ds->n && rc == 0; i++) {
+        const int from = ds->samples[i].source;
+        for (size_t t = 0; chosen[i] && t < nsources; t++)
+            if ((int)t != from && (has_all[from] || has_all[t]))
+                x->transfer[x->ntransfer++] = (pending_row){i, BS_VIEW_ORIGINAL, (int)t};
+    }
+    free(has_all), free(order), free(chosen);
+    return rc;
+}
+
+static int prepare_transfer(extract_run *x, const bs_extract_options *opt, int size) {
+    if (opt->stain_transfer < 0) return 0;
+    const size_t nsources = x->ds->nsources ? x->ds->nsources : 1;
+    if (nsources < 2)
+        return bs_error("--stain-transfer needs at least two sources (a source column, "
+                        "sources.csv, or one --data per source)");
+    if (bs_dist_size() > 1)
+        return bs_error("--stain-transfer runs in one process, not under mpirun");
+    int rc = source_colours(x, nsources, size);
+    if (rc == 0) rc = plan_transfer(x, nsources, opt->stain_transfer, opt->seed);
+    x->views.stats = x->colour;
+    return rc;
+}
+
+/* FEATDIR/stain-transfer/index.csv: each recoloured row's original row and target source. */
+static int write_transfer_index(const extract_run *x, const bs_feature_index *idx) {
+    bs_transfer_index t = {x->ntransfer, bs_calloc(x->ntransfer + 1, sizeof(int64_t)),
+                           bs_calloc(x->ntransfer + 1, sizeof(int))};
+    char *dir = bs_path_join(x->outdir, BS_FEATDIR_TRANSFER);
+    int rc = t.row && t.target && dir ? 0 : -1;
+    for (size_t i = 0; i < x->ntransfer && rc == 0; i++) {
+        t.row[i] = (int64_t)(x->transfer[i].sample * (size_t)x->views.n); /* the original view */
+        t.target[i] = x->transfer[i].target;
+    }
+    if (rc == 0) rc = bs_featdir_write_transfer_index(dir, &t, idx);
+    bs_transfer_index_free(&t);
+    free(dir);
+    return rc;
+}
+
 /* extract.json, near_duplicates.csv, then index.csv: the index goes last, so a folder with an
  * index is a complete folder. */
 static int write_index(const extract_run *x, const backbone *bb, size_t nb) {
     const bs_dataset *ds = x->ds;
-    bs_feature_index idx = {x->nrows, bs_calloc(x->nrows ? x->nrows : 1, sizeof(bs_feature_row))};
+    bs_feature_index idx = {x->nrows, bs_calloc(x->nrows ? x->nrows : 1, sizeof(bs_feature_row)),
+                            NULL, 0};
     if (!idx.rows) return -1;
+    /* Names when there are several sources or the data named them; one --data alone keeps
+     * writing the id 0, as before sources had names. */
+    if (ds->source_names && (ds->sources_named || ds->nsources > 1)) {
+        idx.source_names = ds->source_names;
+        idx.nsources = ds->nsources;
+    }
     for (size_t s = 0, r = 0; s < ds->n; s++)
         for (int v = 0; v < x->views.n; v++, r++)
             idx.rows[r] = (bs_feature_row){(long)r,
@@ -542,6 +696,7 @@ static int write_index(const extract_run *x, const backbone *bb, size_t nb) {
                                            ds->samples[s].source};
     int rc = write_manifest(x->outdir, bb, nb, &x->views.augment, x->nrows);
     if (rc == 0) rc = bs_featdir_write_near_duplicates(x->outdir, ds);
+    if (rc == 0 && x->ntransfer) rc = write_transfer_index(x, &idx);
     if (rc == 0) rc = bs_featdir_write_index(x->outdir, &idx);
     free(idx.rows);
     return rc;
@@ -559,7 +714,7 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb,
         return bs_error("augmentation asks for %d HED and %d scale views; at most %d each",
                         aug->hed, aug->scale, BS_VIEW_DRAWS);
     extract_run x = {.ds = ds,
-                     .views = {.augment = opt->augment, .seed = opt->seed},
+                     .views = {.augment = opt->augment, .seed = opt->seed, .ds = ds},
                      .batch = (size_t)opt->batch,
                      .stats = stats,
                      .outdir = outdir};
@@ -575,7 +730,8 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb,
     if (rc == 0) rc = bs_mkdir_p(cache_root);
     if (rc == 0) rc = open_backbones(specs, nb, cache_root, x.batch, bb);
     if (rc == 0) rc = hash_images(ds, x.image_sha);
-    if (rc == 0) bs_progress_start(&x.prog, "extract", (int64_t)(x.nrows * nb));
+    if (rc == 0) rc = prepare_transfer(&x, opt, bb[0].size);
+    if (rc == 0) bs_progress_start(&x.prog, "extract", (int64_t)((x.nrows + x.ntransfer) * nb));
     if (opt->quiet || bs_dist_rank() != 0) x.prog.enabled = 0;
     for (size_t bi = 0; bi < nb && rc == 0; bi++) rc = extract_backbone(&x, &bb[bi]);
     if (rc == 0) bs_progress_finish(&x.prog);
@@ -587,8 +743,11 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb,
     free(bb);
     free(x.image_sha);
     free(x.pending);
+    free(x.transfer);
+    free(x.colour);
     free(cache_root);
     stats->rows = x.nrows;
+    stats->transfer_rows = x.ntransfer;
     /* Under a job, return when the folder is complete, so any rank may read it next. */
     if (rc == 0) bs_dist_barrier();
     stats->seconds = bs_now() - t0;

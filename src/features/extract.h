@@ -33,19 +33,26 @@ typedef struct bs_backbone_info {
 } bs_backbone_info;
 
 typedef struct bs_extract_options {
-    bs_augment augment;     /* views per image; zero: the original only */
-    uint64_t seed;          /* --seed: each jittered view's seed is bs_view_seed(seed, the
+    bs_augment augment; /* views per image; zero: the original only */
+    uint64_t seed;      /* --seed: each jittered view's seed is bs_view_seed(seed, the
                                image file's sha256, view) */
-    int batch;              /* images per engine run (default 16) */
-    const char *cache;      /* cache folder; NULL: no cache */
-    int quiet;              /* no progress bar */
+    int batch;          /* images per engine run (default 16) */
+    const char *cache;  /* cache folder; NULL: no cache */
+    int quiet;          /* no progress bar */
+    /* Stain-transfer rows for the leave-one-source-out experiment's stain-shortcut test
+     * (featdir.h BS_FEATDIR_TRANSFER): per source a seeded sample of at most this many images
+     * (0: every image; < 0, the default: none), each image's original recoloured by Reinhard's
+     * transfer from its source's colour statistics (over all its images, image/stain.h) to those
+     * of every other source, where one of the two holds ALL images. Cached like the views. */
+    long stain_transfer;
     bs_backbone_info *info; /* optional: one entry per backbone, filled by bs_extract */
 } bs_extract_options;
 
 typedef struct bs_extract_stats {
-    size_t rows;     /* rows per feature set */
-    size_t computed; /* rows computed by a network (summed over backbones) */
-    size_t cached;   /* rows found in the cache */
+    size_t rows;          /* rows per feature set */
+    size_t transfer_rows; /* stain-transfer rows per feature set */
+    size_t computed;      /* rows computed by a network (summed over backbones) */
+    size_t cached;        /* rows found in the cache */
     double seconds;
 } bs_extract_stats;
 

@@ -13,8 +13,9 @@
 #include "core/error.h"
 #include "core/finite.h"
 #include "core/io.h"
+#include "core/strings.h"
 
-/* `source` came later: an index.csv without it still loads (every row source 0). */
+/* `source` came later: an index.csv without it still loads (one source, "0"). */
 static const char *const index_columns[] = {"id",    "path", "label", "class",
                                             "group", "view", "source"};
 #define NCOLS 7
@@ -27,6 +28,8 @@ void bs_feature_index_free(bs_feature_index *idx) {
         free(idx->rows[i].group);
     }
     free(idx->rows);
+    for (size_t k = 0; k < idx->nsources; k++) free(idx->source_names[k]);
+    free(idx->source_names);
     memset(idx, 0, sizeof *idx);
 }
 
@@ -40,17 +43,31 @@ int bs_featdir_write_index(const char *dir, const bs_feature_index *idx) {
         return -1;
     }
     bs_csv_put_row(af.fp, index_columns, NCOLS);
-    for (size_t i = 0; i < idx->n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < idx->n && rc == 0; i++) {
         const bs_feature_row *r = &idx->rows[i];
         char id[32], label[8], source[16];
         snprintf(id, sizeof id, "%ld", r->id);
         snprintf(label, sizeof label, "%d", r->label);
         snprintf(source, sizeof source, "%d", r->source);
-        const char *f[NCOLS] = {
-            id, r->path, label, r->class_name, r->group, bs_view_name(r->view), source};
+        if (idx->source_names && (r->source < 0 || (size_t)r->source >= idx->nsources))
+            rc = bs_error("index row %zu names source %d of %zu", i, r->source, idx->nsources);
+        const char *f[NCOLS] = {id,
+                                r->path,
+                                label,
+                                r->class_name,
+                                r->group,
+                                bs_view_name(r->view),
+                                idx->source_names && rc == 0 ? idx->source_names[r->source]
+                                                             : source};
         bs_csv_put_row(af.fp, f, NCOLS);
     }
-    int rc = bs_atomic_commit(&af);
+    if (rc) {
+        bs_atomic_abort(&af);
+        free(path);
+        return rc;
+    }
+    rc = bs_atomic_commit(&af);
     free(path);
     return rc;
 }
@@ -84,12 +101,27 @@ int bs_featdir_write_near_duplicates(const char *dir, const bs_dataset *ds) {
     return rc;
 }
 
-static int parse_source(const char *text, int *out) {
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (!text[0] || *end || v < 0 || v > 65535) return -1;
-    *out = (int)v;
-    return 0;
+/* Every row's source id from the `source` column (column c, -1: absent: one source "0"), dense
+ * in order of first appearance, and the names into idx. */
+static int index_sources(const bs_csv *csv, int c, const char *path, bs_feature_index *idx) {
+    size_t n = csv->nrows, *first = bs_calloc(n, sizeof *first);
+    const char **keys = bs_calloc(n, sizeof *keys);
+    int64_t *ids = bs_calloc(n, sizeof *ids);
+    idx->source_names = bs_calloc(n, sizeof *idx->source_names);
+    int rc = first && keys && ids && idx->source_names ? 0 : -1;
+    for (size_t r = 0; r < n && rc == 0; r++) {
+        keys[r] = c >= 0 ? csv->rows[r][c] : "0";
+        if (!keys[r][0]) rc = bs_error("%s:%zu: empty source", path, r + 2);
+    }
+    int64_t count = rc == 0 ? bs_dense_ids_seen(keys, n, ids, first) : -1;
+    if (count < 0) rc = -1;
+    for (size_t r = 0; r < n && rc == 0; r++) idx->rows[r].source = (int)ids[r];
+    for (int64_t k = 0; k < count && rc == 0; k++, idx->nsources++)
+        if (!(idx->source_names[k] = bs_strdup(keys[first[k]]))) rc = -1;
+    free(first);
+    free(keys);
+    free(ids);
+    return rc;
 }
 
 /* Validate a parsed index.csv into idx; `path` names it in messages. Frees csv. */
@@ -129,11 +161,6 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
                           path, r + 2, BS_VIEW_DRAWS, BS_VIEW_DRAWS, f[col[5]]);
             break;
         }
-        if (col[6] >= 0 && parse_source(f[col[6]], &row->source)) {
-            rc = bs_error("%s:%zu: source must be an integer 0..65535, not '%s'", path, r + 2,
-                          f[col[6]]);
-            break;
-        }
         row->id = id;
         row->label = lab[0] - '0';
         row->path = bs_strdup(f[col[1]]);
@@ -142,6 +169,7 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
         idx->n = r + 1;
         if (!row->path || !row->class_name || !row->group) rc = -1;
     }
+    if (rc == 0) rc = index_sources(&csv, col[6], path, idx);
     bs_csv_free(&csv);
     if (rc) bs_feature_index_free(idx);
     return rc;
@@ -162,6 +190,86 @@ int bs_featdir_parse_index(const char *text, size_t len, const char *name, bs_fe
     bs_csv csv;
     if (bs_csv_parse(text, len, name, &csv)) return -1;
     return index_from_csv(&csv, name, idx);
+}
+
+void bs_transfer_index_free(bs_transfer_index *t) {
+    free(t->row);
+    free(t->target);
+    memset(t, 0, sizeof *t);
+}
+
+int bs_featdir_write_transfer_index(const char *dir, const bs_transfer_index *t,
+                                    const bs_feature_index *main) {
+    if (bs_mkdir_p(dir)) return -1;
+    char *path = bs_path_join(dir, "index.csv");
+    bs_atomic_file af;
+    if (!path || bs_atomic_open(&af, path)) {
+        free(path);
+        return -1;
+    }
+    static const char *const header[] = {"id", "row", "target"};
+    bs_csv_put_row(af.fp, header, 3);
+    for (size_t i = 0; i < t->n; i++) {
+        char id[32], row[32], target[16];
+        snprintf(id, sizeof id, "%zu", i);
+        snprintf(row, sizeof row, "%lld", (long long)t->row[i]);
+        snprintf(target, sizeof target, "%d", t->target[i]);
+        const int named =
+            main->source_names && t->target[i] >= 0 && (size_t)t->target[i] < main->nsources;
+        const char *f[3] = {id, row, named ? main->source_names[t->target[i]] : target};
+        bs_csv_put_row(af.fp, f, 3);
+    }
+    int rc = bs_atomic_commit(&af);
+    free(path);
+    return rc;
+}
+
+/* The source id of a name in main, or -1. */
+static int source_of(const bs_feature_index *main, const char *name) {
+    for (size_t k = 0; k < main->nsources; k++)
+        if (strcmp(main->source_names[k], name) == 0) return (int)k;
+    return -1;
+}
+
+int bs_featdir_read_transfer_index(const char *dir, const bs_feature_index *main,
+                                   bs_transfer_index *out) {
+    memset(out, 0, sizeof *out);
+    char *path = bs_path_join(dir, "index.csv");
+    bs_csv csv;
+    if (!path || bs_csv_read(path, &csv)) {
+        free(path);
+        return -1;
+    }
+    int cid = bs_csv_column(&csv, "id"), crow = bs_csv_column(&csv, "row"),
+        ctarget = bs_csv_column(&csv, "target");
+    int rc = cid < 0 || crow < 0 || ctarget < 0
+                 ? bs_error("%s: needs the columns id,row,target", path)
+                 : 0;
+    out->row = bs_calloc(csv.nrows + 1, sizeof *out->row);
+    out->target = bs_calloc(csv.nrows + 1, sizeof *out->target);
+    if (rc == 0 && (!out->row || !out->target)) rc = -1;
+    for (size_t r = 0; r < csv.nrows && rc == 0; r++, out->n++) {
+        char **f = csv.rows[r], *end;
+        long long id = strtoll(f[cid], &end, 10);
+        if (!f[cid][0] || *end || id != (long long)r)
+            rc = bs_error("%s:%zu: id '%s' should be %zu (rows in order)", path, r + 2, f[cid], r);
+        long long row = rc ? 0 : strtoll(f[crow], &end, 10);
+        if (rc == 0 && (!f[crow][0] || *end || row < 0 || (size_t)row >= main->n ||
+                        main->rows[row].view != BS_VIEW_ORIGINAL))
+            rc =
+                bs_error("%s:%zu: row '%s' is not an original row of the folder's index (%zu rows)",
+                         path, r + 2, f[crow], main->n);
+        int target = rc ? -1 : source_of(main, f[ctarget]);
+        if (rc == 0 && target < 0)
+            rc = bs_error("%s:%zu: target '%s' is not a source of the folder's index", path, r + 2,
+                          f[ctarget]);
+        out->row[r] = row;
+        out->target[r] = target;
+    }
+    bs_csv_free(&csv);
+    free(path);
+    if (rc) bs_transfer_index_free(out);
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b) {

@@ -23,12 +23,19 @@ typedef struct bs_feature_row {
     char *class_name;
     char *group;
     bs_view view; /* original | hmirror | vmirror | hedK | scaleK */
-    int source;   /* index of the --data it came from (0 when index.csv has no source column) */
+    int source;   /* its source: an index into bs_feature_index.source_names */
 } bs_feature_row;
 
+/* index.csv's `source` column holds each row's source name (dataset.h: a manifest's `source`
+ * column, a folder's sources.csv, or the --data base name). A folder made from one --data
+ * without named sources writes the id 0 instead, as before names existed; an index without
+ * the column reads as one source named "0". */
 typedef struct bs_feature_index {
     size_t n;
     bs_feature_row *rows;
+    char **source_names; /* nsources names, ids in order of first appearance; on writing, NULL
+                            writes the ids themselves */
+    size_t nsources;
 } bs_feature_index;
 
 int bs_featdir_write_index(const char *dir, const bs_feature_index *idx);
@@ -40,6 +47,26 @@ int bs_featdir_read_index(const char *dir, bs_feature_index *idx);
 /* Validate an in-memory index.csv (len bytes); `name` is used in messages. */
 int bs_featdir_parse_index(const char *text, size_t len, const char *name, bs_feature_index *idx);
 void bs_feature_index_free(bs_feature_index *idx);
+
+/* Stain-transfer rows (extract --stain-transfer): original rows of the folder recoloured to
+ * another source's colour statistics, in the sub-folder BS_FEATDIR_TRANSFER: index.csv
+ * `id,row,target` (row: the id of the recoloured row in the folder's index.csv, an original
+ * view; target: the name of the source whose statistics it was given) and one NAME.npy per
+ * feature set of the folder, a row per index row. Read only with its folder's index. */
+#define BS_FEATDIR_TRANSFER "stain-transfer"
+typedef struct bs_transfer_index {
+    size_t n;
+    int64_t *row; /* the recoloured row of the main index */
+    int *target;  /* a source of the main index */
+} bs_transfer_index;
+
+int bs_featdir_write_transfer_index(const char *dir, const bs_transfer_index *t,
+                                    const bs_feature_index *main);
+/* dir is the folder's BS_FEATDIR_TRANSFER sub-folder; every row must name an original row of
+ * main and one of its sources. */
+int bs_featdir_read_transfer_index(const char *dir, const bs_feature_index *main,
+                                   bs_transfer_index *out);
+void bs_transfer_index_free(bs_transfer_index *t);
 
 /* Names (without .npy) of the feature sets in dir, sorted. */
 int bs_featdir_list_sets(const char *dir, char ***names, size_t *n);

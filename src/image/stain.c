@@ -143,10 +143,18 @@ void bs_colour_stats_add(bs_colour_stats *st, const bs_image *img) {
             m2[c] += d * (lab[c] - mean[c]);
         }
     }
-    double na = st->pixels, nb = (double)n, nt = na + nb;
+    bs_colour_stats own = {.pixels = (double)n};
+    for (int c = 0; c < 3; c++) own.mean[c] = mean[c], own.sd[c] = sqrt(m2[c] / (double)n);
+    bs_colour_stats_merge(st, &own);
+}
+
+void bs_colour_stats_merge(bs_colour_stats *st, const bs_colour_stats *other) {
+    double na = st->pixels, nb = other->pixels, nt = na + nb;
+    if (!(nb > 0)) return;
     for (int c = 0; c < 3; c++) {
-        double d = mean[c] - st->mean[c];
-        double m2t = st->sd[c] * st->sd[c] * na + m2[c] + d * d * na * nb / nt;
+        double d = other->mean[c] - st->mean[c];
+        double m2t =
+            st->sd[c] * st->sd[c] * na + other->sd[c] * other->sd[c] * nb + d * d * na * nb / nt;
         st->mean[c] += d * nb / nt;
         st->sd[c] = sqrt(m2t / nt);
     }

@@ -58,6 +58,9 @@ typedef struct bs_colour_stats {
 /* Add every pixel of img to st (start from a zeroed struct). Statistics of a set of images are
  * over all their pixels, so adding the images one by one gives the set's. */
 void bs_colour_stats_add(bs_colour_stats *st, const bs_image *img);
+/* Add the pixels `other` summarises to st (Chan et al.'s pairwise update): statistics of image
+ * sets computed apart, e.g. in parallel, then joined. */
+void bs_colour_stats_merge(bs_colour_stats *st, const bs_colour_stats *other);
 /* Recolour img in place: per l-alpha-beta channel, v' = (v - from.mean) · to.sd / from.sd +
  * to.mean. from NULL: img's own statistics (Reinhard's transfer); a set's (e.g. every Aria
  * cell's) maps that set onto `to` and keeps the differences within it. A channel whose

@@ -711,13 +711,14 @@ static int build_softmax(nn_plan *p, nn_op *op) {
     return finish_prim(p, s, pd, op->node);
 }
 
-static int build_binary(nn_plan *p, nn_op *op) {
+/* Numpy broadcasting of a binary node's inputs A and B: their dims padded to the common rank
+ * *r (a, b) and the output's (o); a scalar op scalar is rank 1. */
+static int binary_shapes(nn_plan *p, const nn_op *op, int64_t *a, int64_t *b, int64_t *o,
+                         int *rank) {
     const bs_onnx_node *n = op->node;
     int A = op->in[0], B = op->in[1];
-    if (A < 0 || B < 0) return bs_error("node '%s' (%s): needs two inputs", n->name, n->op_type);
     int ra = p->t[A].ndim, rb = p->t[B].ndim, r = ra > rb ? ra : rb;
     if (r > 6) return bs_error("node '%s' (%s): rank %d not supported", n->name, n->op_type, r);
-    int64_t a[MAXD], b[MAXD], o[MAXD];
     for (int i = 0; i < r; i++) {
         a[i] = i < r - ra ? 1 : p->t[A].dims[i - (r - ra)];
         b[i] = i < r - rb ? 1 : p->t[B].dims[i - (r - rb)];
@@ -730,6 +731,32 @@ static int build_binary(nn_plan *p, nn_op *op) {
         r = 1;
         a[0] = b[0] = o[0] = 1;
     }
+    *rank = r;
+    return 0;
+}
+
+/* The primitive's attributes: the plan's, or for a Sub whose inputs were swapped (so the
+ * broadcast one is src1) a copy that negates the result: a - b = -(b - a). */
+static int binary_attr(nn_plan *p, const nn_op *op, int swapped, dnnl_primitive_attr_t *attr) {
+    const bs_onnx_node *n = op->node;
+    *attr = p->attr;
+    if (!swapped || op->kind != OP_SUB) return 0;
+    dnnl_post_ops_t po;
+    DN(dnnl_primitive_attr_clone(attr, p->attr), "set up attributes", n);
+    DN(dnnl_post_ops_create(&po), "set up post-ops", n);
+    dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_linear, -1.f, 0.f);
+    dnnl_primitive_attr_set_post_ops(*attr, po);
+    dnnl_post_ops_destroy(po);
+    return 0;
+}
+
+static int build_binary(nn_plan *p, nn_op *op) {
+    const bs_onnx_node *n = op->node;
+    int A = op->in[0], B = op->in[1];
+    if (A < 0 || B < 0) return bs_error("node '%s' (%s): needs two inputs", n->name, n->op_type);
+    int64_t a[MAXD], b[MAXD], o[MAXD];
+    int r = 0;
+    if (binary_shapes(p, op, a, b, o, &r)) return -1;
     int a_full = 1, b_full = 1;
     for (int i = 0; i < r; i++) {
         a_full &= a[i] == o[i];
@@ -776,18 +803,10 @@ static int build_binary(nn_plan *p, nn_op *op) {
                           : op->kind == OP_SUB ? dnnl_binary_sub
                                                : dnnl_binary_mul;
     dnnl_memory_desc_t dmd = m0;
-    if (p->t[s0].is_const) dmd = m0;
     dnnl_binary_desc_t bd;
     DN(dnnl_binary_desc_init(&bd, alg, &m0, &m1, &dmd), "set up this elementwise operation", n);
-    dnnl_primitive_attr_t attr = p->attr;
-    if (swapped && op->kind == OP_SUB) { /* a - b = -(b - a) */
-        dnnl_post_ops_t po;
-        DN(dnnl_primitive_attr_clone(&attr, p->attr), "set up attributes", n);
-        DN(dnnl_post_ops_create(&po), "set up post-ops", n);
-        dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_linear, -1.f, 0.f);
-        dnnl_primitive_attr_set_post_ops(attr, po);
-        dnnl_post_ops_destroy(po);
-    }
+    dnnl_primitive_attr_t attr;
+    if (binary_attr(p, op, swapped, &attr)) return -1;
     dnnl_primitive_desc_t pd;
     dnnl_status_t st = dnnl_primitive_desc_create(&pd, &bd, attr, p->e->eng, NULL);
     if (attr != p->attr) dnnl_primitive_attr_destroy(attr);

@@ -203,6 +203,55 @@ static int check_payload(const char *what, const char *tname, size_t count, size
     return 0;
 }
 
+/* A FLOAT (1) or DOUBLE (11) tensor's values as float, from raw bytes or the typed field (the
+ * sizes were checked by check_payload). Raw float32 bytes are taken over, not copied. */
+static int float_values(Onnx__TensorProto *tp, int32_t dt, size_t count, int has_raw,
+                        bs_onnx_tensor *out) {
+    if (has_raw && dt == 1) {
+        /* Take the buffer over: protobuf-c allocated it with malloc, aligned for float. */
+        out->data = tp->raw_data.data;
+        tp->raw_data.data = NULL;
+        tp->raw_data.len = 0;
+        tp->has_raw_data = 0;
+    } else {
+        float *f = bs_malloc(count * sizeof(float));
+        if (!f) return -1;
+        for (size_t i = 0; i < count; i++) {
+            if (dt == 1)
+                f[i] = tp->float_data[i];
+            else {
+                double d;
+                if (has_raw)
+                    memcpy(&d, tp->raw_data.data + 8 * i, 8);
+                else
+                    d = tp->double_data[i];
+                f[i] = (float)d;
+            }
+        }
+        out->data = f;
+    }
+    return 0;
+}
+
+/* An INT64 (7) or INT32 (6) tensor's values as int64 (sizes checked by check_payload). */
+static int int64_values(const Onnx__TensorProto *tp, int32_t dt, size_t count, int has_raw,
+                        bs_onnx_tensor *out) {
+    int64_t *v = bs_malloc(count * sizeof(int64_t));
+    if (!v) return -1;
+    for (size_t i = 0; i < count; i++) {
+        if (has_raw && dt == 7)
+            memcpy(&v[i], tp->raw_data.data + 8 * i, 8);
+        else if (has_raw) {
+            int32_t x;
+            memcpy(&x, tp->raw_data.data + 4 * i, 4);
+            v[i] = x;
+        } else
+            v[i] = dt == 7 ? tp->int64_data[i] : tp->int32_data[i];
+    }
+    out->data = v;
+    return 0;
+}
+
 static int convert_tensor(Onnx__TensorProto *tp, const char *what, bs_onnx_tensor *out) {
     memset(out, 0, sizeof *out);
     const char *tname = tp->name ? tp->name : "";
@@ -236,51 +285,13 @@ static int convert_tensor(Onnx__TensorProto *tp, const char *what, bs_onnx_tenso
         size_t typed = dt == 1 ? tp->n_float_data : tp->n_double_data;
         if (check_payload(what, tname, count, esz, has_raw, raw_len, typed)) return -1;
         out->dtype = BS_ONNX_FLOAT;
-        if (count) {
-            if (has_raw && dt == 1) {
-                /* Take the buffer over: protobuf-c allocated it with malloc, aligned for float. */
-                out->data = tp->raw_data.data;
-                tp->raw_data.data = NULL;
-                tp->raw_data.len = 0;
-                tp->has_raw_data = 0;
-            } else {
-                float *f = bs_malloc(count * sizeof(float));
-                if (!f) return -1;
-                for (size_t i = 0; i < count; i++) {
-                    if (dt == 1)
-                        f[i] = tp->float_data[i];
-                    else {
-                        double d;
-                        if (has_raw)
-                            memcpy(&d, tp->raw_data.data + 8 * i, 8);
-                        else
-                            d = tp->double_data[i];
-                        f[i] = (float)d;
-                    }
-                }
-                out->data = f;
-            }
-        }
+        if (count && float_values(tp, dt, count, has_raw, out)) return -1;
     } else if (dt == 7 || dt == 6) { /* INT64, INT32 -> int64 */
         size_t esz = dt == 7 ? 8 : 4;
         size_t typed = dt == 7 ? tp->n_int64_data : tp->n_int32_data;
         if (check_payload(what, tname, count, esz, has_raw, raw_len, typed)) return -1;
         out->dtype = BS_ONNX_INT64;
-        if (count) {
-            int64_t *v = bs_malloc(count * sizeof(int64_t));
-            if (!v) return -1;
-            for (size_t i = 0; i < count; i++) {
-                if (has_raw && dt == 7)
-                    memcpy(&v[i], tp->raw_data.data + 8 * i, 8);
-                else if (has_raw) {
-                    int32_t x;
-                    memcpy(&x, tp->raw_data.data + 4 * i, 4);
-                    v[i] = x;
-                } else
-                    v[i] = dt == 7 ? tp->int64_data[i] : tp->int32_data[i];
-            }
-            out->data = v;
-        }
+        if (count && int64_values(tp, dt, count, has_raw, out)) return -1;
     } else {
         return bs_error(
             "%s '%s' has element type %s (%d); only float32/float64/int32/int64 are supported",

@@ -141,7 +141,7 @@ static int calibration_table(FILE *fp, json_t *root, const char *protocol) {
 int bs_html_audit(FILE *fp, const bs_html_input *in) {
     fputs("<section id=\"audit\"><h2>Calibration and shortcut audit</h2>\n", fp);
     int shown = 0;
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < BS_PROTOCOLS; p++) {
         if (!in->study[p]) continue;
         json_t *root = bs_html_load_results(in->study_dir[p]);
         if (!root) continue;

@@ -40,13 +40,19 @@ static void sources_table(FILE *fp, json_t *root, const char *protocol) {
     json_t *s, *x;
     bs_putf(fp,
             "<h3 id=\"sources-%s\">Per source, %s protocol</h3>\n<p class=\"note\">Original "
-            "images of each <code>--data</code>, in the order given. A source holding one class "
+            "images of each source (a <code>source</code> column, a sources.csv, or one per "
+            "<code>--data</code>), in order of first appearance. A source holding one class "
             "only has no AUC; a source whose labels differ from the others' is itself a shortcut "
             "(see the <code>source</code> baseline).</p>\n<table><tr><th class=\"l\">model</th>",
             protocol, protocol);
     json_array_foreach(src, k, s) {
-        bs_putf(fp, "<th>source %lld AC %%<br>%lld images (%lld ALL)</th><th>AUC</th>",
-                (long long)json_integer_value(json_object_get(s, "source")),
+        const char *name = json_string_value(json_object_get(s, "name"));
+        fputs("<th>", fp);
+        if (name)
+            bs_html_text(fp, name);
+        else /* results.json written before sources had names */
+            bs_putf(fp, "source %lld", (long long)json_integer_value(json_object_get(s, "source")));
+        bs_putf(fp, " AC %%<br>%lld images (%lld ALL)</th><th>AUC</th>",
                 (long long)json_integer_value(json_object_get(s, "images")),
                 (long long)json_integer_value(json_object_get(s, "positives")));
     }
@@ -100,7 +106,7 @@ static void groups_table(FILE *fp, json_t *pg, const char *protocol) {
 
 int bs_html_breakdown(FILE *fp, const bs_html_input *in) {
     int opened = 0;
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < BS_PROTOCOLS; p++) {
         if (!in->study[p]) continue;
         json_t *root = bs_html_load_results(in->study_dir[p]);
         if (!root) continue;

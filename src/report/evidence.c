@@ -56,6 +56,7 @@ static void json_sources(bs_json_writer *w, const bs_study *s) {
     for (int k = 0; k < s->nsources; k++) {
         bs_json_begin_object(w, NULL, BS_JSON_INLINE);
         bs_json_put_int(w, "source", k);
+        bs_json_put_string(w, "name", s->source_names[k]);
         bs_json_put_int(w, "images", s->source_rows[k]);
         bs_json_put_int(w, "positives", s->source_positives[k]);
         bs_json_begin_array(w, "experiments", BS_JSON_INLINE);
@@ -86,6 +87,7 @@ void bs_report_json_evidence(bs_json_writer *w, const bs_study *s) {
     json_shortcuts(w, s);
     json_sources(w, s);
     json_groups(w, s);
+    bs_report_json_travel(w, s);
     bs_report_json_mil(w, s);
 }
 
@@ -244,13 +246,6 @@ static int coverage_svg(FILE *fp, const void *study, const void *index) {
 
 /* ---------------- Markdown ---------------- */
 
-static void md_number(FILE *fp, double v, const char *fmt) {
-    if (isfinite(v))
-        bs_putf(fp, fmt, v);
-    else
-        fputs("—", fp);
-}
-
 static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) {
     bs_putf(fp, "## Calibration and abstention (%s protocol)\n\n", bs_protocol_name(s->protocol));
     fputs("P(ALL) of a test image comes from Platt's sigmoid fitted, for each fold, on the "
@@ -276,7 +271,7 @@ static void md_calibration(FILE *fp, const bs_study *s, const char *fig_prefix) 
         for (int k = 1; k <= 5; k += 2) { /* coverage[1], [3], [5]: P = 0.1, 0.2, 0.3 */
             const bs_coverage_point *c = &x->calibration.coverage[k];
             bs_putf(fp, " | %lld of %lld | ", (long long)c->set_aside, (long long)x->calibration.n);
-            md_number(fp, 100 * c->accuracy, "%.2f %%");
+            bs_report_md_number(fp, 100 * c->accuracy, "%.2f %%");
         }
         fputs(" |\n", fp);
     }
@@ -300,9 +295,9 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
     for (size_t i = 0; i < s->nshortcuts; i++) {
         const bs_shortcut *sc = &s->shortcuts[i];
         bs_putf(fp, "| %s | %s | ", sc->name, sc->features);
-        md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
+        bs_report_md_number(fp, sc->pooled.ac.defined ? 100 * sc->pooled.ac.value : NAN, "%.2f");
         fputs(" | ", fp);
-        md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
+        bs_report_md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
         bs_putf(fp, " | %s%s |\n", sc->warning ? "**warning**" : "",
                 sc->constant ? "the same for every image" : "");
         warned += sc->warning;
@@ -321,7 +316,7 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
                 "**Warning: possible shortcut.** A classifier that sees only the %s reaches AC "
                 "%.1f %% and AUC ",
                 sc->features, 100 * sc->pooled.ac.value);
-        md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
+        bs_report_md_number(fp, sc->pooled.auc.defined ? sc->pooled.auc.value : NAN, "%.3f");
         bs_putf(fp,
                 ", against %.1f %% for the best deep model. Part of what the deep models score may "
                 "come from how "
@@ -342,10 +337,10 @@ static void md_shortcuts(FILE *fp, const bs_study *s) {
 static void md_sources(FILE *fp, const bs_study *s) {
     if (s->nsources < 2 || !s->source_rows) return;
     bs_putf(fp,
-            "## Per source (%s protocol)\n\nOriginal images of each `--data`, in the order "
-            "given.\n\n| Model",
+            "## Per source (%s protocol)\n\nOriginal images of each source (a `source` column, "
+            "a sources.csv, or one per `--data`), in order of first appearance.\n\n| Model",
             bs_protocol_name(s->protocol));
-    for (int k = 0; k < s->nsources; k++) bs_putf(fp, " | source %d AC | AUC", k);
+    for (int k = 0; k < s->nsources; k++) bs_putf(fp, " | %s AC | AUC", s->source_names[k]);
     fputs(" |\n|---", fp);
     for (int k = 0; k < s->nsources; k++) fputs("|---:|---:", fp);
     fputs("|\n| images (ALL)", fp);
@@ -358,10 +353,11 @@ static void md_sources(FILE *fp, const bs_study *s) {
         bs_putf(fp, "| %s", x->name);
         for (int k = 0; k < s->nsources; k++) {
             fputs(" | ", fp);
-            md_number(fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN,
-                      "%.2f");
+            bs_report_md_number(
+                fp, x->per_source[k].ac.defined ? 100 * x->per_source[k].ac.value : NAN, "%.2f");
             fputs(" | ", fp);
-            md_number(fp, x->per_source[k].auc.defined ? x->per_source[k].auc.value : NAN, "%.3f");
+            bs_report_md_number(fp, x->per_source[k].auc.defined ? x->per_source[k].auc.value : NAN,
+                                "%.3f");
         }
         fputs(" |\n", fp);
     }
@@ -387,8 +383,8 @@ static void md_groups(FILE *fp, const bs_study *s) {
         const bs_metric *v[4] = {&m->sn, &m->sp, &m->ac, &m->auc};
         for (int i = 0; i < 4; i++) {
             fputs(" | ", fp);
-            md_number(fp, v[i]->defined ? (i < 3 ? 100 * v[i]->value : v[i]->value) : NAN,
-                      i < 3 ? "%.2f" : "%.3f");
+            bs_report_md_number(fp, v[i]->defined ? (i < 3 ? 100 * v[i]->value : v[i]->value) : NAN,
+                                i < 3 ? "%.2f" : "%.3f");
         }
         fputs(" |\n", fp);
     }
@@ -401,6 +397,7 @@ void bs_report_evidence_md(FILE *fp, const bs_study *s, const char *fig_prefix) 
     md_shortcuts(fp, s);
     md_sources(fp, s);
     md_groups(fp, s);
+    bs_report_travel_md(fp, s);
     bs_report_mil_md(fp, s);
 }
 

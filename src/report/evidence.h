@@ -25,4 +25,9 @@ int bs_report_write_evidence(const bs_study *s, const bs_feature_index *idx, con
  * fig_prefix (e.g. "grouped/figures/"). */
 void bs_report_evidence_md(FILE *fp, const bs_study *s, const char *fig_prefix);
 
+/* travel.c, --protocol source: results.json's "travel" member (the per-source tables of every
+ * experiment, its adaptations and the stain-shortcut tests), and its Markdown section. */
+void bs_report_json_travel(bs_json_writer *w, const bs_study *s);
+void bs_report_travel_md(FILE *fp, const bs_study *s);
+
 #endif

@@ -207,7 +207,7 @@ int bs_html_gallery(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     }
     fputs("</p>\n", fp);
     int rc = 0;
-    for (int p = 0; p < 2 && rc == 0; p++) {
+    for (int p = 0; p < BS_PROTOCOLS && rc == 0; p++) {
         const bs_study *s = in->study[p];
         if (!s) continue;
         bs_putf(fp, "<h3>%s protocol</h3>\n", bs_protocol_name((bs_protocol)p));

@@ -18,8 +18,16 @@
 #include "mil.h"
 #include "report_util.h"
 
-static const char *const protocol_title[2] = {"paper protocol (leaky, as published)",
-                                              "grouped protocol (honest)"};
+static const char *const protocol_title[BS_PROTOCOLS] = {"paper protocol (leaky, as published)",
+                                                         "grouped protocol (honest)",
+                                                         "source protocol (leave one source out)"};
+
+/* The first study that ran, in protocol order (bs_report_write_html checks there is one). */
+static const bs_study *first_study(const bs_html_input *in) {
+    for (int p = 0; p < BS_PROTOCOLS; p++)
+        if (in->study[p]) return in->study[p];
+    return NULL;
+}
 
 static const char css[] =
     "body{font-family:system-ui,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1180px;"
@@ -66,7 +74,7 @@ static const bs_experiment *find_exp(const bs_study *s, const char *name) {
 }
 
 static void section_table1(FILE *fp, const bs_html_input *in) {
-    const bs_study *any = in->study[0] ? in->study[0] : in->study[1];
+    const bs_study *any = first_study(in);
     const int binary = any->task == BS_TASK_BINARY;
     static const char *const bin[7] = {"SN", "SP", "PR", "AC", "F1", "MCC", "AUC"};
     static const char *const sub[7] = {"Acc.", "mSN", "mPR", "mF1", "bal. acc.", "", ""};
@@ -74,10 +82,10 @@ static void section_table1(FILE *fp, const bs_html_input *in) {
           "<p class=\"note\">Pooled over every test row, in %; hover a number for its 95 % "
           "interval.</p>\n<table><tr><th class=\"l\" rowspan=\"2\">Model</th>",
           fp);
-    for (int p = 0; p < 2; p++)
+    for (int p = 0; p < BS_PROTOCOLS; p++)
         if (in->study[p]) bs_putf(fp, "<th colspan=\"7\">%s</th>", protocol_title[p]);
     fputs("</tr><tr>", fp);
-    for (int p = 0; p < 2; p++)
+    for (int p = 0; p < BS_PROTOCOLS; p++)
         for (int i = 0; in->study[p] && i < 7; i++)
             bs_putf(fp, "<th>%s</th>", binary ? bin[i] : sub[i]);
     fputs("</tr>\n", fp);
@@ -85,7 +93,7 @@ static void section_table1(FILE *fp, const bs_html_input *in) {
         fputs("<tr><td class=\"l\">", fp);
         bs_html_text(fp, any->experiments[e].name);
         fputs("</td>", fp);
-        for (int p = 0; p < 2; p++) {
+        for (int p = 0; p < BS_PROTOCOLS; p++) {
             const bs_experiment *x =
                 in->study[p] ? find_exp(in->study[p], any->experiments[e].name) : NULL;
             if (x)
@@ -133,15 +141,20 @@ static void inline_svg(FILE *fp, const char *dir, const char *name) {
 }
 
 static void section_figures(FILE *fp, const bs_html_input *in) {
+    /* Up to two studies side by side, in protocol order (reproduce: paper, grouped). */
+    const char *dir[2] = {NULL, NULL};
+    int q = 0;
+    for (int p = 0; p < BS_PROTOCOLS && q < 2; p++)
+        if (in->study[p]) dir[q++] = in->study_dir[p];
     struct dirent **names[2] = {NULL, NULL};
     int n[2] = {0, 0};
-    for (int p = 0; p < 2; p++) {
-        char *fig = in->study[p] ? bs_path_join(in->study_dir[p], "figures") : NULL;
+    for (int p = 0; p < q; p++) {
+        char *fig = bs_path_join(dir[p], "figures");
         n[p] = fig ? scandir(fig, &names[p], svg_filter, alphasort) : 0;
         n[p] = n[p] < 0 ? 0 : n[p];
         free(fig);
     }
-    const int both = in->study[0] && in->study[1];
+    const int both = q == 2;
     bs_putf(fp, "<section id=\"figures\"><h2>Figures</h2>\n%s",
             both ? "<p class=\"note\">Left: paper protocol; right: grouped protocol.</p>\n"
                  : "<div class=\"figs\">");
@@ -152,12 +165,11 @@ static void section_figures(FILE *fp, const bs_html_input *in) {
         const char *b = i[1] < n[1] ? names[1][i[1]]->d_name : NULL;
         int cmp = !a ? 1 : !b ? -1 : strcmp(a, b);
         if (both) fputs("<div class=\"figs\">", fp);
-        for (int p = 0; p < 2; p++) {
+        for (int p = 0; p < q; p++) {
             const char *name = p == 0 ? a : b;
             int here = p == 0 ? cmp <= 0 : cmp >= 0;
-            if (!in->study[p]) continue;
             fputs("<div>", fp);
-            if (here && name) inline_svg(fp, in->study_dir[p], name);
+            if (here && name) inline_svg(fp, dir[p], name);
             fputs("</div>", fp);
         }
         if (both) fputs("</div>\n", fp);
@@ -165,7 +177,7 @@ static void section_figures(FILE *fp, const bs_html_input *in) {
         if (cmp >= 0) i[1]++;
     }
     fputs(both ? "</section>\n" : "</div></section>\n", fp);
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < q; p++) {
         for (int k = 0; k < n[p]; k++) free(names[p][k]);
         free(names[p]);
     }
@@ -216,7 +228,7 @@ static int section_groups(FILE *fp, const bs_html_input *in) {
 }
 
 static void section_run(FILE *fp, const bs_html_input *in) {
-    const bs_study *any = in->study[0] ? in->study[0] : in->study[1];
+    const bs_study *any = first_study(in);
     fputs("<h1>blastscan — Atteia (2023), re-run and audited</h1>\n<p>", fp);
     if (in->ctx) {
         fputs("Data: ", fp);
@@ -252,8 +264,9 @@ static int write_body(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
     if (section_groups(fp, in)) return -1;
     section_table1(fp, in);
     section_figures(fp, in);
-    if (bs_html_audit(fp, in) || bs_html_breakdown(fp, in) || bs_html_mil(fp, in, thumbs) ||
-        bs_html_gallery(fp, in, thumbs) || bs_html_near_duplicates(fp, in, thumbs))
+    if (bs_html_travel(fp, in) || bs_html_audit(fp, in) || bs_html_breakdown(fp, in) ||
+        bs_html_mil(fp, in, thumbs) || bs_html_gallery(fp, in, thumbs) ||
+        bs_html_near_duplicates(fp, in, thumbs))
         return -1;
     fputs("<p class=\"note\">Written by blastscan; this page fetches nothing: figures are "
           "inline SVG, thumbnails JPEG data URIs.</p>\n",
@@ -262,7 +275,7 @@ static int write_body(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs) {
 }
 
 int bs_report_write_html(const bs_html_input *in, const char *outdir) {
-    if (!in->study[0] && !in->study[1]) return bs_error("report.html: no study to report");
+    if (!first_study(in)) return bs_error("report.html: no study to report");
     char *body = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&body, &len);

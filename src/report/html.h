@@ -26,12 +26,12 @@ typedef struct bs_html_map {
 } bs_html_map;
 
 typedef struct bs_html_input {
-    const bs_study *study[2];     /* indexed by bs_protocol; NULL: that protocol did not run */
-    const char *study_dir[2];     /* its folder: results.json, predictions.csv, figures/ */
-    const bs_feature_index *idx;  /* the feature folder's index (paths, groups, views) */
-    const char *featdir;          /* for near_duplicates.csv; NULL: none */
-    const bs_report_context *ctx; /* the run (reproduce); NULL: not shown */
-    const bs_html_map *maps;      /* occlusion maps; may be NULL */
+    const bs_study *study[BS_PROTOCOLS]; /* by bs_protocol; NULL: that protocol did not run */
+    const char *study_dir[BS_PROTOCOLS]; /* its folder: results.json, predictions.csv, figures/ */
+    const bs_feature_index *idx;         /* the feature folder's index (paths, groups, views) */
+    const char *featdir;                 /* for near_duplicates.csv; NULL: none */
+    const bs_report_context *ctx;        /* the run (reproduce); NULL: not shown */
+    const bs_html_map *maps;             /* occlusion maps; may be NULL */
     size_t nmaps;
     const char *maps_note; /* what the maps cover, in words; NULL: no maps section note */
 } bs_html_input;

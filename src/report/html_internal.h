@@ -17,5 +17,7 @@ int bs_html_near_duplicates(FILE *fp, const bs_html_input *in, bs_thumbs *thumbs
 int bs_html_audit(FILE *fp, const bs_html_input *in);
 /* Per-source and per-group results; nothing when results.json holds neither. */
 int bs_html_breakdown(FILE *fp, const bs_html_input *in);
+/* travel.c: the leave-one-source-out tables and stain-shortcut tests (--protocol source). */
+int bs_html_travel(FILE *fp, const bs_html_input *in);
 
 #endif

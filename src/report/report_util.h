@@ -20,4 +20,7 @@ int bs_report_write_file(const char *dir, const char *name, bs_report_writer fn,
  * in the training folds, as report.md and report.html both state it. */
 void bs_report_leak_phrase(char *buf, size_t size, const bs_study *paper);
 
+/* A number in a Markdown table through printf format fmt, or an em dash when it is not finite. */
+void bs_report_md_number(FILE *fp, double v, const char *fmt);
+
 #endif

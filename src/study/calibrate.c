@@ -43,7 +43,12 @@ int bs_study_calibrate(const bs_study *s, bs_experiment *x, const bs_feature_ind
         return -1;
     }
     int ok = 1;
-    for (int f = 0; f < s->folds; f++)
+    /* Leave one source out: each unit's own sigmoid, fitted by grouped CV inside its training
+     * rows (study/travel.c), never on decisions of models that saw the unit. */
+    for (size_t r = 0; r < s->n && s->protocol == BS_PROTOCOL_SOURCE; r++)
+        x->probability[r] = bs_platt(x->unit_platt[2 * s->fold[r]],
+                                     x->unit_platt[2 * s->fold[r] + 1], x->decision[r]);
+    for (int f = 0; f < s->folds && s->protocol != BS_PROTOCOL_SOURCE; f++)
         if (calibrate_fold(s, x, f, dec, lab)) {
             bs_warn("%s: no probabilities for fold %d: %s", x->name, f + 1, bs_error_message());
             ok = 0;

@@ -117,6 +117,13 @@ int bs_study_sources(bs_study *s, const bs_feature_index *idx) {
     for (size_t r = 0; r < idx->n; r++)
         if (idx->rows[r].source + 1 > k) k = idx->rows[r].source + 1;
     s->nsources = k;
+    s->source_names = bs_calloc((size_t)(k ? k : 1), sizeof *s->source_names);
+    if (!s->source_names) return -1;
+    for (int j = 0; j < k; j++) {
+        const char *name = (size_t)j < idx->nsources ? idx->source_names[j] : NULL;
+        s->source_names[j] = name ? bs_strdup(name) : bs_strfmt("%d", j);
+        if (!s->source_names[j]) return -1;
+    }
     if (k < 2 || s->task != BS_TASK_BINARY) return 0;
     s->source_rows = bs_calloc((size_t)k, sizeof *s->source_rows);
     s->source_positives = bs_calloc((size_t)k, sizeof *s->source_positives);

@@ -16,13 +16,17 @@ int bs_task_parse(const char *s, bs_task *out) {
     return 0;
 }
 
-const char *bs_protocol_name(bs_protocol p) { return p == BS_PROTOCOL_PAPER ? "paper" : "grouped"; }
+const char *bs_protocol_name(bs_protocol p) {
+    return p == BS_PROTOCOL_PAPER ? "paper" : p == BS_PROTOCOL_SOURCE ? "source" : "grouped";
+}
 
 int bs_protocol_parse(const char *s, bs_protocol *out) {
     if (!strcmp(s, "paper"))
         *out = BS_PROTOCOL_PAPER;
     else if (!strcmp(s, "grouped"))
         *out = BS_PROTOCOL_GROUPED;
+    else if (!strcmp(s, "source"))
+        *out = BS_PROTOCOL_SOURCE;
     else
         return -1;
     return 0;

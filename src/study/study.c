@@ -28,11 +28,8 @@ void bs_study_options_init(bs_study_options *opt) {
     opt->l2 = 0.001;
     opt->sparsity = 1.0;
     opt->proportion = 0.05;
+    opt->min_probability = 0.9;
 }
-
-/* Seeds per (purpose, experiment, fold): bs_rng_derive_at (core/rng.h). */
-
-enum { SEED_FOLDS = 1, SEED_AE = 2, SEED_SVM = 3, SEED_SHORTCUTS = 4 };
 
 /* Dense integer ids for strings: equal strings get equal ids. Returns the distinct count. */
 static int64_t string_ids(const bs_feature_index *idx, int use_group, int64_t *ids) {
@@ -60,17 +57,32 @@ void bs_study_free(bs_study *s) {
         free(x->cper_fold);
         free(x->probability);
         free(x->per_source);
+        free(x->unit_platt);
+        free(x->unit_prior);
+        free(x->coral_decision);
+        free(x->transfer_decision);
+        free(x->transfer_predicted);
+        bs_travel_free(x->travel);
         bs_study_mil_free(x);
     }
     free(s->shortcuts);
     free(s->source_rows);
     free(s->source_positives);
+    for (int k = 0; s->source_names && k < s->nsources; k++) free(s->source_names[k]);
+    free(s->source_names);
     for (int c = 0; s->class_names && c < s->nclasses; c++) free(s->class_names[c]);
     free(s->class_names);
     free(s->experiments);
     free(s->labels);
     free(s->fold);
     free(s->leaked_per_fold);
+    free(s->group_id);
+    free(s->unit_source);
+    free(s->source_within);
+    free(s->original);
+    free(s->transfer_row);
+    free(s->transfer_target);
+    free(s->recalibrate);
     free(s->mil_bag);
     free(s->mil_image);
     memset(s, 0, sizeof *s);
@@ -261,13 +273,19 @@ static int fit_shared_autoencoder(const bs_study *s, size_t e, bs_matrix x, cons
 /* Fold f of experiment e: one fit on the other folds' rows (with the grouped protocol the
  * autoencoder, and its mapminmax, sees those rows only: honest), then decisions for the
  * fold's own rows. */
-static int run_fold(bs_study *s, size_t e, int f, bs_matrix x, const bs_fit_options *experiment) {
+static int run_fold(bs_study *s, size_t e, int f, bs_matrix x, bs_matrix xt,
+                    const bs_fit_options *experiment) {
     bs_experiment *ex = &s->experiments[e];
     int64_t *train = NULL, *test = NULL, ntrain = 0, ntest = 0;
     if (bs_folds_split(s->fold, x.rows, f, &train, &ntrain, &test, &ntest)) return -1;
     bs_fit_options fo = *experiment;
     fo.ae.seed = bs_rng_derive_at(s->seed, SEED_AE, e, (uint64_t)f);
     fo.svm_seed = bs_rng_derive_at(s->seed, SEED_SVM, e, (uint64_t)f);
+    if (s->protocol == BS_PROTOCOL_SOURCE) { /* a sigmoid per unit, as `train` fits one */
+        fo.calibration_folds = s->inner_folds;
+        fo.calibration_seed = bs_rng_derive_at(s->seed, SEED_CALIBRATION, e, (uint64_t)f);
+        fo.group = s->group_id;
+    }
     bs_fitted fit;
     int rc = bs_fit(&fit, x, s->labels, train, ntrain, &fo);
     if (rc == 0) bs_study_mil_record(s, ex, f, train, ntrain, &fit);
@@ -281,6 +299,8 @@ static int run_fold(bs_study *s, size_t e, int f, bs_matrix x, const bs_fit_opti
         ex->decision[test[i]] = ndec == 1 ? dec[i] : NAN;
         ex->predicted[test[i]] = pred[i];
     }
+    if (rc == 0 && s->protocol == BS_PROTOCOL_SOURCE)
+        rc = bs_study_travel_fold(s, e, f, &fit, train, ntrain, xt);
     if (rc) bs_error_prefix("%s, fold %d: ", ex->name, f + 1);
     bs_fitted_free(&fit);
     free(dec);
@@ -291,7 +311,7 @@ static int run_fold(bs_study *s, size_t e, int f, bs_matrix x, const bs_fit_opti
 }
 
 /* One experiment: features x (n × w) → per fold (optional autoencoder) + SVM → test decisions. */
-static int run_experiment(bs_study *s, size_t e, bs_matrix x, int64_t hidden,
+static int run_experiment(bs_study *s, size_t e, bs_matrix x, bs_matrix xt, int64_t hidden,
                           const bs_study_options *opt, const work_plan *plan) {
     assert(bs_matrix_ok(x) && x.rows == (int64_t)s->n && x.cols >= 1);
     bs_experiment *ex = &s->experiments[e];
@@ -315,7 +335,7 @@ static int run_experiment(bs_study *s, size_t e, bs_matrix x, int64_t hidden,
         fo.hidden = 0;
     }
     for (int f = 0; f < s->folds && rc == 0; f++)
-        if (mine(plan, e, f)) rc = run_fold(s, e, f, x, &fo); /* else another rank's unit */
+        if (mine(plan, e, f)) rc = run_fold(s, e, f, x, xt, &fo); /* else another rank's unit */
     bs_fitted_free(&shared);
     ex->seconds = bs_now() - t0;
     return rc;
@@ -366,6 +386,7 @@ static int add_evidence(bs_study *s, const bs_feature_index *idx, const bs_study
         rc = bs_study_calibrate(s, &s->experiments[e], idx);
     if (rc == 0) rc = bs_study_groups(s, idx);
     if (rc == 0) rc = bs_study_sources(s, idx);
+    if (rc == 0) rc = bs_study_travel(s, idx);
     if (rc == 0 && s->task == BS_TASK_BINARY)
         rc = bs_study_shortcuts(s, idx, bs_rng_derive_at(s->seed, SEED_SHORTCUTS, 0, 0));
     if (rc == 0 && opt->verbose && bs_dist_rank() == 0) log_calibration(s);
@@ -428,6 +449,9 @@ typedef struct {
     size_t nexp;      /* Exp 1 per set, Exp 2 when there is more than one set, Exp 3 per latent */
     int64_t *widths;  /* nexp: input width */
     int64_t *hiddens; /* nexp: hidden units, -1 without autoencoder */
+    /* --protocol source: the stain-transfer rows, the same sets and fusion (s->ntransfer rows) */
+    bs_array *tdata;
+    float *tfused;
 } study_inputs;
 
 static void inputs_free(study_inputs *in) {
@@ -436,6 +460,9 @@ static void inputs_free(study_inputs *in) {
     for (size_t i = 0; i < in->nsets; i++) free(in->sets[i]);
     free(in->sets);
     free(in->fused);
+    for (size_t i = 0; in->tdata && i < in->nsets; i++) bs_array_free(&in->tdata[i]);
+    free(in->tdata);
+    free(in->tfused);
     free(in->widths);
     free(in->hiddens);
     memset(in, 0, sizeof *in);
@@ -449,39 +476,85 @@ static int study_begin(bs_study *s, const bs_feature_index *idx, const bs_study_
     s->seed = opt->seed;
     s->epochs = opt->epochs;
     s->n = idx->n;
-    int64_t *image_id = bs_calloc(idx->n, sizeof *image_id),
-            *group_id = bs_calloc(idx->n, sizeof *group_id);
+    int64_t *image_id = bs_calloc(idx->n, sizeof *image_id);
+    s->group_id = bs_calloc(idx->n, sizeof *s->group_id);
     s->labels = bs_calloc(idx->n, sizeof *s->labels);
     s->fold = bs_calloc(idx->n, sizeof *s->fold);
-    s->leaked_per_fold =
-        bs_calloc((size_t)(opt->folds > 0 ? opt->folds : 1), sizeof *s->leaked_per_fold);
-    int rc = (image_id && group_id && s->labels && s->fold && s->leaked_per_fold) ? 0 : -1;
+    int rc = (image_id && s->group_id && s->labels && s->fold) ? 0 : -1;
     if (rc == 0 && (opt->folds < 2 || (size_t)opt->folds > idx->n))
         rc = bs_error("--folds %d: need 2 <= k <= rows (%zu)", opt->folds, idx->n);
     if (rc == 0 && opt->mil_rounds > 0 && opt->task != BS_TASK_BINARY)
         rc = bs_error("mi-SVM (multiple-instance labels) needs the binary task");
     if (rc == 0) rc = assign_labels(s, idx);
     if (rc == 0 &&
-        (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, group_id)) < 0))
+        (string_ids(idx, 0, image_id) < 0 || (s->groups = string_ids(idx, 1, s->group_id)) < 0))
         rc = -1;
-    if (rc == 0) {
+    const uint64_t seed = bs_rng_derive_at(opt->seed, SEED_FOLDS, 0, 0);
+    if (rc == 0 && opt->protocol == BS_PROTOCOL_SOURCE) {
+        rc = bs_study_source_units(s, idx, opt, seed);
+    } else if (rc == 0) {
         bs_rng rng;
-        bs_rng_seed(&rng, bs_rng_derive_at(opt->seed, SEED_FOLDS, 0, 0));
-        rc =
-            opt->protocol == BS_PROTOCOL_PAPER
-                ? bs_folds_stratified(s->labels, (int64_t)idx->n, opt->folds, &rng, s->fold)
-                : bs_folds_grouped(s->labels, group_id, (int64_t)idx->n, opt->folds, &rng, s->fold);
+        bs_rng_seed(&rng, seed);
+        rc = opt->protocol == BS_PROTOCOL_PAPER
+                 ? bs_folds_stratified(s->labels, (int64_t)idx->n, opt->folds, &rng, s->fold)
+                 : bs_folds_grouped(s->labels, s->group_id, (int64_t)idx->n, opt->folds, &rng,
+                                    s->fold);
     }
+    if (rc == 0 && !(s->leaked_per_fold = bs_calloc((size_t)s->folds, sizeof *s->leaked_per_fold)))
+        rc = -1;
     if (rc == 0)
-        rc = bs_folds_count_leaked(image_id, s->fold, (int64_t)idx->n, opt->folds,
+        rc = bs_folds_count_leaked(image_id, s->fold, (int64_t)idx->n, s->folds,
                                    &s->leaked_test_rows, s->leaked_per_fold);
     s->mil_rounds = opt->mil_rounds > 0 ? opt->mil_rounds : 0;
     if (rc == 0 && s->mil_rounds) { /* the bags and instances of every fold's mi-SVM */
         s->mil_image = image_id, image_id = NULL;
-        s->mil_bag = group_id, group_id = NULL;
+        if (!(s->mil_bag = bs_malloc(idx->n * sizeof *s->mil_bag))) rc = -1;
+        for (size_t r = 0; rc == 0 && r < idx->n; r++) s->mil_bag[r] = s->group_id[r];
     }
     free(image_id);
-    free(group_id);
+    return rc;
+}
+
+/* Every set's rows (n each) joined column-wise: n × total. */
+static float *fuse_sets(const bs_array *data, size_t nsets, size_t n, int64_t total) {
+    float *fused = bs_calloc(n * (size_t)total + 1, sizeof *fused);
+    for (size_t r = 0; fused && r < n; r++) {
+        int64_t off = 0;
+        for (size_t i = 0; i < nsets; i++) {
+            memcpy(fused + r * (size_t)total + off, data[i].data + r * (size_t)data[i].shape[1],
+                   sizeof(float) * (size_t)data[i].shape[1]);
+            off += data[i].shape[1];
+        }
+    }
+    return fused;
+}
+
+/* --protocol source: the folder's stain-transfer rows (FEATDIR/stain-transfer), when there are
+ * any, with the same feature sets as the folder. */
+static int load_transfer(bs_study *s, const char *dir, const bs_feature_index *idx,
+                         study_inputs *in) {
+    char *tdir = bs_path_join(dir, BS_FEATDIR_TRANSFER), *tindex = NULL;
+    if (tdir) tindex = bs_path_join(tdir, "index.csv");
+    int rc = tindex ? 0 : -1;
+    bs_transfer_index t = {0};
+    if (rc == 0 && bs_file_exists(tindex)) rc = bs_featdir_read_transfer_index(tdir, idx, &t);
+    if (rc == 0 && t.n && !(in->tdata = bs_calloc(in->nsets, sizeof *in->tdata))) rc = -1;
+    for (size_t i = 0; i < in->nsets && rc == 0 && t.n; i++) {
+        rc = bs_featdir_read_set(tdir, in->sets[i], t.n, &in->tdata[i]);
+        if (rc == 0 && in->tdata[i].shape[1] != in->data[i].shape[1])
+            rc = bs_error("%s/%s.npy: %lld columns, the folder's set has %lld", tdir, in->sets[i],
+                          (long long)in->tdata[i].shape[1], (long long)in->data[i].shape[1]);
+    }
+    if (rc == 0 && t.n && in->nsets > 1 &&
+        !(in->tfused = fuse_sets(in->tdata, in->nsets, t.n, in->total)))
+        rc = -1;
+    if (rc == 0) {
+        s->ntransfer = t.n, s->transfer_row = t.row, s->transfer_target = t.target;
+        t.row = NULL, t.target = NULL;
+    }
+    bs_transfer_index_free(&t);
+    free(tindex);
+    free(tdir);
     return rc;
 }
 
@@ -497,18 +570,7 @@ static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_st
     if (rc) return rc;
     const size_t nsets = in->nsets;
     for (size_t i = 0; i < nsets; i++) in->total += in->data[i].shape[1];
-    if (nsets > 1) {
-        if (!(in->fused = bs_calloc(idx->n * (size_t)in->total, sizeof *in->fused))) return -1;
-        for (size_t r = 0; r < idx->n; r++) {
-            int64_t off = 0;
-            for (size_t i = 0; i < nsets; i++) {
-                memcpy(in->fused + r * (size_t)in->total + off,
-                       in->data[i].data + r * (size_t)in->data[i].shape[1],
-                       sizeof(float) * (size_t)in->data[i].shape[1]);
-                off += in->data[i].shape[1];
-            }
-        }
-    }
+    if (nsets > 1 && !(in->fused = fuse_sets(in->data, nsets, idx->n, in->total))) return -1;
     /* Every experiment's width and hidden size up front: the work plan needs them all. */
     in->nexp = nsets + (nsets > 1) + opt->nlatent;
     in->widths = bs_calloc(in->nexp, sizeof *in->widths);
@@ -530,9 +592,9 @@ static int load_inputs(const char *dir, const bs_feature_index *idx, const bs_st
 /* Name and run experiment s->nexperiments on x (n × w); one process scores it right away. */
 static int run_next(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt,
                     const work_plan *plan, const char *name, char **sets, size_t nsets, bs_matrix x,
-                    int64_t hidden) {
+                    bs_matrix xt, int64_t hidden) {
     int rc = set_features(&s->experiments[s->nexperiments], name, sets, nsets);
-    if (rc == 0) rc = run_experiment(s, s->nexperiments, x, hidden, opt, plan);
+    if (rc == 0) rc = run_experiment(s, s->nexperiments, x, xt, hidden, opt, plan);
     if (rc == 0 && bs_dist_size() == 1) rc = score_experiment(s, s->nexperiments, idx, opt);
     s->nexperiments++;
     return rc;
@@ -543,17 +605,22 @@ static int run_next(bs_study *s, const bs_feature_index *idx, const bs_study_opt
 static int run_all(bs_study *s, const bs_feature_index *idx, const bs_study_options *opt,
                    const study_inputs *in, const work_plan *plan) {
     int rc = 0;
-    const int64_t n = (int64_t)s->n;
+    const int64_t n = (int64_t)s->n, nt = (int64_t)s->ntransfer;
     for (size_t i = 0; i < in->nsets && rc == 0; i++)
         rc = run_next(s, idx, opt, plan, in->sets[i], &in->sets[i], 1,
-                      bs_matrix_of(in->data[i].data, n, in->data[i].shape[1]), -1);
+                      bs_matrix_of(in->data[i].data, n, in->data[i].shape[1]),
+                      bs_matrix_of(nt ? in->tdata[i].data : NULL, nt, in->data[i].shape[1]), -1);
     const bs_matrix all = bs_matrix_of(in->nsets > 1 ? in->fused : in->data[0].data, n, in->total);
+    const bs_matrix tall = bs_matrix_of(!nt             ? NULL
+                                        : in->nsets > 1 ? in->tfused
+                                                        : in->tdata[0].data,
+                                        nt, in->total);
     if (in->nsets > 1 && rc == 0)
-        rc = run_next(s, idx, opt, plan, "fused", in->sets, in->nsets, all, -1);
+        rc = run_next(s, idx, opt, plan, "fused", in->sets, in->nsets, all, tall, -1);
     for (size_t l = 0; l < opt->nlatent && rc == 0; l++) {
         char name[64];
         snprintf(name, sizeof name, "latent-%g%%", opt->latent[l] * 100);
-        rc = run_next(s, idx, opt, plan, name, in->sets, in->nsets, all,
+        rc = run_next(s, idx, opt, plan, name, in->sets, in->nsets, all, tall,
                       in->hiddens[s->nexperiments]);
     }
     const int job = bs_dist_size() > 1;
@@ -574,7 +641,10 @@ int bs_study_run(const char *dir, const bs_feature_index *idx, const bs_study_op
     study_inputs in = {0};
     work_plan plan = {0};
     int rc = study_begin(s, idx, opt);
+    if (rc == 0 && opt->protocol == BS_PROTOCOL_SOURCE && bs_dist_size() > 1)
+        rc = bs_error("--protocol source runs in one process, not under mpirun");
     if (rc == 0) rc = load_inputs(dir, idx, opt, &in);
+    if (rc == 0 && opt->protocol == BS_PROTOCOL_SOURCE) rc = load_transfer(s, dir, idx, &in);
     if (rc == 0 && !(s->experiments = bs_calloc(in.nexp, sizeof *s->experiments))) rc = -1;
     if (rc == 0 && opt->verbose && bs_dist_rank() == 0)
         bs_log("study: %s protocol, %zu rows, %lld groups, %d folds, seed %llu%s",

@@ -8,7 +8,14 @@
  * autoencoder once on every row, as the paper did: it leaks, and the leak is counted.
  * `grouped` deals whole groups (an image, its mirrors, its duplicates, the manifest's groups)
  * into stratified folds, and fits every step (scaling, autoencoder, standardisation, kernel
- * scale, SVM) on the training folds only.
+ * scale, SVM) on the training folds only. `source` (leave one source out, study/travel.c) tests
+ * each source (index.csv `source`: microscope, lab, dataset) with a model fitted on the other
+ * sources; a source the others cannot stand in for (they would hold one class only, as every
+ * blast comes from one source) is tested by grouped folds within it instead, the rest of it
+ * and every other source training. Each test unit (a source, or a fold within one) is a
+ * "fold" of the study; its fit calibrates Platt's sigmoid by grouped CV inside its training
+ * rows, as `train` does, and its held-out rows also get the adaptations of eval/adapt.h and the
+ * stain-transfer rows of the feature folder (FEATDIR/stain-transfer, extract.h) their calls.
  *
  * Every random choice derives from one seed and the (experiment, fold) it serves, so results
  * do not depend on the order folds are computed in — nor on where: under an MPI job
@@ -28,7 +35,8 @@
 #include "fit/fit.h"
 #include "svm/svm.h"
 
-typedef enum { BS_PROTOCOL_PAPER = 0, BS_PROTOCOL_GROUPED = 1 } bs_protocol;
+typedef enum { BS_PROTOCOL_PAPER = 0, BS_PROTOCOL_GROUPED = 1, BS_PROTOCOL_SOURCE = 2 } bs_protocol;
+#define BS_PROTOCOLS 3
 
 /* binary: ALL (label 1) vs healthy; subtype: one class per class name (e.g. Aria's
  * Benign/Early/Pre/Pro), one-vs-one SVMs, K-class confusion metrics. */
@@ -46,6 +54,14 @@ typedef struct bs_study_options {
     double kernel_scale;             /* 0: MATLAB 'auto'; > 0: fixed */
     int progress;                    /* progress bars on a terminal */
     int verbose;                     /* a line per experiment on stderr */
+    /* --protocol source: the field rule's probability (a field is called "ALL suspected" with at
+     * least one cell called positive at this probability or above; default 0.9, as `cells`) and
+     * the adaptations measured beside the model as trained: prior EM, diagonal CORAL, and the k
+     * of the k-label recalibrations (adapt_given 0: all of them, k = 10, 25, 50). */
+    double min_probability;
+    int adapt_given, adapt_prior, adapt_coral;
+    const int *recalibrate;
+    size_t nrecalibrate;
     /* Under an MPI job, paper protocol: fit each experiment's shared autoencoder data-parallel
      * over every rank (autoencoder.h `distributed`) and deal its folds out, instead of one
      * rank fitting it alone. Faster with one latent size; the float32 sums then differ from a
@@ -57,6 +73,48 @@ typedef struct bs_study_options {
      * their metrics are weak ones. Binary task only. */
     int mil_rounds;
 } bs_study_options;
+
+/* Leave-one-source-out results of one experiment (study/travel.c). Per held-out source and per
+ * way of reading its rows (a "method": the model as trained, adapted to the source's batch by
+ * prior EM or diagonal CORAL, or recalibrated on k labelled cells of it), over its original
+ * views: cells, and fields (rows grouped by `group`: crops of one field share it). A field's
+ * label is the majority of its cells' (a tie counts as ALL); it is called "ALL suspected" when
+ * one of its cells is called positive with probability >= min_probability; its score for the
+ * AUC is its highest cell probability. The study has no out-of-distribution flag: every cell
+ * counts. k-label rows pool BS_TRAVEL_DRAWS draws of k labelled cells per unit, each evaluated
+ * on the unit's other cells (so their counts are draws × cells). */
+#define BS_TRAVEL_DRAWS 5
+typedef struct bs_travel_source {
+    int defined;      /* 0: the method could not run on this source (too few cells, ...) */
+    bs_metrics cells; /* false-blast rate = fp / (fp + tn); AUC when both classes */
+    int64_t fields, fields_called;
+    bs_metrics field_calls; /* field labels against field calls; AUC on the highest probability */
+} bs_travel_source;
+
+typedef struct bs_travel_method {
+    char name[32];             /* "none", "prior", "coral", "k=10", ... */
+    bs_travel_source *sources; /* study->nsources */
+} bs_travel_method;
+
+/* Stain transfer: cells of source `from` recoloured to source `to`'s colour statistics
+ * (Reinhard), called by the model that tested them; `kept` calls equal the original's. */
+typedef struct bs_travel_transfer {
+    int from, to;
+    int64_t n, kept, positive_before, positive_after;
+} bs_travel_transfer;
+
+#define BS_TRAVEL_KEPT_MIN 0.95
+typedef struct bs_travel {
+    bs_travel_method *methods;
+    size_t nmethods;
+    bs_travel_transfer *transfers;
+    size_t ntransfers;
+    int transfer_warning; /* some pair kept fewer than BS_TRAVEL_KEPT_MIN of its calls */
+    /* Non-blast cells (label 0) of the sources tested within (e.g. Aria's Benign fields) and of
+     * the sources held out whole: how many, and how many called positive. */
+    int64_t within_negatives, within_called, heldout_negatives, heldout_called;
+    int benign_warning; /* the first rate exceeds the second */
+} bs_travel;
 
 typedef struct bs_experiment {
     char *name;      /* "googlenet-bvlc", "fused", "latent-25%" ... */
@@ -87,6 +145,13 @@ typedef struct bs_experiment {
     int64_t mil_images[3]; /* label-1 images (original views) positive in every fold that
                               trained on them, negative in every one, and the rest */
     double seconds;
+    /* --protocol source (study/travel.c): per unit f, the sigmoid fitted inside its training rows
+     * (unit_platt[2f], [2f+1]: a, b) and their share of positive rows (the prior it is
+     * calibrated under); per row, the decision of its unit's model after diagonal CORAL of the
+     * unit's original rows (NaN for other views); per stain-transfer row, its decision and call. */
+    double *unit_platt, *unit_prior, *coral_decision, *transfer_decision;
+    int32_t *transfer_predicted;
+    bs_travel *travel; /* --protocol source: the leave-one-source-out tables */
 } bs_experiment;
 
 /* A shortcut baseline (study/shortcuts.c): the cubic SVM on features a diagnosis must not depend
@@ -121,8 +186,22 @@ typedef struct bs_study {
     bs_shortcut *shortcuts; /* the shortcut audit; NULL when it could not run (images unreadable) */
     size_t nshortcuts;
     double best_deep_ac; /* the best experiment's pooled AC, what the baselines are held to */
-    int nsources;        /* distinct --data sources in the index (index.csv `source`) */
+    int nsources;        /* distinct sources in the index (index.csv `source`) */
+    char **source_names; /* nsources: their names (the index's) */
     int64_t *source_rows, *source_positives; /* nsources: original views per source */
+    int64_t *group_id;                       /* per row: its group's dense id */
+    /* --protocol source: the test units (folds) and the stain-transfer rows */
+    int inner_folds; /* k of the grouped CV inside a unit's training rows */
+    double min_probability;
+    int *unit_source;      /* folds values: the source a unit tests */
+    int *source_within;    /* nsources values: 1 when the source is tested by folds within it */
+    uint8_t *original;     /* per row: 1 for an original view */
+    size_t ntransfer;      /* stain-transfer rows (FEATDIR/stain-transfer) */
+    int64_t *transfer_row; /* ntransfer: the original row each recolours */
+    int *transfer_target;  /* ntransfer: the source whose colour statistics it was given */
+    int adapt_prior, adapt_coral; /* the adaptations measured (bs_study_options) */
+    int *recalibrate;             /* the k of the k-label recalibrations */
+    size_t nrecalibrate;
     int64_t group_count;          /* manifest groups (bs_study_groups); 0: no per-group metrics */
     int64_t group_mixed;          /* of those, groups holding images of both labels */
     int mil_rounds;               /* the option: > 0 when every fold's SVM is mi-SVM */

@@ -189,6 +189,76 @@ static void manifest_groups_and_fusion(void **state) {
     free(dir);
 }
 
+/* Source names: a manifest's `source` column, a folder's sources.csv, else the --data base
+ * name (a clash of base names keeps the paths apart); ids in order of first appearance. */
+static void source_names(void **state) {
+    (void)state;
+    char *dir = bs_path_join(tmp, "sources");
+    write_image(dir, "m/img/a.png", 41);
+    write_image(dir, "m/img/b.png", 42);
+    write_image(dir, "m/img/c.png", 43);
+    char *csv = bs_path_join(dir, "m/cells.csv");
+    const char *text = "path,label,source,width\nimg/a.png,1,aria2021,9\nimg/b.png,0,BCCD,9\n"
+                       "img/c.png,0,,9\n";
+    bs_test_write(csv, text, strlen(text));
+    char *folder = bs_path_join(dir, "txl/images");
+    write_image(folder, "healthy/x.png", 44);
+    write_image(folder, "healthy/y.png", 45);
+    write_image(folder, "healthy/z.png", 46);
+    write_image(folder, "ALL/w.png", 47);
+    char *sources = bs_path_join(folder, "sources.csv");
+    const char *st = "image,source,width\n./healthy/y.png,PBC,1\nhealthy/x.png,BCD,1\n"
+                     "ALL/w.png,BCCD,1\nhealthy/gone.png,PBC,1\n";
+    bs_test_write(sources, st, strlen(st));
+    const char *src[] = {csv, folder};
+    bs_dataset ds;
+    int warnings = 0;
+    bs_log_set_sink(warn_count, &warnings);
+    if (bs_dataset_open(src, 2, NULL, &ds)) fail_msg("%s", bs_error_message());
+    bs_log_set_sink(NULL, NULL);
+    assert_int_equal(warnings, 1); /* z.png is not listed */
+    assert_int_equal(ds.n, 7);
+    assert_true(ds.sources_named);
+    static const char *const want[] = {"aria2021", "BCCD", "cells", "BCD", "PBC", "images"};
+    assert_int_equal(ds.nsources, 6);
+    for (size_t k = 0; k < 6; k++) assert_string_equal(ds.source_names[k], want[k]);
+    assert_int_equal(find(&ds, "img/a.png")->source, 0);
+    assert_int_equal(find(&ds, "img/b.png")->source, 1);
+    assert_int_equal(find(&ds, "img/c.png")->source, 2);
+    assert_int_equal(find(&ds, "ALL/w.png")->source, 1);
+    assert_int_equal(find(&ds, "healthy/x.png")->source, 3);
+    assert_int_equal(find(&ds, "healthy/y.png")->source, 4);
+    assert_int_equal(find(&ds, "healthy/z.png")->source, 5);
+    bs_dataset_free(&ds);
+    /* No names in the data: one source per --data, by base name; equal base names (two
+     * folders called images) keep the arguments as given. */
+    assert_int_equal(unlink(sources), 0);
+    char *other = bs_path_join(dir, "other/images/");
+    write_image(other, "ALL/v.png", 48);
+    write_image(other, "healthy/u.png", 49);
+    const char *plain[] = {folder, other, csv};
+    bs_test_write(csv, "path,label\nimg/a.png,1\n", strlen("path,label\nimg/a.png,1\n"));
+    if (bs_dataset_open(plain, 3, NULL, &ds)) fail_msg("%s", bs_error_message());
+    assert_false(ds.sources_named);
+    assert_int_equal(ds.nsources, 3);
+    assert_string_equal(ds.source_names[0], folder);
+    assert_string_equal(ds.source_names[1], other);
+    assert_string_equal(ds.source_names[2], "cells");
+    assert_int_equal(find(&ds, "healthy/x.png")->source, 0);
+    assert_int_equal(find(&ds, "ALL/v.png")->source, 1);
+    assert_int_equal(find(&ds, "img/a.png")->source, 2);
+    bs_dataset_free(&ds);
+    /* A sources.csv without the columns is an error naming it. */
+    bs_test_write(sources, "path,lab\nx,y\n", strlen("path,lab\nx,y\n"));
+    assert_int_equal(bs_dataset_open(plain, 1, NULL, &ds), -1);
+    assert_non_null(strstr(bs_error_message(), "sources.csv: needs the columns image,source"));
+    free(other);
+    free(sources);
+    free(folder);
+    free(csv);
+    free(dir);
+}
+
 /* A crop manifest's `normalised` column (cells --crops): 0/1 per row, -1 where absent or empty,
  * anything else an error naming the line. */
 static void manifest_normalised_column(void **state) {
@@ -467,6 +537,7 @@ int main(void) {
         cmocka_unit_test(allidb_layout_labels_and_duplicates),
         cmocka_unit_test(class_folders_positive_and_default_rule),
         cmocka_unit_test(manifest_groups_and_fusion),
+        cmocka_unit_test(source_names),
         cmocka_unit_test(manifest_normalised_column),
         cmocka_unit_test(manifest_scale_columns),
         cmocka_unit_test(unreadable_entries_stop_or_skip),

@@ -19,7 +19,8 @@ static void index_round_trip(void **state) {
         {1, "data/a,b.jpg", 1, "Pre", "g1", BS_VIEW_HMIRROR, 0},
         {2, "data/\"q\".png", 0, "Benign", "data/\"q\".png", BS_VIEW_VMIRROR, 3},
     };
-    bs_feature_index idx = {3, rows};
+    /* Without names the ids are written; they read back as names "0" and "3", ids 0 and 1. */
+    bs_feature_index idx = {.n = 3, .rows = rows};
     assert_int_equal(bs_featdir_write_index(fd, &idx), 0);
     bs_feature_index back;
     if (bs_featdir_read_index(fd, &back)) fail_msg("%s", bs_error_message());
@@ -31,9 +32,27 @@ static void index_round_trip(void **state) {
         assert_string_equal(back.rows[i].class_name, rows[i].class_name);
         assert_string_equal(back.rows[i].group, rows[i].group);
         assert_int_equal(back.rows[i].view, rows[i].view);
-        assert_int_equal(back.rows[i].source, rows[i].source);
+        assert_int_equal(back.rows[i].source, i == 2);
     }
+    assert_int_equal(back.nsources, 2);
+    assert_string_equal(back.source_names[0], "0");
+    assert_string_equal(back.source_names[1], "3");
     bs_feature_index_free(&back);
+    /* With names: the names are written (quoted where needed) and come back in order of first
+     * appearance; an id outside the names is refused. */
+    char *source_names[4] = {"BCCD", "Raabin-WBC", "x", "aria, 2021"};
+    idx.source_names = source_names;
+    idx.nsources = 4;
+    assert_int_equal(bs_featdir_write_index(fd, &idx), 0);
+    if (bs_featdir_read_index(fd, &back)) fail_msg("%s", bs_error_message());
+    assert_int_equal(back.nsources, 2);
+    assert_string_equal(back.source_names[0], "BCCD");
+    assert_string_equal(back.source_names[1], "aria, 2021");
+    assert_int_equal(back.rows[2].source, 1);
+    bs_feature_index_free(&back);
+    idx.nsources = 3;
+    assert_int_equal(bs_featdir_write_index(fd, &idx), -1);
+    assert_non_null(strstr(bs_error_message(), "source 3"));
 
     /* Feature sets: listed by name, shape and values checked against the index. */
     bs_array a;
@@ -78,8 +97,7 @@ static void index_validation(void **state) {
         "id,path,label,class,group,view\n0,a,1,c,g,sideways\n", /* bad view */
         "id,path,label,class,group,view\n0,a,1,c,g,h\n",        /* abbreviations not allowed */
         "id,path,label,class,group,view\n",                     /* empty */
-        "id,path,label,class,group,view,source\n0,a,1,c,g,original,-1\n", /* bad source */
-        "id,path,label,class,group,view,source\n0,a,1,c,g,original,\n",   /* empty source */
+        "id,path,label,class,group,view,source\n0,a,1,c,g,original,\n", /* empty source */
     };
     char *dir = bs_test_tmpdir();
     char *p = bs_path_join(dir, "index.csv");
@@ -125,7 +143,7 @@ static void near_duplicates_csv(void **state) {
     free(dir);
 }
 
-/* An index.csv written before the `source` column existed still loads, every row source 0. */
+/* An index.csv written before the `source` column existed still loads: one source, "0". */
 static void index_without_source(void **state) {
     (void)state;
     static const char old[] = "id,path,label,class,group,view\n0,a.jpg,1,ALL,a.jpg,original\n"
@@ -136,13 +154,64 @@ static void index_without_source(void **state) {
     assert_int_equal(idx.n, 2);
     assert_int_equal(idx.rows[0].source, 0);
     assert_int_equal(idx.rows[1].source, 0);
+    assert_int_equal(idx.nsources, 1);
+    assert_string_equal(idx.source_names[0], "0");
     assert_int_equal(idx.rows[1].view, BS_VIEW_HMIRROR);
     bs_feature_index_free(&idx);
+}
+
+/* Stain-transfer index: round trip by source names; rows that are not original rows of the
+ * main index, unknown targets, ids out of order or missing columns are refused with the line. */
+static void transfer_index(void **state) {
+    (void)state;
+    char *dir = bs_test_tmpdir();
+    char *td = bs_path_join(dir, "feat/" BS_FEATDIR_TRANSFER), *csv = bs_path_join(td, "index.csv");
+    bs_feature_row rows[3] = {
+        {0, "a.jpg", 1, "Pre", "g1", BS_VIEW_ORIGINAL, 0},
+        {1, "a.jpg", 1, "Pre", "g1", BS_VIEW_HMIRROR, 0},
+        {2, "b.png", 0, "Benign", "b.png", BS_VIEW_ORIGINAL, 1},
+    };
+    char *names[2] = {"aria", "BCCD, x"};
+    bs_feature_index idx = {.n = 3, .rows = rows, .source_names = names, .nsources = 2};
+    int64_t trow[2] = {0, 2};
+    int ttarget[2] = {1, 0};
+    bs_transfer_index t = {2, trow, ttarget}, back;
+    assert_int_equal(bs_featdir_write_transfer_index(td, &t, &idx), 0);
+    if (bs_featdir_read_transfer_index(td, &idx, &back)) fail_msg("%s", bs_error_message());
+    assert_int_equal(back.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(back.row[i], trow[i]);
+        assert_int_equal(back.target[i], ttarget[i]);
+    }
+    bs_transfer_index_free(&back);
+    static const struct {
+        const char *text, *says;
+    } bad[] = {
+        {"id,row\n0,0\n", "id,row,target"},
+        {"id,row,target\n1,0,aria\n", "should be 0"},
+        {"id,row,target\n0,1,aria\n", "not an original row"},
+        {"id,row,target\n0,3,aria\n", "not an original row"},
+        {"id,row,target\n0,-1,aria\n", "not an original row"},
+        {"id,row,target\n0,0x,aria\n", "not an original row"},
+        {"id,row,target\n0,0,nowhere\n", "not a source"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(bs_write_file_atomic(csv, bad[i].text, strlen(bad[i].text)), 0);
+        assert_int_equal(bs_featdir_read_transfer_index(td, &idx, &back), -1);
+        if (!strstr(bs_error_message(), bad[i].says))
+            fail_msg("case %zu: '%s' lacks '%s'", i, bs_error_message(), bad[i].says);
+        assert_null(back.row);
+    }
+    free(csv);
+    free(td);
+    bs_test_rmtree(dir);
+    free(dir);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(index_round_trip), cmocka_unit_test(index_validation),
-        cmocka_unit_test(near_duplicates_csv), cmocka_unit_test(index_without_source)};
+        cmocka_unit_test(near_duplicates_csv), cmocka_unit_test(index_without_source),
+        cmocka_unit_test(transfer_index)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

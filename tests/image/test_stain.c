@@ -234,6 +234,17 @@ static void colour_stats_of_a_set(void **state) {
         assert_true(fabs(set.mean[c] - whole.mean[c]) < 1e-12);
         assert_true(fabs(set.sd[c] - whole.sd[c]) < 1e-12);
     }
+    /* Computed apart and merged (b's statistics into a's), the same again. */
+    bs_colour_stats sa = {0}, sb = {0}, empty = {0};
+    bs_colour_stats_add(&sa, &a);
+    bs_colour_stats_add(&sb, &b);
+    bs_colour_stats_merge(&sa, &sb);
+    bs_colour_stats_merge(&sa, &empty);
+    assert_true(sa.pixels == 1600);
+    for (int c = 0; c < 3; c++) {
+        assert_true(fabs(sa.mean[c] - whole.mean[c]) < 1e-12);
+        assert_true(fabs(sa.sd[c] - whole.sd[c]) < 1e-12);
+    }
     bs_image_free(&a);
     bs_image_free(&b);
     bs_image_free(&ab);

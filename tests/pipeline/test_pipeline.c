@@ -426,7 +426,7 @@ static void held_out_rows_agree_with_the_study(void **state) {
         rows[i] = (bs_feature_row){
             i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3), 0};
     }
-    bs_feature_index idx = {N, rows};
+    bs_feature_index idx = {.n = N, .rows = rows};
     assert_int_equal(bs_featdir_write_index(dir, &idx), 0);
     bs_array a = {.ndim = 2, .shape = {N, D}, .data = x};
     char *npy = bs_featdir_set_path(dir, "net0");
@@ -554,7 +554,7 @@ static void provenance_describes_the_training_data(void **state) {
         samples[i].class_name = cls[i];
         samples[i].group = grp[i];
     }
-    bs_dataset ds = {4, samples, NULL, 0};
+    bs_dataset ds = {.n = 4, .samples = samples};
     bs_backbone_info info[2] = {{"zeta", "", 299, "pool", 2048}, {"alpha", "", 224, "fc7", 4096}};
     memset(info[0].sha256, 'a', 64);
     memset(info[1].sha256, 'b', 64);

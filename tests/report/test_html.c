@@ -153,7 +153,7 @@ static void report_html_shows_the_known_answers(void **state) {
                                    groups[r / 2],
                                    r % 2 ? BS_VIEW_HMIRROR : BS_VIEW_ORIGINAL,
                                    0};
-    bs_feature_index idx = {ROWS, rows};
+    bs_feature_index idx = {.n = ROWS, .rows = rows};
     char *sdir = bs_path_join(dir, "grouped"), *fdir = bs_path_join(dir, "features");
     assert_int_equal(bs_mkdir_p(fdir), 0);
     write_study_files(sdir, (const char *const *)paths);

@@ -44,7 +44,7 @@ static void refit_gives_the_study_decisions(void **state) {
         rows[i] = (bs_feature_row){
             i, names[i], labels[i], labels[i] ? "ALL" : "healthy", names[i], (bs_view)(i % 3), 0};
     }
-    bs_feature_index idx = {N, rows};
+    bs_feature_index idx = {.n = N, .rows = rows};
     assert_int_equal(bs_featdir_write_index(dir, &idx), 0);
     write_set(dir, "net0", 12, 3, labels);
     write_set(dir, "net1", 8, 4, labels);

@@ -76,7 +76,7 @@ S="$WORK/s/report.html"
 grep -q '"sources"' "$WORK/s/results.json" && grep -q '"per_group"' "$WORK/s/results.json" && ok \
     || fail "results.json has sources and per_group"
 grep -q '<h3 id="sources-grouped">Per source, grouped protocol' "$S" \
-    && grep -q "source 1 AC %<br>16 images (8 ALL)" "$S" && ok || fail "report.html shows the per-source table"
+    && grep -q "manifest AC %<br>16 images (8 ALL)" "$S" && ok || fail "report.html shows the per-source table"
 grep -qE "<p class=\"note\">8 groups named by the manifest" "$S" && ok || fail "report.html shows the per-group table"
 grep -q 'id="breakdown"' "$WORK/e/report.html" && fail "a per-source section with one --data and no manifest" || ok
 

@@ -39,7 +39,7 @@ static void groups_by_hand(void **state) {
             (bs_feature_row){r, (char *)path[r], labels[r], "c", (char *)group[r], view[r], r >= 6};
         dec[r] = prob[r] - 0.5;
     }
-    bs_feature_index idx = {R, rows};
+    bs_feature_index idx = {.n = R, .rows = rows};
     bs_experiment x = {
         .name = "e", .decision = dec, .predicted = pred, .probability = prob, .calibrated = 1};
     bs_study s = {.task = BS_TASK_BINARY,
@@ -81,7 +81,7 @@ static void no_manifest_groups(void **state) {
     (void)state;
     bs_feature_row rows[2] = {{0, "a.png", 1, "c", "a.png", 0, 0},
                               {1, "b.png", 0, "c", "a.png", 0, 0}};
-    bs_feature_index idx = {2, rows};
+    bs_feature_index idx = {.n = 2, .rows = rows};
     int32_t labels[2] = {1, 0}, pred[2] = {1, 0}, fold[2] = {0, 1};
     double dec[2] = {1, -1};
     bs_experiment x = {.name = "e", .decision = dec, .predicted = pred};
