@@ -24,9 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         bs_truth_image scratch;
         const bs_truth_image *img;
         int found;
-        if (bs_truth_lookup(&t, "images/BloodImage_00000.jpg", &scratch, &img, &found) == 0 &&
+        if (bs_truth_lookup(&t, "images/BloodImage_00000.jpg", 640, 480, &scratch, &img, &found) ==
+                0 &&
             found)
             match(img);
+        bs_truth_image_free(&scratch);
         if (t.n) match(&t.images[0]);
         bs_truth_free(&t);
     }

@@ -26,22 +26,6 @@ enum { BS_OPT_DATA = 1001, BS_OPT_POSITIVE, BS_OPT_ON_ERROR, BS_OPT_NEAR_DUP };
                  "join images whose near-duplicate score is >= T into one group\n"                 \
                  "(default 0.5, docs/near-duplicates.md; off to skip the search)"})
 
-/* For cmd_cells.c alone, until it takes its options from a table too (#16): the rows above as
- * struct option initialisers and as --help text. Remove with that conversion. */
-#define BS_DATA_LONG_OPTIONS                                                                       \
-    BS_CLI_ROWS({"data", required_argument, 0, BS_OPT_DATA},                                       \
-                {"positive", required_argument, 0, BS_OPT_POSITIVE},                               \
-                {"on-error", required_argument, 0, BS_OPT_ON_ERROR},                               \
-                {"near-duplicates", required_argument, 0, BS_OPT_NEAR_DUP})
-#define BS_DATA_OPTIONS_HELP                                                                       \
-    "  --data D         a dataset: an ALL-IDB folder (ImNNN_L.ext), a folder of class\n"           \
-    "                   folders, or a CSV manifest path,label[,class][,group]; repeat to fuse\n"   \
-    "  --positive C,..  class folders whose images are ALL (label 1); default: every class\n"      \
-    "                   not named benign/healthy/normal/hem/negative/control\n"                    \
-    "  --on-error M     stop (default) or skip unreadable images, with a message per file\n"       \
-    "  --near-duplicates T  join images whose near-duplicate score is >= T into one group\n"       \
-    "                   (default 0.5, docs/near-duplicates.md; off to skip the search)\n"
-
 typedef struct bs_cli_data {
     const char **sources;
     size_t nsources;

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-void bs_json_string(FILE *fp, const char *s) {
+static void put_string(FILE *fp, const char *s) {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
@@ -27,7 +27,8 @@ void bs_json_string(FILE *fp, const char *s) {
     fputc('"', fp);
 }
 
-void bs_json_number(FILE *fp, double v) {
+/* The shortest form that reads back to v; non-finite values print as null. */
+static void put_number(FILE *fp, double v) {
     if (!isfinite(v)) {
         fputs("null", fp);
         return;
@@ -64,7 +65,7 @@ static void before_value(bs_json_writer *w, const char *key) {
         fputc(' ', w->fp);
     c->any = 1;
     if (!key) return;
-    bs_json_string(w->fp, key);
+    put_string(w->fp, key);
     fputs(c->layout == BS_JSON_COMPACT ? ":" : ": ", w->fp);
 }
 
@@ -104,12 +105,12 @@ void bs_json_finish(bs_json_writer *w) {
 
 void bs_json_put_string(bs_json_writer *w, const char *key, const char *s) {
     before_value(w, key);
-    bs_json_string(w->fp, s);
+    put_string(w->fp, s);
 }
 
 void bs_json_put_number(bs_json_writer *w, const char *key, double v) {
     before_value(w, key);
-    bs_json_number(w->fp, v);
+    put_number(w->fp, v);
 }
 
 void bs_json_put_int(bs_json_writer *w, const char *key, int64_t v) {

@@ -1,5 +1,5 @@
 /* json.h — writing JSON: a streaming writer that places the commas, the keys and the line
- * breaks, so that no report spells them by hand, plus the two value printers it is built on.
+ * breaks, so that no report spells them by hand.
  *
  * The writer keeps only a stack of open containers (no document in memory), so a 5000-cell
  * field writes in constant space. Each container chooses its layout when it opens:
@@ -12,9 +12,9 @@
  *
  * Every call that writes a value takes `key`: the member's name inside an object, NULL inside
  * an array and for the top-level value. Numbers are the shortest text that reads back to the
- * same double (bs_json_number); NaN and ±Infinity, which JSON has no word for, print as null.
- * Integers print exactly (int64, uint64). Strings are escaped by bs_json_string: quote,
- * backslash and control characters; other bytes (UTF-8) pass through unchanged.
+ * same double (%.6g up to %.17g, the first that reads back equal); NaN and ±Infinity, which
+ * JSON has no word for, print as null. Integers print exactly (int64, uint64). Strings are
+ * escaped: quote, backslash and control characters; other bytes (UTF-8) pass through.
  * To write into memory, hand the writer a FILE * from open_memstream.
  * Not for: reading JSON (jansson's json_load*), or formats that are not JSON. */
 #ifndef BS_CORE_JSON_H
@@ -55,12 +55,5 @@ void bs_json_put_int(bs_json_writer *w, const char *key, int64_t v);
 void bs_json_put_uint(bs_json_writer *w, const char *key, uint64_t v);
 void bs_json_put_bool(bs_json_writer *w, const char *key, int v);
 void bs_json_put_null(bs_json_writer *w, const char *key);
-
-/* The value printers, straight to fp. Only code not yet moved to the writer (src/field,
- * cli/cmd_cells.c) calls them directly. */
-void bs_json_string(FILE *fp, const char *s);
-/* Shortest round-trip form (%.6g up to %.17g, the first that reads back equal); non-finite
- * values print as null. */
-void bs_json_number(FILE *fp, double v);
 
 #endif

@@ -311,6 +311,20 @@ static int collect(const work *k, int n, int width, int height, bs_cells *out) {
     return 0;
 }
 
+int bs_detect_scale(const unsigned char *rgb, int width, int height, double *cell_size,
+                    double *red_cell_size) {
+    *cell_size = *red_cell_size = 0;
+    if (!rgb || width <= 0 || height <= 0)
+        return bs_error("cells: invalid image (%dx%d)", width, height);
+    if ((int64_t)width * height > BS_IMAGE_MAX_PIXELS)
+        return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
+                        (long long)BS_IMAGE_MAX_PIXELS);
+    double cell = estimate_cell_size(rgb, width, height, red_cell_size);
+    if (cell < 0) return -1;
+    *cell_size = cell >= MIN_CELL_PX ? cell : 0;
+    return 0;
+}
+
 int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_detect_params *p,
                     bs_cells *out) {
     if (!out) return bs_error("cells: no output");

@@ -38,5 +38,9 @@ void bs_detect_params_default(bs_detect_params *p);
 int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_detect_params *p,
                     bs_cells *out);
 void bs_detect_free(bs_cells *c);
+/* The scale alone, as bs_detect_cells estimates it first: the white-cell and red-cell
+ * diameters in pixels, each 0 when the field does not show it (no nuclei, no red cells). */
+int bs_detect_scale(const unsigned char *rgb, int width, int height, double *cell_size,
+                    double *red_cell_size);
 
 #endif

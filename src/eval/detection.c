@@ -89,57 +89,56 @@ int bs_truth_eval_add(bs_truth_eval *e, const char *path, const bs_cell *det, si
     return 0;
 }
 
-static void put_counts(FILE *fp, const bs_truth_counts *c, int precision_defined) {
+static void put_counts(bs_json_writer *w, const char *key, const bs_truth_counts *c,
+                       int precision_defined) {
     double p, r, f;
     bs_truth_ratios(c, &p, &r, &f);
-    fprintf(fp, "{\"tp\": %lld, \"fp\": ", (long long)c->tp);
+    bs_json_begin_object(w, key, BS_JSON_INLINE);
+    bs_json_put_int(w, "tp", c->tp);
     if (precision_defined)
-        fprintf(fp, "%lld", (long long)c->fp);
+        bs_json_put_int(w, "fp", c->fp);
     else
-        fputs("null", fp);
-    fprintf(fp, ", \"fn\": %lld, \"precision\": ", (long long)c->fn);
-    bs_json_number(fp, precision_defined ? p : NAN);
-    fputs(", \"recall\": ", fp);
-    bs_json_number(fp, r);
-    fputs(", \"f1\": ", fp);
-    bs_json_number(fp, precision_defined ? f : NAN);
-    fputc('}', fp);
+        bs_json_put_null(w, "fp");
+    bs_json_put_int(w, "fn", c->fn);
+    bs_json_put_number(w, "precision", precision_defined ? p : NAN);
+    bs_json_put_number(w, "recall", r);
+    bs_json_put_number(w, "f1", precision_defined ? f : NAN);
+    bs_json_end(w);
 }
 
-static void put_image(FILE *fp, const bs_truth_eval *e, const bs_truth_eval_image *r) {
-    fputs("    {\"path\": ", fp);
-    bs_json_string(fp, r->path);
-    fprintf(fp, ", \"truth_cells\": %lld, \"detected\": %lld, \"detection\": ",
-            (long long)r->truth_cells, (long long)r->detected);
-    put_counts(fp, &r->detection, e->all_white);
+static void put_image(bs_json_writer *w, const bs_truth_eval *e, const bs_truth_eval_image *r) {
+    bs_json_begin_object(w, NULL, BS_JSON_INLINE);
+    bs_json_put_string(w, "path", r->path);
+    bs_json_put_int(w, "truth_cells", r->truth_cells);
+    bs_json_put_int(w, "detected", r->detected);
+    put_counts(w, "detection", &r->detection, e->all_white);
     if (e->knows_blasts) {
-        fputs(", \"blasts\": ", fp);
-        put_counts(fp, &r->blasts, 1);
-        fprintf(fp, ", \"true_blasts\": %lld, \"called_blasts\": %lld", (long long)r->true_blasts,
-                (long long)r->called_blasts);
+        put_counts(w, "blasts", &r->blasts, 1);
+        bs_json_put_int(w, "true_blasts", r->true_blasts);
+        bs_json_put_int(w, "called_blasts", r->called_blasts);
     }
-    fputc('}', fp);
+    bs_json_end(w);
 }
 
 int bs_truth_eval_write_json(const bs_truth_eval *e, const char *path) {
     bs_atomic_file af;
     if (bs_atomic_open(&af, path)) return -1;
-    FILE *fp = af.fp;
-    fputs("{\n  \"detection\": ", fp);
-    put_counts(fp, &e->detection, e->all_white);
-    fputs(",\n  \"blasts\": ", fp);
+    bs_json_writer w;
+    bs_json_writer_init(&w, af.fp);
+    bs_json_begin_object(&w, NULL, BS_JSON_LINES);
+    put_counts(&w, "detection", &e->detection, e->all_white);
     if (e->knows_blasts)
-        put_counts(fp, &e->blasts, 1);
+        put_counts(&w, "blasts", &e->blasts, 1);
     else
-        fputs("null", fp);
-    fputs(",\n  \"count_mae\": ", fp);
-    bs_json_number(fp, e->count_images ? e->abs_count_error / (double)e->count_images : NAN);
-    fprintf(fp, ",\n  \"images\": %zu,\n  \"all_white_cells_annotated\": %s,\n  \"per_image\": [",
-            e->n, e->all_white ? "true" : "false");
-    for (size_t i = 0; i < e->n; i++) {
-        fputs(i ? ",\n" : "\n", fp);
-        put_image(fp, e, &e->images[i]);
-    }
-    fputs(e->n ? "\n  ]\n}\n" : "]\n}\n", fp);
+        bs_json_put_null(&w, "blasts");
+    bs_json_put_number(&w, "count_mae",
+                       e->count_images ? e->abs_count_error / (double)e->count_images : NAN);
+    bs_json_put_uint(&w, "images", e->n);
+    bs_json_put_bool(&w, "all_white_cells_annotated", e->all_white);
+    bs_json_begin_array(&w, "per_image", BS_JSON_LINES);
+    for (size_t i = 0; i < e->n; i++) put_image(&w, e, &e->images[i]);
+    bs_json_end(&w);
+    bs_json_end(&w);
+    bs_json_finish(&w);
     return bs_atomic_commit(&af);
 }

@@ -9,9 +9,16 @@
  *               else are ignored, but their rows still mark the image as annotated;
  *   points CSV  image,x,y[,class]: one point per white cell (non-white classes ignored);
  *   .xyc        ALL-IDB: STEM.xyc beside the image, one "x y" blast centroid per line. Only
- *               blasts are annotated, so detection precision is undefined there.
+ *               blasts are annotated, so detection precision is undefined there;
+ *   YOLO        a folder of STEM.txt label files, one "class cx cy w h" per line relative to
+ *               the image's size; class k is line k of classes.txt in that folder or its
+ *               parent (TXL-PBC's labels/);
+ *   Pascal VOC  a folder of STEM.xml files (or one file): <object><name> and <bndbox>
+ *               xmin/ymin/xmax/ymax in pixels, read with glib's GMarkup XML parser.
  * An `image` in a CSV is a path relative to the CSV's folder, an absolute path, or a bare file
- * name that matches an image of that name in any folder.
+ * name that matches an image of that name in any folder; a YOLO or VOC file matches the images
+ * of its stem in any folder. A boxes CSV may carry each record's own label,class,group,source
+ * (the review page's corrections): records with an empty label are skipped.
  *
  * Matching is one-to-one (a maximum bipartite matching, closest centres tried first): a
  * detection matches a box when each one's centre lies inside the other, a point when the point
@@ -42,10 +49,21 @@ typedef struct bs_truth_cell {
     int blast;             /* 1 blast, 0 not a blast, -1 unknown */
 } bs_truth_cell;
 
+/* A record's own labels (a boxes CSV with a label column); strings "" when the table has no
+ * such column. */
+typedef struct bs_truth_meta {
+    int label; /* 1 blast (positive), 0 not */
+    char *class_name, *group, *source;
+} bs_truth_meta;
+
 typedef struct bs_truth_image {
-    char *key; /* resolved path (absolute when it was found), or a bare file name */
-    int bare;  /* 1: key is a bare file name */
+    char *key;    /* resolved path (absolute when it was found), a bare file name or a stem */
+    int bare;     /* 1: key is a bare file name; 2: a file stem (YOLO, VOC) */
+    int relative; /* 1: coordinates are fractions of the image's width and height (YOLO) */
+    char *path;   /* the image file when known (a CSV path that exists, or an image of the
+                   * stem beside a YOLO/VOC folder), else NULL */
     bs_truth_cell *cells;
+    bs_truth_meta *meta; /* n records, or NULL when the table carries no labels */
     size_t n, cap;
 } bs_truth_image;
 
@@ -60,15 +78,34 @@ typedef struct bs_truth {
 /* Parse a truth CSV from memory; `name` is its path (messages, and the folder relative image
  * paths start from). */
 int bs_truth_parse(const char *text, size_t len, const char *name, bs_truth *out);
-/* Read a truth CSV; the word "xyc" instead of a path selects the .xyc files. */
+/* Read a truth CSV, a folder of YOLO .txt or VOC .xml files, or one VOC .xml file; the word
+ * "xyc" instead of a path selects the .xyc files. */
 int bs_truth_read(const char *path, bs_truth *out);
+/* The class names of a YOLO classes.txt, one per line (names[k] for class k). */
+typedef struct bs_truth_classes {
+    char **names;
+    size_t n;
+} bs_truth_classes;
+int bs_truth_parse_classes(const char *text, size_t len, const char *name, bs_truth_classes *out);
+void bs_truth_classes_free(bs_truth_classes *c);
+/* Add the records of one YOLO label file (`name`: its path; the image is its stem) or one VOC
+ * annotation to t (zeroed by the caller before the first; freed by the caller also on
+ * failure). A VOC file's <filename> is kept in *filename (NULL when absent; may be NULL). */
+int bs_truth_parse_yolo(const char *text, size_t len, const char *name,
+                        const bs_truth_classes *classes, bs_truth *t);
+int bs_truth_parse_voc(const char *text, size_t len, const char *name, bs_truth *t,
+                       char **filename);
 /* Parse the text of one .xyc file (blast centroids, "x y" per line). */
 int bs_truth_parse_xyc(const char *text, size_t len, const char *name, bs_truth_image *out);
-/* The records of an image: *found = 0 when the truth does not annotate it (for .xyc: no file
- * beside it). For .xyc the records are read into *scratch (freed by the caller with
- * bs_truth_image_free); otherwise *img points into t. */
-int bs_truth_lookup(const bs_truth *t, const char *image_path, bs_truth_image *scratch,
-                    const bs_truth_image **img, int *found);
+/* The records of an image of width × height pixels: *found = 0 when the truth does not
+ * annotate it (for .xyc: no file beside it). For .xyc and YOLO the records are made in
+ * *scratch, in pixels (freed by the caller with bs_truth_image_free); otherwise *img points
+ * into t. */
+int bs_truth_lookup(const bs_truth *t, const char *image_path, int width, int height,
+                    bs_truth_image *scratch, const bs_truth_image **img, int *found);
+/* An image's records in pixels: relative (YOLO) ones scaled to width × height into *out,
+ * others copied (meta not copied). */
+int bs_truth_image_pixels(const bs_truth_image *in, int width, int height, bs_truth_image *out);
 void bs_truth_image_free(bs_truth_image *img);
 void bs_truth_free(bs_truth *t);
 

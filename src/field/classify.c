@@ -2,7 +2,8 @@
  * classified (bs_field_classify_cells; the crops are made once by bs_field_crops, exactly as
  * the crop dataset makes training crops), and a whole field analysed: detection, then with a
  * pipeline each cell's result and call, and the field's summary (bs_field_analyse, behind
- * `blastscan cells` and blastscan_cells_rgb). Not for: printing or the public records. */
+ * `blastscan cells` and blastscan_cells_rgb), and a field analysed added to a comparison with
+ * annotations (bs_field_compare). Not for: printing or the public records. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +68,23 @@ int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline
 fail:
     bs_field_analysis_free(out);
     return -1;
+}
+
+int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path, const bs_image *img,
+                     const bs_field_analysis *a, int *found) {
+    bs_truth_image scratch = {0};
+    const bs_truth_image *ti;
+    if (bs_truth_lookup(t, path, img->width, img->height, &scratch, &ti, found)) return -1;
+    if (!*found) return 0;
+    int *called = NULL;
+    size_t n = (size_t)a->cells.n;
+    if (a->results && !(called = bs_calloc(n + 1, sizeof *called))) {
+        bs_truth_image_free(&scratch);
+        return -1;
+    }
+    for (size_t i = 0; called && i < n; i++) called[i] = a->results[i].label == 1;
+    int rc = bs_truth_eval_add(e, path, a->cells.cells, n, called, ti);
+    free(called);
+    bs_truth_image_free(&scratch);
+    return rc;
 }

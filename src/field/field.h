@@ -23,6 +23,7 @@
 
 #include "dataset/dataset.h"
 #include "detect/detect.h"
+#include "eval/truth.h"
 #include "image/image.h"
 #include "pipeline/pipeline.h"
 
@@ -43,15 +44,13 @@ typedef struct bs_field_colour {
  * field) is only shifted. colour may be NULL. */
 int bs_field_normalise(bs_image *img, bs_field_colour *colour);
 
-/* The crop of one cell: side × side RGB (side from the box, see above), carrying img's scale
- * (cell_px, red_cell_px: image.h) in its own pixels. */
+/* The crop of one cell: side × side RGB (side from the box, see above). */
 int bs_field_crop(const bs_image *img, const bs_cell *cell, bs_image *out);
 int bs_field_crop_side(const bs_cell *cell);
 
 /* Both steps for every cell of a field, as training and classification both need them: a
- * copy of the field normalised (unless normalise is 0), then crops[i] for cells[i]. Give the
- * field its scale first (cell_px, red_cell_px from the detection: bs_cells' cell_size and
- * red_cell_size), so every crop carries it. On failure every crop made is freed. */
+ * copy of the field normalised (unless normalise is 0), then crops[i] for cells[i]. On
+ * failure every crop made is freed. */
 int bs_field_crops(const bs_image *field, const bs_cell *cells, int64_t n, int normalise,
                    bs_image *crops);
 
@@ -124,6 +123,35 @@ int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline
                      const bs_pipeline *p, bs_field_analysis *out);
 void bs_field_analysis_free(bs_field_analysis *a);
 
+/* Add a field analysed (with p's results when it was classified, a->results not NULL) to a
+ * comparison with annotations: its detections against t's records of `path` (the field img),
+ * and which cells were called blasts. *found = 0 (nothing added) when t does not annotate
+ * the image. */
+int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path, const bs_image *img,
+                     const bs_field_analysis *a, int *found);
+
+/* ---- exports other tools read --------------------------------------------------------- */
+
+/* A field's cells as a GeoJSON FeatureCollection, as QuPath imports it: per cell a Feature
+ * with its box as a Polygon in the field's pixels (y down) and properties objectType
+ * "detection", classification {name, color}, class, probability (null without a model) and
+ * measurements (centre, nucleus area and edge; with a model probability, decision,
+ * reconstruction error, out of distribution). class_names: the model's two label names, NULL
+ * without a model ("white cell"). Written atomically. */
+int bs_field_write_geojson(const char *path, const bs_field_analysis *a,
+                           const char *const *class_names);
+
+/* COCO detection JSON for a batch: info, licenses, categories (the model's two classes, ids 1
+ * and 2 = label + 1; without a model one, "white cell"), an annotation per cell (bbox
+ * [x,y,w,h], area, a box polygon as segmentation, iscrowd 0, score = probability with a model)
+ * and the images (id, file_name as given, width, height). Written atomically on commit. */
+typedef struct bs_field_coco bs_field_coco;
+int bs_field_coco_open(bs_field_coco **c, const char *path, const char *const *class_names);
+int bs_field_coco_add(bs_field_coco *c, const char *image, int width, int height,
+                      const bs_field_analysis *a);
+int bs_field_coco_commit(bs_field_coco *c); /* frees c */
+void bs_field_coco_abort(bs_field_coco *c); /* frees c; NULL is fine */
+
 /* ---- a cell model's crop settings (the pipeline file's CELL section) ----------------------- */
 
 /* How the crops of ds were made, for a model trained on them: when its manifests carry the
@@ -139,21 +167,47 @@ int bs_field_crop_settings(const bs_dataset *ds, bs_pipeline_cells *out);
  * crop scale is not this build's crop rule is an error too. */
 int bs_field_resolve_normalise(const bs_pipeline *p, int asked, int *normalise);
 
-/* ---- a cell dataset from a field dataset ------------------------------------------------ */
+/* ---- cell datasets: from a field dataset, or from annotated boxes ---------------------- */
 
 typedef struct bs_field_crop_counts {
     int64_t cells, images_without_cells;
+    int64_t boxes_outside; /* annotated boxes with nothing inside the field (not cropped) */
 } bs_field_crop_counts;
 
-/* Every detected white cell of every sample of ds (o->detect, o->normalise; cropped exactly as
- * bs_field_classify_cells crops) written as OUTDIR/CLASS/NNNNN_STEM_cKKK.png (.jpg with jpeg:
- * quality 95; NNNNN the sample's index, CLASS its class made safe as a folder name), and
- * OUTDIR/manifest.csv (path,label,class,group,cell_px,red_cell_px; path relative to OUTDIR; the
- * last two the crop's scale in its pixels, empty when unknown) written atomically:
- * each cell carries the label and class of its source image (weak labels) and its group, so
- * no cross-validation split puts cells of one field, or of its duplicates, on both sides.
- * OUTDIR is created. An error names the sample; no cell at all is an error (no manifest). */
-int bs_field_write_crop_dataset(const bs_dataset *ds, const bs_field_options *o, const char *outdir,
-                                int jpeg, bs_field_crop_counts *counts);
+/* Both writers make OUTDIR/CLASS/NNNNN_STEM_cKKK.png (.jpg with jpeg: quality 95; NNNNN the
+ * field's index, CLASS the crop's class made safe as a folder name, KKK the cell's index) with
+ * bs_field_crops (so crops are cut exactly as bs_field_classify_cells cuts them), and
+ * OUTDIR/manifest.csv, written atomically, with the columns
+ *   path,label,class,group,source,field,x0,y0,x1,y1,cell_px,red_cell_px,normalised
+ * path relative to OUTDIR; group = the field's group, so no cross-validation split puts cells
+ * of one field on both sides; source = the microscope/dataset (sources.csv image,source in the
+ * data's folder, else that folder's name); field and the half-open box x0..x1 × y0..y1 in its
+ * pixels; the field's white- and red-cell diameters in pixels (empty when not measured; crops
+ * keep the field's resolution); normalised 1 when colours were normalised per field. OUTDIR
+ * is created. An error names the field; no cell at all is an error (no manifest). */
+
+/* Every detected white cell of every sample of ds (o->detect, o->normalise), with the label
+ * and class of its field (weak labels) and its group. data[k] is the --data source samples of
+ * source k came from (a folder or manifest: where sources.csv and the source's name are). */
+int bs_field_write_crop_dataset(const bs_dataset *ds, const char *const *data, size_t ndata,
+                                const bs_field_options *o, const char *outdir, int jpeg,
+                                bs_field_crop_counts *counts);
+
+/* The labels of crops whose annotations carry none. */
+typedef struct bs_field_box_labels {
+    int label;              /* 1 blast, 0 non-blast, -1 not given */
+    const char *class_name; /* NULL: not given */
+} bs_field_box_labels;
+
+/* Every white cell boxed in t (read by bs_truth_read from `boxes`: a boxes CSV, a corrections
+ * CSV, a YOLO or VOC folder; the images must be found) cropped (o->normalise; the box as the
+ * cell's box). A record's label, class, group and source are its own when the file carries
+ * them (a corrections CSV), else: label from a blast/non-blast class, else given->label;
+ * class given->class_name, else blast/non-blast; group the field's path; source from
+ * sources.csv in the folder of `boxes` (the one above for labels/ or Annotations/), else that
+ * folder's name. A record without any label is an error. */
+int bs_field_write_box_crops(const bs_truth *t, const char *boxes, const bs_field_box_labels *given,
+                             const bs_field_options *o, const char *outdir, int jpeg,
+                             bs_field_crop_counts *counts);
 
 #endif

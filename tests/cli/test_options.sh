@@ -6,8 +6,7 @@
 # (unrecognized, ambiguous, missing value, value given to a flag, unknown short option) exits 2
 # with one message naming the command and where its help is.
 # The parser's options come from the parser itself: '--=' is a prefix of every option, so the
-# parser refuses it as ambiguous and names them all (getopt_long does the same for cmd_cells.c,
-# which keeps its own loop until it is converted to a table).
+# parser refuses it as ambiguous and names them all.
 . "$(dirname "$0")/lib.sh"
 
 # the probes start no work: every command refuses them before reading anything
@@ -87,7 +86,7 @@ usage_error() { # WHAT MESSAGE NAME ARGS...: NAME, the command as messages name 
     stderr_has "blastscan $cmd: $message" "$what"
     stderr_has "Try 'blastscan $cmd --help'." "$what"
 }
-for cmd in list tensor infer extract experiment reproduce train predict "autoencoder fit"; do
+for cmd in list tensor infer extract experiment reproduce train predict cells "autoencoder fit"; do
     # shellcheck disable=SC2086
     usage_error "$cmd: unknown option" "unrecognized option '--no-such-option'" "$cmd" $cmd --no-such-option
     [ "$(wc -l <"$WORK/err")" = 2 ] && ok || fail "$cmd: one message for an unknown option"
@@ -101,7 +100,5 @@ usage_error "missing value (prefix)" "option '--format' requires an argument" li
 usage_error "ambiguous prefix" "option '--e' is ambiguous; possibilities: '--explain' '--explain-grid' '--explain-patch'" predict predict --e
 usage_error "value given to a flag" "option '--no-ood-gate' doesn't allow an argument" predict predict --no-ood-gate=1
 usage_error "missing value (subcommand)" "option '--epochs' requires an argument" "autoencoder fit" autoencoder fit --epochs
-expect 2 "cells: unknown option" -- "$BIN" cells --no-such-option
-skip "cells: one message per usage error" "cmd_cells.c keeps getopt_long's messages until it is converted to a table"
 
 finish

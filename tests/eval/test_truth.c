@@ -68,7 +68,7 @@ static void test_boxes_and_lookup(void **state) {
     int found;
     /* relative to the CSV's folder, reached through another spelling of the same path */
     char *other = bs_strfmt("%s/./images/../images/a.jpg", tmp);
-    assert_int_equal(bs_truth_lookup(&t, other, &scratch, &img, &found), 0);
+    assert_int_equal(bs_truth_lookup(&t, other, 0, 0, &scratch, &img, &found), 0);
     assert_true(found);
     assert_int_equal(img->n, 1); /* the red cell is not a white cell */
     assert_true(img->cells[0].is_box);
@@ -76,15 +76,15 @@ static void test_boxes_and_lookup(void **state) {
     assert_int_equal(img->cells[0].blast, -1);
     /* annotated, only red cells: found with no white cell (every detection a false positive) */
     char *b = bs_path_join(images, "b.jpg");
-    assert_int_equal(bs_truth_lookup(&t, b, &scratch, &img, &found), 0);
+    assert_int_equal(bs_truth_lookup(&t, b, 0, 0, &scratch, &img, &found), 0);
     assert_true(found);
     assert_int_equal(img->n, 0);
     /* a bare name matches that file name in any folder */
-    assert_int_equal(bs_truth_lookup(&t, "/elsewhere/c.png", &scratch, &img, &found), 0);
+    assert_int_equal(bs_truth_lookup(&t, "/elsewhere/c.png", 0, 0, &scratch, &img, &found), 0);
     assert_true(found);
     assert_int_equal(img->cells[0].blast, 1);
     /* not annotated */
-    assert_int_equal(bs_truth_lookup(&t, "/elsewhere/a.jpg", &scratch, &img, &found), 0);
+    assert_int_equal(bs_truth_lookup(&t, "/elsewhere/a.jpg", 0, 0, &scratch, &img, &found), 0);
     assert_false(found);
     bs_truth_free(&t);
     free(other);
@@ -155,11 +155,12 @@ static void test_xyc(void **state) {
     assert_int_equal(bs_truth_read("xyc", &t), 0);
     const bs_truth_image *found_img;
     int found;
-    assert_int_equal(bs_truth_lookup(&t, image, &img, &found_img, &found), 0);
+    assert_int_equal(bs_truth_lookup(&t, image, 0, 0, &img, &found_img, &found), 0);
     assert_true(found);
     assert_int_equal(found_img->n, 2);
     bs_truth_image_free(&img);
-    assert_int_equal(bs_truth_lookup(&t, "/nowhere/Im002_0.jpg", &img, &found_img, &found), 0);
+    assert_int_equal(bs_truth_lookup(&t, "/nowhere/Im002_0.jpg", 0, 0, &img, &found_img, &found),
+                     0);
     assert_false(found);
     bs_truth_free(&t);
     free(image);

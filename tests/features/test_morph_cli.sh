@@ -42,7 +42,8 @@ expect 0 "extract again" -- "$BIN" "${X[@]}" --backbone morphometry --out "$WORK
 stderr_has "(0 computed" "a re-run is served by the cache"
 cmp -s "$WORK/feat-m/morphometry.npy" "$WORK/feat-m2/morphometry.npy" && ok || fail "cached rows differ"
 # another scale is another row: the first crop told twice the white-cell size
-awk -F, 'BEGIN {OFS = ","} NR == 2 {$5 = 2 * $5} {print}' "$M" > "$WORK/crops/scaled.csv"
+awk -F, 'BEGIN {OFS = ","} NR == 1 {for (i = 1; i <= NF; i++) if ($i == "cell_px") c = i}
+    NR == 2 {$c = 2 * $c} {print}' "$M" > "$WORK/crops/scaled.csv"
 X2=(extract --data "$WORK/crops/scaled.csv" --augment none --cache "$WORK/cache" --near-duplicates off)
 expect 0 "extract with one scale changed" -- "$BIN" "${X2[@]}" --backbone morphometry --out "$WORK/feat-s"
 stderr_has "(1 computed" "only the row whose scale changed is computed"

@@ -19,7 +19,7 @@ expect 0 "cells --help" -- "$BIN" cells --help
 cp "$WORK/out" "$WORK/help"
 for flag in --model --backbone-dir --format --overlay --truth --evaluation --cell-size --batch \
     --min-probability --min-blasts --no-normalise --crops --crop-format --sample --data \
-    --positive --on-error --near-duplicates; do
+    --positive --on-error --near-duplicates --boxes --label --class --out; do
     grep -qF -- "$flag" "$WORK/help" && ok || fail "--help lacks $flag"
 done
 grep -qF "cells" <("$BIN" --help 2>&1) && ok || fail "cells listed in blastscan --help"
@@ -33,6 +33,12 @@ expect 2 "--cell-size 0" -- "$BIN" cells --cell-size 0 "$BCCD/images"
 expect 2 "--min-probability 2" -- "$BIN" cells --min-probability 2 "$BCCD/images"
 expect 2 "--crops without --data" -- "$BIN" cells --crops "$WORK/c"
 expect 2 "--data without --crops" -- "$BIN" cells --data "$BCCD/images"
+expect 2 "--boxes without --crops" -- "$BIN" cells --boxes "$BCCD/boxes.csv" "$BCCD/images"
+expect 2 "--label without --boxes" -- "$BIN" cells --crops "$WORK/c" --data "$BCCD/images" --label 0
+expect 2 "--boxes with --data" -- "$BIN" cells --crops "$WORK/c" --boxes "$BCCD/boxes.csv" --data "$BCCD/images"
+expect 2 "bad --label" -- "$BIN" cells --crops "$WORK/c" --boxes "$BCCD/boxes.csv" --label maybe
+expect 2 "geojson without --out" -- "$BIN" cells --format geojson "$BCCD/images"
+expect 2 "--out without an export format" -- "$BIN" cells --out "$WORK/o" "$BCCD/images"
 expect 2 "unknown option" -- "$BIN" cells --frobnicate "$BCCD/images"
 
 # Ten BCCD fields (one white cell each, many red cells), compared with the boxes.
@@ -102,7 +108,61 @@ cells=$("$PY" -c "import json,sys; print(sum(json.loads(l)['white_cells'] for l 
 [ "$(($(wc -l <"$WORK/out") - 1))" = "$cells" ] && ok || fail "CSV: one row per cell ($cells)"
 awk -F, 'NR > 1 && NF != 14 { bad = 1 } END { exit bad }' "$WORK/out" && ok || fail "CSV: 14 fields per row"
 
+# Exports other tools read: GeoJSON per field (QuPath), COCO for the batch; read back by Python.
+expect 0 "geojson" -- "$BIN" cells --format geojson --out "$WORK/geojson" "$WORK/bccd"
+expect 0 "coco" -- "$BIN" cells --format coco --out "$WORK/coco.json" "$WORK/bccd"
+expect 0 "csv for the exports" -- "$BIN" cells --format csv "$WORK/bccd"
+cp "$WORK/out" "$WORK/export-cells.csv"
+check_exports() { # $1 geojson folder, $2 coco file, $3 cells csv, $4 class names ("" without a model)
+    "$PY" - "$@" <<'EOF'
+import csv, json, os, sys
+gdir, coco_path, cells_csv, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+cells = list(csv.DictReader(open(cells_csv)))
+classes = names.split(",") if names else ["white cell"]
+n = 0
+for f in sorted(os.listdir(gdir)):
+    g = json.load(open(os.path.join(gdir, f)))
+    assert g["type"] == "FeatureCollection" and isinstance(g["features"], list)
+    for ft in g["features"]:
+        assert ft["type"] == "Feature" and ft["geometry"]["type"] == "Polygon"
+        ring = ft["geometry"]["coordinates"][0]
+        assert len(ring) == 5 and ring[0] == ring[-1] and all(len(p) == 2 for p in ring)
+        p = ft["properties"]
+        assert p["objectType"] == "detection" and p["classification"]["name"] in classes
+        assert len(p["classification"]["color"]) == 3 and p["class"] == p["classification"]["name"]
+        assert isinstance(p["measurements"], dict) and p["measurements"]["nucleus area px"] > 0
+        assert (p["probability"] is None) == (not names)
+        n += 1
+assert n == len(cells), (n, len(cells))
+c = json.load(open(coco_path))
+for key, typ in (("images", list), ("annotations", list), ("categories", list), ("info", dict)):
+    assert isinstance(c[key], typ), key
+assert [k["name"] for k in c["categories"]] == classes
+ids = {i["id"] for i in c["images"]}
+assert len(ids) == len(c["images"]) == len({r["path"] for r in cells})
+for i in c["images"]:
+    assert isinstance(i["file_name"], str) and i["width"] > 0 and i["height"] > 0
+assert len(c["annotations"]) == len(cells)
+cats = {k["id"] for k in c["categories"]}
+for a, r in zip(sorted(c["annotations"], key=lambda a: a["id"]), cells):
+    assert a["image_id"] in ids and a["category_id"] in cats and a["iscrowd"] == 0
+    x, y, w, h = a["bbox"]
+    assert [x, y, x + w, y + h] == [int(r[k]) for k in ("x0", "y0", "x1", "y1")], (a, r)
+    assert a["area"] == w * h and len(a["segmentation"][0]) == 8
+    assert ("score" in a) == bool(names)
+    if names:
+        assert classes[a["category_id"] - 1] == r["class"] and abs(a["score"] - float(r["probability"])) < 1e-9
+try:
+    from pycocotools.coco import COCO   # when Debian's python3-pycocotools is installed
+    COCO(coco_path).getAnnIds()
+except ImportError:
+    pass
+EOF
+}
+check_exports "$WORK/geojson" "$WORK/coco.json" "$WORK/export-cells.csv" "" && ok || fail "GeoJSON and COCO read back"
+
 # Bad truth files: exit 1, the file named.
+
 printf 'path,label\na.jpg,1\n' >"$WORK/bad1.csv"
 printf 'image,x,y\nBloodImage_00000.jpg,12,notanumber\n' >"$WORK/bad2.csv"
 for t in bad1 bad2; do
@@ -145,14 +205,57 @@ stderr_has "from 4 images" "crops summary"
 import csv, os, sys
 root = sys.argv[1]
 rows = list(csv.DictReader(open(os.path.join(root, "manifest.csv"))))
-assert rows and list(rows[0])[:4] == ["path", "label", "class", "group"]
+assert rows and list(rows[0]) == ["path", "label", "class", "group", "source", "field", "x0", "y0",
+                                  "x1", "y1", "cell_px", "red_cell_px", "normalised"]
 files = {os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs if f.endswith(".png")}
 assert files == {r["path"] for r in rows}, (files, rows)
 for r in rows:
     assert (r["class"], r["label"]) in {("healthy", "0"), ("sick", "1")}, r
     assert r["path"].startswith(r["class"] + "/")
     assert os.path.basename(r["group"])[0] in "abcd"   # the source image
+    assert r["source"] == "ds" and r["normalised"] == "1"   # the --data folder's name
+    assert os.path.basename(r["field"])[0] in "abcd" and float(r["cell_px"]) > 0
+    assert 0 <= int(r["x0"]) < int(r["x1"]) and 0 <= int(r["y0"]) < int(r["y1"])
 EOF
+
+# --crops --boxes: the boxed white cells of annotated fields, labelled as the user says.
+head -1 "$BCCD/boxes.csv" >"$WORK/boxes4.csv"
+grep -E '^images/BloodImage_0000[0-3]\.jpg,' "$BCCD/boxes.csv" | sed "s|^images/|$BCCD/images/|" >>"$WORK/boxes4.csv"
+expect 1 "--boxes whose white cells carry no label" -- "$BIN" cells --crops "$WORK/bcrops" --boxes "$WORK/boxes4.csv"
+stderr_has "--label" "the missing label is named"
+expect 0 "crops from boxes" -- "$BIN" cells --crops "$WORK/bcrops" --boxes "$WORK/boxes4.csv" --label non-blast
+"$PY" - "$WORK/bcrops" "$WORK/boxes4.csv" <<'EOF' && ok || fail "a crop per boxed white cell, labelled non-blast"
+import csv, os, sys
+rows = list(csv.DictReader(open(os.path.join(sys.argv[1], "manifest.csv"))))
+boxes = [b for b in csv.DictReader(open(sys.argv[2])) if b["class"] == "WBC"]
+assert len(rows) == len(boxes) > 0, (len(rows), len(boxes))
+for r in rows:
+    assert (r["label"], r["class"]) == ("0", "non-blast") and r["group"] == r["field"], r
+    assert os.path.isfile(os.path.join(sys.argv[1], r["path"]))
+    assert any(abs(int(r["x0"]) - int(b["xmin"])) <= 1 and abs(int(r["y1"]) - int(b["ymax"])) <= 1
+               and os.path.samefile(r["field"], b["image"]) for b in boxes), r
+EOF
+TXL="$ASSETS/data/txlpbc-train"
+if [ -d "$TXL/labels" ]; then
+    # YOLO labels (a copy of three), the images found in ../images, sources from sources.csv
+    mkdir -p "$WORK/txl/labels" "$WORK/txl/images"
+    cp "$TXL/classes.txt" "$TXL/sources.csv" "$WORK/txl/"
+    ls "$TXL/labels" | grep -v classes | head -3 | while read -r f; do
+        cp "$TXL/labels/$f" "$WORK/txl/labels/"
+        ln -s "$TXL/images/${f%.txt}.jpg" "$WORK/txl/images/${f%.txt}.jpg"
+    done
+    expect 0 "crops from YOLO labels" -- "$BIN" cells --crops "$WORK/ycrops" --boxes "$WORK/txl/labels" --label 0 --class other-lab
+    "$PY" - "$WORK/ycrops" "$WORK/txl/sources.csv" <<'EOF' && ok || fail "YOLO crops carry sources.csv's source"
+import csv, os, sys
+rows = list(csv.DictReader(open(os.path.join(sys.argv[1], "manifest.csv"))))
+src = {os.path.basename(r["image"]): r["source"] for r in csv.DictReader(open(sys.argv[2]))}
+assert rows
+for r in rows:
+    assert r["class"] == "other-lab" and r["source"] == src[os.path.basename(r["field"])], r
+EOF
+else
+    skip "YOLO crops" "$TXL absent"
+fi
 expect 0 "crops as jpeg without normalisation" -- "$BIN" cells --crops "$WORK/crops-jpg" --crop-format jpeg \
     --no-normalise --data "$WORK/ds" --near-duplicates off
 stderr_has "as photographed" "no normalisation reported"
@@ -178,6 +281,17 @@ for l in open(sys.argv[1]):
     assert lo <= o["blast_percent"] <= hi
 EOF
     cp "$WORK/out" "$WORK/model.json"
+    for f in geojson coco csv; do
+        out="$WORK/m-$f"
+        [ "$f" = coco ] && out="$WORK/m-coco.json"
+        [ "$f" = csv ] && out=""
+        expect 0 "$f with a model" -- "$BIN" cells --model "$WORK/cells.blastscan" --backbone-dir "$WORK/models" \
+            --format "$f" ${out:+--out "$out"} "$WORK/bccd/BloodImage_00000.jpg" "$WORK/aria/Pro"
+    done
+    cp "$WORK/out" "$WORK/m-cells.csv"
+    check_exports "$WORK/m-geojson" "$WORK/m-coco.json" "$WORK/m-cells.csv" "healthy,ALL" && ok ||
+        fail "GeoJSON and COCO with the model's classes and probabilities"
+
     expect 0 "table with a model" -- "$BIN" cells --model "$WORK/cells.blastscan" --backbone-dir "$WORK/models" \
         --min-probability 0 "$WORK/aria/Pro"
     stdout_has "ALL suspected" "--min-probability 0 makes any blast confident"

@@ -141,7 +141,10 @@ static void write_field(const char *path, int n) {
 }
 
 /* The crops the dataset must hold for one source image: detected and cut in memory. */
-static int64_t expected_crops(const char *path, const bs_field_options *o, bs_image **crops) {
+/* The crops of the cells detected in the field at path (and their boxes when boxes is not
+ * NULL: at most 8). */
+static int64_t expected_crops_boxes(const char *path, const bs_field_options *o, bs_image **crops,
+                                    bs_cell *boxes) {
     bs_image img;
     bs_cells cells;
     assert_int_equal(bs_image_load(path, &img), 0);
@@ -149,9 +152,15 @@ static int64_t expected_crops(const char *path, const bs_field_options *o, bs_im
     *crops = calloc((size_t)cells.n + 1, sizeof **crops);
     assert_int_equal(bs_field_crops(&img, cells.cells, cells.n, o->normalise, *crops), 0);
     int64_t n = cells.n;
+    assert_true(!boxes || n <= 8);
+    for (int64_t i = 0; boxes && i < n; i++) boxes[i] = cells.cells[i];
     bs_detect_free(&cells);
     bs_image_free(&img);
     return n;
+}
+
+static int64_t expected_crops(const char *path, const bs_field_options *o, bs_image **crops) {
+    return expected_crops_boxes(path, o, crops, NULL);
 }
 
 /* Manifest row r: path, label, class and group as given; the file holds crop `want` exactly. */
@@ -185,6 +194,7 @@ static void test_crop_dataset(void **state) {
                       {.path = b, .label = 0, .class_name = "Benign", .group = "g2"},
                       {.path = c, .label = 0, .class_name = "Benign", .group = "g1"}};
     bs_dataset ds = {.n = 3, .samples = s};
+    const char *data[1] = {tmp};
     bs_field_options o;
     bs_field_options_default(&o);
     o.detect.cell_size = 60;
@@ -193,23 +203,30 @@ static void test_crop_dataset(void **state) {
     assert_int_equal(na, 2);
     assert_int_equal(nc, 1);
     bs_field_crop_counts counts;
-    assert_int_equal(bs_field_write_crop_dataset(&ds, &o, out, 0, &counts), 0);
+    assert_int_equal(bs_field_write_crop_dataset(&ds, data, 1, &o, out, 0, &counts), 0);
     assert_int_equal(counts.cells, 3);
     assert_int_equal(counts.images_without_cells, 1);
     char *manifest = bs_path_join(out, "manifest.csv");
     bs_csv m;
     assert_int_equal(bs_csv_read(manifest, &m), 0);
-    assert_int_equal(m.ncols, 6);
+    assert_int_equal(m.ncols, 13);
     assert_string_equal(m.header[0], "path");
     assert_string_equal(m.header[3], "group");
-    assert_string_equal(m.header[4], "cell_px");
-    assert_string_equal(m.header[5], "red_cell_px");
+    assert_string_equal(m.header[4], "source");
+    assert_string_equal(m.header[12], "normalised");
+    /* provenance: the source folder's name, the field, the box, the scale, the colour rule */
+    const char *base = strrchr(tmp, '/') + 1;
+    assert_string_equal(m.rows[0][4], base);
+    assert_string_equal(m.rows[0][5], a);
+    assert_true(atoi(m.rows[0][8]) > atoi(m.rows[0][6]) && atoi(m.rows[0][9]) > atoi(m.rows[0][7]));
+    assert_true(atof(m.rows[0][10]) == 60); /* --cell-size given */
+    assert_string_equal(m.rows[0][12], "1");
     assert_int_equal(m.nrows, 3);
     /* the field's scale in crop pixels: the cell size given (crops are cut at the field's
-     * resolution); no red cells were measured, since the size was given: unknown, empty */
+     * resolution); red cells measured apart, empty when the field has none */
     for (size_t r = 0; r < 3; r++) {
-        assert_string_equal(m.rows[r][4], "60");
-        assert_string_equal(m.rows[r][5], "");
+        assert_string_equal(m.rows[r][10], "60");
+        assert_true(!m.rows[r][11][0] || atof(m.rows[r][11]) > 0);
     }
     check_row(&m, 0, out, "Pre_B/00000_a_c000.png", "1", "Pre B", "g1", &ca[0]);
     check_row(&m, 1, out, "Pre_B/00000_a_c001.png", "1", "Pre B", "g1", &ca[1]);
@@ -223,7 +240,7 @@ static void test_crop_dataset(void **state) {
     char *jout = bs_path_join(tmp, "cells-jpeg"),
          *jpg = bs_path_join(jout, "Benign/00000_c_c000.jpg");
     bs_dataset one = {.n = 1, .samples = &s[2]};
-    assert_int_equal(bs_field_write_crop_dataset(&one, &o, jout, 1, &counts), 0);
+    assert_int_equal(bs_field_write_crop_dataset(&one, data, 1, &o, jout, 1, &counts), 0);
     assert_int_equal(counts.cells, 1);
     bs_image got;
     assert_int_equal(bs_image_load(jpg, &got), 0);
@@ -255,16 +272,87 @@ static void crop_carries_the_scale(void **state) {
 }
 
 /* No white cell in any source image: an error, and no manifest is left behind. */
+/* Crops from annotated boxes: a boxes CSV giving the detected cells' boxes yields the same
+ * crops as detection; labels from --label/--class, sources from sources.csv; a corrections
+ * CSV's own labels per row, rows without a label skipped; boxes outside the field counted. */
+static void test_box_crops(void **state) {
+    (void)state;
+    char *dir = bs_path_join(tmp, "boxed"), *a = bs_path_join(dir, "a.png"),
+         *csv = bs_path_join(dir, "boxes.csv"), *src = bs_path_join(dir, "sources.csv"),
+         *out = bs_path_join(tmp, "boxcrops"), *manifest = bs_path_join(out, "manifest.csv");
+    assert_int_equal(bs_mkdir_p(dir), 0);
+    write_field(a, 2);
+    bs_field_options o;
+    bs_field_options_default(&o);
+    o.detect.cell_size = 60;
+    bs_image *ca;
+    bs_cell box[8];
+    assert_int_equal(expected_crops_boxes(a, &o, &ca, box), 2);
+    char *text = bs_strfmt("image,class,xmin,ymin,xmax,ymax\na.png,WBC,%d,%d,%d,%d\n"
+                           "a.png,RBC,1,1,5,5\na.png,WBC,%d,%d,%d,%d\na.png,WBC,900,900,990,990\n",
+                           box[0].x0, box[0].y0, box[0].x1, box[0].y1, box[1].x0, box[1].y0,
+                           box[1].x1, box[1].y1);
+    bs_test_write(csv, text, strlen(text));
+    bs_test_write(src, "image,source\na.png,BCD\n", 23);
+    bs_truth t;
+    assert_int_equal(bs_truth_read(csv, &t), 0);
+    bs_field_box_labels given = {-1, NULL};
+    bs_field_crop_counts counts;
+    /* WBC says neither blast nor non-blast: a label must be given */
+    assert_int_equal(bs_field_write_box_crops(&t, csv, &given, &o, out, 0, &counts), -1);
+    if (!strstr(bs_error_message(), "--label")) fail_msg("%s", bs_error_message());
+    assert_false(bs_file_exists(manifest));
+    given = (bs_field_box_labels){0, "normal WBC"};
+    assert_int_equal(bs_field_write_box_crops(&t, csv, &given, &o, out, 0, &counts), 0);
+    assert_int_equal(counts.cells, 2);
+    assert_int_equal(counts.boxes_outside, 1);
+    bs_csv m;
+    assert_int_equal(bs_csv_read(manifest, &m), 0);
+    assert_int_equal(m.nrows, 2);
+    char *real = realpath(a, NULL);
+    check_row(&m, 0, out, "normal_WBC/00000_a_c000.png", "0", "normal WBC", real, &ca[0]);
+    check_row(&m, 1, out, "normal_WBC/00000_a_c001.png", "0", "normal WBC", real, &ca[1]);
+    assert_string_equal(m.rows[1][4], "BCD");
+    assert_string_equal(m.rows[1][5], real);
+    char *x0 = bs_strfmt("%d", box[1].x0);
+    assert_string_equal(m.rows[1][6], x0);
+    bs_csv_free(&m);
+    bs_truth_free(&t);
+    /* the review page's corrections: each row's own labels */
+    free(text);
+    text = bs_strfmt("image,xmin,ymin,xmax,ymax,label,class,group,source,model_class,"
+                     "model_probability,reviewer_class\n"
+                     "%s,%d,%d,%d,%d,1,blast,field-7,aria2021,non-blast,0.3,blast\n"
+                     "%s,%d,%d,%d,%d,,,field-7,aria2021,blast,0.9,artefact\n",
+                     real, box[0].x0, box[0].y0, box[0].x1, box[0].y1, real, box[1].x0, box[1].y0,
+                     box[1].x1, box[1].y1);
+    bs_test_write(csv, text, strlen(text));
+    assert_int_equal(bs_truth_read(csv, &t), 0);
+    given = (bs_field_box_labels){0, "ignored"};
+    assert_int_equal(bs_field_write_box_crops(&t, csv, &given, &o, out, 0, &counts), 0);
+    assert_int_equal(counts.cells, 1);
+    assert_int_equal(bs_csv_read(manifest, &m), 0);
+    assert_int_equal(m.nrows, 1);
+    check_row(&m, 0, out, "blast/00000_a_c000.png", "1", "blast", "field-7", &ca[0]);
+    assert_string_equal(m.rows[0][4], "aria2021");
+    bs_csv_free(&m);
+    bs_truth_free(&t);
+    for (int i = 0; i < 2; i++) bs_image_free(&ca[i]);
+    free(ca), free(x0), free(real), free(text), free(dir), free(a), free(csv), free(src), free(out),
+        free(manifest);
+}
+
 static void test_crop_dataset_without_cells(void **state) {
     (void)state;
     char *b = bs_path_join(tmp, "blank.png"), *out = bs_path_join(tmp, "none");
     write_field(b, 0);
     bs_sample s = {.path = b, .label = 0, .class_name = "Benign", .group = "g"};
     bs_dataset ds = {.n = 1, .samples = &s};
+    const char *data[1] = {tmp};
     bs_field_options o;
     bs_field_options_default(&o);
     bs_field_crop_counts counts;
-    assert_int_equal(bs_field_write_crop_dataset(&ds, &o, out, 0, &counts), -1);
+    assert_int_equal(bs_field_write_crop_dataset(&ds, data, 1, &o, out, 0, &counts), -1);
     assert_non_null(strstr(bs_error_message(), "no white cell"));
     assert_int_equal(counts.images_without_cells, 1);
     char *manifest = bs_path_join(out, "manifest.csv");
@@ -282,6 +370,7 @@ int main(void) {
         cmocka_unit_test(test_crop_dataset),
         cmocka_unit_test(crop_carries_the_scale),
         cmocka_unit_test(test_crop_dataset_without_cells),
+        cmocka_unit_test(test_box_crops),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
