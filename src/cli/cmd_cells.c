@@ -547,8 +547,7 @@ static int run_crops(const bs_cells_opts *o, const bs_cli *cli) {
     }
     bs_dataset ds;
     if (bs_cli_data_open(&o->data, (size_t)o->sample, cli->seed, &ds)) return bs_cli_fail("cells");
-    if (bs_field_write_crop_dataset(&ds, o->data.sources, o->data.nsources, &fo, o->crops,
-                                    o->crop_jpeg, &counts))
+    if (bs_field_write_crop_dataset(&ds, &fo, o->crops, o->crop_jpeg, &counts))
         rc = bs_cli_fail("cells");
     else
         crops_done(o, &counts, ds.n);

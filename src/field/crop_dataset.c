@@ -217,34 +217,20 @@ static char *data_folder(const char *data) {
     return dir;
 }
 
-int bs_field_write_crop_dataset(const bs_dataset *ds, const char *const *data, size_t ndata,
-                                const bs_field_options *o, const char *outdir, int jpeg,
-                                bs_field_crop_counts *counts) {
+int bs_field_write_crop_dataset(const bs_dataset *ds, const bs_field_options *o, const char *outdir,
+                                int jpeg, bs_field_crop_counts *counts) {
     memset(counts, 0, sizeof *counts);
-    source_table *sources = bs_calloc(ndata ? ndata : 1, sizeof *sources);
-    if (!sources) return -1;
-    int rc = 0;
-    for (size_t k = 0; k < ndata && rc == 0; k++) {
-        char *folder = data_folder(data[k]);
-        rc = folder ? sources_open(&sources[k], folder) : -1;
-        free(folder);
-    }
     crops_state st;
-    if (rc == 0) rc = open_manifest(&st, o, outdir, jpeg);
-    if (rc) {
-        for (size_t k = 0; k < ndata; k++) sources_free(&sources[k]);
-        free(sources);
-        return -1;
-    }
+    if (open_manifest(&st, o, outdir, jpeg)) return -1;
+    int rc = 0;
     for (size_t i = 0; i < ds->n && rc == 0; i++) {
+        /* the dataset stage named every sample's source (a manifest's source column, a
+         * folder's sources.csv, else the --data base name) */
         const bs_sample *s = &ds->samples[i];
-        const char *name = s->source >= 0 && (size_t)s->source < ndata
-                               ? source_of(&sources[s->source], s->path)
-                               : "";
+        const char *name =
+            s->source >= 0 && (size_t)s->source < ds->nsources ? ds->source_names[s->source] : "";
         rc = crop_sample(&st, i, s, name);
     }
-    for (size_t k = 0; k < ndata; k++) sources_free(&sources[k]);
-    free(sources);
     return close_manifest(&st, rc, ds->n, counts);
 }
 

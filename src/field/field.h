@@ -187,11 +187,9 @@ typedef struct bs_field_crop_counts {
  * is created. An error names the field; no cell at all is an error (no manifest). */
 
 /* Every detected white cell of every sample of ds (o->detect, o->normalise), with the label
- * and class of its field (weak labels) and its group. data[k] is the --data source samples of
- * source k came from (a folder or manifest: where sources.csv and the source's name are). */
-int bs_field_write_crop_dataset(const bs_dataset *ds, const char *const *data, size_t ndata,
-                                const bs_field_options *o, const char *outdir, int jpeg,
-                                bs_field_crop_counts *counts);
+ * and class of its field (weak labels), its group and its source's name (ds->source_names). */
+int bs_field_write_crop_dataset(const bs_dataset *ds, const bs_field_options *o, const char *outdir,
+                                int jpeg, bs_field_crop_counts *counts);
 
 /* The labels of crops whose annotations carry none. */
 typedef struct bs_field_box_labels {

@@ -264,6 +264,18 @@ EOF
 else
     skip "YOLO crops" "$TXL absent"
 fi
+# A --data manifest's own source column names each crop's source (not the manifest's folder).
+printf 'path,label,source\n%s,0,labA\n%s,1,labB\n' "$BCCD/images/BloodImage_00000.jpg" \
+    "$BCCD/images/BloodImage_00001.jpg" > "$WORK/sources-manifest.csv"
+expect 0 "crops from a manifest with sources" -- "$BIN" cells --crops "$WORK/crops-src" \
+    --data "$WORK/sources-manifest.csv" --near-duplicates off
+"$PY" - "$WORK/crops-src/manifest.csv" <<'EOF' && ok || fail "crops carry the manifest's source names"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert {r["source"] for r in rows} == {"labA", "labB"}, rows
+for r in rows:
+    assert r["source"] == ("labA" if r["label"] == "0" else "labB"), r
+EOF
 expect 0 "crops as jpeg without normalisation" -- "$BIN" cells --crops "$WORK/crops-jpg" --crop-format jpeg \
     --no-normalise --data "$WORK/ds" --near-duplicates off
 stderr_has "as photographed" "no normalisation reported"

@@ -193,8 +193,8 @@ static void test_crop_dataset(void **state) {
     bs_sample s[3] = {{.path = a, .label = 1, .class_name = "Pre B", .group = "g1"},
                       {.path = b, .label = 0, .class_name = "Benign", .group = "g2"},
                       {.path = c, .label = 0, .class_name = "Benign", .group = "g1"}};
-    bs_dataset ds = {.n = 3, .samples = s};
-    const char *data[1] = {tmp};
+    char *names[] = {"lab-a"}; /* the dataset stage's name of source 0 */
+    bs_dataset ds = {.n = 3, .samples = s, .source_names = names, .nsources = 1};
     bs_field_options o;
     bs_field_options_default(&o);
     o.detect.cell_size = 60;
@@ -203,7 +203,7 @@ static void test_crop_dataset(void **state) {
     assert_int_equal(na, 2);
     assert_int_equal(nc, 1);
     bs_field_crop_counts counts;
-    assert_int_equal(bs_field_write_crop_dataset(&ds, data, 1, &o, out, 0, &counts), 0);
+    assert_int_equal(bs_field_write_crop_dataset(&ds, &o, out, 0, &counts), 0);
     assert_int_equal(counts.cells, 3);
     assert_int_equal(counts.images_without_cells, 1);
     char *manifest = bs_path_join(out, "manifest.csv");
@@ -214,9 +214,8 @@ static void test_crop_dataset(void **state) {
     assert_string_equal(m.header[3], "group");
     assert_string_equal(m.header[4], "source");
     assert_string_equal(m.header[12], "normalised");
-    /* provenance: the source folder's name, the field, the box, the scale, the colour rule */
-    const char *base = strrchr(tmp, '/') + 1;
-    assert_string_equal(m.rows[0][4], base);
+    /* provenance: the source's name, the field, the box, the scale, the colour rule */
+    assert_string_equal(m.rows[0][4], "lab-a");
     assert_string_equal(m.rows[0][5], a);
     assert_true(atoi(m.rows[0][8]) > atoi(m.rows[0][6]) && atoi(m.rows[0][9]) > atoi(m.rows[0][7]));
     assert_true(atof(m.rows[0][10]) == 60); /* --cell-size given */
@@ -240,7 +239,7 @@ static void test_crop_dataset(void **state) {
     char *jout = bs_path_join(tmp, "cells-jpeg"),
          *jpg = bs_path_join(jout, "Benign/00000_c_c000.jpg");
     bs_dataset one = {.n = 1, .samples = &s[2]};
-    assert_int_equal(bs_field_write_crop_dataset(&one, data, 1, &o, jout, 1, &counts), 0);
+    assert_int_equal(bs_field_write_crop_dataset(&one, &o, jout, 1, &counts), 0);
     assert_int_equal(counts.cells, 1);
     bs_image got;
     assert_int_equal(bs_image_load(jpg, &got), 0);
@@ -348,11 +347,10 @@ static void test_crop_dataset_without_cells(void **state) {
     write_field(b, 0);
     bs_sample s = {.path = b, .label = 0, .class_name = "Benign", .group = "g"};
     bs_dataset ds = {.n = 1, .samples = &s};
-    const char *data[1] = {tmp};
     bs_field_options o;
     bs_field_options_default(&o);
     bs_field_crop_counts counts;
-    assert_int_equal(bs_field_write_crop_dataset(&ds, data, 1, &o, out, 0, &counts), -1);
+    assert_int_equal(bs_field_write_crop_dataset(&ds, &o, out, 0, &counts), -1);
     assert_non_null(strstr(bs_error_message(), "no white cell"));
     assert_int_equal(counts.images_without_cells, 1);
     char *manifest = bs_path_join(out, "manifest.csv");
