@@ -20,6 +20,11 @@
 
 #define R 11
 
+static void free_source_names(bs_study *s) {
+    for (int k = 0; k < s->nsources; k++) free(s->source_names[k]);
+    free(s->source_names);
+}
+
 static void groups_by_hand(void **state) {
     (void)state;
     static const char *const group[R] = {"p1", "p1", "p1", "p1",      "p2",     "p2",
@@ -74,6 +79,7 @@ static void groups_by_hand(void **state) {
     free(x.per_source);
     free(s.source_rows);
     free(s.source_positives);
+    free_source_names(&s);
 }
 
 /* Without manifest groups (every group named after an image's path) there are no group results. */
@@ -98,6 +104,9 @@ static void no_manifest_groups(void **state) {
     assert_int_equal(bs_study_sources(&s, &idx), 0);
     assert_int_equal(s.nsources, 1);
     assert_null(x.per_source);
+    free(s.source_rows);
+    free(s.source_positives);
+    free_source_names(&s);
 }
 
 int main(void) {
