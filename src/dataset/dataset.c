@@ -502,66 +502,28 @@ static char *default_source_name(const char *const *args, size_t nargs, size_t i
     return mine;
 }
 
-static int cmp_row_image(const void *a, const void *b) {
-    return strcmp((*(char **const *)a)[0], (*(char **const *)b)[0]);
-}
-
-/* A folder's sources.csv (image,source[,...], image relative to the folder): the source of
- * every sample v->s[first..] it lists. No file: nothing to do. Samples it does not list keep
- * the default, with one warning. */
+/* A folder's sources.csv (bs_sources_csv_open): the source of every sample v->s[first..] it
+ * lists. No file: nothing to do. Samples it does not list keep the default, with one warning. */
 static int read_sources_csv(const char *root, samples *v, size_t first) {
-    char *path = bs_path_join(root, "sources.csv");
-    if (!path || !bs_file_exists(path)) {
-        free(path);
-        return path ? 0 : -1;
-    }
-    bs_csv csv;
-    if (bs_csv_read(path, &csv)) {
-        free(path);
-        return -1;
-    }
-    int cimg = bs_csv_column(&csv, "image"), csrc = bs_csv_column(&csv, "source");
-    int rc = cimg < 0 || csrc < 0 ? bs_error("%s: needs the columns image,source", path) : 0;
-    /* Rows as (full path, source) pairs sorted by path, looked up per sample. */
-    char ***pairs = rc ? NULL : bs_calloc(csv.nrows ? csv.nrows : 1, sizeof *pairs);
-    if (!rc && !pairs) rc = -1;
-    size_t npairs = 0;
-    for (size_t r = 0; r < csv.nrows && rc == 0; r++) {
-        const char *img = csv.rows[r][cimg];
-        while (img[0] == '.' && img[1] == '/') img += 2;
-        if (!img[0]) continue;
-        char **pair = bs_calloc(2, sizeof *pair);
-        if (!pair || !(pair[0] = bs_path_join(root, img))) {
-            free(pair);
-            rc = -1;
-            break;
-        }
-        pair[1] = csv.rows[r][csrc];
-        pairs[npairs++] = pair;
-    }
-    if (rc == 0 && npairs) qsort(pairs, npairs, sizeof *pairs, cmp_row_image);
+    bs_sources_csv *t;
+    if (bs_sources_csv_open(root, &t)) return -1;
+    if (!t) return 0;
+    int rc = 0;
     size_t unlisted = 0;
     for (size_t i = first; i < v->n && rc == 0; i++) {
-        char *key[2] = {v->s[i].path, NULL}, **k = key;
-        char ***hit = npairs ? bsearch(&k, pairs, npairs, sizeof *pairs, cmp_row_image) : NULL;
-        if (!hit || !(*hit)[1][0]) {
+        const char *name = bs_sources_csv_lookup(t, v->s[i].path);
+        if (!name) {
             unlisted++;
             continue;
         }
         free(v->source[i]);
-        if (!(v->source[i] = bs_strdup((*hit)[1]))) rc = -1;
+        if (!(v->source[i] = bs_strdup(name))) rc = -1;
     }
     if (rc == 0 && unlisted)
         bs_warn("%s: %zu of the folder's %zu images are not listed; they keep the folder's name "
                 "as their source",
-                path, unlisted, v->n - first);
-    for (size_t r = 0; r < npairs; r++) {
-        free(pairs[r][0]);
-        free(pairs[r]);
-    }
-    free(pairs);
-    bs_csv_free(&csv);
-    free(path);
+                bs_sources_csv_path(t), unlisted, v->n - first);
+    bs_sources_csv_free(t);
     return rc;
 }
 

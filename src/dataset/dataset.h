@@ -99,6 +99,17 @@ int bs_dataset_join_near_duplicates(bs_dataset *ds, double threshold, int64_t *j
 #define BS_GROUP_WARN_SIZE_TEXT "8"
 size_t bs_dataset_warn_groups(const bs_dataset *ds);
 
+/* A folder's sources.csv (`image,source[,...]`, image relative to the folder, as TXL-PBC
+ * ships it): the source each listed image comes from. Images are compared by resolved path,
+ * so any spelling of a file (./a.jpg, a link) finds its row. No sources.csv: *out = NULL and
+ * 0; unreadable or without the two columns: -1 with a message naming the file. */
+typedef struct bs_sources_csv bs_sources_csv;
+int bs_sources_csv_open(const char *folder, bs_sources_csv **out);
+/* The source named for `path`; NULL when not listed (or t is NULL). */
+const char *bs_sources_csv_lookup(const bs_sources_csv *t, const char *path);
+const char *bs_sources_csv_path(const bs_sources_csv *t);
+void bs_sources_csv_free(bs_sources_csv *t);
+
 /* Counts for summaries. */
 size_t bs_dataset_count_label(const bs_dataset *ds, int label);
 size_t bs_dataset_count_groups(const bs_dataset *ds);

@@ -8,7 +8,6 @@
  * images (the dataset stage and the command do that) or reading annotations (eval/truth). */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,12 +36,12 @@ static char *folder_name(const char *class_name) {
 /* ---- source names: sources.csv (image,source,...) beside the data, else the folder's name */
 
 typedef struct {
-    GHashTable *by_path; /* resolved image path -> source name; both owned */
-    char *fallback;
+    bs_sources_csv *listed; /* the folder's sources.csv; NULL when it has none */
+    char *fallback;         /* the folder's name */
 } source_table;
 
 static void sources_free(source_table *s) {
-    if (s->by_path) g_hash_table_destroy(s->by_path);
+    bs_sources_csv_free(s->listed);
     free(s->fallback);
     memset(s, 0, sizeof *s);
 }
@@ -58,37 +57,15 @@ static char *folder_base(const char *folder) {
 
 static int sources_open(source_table *s, const char *folder) {
     memset(s, 0, sizeof *s);
-    s->by_path = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
-    char *csv_path = bs_path_join(folder, "sources.csv");
-    if (!(s->fallback = folder_base(folder)) || !csv_path) {
-        free(csv_path);
+    if (!(s->fallback = folder_base(folder)) || bs_sources_csv_open(folder, &s->listed)) {
+        sources_free(s);
         return -1;
     }
-    int rc = 0;
-    bs_csv csv;
-    if (bs_file_exists(csv_path) && (rc = bs_csv_read(csv_path, &csv)) == 0) {
-        int ci = bs_csv_column(&csv, "image"), cs = bs_csv_column(&csv, "source");
-        if (ci < 0 || cs < 0) rc = bs_error("%s: expected the columns image,source", csv_path);
-        for (size_t r = 0; rc == 0 && r < csv.nrows; r++) {
-            char *joined = bs_path_join(folder, csv.rows[r][ci]),
-                 *name = bs_strdup(csv.rows[r][cs]);
-            char *real = joined && name ? realpath(joined, NULL) : NULL;
-            if (real)
-                g_hash_table_replace(s->by_path, real, name);
-            else
-                free(name);
-            free(joined);
-        }
-        bs_csv_free(&csv);
-    }
-    free(csv_path);
-    return rc;
+    return 0;
 }
 
 static const char *source_of(const source_table *s, const char *path) {
-    char *real = realpath(path, NULL);
-    const char *name = real ? g_hash_table_lookup(s->by_path, real) : NULL;
-    free(real);
+    const char *name = bs_sources_csv_lookup(s->listed, path);
     return name ? name : s->fallback;
 }
 
