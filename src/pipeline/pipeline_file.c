@@ -189,10 +189,10 @@ static int read_meta(bs_creader *s, bs_pipeline *p) {
         p->rows_per_label[c] = (int64_t)ro[c];
     }
     if (bs_creader_done(s)) return -1;
-    /* augment: bit 0 mirrors, bits 8-15 HED views, bits 16-23 scale views (pipeline.h) */
-    if ((augment & ~0xffff01u) || ((augment >> 8) & 0xff) > 8 || (augment >> 16) > 8 ||
-        epochs > INT32_MAX || !(p->latent_fraction >= 0) || !(p->kernel_scale_option >= 0) ||
-        im[0] + im[1] != images || ro[0] + ro[1] != nrows)
+    /* augment: bit 0 mirrors, bits 8-15 HED views, 16-23 scale views, 24-31 transfer views */
+    if ((augment & ~0xffffff01u) || ((augment >> 8) & 0xff) > 8 || ((augment >> 16) & 0xff) > 8 ||
+        (augment >> 24) > 8 || epochs > INT32_MAX || !(p->latent_fraction >= 0) ||
+        !(p->kernel_scale_option >= 0) || im[0] + im[1] != images || ro[0] + ro[1] != nrows)
         return bs_creader_fail(s, "values out of range");
     p->augment = (int)augment;
     p->epochs = (int)epochs;
