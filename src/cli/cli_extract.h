@@ -40,8 +40,9 @@ enum {
         {BS_OPT_TAP, "tap", "NAME", "output to take for models without feature_output metadata"},  \
         {BS_OPT_AUGMENT, "augment", "VIEWS",                                                       \
          "none or flip (original + hmirror + vmirror, as the paper; default " AUGMENT_DEFAULT      \
-         "),\nor a list with hed[:N] and scale[:N] (N seeded stain or scale jitter\n"              \
-         "views; docs/cells.md), e.g. flip,hed:2,scale"})
+         "),\nor a list with hed[:N], scale[:N] and transfer[:N] (N seeded stain jitter,\n"        \
+         "scale jitter or stain-transfer views: recoloured to another source's colours;\n"         \
+         "docs/cells.md), e.g. flip,hed:2,scale,transfer"})
 
 typedef struct bs_cli_extract {
     bs_extract_options opt; /* augment, batch, cache (resolved by _finish) */

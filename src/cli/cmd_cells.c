@@ -46,7 +46,8 @@ enum {
     OPT_LABEL,
     OPT_CLASS,
     OPT_OUT,
-    OPT_REVIEW
+    OPT_REVIEW,
+    OPT_ADAPT
 };
 
 static const bs_cli_command cells_command = {
@@ -118,6 +119,13 @@ static const bs_cli_command cells_command = {
              "a blast is confident from this probability (default 0.9)"},
             {OPT_MIN_BLASTS, "min-blasts", "N",
              "confident blasts that make a field 'ALL suspected' (default 1)"},
+            {OPT_ADAPT, "adapt", "M",
+             "none (default) or prior: re-estimate the share of blasts among\n"
+             "all the cells of the fields given, by EM from their probabilities\n"
+             "(Saerens et al. 2002), starting from the model's training prior,\n"
+             "and move every cell's probability and call by the change of prior\n"
+             "odds before the fields are called; the fields are printed once all\n"
+             "are analysed. Give a batch from one lab and one stain (docs/cells.md)"},
             {OPT_NO_NORM, "no-normalise", NULL,
              "crop (or, with a model that does not record it, classify) the\n"
              "colours as photographed; a cell model records how its crops were\n"
@@ -166,6 +174,7 @@ typedef struct bs_cells_opts {
     long sample; /* --crops: source images kept (0 = all) */
     bs_field_rule rule;
     bs_cli_data data;
+    int adapt; /* 1: --adapt prior */
 } bs_cells_opts;
 
 /* The options the field stage reads. */
@@ -361,12 +370,10 @@ static int compare(run *r, const char *path, const bs_image *img, const bs_field
     return 0;
 }
 
-/* Analyse, print, draw and compare one image. */
-static int process(run *r, const char *path, const bs_image *img) {
+/* Print, draw and compare one analysed image; frees the analysis. */
+static int emit(run *r, const char *path, const bs_image *img, bs_field_analysis a) {
     const bs_cells_opts *o = r->o;
-    bs_field_analysis a;
     char *png = NULL;
-    if (bs_field_analyse(img, &r->field, r->rt, &r->p, &a)) return -1;
     field f = {path, img, &a.cells, a.results, a.calls, a.summary};
     if (o->format == FMT_JSON)
         print_json(r, &f);
@@ -393,6 +400,13 @@ out:
     free(png);
     bs_field_analysis_free(&a);
     return rc;
+}
+
+/* Analyse, print, draw and compare one image. */
+static int process(run *r, const char *path, const bs_image *img) {
+    bs_field_analysis a;
+    if (bs_field_analyse(img, &r->field, r->rt, &r->p, &a)) return -1;
+    return emit(r, path, img, a);
 }
 
 static void report_counts(const char *what, const bs_truth_counts *c, int precision_defined) {
@@ -435,6 +449,10 @@ static int open_run(run *r, const bs_cells_opts *o, char **default_dir) {
     if (o->format == FMT_GEOJSON && bs_mkdir_p(o->out)) return -1;
     if (o->model) {
         if (bs_pipeline_load(o->model, &r->p)) return -1;
+        if (o->adapt && !(r->p.train_prior > 0))
+            return bs_error("%s: the model records no training class prior (trained before "
+                            "prior adaptation): retrain it to use --adapt prior",
+                            o->model);
         /* a cell model says how its crops were made: crop the same way (docs/cells.md) */
         if (bs_field_resolve_normalise(&r->p, o->normalise, &r->field.normalise))
             return bs_error_prefix("%s: ", o->model);
@@ -463,6 +481,80 @@ static void close_run(run *r) {
     bs_field_coco_abort(r->coco); /* when the run stopped before committing it */
 }
 
+/* --adapt prior: every field analysed first (its image not kept), the cells of the whole
+ * batch adapted together, each field's calls redone, then each image read again to print,
+ * draw and compare as without adaptation. */
+typedef struct {
+    const char *path;
+    bs_field_analysis a;
+} held_field;
+
+/* The batch's cells adapted (one EM over all of them), then every field's calls and summary
+ * redone under the rule, as bs_field_analyse makes them. */
+static int adapt_fields(run *r, held_field *held, size_t n) {
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) total += held[i].a.cells.n;
+    bs_pipeline_result *all = bs_calloc(total ? (size_t)total : 1, sizeof *all);
+    if (!all) return -1;
+    for (size_t i = 0, k = 0; i < n; i++)
+        for (int64_t c = 0; c < held[i].a.cells.n; c++) all[k++] = held[i].a.results[c];
+    bs_pipeline_adaptation ad;
+    int rc = bs_pipeline_adapt_prior(&r->p, all, total, &ad);
+    for (size_t i = 0, k = 0; i < n && rc == 0; i++) {
+        bs_field_analysis *a = &held[i].a;
+        for (int64_t c = 0; c < a->cells.n; c++, k++) {
+            a->results[c] = all[k];
+            a->calls[c] = (bs_field_call){all[k].label, all[k].probability, all[k].ood};
+        }
+        bs_field_summarise(a->calls, a->cells.n, &r->field.rule, &a->summary);
+    }
+    free(all);
+    if (rc == 0)
+        fprintf(stderr,
+                "cells: --adapt prior: the batch's share of blasts is %.4f (the model's training "
+                "prior %.4f; %d EM rounds): decision threshold %+.4f, %lld of %lld cells called "
+                "blasts (%lld before)\n",
+                ad.batch_prior, ad.train_prior, ad.rounds, ad.threshold,
+                (long long)ad.positives_after, (long long)ad.n, (long long)ad.positives_before);
+    return rc;
+}
+
+/* Both passes of --adapt prior over the files; *unreadable set as run_images does. */
+static int adapt_images(run *r, const bs_cli_list *files, int *unreadable) {
+    held_field *held = bs_calloc(files->n + 1, sizeof *held);
+    size_t n = 0;
+    int rc = held ? 0 : -1;
+    for (size_t i = 0; i < files->n && rc == 0; i++) {
+        bs_image img;
+        if (bs_image_load(files->v[i], &img)) {
+            fprintf(stderr, "blastscan cells: error: %s\n", bs_error_message());
+            *unreadable = 1;
+            continue;
+        }
+        rc = bs_field_analyse(&img, &r->field, r->rt, &r->p, &held[n].a);
+        if (rc)
+            bs_error_prefix("%s: ", files->v[i]);
+        else
+            held[n++].path = files->v[i];
+        bs_image_free(&img);
+    }
+    if (rc == 0) rc = adapt_fields(r, held, n);
+    size_t i = 0;
+    for (; i < n && rc == 0; i++) {
+        bs_image img;
+        rc = bs_image_load(held[i].path, &img);
+        if (rc == 0)
+            rc = emit(r, held[i].path, &img, held[i].a); /* frees the analysis */
+        else
+            bs_field_analysis_free(&held[i].a);
+        if (rc) bs_error_prefix("%s: ", held[i].path);
+        bs_image_free(&img);
+    }
+    for (; i < n; i++) bs_field_analysis_free(&held[i].a);
+    free(held);
+    return rc;
+}
+
 static int run_images(const bs_cells_opts *o, int argc, char **argv) {
     bs_cli_list files = {0};
     if (bs_cli_image_files(argc, argv, &files)) {
@@ -477,7 +569,8 @@ static int run_images(const bs_cells_opts *o, int argc, char **argv) {
         goto out;
     }
     print_header(o);
-    for (size_t i = 0; i < files.n && rc == BS_EXIT_OK; i++) {
+    if (o->adapt && adapt_images(&r, &files, &unreadable)) rc = bs_cli_fail("cells");
+    for (size_t i = 0; i < files.n && rc == BS_EXIT_OK && !o->adapt; i++) {
         bs_image img;
         if (bs_image_load(files.v[i], &img)) {
             fprintf(stderr, "blastscan cells: error: %s\n", bs_error_message());
@@ -579,6 +672,13 @@ static int take_option(bs_cells_opts *o, int c, const char *arg) {
                        ? bs_cli_usage("cells", "--label must be 1, blast, 0 or non-blast") != 0
                        : 0;
         case OPT_REVIEW: o->review = arg; return 0;
+        case OPT_ADAPT:
+            if (strcmp(arg, "none") && strcmp(arg, "prior"))
+                return bs_cli_usage("cells", "--adapt must be none or prior (CORAL is not "
+                                             "offered: it pulls a one-class batch towards the "
+                                             "training mix, docs/cells.md)") != 0;
+            o->adapt = !strcmp(arg, "prior");
+            return 0;
         case OPT_NO_NORM: o->normalise = 0; return 0;
         case OPT_FORMAT:
             o->format = !strcmp(arg, "table")     ? FMT_TABLE
@@ -631,15 +731,16 @@ static int check_usage(const bs_cells_opts *o, int positional) {
             return bs_cli_usage("cells", "--crops needs --data or --boxes");
         if (positional)
             return bs_cli_usage("cells", "--crops takes its images from --data, not arguments");
-        if (o->model || o->truth || o->overlay || o->out || o->review)
+        if (o->model || o->truth || o->overlay || o->out || o->review || o->adapt)
             return bs_cli_usage("cells", "--crops cannot be combined with --model, --truth, "
-                                         "--overlay, --out or --review");
+                                         "--overlay, --out, --review or --adapt");
         return 0;
     }
     if (o->data.nsources)
         return bs_cli_usage("cells", "--data is for --crops; give images or folders as arguments");
     if (!positional) return bs_cli_usage("cells", "no image or folder given");
     if (o->evaluation && !o->truth) return bs_cli_usage("cells", "--evaluation needs --truth");
+    if (o->adapt && !o->model) return bs_cli_usage("cells", "--adapt needs --model");
     int exported = o->format == FMT_GEOJSON || o->format == FMT_COCO;
     if (exported && !o->out) return bs_cli_usage("cells", "--format geojson and coco need --out");
     if (!exported && o->out) return bs_cli_usage("cells", "--out is for --format geojson or coco");

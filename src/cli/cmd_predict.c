@@ -31,7 +31,8 @@ enum {
     OPT_NO_OOD_GATE,
     OPT_EXPLAIN,
     OPT_EXPLAIN_GRID,
-    OPT_EXPLAIN_PATCH
+    OPT_EXPLAIN_PATCH,
+    OPT_ADAPT
 };
 
 static const bs_cli_command predict_command = {
@@ -39,7 +40,7 @@ static const bs_cli_command predict_command = {
     .before =
         "Usage: blastscan predict --model MODEL.blastscan [--backbone-dir DIR]\n"
         "                         [--format table|json|csv] [--batch N] [--abstain P]\n"
-        "                         [--no-ood-gate]\n"
+        "                         [--no-ood-gate] [--adapt none|prior]\n"
         "                         [--explain OUTDIR [--explain-grid G] [--explain-patch F]]\n"
         "                         IMAGE|DIR ...\n\n"
         "Classify images with a pipeline written by `blastscan train`. A folder is searched\n"
@@ -65,6 +66,13 @@ static const bs_cli_command predict_command = {
              "(a study's report shows how many images a P sets aside)"},
             {OPT_NO_OOD_GATE, "no-ood-gate", NULL,
              "show the SVM's class for out-of-distribution images too"},
+            {OPT_ADAPT, "adapt", "M",
+             "none (default) or prior: re-estimate the share of ALL among the\n"
+             "images given by EM from their probabilities (Saerens et al. 2002),\n"
+             "starting from the model's training prior, and move every\n"
+             "probability, decision and label by the change of prior odds; the\n"
+             "results are printed once every image is classified. Needs a model\n"
+             "trained since the prior is recorded (docs/cells.md)"},
             {OPT_EXPLAIN, "explain", "OUTDIR",
              "also write, per image, an occlusion-sensitivity map of the SVM\n"
              "decision: a patch of the image's mean colour slid over a GxG grid,\n"
@@ -188,11 +196,55 @@ typedef struct {
     long batch;
     gate g;
     explainer ex; /* ex.dir NULL: no occlusion maps */
+    int adapt;    /* 1: --adapt prior */
 } predict_options;
+
+/* --adapt prior: every result kept until the whole batch is classified. */
+typedef struct {
+    char **names;
+    bs_pipeline_result *res;
+    size_t n, cap;
+} kept_results;
+
+static int keep_result(kept_results *k, const char *name, const bs_pipeline_result *r) {
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? 2 * k->cap : 64;
+        char **names = realloc(k->names, cap * sizeof *names);
+        if (names) k->names = names;
+        bs_pipeline_result *res = names ? realloc(k->res, cap * sizeof *res) : NULL;
+        if (!res) return bs_error("out of memory keeping %zu results", k->n);
+        k->res = res;
+        k->cap = cap;
+    }
+    if (!(k->names[k->n] = strdup(name))) return bs_error("out of memory");
+    k->res[k->n++] = *r;
+    return 0;
+}
+
+static void kept_free(kept_results *k) {
+    for (size_t i = 0; i < k->n; i++) free(k->names[i]);
+    free(k->names);
+    free(k->res);
+}
+
+/* The batch adapted by prior, said on stderr, then printed. */
+static int adapt_and_print(const bs_pipeline *p, kept_results *k, const predict_options *o) {
+    bs_pipeline_adaptation ad;
+    if (bs_pipeline_adapt_prior(p, k->res, (int64_t)k->n, &ad)) return -1;
+    fprintf(stderr,
+            "predict: --adapt prior: the batch's prior of %s is %.4f (the model's training "
+            "prior %.4f; %d EM rounds): decision threshold %+.4f, %lld of %lld images %s "
+            "(%lld before)\n",
+            p->label_names[1], ad.batch_prior, ad.train_prior, ad.rounds, ad.threshold,
+            (long long)ad.positives_after, (long long)ad.n, p->label_names[1],
+            (long long)ad.positives_before);
+    for (size_t i = 0; i < k->n; i++) print_result(o->fmt, p, k->names[i], &k->res[i], &o->g);
+    return 0;
+}
 
 /* -1: go on; otherwise the exit status (help printed or usage error). */
 static int parse_options(int argc, char **argv, predict_options *o) {
-    *o = (predict_options){NULL, NULL, FMT_TABLE, 8, {0, 1}, {0}};
+    *o = (predict_options){NULL, NULL, FMT_TABLE, 8, {0, 1}, {0}, 0};
     bs_explain_options_init(&o->ex.opt);
     long grid = 0;
     int c;
@@ -224,6 +276,13 @@ static int parse_options(int argc, char **argv, predict_options *o) {
                     return bs_cli_usage("predict", "--abstain must lie strictly between 0 and 0.5");
                 break;
             case OPT_NO_OOD_GATE: o->g.ood_gate = 0; break;
+            case OPT_ADAPT:
+                if (strcmp(arg, "none") && strcmp(arg, "prior"))
+                    return bs_cli_usage("predict", "--adapt must be none or prior (CORAL is "
+                                                   "not offered: it pulls a one-class batch "
+                                                   "towards the training mix, docs/cells.md)");
+                o->adapt = !strcmp(arg, "prior");
+                break;
             case OPT_EXPLAIN: o->ex.dir = arg; break;
             case OPT_EXPLAIN_GRID:
                 if (bs_cli_parse_int("predict", "--explain-grid", arg, 1, BS_EXPLAIN_MAX_GRID,
@@ -251,6 +310,7 @@ static int parse_options(int argc, char **argv, predict_options *o) {
  * and skipped (the status becomes BS_EXIT_FAIL at the end); a failure of the model stops. */
 static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const bs_cli_list *files,
                           predict_options *o) {
+    kept_results kept_all = {0}, *kept = &kept_all;
     size_t b = (size_t)o->batch;
     bs_image *imgs = bs_calloc(b, sizeof *imgs);
     char **errors = bs_calloc(b, sizeof *errors);
@@ -287,8 +347,12 @@ static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const b
         if (k && bs_pipeline_runtime_classify(rt, imgs, k, b, rows, res)) {
             rc = bs_cli_fail("predict");
         }
-        for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++)
-            print_result(o->fmt, p, names[i], &res[i], &o->g);
+        for (size_t i = 0; i < k && rc != BS_EXIT_FAIL; i++) {
+            if (!o->adapt)
+                print_result(o->fmt, p, names[i], &res[i], &o->g);
+            else if (keep_result(kept, names[i], &res[i]))
+                rc = bs_cli_fail("predict");
+        }
         fflush(stdout);
         for (size_t i = 0; o->ex.dir && i < k && rc != BS_EXIT_FAIL; i++)
             if (explain_one(&o->ex, p, rt, &imgs[i], names[i])) {
@@ -297,6 +361,9 @@ static int classify_files(const bs_pipeline *p, bs_pipeline_runtime *rt, const b
             }
         for (size_t i = 0; i < b; i++) bs_image_free(&imgs[i]);
     }
+    /* --adapt prior: an unreadable image (rc 2) leaves the others to adapt and print */
+    if (o->adapt && rc != BS_EXIT_FAIL && adapt_and_print(p, kept, o)) rc = bs_cli_fail("predict");
+    kept_free(kept);
     if (o->ex.images)
         fprintf(stderr,
                 "predict: occlusion maps of %zu images in %s (%dx%d grid, patch %g, %d forward "
@@ -326,6 +393,12 @@ int bs_cmd_predict(int argc, char **argv, const bs_cli *cli) {
     bs_pipeline_runtime *rt = NULL;
     if (rc == BS_EXIT_OK && bs_pipeline_load(o.model, &p)) {
         rc = bs_cli_fail("predict");
+    } else if (rc == BS_EXIT_OK && o.adapt && !(p.train_prior > 0)) {
+        bs_error("%s: the model records no training class prior (trained before prior "
+                 "adaptation): retrain it to use --adapt prior",
+                 o.model);
+        rc = bs_cli_fail("predict");
+        bs_pipeline_free(&p);
     } else if (rc == BS_EXIT_OK) {
         if (p.cells.present) /* a smear field given to a cell model gets a meaningless call */
             fprintf(stderr,

@@ -153,21 +153,34 @@ typedef struct {
     bs_augment augment;
     uint64_t seed;
     const bs_dataset *ds;
-    const bs_colour_stats *stats; /* per source (--stain-transfer), NULL: none */
+    const bs_colour_stats *stats; /* per source (--stain-transfer, transfer views), NULL: none */
+    size_t nsources;
 } view_plan;
 
 /* A row to compute: a view of a sample, or (target >= 0) its original recoloured to source
- * target's colour statistics (Reinhard, from its own source's). */
+ * target's colour statistics (Reinhard, from its own source's). A transfer view (target < 0)
+ * is recoloured the same way to a target its view seed draws (view_target). */
 typedef struct {
     size_t sample;
     bs_view view;
     int target;
 } pending_row;
 
+/* A transfer view's target: one of the other sources, drawn uniformly by the view's seed, so
+ * the choice depends on the image, the view and --seed only (not on the label: the view must
+ * teach that colour says nothing). */
+static int view_target(const view_plan *vp, size_t sample, const char *image_sha, bs_view v) {
+    bs_rng rng;
+    bs_rng_seed(&rng, bs_view_seed(vp->seed, image_sha, v));
+    const int from = vp->ds->samples[sample].source;
+    int t = (int)(bs_rng_uniform(&rng) * (double)(vp->nsources - 1));
+    if (t > (int)vp->nsources - 2) t = (int)vp->nsources - 2;
+    return t >= from ? t + 1 : t;
+}
+
 /* FNV-1a over the two sources' statistics: what a recoloured row depends on beyond the image. */
-static uint64_t transfer_key(const view_plan *vp, const pending_row *p) {
-    const bs_colour_stats *st[2] = {&vp->stats[vp->ds->samples[p->sample].source],
-                                    &vp->stats[p->target]};
+static uint64_t transfer_key(const view_plan *vp, size_t sample, int target) {
+    const bs_colour_stats *st[2] = {&vp->stats[vp->ds->samples[sample].source], &vp->stats[target]};
     uint64_t h = 1469598103934665603ULL;
     for (int k = 0; k < 2; k++) {
         double v[7] = {st[k]->mean[0], st[k]->mean[1], st[k]->mean[2], st[k]->sd[0],
@@ -190,7 +203,13 @@ static char *cache_path(const backbone *b, const char *image_sha, const view_pla
     if (b->morph) snprintf(scale, sizeof scale, "-c%.9g-r%.9g", smp->cell_px, smp->red_cell_px);
     if (p->target >= 0)
         return bs_strfmt("%s/%.2s/%s-transfer-%016llx%s.npy", b->cache_dir, image_sha, image_sha,
-                         (unsigned long long)transfer_key(vp, p), scale);
+                         (unsigned long long)transfer_key(vp, p->sample, p->target), scale);
+    if (v >= BS_VIEW_TRANSFER)
+        return bs_strfmt("%s/%.2s/%s-%s-%016llx-%016llx%s.npy", b->cache_dir, image_sha, image_sha,
+                         bs_view_name(v),
+                         (unsigned long long)transfer_key(vp, p->sample,
+                                                          view_target(vp, p->sample, image_sha, v)),
+                         (unsigned long long)bs_view_seed(vp->seed, image_sha, v), scale);
     if (v < BS_VIEW_HED)
         return bs_strfmt("%s/%.2s/%s-%s%s.npy", b->cache_dir, image_sha, image_sha, bs_view_name(v),
                          scale);
@@ -236,19 +255,21 @@ static int model_error(const char *path) {
     return -1;
 }
 
-/* The image a pending row sees, made from img: its jittered view, or (target >= 0) img
- * recoloured by Reinhard's transfer from its source's colour statistics to the target's. */
+/* The image a pending row sees, made from img: its jittered view, or (target >= 0, or a
+ * transfer view) img recoloured by Reinhard's transfer from its source's colour statistics to
+ * the target's. */
 static int make_view(const bs_image *img, const char *image_sha, const view_plan *vp,
                      const pending_row *p, bs_image *made) {
-    if (p->target < 0)
+    if (p->target < 0 && p->view < BS_VIEW_TRANSFER)
         return bs_image_view(img, p->view, &vp->augment, bs_view_seed(vp->seed, image_sha, p->view),
                              made);
+    const int target = p->target >= 0 ? p->target : view_target(vp, p->sample, image_sha, p->view);
     *made = *img;
     made->rgb = bs_malloc((size_t)img->width * img->height * 3);
     if (!made->rgb) return -1;
     memcpy(made->rgb, img->rgb, (size_t)img->width * img->height * 3);
     if (bs_reinhard_transfer(made, &vp->stats[vp->ds->samples[p->sample].source],
-                             &vp->stats[p->target]) == 0)
+                             &vp->stats[target]) == 0)
         return 0;
     bs_image_free(made);
     return -1;
@@ -642,17 +663,22 @@ static int plan_transfer(extract_run *x, size_t nsources, long max, uint64_t see
     return rc;
 }
 
+/* The sources' colours, when stain-transfer rows or transfer views need them. */
 static int prepare_transfer(extract_run *x, const bs_extract_options *opt, int size) {
-    if (opt->stain_transfer < 0) return 0;
+    const int views = opt->augment.transfer > 0;
+    if (opt->stain_transfer < 0 && !views) return 0;
+    const char *what = opt->stain_transfer >= 0 ? "--stain-transfer" : "the transfer views";
     const size_t nsources = x->ds->nsources ? x->ds->nsources : 1;
     if (nsources < 2)
-        return bs_error("--stain-transfer needs at least two sources (a source column, "
-                        "sources.csv, or one --data per source)");
-    if (bs_dist_size() > 1)
-        return bs_error("--stain-transfer runs in one process, not under mpirun");
+        return bs_error("%s need%s at least two sources (a source column, sources.csv, or one "
+                        "--data per source)",
+                        what, views && opt->stain_transfer < 0 ? "" : "s");
+    if (bs_dist_size() > 1) return bs_error("%s run in one process, not under mpirun", what);
     int rc = source_colours(x, nsources, size);
-    if (rc == 0) rc = plan_transfer(x, nsources, opt->stain_transfer, opt->seed);
+    if (rc == 0 && opt->stain_transfer >= 0)
+        rc = plan_transfer(x, nsources, opt->stain_transfer, opt->seed);
     x->views.stats = x->colour;
+    x->views.nsources = nsources;
     return rc;
 }
 
@@ -710,9 +736,11 @@ int bs_extract(const bs_dataset *ds, const bs_backbone_spec *specs, size_t nb,
     if (opt->batch < 1 || opt->batch > 1024)
         return bs_error("batch size %d out of range", opt->batch);
     const bs_augment *aug = &opt->augment;
-    if (aug->hed < 0 || aug->hed > BS_VIEW_DRAWS || aug->scale < 0 || aug->scale > BS_VIEW_DRAWS)
-        return bs_error("augmentation asks for %d HED and %d scale views; at most %d each",
-                        aug->hed, aug->scale, BS_VIEW_DRAWS);
+    if (aug->hed < 0 || aug->hed > BS_VIEW_DRAWS || aug->scale < 0 || aug->scale > BS_VIEW_DRAWS ||
+        aug->transfer < 0 || aug->transfer > BS_VIEW_DRAWS)
+        return bs_error("augmentation asks for %d HED, %d scale and %d transfer views; at most %d "
+                        "each",
+                        aug->hed, aug->scale, aug->transfer, BS_VIEW_DRAWS);
     extract_run x = {.ds = ds,
                      .views = {.augment = opt->augment, .seed = opt->seed, .ds = ds},
                      .batch = (size_t)opt->batch,

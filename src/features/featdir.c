@@ -156,9 +156,9 @@ static int index_from_csv(bs_csv *csv_in, const char *path, bs_feature_index *id
             break;
         }
         if (bs_view_from_name(f[col[5]], &row->view)) {
-            rc = bs_error("%s:%zu: view must be original, hmirror, vmirror, hed1..hed%d or "
-                          "scale1..scale%d, not '%s'",
-                          path, r + 2, BS_VIEW_DRAWS, BS_VIEW_DRAWS, f[col[5]]);
+            rc = bs_error("%s:%zu: view must be original, hmirror, vmirror, hed1..hed%d, "
+                          "scale1..scale%d or transfer1..transfer%d, not '%s'",
+                          path, r + 2, BS_VIEW_DRAWS, BS_VIEW_DRAWS, BS_VIEW_DRAWS, f[col[5]]);
             break;
         }
         row->id = id;

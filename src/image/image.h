@@ -28,16 +28,19 @@ typedef struct bs_image {
 } bs_image;
 
 /* The views of an image a backbone sees: the original, its two mirrors, and up to
- * BS_VIEW_DRAWS seeded draws each of HED jitter (hed1..hed8) and scale jitter (scale1..scale8).
+ * BS_VIEW_DRAWS seeded draws each of HED jitter (hed1..hed8), scale jitter (scale1..scale8) and
+ * stain transfer (transfer1..transfer8: the image recoloured to a seeded choice of another
+ * source's colour statistics; extraction makes these, as only it knows the sources).
  * The values are stable (a feature folder's index names them). */
 #define BS_VIEW_DRAWS 8
 typedef enum {
     BS_VIEW_ORIGINAL = 0,
     BS_VIEW_HMIRROR = 1,
     BS_VIEW_VMIRROR = 2,
-    BS_VIEW_HED = 3,                             /* hedK is BS_VIEW_HED + K - 1 */
-    BS_VIEW_SCALE = BS_VIEW_HED + BS_VIEW_DRAWS, /* scaleK is BS_VIEW_SCALE + K - 1 */
-    BS_VIEW_END = BS_VIEW_SCALE + BS_VIEW_DRAWS  /* one past the last */
+    BS_VIEW_HED = 3,                                  /* hedK is BS_VIEW_HED + K - 1 */
+    BS_VIEW_SCALE = BS_VIEW_HED + BS_VIEW_DRAWS,      /* scaleK is BS_VIEW_SCALE + K - 1 */
+    BS_VIEW_TRANSFER = BS_VIEW_SCALE + BS_VIEW_DRAWS, /* transferK is BS_VIEW_TRANSFER + K - 1 */
+    BS_VIEW_END = BS_VIEW_TRANSFER + BS_VIEW_DRAWS    /* one past the last */
 } bs_view;
 
 /* Start libvips (once per process); threads <= 0 means all cores. */
@@ -82,16 +85,18 @@ int bs_view_from_name(const char *s, bs_view *out);
 typedef struct bs_augment {
     int flip;            /* 1: the horizontal and vertical mirrors */
     int hed, scale;      /* seeded HED-jitter and scale-jitter views, 0..BS_VIEW_DRAWS each */
+    int transfer;        /* seeded stain-transfer views, 0..BS_VIEW_DRAWS (extract.h) */
     double hed_sigma;    /* HED jitter strength (stain.h); 0: BS_HED_SIGMA */
     double scale_jitter; /* scale factors in [1 - s, 1 + s]; 0: BS_SCALE_JITTER */
 } bs_augment;
 
-/* "none", or a comma list of flip, hed[:N[:SIGMA]] and scale[:N[:S]] (N defaults to 1;
- * SIGMA in (0, 1], S in (0, 0.5]). -1 (bs_error) on anything else. */
+/* "none", or a comma list of flip, hed[:N[:SIGMA]], scale[:N[:S]] and transfer[:N] (N defaults
+ * to 1; SIGMA in (0, 1], S in (0, 0.5]). -1 (bs_error) on anything else. */
 int bs_augment_parse(const char *text, bs_augment *out);
-/* "none", "flip", or every part spelled out, e.g. "flip,hed:2:0.05,scale:1:0.1". */
+/* "none", "flip", or every part spelled out, e.g. "flip,hed:2:0.05,scale:1:0.1,transfer:1". */
 void bs_augment_name(const bs_augment *a, char name[BS_AUGMENT_NAME_MAX]);
-/* The views to make, in row order: original, hmirror, vmirror, hed1.., scale1..; returns their
+/* The views to make, in row order: original, hmirror, vmirror, hed1.., scale1.., transfer1..;
+ * returns their
  * count (at most BS_VIEW_END). */
 int bs_augment_views(const bs_augment *a, bs_view views[BS_VIEW_END]);
 /* The strength a jittered view is made with (its SIGMA or S, or the default); 0 for the
@@ -102,7 +107,8 @@ double bs_augment_strength(const bs_augment *a, bs_view v);
  * a view is the same whatever dataset or order the image comes in. */
 uint64_t bs_view_seed(uint64_t seed, const char *image_id, bs_view v);
 /* Make view v of img into out (a new image of the same size): a mirror, or a HED-jitter or
- * scale-jitter draw from an rng seeded with view_seed, at a's strengths. Every view keeps img's
+ * scale-jitter draw from an rng seeded with view_seed, at a's strengths. A transfer view is
+ * refused (-1): it needs the sources' colour statistics, which extraction has (extract.c). Every view keeps img's
  * scale (cell_px, red_cell_px) as it is, a scale view too: its cell looks that much larger or
  * smaller against the same ruler, which is the jitter. */
 int bs_image_view(const bs_image *img, bs_view v, const bs_augment *a, uint64_t view_seed,

@@ -12,9 +12,10 @@
 #include "stain.h"
 
 static const char *const view_names[BS_VIEW_END] = {
-    "original", "hmirror", "vmirror", "hed1",   "hed2",   "hed3",   "hed4",
-    "hed5",     "hed6",    "hed7",    "hed8",   "scale1", "scale2", "scale3",
-    "scale4",   "scale5",  "scale6",  "scale7", "scale8"};
+    "original",  "hmirror",   "vmirror",   "hed1",      "hed2",      "hed3",      "hed4",
+    "hed5",      "hed6",      "hed7",      "hed8",      "scale1",    "scale2",    "scale3",
+    "scale4",    "scale5",    "scale6",    "scale7",    "scale8",    "transfer1", "transfer2",
+    "transfer3", "transfer4", "transfer5", "transfer6", "transfer7", "transfer8"};
 
 const char *bs_view_name(bs_view v) {
     return v > BS_VIEW_ORIGINAL && v < BS_VIEW_END ? view_names[v] : view_names[0];
@@ -71,9 +72,14 @@ static int parse_item(const char *item, bs_augment *a) {
     } else if (!strncmp(item, "scale", 5) && (item[5] == ':' || !item[5])) {
         seen = a->scale > 0;
         if (parse_draws(item, 5, 0.5, &a->scale, &a->scale_jitter)) return -1;
+    } else if (!strncmp(item, "transfer", 8) && (item[8] == ':' || !item[8])) {
+        seen = a->transfer > 0;
+        double unused = 0;
+        if (parse_draws(item, 8, 1.0, &a->transfer, &unused)) return -1;
+        if (unused > 0) return bs_error("'%s': a transfer view has no strength", item);
     } else
-        return bs_error("'%s' is not a view: none, or a list of flip, hed[:N[:SIGMA]] and "
-                        "scale[:N[:S]]",
+        return bs_error("'%s' is not a view: none, or a list of flip, hed[:N[:SIGMA]], "
+                        "scale[:N[:S]] and transfer[:N]",
                         item);
     if (seen) return bs_error("'%s' is given twice", item);
     return 0;
@@ -96,7 +102,7 @@ int bs_augment_parse(const char *text, bs_augment *out) {
 }
 
 double bs_augment_strength(const bs_augment *a, bs_view v) {
-    if (v >= BS_VIEW_SCALE && v < BS_VIEW_END)
+    if (v >= BS_VIEW_SCALE && v < BS_VIEW_TRANSFER)
         return a->scale_jitter > 0 ? a->scale_jitter : BS_SCALE_JITTER;
     if (v >= BS_VIEW_HED && v < BS_VIEW_SCALE)
         return a->hed_sigma > 0 ? a->hed_sigma : BS_HED_SIGMA;
@@ -111,8 +117,11 @@ void bs_augment_name(const bs_augment *a, char name[BS_AUGMENT_NAME_MAX]) {
         len += (size_t)snprintf(name + len, BS_AUGMENT_NAME_MAX - len, "%shed:%d:%g",
                                 len ? "," : "", a->hed, bs_augment_strength(a, BS_VIEW_HED));
     if (a->scale > 0)
-        snprintf(name + len, BS_AUGMENT_NAME_MAX - len, "%sscale:%d:%g", len ? "," : "", a->scale,
-                 bs_augment_strength(a, BS_VIEW_SCALE));
+        len += (size_t)snprintf(name + len, BS_AUGMENT_NAME_MAX - len, "%sscale:%d:%g",
+                                len ? "," : "", a->scale, bs_augment_strength(a, BS_VIEW_SCALE));
+    if (a->transfer > 0)
+        snprintf(name + len, BS_AUGMENT_NAME_MAX - len, "%stransfer:%d", len ? "," : "",
+                 a->transfer);
     if (!name[0]) snprintf(name, BS_AUGMENT_NAME_MAX, "none");
 }
 
@@ -126,6 +135,8 @@ int bs_augment_views(const bs_augment *a, bs_view views[BS_VIEW_END]) {
     for (int k = 0; k < a->hed && k < BS_VIEW_DRAWS; k++) views[n++] = (bs_view)(BS_VIEW_HED + k);
     for (int k = 0; k < a->scale && k < BS_VIEW_DRAWS; k++)
         views[n++] = (bs_view)(BS_VIEW_SCALE + k);
+    for (int k = 0; k < a->transfer && k < BS_VIEW_DRAWS; k++)
+        views[n++] = (bs_view)(BS_VIEW_TRANSFER + k);
     return n;
 }
 
@@ -157,6 +168,10 @@ int bs_image_view(const bs_image *img, bs_view v, const bs_augment *a, uint64_t 
                   bs_image *out) {
     memset(out, 0, sizeof *out);
     if (v < BS_VIEW_ORIGINAL || v >= BS_VIEW_END) return bs_error("view %d unknown", (int)v);
+    if (v >= BS_VIEW_TRANSFER)
+        return bs_error("%s: a stain-transfer view is made by extraction, which knows the "
+                        "sources' colours",
+                        bs_view_name(v));
     bs_rng rng;
     bs_rng_seed(&rng, view_seed);
     if (v >= BS_VIEW_SCALE) {

@@ -15,6 +15,7 @@
 #include "core/stats.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "eval/adapt.h"
 #include "eval/calibration.h"
 #include "fit/fit.h"
 
@@ -157,6 +158,16 @@ static void fit_options(const bs_pipeline_fit_options *o, int64_t d, const int64
     fo->instance = o->instance; /* the bags are the groups */
 }
 
+/* The positive share of the labels the sigmoid was fitted to: mi-SVM's final ones when it ran
+ * (fit row order), else the given labels of the fit rows. */
+static double train_prior(const int32_t *labels, const int64_t *rows, int64_t m,
+                          const int32_t *mil_labels) {
+    int64_t pos = 0;
+    for (int64_t i = 0; i < m; i++)
+        pos += (mil_labels ? mil_labels[i] : labels[rows ? rows[i] : i]) == 1;
+    return m > 0 ? (double)pos / (double)m : 0;
+}
+
 int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const int64_t *group,
                     const int64_t *rows, int64_t n_rows, const bs_pipeline_fit_options *o) {
     assert(p && o && bs_matrix_ok(x) && labels && (rows || n_rows == x.rows));
@@ -182,6 +193,7 @@ int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const in
         p->calibration_folds = fit.calibration_folds;
         p->calibration_rows = m;
         p->mil = fit.mil;
+        p->train_prior = train_prior(labels, rows, m, fit.mil_labels);
     }
     if (rc == 0 && p->ae) rc = fit_ood(p, x, rows, &fit, m, o);
     bs_fitted_free(&fit);
@@ -232,4 +244,31 @@ int bs_pipeline_predict(const bs_pipeline *p, bs_matrix x, const int64_t *rows, 
     free(iota);
     free(latent.data);
     return rc;
+}
+
+int bs_pipeline_adapt_prior(const bs_pipeline *p, bs_pipeline_result *r, int64_t n,
+                            bs_pipeline_adaptation *out) {
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->train_prior = out->batch_prior = p->train_prior;
+    if (!(p->train_prior > 0 && p->train_prior < 1))
+        return bs_error("the model records no training class prior (written by train since "
+                        "prior adaptation; retrain it), so it cannot be adapted by prior");
+    if (n == 0) return 0;
+    double *prob = bs_malloc(sizeof *prob * (size_t)n);
+    if (!prob) return -1;
+    for (int64_t i = 0; i < n; i++) prob[i] = r[i].probability;
+    int rc = bs_prior_em(prob, n, p->train_prior, &out->batch_prior, &out->rounds);
+    free(prob);
+    if (rc) return -1;
+    out->shift = bs_prior_shift(p->train_prior, out->batch_prior);
+    out->threshold = bs_prior_threshold(p->platt_a, out->shift);
+    for (int64_t i = 0; i < n; i++) {
+        out->positives_before += r[i].label == 1;
+        r[i].decision -= out->threshold;
+        r[i].probability = bs_prior_adjust(r[i].probability, out->shift);
+        r[i].label = r[i].decision > 0;
+        out->positives_after += r[i].label == 1;
+    }
+    return 0;
 }

@@ -73,8 +73,8 @@ typedef struct bs_pipeline {
     /* provenance */
     char version[BS_PIPELINE_NAME_MAX + 1]; /* blastscan version that trained it */
     uint64_t seed;
-    int augment; /* bit 0: trained on originals + h/v mirrors; bits 8-15, 16-23: how many HED
-                    and scale jitter views per image (image.h bs_augment) */
+    int augment; /* bit 0: trained on originals + h/v mirrors; bits 8-15, 16-23, 24-31: how
+                    many HED, scale jitter and stain-transfer views per image (image.h) */
     int64_t n_images, n_rows; /* training images and rows (views) */
     int64_t images_per_label[2], rows_per_label[2];
     char label_names[2][BS_PIPELINE_NAME_MAX + 1]; /* "healthy", "ALL" */
@@ -96,6 +96,11 @@ typedef struct bs_pipeline {
     bs_pipeline_ood ood;
     bs_fit_mil mil;          /* trained as mi-SVM when mil.rounds > 0 (train --mil) */
     bs_pipeline_cells cells; /* a cell model's crops */
+    /* The share of positive labels among the rows Platt's sigmoid was fitted to (after mi-SVM's
+     * relabelling): the class prior its probabilities assume, which prior adaptation
+     * (bs_pipeline_adapt_prior) starts from. 0: not recorded (a file older than the PRIO
+     * section). */
+    double train_prior;
 } bs_pipeline;
 
 typedef struct bs_pipeline_fit_options {
@@ -162,6 +167,24 @@ typedef struct bs_pipeline_result {
 int bs_pipeline_predict(const bs_pipeline *p, bs_matrix x, const int64_t *rows, int64_t n_rows,
                         bs_pipeline_result *out);
 /* Platt's sigmoid (fit and apply) lives in eval/calibration.h: bs_platt_fit, bs_platt. */
+
+/* Prior adaptation of a batch's results (Saerens, Latinne & Decaestecker 2002; eval/adapt.h):
+ * the batch's class prior re-estimated by EM from its n probabilities, starting from
+ * p->train_prior, then every result moved by the change of prior odds: probability through
+ * bs_prior_adjust, decision less the threshold bs_prior_threshold gives (so > 0 still means
+ * positive), label from that decision. A batch of one class moves away from the training mix,
+ * towards its own: fewer positives in an all-negative batch, more in an all-positive one. An
+ * error (nothing changed) when the file records no prior (train_prior 0: retrain). n = 0
+ * changes nothing. */
+typedef struct bs_pipeline_adaptation {
+    double train_prior, batch_prior; /* the EM's start and its estimate */
+    double shift;                    /* logit(batch) - logit(train) */
+    double threshold;                /* the decision threshold the shift sets */
+    int rounds;                      /* EM rounds */
+    int64_t n, positives_before, positives_after;
+} bs_pipeline_adaptation;
+int bs_pipeline_adapt_prior(const bs_pipeline *p, bs_pipeline_result *r, int64_t n,
+                            bs_pipeline_adaptation *out);
 
 /* The file: bs_pipeline_save writes atomically; bs_pipeline_parse reads an in-memory image as
  * untrusted input (name is used in messages). On failure *p is left empty. */

@@ -129,18 +129,25 @@ static void write_cells(bs_cwriter *w, const bs_pipeline *p) {
     bs_cwriter_f64(w, p->cells.crop_scale);
 }
 
+/* Optional: the class prior the calibrated probabilities assume (prior adaptation). */
+static void write_prior(bs_cwriter *w, const bs_pipeline *p) { bs_cwriter_f64(w, p->train_prior); }
+
 static int has_mil(const bs_pipeline *p) { return p->mil.rounds > 0; }
 static int has_cells(const bs_pipeline *p) { return p->cells.present; }
+/* 0 (an older file, or a model built without it) writes nothing: the file stays byte for
+ * byte what it was. */
+static int has_prior(const bs_pipeline *p) { return p->train_prior > 0; }
 
 /* The sections in file order; `present` NULL: always written and required. */
 static const struct {
     const char *tag;
     void (*write)(bs_cwriter *w, const bs_pipeline *p);
     int (*present)(const bs_pipeline *p);
-} writers[] = {
-    {"META", write_meta, NULL}, {"BKBN", write_backbones, NULL}, {"CLAS", write_classes, NULL},
-    {"AENC", write_ae, NULL},   {"SVM ", write_svm, NULL},       {"PLAT", write_platt, NULL},
-    {"OOD ", write_ood, NULL},  {"MIL ", write_mil, has_mil},    {"CELL", write_cells, has_cells}};
+} writers[] = {{"META", write_meta, NULL},       {"BKBN", write_backbones, NULL},
+               {"CLAS", write_classes, NULL},    {"AENC", write_ae, NULL},
+               {"SVM ", write_svm, NULL},        {"PLAT", write_platt, NULL},
+               {"OOD ", write_ood, NULL},        {"MIL ", write_mil, has_mil},
+               {"CELL", write_cells, has_cells}, {"PRIO", write_prior, has_prior}};
 
 static int is_hex64(const char *s) {
     for (int i = 0; i < 64; i++)
@@ -189,10 +196,10 @@ static int read_meta(bs_creader *s, bs_pipeline *p) {
         p->rows_per_label[c] = (int64_t)ro[c];
     }
     if (bs_creader_done(s)) return -1;
-    /* augment: bit 0 mirrors, bits 8-15 HED views, bits 16-23 scale views (pipeline.h) */
-    if ((augment & ~0xffff01u) || ((augment >> 8) & 0xff) > 8 || (augment >> 16) > 8 ||
-        epochs > INT32_MAX || !(p->latent_fraction >= 0) || !(p->kernel_scale_option >= 0) ||
-        im[0] + im[1] != images || ro[0] + ro[1] != nrows)
+    /* augment: bit 0 mirrors, bits 8-15 HED views, 16-23 scale views, 24-31 transfer views */
+    if ((augment & ~0xffffff01u) || ((augment >> 8) & 0xff) > 8 || ((augment >> 16) & 0xff) > 8 ||
+        (augment >> 24) > 8 || epochs > INT32_MAX || !(p->latent_fraction >= 0) ||
+        !(p->kernel_scale_option >= 0) || im[0] + im[1] != images || ro[0] + ro[1] != nrows)
         return bs_creader_fail(s, "values out of range");
     p->augment = (int)augment;
     p->epochs = (int)epochs;
@@ -371,6 +378,14 @@ static int read_cells(bs_creader *s, bs_pipeline *p) {
     return 0;
 }
 
+static int read_prior(bs_creader *s, bs_pipeline *p) {
+    double prior = bs_creader_f64_finite(s);
+    if (bs_creader_done(s)) return -1;
+    if (!(prior > 0 && prior < 1)) return bs_creader_fail(s, "values out of range");
+    p->train_prior = prior;
+    return 0;
+}
+
 /* The sections in file order; optional ones may be absent (older files, or not used). */
 static const struct {
     const char *tag;
@@ -378,7 +393,8 @@ static const struct {
     int optional;
 } readers[] = {{"META", read_meta, 0}, {"BKBN", read_backbones, 0}, {"CLAS", read_classes, 0},
                {"AENC", read_ae, 0},   {"SVM ", read_svm, 0},       {"PLAT", read_platt, 0},
-               {"OOD ", read_ood, 0},  {"MIL ", read_mil, 1},       {"CELL", read_cells, 1}};
+               {"OOD ", read_ood, 0},  {"MIL ", read_mil, 1},       {"CELL", read_cells, 1},
+               {"PRIO", read_prior, 1}};
 
 /* Four printable ASCII bytes: something that looks like a section's tag. */
 static int is_tag(const unsigned char *t) {

@@ -63,7 +63,7 @@ int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, const bs_au
                                const char *const *paths, const size_t *order, size_t nb) {
     snprintf(p->version, sizeof p->version, "%s", BLASTSCAN_VERSION);
     p->seed = seed;
-    p->augment = augment->flip | augment->hed << 8 | augment->scale << 16;
+    p->augment = augment->flip | augment->hed << 8 | augment->scale << 16 | augment->transfer << 24;
     bs_view views[BS_VIEW_END];
     int nviews = bs_augment_views(augment, views);
     p->n_images = (int64_t)ds->n;

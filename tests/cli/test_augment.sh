@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stain and scale views in extraction (--augment flip,hed:N,scale:N): rows and their order,
-# groups carried, the cache reused, the same seed giving the same bytes and another seed other
+# Stain, scale and stain-transfer views in extraction (--augment flip,hed:N,scale:N,transfer:N):
+# rows and their order, groups carried, the cache reused, the same seed giving the same bytes and another seed other
 # jittered rows (mirrors unchanged), bad lists refused; then train and experiment on them.
 . "$(dirname "$0")/lib.sh"
 
@@ -56,4 +56,39 @@ expect 0 "train with stain views" -- "$BIN" --seed 3 train --data "$WORK/data" -
     --cache "$WORK/cache" --batch 8 --out "$WORK/m.blastscan"
 stderr_has "augment hed:1:0.05,scale:1:0.1" "train names the views"
 expect 0 "predict with it" -- "$BIN" predict --model "$WORK/m.blastscan" "$WORK/data/Pro"
+
+# Stain-transfer views (transfer[:N]): each image recoloured to another source's colours. One
+# source has no other to take colours from; two sources: rows in order, recoloured (not the
+# original), seeded (same seed, same bytes; the cache reused), and train records them.
+expect 1 "transfer views need two sources" -- "$BIN" "${X[@]}" --augment transfer --out "$WORK/bad"
+stderr_has "the transfer views need at least two sources" "the reason given"
+mkdir -p "$WORK/src2/Benign" "$WORK/src2/Pro"
+for f in $(ls "$ARIA/Benign" | tail -2); do ln -s "$ARIA/Benign/$f" "$WORK/src2/Benign/$f"; done
+for f in $(ls "$ARIA/Pro" | tail -2); do ln -s "$ARIA/Pro/$f" "$WORK/src2/Pro/$f"; done
+T=(extract --backbone "$MODEL" --data "$WORK/data" --data "$WORK/src2" --batch 8)
+expect 0 "extract with transfer views" -- "$BIN" --seed 3 "${T[@]}" --augment flip,transfer:2 \
+    --cache "$WORK/cache" --out "$WORK/t1"
+stderr_has "60 rows x 1 backbones" "12 images x (original + 2 mirrors + 2 transfer views)"
+stderr_has "36 computed, 24 from cache" "the first 8 images' original and mirrors from the cache"
+grep -q '"augment": "flip,transfer:2"' "$WORK/t1/extract.json" && ok || fail "extract.json names the views"
+views=$(tail -n +2 "$WORK/t1/index.csv" | head -5 | cut -d, -f6 | tr '\n' ' ')
+[ "$views" = "original hmirror vmirror transfer1 transfer2 " ] && ok || fail "views in order: $views"
+if with_numpy "transfer views differ from the originals"; then
+    /usr/bin/python3 - "$WORK/t1/googlenet-bvlc.npy" <<'PY' && ok || fail "a transfer view is recoloured"
+import sys
+import numpy as np
+x = np.load(sys.argv[1]).reshape(12, 5, -1)
+assert all(np.abs(x[i, 3] - x[i, 0]).max() > 1e-3 for i in range(12))
+PY
+fi
+expect 0 "transfer views again, no cache" -- "$BIN" --seed 3 "${T[@]}" --augment flip,transfer:2 \
+    --no-cache --out "$WORK/t2"
+cmp -s "$WORK/t1/googlenet-bvlc.npy" "$WORK/t2/googlenet-bvlc.npy" && ok || fail "same seed, same rows"
+expect 0 "train with transfer views" -- "$BIN" --seed 3 train --data "$WORK/data" \
+    --data "$WORK/src2" --backbone "$MODEL" --augment transfer --latent none \
+    --calibration-folds 2 --near-duplicates off --cache "$WORK/cache" --batch 8 \
+    --out "$WORK/mt.blastscan"
+stderr_has "augment transfer:1" "train names the views"
+expect 0 "predict with the transfer-trained model" -- "$BIN" predict --model "$WORK/mt.blastscan" \
+    "$WORK/src2/Pro"
 finish

@@ -3,8 +3,10 @@
 # `normalised` column recorded by `train` (rows that disagree, or only some rows saying, are
 # refused); `train --mil` logging what mi-SVM did; `cells --model` cropping as the model's
 # crops were made without being told (the same cells as with the matching flag; the contrary
-# flag an error), the C library doing the same; `predict` naming a cell model. GoogLeNet, crops
-# of 6 Aria fields.
+# flag an error), the C library doing the same; `predict` naming a cell model; `--adapt prior`
+# in predict and cells (a batch of one class moves away from the training mix, never towards
+# it; a file without the recorded prior predicts as before and only --adapt refuses it).
+# GoogLeNet, crops of 6 Aria fields.
 . "$(dirname "$0")/../cli/lib.sh"
 
 MODEL="$ASSETS/models/googlenet-bvlc.onnx"
@@ -98,4 +100,72 @@ fi
 expect 0 "predict on a crop" -- "$BIN" predict --model "$WORK/raw.blastscan" --backbone-dir "$WORK/models" \
     "$(tail -n +2 "$WORK/raw/manifest.csv" | head -1 | cut -d, -f1 | sed "s|^|$WORK/raw/|")"
 stderr_has "is a cell model" "predict names a cell model"
+
+# --adapt prior (issue 19.7). Batches of one class: the Benign fields' crops (all non-blast) and
+# the Pro fields' crops; each must move away from the training prior, towards its own class.
+expect 2 "CORAL is not offered" -- "$BIN" predict --model "$WORK/raw.blastscan" --adapt coral "$WORK/raw"
+stderr_has "CORAL is not offered" "the reason given"
+expect 2 "cells --adapt without a model" -- "$BIN" cells --adapt prior "$FIELD"
+prior_moves() { # WANT(lower|higher) WHAT: the stderr line's batch prior against the training prior
+    "$PY" - "$WORK/err" "$1" <<'PYEOF'
+import re, sys
+m = re.search(r"is ([0-9.]+) \(the model's training prior ([0-9.]+);", open(sys.argv[1]).read())
+batch, train = float(m.group(1)), float(m.group(2))
+sys.exit(0 if (batch < train if sys.argv[2] == "lower" else batch > train) else 1)
+PYEOF
+}
+called() { "$PY" -c "import csv,sys; print(sum(r['label']=='1' for r in csv.DictReader(open(sys.argv[1]))))" "$1"; }
+for c in Benign Pro; do
+    expect 0 "predict, $c crops" -- "$BIN" predict --model "$WORK/raw.blastscan" --backbone-dir "$WORK/models" \
+        --format csv "$WORK/raw/$c"
+    cp "$WORK/out" "$WORK/plain-$c.csv"
+    expect 0 "predict --adapt prior, $c crops" -- "$BIN" predict --model "$WORK/raw.blastscan" \
+        --backbone-dir "$WORK/models" --format csv --adapt prior "$WORK/raw/$c"
+    cp "$WORK/out" "$WORK/adapted-$c.csv"
+    stderr_has "predict: --adapt prior: the batch's prior of ALL is" "predict says what it estimated"
+    [ "$(wc -l <"$WORK/adapted-$c.csv")" = "$(wc -l <"$WORK/plain-$c.csv")" ] && ok || fail "every image printed"
+done
+expect 0 "predict --adapt prior, Benign again" -- "$BIN" predict --model "$WORK/raw.blastscan" \
+    --backbone-dir "$WORK/models" --format csv --adapt prior "$WORK/raw/Benign"
+prior_moves lower && ok || fail "an all-healthy batch's prior falls below the training prior"
+[ "$(called "$WORK/adapted-Benign.csv")" -le "$(called "$WORK/plain-Benign.csv")" ] && ok ||
+    fail "no more ALL calls in an all-healthy batch after adaptation"
+expect 0 "predict --adapt prior, Pro again" -- "$BIN" predict --model "$WORK/raw.blastscan" \
+    --backbone-dir "$WORK/models" --format csv --adapt prior "$WORK/raw/Pro"
+prior_moves higher && ok || fail "an all-ALL batch's prior rises above the training prior"
+[ "$(called "$WORK/adapted-Pro.csv")" -ge "$(called "$WORK/plain-Pro.csv")" ] && ok ||
+    fail "no fewer ALL calls in an all-ALL batch after adaptation"
+# cells --adapt prior on the three Benign fields: every cell's probability lower, the same cells
+expect 0 "cells, Benign fields" -- "$BIN" cells --model "$WORK/raw.blastscan" --backbone-dir "$WORK/models" \
+    --format csv "$WORK/aria/Benign"
+cp "$WORK/out" "$WORK/cells-plain.csv"
+expect 0 "cells --adapt prior, Benign fields" -- "$BIN" cells --model "$WORK/raw.blastscan" \
+    --backbone-dir "$WORK/models" --format csv --adapt prior "$WORK/aria/Benign"
+prior_moves lower && ok || fail "cells: an all-healthy batch's share of blasts falls"
+"$PY" - "$WORK/cells-plain.csv" "$WORK/out" <<'PYEOF' && ok || fail "cells: the same cells, each less likely a blast"
+import csv, sys
+a, b = (list(csv.DictReader(open(f))) for f in sys.argv[1:3])
+assert len(a) == len(b) > 0
+assert all(x["x0"] == y["x0"] and float(y["probability"]) < float(x["probability"]) for x, y in zip(a, b))
+PYEOF
+# A file without the PRIO section (as builds before it wrote): the same results without
+# --adapt, and --adapt refused.
+"$PY" - "$WORK/raw.blastscan" "$WORK/old.blastscan" <<'PYEOF'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+body = b[:-32]
+assert body[-24:-20] == b"PRIO"
+body = body[:-24]
+body = body[:16] + struct.pack("<Q", len(body) - 32) + body[24:]
+open(sys.argv[2], "wb").write(body + hashlib.sha256(body).digest())
+PYEOF
+expect 0 "predict with the old file" -- "$BIN" predict --model "$WORK/old.blastscan" --backbone-dir "$WORK/models" \
+    --format csv "$WORK/raw/Benign"
+cmp -s "$WORK/out" "$WORK/plain-Benign.csv" && ok || fail "an old file predicts as before"
+expect 1 "predict --adapt prior, old file" -- "$BIN" predict --model "$WORK/old.blastscan" \
+    --backbone-dir "$WORK/models" --adapt prior "$WORK/raw/Benign"
+stderr_has "records no training class prior" "the reason given"
+expect 1 "cells --adapt prior, old file" -- "$BIN" cells --model "$WORK/old.blastscan" \
+    --backbone-dir "$WORK/models" --adapt prior "$FIELD"
+stderr_has "records no training class prior" "cells gives the reason"
 finish

@@ -336,10 +336,39 @@ static void augment_lists(void **state) {
     bs_augment_name(&again, again_name);
     assert_string_equal(again_name, name);
     assert_int_equal(bs_augment_parse("hed", &a), 0);
-    assert_true(a.hed == 1 && !a.flip && !a.scale);
-    static const char *bad[] = {"",      "flop",     "none,flip", "flip,flip",   "hed:0",
-                                "hed:9", "hed:2:0",  "hed:2:2",   "scale:1:0.6", "hed:x",
-                                "hed2",  "scale:1:", "hed,hed:2"};
+    assert_true(a.hed == 1 && !a.flip && !a.scale && !a.transfer);
+    /* Stain-transfer views: counted and named after the others, no strength. */
+    assert_int_equal(bs_augment_parse("transfer:2,flip", &a), 0);
+    bs_augment_name(&a, name);
+    assert_string_equal(name, "flip,transfer:2");
+    assert_int_equal(bs_augment_views(&a, views), 5);
+    assert_string_equal(bs_view_name(views[3]), "transfer1");
+    assert_string_equal(bs_view_name(views[4]), "transfer2");
+    assert_int_equal(bs_view_from_name("transfer8", &views[0]), 0);
+    assert_int_equal(views[0], BS_VIEW_TRANSFER + 7);
+    assert_int_equal(bs_augment_strength(&a, BS_VIEW_TRANSFER), 0);
+    /* bs_image_view cannot make one: only extraction knows the sources' colours. */
+    bs_image img = smear(8, 8, 1, no_tint), out;
+    assert_int_equal(bs_image_view(&img, BS_VIEW_TRANSFER, &a, 1, &out), -1);
+    assert_non_null(strstr(bs_error_message(), "transfer1"));
+    bs_image_free(&img);
+    static const char *bad[] = {"",
+                                "flop",
+                                "none,flip",
+                                "flip,flip",
+                                "hed:0",
+                                "hed:9",
+                                "hed:2:0",
+                                "hed:2:2",
+                                "scale:1:0.6",
+                                "hed:x",
+                                "hed2",
+                                "scale:1:",
+                                "hed,hed:2",
+                                "transfer:9",
+                                "transfer:1:0.5",
+                                "transfer,transfer",
+                                "transfers"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(bs_augment_parse(bad[i], &a), -1);
         assert_true(strlen(bs_error_message()) > 0);

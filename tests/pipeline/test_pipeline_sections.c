@@ -1,5 +1,6 @@
 /* test_pipeline_sections.c — the pipeline file's optional sections (docs/pipeline-format.md):
- * `MIL ` (what mi-SVM did, train --mil) and `CELL` (how a cell model's crops were made). A
+ * `MIL ` (what mi-SVM did, train --mil), `CELL` (how a cell model's crops were made) and `PRIO`
+ * (the training class prior, for prior adaptation: its failure case is tested here too). A
  * pipeline fitted as mi-SVM records its rounds and counts; both sections survive a round trip
  * (same predictions, byte-identical re-save); a file without them has neither tag and loads
  * with them absent; damaged sections (values out of range, truncated, misplaced, unknown
@@ -240,11 +241,100 @@ static void damaged_sections_are_refused(void **state) {
     free(buf);
 }
 
+/* PRIO: the fit records the positive share of its labels (mi-SVM's final labels with --mil);
+ * it survives a round trip; a file without it (what builds before it wrote) is byte for byte
+ * that file, loads with the prior 0 and predicts the same, and only adaptation refuses it. */
+static void prior_section(void **state) {
+    (void)state;
+    bs_pipeline p, q, old;
+    fit(&p, 0, 0);
+    assert_true(p.train_prior == 0.5); /* every other bag ALL */
+    size_t len, len2, len_old;
+    unsigned char *buf = to_buffer(&p, &len);
+    unsigned char *at = find_tag(buf, len, "PRIO");
+    assert_non_null(at);
+    assert_true(at + 24 == buf + len - 32); /* the last section */
+    assert_int_equal(bs_pipeline_parse(buf, len, "m", &q), 0);
+    assert_true(q.train_prior == 0.5);
+    unsigned char *buf2 = to_buffer(&q, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(buf, buf2, len);
+    /* without it: the bytes before it, as an older build wrote them */
+    p.train_prior = 0;
+    unsigned char *obuf = to_buffer(&p, &len_old);
+    assert_null(find_tag(obuf, len_old, "PRIO"));
+    assert_int_equal(len_old, len - 24);
+    assert_memory_equal(obuf + 32, buf + 32, len_old - 64); /* payload up to PRIO */
+    assert_int_equal(bs_pipeline_parse(obuf, len_old, "old", &old), 0);
+    assert_true(old.train_prior == 0);
+    bs_pipeline_result a[N], b[N];
+    assert_int_equal(bs_pipeline_predict(&q, bs_matrix_of(x, N, D), NULL, N, a), 0);
+    assert_int_equal(bs_pipeline_predict(&old, bs_matrix_of(x, N, D), NULL, N, b), 0);
+    for (int i = 0; i < N; i++)
+        assert_true(a[i].decision == b[i].decision && a[i].probability == b[i].probability &&
+                    a[i].label == b[i].label);
+    bs_pipeline_adaptation ad;
+    assert_int_equal(bs_pipeline_adapt_prior(&old, b, N, &ad), -1);
+    assert_non_null(strstr(bs_error_message(), "no training class prior"));
+    for (int i = 0; i < N; i++) assert_true(a[i].probability == b[i].probability); /* untouched */
+    /* a prior of 0 or 1 in the section is refused */
+    const double bad[] = {0.0, 1.0, -0.5};
+    for (int k = 0; k < 3; k++) {
+        memcpy(buf + (at - buf) + 16, &bad[k], 8); /* little-endian f64, as the file */
+        rehash(buf, len);
+        expect_refused(buf, len, "corrupt PRIO section: values out of range");
+    }
+    bs_pipeline_free(&q);
+    bs_pipeline_free(&old);
+    bs_pipeline_free(&p);
+    free(buf), free(buf2), free(obuf);
+}
+
+/* The failure case prior adaptation invites (issue 19.7): a batch of one class must move away
+ * from the training mix towards its own, never towards the mix. A model fitted on a 50:50 mix;
+ * batches of its negative rows only and of its positive rows only (the blast-like images). */
+static void a_batch_of_one_class_is_not_pulled_to_the_mix(void **state) {
+    (void)state;
+    bs_pipeline p;
+    fit(&p, 0, 0);
+    bs_pipeline_result all[N], neg[N], pos[N];
+    assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(x, N, D), NULL, N, all), 0);
+    int64_t nn = 0, np = 0;
+    for (int i = 0; i < N; i++) {
+        if (labels[i] == 0) neg[nn++] = all[i];
+        if (labels[i] == 1 && image[i] % 4 == 0) pos[np++] = all[i]; /* the blast-like ones */
+    }
+    bs_pipeline_adaptation ad;
+    int64_t called = 0;
+    for (int64_t i = 0; i < nn; i++) called += neg[i].label;
+    bs_pipeline_result before[N];
+    memcpy(before, neg, sizeof neg);
+    assert_int_equal(bs_pipeline_adapt_prior(&p, neg, nn, &ad), 0);
+    for (int64_t i = 0; i < nn; i++) /* every cell less likely a blast, none more */
+        assert_true(neg[i].probability < before[i].probability &&
+                    neg[i].decision < before[i].decision);
+    assert_true(ad.batch_prior < p.train_prior); /* towards 0, its own */
+    assert_true(ad.batch_prior < 0.5 * p.train_prior);
+    assert_int_equal(ad.positives_before, called);
+    assert_true(ad.positives_after <= ad.positives_before); /* no more false positives */
+    for (int64_t i = 0; i < nn; i++) assert_true(neg[i].label == (neg[i].decision > 0));
+    assert_int_equal(bs_pipeline_adapt_prior(&p, pos, np, &ad), 0);
+    assert_true(ad.batch_prior > p.train_prior); /* towards 1 */
+    assert_true(ad.positives_after >= ad.positives_before);
+    assert_true(ad.positives_after == np); /* every blast kept */
+    /* an empty batch changes nothing */
+    assert_int_equal(bs_pipeline_adapt_prior(&p, pos, 0, &ad), 0);
+    assert_true(ad.batch_prior == p.train_prior && ad.shift == 0);
+    bs_pipeline_free(&p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(both_sections_round_trip),
         cmocka_unit_test(without_them_the_file_is_as_before),
         cmocka_unit_test(damaged_sections_are_refused),
+        cmocka_unit_test(prior_section),
+        cmocka_unit_test(a_batch_of_one_class_is_not_pulled_to_the_mix),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
