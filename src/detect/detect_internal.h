@@ -54,7 +54,7 @@ double bs_detect_red_cell_diameter(const unsigned char *rgb, const unsigned char
  * nuclei (see scale.c) gives the widths of its nuclei instead of its own, so a crowd does
  * not inflate the result. 0 when the mask is empty. *round: the median roundness of those
  * groups (their largest nucleus' width over the group's: 1 for round nuclei, about 0.4-0.7
- * for a neutrophil's joined lobes; 0 when empty). */
+ * for a neutrophil's joined lobes; 0 when empty or from a single group). */
 double bs_detect_nucleus_size(const unsigned char *violet, int w, int h, double *round);
 
 #endif

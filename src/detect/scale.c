@@ -23,6 +23,7 @@
 #define CLUMP_TOP 0.3
 #define CLUMP_NUCLEI 7
 #define CLUMP_WIDER 1.5
+#define ROUND_GROUPS 2
 
 int bs_detect_otsu(const double *hist, int n) {
     double total = 0, sum = 0;
@@ -264,7 +265,8 @@ done:
 
 /* The median of the widths at least 0.35 of the widest: one white cell's nucleus, even in a
  * crowded field where some groups are several touching cells; *round the median roundness
- * of the same groups. */
+ * of the same groups, 0 when fewer than ROUND_GROUPS: one neutrophil whose largest lobe is
+ * as wide as its joined nucleus would make a field read as round (BCCD 00345, 00387). */
 static double typical_width(const unsigned char *mask, const unsigned char *unjoined, int w, int h,
                             double *round) {
     width *d = NULL;
@@ -278,7 +280,7 @@ static double typical_width(const unsigned char *mask, const unsigned char *unjo
         if (o) {
             for (int i = 0; i < k; i++) o[i] = d[i].round;
             qsort(o, (size_t)k, sizeof *o, bs_cmp_double);
-            *round = o[k / 2];
+            *round = k >= ROUND_GROUPS ? o[k / 2] : 0;
         }
         free(o);
     }
