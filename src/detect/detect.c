@@ -2,7 +2,8 @@
  *
  * 1. Scale (scale.c, on a thumbnail of at most 320 px): the typical width of the nucleus
  *    groups (lobes joined by a closing; the largest inscribed disc, which two touching nuclei
- *    do not widen) times CELL_PER_NUCLEUS. Red cells, measured by a granulometry, bound it:
+ *    do not widen) times CELL_PER_NUCLEUS, less (CELL_PER_ROUND) where the nuclei are round
+ *    and fill their cells (lymphocytes, blasts). Red cells, measured by a granulometry, bound it:
  *    "nuclei" narrower than MIN_NUCLEUS_PER_RED red cells are platelets (the field has no
  *    white cell; CELL_PER_RED red cells are used) and a white cell is at least
  *    MIN_CELL_PER_RED red cells across.
@@ -30,7 +31,12 @@
 #include "image/image.h"
 
 #define CELL_PER_NUCLEUS 1.9 /* white-cell diameter / nucleus-group width (BCCD: 201 / 103 px) */
-#define CELL_PER_RED 1.9     /* white-cell / red-cell diameter (BCCD boxes: 201 / 105 px) */
+/* ... for a field of round nuclei (BCCD's lymphocyte fields: box / width 1.3-1.6; blasts'
+ * nuclei fill ~0.8 of the cell), reached linearly from a median roundness of ROUND_LOBED
+ * (BCCD's neutrophil fields: 0.4-0.9) to 1. */
+#define CELL_PER_ROUND 1.45
+#define ROUND_LOBED 0.9
+#define CELL_PER_RED 1.9 /* white-cell / red-cell diameter (BCCD boxes: 201 / 105 px) */
 #define MIN_NUCLEUS_PER_RED 0.45
 #define MIN_CELL_PER_RED 1.5
 #define WORK_CELL 56.0 /* white-cell diameter in working pixels */
@@ -48,7 +54,7 @@
 #define SPLIT_DYNAMIC 0.02
 #define SPLIT_SEP 0.35
 /* Pieces whose joined box is at most this wide are one cell (the lobes of a neutrophil),
- * unless both are as wide as a whole nucleus (1 / CELL_PER_NUCLEUS cells): two cells. */
+ * unless both are as wide as a whole nucleus (the scale's nucleus width): two cells. */
 #define MERGE 1.2
 
 void bs_detect_params_default(bs_detect_params *p) { p->cell_size = 0; }
@@ -126,9 +132,19 @@ static double red_diameter(const unsigned char *rgb, const unsigned char *violet
     return d;
 }
 
+/* White-cell diameter over nucleus width: a neutrophil's cytoplasm is wide and its joined
+ * lobes narrower than the cell (BCCD: 1.9), a round nucleus (lymphocyte, blast) fills most
+ * of its cell (BCCD's lymphocytes: 1.3-1.6). `round`: the field's median nucleus roundness. */
+static double cell_per_nucleus(double round) {
+    double t = (round - ROUND_LOBED) / (1 - ROUND_LOBED);
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    return CELL_PER_NUCLEUS + t * (CELL_PER_ROUND - CELL_PER_NUCLEUS);
+}
+
 /* The white-cell diameter in pixels of the input, or 0 when the field shows no nuclei; *red
  * gets the red-cell diameter measured on the way (0: none). */
-static double estimate_at(const unsigned char *rgb, int w, int h, int side, double *red_out) {
+static double estimate_at(const unsigned char *rgb, int w, int h, int side, double *red_out,
+                          double *ratio) {
     double ft = fmin(1.0, (double)side / (w > h ? w : h));
     int tw = 0, th = 0;
     unsigned char *t = resize_rgb(rgb, w, h, ft, 0, &tw, &th), *violet = NULL;
@@ -143,10 +159,12 @@ static double estimate_at(const unsigned char *rgb, int w, int h, int side, doub
     }
     int thr = violet_threshold(t, npx, v);
     for (size_t i = 0; i < npx; i++) violet[i] = v[i] >= thr ? 255 : 0;
-    double nucleus = bs_detect_nucleus_size(violet, tw, th) / ft;
+    double round = 0;
+    double nucleus = bs_detect_nucleus_size(violet, tw, th, &round) / ft;
     double red = red_diameter(t, violet, tw, th, side * RED_SIDE / THUMB_SIDE) / ft;
     *red_out = red > 0 ? red : 0;
-    size = CELL_PER_NUCLEUS * nucleus;
+    *ratio = cell_per_nucleus(round);
+    size = *ratio * nucleus;
     /* A "nucleus" smaller than a red cell is a platelet: the field has no white cell to
      * measure, so the red cells set the scale (and the platelets fall below it). */
     if (red > 0 && nucleus < MIN_NUCLEUS_PER_RED * red) size = CELL_PER_RED * red;
@@ -161,12 +179,13 @@ done:
 /* The thumbnail must resolve the cells: when the first estimate says a cell is under 12
  * thumbnail pixels or wider than the thumbnail (a slide-sized image, where the cells are
  * specks at 320 px), measure again on a thumbnail 4 times larger, up to 2560 px. */
-static double estimate_cell_size(const unsigned char *rgb, int w, int h, double *red) {
+static double estimate_cell_size(const unsigned char *rgb, int w, int h, double *red,
+                                 double *ratio) {
     int longer = w > h ? w : h, shorter = w < h ? w : h;
     double size = 0;
     for (int side = THUMB_SIDE; side <= 8 * THUMB_SIDE; side *= 4) {
         *red = 0;
-        size = estimate_at(rgb, w, h, side, red);
+        size = estimate_at(rgb, w, h, side, red, ratio);
         double ft = fmin(1.0, (double)side / longer);
         if (size < 0 || ft >= 1 || (size * ft >= 12 && size * ft <= shorter * ft)) break;
     }
@@ -190,6 +209,7 @@ static int cmp_cell(const void *a, const void *b) {
 typedef struct work {
     int w, h;
     double f, cell; /* scale to the input, white-cell diameter in working pixels */
+    double ratio;   /* white-cell diameter / nucleus width */
     unsigned char *rgb, *nuc, *grp;
     short *v;
     float *dt;
@@ -295,7 +315,7 @@ static int collect(const work *k, int n, int width, int height, bs_cells *out) {
             if (x + 1 > g->x1) g->x1 = x + 1;
             if (y + 1 > g->y1) g->y1 = y + 1;
         }
-    if (merge_lobes(reg, n, MERGE * k->cell, k->cell / CELL_PER_NUCLEUS)) {
+    if (merge_lobes(reg, n, MERGE * k->cell, k->cell / k->ratio)) {
         free(reg);
         return -1;
     }
@@ -329,7 +349,8 @@ int bs_detect_scale(const unsigned char *rgb, int width, int height, double *cel
     if ((int64_t)width * height > BS_IMAGE_MAX_PIXELS)
         return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
                         (long long)BS_IMAGE_MAX_PIXELS);
-    double cell = estimate_cell_size(rgb, width, height, red_cell_size);
+    double ratio = CELL_PER_NUCLEUS;
+    double cell = estimate_cell_size(rgb, width, height, red_cell_size, &ratio);
     if (cell < 0) return -1;
     *cell_size = cell >= MIN_CELL_PX ? cell : 0;
     return 0;
@@ -345,9 +366,9 @@ int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_de
         return bs_error("cells: image is %dx%d pixels, more than the %lld allowed", width, height,
                         (long long)BS_IMAGE_MAX_PIXELS);
     if (p && !isfinite(p->cell_size)) return bs_error("cells: cell size is not a finite number");
-    double red = 0;
+    double red = 0, ratio = CELL_PER_NUCLEUS;
     double cell =
-        p && p->cell_size > 0 ? p->cell_size : estimate_cell_size(rgb, width, height, &red);
+        p && p->cell_size > 0 ? p->cell_size : estimate_cell_size(rgb, width, height, &red, &ratio);
     if (cell < 0) return -1;
     out->cell_size = cell;
     out->red_cell_size = red;
@@ -360,6 +381,7 @@ int bs_detect_cells(const unsigned char *rgb, int width, int height, const bs_de
     if ((double)width * height * k.f * k.f > MAX_WORK_PX)
         k.f = sqrt((double)MAX_WORK_PX / ((double)width * height));
     k.cell = cell * k.f;
+    k.ratio = ratio;
     k.rgb = resize_rgb(rgb, width, height, k.f, 1, &k.w, &k.h);
     if (!k.rgb) return -1;
     size_t npx = (size_t)k.w * k.h;

@@ -52,7 +52,9 @@ double bs_detect_red_cell_diameter(const unsigned char *rgb, const unsigned char
  * inscribed disc) of the groups at least 0.35 as wide as the widest; groups cut by the
  * border count only when no whole group is comparable. A group that is a clump of touching
  * nuclei (see scale.c) gives the widths of its nuclei instead of its own, so a crowd does
- * not inflate the result. 0 when the mask is empty. */
-double bs_detect_nucleus_size(const unsigned char *violet, int w, int h);
+ * not inflate the result. 0 when the mask is empty. *round: the median roundness of those
+ * groups (their largest nucleus' width over the group's: 1 for round nuclei, about 0.4-0.7
+ * for a neutrophil's joined lobes; 0 when empty or from a single group). */
+double bs_detect_nucleus_size(const unsigned char *violet, int w, int h, double *round);
 
 #endif

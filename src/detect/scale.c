@@ -23,6 +23,7 @@
 #define CLUMP_TOP 0.3
 #define CLUMP_NUCLEI 7
 #define CLUMP_WIDER 1.5
+#define ROUND_GROUPS 2
 
 int bs_detect_otsu(const double *hist, int n) {
     double total = 0, sum = 0;
@@ -196,14 +197,25 @@ static int clump(const group *g, double ref) {
            2 * g->top >= 0.7 * ref && 2 * g->top <= 1.4 * ref;
 }
 
+typedef struct width {
+    double w, round;
+} width;
+
+static int wider_first(const void *a, const void *b) {
+    const width *p = a, *q = b;
+    if (p->w != q->w) return p->w > q->w ? -1 : 1;
+    return (p->round > q->round) - (p->round < q->round);
+}
+
 /* The width of each component of mask: the diameter of its largest inscribed disc, which
- * two touching nuclei do not widen (their area does). Components touching the border are
- * left out when whole ones of comparable size exist (not when those are only platelets). A
- * clump gives instead the widths of its nuclei: the significant peaks of `unjoined` inside
- * it that reach half the largest. Widths largest first in d[0..n-1]; returns n (-1: no
- * memory). */
+ * two touching nuclei do not widen (their area does), and its roundness: the width of its
+ * largest nucleus (significant peak of `unjoined`) over the group's, 1 for one round nucleus,
+ * 0.4-0.7 for a neutrophil's joined lobes. Components touching the border are left out when
+ * whole ones of comparable size exist (not when those are only platelets). A clump gives
+ * instead the widths of its nuclei (roundness 1): the significant peaks of `unjoined` inside
+ * it that reach half the largest. Largest first in d[0..n-1]; returns n (-1: no memory). */
 static int widths(const unsigned char *mask, const unsigned char *unjoined, int w, int h,
-                  double **d) {
+                  width **d) {
     size_t npx = (size_t)w * h, npk = 0;
     int32_t *comp = malloc(sizeof *comp * npx), *stack = malloc(sizeof *stack * npx);
     float *dt = malloc(sizeof *dt * npx);
@@ -236,17 +248,14 @@ static int widths(const unsigned char *mask, const unsigned char *unjoined, int 
     for (int c = 1; c <= n; c++) {
         if (g[c].border && inner_max >= 0.5 * g[c].area) continue;
         if (!clump(&g[c], ref)) {
-            (*d)[m++] = 2 * g[c].peak;
+            (*d)[m++] = (width){2 * g[c].peak, g[c].peak > 0 ? fmin(1, g[c].top / g[c].peak) : 0};
             continue;
         }
         for (size_t k = 0; k < npk; k++)
-            if (comp[pk[k].i] == c && pk[k].height >= 0.5 * g[c].top) (*d)[m++] = 2 * pk[k].height;
+            if (comp[pk[k].i] == c && pk[k].height >= 0.5 * g[c].top)
+                (*d)[m++] = (width){2 * pk[k].height, 1};
     }
-    qsort(*d, (size_t)m, sizeof **d, bs_cmp_double);
-    for (int a = 0, b = m - 1; a < b; a++, b--) {
-        double t = (*d)[a];
-        (*d)[a] = (*d)[b], (*d)[b] = t;
-    }
+    qsort(*d, (size_t)m, sizeof **d, wider_first);
     n = m;
 done:
     free(comp), free(stack), free(dt), free(pk), free(g);
@@ -255,14 +264,25 @@ done:
 }
 
 /* The median of the widths at least 0.35 of the widest: one white cell's nucleus, even in a
- * crowded field where some groups are several touching cells. */
-static double typical_width(const unsigned char *mask, const unsigned char *unjoined, int w,
-                            int h) {
-    double *d = NULL, r = 0;
+ * crowded field where some groups are several touching cells; *round the median roundness
+ * of the same groups, 0 when fewer than ROUND_GROUPS: one neutrophil whose largest lobe is
+ * as wide as its joined nucleus would make a field read as round (BCCD 00345, 00387). */
+static double typical_width(const unsigned char *mask, const unsigned char *unjoined, int w, int h,
+                            double *round) {
+    width *d = NULL;
+    double r = 0;
     int n = widths(mask, unjoined, w, h, &d), k = 0;
+    *round = 0;
     if (n > 0) {
-        while (k < n && d[k] >= 0.35 * d[0]) k++;
-        r = d[(k - 1) / 2];
+        while (k < n && d[k].w >= 0.35 * d[0].w) k++;
+        r = d[(k - 1) / 2].w;
+        double *o = malloc(sizeof *o * (size_t)k);
+        if (o) {
+            for (int i = 0; i < k; i++) o[i] = d[i].round;
+            qsort(o, (size_t)k, sizeof *o, bs_cmp_double);
+            *round = k >= ROUND_GROUPS ? o[k / 2] : 0;
+        }
+        free(o);
     }
     free(d);
     return n < 0 ? -1 : r;
@@ -290,10 +310,11 @@ static double typical_piece(const unsigned char *mask, int w, int h) {
     return best;
 }
 
-double bs_detect_nucleus_size(const unsigned char *violet, int w, int h) {
+double bs_detect_nucleus_size(const unsigned char *violet, int w, int h, double *round) {
     size_t npx = (size_t)w * h;
     unsigned char *m = malloc(npx), *unjoined = malloc(npx);
     double result = 0;
+    *round = 0;
     if (!m || !unjoined) goto done;
     memcpy(m, violet, npx);
     if (bs_detect_open(m, w, h, 1)) goto done;
@@ -304,7 +325,7 @@ double bs_detect_nucleus_size(const unsigned char *violet, int w, int h) {
      * diameter; then the width of the joined groups (of the nuclei, for a clump). */
     if (bs_detect_close(m, w, h, (int)lround(0.2 * piece)) || bs_detect_fill_holes(m, w, h))
         goto done;
-    result = typical_width(m, unjoined, w, h);
+    result = typical_width(m, unjoined, w, h, round);
     if (result < 0) result = 0;
 done:
     free(m), free(unjoined);

@@ -299,6 +299,40 @@ static void touching_cells_are_split(void **state) {
     }
 }
 
+/* A blast-like white cell of diameter d: a round nucleus of 0.8 d in a thin rim. */
+static void blast_cell(field *f, double x, double y, double d) {
+    disc(f, x, y, d / 2, CYTO, 1);
+    disc(f, x, y, 0.4 * d, NUC, 1);
+    f->x[f->n] = x, f->y[f->n] = y, f->r[f->n] = d / 2;
+    f->n++;
+}
+
+/* k blasts touching in a ring (neighbours' centres 0.9 diameters apart, nucleus against
+ * nucleus), two more alone, scale estimated: k + 2 cells, each found once, for k = 2..6. */
+static void k_touching_blasts_are_k_cells(void **state) {
+    (void)state;
+    double dw = 60;
+    for (int k = 2; k <= 6; k++) {
+        field f;
+        field_init(&f, (int)(8 * dw), (int)(6 * dw), dw / 1.5, 40 + k);
+        double ring = k == 2 ? 0.45 * dw : 0.9 * dw / (2 * sin(3.14159265358979 / k));
+        for (int i = 0; i < k; i++) {
+            double a = 2 * 3.14159265358979 * i / k + 0.3;
+            blast_cell(&f, 3 * dw + ring * cos(a), 3 * dw + ring * sin(a), dw * (0.95 + 0.02 * i));
+        }
+        blast_cell(&f, 6.8 * dw, 1.2 * dw, dw);
+        blast_cell(&f, 6.5 * dw, 4.8 * dw, dw);
+        field_noise(&f);
+        bs_cells d;
+        detect_field(&f, 0, &d);
+        if (d.n != k + 2 || matched(&f, &d) != k + 2)
+            fail_msg("%d touching blasts + 2: %lld cells, %d matched (scale %.0f px, drawn %.0f)",
+                     k, (long long)d.n, matched(&f, &d), d.cell_size, dw);
+        bs_detect_free(&d);
+        free(f.rgb);
+    }
+}
+
 /* The peaks of two overlapping discs: two of them, each as high as its disc's radius, the
  * lower one as far from the higher as the centres are. */
 static void peaks_of_two_discs(void **state) {
@@ -528,6 +562,7 @@ int main(void) {
         cmocka_unit_test(synthetic_fields_at_several_scales),
         cmocka_unit_test(small_cells_on_a_large_field),
         cmocka_unit_test(touching_cells_are_split),
+        cmocka_unit_test(k_touching_blasts_are_k_cells),
         cmocka_unit_test(peaks_of_two_discs),
         cmocka_unit_test(edge_flag_and_given_size),
         cmocka_unit_test(three_hundred_cells),
