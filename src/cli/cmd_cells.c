@@ -482,48 +482,23 @@ static void close_run(run *r) {
 }
 
 /* --adapt prior: every field analysed first (its image not kept), the cells of the whole
- * batch adapted together, each field's calls redone, then each image read again to print,
- * draw and compare as without adaptation. */
-typedef struct {
-    const char *path;
-    bs_field_analysis a;
-} held_field;
-
-/* The batch's cells adapted (one EM over all of them), then every field's calls and summary
- * redone under the rule, as bs_field_analyse makes them. */
-static int adapt_fields(run *r, held_field *held, size_t n) {
-    int64_t total = 0;
-    for (size_t i = 0; i < n; i++) total += held[i].a.cells.n;
-    bs_pipeline_result *all = bs_calloc(total ? (size_t)total : 1, sizeof *all);
-    if (!all) return -1;
-    for (size_t i = 0, k = 0; i < n; i++)
-        for (int64_t c = 0; c < held[i].a.cells.n; c++) all[k++] = held[i].a.results[c];
-    bs_pipeline_adaptation ad;
-    int rc = bs_pipeline_adapt_prior(&r->p, all, total, &ad);
-    for (size_t i = 0, k = 0; i < n && rc == 0; i++) {
-        bs_field_analysis *a = &held[i].a;
-        for (int64_t c = 0; c < a->cells.n; c++, k++) {
-            a->results[c] = all[k];
-            a->calls[c] = (bs_field_call){all[k].label, all[k].probability, all[k].ood};
-        }
-        bs_field_summarise(a->calls, a->cells.n, &r->field.rule, &a->summary);
-    }
-    free(all);
-    if (rc == 0)
-        fprintf(stderr,
-                "cells: --adapt prior: the batch's share of blasts is %.4f (the model's training "
-                "prior %.4f; %d EM rounds): decision threshold %+.4f, %lld of %lld cells called "
-                "blasts (%lld before)\n",
-                ad.batch_prior, ad.train_prior, ad.rounds, ad.threshold,
-                (long long)ad.positives_after, (long long)ad.n, (long long)ad.positives_before);
-    return rc;
+ * batch adapted together (bs_field_adapt_prior), then each image read again to print, draw
+ * and compare as without adaptation. */
+static void say_adaptation(const bs_pipeline_adaptation *ad) {
+    fprintf(stderr,
+            "cells: --adapt prior: the batch's share of blasts is %.4f (the model's training "
+            "prior %.4f; %d EM rounds): decision threshold %+.4f, %lld of %lld cells called "
+            "blasts (%lld before)\n",
+            ad->batch_prior, ad->train_prior, ad->rounds, ad->threshold,
+            (long long)ad->positives_after, (long long)ad->n, (long long)ad->positives_before);
 }
 
 /* Both passes of --adapt prior over the files; *unreadable set as run_images does. */
 static int adapt_images(run *r, const bs_cli_list *files, int *unreadable) {
-    held_field *held = bs_calloc(files->n + 1, sizeof *held);
+    bs_field_analysis *fields = bs_calloc(files->n + 1, sizeof *fields);
+    const char **paths = bs_calloc(files->n + 1, sizeof *paths);
     size_t n = 0;
-    int rc = held ? 0 : -1;
+    int rc = fields && paths ? 0 : -1;
     for (size_t i = 0; i < files->n && rc == 0; i++) {
         bs_image img;
         if (bs_image_load(files->v[i], &img)) {
@@ -531,27 +506,30 @@ static int adapt_images(run *r, const bs_cli_list *files, int *unreadable) {
             *unreadable = 1;
             continue;
         }
-        rc = bs_field_analyse(&img, &r->field, r->rt, &r->p, &held[n].a);
+        rc = bs_field_analyse(&img, &r->field, r->rt, &r->p, &fields[n]);
         if (rc)
             bs_error_prefix("%s: ", files->v[i]);
         else
-            held[n++].path = files->v[i];
+            paths[n++] = files->v[i];
         bs_image_free(&img);
     }
-    if (rc == 0) rc = adapt_fields(r, held, n);
+    bs_pipeline_adaptation ad;
+    if (rc == 0) rc = bs_field_adapt_prior(fields, n, &r->p, &r->field.rule, &ad);
+    if (rc == 0) say_adaptation(&ad);
     size_t i = 0;
     for (; i < n && rc == 0; i++) {
         bs_image img;
-        rc = bs_image_load(held[i].path, &img);
+        rc = bs_image_load(paths[i], &img);
         if (rc == 0)
-            rc = emit(r, held[i].path, &img, held[i].a); /* frees the analysis */
+            rc = emit(r, paths[i], &img, fields[i]); /* frees the analysis */
         else
-            bs_field_analysis_free(&held[i].a);
-        if (rc) bs_error_prefix("%s: ", held[i].path);
+            bs_field_analysis_free(&fields[i]);
+        if (rc) bs_error_prefix("%s: ", paths[i]);
         bs_image_free(&img);
     }
-    for (; i < n; i++) bs_field_analysis_free(&held[i].a);
-    free(held);
+    for (; i < n; i++) bs_field_analysis_free(&fields[i]);
+    free(fields);
+    free(paths);
     return rc;
 }
 

@@ -4,6 +4,7 @@
  * pipeline each cell's result and call, and the field's summary (bs_field_analyse, behind
  * `blastscan cells` and blastscan_cells_rgb), and a field analysed added to a comparison with
  * annotations (bs_field_compare). Not for: printing or the public records. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,5 +87,29 @@ int bs_field_compare(bs_truth_eval *e, const bs_truth *t, const char *path, cons
     int rc = bs_truth_eval_add(e, path, a->cells.cells, n, called, ti);
     free(called);
     bs_truth_image_free(&scratch);
+    return rc;
+}
+
+int bs_field_adapt_prior(bs_field_analysis *fields, size_t n, const bs_pipeline *p,
+                         const bs_field_rule *rule, bs_pipeline_adaptation *out) {
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert(fields[i].cells.n == 0 || fields[i].results);
+        total += fields[i].cells.n;
+    }
+    bs_pipeline_result *all = bs_calloc(total ? (size_t)total : 1, sizeof *all);
+    if (!all) return -1;
+    for (size_t i = 0, k = 0; i < n; i++)
+        for (int64_t c = 0; c < fields[i].cells.n; c++) all[k++] = fields[i].results[c];
+    int rc = bs_pipeline_adapt_prior(p, all, total, out);
+    for (size_t i = 0, k = 0; i < n && rc == 0; i++) {
+        bs_field_analysis *a = &fields[i];
+        for (int64_t c = 0; c < a->cells.n; c++, k++) {
+            a->results[c] = all[k];
+            a->calls[c] = (bs_field_call){all[k].label, all[k].probability, all[k].ood};
+        }
+        bs_field_summarise(a->calls, a->cells.n, rule, &a->summary);
+    }
+    free(all);
     return rc;
 }

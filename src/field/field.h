@@ -123,6 +123,12 @@ int bs_field_analyse(const bs_image *img, const bs_field_options *o, bs_pipeline
                      const bs_pipeline *p, bs_field_analysis *out);
 void bs_field_analysis_free(bs_field_analysis *a);
 
+/* --adapt prior over a batch of fields classified with p: one EM over all their cells
+ * (bs_pipeline_adapt_prior), then every cell's result and call and each field's summary
+ * redone under rule. A batch is one lab and one stain: its prior is what is re-estimated. */
+int bs_field_adapt_prior(bs_field_analysis *fields, size_t n, const bs_pipeline *p,
+                         const bs_field_rule *rule, bs_pipeline_adaptation *out);
+
 /* Add a field analysed (with p's results when it was classified, a->results not NULL) to a
  * comparison with annotations: its detections against t's records of `path` (the field img),
  * and which cells were called blasts. *found = 0 (nothing added) when t does not annotate
