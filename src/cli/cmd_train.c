@@ -32,6 +32,7 @@ enum {
     OPT_OODQ,
     OPT_MIL,
     OPT_MIL_ROUNDS,
+    OPT_MIL_FOLDS,
     OPT_WEIGHT_SOURCE,
     OPT_OUT
 };
@@ -42,7 +43,8 @@ static const bs_cli_command train_command = {
         "Usage: blastscan train --data D [--data ...] [--positive C,...] [--backbone M.onnx ...]\n"
         "                       [--augment VIEWS] [--latent F|none] [--epochs N]\n"
         "                       [--kernel-scale auto|S] [--calibration-folds K]\n"
-        "                       [--ood-k K | --ood-quantile Q] [--mil [--mil-rounds N]]\n"
+        "                       [--ood-k K | --ood-quantile Q]\n"
+        "                       [--mil [--mil-rounds N] [--mil-folds K]]\n"
         "                       [--weight-source NAME=W ...]\n"
         "                       [--cache DIR | --no-cache] [--batch N] --out MODEL.blastscan\n\n"
         "Fit the paper's standard model on all the given images and save it as one pipeline\n"
@@ -81,6 +83,10 @@ static const bs_cli_command train_command = {
              "not only positives; the SVM is refitted and the bag's images\n"
              "relabelled by its sign until they settle (docs/svm.md)"},
             {OPT_MIL_ROUNDS, "mil-rounds", "N", "with --mil: at most N SVM fits (default 20)"},
+            {OPT_MIL_FOLDS, "mil-folds", "K",
+             "with --mil: relabel each bag by the decisions of an SVM that did not\n"
+             "train on it (the bags dealt into K folds, 2..100; seeded); default:\n"
+             "the SVM's own decisions, which a flexible SVM fits (docs/svm.md)"},
             {OPT_WEIGHT_SOURCE, "weight-source", "NAME=W",
              "the images of source NAME (a manifest's source column, sources.csv,\n"
              "else the --data base name) count W times, W a whole number in\n"
@@ -100,6 +106,7 @@ typedef struct train_args {
     int ood_set;     /* bit 0: --ood-k given, bit 1: --ood-quantile given */
     int mil;         /* --mil */
     long mil_rounds; /* --mil-rounds, 0: not given */
+    long mil_folds;  /* --mil-folds, 0: not given */
     const char *weight_name[TRAIN_WEIGHTS_MAX]; /* --weight-source NAME=W, in argv */
     size_t weight_len[TRAIN_WEIGHTS_MAX];       /* NAME's length */
     int32_t weight[TRAIN_WEIGHTS_MAX];          /* W */
@@ -175,6 +182,10 @@ static int parse_option(train_args *a, const bs_cli_parser *p, int c) {
             return bs_cli_parse_int("train", "--mil-rounds", arg, 1, 1000, &a->mil_rounds)
                        ? BS_EXIT_USAGE
                        : -1;
+        case OPT_MIL_FOLDS:
+            return bs_cli_parse_int("train", "--mil-folds", arg, 2, 100, &a->mil_folds)
+                       ? BS_EXIT_USAGE
+                       : -1;
         case OPT_WEIGHT_SOURCE: return parse_weight(a, arg);
         case OPT_OUT: a->out = arg; return -1;
         default: return bs_cli_unhandled(p, c);
@@ -202,6 +213,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
         return bs_cli_usage("train",
                             "--ood-k and --ood-quantile need an autoencoder (not --latent none)");
     if (a->mil_rounds && !a->mil) return bs_cli_usage("train", "--mil-rounds needs --mil");
+    if (a->mil_folds && !a->mil) return bs_cli_usage("train", "--mil-folds needs --mil");
+    a->fo.mil_folds = (int)a->mil_folds;
     a->fo.mil_rounds = a->mil ? (a->mil_rounds ? (int)a->mil_rounds : BS_FIT_MIL_ROUNDS) : 0;
     return -1;
 }

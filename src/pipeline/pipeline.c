@@ -176,6 +176,7 @@ static void fit_options(const bs_pipeline_fit_options *o, int64_t d, const int64
     fo->log_name = o->verbose ? "train" : NULL;
     fo->mil_rounds = o->mil_rounds;
     fo->instance = o->instance; /* the bags are the groups */
+    fo->mil_folds = o->mil_folds;
 }
 
 int bs_pipeline_fit(bs_pipeline *p, bs_matrix x, const int32_t *labels, const int64_t *group,

@@ -114,6 +114,7 @@ typedef struct bs_pipeline_fit_options {
                             most this many SVM fits; 0: the labels as given */
     const int64_t *instance; /* mi-SVM: per row, rows with one id are views of one image and
                                 share its label; NULL: every row its own */
+    int mil_folds; /* mi-SVM: > 1 relabel by out-of-fold decisions (fit.h), 0: in-sample */
 } bs_pipeline_fit_options;
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);

@@ -2,7 +2,7 @@
 # train --weight-source NAME=W (issue 18.2: a weight for a lab's own corrected cells): bad values
 # are usage errors, an unknown source is an error naming the data's sources, nothing is written
 # on either; W = 1 writes the unweighted model byte for byte; W = 5 counts the source's rows five
-# times (the log says so) and gives another model.
+# times (the log says so) and gives another model. Also train --mil-folds (out-of-fold mi-SVM).
 . "$(dirname "$0")/lib.sh"
 
 need "$MODEL" "$ARIA"
@@ -36,5 +36,11 @@ expect 0 "train with weight 5" -- "$BIN" "${T[@]}" --weight-source lab=5 --out "
 stderr_has "train: 2 images of source lab count 5 times" "the weight is logged"
 stderr_has "train: 16 rows x" "the lab's 2 rows count 5 times: 6 + 10 rows"
 cmp -s "$WORK/plain.blastscan" "$WORK/five.blastscan" && fail "weight 5 leaves the model unchanged" || ok
+# mi-SVM relabelling by out-of-fold decisions (docs/svm.md): needs --mil, a fold count in range.
+expect 2 "--mil-folds without --mil" -- "$BIN" "${T[@]}" --mil-folds 3 --out "$WORK/bad.blastscan"
+stderr_has "--mil-folds needs --mil" "--mil-folds alone refused"
+expect 2 "--mil-folds 1" -- "$BIN" "${T[@]}" --mil --mil-folds 1 --out "$WORK/bad.blastscan"
+expect 0 "train --mil --mil-folds 3" -- "$BIN" "${T[@]}" --mil --mil-folds 3 --out "$WORK/oof.blastscan"
+stderr_has "mi-SVM relabels by out-of-fold decisions (3 folds of positive bags)" "the folds are logged"
 expect 0 "predict with the weighted model" -- "$BIN" predict --model "$WORK/five.blastscan" "$ARIA/Benign/$(ls "$ARIA/Benign" | head -1)"
 finish
