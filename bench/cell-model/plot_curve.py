@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """bench/cell-model/plot_curve.py OUT.svg CURVE.csv... — issue 18's k-corrected-fields curve as
-one SVG written by hand (no plotting library): two panels against k (fields corrected), the
-share of the test fields' white cells called blast (false blasts: every test cell is healthy)
-and the field-call accuracy (share of test fields not called "ALL suspected"); one line per
+one SVG written by hand (no plotting library): three panels against k (fields corrected), the
+share of the test fields' white cells called blast (false blasts: every test cell is healthy),
+the share flagged out of distribution, and the field-call accuracy (share of test fields not
+called "ALL suspected"); one line per
 source and weight of bench/cell-model/corrections' curve.csv files. Same input, same bytes."""
 import csv
 import os
 import sys
 
-W, H = 760, 330              # the whole picture
-PW, PH = 300, 220            # one panel's plot area
+W, H = 900, 330              # the whole picture
+PW, PH = 220, 220            # one panel's plot area
 LEFT, TOP, GAP = 60, 40, 80  # margins, and the gap between the panels
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
@@ -23,10 +24,11 @@ def read(paths):
     for p in paths:
         for r in csv.DictReader(open(p)):
             key = (r["source"], int(r["weight"]))
-            lines.setdefault(key, []).append((int(r["k"]), float(r["called_blast"]), float(r["field_accuracy"])))
+            lines.setdefault(key, []).append((int(r["k"]), float(r["called_blast"]), float(r["field_accuracy"]),
+                                              float(r["out_of_distribution"])))
     # k = 0 has no weight: it starts every line of its source
     for (source, weight), pts in lines.items():
-        if weight != 1 and not any(k == 0 for k, _, _ in pts):
+        if weight != 1 and not any(p[0] == 0 for p in pts):
             pts += [p for p in lines.get((source, 1), []) if p[0] == 0]
     return {key: sorted(pts) for key, pts in sorted(lines.items())}
 
@@ -41,7 +43,7 @@ def panel(out, x0, title, ylabel, lines, col, ymin, ymax, kmax):
         v = ymin + (ymax - ymin) * i / 5
         out.append('<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="#ddd"/>' % (x0, sy(v), x0 + PW, sy(v)))
         out.append('<text x="%g" y="%g" font-size="11" text-anchor="end">%.2f</text>' % (x0 - 5, sy(v) + 4, v))
-    ks = sorted({k for pts in lines.values() for k, _, _ in pts})
+    ks = sorted({p[0] for pts in lines.values() for p in pts})
     for k in ks:
         out.append('<text x="%g" y="%g" font-size="11" text-anchor="middle">%d</text>' % (sx(k), TOP + PH + 15, k))
     out.append('<text x="%g" y="%g" font-size="12" text-anchor="middle">fields corrected (k)</text>'
@@ -61,14 +63,17 @@ def main():
     if len(sys.argv) < 3:
         sys.exit("usage: plot_curve.py OUT.svg CURVE.csv...")
     lines = read(sys.argv[2:])
-    kmax = max(k for pts in lines.values() for k, _, _ in pts) or 1
+    kmax = max(p[0] for pts in lines.values() for p in pts) or 1
     top = max(p[1] for pts in lines.values() for p in pts)
     ymax = max(0.1, round(top + 0.05, 1))
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif">' % (W, H),
            '<rect width="100%" height="100%" fill="white"/>']
     panel(out, LEFT, "white cells called blast (all healthy)", "share of cells", lines, 1, 0.0, ymax, kmax)
     lo = min(p[2] for pts in lines.values() for p in pts)
-    panel(out, LEFT + PW + GAP, "field-call accuracy", "share of fields called right", lines, 2,
+    ood = max(p[3] for pts in lines.values() for p in pts)
+    panel(out, LEFT + PW + GAP, "cells out of distribution", "share of cells", lines, 3, 0.0,
+          max(0.1, round(ood + 0.05, 1)), kmax)
+    panel(out, LEFT + 2 * (PW + GAP), "field-call accuracy", "share of fields called right", lines, 2,
           min(0.8, round(lo - 0.05, 1)), 1.0, kmax)
     y = TOP + PH + 50
     x = LEFT
