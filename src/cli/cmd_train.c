@@ -32,6 +32,8 @@ enum {
     OPT_OODQ,
     OPT_MIL,
     OPT_MIL_ROUNDS,
+    OPT_MIL_FOLDS,
+    OPT_WEIGHT_SOURCE,
     OPT_OUT
 };
 
@@ -41,7 +43,9 @@ static const bs_cli_command train_command = {
         "Usage: blastscan train --data D [--data ...] [--positive C,...] [--backbone M.onnx ...]\n"
         "                       [--augment VIEWS] [--latent F|none] [--epochs N]\n"
         "                       [--kernel-scale auto|S] [--calibration-folds K]\n"
-        "                       [--ood-k K | --ood-quantile Q] [--mil [--mil-rounds N]]\n"
+        "                       [--ood-k K | --ood-quantile Q]\n"
+        "                       [--mil [--mil-rounds N] [--mil-folds K]]\n"
+        "                       [--weight-source NAME=W ...]\n"
         "                       [--cache DIR | --no-cache] [--batch N] --out MODEL.blastscan\n\n"
         "Fit the paper's standard model on all the given images and save it as one pipeline\n"
         "file for `blastscan predict` and the C library: features of every image (and of the\n"
@@ -79,10 +83,20 @@ static const bs_cli_command train_command = {
              "not only positives; the SVM is refitted and the bag's images\n"
              "relabelled by its sign until they settle (docs/svm.md)"},
             {OPT_MIL_ROUNDS, "mil-rounds", "N", "with --mil: at most N SVM fits (default 20)"},
+            {OPT_MIL_FOLDS, "mil-folds", "K",
+             "with --mil: relabel each bag by the decisions of an SVM that did not\n"
+             "train on it (the bags dealt into K folds, 2..100; seeded); default:\n"
+             "the SVM's own decisions, which a flexible SVM fits (docs/svm.md)"},
+            {OPT_WEIGHT_SOURCE, "weight-source", "NAME=W",
+             "the images of source NAME (a manifest's source column, sources.csv,\n"
+             "else the --data base name) count W times, W a whole number in\n"
+             "1..1000, e.g. a lab's own corrected cells (repeat for several)"},
             {OPT_OUT, "out", "FILE", "the pipeline file to write"},
             {0},
         },
 };
+
+#define TRAIN_WEIGHTS_MAX 16
 
 typedef struct train_args {
     bs_cli_data data;
@@ -92,8 +106,33 @@ typedef struct train_args {
     int ood_set;     /* bit 0: --ood-k given, bit 1: --ood-quantile given */
     int mil;         /* --mil */
     long mil_rounds; /* --mil-rounds, 0: not given */
+    long mil_folds;  /* --mil-folds, 0: not given */
+    const char *weight_name[TRAIN_WEIGHTS_MAX]; /* --weight-source NAME=W, in argv */
+    size_t weight_len[TRAIN_WEIGHTS_MAX];       /* NAME's length */
+    int32_t weight[TRAIN_WEIGHTS_MAX];          /* W */
+    int nweights;
     const char *out;
 } train_args;
+
+/* --weight-source NAME=W: the last '=' splits (a source name may hold one). */
+static int parse_weight(train_args *a, const char *arg) {
+    const char *eq = strrchr(arg, '=');
+    long w;
+    if (!eq || eq == arg)
+        return bs_cli_usage("train", "--weight-source expects NAME=W (got '%s')", arg);
+    if (bs_cli_parse_int("train", "--weight-source", eq + 1, 1, BS_PIPELINE_WEIGHT_MAX, &w))
+        return BS_EXIT_USAGE;
+    size_t len = (size_t)(eq - arg);
+    for (int i = 0; i < a->nweights; i++)
+        if (a->weight_len[i] == len && !strncmp(a->weight_name[i], arg, len))
+            return bs_cli_usage("train", "--weight-source names '%.*s' twice", (int)len, arg);
+    if (a->nweights == TRAIN_WEIGHTS_MAX)
+        return bs_cli_usage("train", "--weight-source: at most %d sources", TRAIN_WEIGHTS_MAX);
+    a->weight_name[a->nweights] = arg;
+    a->weight_len[a->nweights] = len;
+    a->weight[a->nweights++] = (int32_t)w;
+    return -1;
+}
 
 /* One option of train's own; returns -1 to go on, else the exit code. */
 static int parse_option(train_args *a, const bs_cli_parser *p, int c) {
@@ -143,6 +182,11 @@ static int parse_option(train_args *a, const bs_cli_parser *p, int c) {
             return bs_cli_parse_int("train", "--mil-rounds", arg, 1, 1000, &a->mil_rounds)
                        ? BS_EXIT_USAGE
                        : -1;
+        case OPT_MIL_FOLDS:
+            return bs_cli_parse_int("train", "--mil-folds", arg, 2, 100, &a->mil_folds)
+                       ? BS_EXIT_USAGE
+                       : -1;
+        case OPT_WEIGHT_SOURCE: return parse_weight(a, arg);
         case OPT_OUT: a->out = arg; return -1;
         default: return bs_cli_unhandled(p, c);
     }
@@ -169,6 +213,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
         return bs_cli_usage("train",
                             "--ood-k and --ood-quantile need an autoencoder (not --latent none)");
     if (a->mil_rounds && !a->mil) return bs_cli_usage("train", "--mil-rounds needs --mil");
+    if (a->mil_folds && !a->mil) return bs_cli_usage("train", "--mil-folds needs --mil");
+    a->fo.mil_folds = (int)a->mil_folds;
     a->fo.mil_rounds = a->mil ? (a->mil_rounds ? (int)a->mil_rounds : BS_FIT_MIL_ROUNDS) : 0;
     return -1;
 }
@@ -274,6 +320,51 @@ static void log_mil(const bs_fit_mil *m) {
             m->converged ? "converged" : "stopped at the cap (labels still changing)");
 }
 
+/* The source id --weight-source's i-th name refers to, or a bs_error naming the sources. */
+static int weight_source(const train_args *a, const bs_dataset *ds, int i) {
+    for (size_t s = 0; s < ds->nsources; s++)
+        if (strlen(ds->source_names[s]) == a->weight_len[i] &&
+            !strncmp(ds->source_names[s], a->weight_name[i], a->weight_len[i]))
+            return (int)s;
+    char names[512] = "";
+    size_t used = 0;
+    for (size_t s = 0; s < ds->nsources && used < sizeof names; s++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", s ? ", " : "",
+                                 ds->source_names[s]);
+    return bs_error("--weight-source %.*s: no source of that name in the data (its sources: %s)",
+                    (int)a->weight_len[i], a->weight_name[i], names);
+}
+
+/* The training rows: NULL (every row once) without --weight-source, else each row repeated
+ * its source's weight (bs_pipeline_weighted_rows says why repeats). */
+static int weighted_rows(const train_args *a, const train_data *t, int64_t **rows, int64_t *m) {
+    *rows = NULL;
+    *m = (int64_t)t->n;
+    if (a->nweights == 0) return 0;
+    int32_t *per_source = bs_malloc(sizeof(int32_t) * (t->ds.nsources ? t->ds.nsources : 1));
+    int32_t *w = bs_malloc(sizeof(int32_t) * (t->n ? t->n : 1));
+    int rc = per_source && w ? 0 : -1;
+    for (size_t s = 0; s < t->ds.nsources && rc == 0; s++) per_source[s] = 1;
+    for (int i = 0; i < a->nweights && rc == 0; i++) {
+        int s = weight_source(a, &t->ds, i);
+        if (s < 0)
+            rc = -1;
+        else {
+            per_source[s] = a->weight[i];
+            size_t images = 0;
+            for (size_t k = 0; k < t->ds.n; k++) images += t->ds.samples[k].source == s;
+            fprintf(stderr, "train: %zu images of source %s count %d times\n", images,
+                    t->ds.source_names[s], (int)a->weight[i]);
+        }
+    }
+    for (size_t r = 0; r < t->n && rc == 0; r++)
+        w[r] = per_source[t->ds.samples[t->image[r]].source];
+    if (rc == 0) rc = bs_pipeline_weighted_rows(w, (int64_t)t->n, rows, m);
+    free(per_source);
+    free(w);
+    return rc;
+}
+
 static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double t0) {
     bs_pipeline p;
     memset(&p, 0, sizeof p);
@@ -286,9 +377,12 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
     int rc = bs_pipeline_set_provenance(&p, &t->ds, &a->xc.opt.augment, cli->seed, t->info,
                                         a->xc.models, t->order, a->xc.nmodels);
     p.cells = t->cells;
+    int64_t *rows = NULL, m = 0;
+    if (rc == 0) rc = weighted_rows(a, t, &rows, &m);
     if (rc == 0)
         rc = bs_pipeline_fit(&p, bs_matrix_of(t->x, (int64_t)t->n, t->width), t->labels, t->group,
-                             NULL, (int64_t)t->n, &fo);
+                             rows, m, &fo);
+    free(rows);
     if (rc == 0) rc = bs_pipeline_save(&p, a->out);
     if (rc == 0) {
         bs_svm_parts parts;
@@ -296,7 +390,7 @@ static int fit_and_save(train_args *a, const bs_cli *cli, train_data *t, double 
         fprintf(stderr,
                 "train: %lld rows x %lld features -> %s -> SVM (%lld support vectors, kernel "
                 "scale %.4g) in %.1f s -> %s\n",
-                (long long)t->n, (long long)t->width, p.ae ? "autoencoder" : "no autoencoder",
+                (long long)m, (long long)t->width, p.ae ? "autoencoder" : "no autoencoder",
                 (long long)parts.n_sv, parts.kernel_scale, bs_now() - t0, a->out);
         log_mil(&p.mil);
     }

@@ -68,6 +68,15 @@ typedef struct bs_fit_options {
                                  NULL: group (or every row its own bag) */
     const int64_t *instance; /* per row of x: rows with one id are views of one instance and
                                  share its label; NULL: every row its own instance */
+    /* > 1: relabel by out-of-fold decisions: the positive bags are dealt into mil_folds folds
+     * (seeded by svm_seed, the same every round; at most one fold per bag), and each bag's
+     * instances are scored by an SVM fitted on the current labels of every row outside its
+     * fold's bags (every negative row included). An SVM that fits its own training labels
+     * keeps every training instance positive; a bag's cells judged by a model that never saw
+     * that bag do not have that bias. The model returned is still the SVM on all the rows.
+     * 0: the decisions of that SVM itself (Andrews et al.). Costs mil_folds more SVM fits per
+     * round. */
+    int mil_folds;
 } bs_fit_options;
 
 /* The SPEC's defaults for the autoencoder and the SVM; no autoencoder, no calibration. */

@@ -35,6 +35,7 @@ typedef struct bags {
     int64_t n, ninst, nbags;
     int64_t *pos, *xrow; /* per sorted row: fit position, row of x */
     int64_t *ist, *bst;
+    int32_t *fold;      /* per bag: its out-of-fold fold (mil_folds > 1), else NULL */
     int32_t *label;     /* per instance: the labels the current SVM is fitted on */
     int32_t *next;      /* per instance: the relabelling */
     double *dec, *mean; /* per sorted row, per instance */
@@ -45,6 +46,7 @@ static void bags_free(bags *b) {
     free(b->xrow);
     free(b->ist);
     free(b->bst);
+    free(b->fold);
     free(b->label);
     free(b->next);
     free(b->dec);
@@ -132,8 +134,65 @@ static int bag_counts(const bags *b, bs_fit_mil *info) {
     return 0;
 }
 
+/* Deal the bags into k folds: a seeded shuffle of the bags, bag perm[i] in fold i mod k. */
+static int deal_folds(bags *b, int k, uint64_t seed) {
+    size_t *perm = bs_malloc(sizeof(size_t) * (size_t)(b->nbags ? b->nbags : 1));
+    b->fold = bs_malloc(sizeof(int32_t) * (size_t)(b->nbags ? b->nbags : 1));
+    if (!perm || !b->fold) {
+        free(perm);
+        return -1;
+    }
+    for (int64_t g = 0; g < b->nbags; g++) perm[g] = (size_t)g;
+    bs_rng rng;
+    bs_rng_seed(&rng, bs_rng_derive(seed, 0x6d696c)); /* "mil": apart from the SVM's own draws */
+    bs_rng_shuffle(&rng, perm, (size_t)b->nbags);
+    for (int64_t i = 0; i < b->nbags; i++) b->fold[perm[i]] = (int32_t)(i % k);
+    free(perm);
+    return 0;
+}
+
+/* b->dec of fold f's bags from an SVM fitted on every fit row outside them (lab: current
+ * labels indexed like x's rows; out: is_out[i] marks fit rows left out, scratch). */
+static int fold_decisions(const bs_mil_rows *in, const bs_fit_options *o, bags *b, int32_t f,
+                          const int32_t *lab, uint8_t *is_out, int64_t *list) {
+    memset(is_out, 0, (size_t)in->m);
+    int64_t ntest = 0, ntrain = 0;
+    for (int64_t g = 0; g < b->nbags; g++)
+        if (b->fold[g] == f)
+            for (int64_t j = b->ist[b->bst[g]]; j < b->ist[b->bst[g + 1]]; j++)
+                is_out[b->pos[j]] = 1;
+    for (int64_t i = 0; i < in->m; i++)
+        if (!is_out[i]) list[ntrain++] = in->rows[i];
+    bs_rng rng;
+    bs_rng_seed(&rng, o->svm_seed);
+    bs_svm *svm = bs_svm_fit(in->x, lab, list, ntrain, &o->svm, &rng);
+    if (!svm) return -1;
+    int64_t *test = list + ntrain, *where = test + in->m;
+    for (int64_t j = 0; j < b->n; j++)
+        if (is_out[b->pos[j]]) where[ntest] = j, test[ntest++] = b->xrow[j];
+    double *dec = bs_malloc(sizeof(double) * (size_t)(ntest ? ntest : 1));
+    int rc = dec ? bs_svm_predict(svm, in->x, test, ntest, dec, NULL) : -1;
+    for (int64_t t = 0; t < ntest && rc == 0; t++) b->dec[where[t]] = dec[t];
+    free(dec);
+    bs_svm_free(svm);
+    return rc;
+}
+
+/* b->dec out of fold: every fold's bags scored by an SVM that did not train on them. */
+static int oof_decisions(const bs_mil_rows *in, const bs_fit_options *o, bags *b,
+                         const int32_t *lab) {
+    int k = o->mil_folds < b->nbags ? o->mil_folds : (int)b->nbags;
+    uint8_t *is_out = bs_malloc((size_t)(in->m ? in->m : 1));
+    int64_t *list = bs_malloc(sizeof(int64_t) * 3 * (size_t)(in->m ? in->m : 1));
+    int rc = is_out && list ? 0 : -1;
+    for (int32_t f = 0; f < k && rc == 0; f++) rc = fold_decisions(in, o, b, f, lab, is_out, list);
+    free(is_out);
+    free(list);
+    return rc;
+}
+
 /* One round: the SVM on the current labels (lab indexed like x's rows), then the decisions of
- * the positive bags' rows and the relabelling. */
+ * the positive bags' rows (its own, or out of fold) and the relabelling. */
 static int round_fit(const bs_mil_rows *in, const bs_fit_options *o, bags *b, int32_t *lab,
                      bs_svm **svm, int64_t *changed) {
     for (int64_t k = 0; k < b->ninst; k++)
@@ -141,7 +200,9 @@ static int round_fit(const bs_mil_rows *in, const bs_fit_options *o, bags *b, in
     bs_rng rng;
     bs_rng_seed(&rng, o->svm_seed); /* every round draws the same kernel-scale sample */
     if (!(*svm = bs_svm_fit(in->x, lab, in->rows, in->m, &o->svm, &rng))) return -1;
-    if (bs_svm_predict(*svm, in->x, b->xrow, b->n, b->dec, NULL)) return -1;
+    if (b->fold ? oof_decisions(in, o, b, lab)
+                : bs_svm_predict(*svm, in->x, b->xrow, b->n, b->dec, NULL))
+        return -1;
     *changed = relabel(b);
     return 0;
 }
@@ -154,6 +215,12 @@ int bs_mil_fit(const bs_mil_rows *in, const bs_fit_options *o, bs_svm **svm, int
     bags b;
     int32_t *lab = bs_calloc((size_t)(in->x.rows ? in->x.rows : 1), sizeof *lab);
     int rc = lab && bags_build(in, &b) == 0 ? 0 : -1;
+    if (rc == 0 && o->mil_folds > 1) {
+        rc = deal_folds(&b, o->mil_folds < b.nbags ? o->mil_folds : (int)b.nbags, o->svm_seed);
+        if (rc == 0 && o->log_name)
+            bs_log("%s: mi-SVM relabels by out-of-fold decisions (%d folds of positive bags)",
+                   o->log_name, o->mil_folds < b.nbags ? o->mil_folds : (int)b.nbags);
+    }
     for (int64_t i = 0; i < in->m && rc == 0; i++) lab[in->rows[i]] = in->lab[i];
     double t0 = bs_now();
     while (rc == 0) {

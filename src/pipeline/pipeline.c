@@ -141,6 +141,27 @@ static int fit_ood(bs_pipeline *p, bs_matrix x, const int64_t *rows, const bs_fi
     return rc;
 }
 
+int bs_pipeline_weighted_rows(const int32_t *weight, int64_t n, int64_t **rows, int64_t *n_rows) {
+    assert(weight && n >= 0 && rows && n_rows);
+    *rows = NULL;
+    *n_rows = 0;
+    int64_t m = 0;
+    for (int64_t r = 0; r < n; r++) {
+        if (weight[r] < 1 || weight[r] > BS_PIPELINE_WEIGHT_MAX)
+            return bs_error("row %lld: weight %d is outside 1..%d", (long long)r, (int)weight[r],
+                            BS_PIPELINE_WEIGHT_MAX);
+        m += weight[r];
+    }
+    int64_t *list = bs_malloc(sizeof(int64_t) * (size_t)(m ? m : 1));
+    if (!list) return -1;
+    int64_t k = 0;
+    for (int64_t r = 0; r < n; r++)
+        for (int32_t w = 0; w < weight[r]; w++) list[k++] = r;
+    *rows = list;
+    *n_rows = m;
+    return 0;
+}
+
 /* Steps 1-3 are one bs_fit (fit/fit.h): the autoencoder's latent of the training rows only,
  * the SVM on it, Platt's sigmoid from a grouped CV. */
 static void fit_options(const bs_pipeline_fit_options *o, int64_t d, const int64_t *group,
@@ -156,6 +177,7 @@ static void fit_options(const bs_pipeline_fit_options *o, int64_t d, const int64
     fo->log_name = o->verbose ? "train" : NULL;
     fo->mil_rounds = o->mil_rounds;
     fo->instance = o->instance; /* the bags are the groups */
+    fo->mil_folds = o->mil_folds;
 }
 
 /* The positive share of the labels the sigmoid was fitted to: mi-SVM's final ones when it ran

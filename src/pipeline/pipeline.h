@@ -119,6 +119,7 @@ typedef struct bs_pipeline_fit_options {
                             most this many SVM fits; 0: the labels as given */
     const int64_t *instance; /* mi-SVM: per row, rows with one id are views of one image and
                                 share its label; NULL: every row its own */
+    int mil_folds; /* mi-SVM: > 1 relabel by out-of-fold decisions (fit.h), 0: in-sample */
 } bs_pipeline_fit_options;
 
 void bs_pipeline_fit_options_init(bs_pipeline_fit_options *o);
@@ -143,6 +144,18 @@ int bs_pipeline_read_features(const char *featdir, const bs_backbone_info *info,
 int bs_pipeline_set_provenance(bs_pipeline *p, const bs_dataset *ds, const bs_augment *augment,
                                uint64_t seed, const bs_backbone_info *info,
                                const char *const *paths, const size_t *order, size_t nb);
+
+/* Whole-number row weights as a row list for bs_pipeline_fit: row r of n listed weight[r]
+ * times (1 ..= BS_PIPELINE_WEIGHT_MAX), in row order; *rows is the caller's to free. A row
+ * listed W times counts W times in every step (the autoencoder, the SVM, the calibration and
+ * the OOD quantile). For the C-SVM this is exact: W identical rows enter libsvm's dual only
+ * through the sum of their multipliers, which is one row with box constraint W·C; libsvm has
+ * no per-row weights (Debian ships 3.24 without the libsvm-weights patch), and a per-class C
+ * (libsvm's weight_label) cannot single out some rows of a class. The copies share the row's
+ * group, so they never straddle calibration folds, and its instance (one mi-SVM label).
+ * Costs (n + extra rows)² of kernel memory. A weight outside the range is an error. */
+#define BS_PIPELINE_WEIGHT_MAX 1000
+int bs_pipeline_weighted_rows(const int32_t *weight, int64_t n, int64_t **rows, int64_t *n_rows);
 
 /* Fit on rows[0..n_rows) (NULL: all x.rows) of x: mapminmax + autoencoder on those rows,
  * then the SVM on their latent (or on x; with mil_rounds, mi-SVM: p->mil), then Platt's sigmoid on out-of-fold decisions of a

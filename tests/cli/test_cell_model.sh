@@ -23,6 +23,8 @@ stderr_has "one output file only" "two outputs"
 expect 2 "option without value" -- "$CM" "$OUTM" --assets
 expect 0 "help" -- "$CM" --help 2>/dev/null
 stdout_has "--without S" "help"
+stdout_has "--weight-source NAME=W" "help"
+expect 2 "--weight-source without value" -- "$CM" "$OUTM" --weight-source
 
 expect 1 "bad assets path" -- "$CM" "$OUTM" --assets "$WORK/no-such-assets"
 stderr_has "$WORK/no-such-assets/data/aria2021: not found" "bad assets path"

@@ -266,6 +266,66 @@ static void same_seed_same_fit(void **state) {
     bs_fitted_free(&b);
 }
 
+/* Out-of-fold relabelling (mil_folds) where in-sample relabelling keeps everything: 40-D
+ * points, few per dimension, so the cubic SVM fits its own training labels. 24 negative bags
+ * of 8 from N(0, I); 16 positive bags of 8 holding 2 of N(mu, I) (mu = 1.2 on the first 10
+ * dimensions) among 6 negatives. In-sample, every training instance scores as it was labelled
+ * and (nearly) nothing is relabelled; scored by SVMs that never saw their bag, the negatives of
+ * the positive bags look like the negative bags' and are relabelled negative. */
+enum { HD = 40, HNEG = 24, HPOS = 16, HBAG = 8, HTRUE = 2 };
+enum { HN = (HNEG + HPOS) * HBAG };
+
+static void out_of_fold_relabels_what_in_sample_keeps(void **state) {
+    (void)state;
+    static float hx[HN * HD];
+    static int32_t hl[HN], ht[HN];
+    static int64_t hb[HN];
+    bs_rng r;
+    bs_rng_seed(&r, 51);
+    for (int64_t i = 0; i < HN; i++) {
+        int64_t bag = i / HBAG;
+        hb[i] = bag;
+        hl[i] = bag >= HNEG;
+        ht[i] = hl[i] && i % HBAG < HTRUE;
+        for (int j = 0; j < HD; j++)
+            hx[i * HD + j] = (float)(gauss(&r) + (ht[i] && j < 10 ? 1.2 : 0));
+    }
+    bs_fit_options o;
+    bs_fit_options_init(&o);
+    o.svm_seed = 7;
+    o.mil_rounds = BS_FIT_MIL_ROUNDS;
+    o.bag = hb;
+    bs_fitted in, oof;
+    bs_matrix x = bs_matrix_of(hx, HN, HD);
+    assert_int_equal(bs_fit(&in, x, hl, NULL, HN, &o), 0);
+    o.mil_folds = 4;
+    if (bs_fit(&oof, x, hl, NULL, HN, &o)) fail_msg("%s", bs_error_message());
+    int64_t right_in = 0, right_oof = 0, false_pos_oof = 0;
+    for (int64_t i = HNEG * HBAG; i < HN; i++) {
+        right_in += in.mil_labels[i] == ht[i];
+        right_oof += oof.mil_labels[i] == ht[i];
+        false_pos_oof += oof.mil_labels[i] && !ht[i];
+    }
+    print_message(
+        "positive bags' %d instances (%d true): in-sample mi-SVM keeps %lld positive "
+        "(%d rounds), out of fold %lld (%d rounds, %lld false); labels right %lld, %lld\n",
+        HPOS * HBAG, HPOS * HTRUE, (long long)in.mil.positives, in.mil.rounds,
+        (long long)oof.mil.positives, oof.mil.rounds, (long long)false_pos_oof, (long long)right_in,
+        (long long)right_oof);
+    assert_true(in.mil.positives >= HPOS * HBAG * 9 / 10); /* in-sample keeps (nearly) all */
+    assert_true(oof.mil.positives <= HPOS * HTRUE * 2);    /* out of fold: near the true 32 */
+    assert_true(right_oof >= HPOS * HBAG * 8 / 10);
+    assert_true(right_oof > right_in + HPOS * HBAG / 2);
+    assert_true(oof.mil.bag_min >= 1);
+    /* the same seed, the same folds and labels */
+    bs_fitted again;
+    assert_int_equal(bs_fit(&again, x, hl, NULL, HN, &o), 0);
+    assert_memory_equal(again.mil_labels, oof.mil_labels, sizeof(int32_t) * HN);
+    bs_fitted_free(&again);
+    bs_fitted_free(&in);
+    bs_fitted_free(&oof);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(recovers_instance_labels),
@@ -274,6 +334,7 @@ int main(void) {
         cmocka_unit_test(views_share_their_instance_label),
         cmocka_unit_test(no_positive_bag_is_an_error),
         cmocka_unit_test(same_seed_same_fit),
+        cmocka_unit_test(out_of_fold_relabels_what_in_sample_keeps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

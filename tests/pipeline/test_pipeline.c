@@ -594,9 +594,68 @@ static void provenance_describes_the_training_data(void **state) {
     bs_pipeline_free(&p);
 }
 
+/* Row weights (bs_pipeline_weighted_rows): repeats in row order, bad weights refused; all ones
+ * give the unweighted model's decisions; and a weight can overturn a call: two rows labelled
+ * 0 sit in the middle of the positives (a lab's corrections), and the point where they sit is
+ * called positive unweighted, negative when they count 40 times. */
+static void weights_repeat_rows_and_can_overturn_a_call(void **state) {
+    (void)state;
+    int32_t w3[3] = {1, 3, 2}, bad[2] = {1, 0};
+    int64_t *rows = NULL, m = 0;
+    assert_int_equal(bs_pipeline_weighted_rows(w3, 3, &rows, &m), 0);
+    assert_int_equal(m, 6);
+    const int64_t want[6] = {0, 1, 1, 1, 2, 2};
+    assert_memory_equal(rows, want, sizeof want);
+    free(rows);
+    assert_int_equal(bs_pipeline_weighted_rows(bad, 2, &rows, &m), -1);
+    assert_non_null(strstr(bs_error_message(), "row 1: weight 0 is outside 1..1000"));
+    assert_null(rows);
+    bad[1] = BS_PIPELINE_WEIGHT_MAX + 1;
+    assert_int_equal(bs_pipeline_weighted_rows(bad, 2, &rows, &m), -1);
+
+    enum { M = 62, DW = 2 };
+    float xw[M * DW], probe[DW] = {2.0f, 2.0f};
+    int32_t lab[M], weight[M];
+    int64_t grp[M];
+    bs_rng r;
+    bs_rng_seed(&r, 21);
+    for (int i = 0; i < M; i++) {
+        int lab_row = i >= 60; /* the lab's two corrected rows, at the probe */
+        lab[i] = lab_row ? 0 : i % 2;
+        grp[i] = i;
+        for (int j = 0; j < DW; j++)
+            xw[i * DW + j] =
+                lab_row ? probe[j] : (float)((lab[i] ? 2.0 : 0.0) + bs_rng_uniform(&r) - 0.5);
+    }
+    double dec[3];
+    for (int run = 0; run < 3; run++) { /* unweighted, all ones, the lab's rows 40 times */
+        for (int i = 0; i < M; i++) weight[i] = run == 2 && i >= 60 ? 40 : 1;
+        rows = NULL, m = M;
+        if (run) assert_int_equal(bs_pipeline_weighted_rows(weight, M, &rows, &m), 0);
+        bs_pipeline_fit_options o;
+        bs_pipeline_fit_options_init(&o);
+        o.latent_fraction = 0;
+        o.svm_seed = 12;
+        o.calibration_seed = 13;
+        bs_pipeline p;
+        memset(&p, 0, sizeof p);
+        if (bs_pipeline_fit(&p, bs_matrix_of(xw, M, DW), lab, grp, rows, m, &o))
+            fail_msg("fit: %s", bs_error_message());
+        bs_pipeline_result res;
+        assert_int_equal(bs_pipeline_predict(&p, bs_matrix_of(probe, 1, DW), NULL, 1, &res), 0);
+        dec[run] = res.decision;
+        bs_pipeline_free(&p);
+        free(rows);
+    }
+    assert_true(dec[0] > 0);
+    assert_true(dec[1] == dec[0]);
+    assert_true(dec[2] < 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(platt_recovers_a_known_sigmoid),
+        cmocka_unit_test(weights_repeat_rows_and_can_overturn_a_call),
         cmocka_unit_test(round_trip_with_autoencoder),
         cmocka_unit_test(round_trip_without_autoencoder),
         cmocka_unit_test(damaged_files_are_refused),
