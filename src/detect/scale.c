@@ -24,6 +24,8 @@
 #define CLUMP_NUCLEI 7
 #define CLUMP_WIDER 1.5
 #define ROUND_GROUPS 2
+/* Nuclei over this share of the image are left out of the red-cell split. */
+#define NUCLEI_APART 0.05
 
 int bs_detect_otsu(const double *hist, int n) {
     double total = 0, sum = 0;
@@ -72,10 +74,11 @@ int bs_detect_otsu3(const double *hist, int n) {
 /* The mask of red cells: darker than the background in green (Otsu), not violet, holes
  * (the pale centres of red cells) filled. Returns 0 if there is no contrast to speak of. */
 static int red_mask(const unsigned char *rgb, const unsigned char *violet, int w, int h,
-                    unsigned char *m) {
+                    int without_nuclei, unsigned char *m) {
     size_t npx = (size_t)w * h;
     double hist[256] = {0};
-    for (size_t i = 0; i < npx; i++) hist[rgb[3 * i + 1]]++;
+    for (size_t i = 0; i < npx; i++)
+        if (!(without_nuclei && violet[i])) hist[rgb[3 * i + 1]]++;
     int t = bs_detect_otsu(hist, 256);
     double n0 = 0, s0 = 0, n1 = 0, s1 = 0;
     for (int i = 0; i < 256; i++) {
@@ -90,15 +93,15 @@ static int red_mask(const unsigned char *rgb, const unsigned char *violet, int w
     return 1;
 }
 
-double bs_detect_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w,
-                                   int h) {
+static double red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w, int h,
+                                int without_nuclei) {
     if (w < 16 || h < 16) return 0;
     size_t npx = (size_t)w * h;
     unsigned char *m = malloc(npx), *s = malloc(npx);
     float *dt = malloc(sizeof *dt * npx), *ds = malloc(sizeof *ds * npx);
     double *area = NULL, result = 0;
     if (!m || !s || !dt || !ds) goto done;
-    if (!red_mask(rgb, violet, w, h, m)) goto done;
+    if (!red_mask(rgb, violet, w, h, without_nuclei, m)) goto done;
     /* Small specks (noise, platelets) would peak the spectrum at r = 1: open them away. */
     if (bs_detect_fill_holes(m, w, h) || bs_detect_open(m, w, h, 1) || bs_detect_edt(m, w, h, dt))
         goto done;
@@ -135,6 +138,17 @@ double bs_detect_red_cell_diameter(const unsigned char *rgb, const unsigned char
 done:
     free(m), free(s), free(dt), free(ds), free(area);
     return result;
+}
+
+double bs_detect_red_cell_diameter(const unsigned char *rgb, const unsigned char *violet, int w,
+                                   int h) {
+    /* Where nuclei are a large part of the image (a high-magnification crop: TXL-PBC's PBC
+     * fields, one white cell a third of the image), the green split falls between glass and
+     * nucleus, not glass and red cells: split without the nuclei. Elsewhere (BCCD, Aria) the
+     * nuclei are a few per cent of the pixels and the split stays as it was measured. */
+    size_t nv = 0, npx = (size_t)w * h;
+    for (size_t i = 0; violet && i < npx; i++) nv += violet[i] != 0;
+    return red_cell_diameter(rgb, violet, w, h, nv > NUCLEI_APART * npx);
 }
 
 /* The peaks of `mask`'s distance map that stand for a round blob of their own: at least
