@@ -79,6 +79,11 @@ const char *bs_path_ext(const char *path) {
     return (dot && dot != base) ? dot : path + strlen(path);
 }
 
+char *bs_path_resolved(const char *path) {
+    char *real = realpath(path, NULL);
+    return real ? real : bs_strdup(path);
+}
+
 char *bs_path_stem(const char *path) {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;

@@ -56,6 +56,9 @@ char *bs_strdup(const char *s);
 char *bs_strfmt(const char *fmt, ...) BS_PRINTF(1, 2);
 /* "dir/name", with no doubled slash. */
 char *bs_path_join(const char *dir, const char *name);
+/* malloc'd: the resolved path (realpath) when the file exists, else a copy of path: one
+ * spelling per existing file, to compare or look up paths by. */
+char *bs_path_resolved(const char *path);
 /* Last path component without its extension ("a/b/c.onnx" -> "c"). */
 char *bs_path_stem(const char *path);
 /* Pointer into path at the extension including the dot, or "" when none. */

@@ -3,7 +3,6 @@
  * Rows are kept sorted by the image's resolved path so a lookup is a binary search and any
  * spelling of the same file finds its row. Not for: naming sources that no file names (the
  * callers' fallbacks differ: the --data base name, the boxes' folder). */
-#define _GNU_SOURCE /* realpath */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +22,6 @@ struct bs_sources_csv {
     size_t n;
 };
 
-/* realpath when the file exists (one spelling per file), else the path as given. */
-static char *path_key(const char *path) {
-    char *real = realpath(path, NULL);
-    return real ? real : bs_strdup(path);
-}
-
 static int cmp_row(const void *a, const void *b) {
     return strcmp(((const source_row *)a)->key, ((const source_row *)b)->key);
 }
@@ -44,7 +37,7 @@ static int add_rows(bs_sources_csv *t, const char *folder, const bs_csv *csv) {
         if (!img[0] || !csv->rows[r][cs][0]) continue; /* nothing to look up, or no name */
         char *joined = bs_path_join(folder, img);
         source_row *row = &t->rows[t->n];
-        row->key = joined ? path_key(joined) : NULL;
+        row->key = joined ? bs_path_resolved(joined) : NULL;
         row->source = bs_strdup(csv->rows[r][cs]);
         free(joined);
         t->n++;
@@ -84,7 +77,7 @@ int bs_sources_csv_open(const char *folder, bs_sources_csv **out) {
 
 const char *bs_sources_csv_lookup(const bs_sources_csv *t, const char *path) {
     if (!t || !t->n) return NULL;
-    source_row key = {path_key(path), NULL};
+    source_row key = {bs_path_resolved(path), NULL};
     if (!key.key) return NULL;
     const source_row *hit = bsearch(&key, t->rows, t->n, sizeof *t->rows, cmp_row);
     free(key.key);

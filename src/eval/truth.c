@@ -131,13 +131,9 @@ static char *image_key(const char *image, const char *csv_name, int *bare) {
         joined = bs_path_join(dir, image);
         free(dir);
     }
-    if (!joined) return NULL;
-    char *real = realpath(joined, NULL);
-    if (real) {
-        free(joined);
-        return real;
-    }
-    return joined;
+    char *key = joined ? bs_path_resolved(joined) : NULL;
+    free(joined);
+    return key;
 }
 
 /* The image file `image` (a bare name) in the folder of the table `name`, resolved; NULL when
